@@ -1,0 +1,25 @@
+import type { AppContext } from './core/context.js';
+import { createHttpApp } from './core/http/app.js';
+import { auditRoutes } from './audit/routes.js';
+import { healthRoutes } from './health/routes.js';
+import { identityRoutes } from './identity/routes.js';
+import { memberRoutes } from './members/routes.js';
+import { organizationRoutes } from './organizations/routes.js';
+import { setupRoutes } from './setup/routes.js';
+import { siteRoutes } from './sites/routes.js';
+import { streamRoutes } from './stream/routes.js';
+import type { Services } from './services.js';
+
+/** The HTTP server with every domain's routes. */
+export function buildApp(ctx: AppContext, services: Services) {
+  return createHttpApp(ctx, services.identity, [
+    healthRoutes(ctx),
+    setupRoutes(services.setup),
+    identityRoutes(services.identity, ctx.config),
+    organizationRoutes(services.organizations, services.members),
+    siteRoutes(services.sites),
+    memberRoutes(services.members),
+    auditRoutes(services.audit),
+    streamRoutes(services.stream, services.identity, ctx.config.streamHeartbeatSeconds),
+  ]);
+}

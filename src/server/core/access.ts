@@ -1,0 +1,120 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Role } from '../../shared/roles.js';
+import { isAction, roleMay, type Access } from './permissions.js';
+import { badRequest, forbidden, unauthorized } from './http/errors.js';
+
+/** Who is calling: a signed-in user (cookie session) or a script (personal API token). */
+export interface Principal {
+  userId: string;
+  email: string;
+  name: string;
+  isSuperadmin: boolean;
+  via: 'session' | 'token';
+  sessionId: string | null;
+  /** The CSRF token bound to the cookie session; null for bearer tokens, which need none. */
+  csrfToken: string | null;
+}
+
+/**
+ * What the caller may see: one organization, their role in it, and the sites they are limited to
+ * (null = every site). Every store that reads tenant data takes a Scope.
+ */
+export interface Scope {
+  orgId: string;
+  userId: string;
+  role: Role;
+  siteIds: string[] | null;
+}
+
+export interface Identity {
+  principal: Principal;
+  scope: Scope | null;
+}
+
+export interface Authenticator {
+  authenticate(credentials: { sessionToken?: string; bearerToken?: string; orgId?: string }): Promise<Identity | null>;
+}
+
+export const SESSION_COOKIE = 'vigil_session';
+export const CSRF_HEADER = 'x-csrf-token';
+export const ORG_HEADER = 'x-vigil-org';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The permission a route requires; see core/permissions.ts. Required on every /api route. */
+    access?: Access;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+    scope: Scope | null;
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The single authorization mechanism: an onRequest hook that reads the route's `config.access`,
+ * authenticates, checks CSRF for cookie-authenticated writes and applies the permission table.
+ * 401 unauthenticated, 403 authenticated without the right.
+ */
+export function accessHook(authenticator: Authenticator) {
+  return async function checkAccess(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+    request.principal = null;
+    request.scope = null;
+    const access = request.routeOptions.config.access;
+    if (access === undefined || access === 'public') return;
+
+    const credentials = credentialsOf(request);
+    if (!credentials.bearerToken && !credentials.sessionToken) throw unauthorized();
+
+    const identity = await authenticator.authenticate(credentials);
+    if (!identity) throw unauthorized('your session has expired or the token is not valid; sign in again');
+    const { principal, scope } = identity;
+
+    if (principal.via === 'session' && !SAFE_METHODS.has(request.method)) {
+      const sent = headerValue(request, CSRF_HEADER);
+      if (!sent || sent !== principal.csrfToken) {
+        throw forbidden(`missing or wrong ${CSRF_HEADER} header (read it from GET /api/v1/auth/me)`);
+      }
+    }
+    request.principal = principal;
+    request.scope = scope;
+
+    if (access === 'authenticated') return;
+    if (access === 'superadmin') {
+      if (!principal.isSuperadmin) throw forbidden('only platform administrators may do this');
+      return;
+    }
+    if (isAction(access)) {
+      if (!scope) throw forbidden('you are not a member of any organization');
+      if (!roleMay(scope.role, access)) throw forbidden(`your role (${scope.role}) may not do this`);
+    }
+  };
+}
+
+/** The credentials a request carries: a bearer token wins over the session cookie. */
+export function credentialsOf(request: FastifyRequest): { sessionToken?: string; bearerToken?: string; orgId?: string } {
+  const orgId = headerValue(request, ORG_HEADER);
+  if (orgId !== undefined && !UUID.test(orgId)) throw badRequest(`${ORG_HEADER} must be an organization id`);
+  const authorization = headerValue(request, 'authorization');
+  const bearerToken = authorization?.startsWith('Bearer ') ? authorization.slice(7).trim() : undefined;
+  const sessionToken = bearerToken ? undefined : request.cookies[SESSION_COOKIE];
+  return { sessionToken, bearerToken, orgId };
+}
+
+function headerValue(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The caller's organization scope; routes whose access is an organization action always have one. */
+export function scopeOf(request: FastifyRequest): Scope {
+  if (!request.scope) throw forbidden('you are not a member of any organization');
+  return request.scope;
+}
+
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw unauthorized();
+  return request.principal;
+}

@@ -1,0 +1,105 @@
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Action } from './permissions.js';
+
+/**
+ * Publish/subscribe between the parts of Vigil (ingest → live stream, auth → open streams).
+ * In-process by default; Redis when several processes must see each other's messages.
+ */
+export interface BusMessage {
+  /** Unique per message; the live stream uses it as the SSE event id. */
+  id: string;
+  type: string;
+  /** The organization the message belongs to; null for platform messages (e.g. session revoked). */
+  orgId: string | null;
+  /** Set when the message concerns one site, so site-restricted users only get their sites'. */
+  siteId?: string | null;
+  /** The permission a recipient needs (e.g. `member.read`); absent = anyone who sees the organization. */
+  requires?: Action;
+  data: Record<string, unknown>;
+}
+
+export type BusInput = Omit<BusMessage, 'id'>;
+export type BusHandler = (message: BusMessage) => void;
+
+export interface Bus {
+  publish(message: BusInput): Promise<void>;
+  subscribe(handler: BusHandler): () => void;
+  close(): Promise<void>;
+}
+
+const processTag = randomBytes(3).toString('hex');
+let sequence = 0;
+function nextId(): string {
+  sequence += 1;
+  return `${Date.now().toString(36)}-${processTag}-${sequence.toString(36)}`;
+}
+
+export class InProcessBus implements Bus {
+  private readonly emitter = new EventEmitter().setMaxListeners(0);
+
+  async publish(message: BusInput): Promise<void> {
+    this.deliver({ ...message, id: nextId() });
+  }
+
+  /** Hands an already-identified message to the subscribers (the Redis bus uses it for remote messages). */
+  deliver(message: BusMessage): void {
+    this.emitter.emit('message', message);
+  }
+
+  subscribe(handler: BusHandler): () => void {
+    this.emitter.on('message', handler);
+    return () => this.emitter.off('message', handler);
+  }
+
+  async close(): Promise<void> {
+    this.emitter.removeAllListeners();
+  }
+}
+
+const CHANNEL = 'vigil:bus';
+
+export class RedisBus implements Bus {
+  private readonly publisher: Redis;
+  private readonly subscriber: Redis;
+  private readonly local = new InProcessBus();
+  private readonly ready: Promise<unknown>;
+
+  constructor(url: string) {
+    this.publisher = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
+    this.subscriber = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
+    this.ready = this.subscriber.subscribe(CHANNEL);
+    this.subscriber.on('message', (_channel: string, payload: string) => {
+      const message = JSON.parse(payload) as BusMessage;
+      this.local.deliver(message);
+    });
+  }
+
+  async publish(message: BusInput): Promise<void> {
+    await this.ready;
+    await this.publisher.publish(CHANNEL, JSON.stringify({ ...message, id: nextId() }));
+  }
+
+  subscribe(handler: BusHandler): () => void {
+    return this.local.subscribe(handler);
+  }
+
+  /** Resolves once the subscription is live (messages published before that are not seen). */
+  async connected(): Promise<void> {
+    await this.ready;
+  }
+
+  async close(): Promise<void> {
+    await this.local.close();
+    this.subscriber.disconnect();
+    this.publisher.disconnect();
+  }
+}
+
+export async function createBus(redisUrl?: string): Promise<Bus> {
+  if (!redisUrl) return new InProcessBus();
+  const bus = new RedisBus(redisUrl);
+  await bus.connected();
+  return bus;
+}

@@ -1,0 +1,184 @@
+import path from 'node:path';
+
+/**
+ * Configuration comes only from environment variables (optionally loaded from `.env` by the CLI).
+ * Every variable is parsed by its own rule so that each bad value gets its own message, and all of
+ * them are reported at once instead of one per restart.
+ */
+export interface SmtpConfig {
+  host: string;
+  port: number;
+  secure: boolean;
+  user?: string;
+  password?: string;
+  from: string;
+}
+
+export interface RateLimitConfig {
+  /** Login attempts per client IP per window. */
+  loginPerIp: number;
+  /** Failed login attempts per account per window. */
+  loginPerAccount: number;
+  /** Sign-ups per client IP per window. */
+  registerPerIp: number;
+  /** Password reset requests per IP (and per account) per window. */
+  resetPerIp: number;
+  windowSeconds: number;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string;
+  dataDir: string;
+  databaseUrl?: string;
+  databasePoolSize: number;
+  secretKey?: string;
+  encryptionKey?: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  redisUrl?: string;
+  smtp?: SmtpConfig;
+  trustProxy: boolean;
+  bodyLimitBytes: number;
+  sessionIdleMinutes: number;
+  sessionMaxDays: number;
+  rateLimits: RateLimitConfig;
+  streamHeartbeatSeconds: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  raw(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+      this.problems.push(`${name} must be an integer between ${min} and ${max} (got "${value}")`);
+      return fallback;
+    }
+    return parsed;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+    if (['0', 'false', 'no', 'off'].includes(value)) return false;
+    this.problems.push(`${name} must be true or false (got "${value}")`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(value)) {
+      this.problems.push(`${name} must be one of ${allowed.join(', ')} (got "${value}")`);
+      return fallback;
+    }
+    return value as T;
+  }
+
+  url(name: string, protocols: string[]): string | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    try {
+      const parsed = new URL(value);
+      if (!protocols.includes(parsed.protocol)) {
+        this.problems.push(`${name} must use ${protocols.join(' or ')} (got "${parsed.protocol}")`);
+        return undefined;
+      }
+      return value;
+    } catch {
+      this.problems.push(`${name} is not a valid URL`);
+      return undefined;
+    }
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export function loadConfig(env: Env = process.env): Config {
+  const r = new Reader(env);
+  const port = r.int('PORT', 3000, 0, 65535);
+  const host = r.string('HOST', '127.0.0.1');
+  const publicUrlRaw = r.url('PUBLIC_URL', ['http:', 'https:']);
+  const publicUrl = (publicUrlRaw ?? `http://localhost:${port}`).replace(/\/+$/, '');
+
+  const secretKey = r.raw('SECRET_KEY');
+  if (secretKey !== undefined && secretKey.length < 32) {
+    r.problems.push('SECRET_KEY must be at least 32 characters (generate one with `openssl rand -hex 32`)');
+  }
+  const encryptionKey = r.raw('ENCRYPTION_KEY');
+  if (encryptionKey !== undefined && !/^[0-9a-fA-F]{64}$/.test(encryptionKey)) {
+    r.problems.push('ENCRYPTION_KEY must be 64 hexadecimal characters (32 bytes; `openssl rand -hex 32`)');
+  }
+
+  const smtpHost = r.raw('SMTP_HOST');
+  const smtpPort = r.int('SMTP_PORT', 587, 1, 65535);
+  const smtpSecure = r.bool('SMTP_SECURE', smtpPort === 465);
+  const smtpFrom = r.raw('SMTP_FROM');
+  let smtp: SmtpConfig | undefined;
+  if (smtpHost !== undefined) {
+    if (smtpFrom === undefined) r.problems.push('SMTP_FROM is required when SMTP_HOST is set (e.g. "Vigil <vigil@example.com>")');
+    smtp = {
+      host: smtpHost,
+      port: smtpPort,
+      secure: smtpSecure,
+      user: r.raw('SMTP_USER'),
+      password: r.raw('SMTP_PASSWORD'),
+      from: smtpFrom ?? '',
+    };
+  }
+
+  const config: Config = {
+    port,
+    host,
+    publicUrl,
+    dataDir: path.resolve(r.string('DATA_DIR', './data')),
+    databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
+    databasePoolSize: r.int('DATABASE_POOL_SIZE', 10, 1, 500),
+    secretKey,
+    encryptionKey,
+    logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
+    smtp,
+    trustProxy: r.bool('TRUST_PROXY', false),
+    bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    sessionIdleMinutes: r.int('SESSION_IDLE_MINUTES', 7 * 24 * 60, 1, 365 * 24 * 60),
+    sessionMaxDays: r.int('SESSION_MAX_DAYS', 30, 1, 365),
+    rateLimits: {
+      loginPerIp: r.int('RATE_LIMIT_LOGIN_PER_IP', 30, 1, 100000),
+      loginPerAccount: r.int('RATE_LIMIT_LOGIN_PER_ACCOUNT', 10, 1, 100000),
+      registerPerIp: r.int('RATE_LIMIT_REGISTER_PER_IP', 20, 1, 100000),
+      resetPerIp: r.int('RATE_LIMIT_RESET_PER_IP', 5, 1, 100000),
+      windowSeconds: r.int('RATE_LIMIT_WINDOW_SECONDS', 900, 1, 86400),
+    },
+    streamHeartbeatSeconds: r.int('STREAM_HEARTBEAT_SECONDS', 15, 1, 3600),
+  };
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return config;
+}
+
+/** The configuration the test suite and tools start from: the defaults, with overrides. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({ LOG_LEVEL: 'silent' }), ...overrides };
+}

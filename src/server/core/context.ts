@@ -1,0 +1,22 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type pg from 'pg';
+import type { Bus } from './bus.js';
+import type { Config } from './config.js';
+import type { Db } from './db/database.js';
+import type { Mailer } from './mailer.js';
+import type { Metrics } from './metrics.js';
+import type { Secrets } from './secrets.js';
+
+/** The shared infrastructure every domain receives; created once per process in `server/runtime.ts`. */
+export interface AppContext {
+  config: Config;
+  secrets: Secrets;
+  db: Db;
+  pool: pg.Pool;
+  bus: Bus;
+  logger: Logger;
+  mailer: Mailer;
+  metrics: Metrics;
+  redis?: Redis;
+}

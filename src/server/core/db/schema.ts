@@ -1,0 +1,153 @@
+import type { ColumnType, Generated } from 'kysely';
+import type { Role } from '../../../shared/roles.js';
+
+/** Every table Vigil's stores touch, as the migrations in `./migrations` create them. */
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export interface OrganizationsTable {
+  id: Generated<string>;
+  name: string;
+  slug: string;
+  max_users: number | null;
+  max_devices: number | null;
+  allowed_email_domains: ColumnType<string[], string[] | undefined, string[]>;
+  units: Generated<'mph' | 'kmh'>;
+  timezone: Generated<string>;
+  public_sharing: Generated<boolean>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface SitesTable {
+  id: Generated<string>;
+  org_id: string;
+  name: string;
+  address: string | null;
+  lat: number | null;
+  lon: number | null;
+  timezone: Generated<string>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface UsersTable {
+  id: Generated<string>;
+  email: string;
+  name: string;
+  password_hash: string;
+  is_active: Generated<boolean>;
+  is_superadmin: Generated<boolean>;
+  password_changed_at: UpdatedAt;
+  last_login_at: Date | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface MembershipsTable {
+  org_id: string;
+  user_id: string;
+  role: Role;
+  site_ids: string[] | null;
+  is_active: Generated<boolean>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface SessionsTable {
+  id: Generated<string>;
+  token_hash: string;
+  user_id: string;
+  active_org_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  created_at: CreatedAt;
+  last_seen_at: UpdatedAt;
+  expires_at: Date;
+  revoked_at: Date | null;
+}
+
+export interface ApiTokensTable {
+  id: Generated<string>;
+  user_id: string;
+  name: string;
+  token_hash: string;
+  token_prefix: string;
+  created_at: CreatedAt;
+  last_used_at: Date | null;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+}
+
+export interface InvitationsTable {
+  id: Generated<string>;
+  org_id: string;
+  email: string;
+  role: Role;
+  site_ids: string[] | null;
+  token_hash: string;
+  invited_by: string | null;
+  created_at: CreatedAt;
+  expires_at: Date;
+  accepted_at: Date | null;
+  revoked_at: Date | null;
+}
+
+export interface RegistrationCodesTable {
+  id: Generated<string>;
+  org_id: string;
+  code_hash: string;
+  code_prefix: string;
+  label: string | null;
+  role: Role;
+  site_ids: string[] | null;
+  max_uses: number;
+  uses: Generated<number>;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+  created_by: string | null;
+  created_at: CreatedAt;
+}
+
+export interface PasswordResetsTable {
+  id: Generated<string>;
+  user_id: string;
+  token_hash: string;
+  created_at: CreatedAt;
+  expires_at: Date;
+  used_at: Date | null;
+}
+
+export interface SetupTokensTable {
+  id: Generated<boolean>;
+  token_hash: string;
+  created_at: CreatedAt;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  org_id: string | null;
+  actor_user_id: string | null;
+  actor_label: string | null;
+  action: string;
+  resource_type: string;
+  resource_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  details: ColumnType<Record<string, unknown>, string | undefined, string>;
+  created_at: CreatedAt;
+}
+
+export interface Database {
+  organizations: OrganizationsTable;
+  sites: SitesTable;
+  users: UsersTable;
+  memberships: MembershipsTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  invitations: InvitationsTable;
+  registration_codes: RegistrationCodesTable;
+  password_resets: PasswordResetsTable;
+  setup_tokens: SetupTokensTable;
+  audit_log: AuditLogTable;
+}

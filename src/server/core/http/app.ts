@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { AppContext } from '../context.js';
+import { accessHook, type Authenticator } from '../access.js';
+import { AppError, type FieldError } from './errors.js';
+
+export type DomainPlugin = (app: FastifyInstance) => Promise<void>;
+
+export interface RouteRecord {
+  method: string;
+  url: string;
+  access: string | undefined;
+}
+
+/**
+ * Builds the HTTP server: shared plugins, the error shape, access control, OpenAPI, metrics. Domains
+ * come in as plugins; `routes` records every registered route so tests can check each has a rule.
+ */
+export async function createHttpApp(ctx: AppContext, authenticator: Authenticator, domains: DomainPlugin[]) {
+  const app = Fastify({
+    loggerInstance: ctx.logger,
+    trustProxy: ctx.config.trustProxy,
+    bodyLimit: ctx.config.bodyLimitBytes,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w-]{1,100}$/.test(given) ? given : randomUUID();
+    },
+    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: true, useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const routes: RouteRecord[] = [];
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) routes.push({ method, url: route.url, access: route.config?.access });
+  });
+
+  app.decorateRequest('principal', null);
+  app.decorateRequest('scope', null);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    ctx.metrics.httpDuration
+      .labels(request.method, request.routeOptions.url ?? 'unmatched', String(reply.statusCode))
+      .observe(reply.elapsedTime / 1000);
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', 'blob:', 'https:'],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        scriptSrc: ["'self'"],
+        connectSrc: ["'self'"],
+      },
+    },
+    // /health is fetched cross-origin by RushRoster devices' settings page.
+    crossOriginResourcePolicy: { policy: 'same-site' },
+  });
+  await app.register(cookie);
+  await app.register(formbody);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Vigil API', version: '1', description: 'Vigil: a multi-tenant cloud for fleets of field monitoring devices.' },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'vigil_session' },
+          bearer: { type: 'http', scheme: 'bearer' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.addHook('onRequest', accessHook(authenticator));
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    if (request.url.startsWith('/api/') || request.url === '/api') {
+      return reply.code(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } });
+    }
+    return reply.code(404).type('text/plain').send('Not found');
+  });
+
+  for (const domain of domains) await app.register(domain);
+  await app.ready();
+  return { app, routes };
+}
+
+function errorHandler(error: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) {
+  if (error instanceof AppError) {
+    if (error.headers) reply.headers(error.headers);
+    return reply.code(error.status).send({ error: { code: error.code, message: error.message, details: error.details } });
+  }
+  if (error.validation) {
+    const details: FieldError[] = error.validation.map((v) => ({
+      field: fieldName(error.validationContext, v.instancePath, v.params as Record<string, unknown>),
+      message: v.message ?? 'is not valid',
+    }));
+    const message = details.map((d) => `${d.field}: ${d.message}`).join('; ');
+    return reply.code(400).send({ error: { code: 'validation_failed', message, details } });
+  }
+  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+  if (status === 500) {
+    request.log.error({ err: error }, 'unhandled error');
+    return reply.code(500).send({ error: { code: 'internal', message: 'internal server error' } });
+  }
+  return reply.code(status).send({ error: { code: (error.code ?? 'bad_request').toLowerCase(), message: error.message } });
+}
+
+function fieldName(context: string | undefined, instancePath: string, params: Record<string, unknown>): string {
+  const path = instancePath.replace(/^\//, '').replace(/\//g, '.');
+  const missing = typeof params.missingProperty === 'string' ? params.missingProperty : undefined;
+  const extra = typeof params.additionalProperty === 'string' ? params.additionalProperty : undefined;
+  const leaf = [path, missing ?? extra].filter(Boolean).join('.');
+  return leaf || context || 'body';
+}

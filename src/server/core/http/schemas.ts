@@ -1,0 +1,27 @@
+import { Type } from 'typebox';
+
+/** Schemas every domain uses. */
+export const ErrorResponse = Type.Object({
+  error: Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+    details: Type.Optional(Type.Unknown()),
+  }),
+});
+
+/** The error responses a route may give, for the OpenAPI document. */
+export function errors<const C extends number[]>(...codes: C): Record<C[number], typeof ErrorResponse> {
+  return Object.fromEntries(codes.map((code) => [code, ErrorResponse])) as Record<C[number], typeof ErrorResponse>;
+}
+
+export const Uuid = Type.String({ format: 'uuid' });
+export const IdParams = Type.Object({ id: Uuid });
+export const RoleSchema = Type.Union([
+  Type.Literal('owner'), Type.Literal('admin'), Type.Literal('manager'), Type.Literal('operator'), Type.Literal('viewer'),
+]);
+export const Timestamp = Type.String({ format: 'date-time' });
+export const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
+export const SiteIds = Type.Union([Type.Array(Uuid, { maxItems: 1000, uniqueItems: true }), Type.Null()]);
+export const Email = Type.String({ format: 'email', maxLength: 320 });
+export const Password = Type.String({ minLength: 10, maxLength: 256 });
+export const NoContent = Type.Null();

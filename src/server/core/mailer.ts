@@ -1,0 +1,40 @@
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { Logger } from 'pino';
+import type { SmtpConfig } from './config.js';
+
+export interface Email {
+  to: string;
+  subject: string;
+  text: string;
+}
+
+/**
+ * Sends mail through SMTP when it is configured. Without SMTP the message is written to the log so
+ * that an administrator can still pass on an invitation or reset link.
+ */
+export class Mailer {
+  private readonly transport?: Transporter;
+
+  constructor(private readonly logger: Logger, private readonly smtp?: SmtpConfig) {
+    if (smtp) {
+      this.transport = nodemailer.createTransport({
+        host: smtp.host,
+        port: smtp.port,
+        secure: smtp.secure,
+        auth: smtp.user ? { user: smtp.user, pass: smtp.password ?? '' } : undefined,
+      });
+    }
+  }
+
+  async send(email: Email): Promise<void> {
+    if (!this.transport || !this.smtp) {
+      this.logger.warn({ to: email.to, subject: email.subject }, `SMTP is not configured; email not sent:\n${email.text}`);
+      return;
+    }
+    try {
+      await this.transport.sendMail({ from: this.smtp.from, ...email });
+    } catch (error) {
+      this.logger.error({ err: error, to: email.to, subject: email.subject }, `could not send email:\n${email.text}`);
+    }
+  }
+}

@@ -1,0 +1,36 @@
+import type { Role } from '../../shared/roles.js';
+
+const EVERY_ROLE: readonly Role[] = ['owner', 'admin', 'manager', 'operator', 'viewer'];
+const ADMINS: readonly Role[] = ['owner', 'admin'];
+const MANAGERS: readonly Role[] = ['owner', 'admin', 'manager'];
+
+/**
+ * The permission table: which organization roles may perform each action. Every API route names
+ * exactly one action (or `public` / `authenticated` / `superadmin`) in its `config.access`, and a
+ * test fails when a route does not. Superadmins may act in any organization as an owner.
+ */
+export const PERMISSIONS = {
+  'org.read': EVERY_ROLE,
+  'org.update': ADMINS,
+  'site.read': EVERY_ROLE,
+  'site.write': MANAGERS,
+  'member.read': MANAGERS,
+  'member.write': ADMINS,
+  'regcode.read': ADMINS,
+  'regcode.write': ADMINS,
+  'audit.read': ADMINS,
+  'stream.read': EVERY_ROLE,
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Action = keyof typeof PERMISSIONS;
+
+/** What a route requires: an organization action, or one of the three identity-only levels. */
+export type Access = Action | 'public' | 'authenticated' | 'superadmin';
+
+export function isAction(access: Access): access is Action {
+  return access in PERMISSIONS;
+}
+
+export function roleMay(role: Role, action: Action): boolean {
+  return (PERMISSIONS[action] as readonly Role[]).includes(role);
+}

@@ -1,0 +1,181 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { principalOf, SESSION_COOKIE } from '../core/access.js';
+import type { Config } from '../core/config.js';
+import { PageQuery, Page } from '../core/pagination.js';
+import { Email, errors, IdParams, NoContent, NullableTimestamp, Password, Timestamp, Uuid } from '../core/http/schemas.js';
+import { requestActor } from '../audit/service.js';
+import type { IdentityService } from './service.js';
+
+const Me = Type.Object({
+  user: Type.Object({ id: Uuid, email: Type.String(), name: Type.String(), isSuperadmin: Type.Boolean() }),
+  organization: Type.Union([Type.Object({ id: Uuid, role: Type.String(), siteIds: Type.Union([Type.Array(Uuid), Type.Null()]) }), Type.Null()]),
+  organizations: Type.Array(Type.Object({ id: Uuid, name: Type.String(), slug: Type.String(), role: Type.String() })),
+  csrfToken: Type.Union([Type.String(), Type.Null()]),
+});
+
+const ApiToken = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  prefix: Type.String(),
+  createdAt: Timestamp,
+  lastUsedAt: NullableTimestamp,
+  expiresAt: NullableTimestamp,
+  revokedAt: NullableTimestamp,
+});
+
+type TokenRow = { id: string; name: string; token_prefix: string; created_at: Date; last_used_at: Date | null; expires_at: Date | null; revoked_at: Date | null };
+const presentToken = (t: TokenRow) => ({
+  id: t.id,
+  name: t.name,
+  prefix: t.token_prefix,
+  createdAt: t.created_at.toISOString(),
+  lastUsedAt: t.last_used_at?.toISOString() ?? null,
+  expiresAt: t.expires_at?.toISOString() ?? null,
+  revokedAt: t.revoked_at?.toISOString() ?? null,
+});
+
+export function setSessionCookie(reply: FastifyReply, config: Config, token: string, expiresAt: Date): void {
+  reply.setCookie(SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: config.publicUrl.startsWith('https://'),
+    path: '/',
+    expires: expiresAt,
+  });
+}
+
+export function identityRoutes(identity: IdentityService, config: Config) {
+  return async function routes(base: FastifyInstance): Promise<void> {
+    const app = base.withTypeProvider<TypeBoxTypeProvider>();
+    const tags = ['auth'];
+
+    app.post('/api/v1/auth/login', {
+      config: { access: 'public' },
+      schema: {
+        tags,
+        summary: 'Sign in; sets the session cookie and returns the CSRF token for later writes',
+        body: Type.Object({ email: Email, password: Type.String({ minLength: 1, maxLength: 256 }) }),
+        response: { 200: Me, ...errors(400, 401, 429) },
+      },
+    }, async (request, reply) => {
+      const result = await identity.login(request.body.email, request.body.password, requestActor(request));
+      setSessionCookie(reply, config, result.sessionToken, result.expiresAt);
+      const scope = (await identity.authenticate({ sessionToken: result.sessionToken }))?.scope ?? null;
+      return identity.me(result.principal, scope);
+    });
+
+    app.post('/api/v1/auth/logout', {
+      config: { access: 'authenticated' },
+      schema: { tags, summary: 'Sign out: revokes this session', response: { 204: NoContent, ...errors(401, 403) } },
+    }, async (request, reply) => {
+      await identity.logout(principalOf(request), requestActor(request));
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return reply.code(204).send(null);
+    });
+
+    app.get('/api/v1/auth/me', {
+      config: { access: 'authenticated' },
+      schema: { tags, summary: 'The signed-in user, their organizations and the CSRF token', response: { 200: Me, ...errors(401) } },
+    }, async (request) => identity.me(principalOf(request), request.scope));
+
+    app.post('/api/v1/auth/switch-organization', {
+      config: { access: 'authenticated' },
+      schema: { tags, summary: 'Make another of your organizations the active one for this session', body: Type.Object({ organizationId: Uuid }), response: { 204: NoContent, ...errors(401, 403, 404) } },
+    }, async (request, reply) => {
+      await identity.switchOrganization(principalOf(request), request.body.organizationId, requestActor(request));
+      return reply.code(204).send(null);
+    });
+
+    app.post('/api/v1/auth/change-password', {
+      config: { access: 'authenticated' },
+      schema: {
+        tags,
+        summary: 'Change your password; signs out your other sessions',
+        body: Type.Object({ currentPassword: Type.String({ minLength: 1, maxLength: 256 }), newPassword: Password }),
+        response: { 204: NoContent, ...errors(400, 401, 403) },
+      },
+    }, async (request, reply) => {
+      await identity.changePassword(principalOf(request), request.body.currentPassword, request.body.newPassword, requestActor(request));
+      return reply.code(204).send(null);
+    });
+
+    app.post('/api/v1/auth/password-reset/request', {
+      config: { access: 'public' },
+      schema: {
+        tags,
+        summary: 'Email a one-hour reset link; answers 202 whether or not the email is registered',
+        body: Type.Object({ email: Email }),
+        response: { 202: Type.Object({ message: Type.String() }), ...errors(400, 429) },
+      },
+    }, async (request, reply) => {
+      await identity.requestPasswordReset(request.body.email, requestActor(request));
+      return reply.code(202).send({ message: 'If an account exists for this email, a reset link is on its way.' });
+    });
+
+    app.post('/api/v1/auth/password-reset/confirm', {
+      config: { access: 'public' },
+      schema: { tags, summary: 'Set a new password with a reset token (single use)', body: Type.Object({ token: Type.String({ minLength: 10, maxLength: 200 }), newPassword: Password }), response: { 204: NoContent, ...errors(400) } },
+    }, async (request, reply) => {
+      await identity.confirmPasswordReset(request.body.token, request.body.newPassword, requestActor(request));
+      return reply.code(204).send(null);
+    });
+
+    app.get('/api/v1/auth/tokens', {
+      config: { access: 'authenticated' },
+      schema: { tags, summary: 'Your personal API tokens', querystring: PageQuery, response: { 200: Page(ApiToken), ...errors(401) } },
+    }, async (request) => {
+      const page = await identity.listApiTokens(principalOf(request), request.query);
+      return { items: page.items.map(presentToken), nextCursor: page.nextCursor };
+    });
+
+    app.post('/api/v1/auth/tokens', {
+      config: { access: 'authenticated' },
+      schema: {
+        tags,
+        summary: 'Create a personal API token (Bearer); the token is shown only in this response',
+        body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }), expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })) }),
+        response: { 201: Type.Intersect([ApiToken, Type.Object({ token: Type.String() })]), ...errors(400, 401, 403) },
+      },
+    }, async (request, reply) => {
+      const created = await identity.createApiToken(principalOf(request), request.body.name, request.body.expiresInDays, requestActor(request));
+      return reply.code(201).send({ ...presentToken(created), token: created.token });
+    });
+
+    app.delete('/api/v1/auth/tokens/:id', {
+      config: { access: 'authenticated' },
+      schema: { tags, summary: 'Revoke one of your API tokens', params: IdParams, response: { 204: NoContent, ...errors(401, 403, 404) } },
+    }, async (request, reply) => {
+      await identity.revokeApiToken(principalOf(request), request.params.id, requestActor(request));
+      return reply.code(204).send(null);
+    });
+
+    const AdminUser = Type.Object({
+      id: Uuid, email: Type.String(), name: Type.String(), isActive: Type.Boolean(), isSuperadmin: Type.Boolean(), createdAt: Timestamp, lastLoginAt: NullableTimestamp,
+    });
+    type UserRow = { id: string; email: string; name: string; is_active: boolean; is_superadmin: boolean; created_at: Date; last_login_at: Date | null };
+    const presentUser = (u: UserRow) => ({
+      id: u.id, email: u.email, name: u.name, isActive: u.is_active, isSuperadmin: u.is_superadmin, createdAt: u.created_at.toISOString(), lastLoginAt: u.last_login_at?.toISOString() ?? null,
+    });
+
+    app.get('/api/v1/admin/users', {
+      config: { access: 'superadmin' },
+      schema: { tags: ['platform'], summary: 'Every user of the platform', querystring: Type.Intersect([PageQuery, Type.Object({ search: Type.Optional(Type.String({ maxLength: 200 })) })]), response: { 200: Page(AdminUser), ...errors(401, 403) } },
+    }, async (request) => {
+      const page = await identity.listUsers(request.query);
+      return { items: page.items.map(presentUser), nextCursor: page.nextCursor };
+    });
+
+    app.patch('/api/v1/admin/users/:id', {
+      config: { access: 'superadmin' },
+      schema: {
+        tags: ['platform'],
+        summary: 'Activate or deactivate a user (deactivation signs them out everywhere), or change platform administration',
+        params: IdParams,
+        body: Type.Object({ isActive: Type.Optional(Type.Boolean()), isSuperadmin: Type.Optional(Type.Boolean()) }, { minProperties: 1 }),
+        response: { 200: AdminUser, ...errors(400, 401, 403, 404) },
+      },
+    }, async (request) => presentUser(await identity.updateUser(principalOf(request), request.params.id, request.body, requestActor(request))));
+  };
+}

@@ -1,0 +1,299 @@
+import type { AppContext } from '../core/context.js';
+import type { Authenticator, Identity, Principal, Scope } from '../core/access.js';
+import type { Tx } from '../core/db/database.js';
+import { isUniqueViolation } from '../core/db/database.js';
+import { AppError, conflict, forbidden, invalidFields, notFound, unauthorized } from '../core/http/errors.js';
+import { hashPassword, verifyAgainstNothing, verifyPassword } from '../core/passwords.js';
+import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
+import { RateLimit } from '../core/rate-limit.js';
+import { hashToken, hmac, newToken } from '../core/tokens.js';
+import { normaliseEmail } from '../../shared/validation.js';
+import type { Actor, AuditService } from '../audit/service.js';
+import type { OrganizationsService } from '../organizations/service.js';
+import * as store from './store.js';
+
+export const API_TOKEN_PREFIX = 'vgl_';
+const RESET_TTL_MS = 60 * 60 * 1000;
+// Writing "last seen" on every request would cost a write per read; a minute's precision is plenty.
+const TOUCH_INTERVAL_MS = 60 * 1000;
+
+export interface LoginResult {
+  sessionToken: string;
+  csrfToken: string;
+  expiresAt: Date;
+  principal: Principal;
+}
+
+export class IdentityService implements Authenticator {
+  private readonly loginPerIp: RateLimit;
+  private readonly loginPerAccount: RateLimit;
+  private readonly resetPerIp: RateLimit;
+  private readonly resetPerAccount: RateLimit;
+
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly audit: AuditService,
+    private readonly organizations: OrganizationsService,
+  ) {
+    const { rateLimits: rl } = ctx.config;
+    this.loginPerIp = new RateLimit('login-ip', rl.loginPerIp, rl.windowSeconds, ctx.redis);
+    this.loginPerAccount = new RateLimit('login-account', rl.loginPerAccount, rl.windowSeconds, ctx.redis);
+    this.resetPerIp = new RateLimit('reset-ip', rl.resetPerIp, rl.windowSeconds, ctx.redis);
+    this.resetPerAccount = new RateLimit('reset-account', rl.resetPerIp, rl.windowSeconds, ctx.redis);
+  }
+
+  csrfFor(sessionTokenHash: string): string {
+    return hmac(this.ctx.secrets.secretKey, `csrf:${sessionTokenHash}`);
+  }
+
+  async authenticate(credentials: { sessionToken?: string; bearerToken?: string; orgId?: string }): Promise<Identity | null> {
+    const { db, config } = this.ctx;
+    const orgId = credentials.orgId ?? null;
+    let row: store.IdentityRow | undefined;
+    let csrfToken: string | null = null;
+    if (credentials.bearerToken) {
+      if (!credentials.bearerToken.startsWith(API_TOKEN_PREFIX)) return null;
+      row = await store.findTokenIdentity(db, hashToken(credentials.bearerToken), orgId);
+      if (row && isStale(row.touched_at)) await store.touchApiToken(db, row.credential_id);
+    } else if (credentials.sessionToken) {
+      const tokenHash = hashToken(credentials.sessionToken);
+      row = await store.findSessionIdentity(db, tokenHash, orgId, config.sessionIdleMinutes);
+      if (row && isStale(row.touched_at)) await store.touchSession(db, row.credential_id);
+      csrfToken = this.csrfFor(tokenHash);
+    }
+    if (!row) return null;
+    const principal: Principal = {
+      userId: row.user_id,
+      email: row.email,
+      name: row.name,
+      isSuperadmin: row.is_superadmin,
+      via: credentials.bearerToken ? 'token' : 'session',
+      sessionId: credentials.bearerToken ? null : row.credential_id,
+      csrfToken,
+    };
+    return { principal, scope: await this.scopeFor(row, orgId) };
+  }
+
+  /** Members act in their organization; superadmins may act in any organization as an owner. */
+  private async scopeFor(row: store.IdentityRow, requestedOrgId: string | null): Promise<Scope | null> {
+    const target = row.target_org_id;
+    if (row.org_id && row.role && (target === null || row.org_id === target)) {
+      return { orgId: row.org_id, userId: row.user_id, role: row.role, siteIds: row.site_ids };
+    }
+    if (row.is_superadmin && target && (await this.organizations.exists(target))) {
+      return { orgId: target, userId: row.user_id, role: 'owner', siteIds: null };
+    }
+    if (requestedOrgId) throw notFound('organization');
+    return row.org_id && row.role ? { orgId: row.org_id, userId: row.user_id, role: row.role, siteIds: row.site_ids } : null;
+  }
+
+  async login(email: string, password: string, actor: Actor): Promise<LoginResult> {
+    const account = normaliseEmail(email);
+    await this.loginPerIp.consume(actor.ip ?? 'unknown');
+    await this.loginPerAccount.check(account);
+    const user = await store.findUserByEmail(this.ctx.db, account);
+    // Unknown emails cost the same hash verification as known ones: timing reveals nothing.
+    const valid = user ? await verifyPassword(user.password_hash, password) : await verifyAgainstNothing(password);
+    if (!user || !valid || !user.is_active) {
+      await this.loginPerAccount.consume(account).catch(() => undefined);
+      this.ctx.metrics.logins.labels('failure').inc();
+      await this.audit.record(actor, {
+        orgId: null,
+        action: 'auth.login_failed',
+        resourceType: 'user',
+        resourceId: user?.id ?? null,
+        details: { email: account, reason: !user || !valid ? 'bad_credentials' : 'inactive' },
+      });
+      throw unauthorized('email or password is incorrect');
+    }
+    await this.loginPerAccount.reset(account);
+    const orgs = await this.organizations.listForUser(user.id);
+    const sessionToken = newToken();
+    const tokenHash = hashToken(sessionToken);
+    const expiresAt = new Date(Date.now() + this.ctx.config.sessionMaxDays * 86_400_000);
+    await store.insertSession(this.ctx.db, {
+      tokenHash,
+      userId: user.id,
+      activeOrgId: orgs[0]?.id ?? null,
+      ip: actor.ip ?? '',
+      userAgent: actor.userAgent,
+      expiresAt,
+    });
+    await store.updateUser(this.ctx.db, user.id, { lastLoginAt: new Date() });
+    this.ctx.metrics.logins.labels('success').inc();
+    await this.audit.record({ ...actor, userId: user.id, label: user.email }, {
+      orgId: orgs[0]?.id ?? null,
+      action: 'auth.login',
+      resourceType: 'user',
+      resourceId: user.id,
+    });
+    const session = await store.findSessionIdentity(this.ctx.db, tokenHash, null, this.ctx.config.sessionIdleMinutes);
+    return {
+      sessionToken,
+      csrfToken: this.csrfFor(tokenHash),
+      expiresAt,
+      principal: {
+        userId: user.id,
+        email: user.email,
+        name: user.name,
+        isSuperadmin: user.is_superadmin,
+        via: 'session',
+        sessionId: session?.credential_id ?? null,
+        csrfToken: this.csrfFor(tokenHash),
+      },
+    };
+  }
+
+  async logout(principal: Principal, actor: Actor): Promise<void> {
+    if (!principal.sessionId) return;
+    const revoked = await store.revokeSessions(this.ctx.db, { sessionId: principal.sessionId });
+    await this.announceRevoked(revoked);
+    await this.audit.record(actor, { orgId: null, action: 'auth.logout', resourceType: 'session', resourceId: principal.sessionId });
+  }
+
+  async me(principal: Principal, scope: Scope | null) {
+    const organizations = await this.organizations.listForUser(principal.userId);
+    return {
+      user: { id: principal.userId, email: principal.email, name: principal.name, isSuperadmin: principal.isSuperadmin },
+      organization: scope ? { id: scope.orgId, role: scope.role, siteIds: scope.siteIds } : null,
+      organizations: organizations.map((o) => ({ id: o.id, name: o.name, slug: o.slug, role: o.role })),
+      csrfToken: principal.csrfToken,
+    };
+  }
+
+  async switchOrganization(principal: Principal, orgId: string, actor: Actor): Promise<void> {
+    if (!principal.sessionId) throw forbidden('API tokens choose an organization with the X-Vigil-Org header');
+    const member = (await this.organizations.listForUser(principal.userId)).some((o) => o.id === orgId);
+    if (!member && !(principal.isSuperadmin && (await this.organizations.exists(orgId)))) throw notFound('organization');
+    await store.setSessionOrg(this.ctx.db, principal.sessionId, orgId);
+    await this.audit.record(actor, { orgId, action: 'auth.switch_organization', resourceType: 'organization', resourceId: orgId });
+  }
+
+  async changePassword(principal: Principal, currentPassword: string, newPassword: string, actor: Actor): Promise<void> {
+    const user = await store.findUserById(this.ctx.db, principal.userId);
+    if (!user || !(await verifyPassword(user.password_hash, currentPassword))) {
+      throw invalidFields([{ field: 'currentPassword', message: 'is not your current password' }]);
+    }
+    await store.updateUser(this.ctx.db, user.id, { passwordHash: await hashPassword(newPassword) });
+    const revoked = await store.revokeSessions(this.ctx.db, { userId: user.id, exceptSessionId: principal.sessionId ?? undefined });
+    await this.announceRevoked(revoked);
+    await this.audit.record(actor, {
+      orgId: null,
+      action: 'auth.password_changed',
+      resourceType: 'user',
+      resourceId: user.id,
+      details: { otherSessionsRevoked: revoked.length },
+    });
+  }
+
+  /** Always answers the same way; the link goes by email (or to the log without SMTP). */
+  async requestPasswordReset(email: string, actor: Actor): Promise<void> {
+    const account = normaliseEmail(email);
+    await this.resetPerIp.consume(actor.ip ?? 'unknown');
+    const user = await store.findUserByEmail(this.ctx.db, account);
+    if (!user || !user.is_active) return;
+    try {
+      await this.resetPerAccount.consume(account);
+    } catch {
+      return; // never reveal through a 429 that the account exists
+    }
+    const token = newToken();
+    await store.insertPasswordReset(this.ctx.db, user.id, hashToken(token), new Date(Date.now() + RESET_TTL_MS));
+    await this.audit.record(actor, { orgId: null, action: 'auth.password_reset_requested', resourceType: 'user', resourceId: user.id });
+    const link = `${this.ctx.config.publicUrl}/reset-password?token=${encodeURIComponent(token)}`;
+    void this.ctx.mailer.send({
+      to: user.email,
+      subject: 'Reset your Vigil password',
+      text: `Someone asked to reset the password of your Vigil account.\n\nOpen this link within one hour to choose a new password:\n${link}\n\nIf it was not you, ignore this email.`,
+    });
+  }
+
+  async confirmPasswordReset(token: string, newPassword: string, actor: Actor): Promise<void> {
+    const userId = await store.consumePasswordReset(this.ctx.db, hashToken(token));
+    if (!userId) throw new AppError(400, 'invalid_token', 'this reset link is not valid, already used or expired; request a new one');
+    await store.updateUser(this.ctx.db, userId, { passwordHash: await hashPassword(newPassword) });
+    const revoked = await store.revokeSessions(this.ctx.db, { userId });
+    await this.announceRevoked(revoked);
+    await this.loginPerAccount.reset((await store.findUserById(this.ctx.db, userId))?.email.toLowerCase() ?? '');
+    await this.audit.record({ ...actor, userId }, { orgId: null, action: 'auth.password_reset', resourceType: 'user', resourceId: userId });
+  }
+
+  /** Creates a user (setup, sign-up, CLI). Inside the caller's transaction when given one. */
+  async createUser(conn: Tx, input: { email: string; name: string; password: string; isSuperadmin?: boolean }) {
+    try {
+      return await store.insertUser(conn, {
+        email: input.email.trim(),
+        name: input.name.trim(),
+        passwordHash: await hashPassword(input.password),
+        isSuperadmin: input.isSuperadmin,
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict('an account with this email already exists', [{ field: 'email', message: 'is already registered' }]);
+      throw error;
+    }
+  }
+
+  findUserByEmail(conn: Tx, email: string) {
+    return store.findUserByEmail(conn, email);
+  }
+
+  verifyUserPassword(user: store.UserRow, password: string) {
+    return verifyPassword(user.password_hash, password);
+  }
+
+  countUsers(): Promise<number> {
+    return store.countUsers(this.ctx.db);
+  }
+
+  async createApiToken(principal: Principal, name: string, expiresInDays: number | undefined, actor: Actor) {
+    const token = newToken(API_TOKEN_PREFIX);
+    const expiresAt = expiresInDays ? new Date(Date.now() + expiresInDays * 86_400_000) : null;
+    const row = await store.insertApiToken(this.ctx.db, {
+      userId: principal.userId,
+      name,
+      tokenHash: hashToken(token),
+      prefix: token.slice(0, API_TOKEN_PREFIX.length + 6),
+      expiresAt,
+    });
+    await this.audit.record(actor, { orgId: null, action: 'api_token.created', resourceType: 'api_token', resourceId: row.id, details: { name } });
+    return { ...row, token };
+  }
+
+  async listApiTokens(principal: Principal, query: PageQuery) {
+    const page = pageRequest(query);
+    const rows = await store.listApiTokens(this.ctx.db, principal.userId, page.limit, page.after as [string, string] | null);
+    return toPage(rows, page.limit, (r) => [r.created_at.toISOString(), r.id]);
+  }
+
+  async revokeApiToken(principal: Principal, id: string, actor: Actor): Promise<void> {
+    if (!(await store.revokeApiToken(this.ctx.db, principal.userId, id))) throw notFound('API token');
+    await this.audit.record(actor, { orgId: null, action: 'api_token.revoked', resourceType: 'api_token', resourceId: id });
+  }
+
+  async listUsers(query: PageQuery & { search?: string }) {
+    const page = pageRequest(query);
+    const rows = await store.listUsers(this.ctx.db, page.limit, page.after as [string, string] | null, query.search);
+    return toPage(rows, page.limit, (r) => [r.sort_email, r.id]);
+  }
+
+  /** Platform administration: activate/deactivate a user or change the superadmin flag. */
+  async updateUser(principal: Principal, id: string, patch: { isActive?: boolean; isSuperadmin?: boolean }, actor: Actor) {
+    if (id === principal.userId && (patch.isActive === false || patch.isSuperadmin === false)) {
+      throw forbidden('you cannot deactivate yourself or remove your own platform administration');
+    }
+    const user = await store.updateUser(this.ctx.db, id, patch);
+    if (!user) throw notFound('user');
+    if (patch.isActive === false) await this.announceRevoked(await store.revokeSessions(this.ctx.db, { userId: id }));
+    await this.audit.record(actor, { orgId: null, action: 'user.updated', resourceType: 'user', resourceId: id, details: patch });
+    return user;
+  }
+
+  /** Tells open live streams (in every process) to close connections of revoked sessions. */
+  private async announceRevoked(sessionIds: string[]): Promise<void> {
+    if (sessionIds.length > 0) await this.ctx.bus.publish({ type: 'session.revoked', orgId: null, data: { sessionIds } });
+  }
+}
+
+function isStale(touchedAt: Date | null): boolean {
+  return !touchedAt || Date.now() - touchedAt.getTime() > TOUCH_INTERVAL_MS;
+}

@@ -1,0 +1,258 @@
+import { randomInt } from 'node:crypto';
+import type { Scope } from '../core/access.js';
+import type { AppContext } from '../core/context.js';
+import type { Tx } from '../core/db/database.js';
+import { AppError, conflict, forbidden, invalidFields, notFound } from '../core/http/errors.js';
+import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
+import { RateLimit } from '../core/rate-limit.js';
+import { hashToken, newToken } from '../core/tokens.js';
+import { roleAtLeast, type Role } from '../../shared/roles.js';
+import { emailDomainAllowed, normaliseEmail } from '../../shared/validation.js';
+import type { Actor, AuditService } from '../audit/service.js';
+import type { IdentityService } from '../identity/service.js';
+import type { OrganizationsService } from '../organizations/service.js';
+import type { SitesService } from '../sites/service.js';
+import * as store from './store.js';
+
+const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+// Letters and digits that cannot be misread for each other when a code is read out or typed.
+const CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
+
+export function newRegistrationCode(): string {
+  const groups = Array.from({ length: 3 }, () => Array.from({ length: 4 }, () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)]).join(''));
+  return groups.join('-');
+}
+
+/** Codes are matched without regard to case, spaces or dashes, the way people type them. */
+function canonicalCode(code: string): string {
+  return code.toUpperCase().replace(/[^A-Z0-9]/g, '');
+}
+
+export interface RegisterInput {
+  invitationToken?: string;
+  registrationCode?: string;
+  email?: string;
+  name: string;
+  password: string;
+}
+
+export class MembersService {
+  private readonly registerPerIp: RateLimit;
+
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly audit: AuditService,
+    private readonly identity: IdentityService,
+    private readonly organizations: OrganizationsService,
+    private readonly sites: SitesService,
+  ) {
+    const rl = ctx.config.rateLimits;
+    this.registerPerIp = new RateLimit('register-ip', rl.registerPerIp, rl.windowSeconds, ctx.redis);
+  }
+
+  async list(scope: Scope, query: PageQuery & { search?: string }) {
+    const page = pageRequest(query);
+    const rows = await store.listMembers(this.ctx.db, scope.orgId, page.limit, page.after as [string, string] | null, query.search);
+    return toPage(rows, page.limit, (r) => [r.email.toLowerCase(), r.user_id]);
+  }
+
+  async invite(scope: Scope, input: { email: string; role: Role; siteIds?: string[] | null }, actor: Actor) {
+    const email = normaliseEmail(input.email);
+    this.assertMayGrant(scope, input.role);
+    const org = await this.organizations.get(scope.orgId);
+    if (!emailDomainAllowed(org.allowed_email_domains, email)) {
+      throw invalidFields([{ field: 'email', message: `must be an address at ${org.allowed_email_domains.join(' or ')}` }]);
+    }
+    await this.sites.assertSitesExist(scope.orgId, input.siteIds);
+    const token = newToken();
+    const invitation = await store.insertInvitation(this.ctx.db, {
+      orgId: scope.orgId,
+      email,
+      role: input.role,
+      siteIds: input.siteIds?.length ? input.siteIds : null,
+      tokenHash: hashToken(token),
+      invitedBy: scope.userId,
+      expiresAt: new Date(Date.now() + INVITATION_TTL_MS),
+    });
+    await this.audit.record(actor, {
+      orgId: scope.orgId,
+      action: 'member.invited',
+      resourceType: 'invitation',
+      resourceId: invitation.id,
+      details: { email, role: input.role, siteIds: invitation.site_ids },
+    });
+    const inviteUrl = `${this.ctx.config.publicUrl}/invite?token=${encodeURIComponent(token)}`;
+    void this.ctx.mailer.send({
+      to: email,
+      subject: `You are invited to ${org.name} on Vigil`,
+      text: `${actor.label ?? 'An administrator'} invited you to join ${org.name} on Vigil as ${input.role}.\n\nAccept within 7 days:\n${inviteUrl}\n`,
+    });
+    return { ...invitation, inviteUrl };
+  }
+
+  async listInvitations(scope: Scope, query: PageQuery) {
+    const page = pageRequest(query);
+    const rows = await store.listInvitations(this.ctx.db, scope.orgId, page.limit, page.after as [string, string] | null);
+    return toPage(rows, page.limit, (r) => [r.created_at.toISOString(), r.id]);
+  }
+
+  async revokeInvitation(scope: Scope, id: string, actor: Actor): Promise<void> {
+    if (!(await store.revokeInvitation(this.ctx.db, scope.orgId, id))) throw notFound('open invitation');
+    await this.audit.record(actor, { orgId: scope.orgId, action: 'member.invitation_revoked', resourceType: 'invitation', resourceId: id });
+  }
+
+  async update(scope: Scope, userId: string, patch: { role?: Role; siteIds?: string[] | null; isActive?: boolean }, actor: Actor) {
+    const member = await store.findMember(this.ctx.db, scope.orgId, userId);
+    if (!member) throw notFound('member');
+    this.assertMayManage(scope, member.role);
+    if (patch.role) this.assertMayGrant(scope, patch.role);
+    await this.sites.assertSitesExist(scope.orgId, patch.siteIds);
+    const normalised = { ...patch, ...(patch.siteIds !== undefined && { siteIds: patch.siteIds?.length ? patch.siteIds : null }) };
+    await this.ctx.db.transaction().execute(async (tx) => {
+      const stillOwner = (normalised.role ?? member.role) === 'owner' && (normalised.isActive ?? member.is_active);
+      if (member.role === 'owner' && !stillOwner) await this.assertNotLastOwner(tx, scope.orgId, userId);
+      await store.updateMembership(tx, scope.orgId, userId, normalised);
+      await this.audit.record(actor, {
+        orgId: scope.orgId,
+        action: 'member.updated',
+        resourceType: 'user',
+        resourceId: userId,
+        details: { email: member.email, before: { role: member.role, siteIds: member.site_ids, isActive: member.is_active }, changes: normalised },
+      }, tx);
+    });
+    return (await store.findMember(this.ctx.db, scope.orgId, userId))!;
+  }
+
+  async remove(scope: Scope, userId: string, actor: Actor): Promise<void> {
+    const member = await store.findMember(this.ctx.db, scope.orgId, userId);
+    if (!member) throw notFound('member');
+    if (userId !== scope.userId) this.assertMayManage(scope, member.role);
+    await this.ctx.db.transaction().execute(async (tx) => {
+      if (member.role === 'owner') await this.assertNotLastOwner(tx, scope.orgId, userId);
+      await store.deleteMembership(tx, scope.orgId, userId);
+      await this.audit.record(actor, { orgId: scope.orgId, action: 'member.removed', resourceType: 'user', resourceId: userId, details: { email: member.email, role: member.role } }, tx);
+    });
+  }
+
+  /** A new organization, with `ownerId` as its first owner. */
+  async createOrganizationWithOwner(fields: Parameters<OrganizationsService['create']>[1], ownerId: string, actor: Actor) {
+    return this.ctx.db.transaction().execute(async (tx) => {
+      const org = await this.organizations.create(tx, fields, actor);
+      await store.insertMembership(tx, { orgId: org.id, userId: ownerId, role: 'owner', siteIds: null });
+      return org;
+    });
+  }
+
+  /** Adds a membership inside the caller's transaction (organization creation, setup). */
+  addMembership(conn: Tx, orgId: string, userId: string, role: Role, siteIds: string[] | null = null) {
+    return store.insertMembership(conn, { orgId, userId, role, siteIds });
+  }
+
+  async createRegistrationCode(
+    scope: Scope,
+    input: { label?: string; role: Role; siteIds?: string[] | null; maxUses: number; expiresAt?: string },
+    actor: Actor,
+  ) {
+    this.assertMayGrant(scope, input.role);
+    await this.sites.assertSitesExist(scope.orgId, input.siteIds);
+    const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null;
+    if (expiresAt && expiresAt <= new Date()) throw invalidFields([{ field: 'expiresAt', message: 'must be in the future' }]);
+    const code = newRegistrationCode();
+    const row = await store.insertRegistrationCode(this.ctx.db, {
+      orgId: scope.orgId,
+      codeHash: hashToken(canonicalCode(code)),
+      prefix: code.slice(0, 4),
+      label: input.label ?? null,
+      role: input.role,
+      siteIds: input.siteIds?.length ? input.siteIds : null,
+      maxUses: input.maxUses,
+      expiresAt,
+      createdBy: scope.userId,
+    });
+    await this.audit.record(actor, {
+      orgId: scope.orgId,
+      action: 'registration_code.created',
+      resourceType: 'registration_code',
+      resourceId: row.id,
+      details: { role: row.role, maxUses: row.max_uses, label: row.label },
+    });
+    return { ...row, code };
+  }
+
+  async listRegistrationCodes(scope: Scope, query: PageQuery) {
+    const page = pageRequest(query);
+    const rows = await store.listRegistrationCodes(this.ctx.db, scope.orgId, page.limit, page.after as [string, string] | null);
+    return toPage(rows, page.limit, (r) => [r.created_at.toISOString(), r.id]);
+  }
+
+  async revokeRegistrationCode(scope: Scope, id: string, actor: Actor): Promise<void> {
+    if (!(await store.revokeRegistrationCode(this.ctx.db, scope.orgId, id))) throw notFound('registration code');
+    await this.audit.record(actor, { orgId: scope.orgId, action: 'registration_code.revoked', resourceType: 'registration_code', resourceId: id });
+  }
+
+  /**
+   * Sign-up with an invitation or a registration code. Everything happens in one transaction: the
+   * invitation/code use is taken only if the account and membership are created too.
+   */
+  async register(input: RegisterInput, actor: Actor) {
+    await this.registerPerIp.consume(actor.ip ?? 'unknown');
+    if (!input.invitationToken && !input.registrationCode) {
+      throw invalidFields([{ field: 'registrationCode', message: 'an invitation or a registration code is required' }]);
+    }
+    return this.ctx.db.transaction().execute(async (tx) => {
+      let grant: { orgId: string; role: Role; siteIds: string[] | null; email: string; via: string; grantId: string };
+      if (input.invitationToken) {
+        const invitation = await store.acceptInvitation(tx, hashToken(input.invitationToken));
+        if (!invitation) throw new AppError(400, 'invalid_invitation', 'this invitation is not valid, already used, revoked or expired');
+        grant = { orgId: invitation.org_id, role: invitation.role, siteIds: invitation.site_ids, email: invitation.email, via: 'invitation', grantId: invitation.id };
+      } else {
+        if (!input.email) throw invalidFields([{ field: 'email', message: 'is required' }]);
+        const code = await store.consumeRegistrationCode(tx, hashToken(canonicalCode(input.registrationCode!)));
+        if (!code) throw new AppError(400, 'invalid_registration_code', 'this registration code is not valid, used up, revoked or expired');
+        grant = { orgId: code.org_id, role: code.role, siteIds: code.site_ids, email: normaliseEmail(input.email), via: 'registration_code', grantId: code.id };
+      }
+      const org = await this.organizations.lock(tx, grant.orgId);
+      if (!emailDomainAllowed(org.allowed_email_domains, grant.email)) {
+        throw invalidFields([{ field: 'email', message: `must be an address at ${org.allowed_email_domains.join(' or ')}` }]);
+      }
+      if (org.max_users !== null && (await store.countActiveMembers(tx, org.id)) >= org.max_users) {
+        throw new AppError(403, 'plan_limit', `${org.name} has reached its limit of ${org.max_users} users`);
+      }
+      const user = await this.existingOrNewUser(tx, grant, input);
+      await store.insertMembership(tx, { orgId: org.id, userId: user.id, role: grant.role, siteIds: grant.siteIds });
+      await this.audit.record({ ...actor, userId: user.id, label: user.email }, {
+        orgId: org.id,
+        action: 'member.joined',
+        resourceType: 'user',
+        resourceId: user.id,
+        details: { via: grant.via, grantId: grant.grantId, role: grant.role },
+      }, tx);
+      return { user: { id: user.id, email: user.email, name: user.name }, organization: { id: org.id, name: org.name }, role: grant.role };
+    });
+  }
+
+  /** An invitation may go to someone who already has an account: they prove it with their password. */
+  private async existingOrNewUser(tx: Tx, grant: { email: string; via: string }, input: RegisterInput) {
+    const existing = await this.identity.findUserByEmail(tx, grant.email);
+    if (!existing) return this.identity.createUser(tx, { email: grant.email, name: input.name, password: input.password });
+    if (grant.via === 'invitation' && (await this.identity.verifyUserPassword(existing, input.password))) return existing;
+    throw conflict('an account with this email already exists; sign in and accept the invitation with your password', [
+      { field: 'email', message: 'is already registered' },
+    ]);
+  }
+
+  private assertMayGrant(scope: Scope, role: Role): void {
+    if (!roleAtLeast(scope.role, role)) throw forbidden(`you cannot grant the role ${role}, which is above your own (${scope.role})`);
+  }
+
+  private assertMayManage(scope: Scope, targetRole: Role): void {
+    if (!roleAtLeast(scope.role, targetRole)) throw forbidden(`you cannot change a member whose role (${targetRole}) is above yours`);
+  }
+
+  private async assertNotLastOwner(tx: Tx, orgId: string, userId: string): Promise<void> {
+    const owners = await store.lockActiveOwners(tx, orgId);
+    if (owners.length <= 1 && owners.includes(userId)) {
+      throw conflict('an organization needs at least one owner: make someone else owner first');
+    }
+  }
+}

@@ -1,0 +1,89 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { principalOf, scopeOf } from '../core/access.js';
+import { PageQuery, Page } from '../core/pagination.js';
+import { errors, IdParams, Timestamp, Uuid } from '../core/http/schemas.js';
+import { requestActor } from '../audit/service.js';
+import type { MembersService } from '../members/service.js';
+import { presentOrganization, type OrganizationsService } from './service.js';
+
+const Organization = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  slug: Type.String(),
+  maxUsers: Type.Union([Type.Integer(), Type.Null()]),
+  maxDevices: Type.Union([Type.Integer(), Type.Null()]),
+  allowedEmailDomains: Type.Array(Type.String()),
+  units: Type.Union([Type.Literal('mph'), Type.Literal('kmh')]),
+  timezone: Type.String(),
+  publicSharing: Type.Boolean(),
+  createdAt: Timestamp,
+});
+
+const Settings = {
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  allowedEmailDomains: Type.Optional(Type.Array(Type.String({ maxLength: 253 }), { maxItems: 50, uniqueItems: true })),
+  units: Type.Optional(Type.Union([Type.Literal('mph'), Type.Literal('kmh')])),
+  timezone: Type.Optional(Type.String({ maxLength: 64 })),
+  publicSharing: Type.Optional(Type.Boolean()),
+};
+const PlanLimits = {
+  slug: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' })),
+  maxUsers: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+  maxDevices: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+};
+
+export function organizationRoutes(organizations: OrganizationsService, members: MembersService) {
+  return async function routes(base: FastifyInstance): Promise<void> {
+    const app = base.withTypeProvider<TypeBoxTypeProvider>();
+    const tags = ['organizations'];
+
+    app.get('/api/v1/organization', {
+      config: { access: 'org.read' },
+      schema: { tags, summary: 'The organization you are acting in', response: { 200: Organization, ...errors(401, 403) } },
+    }, async (request) => presentOrganization(await organizations.get(scopeOf(request).orgId)));
+
+    app.patch('/api/v1/organization', {
+      config: { access: 'org.update' },
+      schema: { tags, summary: 'Change the settings of your organization', body: Type.Object(Settings, { minProperties: 1 }), response: { 200: Organization, ...errors(400, 401, 403) } },
+    }, async (request) => presentOrganization(await organizations.update(scopeOf(request).orgId, request.body, requestActor(request))));
+
+    app.get('/api/v1/organizations', {
+      config: { access: 'superadmin' },
+      schema: { tags: ['platform'], summary: 'All organizations of the platform', querystring: PageQuery, response: { 200: Page(Organization), ...errors(401, 403) } },
+    }, async (request) => {
+      const page = await organizations.listAll(request.query);
+      return { items: page.items.map(presentOrganization), nextCursor: page.nextCursor };
+    });
+
+    app.post('/api/v1/organizations', {
+      config: { access: 'superadmin' },
+      schema: {
+        tags: ['platform'],
+        summary: 'Create an organization; you become its owner',
+        body: Type.Object({ ...Settings, ...PlanLimits, name: Type.String({ minLength: 1, maxLength: 200 }) }),
+        response: { 201: Organization, ...errors(400, 401, 403, 409) },
+      },
+    }, async (request, reply) => {
+      const created = await members.createOrganizationWithOwner(request.body, principalOf(request).userId, requestActor(request));
+      return reply.code(201).send(presentOrganization(created));
+    });
+
+    app.patch('/api/v1/organizations/:id', {
+      config: { access: 'superadmin' },
+      schema: {
+        tags: ['platform'],
+        summary: 'Change any organization, including its plan limits',
+        params: IdParams,
+        body: Type.Object({ ...Settings, ...PlanLimits }, { minProperties: 1 }),
+        response: { 200: Organization, ...errors(400, 401, 403, 404, 409) },
+      },
+    }, async (request) => presentOrganization(await organizations.update(request.params.id, request.body, requestActor(request))));
+
+    app.get('/api/v1/admin/stats', {
+      config: { access: 'superadmin' },
+      schema: { tags: ['platform'], summary: 'Platform-wide figures', response: { 200: Type.Object({ organizations: Type.Integer(), users: Type.Integer(), sites: Type.Integer() }), ...errors(401, 403) } },
+    }, async () => organizations.platformCounts());
+  };
+}

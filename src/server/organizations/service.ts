@@ -1,0 +1,106 @@
+import type { AppContext } from '../core/context.js';
+import type { Tx } from '../core/db/database.js';
+import { isUniqueViolation } from '../core/db/database.js';
+import { conflict, invalidFields, notFound } from '../core/http/errors.js';
+import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
+import { isValidTimezone } from '../../shared/validation.js';
+import type { Actor, AuditService } from '../audit/service.js';
+import * as store from './store.js';
+
+export type OrganizationRow = Awaited<ReturnType<typeof store.findOrganization>> & {};
+
+export function presentOrganization(org: OrganizationRow) {
+  return {
+    id: org.id,
+    name: org.name,
+    slug: org.slug,
+    maxUsers: org.max_users,
+    maxDevices: org.max_devices,
+    allowedEmailDomains: org.allowed_email_domains,
+    units: org.units,
+    timezone: org.timezone,
+    publicSharing: org.public_sharing,
+    createdAt: org.created_at.toISOString(),
+  };
+}
+
+export function slugify(name: string): string {
+  const slug = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63);
+  return slug || 'org';
+}
+
+function validate(fields: Partial<store.OrganizationFields>): void {
+  const problems = [];
+  if (fields.timezone !== undefined && !isValidTimezone(fields.timezone)) problems.push({ field: 'timezone', message: 'is not a known IANA time zone' });
+  for (const domain of fields.allowedEmailDomains ?? []) {
+    if (!/^[a-z0-9.-]+\.[a-z]{2,}$/i.test(domain)) problems.push({ field: 'allowedEmailDomains', message: `"${domain}" is not a domain name` });
+  }
+  if (problems.length > 0) throw invalidFields(problems);
+}
+
+export class OrganizationsService {
+  constructor(private readonly ctx: AppContext, private readonly audit: AuditService) {}
+
+  async exists(id: string): Promise<boolean> {
+    return (await store.findOrganization(this.ctx.db, id)) !== undefined;
+  }
+
+  listForUser(userId: string) {
+    return store.listUserOrganizations(this.ctx.db, userId);
+  }
+
+  async get(id: string) {
+    const org = await store.findOrganization(this.ctx.db, id);
+    if (!org) throw notFound('organization');
+    return org;
+  }
+
+  /** Locks the organization for the rest of the transaction (limit checks). */
+  async lock(conn: Tx, id: string) {
+    const org = await store.lockOrganization(conn, id);
+    if (!org) throw notFound('organization');
+    return org;
+  }
+
+  async create(conn: Tx, fields: Omit<store.OrganizationFields, 'slug'> & { slug?: string }, actor: Actor) {
+    const input = { ...fields, slug: fields.slug ?? slugify(fields.name) };
+    validate(input);
+    try {
+      const org = await store.insertOrganization(conn, input);
+      await this.audit.record(actor, { orgId: org.id, action: 'organization.created', resourceType: 'organization', resourceId: org.id, details: { name: org.name, slug: org.slug } }, conn);
+      return org;
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict(`the slug "${input.slug}" is taken`, [{ field: 'slug', message: 'is already used by another organization' }]);
+      throw error;
+    }
+  }
+
+  async update(id: string, patch: Partial<store.OrganizationFields>, actor: Actor) {
+    validate(patch);
+    try {
+      const org = await store.updateOrganization(this.ctx.db, id, patch);
+      if (!org) throw notFound('organization');
+      await this.audit.record(actor, { orgId: id, action: 'organization.updated', resourceType: 'organization', resourceId: id, details: { changes: patch } });
+      return org;
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict('this slug is taken', [{ field: 'slug', message: 'is already used by another organization' }]);
+      throw error;
+    }
+  }
+
+  async listAll(query: PageQuery) {
+    const page = pageRequest(query);
+    const rows = await store.listOrganizations(this.ctx.db, page.limit, page.after as [string, string] | null);
+    return toPage(rows, page.limit, (r) => [r.name, r.id]);
+  }
+
+  platformCounts() {
+    return store.platformCounts(this.ctx.db);
+  }
+}

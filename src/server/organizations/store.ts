@@ -1,0 +1,95 @@
+import { sql } from 'kysely';
+import type { Db, Tx } from '../core/db/database.js';
+
+/** Every SQL statement about organizations (tenants). */
+type Conn = Db | Tx;
+
+const COLUMNS = [
+  'id', 'name', 'slug', 'max_users', 'max_devices', 'allowed_email_domains', 'units', 'timezone', 'public_sharing', 'created_at',
+] as const;
+
+export interface OrganizationFields {
+  name: string;
+  slug: string;
+  maxUsers?: number | null;
+  maxDevices?: number | null;
+  allowedEmailDomains?: string[];
+  units?: 'mph' | 'kmh';
+  timezone?: string;
+  publicSharing?: boolean;
+}
+
+export function insertOrganization(db: Conn, org: OrganizationFields) {
+  return db
+    .insertInto('organizations')
+    .values({
+      name: org.name,
+      slug: org.slug,
+      max_users: org.maxUsers ?? null,
+      max_devices: org.maxDevices ?? null,
+      allowed_email_domains: org.allowedEmailDomains ?? [],
+      units: org.units ?? 'mph',
+      timezone: org.timezone ?? 'UTC',
+      public_sharing: org.publicSharing ?? false,
+    })
+    .returning(COLUMNS)
+    .executeTakeFirstOrThrow();
+}
+
+export function findOrganization(db: Conn, id: string) {
+  return db.selectFrom('organizations').select(COLUMNS).where('id', '=', id).executeTakeFirst();
+}
+
+export function updateOrganization(db: Conn, id: string, patch: Partial<OrganizationFields>) {
+  return db
+    .updateTable('organizations')
+    .set({
+      updated_at: new Date(),
+      ...(patch.name !== undefined && { name: patch.name }),
+      ...(patch.slug !== undefined && { slug: patch.slug }),
+      ...(patch.maxUsers !== undefined && { max_users: patch.maxUsers }),
+      ...(patch.maxDevices !== undefined && { max_devices: patch.maxDevices }),
+      ...(patch.allowedEmailDomains !== undefined && { allowed_email_domains: patch.allowedEmailDomains }),
+      ...(patch.units !== undefined && { units: patch.units }),
+      ...(patch.timezone !== undefined && { timezone: patch.timezone }),
+      ...(patch.publicSharing !== undefined && { public_sharing: patch.publicSharing }),
+    })
+    .where('id', '=', id)
+    .returning(COLUMNS)
+    .executeTakeFirst();
+}
+
+/** All organizations (platform administration), by name. */
+export function listOrganizations(db: Conn, limit: number, after: [string, string] | null) {
+  let query = db.selectFrom('organizations').select(COLUMNS).orderBy('name').orderBy('id').limit(limit + 1);
+  if (after) query = query.where(sql<boolean>`(name, id) > (${after[0]}, ${after[1]}::uuid)`);
+  return query.execute();
+}
+
+/** The organizations one user belongs to, with their role in each. */
+export function listUserOrganizations(db: Conn, userId: string) {
+  return db
+    .selectFrom('memberships as m')
+    .innerJoin('organizations as o', 'o.id', 'm.org_id')
+    .select(['o.id', 'o.name', 'o.slug', 'm.role', 'm.site_ids'])
+    .where('m.user_id', '=', userId)
+    .where('m.is_active', '=', true)
+    .orderBy('o.name')
+    .execute();
+}
+
+/** Locks the organization row so that limit checks (max users) and the write after them are atomic. */
+export function lockOrganization(db: Tx, id: string) {
+  return db.selectFrom('organizations').select(COLUMNS).where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export async function platformCounts(db: Conn) {
+  const row = await db
+    .selectNoFrom((eb) => [
+      eb.selectFrom('organizations').select(eb.fn.countAll<number>().as('n')).as('organizations'),
+      eb.selectFrom('users').select(eb.fn.countAll<number>().as('n')).as('users'),
+      eb.selectFrom('sites').select(eb.fn.countAll<number>().as('n')).as('sites'),
+    ])
+    .executeTakeFirstOrThrow();
+  return { organizations: Number(row.organizations), users: Number(row.users), sites: Number(row.sites) };
+}

@@ -1,0 +1,78 @@
+import { Redis } from 'ioredis';
+import pino, { type Logger } from 'pino';
+import { createBus } from './core/bus.js';
+import type { Config } from './core/config.js';
+import type { AppContext } from './core/context.js';
+import { openDatabase } from './core/db/database.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './core/db/embedded.js';
+import { migrate } from './core/db/migrate.js';
+import { Mailer } from './core/mailer.js';
+import { createMetrics } from './core/metrics.js';
+import { loadSecrets } from './core/secrets.js';
+import { buildApp } from './app.js';
+import { createServices } from './services.js';
+
+export interface RuntimeOptions {
+  logger?: Logger;
+  /** Skip fsync on the bundled PostgreSQL (throwaway test clusters only). */
+  durableEmbedded?: boolean;
+}
+
+/**
+ * Brings up one Vigil process: secrets, the database (bundled or external) with migrations, the bus,
+ * the services and the HTTP app. `close()` takes it all down in reverse order.
+ */
+export async function startRuntime(config: Config, options: RuntimeOptions = {}) {
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const secrets = loadSecrets(config);
+  let embedded: EmbeddedDatabase | undefined;
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    embedded = await startEmbeddedPostgres({
+      dataDir: config.dataDir,
+      password: secrets.embeddedDatabasePassword,
+      logger,
+      durable: options.durableEmbedded,
+    });
+    databaseUrl = embedded.url;
+  }
+  const database = openDatabase(databaseUrl, config.databasePoolSize);
+  const closers: (() => Promise<unknown>)[] = [async () => embedded?.stop(), () => database.close()];
+  try {
+    await migrate(database.pool, logger);
+    const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 3 }) : undefined;
+    if (redis) closers.push(async () => redis.disconnect());
+    const bus = await createBus(config.redisUrl);
+    closers.push(() => bus.close());
+    const ctx: AppContext = {
+      config,
+      secrets,
+      db: database.db,
+      pool: database.pool,
+      bus,
+      logger,
+      mailer: new Mailer(logger, config.smtp),
+      metrics: createMetrics(),
+      redis,
+    };
+    const services = createServices(ctx);
+    closers.push(async () => services.stream.close());
+    const { app, routes } = await buildApp(ctx, services);
+    closers.push(() => app.close());
+    return {
+      ctx,
+      services,
+      app,
+      routes,
+      databaseUrl,
+      async close() {
+        for (const close of closers.reverse()) await close();
+      },
+    };
+  } catch (error) {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    throw error;
+  }
+}
+
+export type Runtime = Awaited<ReturnType<typeof startRuntime>>;

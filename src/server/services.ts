@@ -1,0 +1,22 @@
+import type { AppContext } from './core/context.js';
+import { AuditService } from './audit/service.js';
+import { IdentityService } from './identity/service.js';
+import { MembersService } from './members/service.js';
+import { OrganizationsService } from './organizations/service.js';
+import { SetupService } from './setup/service.js';
+import { SitesService } from './sites/service.js';
+import { StreamService } from './stream/service.js';
+
+/** Every domain service of one process, wired once. */
+export function createServices(ctx: AppContext) {
+  const audit = new AuditService(ctx.db);
+  const organizations = new OrganizationsService(ctx, audit);
+  const identity = new IdentityService(ctx, audit, organizations);
+  const sites = new SitesService(ctx, audit, organizations);
+  const members = new MembersService(ctx, audit, identity, organizations, sites);
+  const setup = new SetupService(ctx, audit, identity, organizations, members);
+  const stream = new StreamService(ctx.bus);
+  return { audit, organizations, identity, sites, members, setup, stream };
+}
+
+export type Services = ReturnType<typeof createServices>;
