@@ -1,0 +1,77 @@
+/**
+ * `npm test`: provides a PostgreSQL server for the suite, then runs node's test runner on tests/.
+ * - Without TEST_DATABASE_URL: a throwaway bundled PostgreSQL (the embedded default) in a temp folder.
+ * - With TEST_DATABASE_URL: that server (e.g. the PostgreSQL 15 service); the URL's database is only
+ *   used to create and drop per-run databases.
+ * A template database is migrated once; every test file clones it (CREATE DATABASE … TEMPLATE).
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import pino from 'pino';
+import { startEmbeddedPostgres } from '../src/server/core/db/embedded.js';
+import { migrate } from '../src/server/core/db/migrate.js';
+import { installTypeParsers } from '../src/server/core/db/types.js';
+
+const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' });
+installTypeParsers();
+
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+async function main(): Promise<number> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-test-'));
+  // As root the bundled PostgreSQL runs as the "postgres" user, who must be able to enter the folder.
+  fs.chmodSync(tmp, 0o755);
+  let adminUrl = process.env.TEST_DATABASE_URL;
+  const embedded = adminUrl
+    ? undefined
+    : await startEmbeddedPostgres({ dataDir: tmp, password: 'test', logger, durable: false, databaseName: 'postgres' });
+  adminUrl ??= embedded!.url;
+  const kind = embedded ? 'bundled PostgreSQL' : 'external PostgreSQL (TEST_DATABASE_URL)';
+  const template = `vigil_template_${process.pid}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  const version = (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version;
+  console.log(`# database: ${kind}, server ${version}`);
+  try {
+    await admin.query(`CREATE DATABASE ${template}`);
+    const pool = new pg.Pool({ connectionString: withDatabase(adminUrl, template), max: 1 });
+    await migrate(pool, logger);
+    await pool.end();
+
+    const files = process.argv.slice(2).length
+      ? process.argv.slice(2)
+      : fs.readdirSync('tests').filter((f) => f.endsWith('.test.ts')).sort().map((f) => path.join('tests', f));
+    const code = await new Promise<number>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files], {
+        stdio: 'inherit',
+        env: { ...process.env, VIGIL_TEST_ADMIN_URL: adminUrl, VIGIL_TEST_TEMPLATE: template, VIGIL_TEST_RUN: String(process.pid) },
+      });
+      child.on('exit', (exitCode) => resolve(exitCode ?? 1));
+    });
+    return code;
+  } finally {
+    const leftovers = await admin.query<{ datname: string }>(
+      `SELECT datname FROM pg_database WHERE datname = $1 OR datname LIKE $2`,
+      [template, `vigil_t_${process.pid}_%`],
+    );
+    for (const { datname } of leftovers.rows) await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`).catch(() => undefined);
+    await admin.end();
+    await embedded?.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

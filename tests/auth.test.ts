@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startTestApp, uniqueEmail, type TestApp } from './helpers/app.js';
+
+describe('sign-in, sessions and CSRF', () => {
+  let app: TestApp;
+  before(async () => {
+    app = await startTestApp();
+  });
+  after(async () => app.close());
+
+  it('signs in, reports who I am with my organization and a CSRF token, and signs out', async () => {
+    const owner = await app.owner();
+    const me = await owner.client.get('/api/v1/auth/me');
+    assert.equal(me.status, 200);
+    assert.equal(me.body.user.email, owner.email);
+    assert.equal(me.body.organization.id, owner.orgId);
+    assert.equal(me.body.organization.role, 'owner');
+    assert.ok(me.body.csrfToken);
+
+    assert.equal((await owner.client.post('/api/v1/auth/logout')).status, 204);
+    // The old cookie no longer works, even if a client kept it.
+    const stale = app.client();
+    stale.cookie = owner.client.cookie ?? (me.headers['set-cookie'] as string);
+    assert.equal((await owner.client.get('/api/v1/auth/me')).status, 401);
+  });
+
+  it('sets an HTTP-only SameSite=Lax session cookie', async () => {
+    const owner = await app.owner();
+    const response = await app.client().request('POST', '/api/v1/auth/login', { email: owner.email, password: owner.password });
+    const cookie = String(response.headers['set-cookie']);
+    assert.match(cookie, /vigil_session=/);
+    assert.match(cookie, /HttpOnly/);
+    assert.match(cookie, /SameSite=Lax/);
+  });
+
+  it('rejects a wrong password and an unknown email with the same 401 message', async () => {
+    const owner = await app.owner();
+    const wrong = await app.client().login(owner.email, 'not the password');
+    const unknown = await app.client().login(uniqueEmail(), 'not the password');
+    assert.equal(wrong.status, 401);
+    assert.equal(unknown.status, 401);
+    assert.equal(wrong.body.error.message, unknown.body.error.message);
+  });
+
+  it('refuses a cookie-authenticated write without the CSRF header, or with another session\'s', async () => {
+    const owner = await app.owner();
+    const other = await app.owner();
+    const body = { name: 'North depot' };
+    const noHeader = await owner.client.request('POST', '/api/v1/sites', body, { 'x-csrf-token': '' });
+    assert.equal(noHeader.status, 403);
+    assert.match(noHeader.body.error.message, /x-csrf-token/);
+    const foreign = await owner.client.request('POST', '/api/v1/sites', body, { 'x-csrf-token': other.client.csrf! });
+    assert.equal(foreign.status, 403);
+    assert.equal((await owner.client.post('/api/v1/sites', body)).status, 201);
+  });
+
+  it('a password change signs out my other sessions but keeps this one', async () => {
+    const owner = await app.owner();
+    const laptop = app.client();
+    await laptop.login(owner.email, owner.password);
+    const change = await owner.client.post('/api/v1/auth/change-password', { currentPassword: owner.password, newPassword: 'a brand new passphrase' });
+    assert.equal(change.status, 204);
+    assert.equal((await laptop.get('/api/v1/auth/me')).status, 401);
+    assert.equal((await owner.client.get('/api/v1/auth/me')).status, 200);
+    assert.equal((await app.client().login(owner.email, 'a brand new passphrase')).status, 200);
+  });
+
+  it('rejects a wrong current password with a field error', async () => {
+    const owner = await app.owner();
+    const change = await owner.client.post('/api/v1/auth/change-password', { currentPassword: 'nope nope nope', newPassword: 'a brand new passphrase' });
+    assert.equal(change.status, 400);
+    assert.equal(change.body.error.details[0].field, 'currentPassword');
+  });
+
+  it('personal API tokens act as the user, need no CSRF header, and stop working when revoked', async () => {
+    const owner = await app.owner();
+    const created = await owner.client.post('/api/v1/auth/tokens', { name: 'reporting script' });
+    assert.equal(created.status, 201);
+    assert.match(created.body.token, /^vgl_/);
+    const script = app.client();
+    script.bearer = created.body.token;
+    assert.equal((await script.post('/api/v1/sites', { name: 'From a script' })).status, 201);
+    const listed = await owner.client.get('/api/v1/auth/tokens');
+    assert.equal(listed.body.items.length, 1);
+    assert.equal(listed.body.items[0].token, undefined, 'the token itself is never listed');
+    assert.ok(listed.body.items[0].lastUsedAt, 'last use is recorded');
+    assert.equal((await owner.client.delete(`/api/v1/auth/tokens/${created.body.id}`)).status, 204);
+    assert.equal((await script.get('/api/v1/sites')).status, 401);
+  });
+
+  it('answers validation problems with one error shape and a message per field', async () => {
+    const response = await app.client().post('/api/v1/auth/login', { email: 'not-an-email' });
+    assert.equal(response.status, 400);
+    assert.equal(response.body.error.code, 'validation_failed');
+    const fields = response.body.error.details.map((d: { field: string }) => d.field).sort();
+    assert.deepEqual(fields, ['email', 'password']);
+  });
+
+  it('answers unknown API paths with a JSON 404', async () => {
+    const response = await app.client().get('/api/v1/no-such-thing');
+    assert.equal(response.status, 404);
+    assert.equal(response.body.error.code, 'not_found');
+  });
+});
+
+describe('login rate limits', () => {
+  let app: TestApp;
+  before(async () => {
+    app = await startTestApp({ rateLimits: { loginPerIp: 5, loginPerAccount: 3, registerPerIp: 3, resetPerIp: 2, windowSeconds: 600 } });
+  });
+  after(async () => app.close());
+
+  it('locks an account after repeated failures, from any IP, with Retry-After', async () => {
+    const owner = await app.owner();
+    for (let i = 0; i < 3; i++) {
+      const attacker = app.client();
+      attacker.ip = `10.1.0.${i + 1}`;
+      assert.equal((await attacker.login(owner.email, 'wrong password')).status, 401);
+    }
+    const fromElsewhere = app.client();
+    fromElsewhere.ip = '10.1.0.99';
+    const locked = await fromElsewhere.login(owner.email, owner.password);
+    assert.equal(locked.status, 429);
+    assert.ok(Number(locked.headers['retry-after']) > 0);
+  });
+
+  it('limits attempts per IP across accounts', async () => {
+    const client = app.client();
+    client.ip = '10.2.0.1';
+    const statuses = [];
+    for (let i = 0; i < 6; i++) statuses.push((await client.login(uniqueEmail(), 'whatever it is')).status);
+    assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429]);
+  });
+});

@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import pino from 'pino';
+import { testConfig, type Config } from '../../src/server/core/config.js';
+import { startRuntime, type Runtime } from '../../src/server/runtime.js';
+
+/**
+ * A real Vigil runtime on its own database, cloned from the migrated template that `npm test`
+ * (scripts/test.ts) prepares on the bundled PostgreSQL or on TEST_DATABASE_URL.
+ */
+export interface TestApp {
+  runtime: Runtime;
+  config: Config;
+  databaseUrl: string;
+  client(): ApiClient;
+  /** Creates a user owning a new organization, signed in. */
+  owner(orgName?: string): Promise<SignedIn>;
+  close(): Promise<void>;
+}
+
+export interface SignedIn {
+  client: ApiClient;
+  userId: string;
+  orgId: string;
+  email: string;
+  password: string;
+}
+
+const PASSWORD = 'correct horse battery';
+
+function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the suite with \`npm test\``);
+  return value;
+}
+
+export async function createTestDatabase(): Promise<string> {
+  const adminUrl = requireEnv('VIGIL_TEST_ADMIN_URL');
+  const name = `vigil_t_${requireEnv('VIGIL_TEST_RUN')}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name} TEMPLATE ${requireEnv('VIGIL_TEST_TEMPLATE')}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export async function dropTestDatabase(url: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: requireEnv('VIGIL_TEST_ADMIN_URL') });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${new URL(url).pathname.slice(1)} WITH (FORCE)`);
+  await admin.end();
+}
+
+let counter = 0;
+export function uniqueEmail(prefix = 'user'): string {
+  counter += 1;
+  return `${prefix}${counter}.${randomBytes(3).toString('hex')}@example.com`;
+}
+
+export async function startTestApp(overrides: Partial<Config> = {}): Promise<TestApp> {
+  const databaseUrl = await createTestDatabase();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-app-'));
+  const config = testConfig({ databaseUrl, dataDir, redisUrl: process.env.TEST_REDIS_URL || undefined, ...overrides });
+  const runtime = await startRuntime(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+  const app: TestApp = {
+    runtime,
+    config,
+    databaseUrl,
+    client: () => new ApiClient(runtime),
+    async owner(orgName = 'Acme Traffic') {
+      const email = uniqueEmail('owner');
+      const created = await runtime.services.setup.createUserWithOrganization(
+        { email, name: 'Olive Owner', password: PASSWORD, organizationName: `${orgName} ${randomBytes(2).toString('hex')}` },
+        { userId: null, label: 'test', ip: null, userAgent: null },
+      );
+      const client = app.client();
+      await client.login(email, PASSWORD);
+      return { client, userId: created.user.id, orgId: created.organization.id, email, password: PASSWORD };
+    },
+    async close() {
+      await runtime.close();
+      await dropTestDatabase(databaseUrl);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return app;
+}
+
+export interface Response<T = any> {
+  status: number;
+  body: T;
+  headers: Record<string, string | string[] | number | undefined>;
+}
+
+/** An HTTP client over `app.inject` that behaves like a browser: keeps the cookie, sends the CSRF header. */
+export class ApiClient {
+  cookie?: string;
+  csrf?: string;
+  bearer?: string;
+  orgId?: string;
+  ip = '10.0.0.1';
+
+  constructor(private readonly runtime: Runtime) {}
+
+  async login(email: string, password: string): Promise<Response> {
+    const response = await this.request('POST', '/api/v1/auth/login', { email, password });
+    if (response.status === 200) this.csrf = response.body.csrfToken;
+    return response;
+  }
+
+  /** Joins with an invitation link or registration code, then signs in. */
+  async register(body: Record<string, unknown>): Promise<Response> {
+    return this.request('POST', '/api/v1/auth/register', { name: 'New Member', password: PASSWORD, ...body });
+  }
+
+  get = (url: string) => this.request('GET', url);
+  post = (url: string, body?: unknown) => this.request('POST', url, body);
+  patch = (url: string, body?: unknown) => this.request('PATCH', url, body);
+  delete = (url: string) => this.request('DELETE', url);
+
+  async request(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+    const response = await this.runtime.app.inject({
+      method: method as 'GET',
+      url,
+      payload: body === undefined ? undefined : (body as object),
+      remoteAddress: this.ip,
+      headers: {
+        ...(this.cookie && { cookie: this.cookie }),
+        ...(this.csrf && method !== 'GET' && { 'x-csrf-token': this.csrf }),
+        ...(this.bearer && { authorization: `Bearer ${this.bearer}` }),
+        ...(this.orgId && { 'x-vigil-org': this.orgId }),
+        ...headers,
+      },
+    });
+    const setCookie = response.cookies.find((c) => c.name === 'vigil_session');
+    if (setCookie) this.cookie = setCookie.value ? `vigil_session=${setCookie.value}` : undefined;
+    const type = String(response.headers['content-type'] ?? '');
+    return {
+      status: response.statusCode,
+      body: type.includes('json') ? response.json() : response.body,
+      headers: response.headers,
+    };
+  }
+}
+
+export { PASSWORD };
