@@ -6,6 +6,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { testConfig, type Config } from '../../src/server/core/config.js';
 import { startRuntime, type Runtime } from '../../src/server/runtime.js';
+import type { Role } from '../../src/shared/roles.js';
 
 /**
  * A real Vigil runtime on its own database, cloned from the migrated template that `npm test`
@@ -16,8 +17,12 @@ export interface TestApp {
   config: Config;
   databaseUrl: string;
   client(): ApiClient;
-  /** Creates a user owning a new organization, signed in. */
+  /** The platform administrator (the first user; owns the "Platform" organization), signed in. */
+  superadmin: SignedIn;
+  /** Creates a (non-superadmin) user owning a new organization, signed in. */
   owner(orgName?: string): Promise<SignedIn>;
+  /** Invites a new member into the owner's organization through the real invitation flow, signed in. */
+  member(owner: SignedIn, role: Role, siteIds?: string[]): Promise<SignedIn>;
   close(): Promise<void>;
 }
 
@@ -68,6 +73,7 @@ export async function startTestApp(overrides: Partial<Config> = {}): Promise<Tes
   const config = testConfig({ databaseUrl, dataDir, redisUrl: process.env.TEST_REDIS_URL || undefined, ...overrides });
   const runtime = await startRuntime(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
   const app: TestApp = {
+    superadmin: undefined as unknown as SignedIn,
     runtime,
     config,
     databaseUrl,
@@ -82,12 +88,25 @@ export async function startTestApp(overrides: Partial<Config> = {}): Promise<Tes
       await client.login(email, PASSWORD);
       return { client, userId: created.user.id, orgId: created.organization.id, email, password: PASSWORD };
     },
+    async member(owner, role, siteIds) {
+      const email = uniqueEmail(role);
+      const invitation = await owner.client.post('/api/v1/invitations', { email, role, siteIds });
+      if (invitation.status !== 201) throw new Error(`invitation failed: ${JSON.stringify(invitation.body)}`);
+      const token = new URL(invitation.body.inviteUrl).searchParams.get('token')!;
+      const client = app.client();
+      const joined = await client.register({ invitationToken: token });
+      if (joined.status !== 201) throw new Error(`registration failed: ${JSON.stringify(joined.body)}`);
+      await client.login(email, PASSWORD);
+      return { client, userId: joined.body.user.id, orgId: owner.orgId, email, password: PASSWORD };
+    },
     async close() {
       await runtime.close();
       await dropTestDatabase(databaseUrl);
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+  // The first user ever becomes the platform administrator; create it so that owners are ordinary users.
+  app.superadmin = await app.owner('Platform');
   return app;
 }
 

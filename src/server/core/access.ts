@@ -63,6 +63,8 @@ export function accessHook(authenticator: Authenticator) {
     request.principal = null;
     request.scope = null;
     const access = request.routeOptions.config.access;
+    // Deny by default: an API route someone forgot to give a rule is closed, not open.
+    if (access === undefined && !request.is404 && request.url.startsWith('/api/')) throw forbidden('this route has no access rule');
     if (access === undefined || access === 'public') return;
 
     const credentials = credentialsOf(request);
