@@ -42,7 +42,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     await migrate(database.pool, logger);
     const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 3 }) : undefined;
     if (redis) closers.push(async () => redis.disconnect());
-    const bus = await createBus(config.redisUrl);
+    const bus = await createBus(config.redisUrl, config.redisPrefix);
     closers.push(() => bus.close());
     const ctx: AppContext = {
       config,

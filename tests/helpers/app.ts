@@ -70,7 +70,10 @@ export function uniqueEmail(prefix = 'user'): string {
 export async function startTestApp(overrides: Partial<Config> = {}): Promise<TestApp> {
   const databaseUrl = await createTestDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-app-'));
-  const config = testConfig({ databaseUrl, dataDir, redisUrl: process.env.TEST_REDIS_URL || undefined, ...overrides });
+  // Tests sign in often from one address; the rate-limit tests pass their own, small limits.
+  const rateLimits = { loginPerIp: 10_000, loginPerAccount: 1000, registerPerIp: 10_000, resetPerIp: 1000, windowSeconds: 60 };
+  const redisPrefix = `vigil-test-${randomBytes(4).toString('hex')}`;
+  const config = testConfig({ databaseUrl, dataDir, rateLimits, redisUrl: process.env.TEST_REDIS_URL || undefined, redisPrefix, ...overrides });
   const runtime = await startRuntime(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
   const app: TestApp = {
     superadmin: undefined as unknown as SignedIn,
@@ -85,7 +88,8 @@ export async function startTestApp(overrides: Partial<Config> = {}): Promise<Tes
         { userId: null, label: 'test', ip: null, userAgent: null },
       );
       const client = app.client();
-      await client.login(email, PASSWORD);
+      const login = await client.login(email, PASSWORD);
+      if (login.status !== 200) throw new Error(`owner login failed: ${JSON.stringify(login.body)}`);
       return { client, userId: created.user.id, orgId: created.organization.id, email, password: PASSWORD };
     },
     async member(owner, role, siteIds) {

@@ -58,18 +58,19 @@ export class InProcessBus implements Bus {
   }
 }
 
-const CHANNEL = 'vigil:bus';
-
 export class RedisBus implements Bus {
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
   private readonly local = new InProcessBus();
   private readonly ready: Promise<unknown>;
 
-  constructor(url: string) {
+  private readonly channel: string;
+
+  constructor(url: string, prefix = 'vigil') {
+    this.channel = `${prefix}:bus`;
     this.publisher = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
     this.subscriber = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
-    this.ready = this.subscriber.subscribe(CHANNEL);
+    this.ready = this.subscriber.subscribe(this.channel);
     this.subscriber.on('message', (_channel: string, payload: string) => {
       const message = JSON.parse(payload) as BusMessage;
       this.local.deliver(message);
@@ -78,7 +79,7 @@ export class RedisBus implements Bus {
 
   async publish(message: BusInput): Promise<void> {
     await this.ready;
-    await this.publisher.publish(CHANNEL, JSON.stringify({ ...message, id: nextId() }));
+    await this.publisher.publish(this.channel, JSON.stringify({ ...message, id: nextId() }));
   }
 
   subscribe(handler: BusHandler): () => void {
@@ -97,9 +98,9 @@ export class RedisBus implements Bus {
   }
 }
 
-export async function createBus(redisUrl?: string): Promise<Bus> {
+export async function createBus(redisUrl?: string, prefix?: string): Promise<Bus> {
   if (!redisUrl) return new InProcessBus();
-  const bus = new RedisBus(redisUrl);
+  const bus = new RedisBus(redisUrl, prefix);
   await bus.connected();
   return bus;
 }

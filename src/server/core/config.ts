@@ -37,6 +37,8 @@ export interface Config {
   encryptionKey?: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   redisUrl?: string;
+  /** Namespace of Vigil's keys and channels in Redis, so several deployments can share one server. */
+  redisPrefix: string;
   smtp?: SmtpConfig;
   trustProxy: boolean;
   bodyLimitBytes: number;
@@ -160,6 +162,7 @@ export function loadConfig(env: Env = process.env): Config {
     encryptionKey,
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
+    redisPrefix: r.string('REDIS_PREFIX', 'vigil'),
     smtp,
     trustProxy: r.bool('TRUST_PROXY', false),
     bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),

@@ -1,6 +1,12 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Redis } from 'ioredis';
+import type { AppContext } from './context.js';
 import { tooManyRequests } from './http/errors.js';
+
+/** The Redis store for rate limits when Redis is configured (shared by every replica). */
+export function redisOf(ctx: AppContext) {
+  return ctx.redis ? { client: ctx.redis, prefix: ctx.config.redisPrefix } : undefined;
+}
 
 /**
  * Counters for abuse-prone endpoints (login, sign-up, password reset). Kept in memory for one process,
@@ -9,9 +15,9 @@ import { tooManyRequests } from './http/errors.js';
 export class RateLimit {
   private readonly limiter: RateLimiterAbstract;
 
-  constructor(name: string, points: number, durationSeconds: number, redis?: Redis) {
-    const options = { keyPrefix: `vigil-rl-${name}`, points, duration: durationSeconds };
-    this.limiter = redis ? new RateLimiterRedis({ ...options, storeClient: redis }) : new RateLimiterMemory(options);
+  constructor(name: string, points: number, durationSeconds: number, redis?: { client: Redis; prefix: string }) {
+    const options = { keyPrefix: `${redis?.prefix ?? 'vigil'}:rl:${name}`, points, duration: durationSeconds };
+    this.limiter = redis ? new RateLimiterRedis({ ...options, storeClient: redis.client }) : new RateLimiterMemory(options);
   }
 
   /** Counts one attempt; throws 429 with Retry-After once the budget is spent. */

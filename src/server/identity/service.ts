@@ -5,7 +5,7 @@ import { isUniqueViolation } from '../core/db/database.js';
 import { AppError, conflict, forbidden, invalidFields, notFound, unauthorized } from '../core/http/errors.js';
 import { hashPassword, verifyAgainstNothing, verifyPassword } from '../core/passwords.js';
 import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
-import { RateLimit } from '../core/rate-limit.js';
+import { RateLimit, redisOf } from '../core/rate-limit.js';
 import { hashToken, hmac, newToken } from '../core/tokens.js';
 import { normaliseEmail } from '../../shared/validation.js';
 import type { Actor, AuditService } from '../audit/service.js';
@@ -36,10 +36,10 @@ export class IdentityService implements Authenticator {
     private readonly organizations: OrganizationsService,
   ) {
     const { rateLimits: rl } = ctx.config;
-    this.loginPerIp = new RateLimit('login-ip', rl.loginPerIp, rl.windowSeconds, ctx.redis);
-    this.loginPerAccount = new RateLimit('login-account', rl.loginPerAccount, rl.windowSeconds, ctx.redis);
-    this.resetPerIp = new RateLimit('reset-ip', rl.resetPerIp, rl.windowSeconds, ctx.redis);
-    this.resetPerAccount = new RateLimit('reset-account', rl.resetPerIp, rl.windowSeconds, ctx.redis);
+    this.loginPerIp = new RateLimit('login-ip', rl.loginPerIp, rl.windowSeconds, redisOf(ctx));
+    this.loginPerAccount = new RateLimit('login-account', rl.loginPerAccount, rl.windowSeconds, redisOf(ctx));
+    this.resetPerIp = new RateLimit('reset-ip', rl.resetPerIp, rl.windowSeconds, redisOf(ctx));
+    this.resetPerAccount = new RateLimit('reset-account', rl.resetPerIp, rl.windowSeconds, redisOf(ctx));
   }
 
   csrfFor(sessionTokenHash: string): string {

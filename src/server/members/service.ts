@@ -4,7 +4,7 @@ import type { AppContext } from '../core/context.js';
 import type { Tx } from '../core/db/database.js';
 import { AppError, conflict, forbidden, invalidFields, notFound } from '../core/http/errors.js';
 import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
-import { RateLimit } from '../core/rate-limit.js';
+import { RateLimit, redisOf } from '../core/rate-limit.js';
 import { hashToken, newToken } from '../core/tokens.js';
 import { roleAtLeast, type Role } from '../../shared/roles.js';
 import { emailDomainAllowed, normaliseEmail } from '../../shared/validation.js';
@@ -47,7 +47,7 @@ export class MembersService {
     private readonly sites: SitesService,
   ) {
     const rl = ctx.config.rateLimits;
-    this.registerPerIp = new RateLimit('register-ip', rl.registerPerIp, rl.windowSeconds, ctx.redis);
+    this.registerPerIp = new RateLimit('register-ip', rl.registerPerIp, rl.windowSeconds, redisOf(ctx));
   }
 
   async list(scope: Scope, query: PageQuery & { search?: string }) {
