@@ -120,7 +120,13 @@ export class MembersService {
         details: { email: member.email, before: { role: member.role, siteIds: member.site_ids, isActive: member.is_active }, changes: normalised },
       }, tx);
     });
+    await this.announce(scope.orgId, 'member.updated', userId);
     return (await store.findMember(this.ctx.db, scope.orgId, userId))!;
+  }
+
+  /** Live update for the member lists of those who may read them. */
+  private announce(orgId: string, type: string, userId: string): Promise<void> {
+    return this.ctx.bus.publish({ type, orgId, requires: 'member.read', data: { userId } });
   }
 
   async remove(scope: Scope, userId: string, actor: Actor): Promise<void> {
@@ -132,6 +138,7 @@ export class MembersService {
       await store.deleteMembership(tx, scope.orgId, userId);
       await this.audit.record(actor, { orgId: scope.orgId, action: 'member.removed', resourceType: 'user', resourceId: userId, details: { email: member.email, role: member.role } }, tx);
     });
+    await this.announce(scope.orgId, 'member.removed', userId);
   }
 
   /** A new organization, with `ownerId` as its first owner. */
@@ -199,7 +206,7 @@ export class MembersService {
     if (!input.invitationToken && !input.registrationCode) {
       throw invalidFields([{ field: 'registrationCode', message: 'an invitation or a registration code is required' }]);
     }
-    return this.ctx.db.transaction().execute(async (tx) => {
+    const joined = await this.ctx.db.transaction().execute(async (tx) => {
       let grant: { orgId: string; role: Role; siteIds: string[] | null; email: string; via: string; grantId: string };
       if (input.invitationToken) {
         const invitation = await store.acceptInvitation(tx, hashToken(input.invitationToken));
@@ -229,6 +236,8 @@ export class MembersService {
       }, tx);
       return { user: { id: user.id, email: user.email, name: user.name }, organization: { id: org.id, name: org.name }, role: grant.role };
     });
+    await this.announce(joined.organization.id, 'member.joined', joined.user.id);
+    return joined;
   }
 
   /** An invitation may go to someone who already has an account: they prove it with their password. */

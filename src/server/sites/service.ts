@@ -62,6 +62,7 @@ export class SitesService {
     const timezone = fields.timezone ?? (await this.organizations.get(scope.orgId)).timezone;
     const site = await store.insertSite(this.ctx.db, scope.orgId, { ...fields, timezone }).catch(nameTaken);
     await this.audit.record(actor, { orgId: scope.orgId, action: 'site.created', resourceType: 'site', resourceId: site.id, details: { name: site.name } });
+    await this.announce('site.created', site);
     return site;
   }
 
@@ -70,6 +71,7 @@ export class SitesService {
     const site = await store.updateSite(this.ctx.db, scope, id, patch).catch(nameTaken);
     if (!site) throw notFound('site');
     await this.audit.record(actor, { orgId: scope.orgId, action: 'site.updated', resourceType: 'site', resourceId: id, details: { changes: patch } });
+    await this.announce('site.updated', site);
     return site;
   }
 
@@ -77,6 +79,12 @@ export class SitesService {
     const site = await this.get(scope, id);
     if (!(await store.deleteSite(this.ctx.db, scope, id))) throw notFound('site');
     await this.audit.record(actor, { orgId: scope.orgId, action: 'site.deleted', resourceType: 'site', resourceId: id, details: { name: site.name } });
+    await this.announce('site.deleted', site);
+  }
+
+  /** Live update for open consoles; only users who may see the site receive it. */
+  private announce(type: string, site: SiteRow): Promise<void> {
+    return this.ctx.bus.publish({ type, orgId: site.org_id, siteId: site.id, data: { site: presentSite(site) } });
   }
 
   /** Throws a field error unless every id is a site of the organization. */
