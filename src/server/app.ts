@@ -2,7 +2,9 @@ import type { AppContext } from './core/context.js';
 import { createHttpApp } from './core/http/app.js';
 import { auditRoutes } from './audit/routes.js';
 import { healthRoutes } from './health/routes.js';
+import { passwordResetPages } from './identity/pages.js';
 import { identityRoutes } from './identity/routes.js';
+import { invitationPages } from './members/pages.js';
 import { memberRoutes } from './members/routes.js';
 import { organizationRoutes } from './organizations/routes.js';
 import { setupRoutes } from './setup/routes.js';
@@ -19,6 +21,8 @@ export function buildApp(ctx: AppContext, services: Services) {
     organizationRoutes(services.organizations, services.members),
     siteRoutes(services.sites),
     memberRoutes(services.members),
+    invitationPages(services.members),
+    passwordResetPages(services.identity),
     auditRoutes(services.audit),
     streamRoutes(services.stream, services.identity, ctx.config.streamHeartbeatSeconds),
   ]);

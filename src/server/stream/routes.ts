@@ -15,6 +15,12 @@ function frame(message: BusMessage): string {
  */
 export function streamRoutes(stream: StreamService, authenticator: Authenticator, heartbeatSeconds: number) {
   return async function routes(app: FastifyInstance): Promise<void> {
+    // Open streams never end by themselves: shutting down must close them, or the server waits forever.
+    const openStreams = new Set<(reason?: string) => void>();
+    app.addHook('preClose', async () => {
+      for (const close of [...openStreams]) close('server shutting down; reconnect');
+    });
+
     app.get('/api/v1/stream', {
       config: { access: 'stream.read' },
       schema: {
@@ -48,6 +54,7 @@ export function streamRoutes(stream: StreamService, authenticator: Authenticator
       const close = (reason?: string) => {
         if (!open) return;
         open = false;
+        openStreams.delete(close);
         if (reason) raw.write(`event: closed\ndata: ${JSON.stringify({ reason })}\n\n`);
         unsubscribe();
         clearInterval(heartbeat);
@@ -73,6 +80,7 @@ export function streamRoutes(stream: StreamService, authenticator: Authenticator
           () => undefined,
         );
       }, heartbeatSeconds * 1000);
+      openStreams.add(close);
       request.raw.on('close', () => close());
     });
   };
