@@ -89,6 +89,30 @@ describe('sign-in, sessions and CSRF', () => {
     assert.equal((await script.get('/api/v1/sites')).status, 401);
   });
 
+  it("another user's API token cannot be revoked (404) and keeps working", async () => {
+    const alice = await app.owner();
+    const bob = await app.owner();
+    const token = await alice.client.post('/api/v1/auth/tokens', { name: 'alice script' });
+    assert.equal((await bob.client.delete(`/api/v1/auth/tokens/${token.body.id}`)).status, 404);
+    const script = app.client();
+    script.bearer = token.body.token;
+    assert.equal((await script.get('/api/v1/auth/me')).status, 200);
+  });
+
+  it('a platform administrator deactivating a user signs them out everywhere', async () => {
+    const user = await app.owner();
+    const token = (await user.client.post('/api/v1/auth/tokens', { name: 'cron' })).body.token;
+    const deactivate = await app.superadmin.client.patch(`/api/v1/admin/users/${user.userId}`, { isActive: false });
+    assert.equal(deactivate.status, 200);
+    assert.equal((await user.client.get('/api/v1/auth/me')).status, 401);
+    const script = app.client();
+    script.bearer = token;
+    assert.equal((await script.get('/api/v1/auth/me')).status, 401);
+    assert.equal((await app.client().login(user.email, user.password)).status, 401);
+    await app.superadmin.client.patch(`/api/v1/admin/users/${user.userId}`, { isActive: true });
+    assert.equal((await app.client().login(user.email, user.password)).status, 200);
+  });
+
   it('answers validation problems with one error shape and a message per field', async () => {
     const response = await app.client().post('/api/v1/auth/login', { email: 'not-an-email' });
     assert.equal(response.status, 400);
