@@ -1,6 +1,7 @@
 import type { AppContext } from './core/context.js';
 import { createHttpApp } from './core/http/app.js';
 import { auditRoutes } from './audit/routes.js';
+import { deviceRoutes } from './devices/routes.js';
 import { healthRoutes } from './health/routes.js';
 import { passwordResetPages } from './identity/pages.js';
 import { identityRoutes } from './identity/routes.js';
@@ -23,6 +24,7 @@ export function buildApp(ctx: AppContext, services: Services) {
     memberRoutes(services.members),
     invitationPages(services.members),
     passwordResetPages(services.identity),
+    deviceRoutes(services.devices),
     auditRoutes(services.audit),
     streamRoutes(services.stream, services.identity, ctx.config.streamHeartbeatSeconds),
   ]);

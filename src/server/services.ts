@@ -1,5 +1,6 @@
 import type { AppContext } from './core/context.js';
 import { AuditService } from './audit/service.js';
+import { DevicesService } from './devices/service.js';
 import { IdentityService } from './identity/service.js';
 import { MembersService } from './members/service.js';
 import { OrganizationsService } from './organizations/service.js';
@@ -16,7 +17,8 @@ export function createServices(ctx: AppContext) {
   const members = new MembersService(ctx, audit, identity, organizations, sites);
   const setup = new SetupService(ctx, audit, identity, organizations, members);
   const stream = new StreamService(ctx.bus);
-  return { audit, organizations, identity, sites, members, setup, stream };
+  const devices = new DevicesService(ctx, audit, organizations, sites);
+  return { audit, organizations, identity, sites, members, setup, stream, devices };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -20,6 +20,8 @@ export const PERMISSIONS = {
   'regcode.write': ADMINS,
   'audit.read': ADMINS,
   'stream.read': EVERY_ROLE,
+  'device.read': EVERY_ROLE,
+  'device.write': MANAGERS,
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;

@@ -138,7 +138,40 @@ export interface AuditLogTable {
   created_at: CreatedAt;
 }
 
+export type DeviceKind = 'speed_radar' | 'camera' | 'refrigeration' | 'sensor';
+
+export interface DevicesTable {
+  id: Generated<string>;
+  org_id: string;
+  site_id: string | null;
+  kind: DeviceKind;
+  name: string;
+  serial: string;
+  lat: number | null;
+  lon: number | null;
+  speed_limit: number | null;
+  speed_units: 'mph' | 'kmh' | null;
+  settings: ColumnType<Record<string, unknown>, string | undefined, string>;
+  reported_error: string | null;
+  last_seen_at: Date | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface DeviceKeysTable {
+  id: Generated<string>;
+  org_id: string;
+  device_id: string;
+  key_hash: string;
+  key_prefix: string;
+  created_at: CreatedAt;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
 export interface Database {
+  devices: DevicesTable;
+  device_keys: DeviceKeysTable;
   organizations: OrganizationsTable;
   sites: SitesTable;
   users: UsersTable;

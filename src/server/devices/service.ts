@@ -1,0 +1,169 @@
+import { randomBytes } from 'node:crypto';
+import type { Scope } from '../core/access.js';
+import type { AppContext } from '../core/context.js';
+import { isUniqueViolation } from '../core/db/database.js';
+import { AppError, conflict, invalidFields, notFound } from '../core/http/errors.js';
+import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
+import { hashToken } from '../core/tokens.js';
+import { deviceStatus, type DeviceKind } from '../../shared/devices.js';
+import type { Actor, AuditService } from '../audit/service.js';
+import type { OrganizationsService } from '../organizations/service.js';
+import type { SitesService } from '../sites/service.js';
+import * as store from './store.js';
+
+type DeviceRow = Awaited<ReturnType<typeof store.insertDevice>>;
+type KeyRow = Awaited<ReturnType<typeof store.insertDeviceKey>>;
+
+/**
+ * Device keys: RushRoster radars keep their firmware's format (`rushroster_` + 64 lowercase hex), so an
+ * existing device is reconfigured by pasting a new key where the old one was; other kinds get `vgd_` keys.
+ */
+export function newDeviceKey(kind: DeviceKind): string {
+  return `${kind === 'speed_radar' ? 'rushroster_' : 'vgd_'}${randomBytes(32).toString('hex')}`;
+}
+
+export function presentDevice(device: DeviceRow) {
+  return {
+    id: device.id,
+    siteId: device.site_id,
+    kind: device.kind,
+    name: device.name,
+    serial: device.serial,
+    lat: device.lat,
+    lon: device.lon,
+    speedLimit: device.speed_limit,
+    speedUnits: device.speed_units,
+    settings: device.settings,
+    status: deviceStatus(device.kind, device.last_seen_at, device.reported_error),
+    lastSeenAt: device.last_seen_at?.toISOString() ?? null,
+    createdAt: device.created_at.toISOString(),
+    updatedAt: device.updated_at.toISOString(),
+  };
+}
+
+export function presentKey(key: KeyRow) {
+  return {
+    id: key.id,
+    prefix: key.key_prefix,
+    createdAt: key.created_at.toISOString(),
+    lastUsedAt: key.last_used_at?.toISOString() ?? null,
+    revokedAt: key.revoked_at?.toISOString() ?? null,
+  };
+}
+
+function serialTaken(error: unknown): never {
+  if (isUniqueViolation(error)) throw conflict('a device with this serial already exists', [{ field: 'serial', message: 'is already registered in this organization' }]);
+  throw error;
+}
+
+function validate(fields: Partial<store.DeviceFields>, kind: DeviceKind | undefined): void {
+  const problems = [];
+  if ((fields.speedLimit != null || fields.speedUnits != null) && kind !== undefined && kind !== 'speed_radar') {
+    problems.push({ field: 'speedLimit', message: 'only speed radars have a speed limit' });
+  }
+  if ((fields.lat == null) !== (fields.lon == null) && (fields.lat !== undefined || fields.lon !== undefined)) {
+    problems.push({ field: 'lat', message: 'latitude and longitude go together' });
+  }
+  if (problems.length > 0) throw invalidFields(problems);
+}
+
+export class DevicesService {
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly audit: AuditService,
+    private readonly organizations: OrganizationsService,
+    private readonly sites: SitesService,
+  ) {}
+
+  async list(scope: Scope, query: PageQuery & store.DeviceFilter) {
+    const page = pageRequest(query);
+    const rows = await store.listDevices(this.ctx.db, scope, query, page.limit, page.after as [string, string] | null);
+    return toPage(rows, page.limit, (r) => [r.name, r.id]);
+  }
+
+  async get(scope: Scope, id: string) {
+    const device = await store.findDevice(this.ctx.db, scope, id);
+    if (!device) throw notFound('device');
+    return device;
+  }
+
+  /** Registers a device and its first key (shown once). The plan's device limit is checked under a lock. */
+  async create(scope: Scope, fields: store.DeviceFields, actor: Actor) {
+    validate(fields, fields.kind);
+    if (fields.siteId) await this.sites.get(scope, fields.siteId).catch(() => {
+      throw invalidFields([{ field: 'siteId', message: 'is not a site you can see' }]);
+    });
+    if (scope.siteIds && !fields.siteId) throw invalidFields([{ field: 'siteId', message: 'is required: you are limited to some sites' }]);
+    const speedUnits = fields.kind === 'speed_radar' ? (fields.speedUnits ?? (await this.organizations.get(scope.orgId)).units) : null;
+    const key = newDeviceKey(fields.kind);
+    const result = await this.ctx.db.transaction().execute(async (tx) => {
+      const org = await this.organizations.lock(tx, scope.orgId);
+      if (org.max_devices !== null && (await store.countDevices(tx, org.id)) >= org.max_devices) {
+        throw new AppError(403, 'plan_limit', `${org.name} has reached its limit of ${org.max_devices} devices`);
+      }
+      const device = await store.insertDevice(tx, scope.orgId, { ...fields, speedUnits }).catch(serialTaken);
+      const keyRow = await store.insertDeviceKey(tx, { orgId: scope.orgId, deviceId: device.id, keyHash: hashToken(key), prefix: key.slice(0, 16) });
+      await this.audit.record(actor, {
+        orgId: scope.orgId, action: 'device.created', resourceType: 'device', resourceId: device.id,
+        details: { name: device.name, kind: device.kind, serial: device.serial },
+      }, tx);
+      return { device, keyRow };
+    });
+    await this.announce('device.created', result.device);
+    return { ...result, key };
+  }
+
+  async update(scope: Scope, id: string, patch: Partial<store.DeviceFields>, actor: Actor) {
+    const current = await this.get(scope, id);
+    validate(patch, current.kind);
+    if (patch.siteId) await this.sites.get(scope, patch.siteId).catch(() => {
+      throw invalidFields([{ field: 'siteId', message: 'is not a site you can see' }]);
+    });
+    if (patch.siteId === null && scope.siteIds) throw invalidFields([{ field: 'siteId', message: 'is required: you are limited to some sites' }]);
+    const device = await store.updateDevice(this.ctx.db, scope, id, patch).catch(serialTaken);
+    if (!device) throw notFound('device');
+    await this.audit.record(actor, { orgId: scope.orgId, action: 'device.updated', resourceType: 'device', resourceId: id, details: { changes: patch } });
+    await this.announce('device.updated', device);
+    return device;
+  }
+
+  async remove(scope: Scope, id: string, actor: Actor): Promise<void> {
+    const device = await this.get(scope, id);
+    if (!(await store.deleteDevice(this.ctx.db, scope, id))) throw notFound('device');
+    await this.audit.record(actor, { orgId: scope.orgId, action: 'device.deleted', resourceType: 'device', resourceId: id, details: { name: device.name, serial: device.serial } });
+    await this.announce('device.deleted', device);
+  }
+
+  async listKeys(scope: Scope, deviceId: string, query: PageQuery) {
+    await this.get(scope, deviceId);
+    const page = pageRequest(query);
+    const rows = await store.listDeviceKeys(this.ctx.db, scope.orgId, deviceId, page.limit, page.after as [string, string] | null);
+    return toPage(rows, page.limit, (r) => [r.created_at.toISOString(), r.id]);
+  }
+
+  /** A new key for the device (shown once); with `replaces`, that key is revoked in the same transaction. */
+  async createKey(scope: Scope, deviceId: string, actor: Actor, replaces?: string) {
+    const device = await this.get(scope, deviceId);
+    const key = newDeviceKey(device.kind);
+    const keyRow = await this.ctx.db.transaction().execute(async (tx) => {
+      if (replaces && !(await store.revokeDeviceKey(tx, scope.orgId, deviceId, replaces))) throw notFound('active device key');
+      const row = await store.insertDeviceKey(tx, { orgId: scope.orgId, deviceId, keyHash: hashToken(key), prefix: key.slice(0, 16) });
+      await this.audit.record(actor, {
+        orgId: scope.orgId, action: replaces ? 'device_key.rotated' : 'device_key.created', resourceType: 'device', resourceId: deviceId,
+        details: { keyId: row.id, replaces: replaces ?? null },
+      }, tx);
+      return row;
+    });
+    return { keyRow, key };
+  }
+
+  async revokeKey(scope: Scope, deviceId: string, keyId: string, actor: Actor): Promise<void> {
+    await this.get(scope, deviceId);
+    if (!(await store.revokeDeviceKey(this.ctx.db, scope.orgId, deviceId, keyId))) throw notFound('active device key');
+    await this.audit.record(actor, { orgId: scope.orgId, action: 'device_key.revoked', resourceType: 'device', resourceId: deviceId, details: { keyId } });
+  }
+
+  private announce(type: string, device: DeviceRow): Promise<void> {
+    return this.ctx.bus.publish({ type, orgId: device.org_id, siteId: device.site_id, data: { device: presentDevice(device) } });
+  }
+}
