@@ -4,7 +4,7 @@ import { PERMISSIONS } from '../src/server/core/permissions.js';
 import { createHttpApp } from '../src/server/core/http/app.js';
 import { startTestApp, type SignedIn, type TestApp } from './helpers/app.js';
 
-const IDENTITY_LEVELS = new Set(['public', 'authenticated', 'superadmin']);
+const IDENTITY_LEVELS = new Set(['public', 'authenticated', 'superadmin', 'device']);
 
 describe('the permission table covers every route', () => {
   let app: TestApp;
@@ -27,7 +27,7 @@ describe('the permission table covers every route', () => {
   });
 
   it('a route registered without a rule is closed, not open', async () => {
-    const { app: bare } = await createHttpApp(app.runtime.ctx, app.runtime.services.identity, [
+    const { app: bare } = await createHttpApp(app.runtime.ctx, { users: app.runtime.services.identity, devices: app.runtime.services.devices }, [
       async (instance) => {
         instance.get('/api/v1/forgotten', async () => ({ secret: true }));
       },

@@ -5,6 +5,7 @@ import { deviceRoutes } from './devices/routes.js';
 import { healthRoutes } from './health/routes.js';
 import { passwordResetPages } from './identity/pages.js';
 import { identityRoutes } from './identity/routes.js';
+import { ingestRoutes } from './ingest/routes.js';
 import { invitationPages } from './members/pages.js';
 import { memberRoutes } from './members/routes.js';
 import { organizationRoutes } from './organizations/routes.js';
@@ -15,7 +16,7 @@ import type { Services } from './services.js';
 
 /** The HTTP server with every domain's routes. */
 export function buildApp(ctx: AppContext, services: Services) {
-  return createHttpApp(ctx, services.identity, [
+  return createHttpApp(ctx, { users: services.identity, devices: services.devices }, [
     healthRoutes(ctx),
     setupRoutes(services.setup),
     identityRoutes(services.identity, ctx.config),
@@ -25,6 +26,7 @@ export function buildApp(ctx: AppContext, services: Services) {
     invitationPages(services.members),
     passwordResetPages(services.identity),
     deviceRoutes(services.devices),
+    ingestRoutes(services.ingest, ctx.config),
     auditRoutes(services.audit),
     streamRoutes(services.stream, services.identity, ctx.config.streamHeartbeatSeconds),
   ]);

@@ -56,6 +56,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       redis,
     };
     const services = createServices(ctx);
+    await services.ingest.preparePartitions();
     closers.push(async () => services.stream.close());
     const { app, routes } = await buildApp(ctx, services);
     closers.push(() => app.close());

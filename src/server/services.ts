@@ -1,6 +1,7 @@
 import type { AppContext } from './core/context.js';
 import { AuditService } from './audit/service.js';
 import { DevicesService } from './devices/service.js';
+import { IngestService } from './ingest/service.js';
 import { IdentityService } from './identity/service.js';
 import { MembersService } from './members/service.js';
 import { OrganizationsService } from './organizations/service.js';
@@ -18,7 +19,8 @@ export function createServices(ctx: AppContext) {
   const setup = new SetupService(ctx, audit, identity, organizations, members);
   const stream = new StreamService(ctx.bus);
   const devices = new DevicesService(ctx, audit, organizations, sites);
-  return { audit, organizations, identity, sites, members, setup, stream, devices };
+  const ingest = new IngestService(ctx);
+  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest };
 }
 
 export type Services = ReturnType<typeof createServices>;

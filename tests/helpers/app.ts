@@ -114,6 +114,7 @@ export async function startTestApp(overrides: Partial<Config> = {}): Promise<Tes
   return app;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read response bodies field by field
 export interface Response<T = any> {
   status: number;
   body: T;

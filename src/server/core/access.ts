@@ -31,6 +31,25 @@ export interface Identity {
   scope: Scope | null;
 }
 
+/** A device calling with its key (`X-API-Key`). */
+export interface DevicePrincipal {
+  deviceId: string;
+  keyId: string;
+  orgId: string;
+  siteId: string | null;
+  kind: 'speed_radar' | 'camera' | 'refrigeration' | 'sensor';
+  name: string;
+  serial: string;
+  speedLimit: number | null;
+  speedUnits: 'mph' | 'kmh' | null;
+  /** The zone a timestamp without offset is read in: the site's, else the organization's. */
+  timezone: string;
+}
+
+export interface DeviceAuthenticator {
+  authenticateDevice(apiKey: string): Promise<DevicePrincipal | null>;
+}
+
 export interface Authenticator {
   authenticate(credentials: { sessionToken?: string; bearerToken?: string; orgId?: string }): Promise<Identity | null>;
 }
@@ -47,6 +66,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
     scope: Scope | null;
+    device: DevicePrincipal | null;
   }
 }
 
@@ -58,14 +78,22 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * authenticates, checks CSRF for cookie-authenticated writes and applies the permission table.
  * 401 unauthenticated, 403 authenticated without the right.
  */
-export function accessHook(authenticator: Authenticator) {
+export function accessHook(authenticator: Authenticator, devices: DeviceAuthenticator) {
   return async function checkAccess(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     request.principal = null;
     request.scope = null;
+    request.device = null;
     const access = request.routeOptions.config.access;
     // Deny by default: an API route someone forgot to give a rule is closed, not open.
     if (access === undefined && !request.is404 && request.url.startsWith('/api/')) throw forbidden('this route has no access rule');
     if (access === undefined || access === 'public') return;
+    if (access === 'device') {
+      const apiKey = headerValue(request, 'x-api-key');
+      if (!apiKey) throw unauthorized('missing X-API-Key header');
+      request.device = await devices.authenticateDevice(apiKey);
+      if (!request.device) throw unauthorized('invalid or revoked device key');
+      return;
+    }
 
     const credentials = credentialsOf(request);
     if (!credentials.bearerToken && !credentials.sessionToken) throw unauthorized();
@@ -114,6 +142,11 @@ function headerValue(request: FastifyRequest, name: string): string | undefined 
 export function scopeOf(request: FastifyRequest): Scope {
   if (!request.scope) throw forbidden('you are not a member of any organization');
   return request.scope;
+}
+
+export function deviceOf(request: FastifyRequest): DevicePrincipal {
+  if (!request.device) throw unauthorized('missing X-API-Key header');
+  return request.device;
 }
 
 export function principalOf(request: FastifyRequest): Principal {

@@ -46,6 +46,10 @@ export interface Config {
   sessionMaxDays: number;
   rateLimits: RateLimitConfig;
   streamHeartbeatSeconds: number;
+  /** Most items in one ingest batch. */
+  ingestMaxBatch: number;
+  /** Ingest batches written at once per process; more answer 429 with Retry-After. */
+  ingestMaxConcurrent: number;
 }
 
 export class ConfigError extends Error {
@@ -176,6 +180,8 @@ export function loadConfig(env: Env = process.env): Config {
       windowSeconds: r.int('RATE_LIMIT_WINDOW_SECONDS', 900, 1, 86400),
     },
     streamHeartbeatSeconds: r.int('STREAM_HEARTBEAT_SECONDS', 15, 1, 3600),
+    ingestMaxBatch: r.int('INGEST_MAX_BATCH', 5000, 1, 100_000),
+    ingestMaxConcurrent: r.int('INGEST_MAX_CONCURRENT', 32, 1, 10_000),
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;

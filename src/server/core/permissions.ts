@@ -26,8 +26,11 @@ export const PERMISSIONS = {
 
 export type Action = keyof typeof PERMISSIONS;
 
-/** What a route requires: an organization action, or one of the three identity-only levels. */
-export type Access = Action | 'public' | 'authenticated' | 'superadmin';
+/**
+ * What a route requires: an organization action, or an identity-only level: `public`, `authenticated`
+ * (any signed-in user), `superadmin`, or `device` (a device key in `X-API-Key`).
+ */
+export type Access = Action | 'public' | 'authenticated' | 'superadmin' | 'device';
 
 export function isAction(access: Access): access is Action {
   return access in PERMISSIONS;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Scope } from '../core/access.js';
+import type { DeviceAuthenticator, DevicePrincipal, Scope } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
 import { isUniqueViolation } from '../core/db/database.js';
 import { AppError, conflict, invalidFields, notFound } from '../core/http/errors.js';
@@ -67,13 +67,43 @@ function validate(fields: Partial<store.DeviceFields>, kind: DeviceKind | undefi
   if (problems.length > 0) throw invalidFields(problems);
 }
 
-export class DevicesService {
+// Writing "last used" on every device request would cost a write per read; a minute's precision is plenty.
+const CONTACT_INTERVAL_MS = 60 * 1000;
+
+export class DevicesService implements DeviceAuthenticator {
   constructor(
     private readonly ctx: AppContext,
     private readonly audit: AuditService,
     private readonly organizations: OrganizationsService,
     private readonly sites: SitesService,
   ) {}
+
+  async authenticateDevice(apiKey: string): Promise<DevicePrincipal | null> {
+    if (apiKey.length > 200) return null;
+    const row = await store.findDeviceByKey(this.ctx.db, hashToken(apiKey));
+    if (!row) return null;
+    const now = new Date();
+    if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() > CONTACT_INTERVAL_MS) {
+      await store.recordContact(this.ctx.db, row.id, row.key_id, now);
+      const before = deviceStatus(row.kind, row.last_seen_at, row.reported_error, now.getTime());
+      const after = deviceStatus(row.kind, now, row.reported_error, now.getTime());
+      if (before !== after) {
+        await this.ctx.bus.publish({ type: 'device.status', orgId: row.org_id, siteId: row.site_id, data: { deviceId: row.id, status: after, lastSeenAt: now.toISOString() } });
+      }
+    }
+    return {
+      deviceId: row.id,
+      keyId: row.key_id,
+      orgId: row.org_id,
+      siteId: row.site_id,
+      kind: row.kind,
+      name: row.name,
+      serial: row.serial,
+      speedLimit: row.speed_limit,
+      speedUnits: row.speed_units,
+      timezone: row.timezone,
+    };
+  }
 
   async list(scope: Scope, query: PageQuery & store.DeviceFilter) {
     const page = pageRequest(query);

@@ -147,10 +147,12 @@ export function findDeviceByKey(db: Conn, keyHash: string) {
   return db
     .selectFrom('device_keys as k')
     .innerJoin('devices as d', 'd.id', 'k.device_id')
+    .innerJoin('organizations as o', 'o.id', 'd.org_id')
     .leftJoin('sites as s', 's.id', 'd.site_id')
     .select([
-      'k.id as key_id', 'k.last_used_at', 'd.id', 'd.org_id', 'd.site_id', 'd.kind', 'd.name', 'd.serial', 'd.lat', 'd.lon',
-      'd.speed_limit', 'd.speed_units', 'd.settings', 'd.last_seen_at', 's.timezone as site_timezone',
+      'k.id as key_id', 'k.last_used_at', 'd.id', 'd.org_id', 'd.site_id', 'd.kind', 'd.name', 'd.serial',
+      'd.speed_limit', 'd.speed_units', 'd.last_seen_at', 'd.reported_error',
+      sql<string>`COALESCE(s.timezone, o.timezone)`.as('timezone'),
     ])
     .where('k.key_hash', '=', keyHash)
     .where('k.revoked_at', 'is', null)

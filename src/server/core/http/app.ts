@@ -6,8 +6,10 @@ import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Ajv } from 'ajv';
+import addFormatsPlugin from 'ajv-formats';
 import type { AppContext } from '../context.js';
-import { accessHook, type Authenticator } from '../access.js';
+import { accessHook, type Authenticator, type DeviceAuthenticator } from '../access.js';
 import { AppError, type FieldError } from './errors.js';
 
 export type DomainPlugin = (app: FastifyInstance) => Promise<void>;
@@ -22,7 +24,11 @@ export interface RouteRecord {
  * Builds the HTTP server: shared plugins, the error shape, access control, OpenAPI, metrics. Domains
  * come in as plugins; `routes` records every registered route so tests can check each has a rule.
  */
-export async function createHttpApp(ctx: AppContext, authenticator: Authenticator, domains: DomainPlugin[]) {
+export async function createHttpApp(
+  ctx: AppContext,
+  authenticators: { users: Authenticator; devices: DeviceAuthenticator },
+  domains: DomainPlugin[],
+) {
   const app = Fastify({
     loggerInstance: ctx.logger,
     trustProxy: ctx.config.trustProxy,
@@ -31,8 +37,8 @@ export async function createHttpApp(ctx: AppContext, authenticator: Authenticato
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w-]{1,100}$/.test(given) ? given : randomUUID();
     },
-    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: true, useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(validatorFor);
 
   const routes: RouteRecord[] = [];
   app.addHook('onRoute', (route) => {
@@ -42,6 +48,7 @@ export async function createHttpApp(ctx: AppContext, authenticator: Authenticato
 
   app.decorateRequest('principal', null);
   app.decorateRequest('scope', null);
+  app.decorateRequest('device', null);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -73,13 +80,14 @@ export async function createHttpApp(ctx: AppContext, authenticator: Authenticato
         securitySchemes: {
           session: { type: 'apiKey', in: 'cookie', name: 'vigil_session' },
           bearer: { type: 'http', scheme: 'bearer' },
+          deviceKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
         },
       },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  app.addHook('onRequest', accessHook(authenticator));
+  app.addHook('onRequest', accessHook(authenticators.users, authenticators.devices));
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
     if (request.url.startsWith('/api/') || request.url === '/api') {
@@ -112,6 +120,20 @@ function errorHandler(error: FastifyError | AppError, request: FastifyRequest, r
     return reply.code(500).send({ error: { code: 'internal', message: 'internal server error' } });
   }
   return reply.code(status).send({ error: { code: (error.code ?? 'bad_request').toLowerCase(), message: error.message } });
+}
+
+/**
+ * Query strings and path parameters are text, so their values are coerced to the schema's types;
+ * JSON bodies are not: `"speed": "42"` is a type error, not a number.
+ */
+const ajvOptions = { allErrors: true, removeAdditional: true, useDefaults: true } as const;
+const addFormats = addFormatsPlugin as unknown as (ajv: Ajv) => Ajv;
+const coercing = addFormats(new Ajv({ ...ajvOptions, coerceTypes: 'array' }));
+const strict = addFormats(new Ajv({ ...ajvOptions, coerceTypes: false }));
+for (const ajv of [coercing, strict]) ajv.addKeyword('example');
+
+function validatorFor({ schema, httpPart }: { schema: object; httpPart?: string }) {
+  return (httpPart === 'body' ? strict : coercing).compile(schema);
 }
 
 function fieldName(context: string | undefined, instancePath: string, params: Record<string, unknown>): string {

@@ -1,0 +1,136 @@
+import { createHash } from 'node:crypto';
+import { DateTime } from 'luxon';
+import type { FieldError } from '../core/http/errors.js';
+
+/**
+ * Validation of the items of an ingest batch. Each item is checked on its own so that a batch is
+ * accepted partially: the valid items are stored, the others come back by index with reasons.
+ */
+export const EARLIEST_TIMESTAMP = Date.UTC(2000, 0, 1);
+export const MAX_FUTURE_MS = 24 * 60 * 60 * 1000;
+export const MAX_SPEED = 300;
+const SEVERITIES = ['critical', 'major', 'minor', 'warning', 'info'] as const;
+const KIND = /^[a-z][a-z0-9_.-]{0,49}$/;
+const METRIC = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+const MAX_ATTRIBUTES_BYTES = 8 * 1024;
+
+export interface ParsedTime {
+  ts: Date;
+  /** The timestamp as the device wrote it. */
+  raw: string;
+}
+
+/**
+ * ISO 8601 with an offset is taken as written; without an offset it is read in `zone` (the device's
+ * site, else its organization): field devices usually keep local wall-clock time.
+ */
+export function parseTimestamp(value: unknown, zone: string, now = Date.now()): ParsedTime | string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 40) return 'must be an ISO 8601 timestamp string';
+  const parsed = DateTime.fromISO(value.trim().replace(' ', 'T'), { zone, setZone: true });
+  if (!parsed.isValid) return `is not an ISO 8601 timestamp (${parsed.invalidExplanation ?? parsed.invalidReason})`;
+  const ms = parsed.toMillis();
+  if (ms < EARLIEST_TIMESTAMP) return 'is before 2000-01-01';
+  if (ms > now + MAX_FUTURE_MS) return 'is more than a day in the future';
+  return { ts: new Date(ms), raw: value };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function finiteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+/** A stable key for an item without a client_ref: resending the same item yields the same key. */
+function contentRef(parts: unknown[]): string {
+  return `h:${createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 22)}`;
+}
+
+export interface EventItem {
+  index: number;
+  ts: Date;
+  deviceTs: string;
+  clientRef: string;
+  kind: string;
+  speed: number | null;
+  speedLimit: number | null;
+  severity: string | null;
+  attributes: Record<string, unknown>;
+}
+
+export interface Rejection {
+  index: number;
+  errors: FieldError[];
+}
+
+export interface EventDefaults {
+  zone: string;
+  speedLimit: number | null;
+}
+
+export function parseEventItem(item: unknown, index: number, defaults: EventDefaults, now = Date.now()): EventItem | Rejection {
+  if (!isObject(item)) return { index, errors: [{ field: '', message: 'must be an object' }] };
+  const errors: FieldError[] = [];
+  const time = parseTimestamp(item.ts, defaults.zone, now);
+  if (typeof time === 'string') errors.push({ field: 'ts', message: time });
+  const kind = item.kind ?? 'event';
+  if (typeof kind !== 'string' || !KIND.test(kind)) errors.push({ field: 'kind', message: 'must be a lowercase name such as "speed" (letters, digits, _ . -)' });
+  const speed = item.speed ?? null;
+  if (speed !== null && (!finiteNumber(speed) || speed < 0 || speed > MAX_SPEED)) errors.push({ field: 'speed', message: `must be a number from 0 to ${MAX_SPEED}` });
+  const speedLimit = item.speed_limit ?? defaults.speedLimit;
+  if (speedLimit !== null && (!finiteNumber(speedLimit) || speedLimit <= 0 || speedLimit >= MAX_SPEED)) {
+    errors.push({ field: 'speed_limit', message: `must be a number above 0 and below ${MAX_SPEED}` });
+  }
+  const severity = item.severity ?? null;
+  if (severity !== null && !(SEVERITIES as readonly unknown[]).includes(severity)) errors.push({ field: 'severity', message: `must be one of ${SEVERITIES.join(', ')}` });
+  const attributes = item.attributes ?? {};
+  if (!isObject(attributes)) errors.push({ field: 'attributes', message: 'must be an object' });
+  else if (JSON.stringify(attributes).length > MAX_ATTRIBUTES_BYTES) errors.push({ field: 'attributes', message: `must be under ${MAX_ATTRIBUTES_BYTES} bytes as JSON` });
+  const clientRef = item.client_ref;
+  if (clientRef !== undefined && (typeof clientRef !== 'string' || clientRef.length < 1 || clientRef.length > 200)) {
+    errors.push({ field: 'client_ref', message: 'must be a string of 1 to 200 characters' });
+  }
+  if (errors.length > 0 || typeof time === 'string') return { index, errors };
+  return {
+    index,
+    ts: time.ts,
+    deviceTs: time.raw,
+    clientRef: (clientRef as string | undefined) ?? contentRef([time.ts.toISOString(), kind, speed, speedLimit, severity, attributes]),
+    kind: kind as string,
+    speed: speed as number | null,
+    speedLimit: speedLimit as number | null,
+    severity: severity as string | null,
+    attributes: attributes as Record<string, unknown>,
+  };
+}
+
+export interface TelemetryItem {
+  index: number;
+  ts: Date;
+  values: [metric: string, value: number][];
+}
+
+export function parseTelemetryItem(item: unknown, index: number, zone: string, now = Date.now()): TelemetryItem | Rejection {
+  if (!isObject(item)) return { index, errors: [{ field: '', message: 'must be an object' }] };
+  const errors: FieldError[] = [];
+  const time = parseTimestamp(item.ts, zone, now);
+  if (typeof time === 'string') errors.push({ field: 'ts', message: time });
+  const values: [string, number][] = [];
+  if (!isObject(item.values) || Object.keys(item.values).length === 0) {
+    errors.push({ field: 'values', message: 'must be an object of metric names to numbers, with at least one metric' });
+  } else {
+    for (const [metric, raw] of Object.entries(item.values)) {
+      if (!METRIC.test(metric)) errors.push({ field: `values.${metric}`, message: 'is not a valid metric name (letters, digits, _ . -; up to 64)' });
+      else if (typeof raw === 'boolean') values.push([metric, raw ? 1 : 0]);
+      else if (finiteNumber(raw)) values.push([metric, raw]);
+      else errors.push({ field: `values.${metric}`, message: 'must be a finite number or a boolean' });
+    }
+  }
+  if (errors.length > 0 || typeof time === 'string') return { index, errors };
+  return { index, ts: time.ts, values };
+}
+
+export function isRejection(value: object): value is Rejection {
+  return 'errors' in value;
+}

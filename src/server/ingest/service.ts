@@ -1,0 +1,165 @@
+import type { DevicePrincipal } from '../core/access.js';
+import type { AppContext } from '../core/context.js';
+import { AppError, tooManyRequests } from '../core/http/errors.js';
+import { isRejection, parseEventItem, parseTelemetryItem, type EventItem, type Rejection, type TelemetryItem } from './items.js';
+import * as store from './store.js';
+
+export interface EventsResult {
+  accepted: number;
+  duplicates: number;
+  rejected: Rejection[];
+  /** One entry per stored or already-stored item, in request order. */
+  events: { index: number; id: string; duplicate: boolean }[];
+}
+
+export interface TelemetryResult {
+  accepted: number;
+  duplicates: number;
+  rejected: Rejection[];
+  values: number;
+}
+
+// Items of one batch published in full on the live stream; beyond that only the count goes out.
+const LIVE_ITEMS = 100;
+
+/**
+ * The write path for device data: validate each item, write the valid ones in one statement per
+ * batch (rollups included), answer only after commit, then publish what was stored.
+ */
+export class IngestService {
+  private readonly partitions = new Set<string>();
+  private inFlight = 0;
+
+  constructor(private readonly ctx: AppContext) {}
+
+  /** Creates this month's and the next two months' partitions (and learns which exist). */
+  async preparePartitions(now = new Date()): Promise<void> {
+    for (const table of ['events', 'telemetry'] as const) {
+      for (const name of await store.existingPartitions(this.ctx.db, table)) this.partitions.add(name);
+      for (let ahead = 0; ahead < 3; ahead++) {
+        await this.ensurePartition(table, new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + ahead, 1)));
+      }
+    }
+  }
+
+  private async ensurePartition(table: store.PartitionedTable, date: Date): Promise<void> {
+    const name = store.partitionName(table, date);
+    if (this.partitions.has(name)) return;
+    await store.createPartition(this.ctx.db, table, date);
+    this.partitions.add(name);
+  }
+
+  private async ensurePartitionsFor(table: store.PartitionedTable, dates: Date[]): Promise<void> {
+    const months = new Map(dates.map((d) => [store.partitionName(table, d), d]));
+    for (const date of months.values()) await this.ensurePartition(table, date);
+  }
+
+  /** Sheds load instead of queueing without bound: a device retries after Retry-After. */
+  private async guarded<T>(work: () => Promise<T>): Promise<T> {
+    if (this.inFlight >= this.ctx.config.ingestMaxConcurrent) throw tooManyRequests(1);
+    this.inFlight += 1;
+    try {
+      return await work();
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+
+  checkBatchSize(count: number): void {
+    if (count === 0) throw new AppError(400, 'empty_batch', 'the batch has no items');
+    const max = this.ctx.config.ingestMaxBatch;
+    if (count > max) throw new AppError(413, 'batch_too_large', `a batch holds at most ${max} items; this one has ${count}: split it`);
+  }
+
+  async ingestEvents(device: DevicePrincipal, rawItems: unknown[]): Promise<EventsResult> {
+    this.checkBatchSize(rawItems.length);
+    const now = Date.now();
+    const valid: EventItem[] = [];
+    const rejected: Rejection[] = [];
+    const seen = new Map<string, number>();
+    rawItems.forEach((raw, index) => {
+      const parsed = parseEventItem(raw, index, { zone: device.timezone, speedLimit: device.speedLimit }, now);
+      if (isRejection(parsed)) return void rejected.push(parsed);
+      const key = `${parsed.ts.toISOString()}|${parsed.clientRef}`;
+      const first = seen.get(key);
+      if (first !== undefined) return void rejected.push({ index, errors: [{ field: 'client_ref', message: `repeats item ${first} of this batch` }] });
+      seen.set(key, index);
+      valid.push(parsed);
+    });
+    if (valid.length === 0) return { accepted: 0, duplicates: 0, rejected, events: [] };
+
+    return this.guarded(async () => {
+      await this.ensurePartitionsFor('events', valid.map((v) => v.ts));
+      const ref = { orgId: device.orgId, deviceId: device.deviceId, siteId: device.siteId };
+      const stored = await store.insertEvents(this.ctx.db, ref, valid);
+      const keyOf = (ts: Date, clientRef: string) => `${ts.toISOString()}|${clientRef}`;
+      const ids = new Map(stored.map((row) => [keyOf(row.ts, row.client_ref), { id: String(row.id), duplicate: false }]));
+      const missing = valid.filter((v) => !ids.has(keyOf(v.ts, v.clientRef)));
+      if (missing.length > 0) {
+        for (const row of await store.findEventIds(this.ctx.db, device.deviceId, missing)) {
+          ids.set(keyOf(row.ts, row.client_ref), { id: String(row.id), duplicate: true });
+        }
+      }
+      const events = valid.map((v) => ({ index: v.index, ...ids.get(keyOf(v.ts, v.clientRef))! }));
+      const fresh = valid.filter((v) => !ids.get(keyOf(v.ts, v.clientRef))!.duplicate);
+      if (fresh.length > 0) await this.publishEvents(device, fresh, ids, keyOf);
+      return { accepted: fresh.length, duplicates: valid.length - fresh.length, rejected, events };
+    });
+  }
+
+  async ingestTelemetry(device: DevicePrincipal, rawItems: unknown[]): Promise<TelemetryResult> {
+    this.checkBatchSize(rawItems.length);
+    const now = Date.now();
+    const valid: TelemetryItem[] = [];
+    const rejected: Rejection[] = [];
+    rawItems.forEach((raw, index) => {
+      const parsed = parseTelemetryItem(raw, index, device.timezone, now);
+      if (isRejection(parsed)) rejected.push(parsed);
+      else valid.push(parsed);
+    });
+    if (valid.length === 0) return { accepted: 0, duplicates: 0, rejected, values: 0 };
+
+    return this.guarded(async () => {
+      await this.ensurePartitionsFor('telemetry', valid.map((v) => v.ts));
+      const readings = valid.flatMap((item) => item.values.map(([metric, value]) => ({ ts: item.ts, metric, value })));
+      const stored = await store.insertTelemetry(this.ctx.db, { orgId: device.orgId, deviceId: device.deviceId, siteId: device.siteId }, readings);
+      const storedKeys = new Set(stored.map((r) => `${r.ts.toISOString()}|${r.metric}`));
+      const fresh = valid.filter((item) => item.values.some(([metric]) => storedKeys.has(`${item.ts.toISOString()}|${metric}`)));
+      if (fresh.length > 0) {
+        const latest = fresh.reduce((a, b) => (a.ts > b.ts ? a : b));
+        await this.ctx.bus.publish({
+          type: 'telemetry.ingested',
+          orgId: device.orgId,
+          siteId: device.siteId,
+          data: { deviceId: device.deviceId, items: fresh.length, values: stored.length, latest: { ts: latest.ts.toISOString(), values: Object.fromEntries(latest.values) } },
+        });
+      }
+      return { accepted: fresh.length, duplicates: valid.length - fresh.length, rejected, values: stored.length };
+    });
+  }
+
+  private async publishEvents(
+    device: DevicePrincipal,
+    fresh: EventItem[],
+    ids: Map<string, { id: string }>,
+    keyOf: (ts: Date, clientRef: string) => string,
+  ): Promise<void> {
+    await this.ctx.bus.publish({
+      type: 'events.ingested',
+      orgId: device.orgId,
+      siteId: device.siteId,
+      data: {
+        deviceId: device.deviceId,
+        count: fresh.length,
+        events: fresh.slice(-LIVE_ITEMS).map((e) => ({
+          id: ids.get(keyOf(e.ts, e.clientRef))!.id,
+          ts: e.ts.toISOString(),
+          kind: e.kind,
+          speed: e.speed,
+          speedLimit: e.speedLimit,
+          severity: e.severity,
+        })),
+      },
+    });
+  }
+}
