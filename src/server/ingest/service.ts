@@ -74,36 +74,53 @@ export class IngestService {
   async ingestEvents(device: DevicePrincipal, rawItems: unknown[]): Promise<EventsResult> {
     this.checkBatchSize(rawItems.length);
     const now = Date.now();
-    const valid: EventItem[] = [];
+    const parsed = rawItems.map((raw, index) => parseEventItem(raw, index, { zone: device.timezone, speedLimit: device.speedLimit }, now));
+    const valid = parsed.filter((p): p is EventItem => !isRejection(p));
+    const rejected = parsed.filter(isRejection);
+    const stored = await this.storeEvents(device, valid);
+    return {
+      accepted: stored.accepted,
+      duplicates: stored.events.length - stored.accepted,
+      rejected: [...rejected, ...stored.rejected].sort((a, b) => a.index - b.index),
+      events: stored.events.map(({ index, id, duplicate }) => ({ index, id, duplicate })),
+    };
+  }
+
+  /**
+   * Writes validated events (any API's): one statement for the batch and its rollups, then the ids
+   * of items already stored before. A key repeated inside the batch is rejected after its first use.
+   */
+  async storeEvents(device: DevicePrincipal, items: EventItem[]) {
+    const keyOf = (ts: Date, clientRef: string) => `${ts.toISOString()}|${clientRef}`;
     const rejected: Rejection[] = [];
-    const seen = new Map<string, number>();
-    rawItems.forEach((raw, index) => {
-      const parsed = parseEventItem(raw, index, { zone: device.timezone, speedLimit: device.speedLimit }, now);
-      if (isRejection(parsed)) return void rejected.push(parsed);
-      const key = `${parsed.ts.toISOString()}|${parsed.clientRef}`;
-      const first = seen.get(key);
-      if (first !== undefined) return void rejected.push({ index, errors: [{ field: 'client_ref', message: `repeats item ${first} of this batch` }] });
-      seen.set(key, index);
-      valid.push(parsed);
+    const firstIndex = new Map<string, number>();
+    const unique = items.filter((item) => {
+      const key = keyOf(item.ts, item.clientRef);
+      const first = firstIndex.get(key);
+      if (first !== undefined) {
+        rejected.push({ index: item.index, errors: [{ field: 'client_ref', message: `repeats item ${first} of this batch` }] });
+        return false;
+      }
+      firstIndex.set(key, item.index);
+      return true;
     });
-    if (valid.length === 0) return { accepted: 0, duplicates: 0, rejected, events: [] };
+    if (unique.length === 0) return { accepted: 0, rejected, events: [] };
 
     return this.guarded(async () => {
-      await this.ensurePartitionsFor('events', valid.map((v) => v.ts));
+      await this.ensurePartitionsFor('events', unique.map((v) => v.ts));
       const ref = { orgId: device.orgId, deviceId: device.deviceId, siteId: device.siteId };
-      const stored = await store.insertEvents(this.ctx.db, ref, valid);
-      const keyOf = (ts: Date, clientRef: string) => `${ts.toISOString()}|${clientRef}`;
-      const ids = new Map(stored.map((row) => [keyOf(row.ts, row.client_ref), { id: String(row.id), duplicate: false }]));
-      const missing = valid.filter((v) => !ids.has(keyOf(v.ts, v.clientRef)));
+      const stored = await store.insertEvents(this.ctx.db, ref, unique);
+      const ids = new Map(stored.map((row) => [keyOf(row.ts, row.client_ref), { id: String(row.id), duplicate: false, photoKey: null as string | null }]));
+      const missing = unique.filter((v) => !ids.has(keyOf(v.ts, v.clientRef)));
       if (missing.length > 0) {
         for (const row of await store.findEventIds(this.ctx.db, device.deviceId, missing)) {
-          ids.set(keyOf(row.ts, row.client_ref), { id: String(row.id), duplicate: true });
+          ids.set(keyOf(row.ts, row.client_ref), { id: String(row.id), duplicate: true, photoKey: row.photo_key });
         }
       }
-      const events = valid.map((v) => ({ index: v.index, ...ids.get(keyOf(v.ts, v.clientRef))! }));
-      const fresh = valid.filter((v) => !ids.get(keyOf(v.ts, v.clientRef))!.duplicate);
-      if (fresh.length > 0) await this.publishEvents(device, fresh, ids, keyOf);
-      return { accepted: fresh.length, duplicates: valid.length - fresh.length, rejected, events };
+      const events = unique.map((v) => ({ index: v.index, item: v, ...ids.get(keyOf(v.ts, v.clientRef))! }));
+      const fresh = events.filter((e) => !e.duplicate);
+      if (fresh.length > 0) await this.publishEvents(device, fresh);
+      return { accepted: fresh.length, rejected, events };
     });
   }
 
@@ -138,12 +155,7 @@ export class IngestService {
     });
   }
 
-  private async publishEvents(
-    device: DevicePrincipal,
-    fresh: EventItem[],
-    ids: Map<string, { id: string }>,
-    keyOf: (ts: Date, clientRef: string) => string,
-  ): Promise<void> {
+  private async publishEvents(device: DevicePrincipal, fresh: { id: string; item: EventItem }[]): Promise<void> {
     await this.ctx.bus.publish({
       type: 'events.ingested',
       orgId: device.orgId,
@@ -151,13 +163,13 @@ export class IngestService {
       data: {
         deviceId: device.deviceId,
         count: fresh.length,
-        events: fresh.slice(-LIVE_ITEMS).map((e) => ({
-          id: ids.get(keyOf(e.ts, e.clientRef))!.id,
-          ts: e.ts.toISOString(),
-          kind: e.kind,
-          speed: e.speed,
-          speedLimit: e.speedLimit,
-          severity: e.severity,
+        events: fresh.slice(-LIVE_ITEMS).map(({ id, item }) => ({
+          id,
+          ts: item.ts.toISOString(),
+          kind: item.kind,
+          speed: item.speed,
+          speedLimit: item.speedLimit,
+          severity: item.severity,
         })),
       },
     });

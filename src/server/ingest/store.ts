@@ -90,8 +90,8 @@ export async function insertEvents(db: Conn, device: DeviceRef, items: EventItem
 
 /** The stored ids of events already present (for duplicates: a resend gets the same ids back). */
 export async function findEventIds(db: Conn, deviceId: string, keys: { ts: Date; clientRef: string }[]) {
-  const result = await sql<{ id: number; ts: Date; client_ref: string }>`
-    SELECT e.id, e.ts, e.client_ref FROM events e
+  const result = await sql<{ id: number; ts: Date; client_ref: string; photo_key: string | null }>`
+    SELECT e.id, e.ts, e.client_ref, e.photo_key FROM events e
     JOIN unnest(${keys.map((k) => k.ts.toISOString())}::timestamptz[], ${keys.map((k) => k.clientRef)}::text[]) AS k(ts, client_ref)
       ON e.ts = k.ts AND e.client_ref = k.client_ref
     WHERE e.device_id = ${deviceId}::uuid`.execute(db);
