@@ -9,6 +9,7 @@ import { ingestRoutes } from './ingest/routes.js';
 import { invitationPages } from './members/pages.js';
 import { memberRoutes } from './members/routes.js';
 import { organizationRoutes } from './organizations/routes.js';
+import { rushRosterRoutes } from './rushroster/routes.js';
 import { setupRoutes } from './setup/routes.js';
 import { siteRoutes } from './sites/routes.js';
 import { streamRoutes } from './stream/routes.js';
@@ -27,6 +28,7 @@ export function buildApp(ctx: AppContext, services: Services) {
     passwordResetPages(services.identity),
     deviceRoutes(services.devices),
     ingestRoutes(services.ingest, ctx.config),
+    rushRosterRoutes(services.rushroster),
     auditRoutes(services.audit),
     streamRoutes(services.stream, services.identity, ctx.config.streamHeartbeatSeconds),
   ]);

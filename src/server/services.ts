@@ -2,6 +2,7 @@ import type { AppContext } from './core/context.js';
 import { AuditService } from './audit/service.js';
 import { DevicesService } from './devices/service.js';
 import { IngestService } from './ingest/service.js';
+import { RushRosterService } from './rushroster/service.js';
 import { IdentityService } from './identity/service.js';
 import { MembersService } from './members/service.js';
 import { OrganizationsService } from './organizations/service.js';
@@ -20,7 +21,8 @@ export function createServices(ctx: AppContext) {
   const stream = new StreamService(ctx.bus);
   const devices = new DevicesService(ctx, audit, organizations, sites);
   const ingest = new IngestService(ctx);
-  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest };
+  const rushroster = new RushRosterService(ctx, ingest, devices);
+  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -105,6 +105,13 @@ export class DevicesService implements DeviceAuthenticator {
     };
   }
 
+  /** The calling device's own record (device-key APIs). */
+  async own(device: DevicePrincipal) {
+    const row = await store.findDeviceById(this.ctx.db, device.deviceId);
+    if (!row) throw notFound('device');
+    return row;
+  }
+
   async list(scope: Scope, query: PageQuery & store.DeviceFilter) {
     const page = pageRequest(query);
     const rows = await store.listDevices(this.ctx.db, scope, query, page.limit, page.after as [string, string] | null);

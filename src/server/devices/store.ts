@@ -56,6 +56,11 @@ export function findDevice(db: Conn, scope: Scope, id: string) {
   return scoped(db, scope).where('id', '=', id).executeTakeFirst();
 }
 
+/** A device by id, unscoped: only for calls the device itself makes with its key. */
+export function findDeviceById(db: Conn, id: string) {
+  return db.selectFrom('devices').select(COLUMNS).where('id', '=', id).executeTakeFirst();
+}
+
 export async function countDevices(db: Conn, orgId: string): Promise<number> {
   const row = await db.selectFrom('devices').select((eb) => eb.fn.countAll<number>().as('n')).where('org_id', '=', orgId).executeTakeFirstOrThrow();
   return row.n;
