@@ -43,9 +43,19 @@ export class InProcessBus implements Bus {
     this.deliver({ ...message, id: nextId() });
   }
 
-  /** Hands an already-identified message to the subscribers (the Redis bus uses it for remote messages). */
+  /**
+   * Hands an already-identified message to the subscribers (the Redis bus uses it for remote messages).
+   * A subscriber that throws must not keep the message from the others, fail the publisher (whose
+   * change is already committed) or, for a message from Redis, crash the process.
+   */
   deliver(message: BusMessage): void {
-    this.emitter.emit('message', message);
+    for (const handler of this.emitter.listeners('message') as BusHandler[]) {
+      try {
+        handler(message);
+      } catch (error) {
+        console.error(`vigil: a bus subscriber failed on a "${message.type}" message:`, error);
+      }
+    }
   }
 
   subscribe(handler: BusHandler): () => void {
@@ -72,7 +82,13 @@ export class RedisBus implements Bus {
     this.subscriber = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
     this.ready = this.subscriber.subscribe(this.channel);
     this.subscriber.on('message', (_channel: string, payload: string) => {
-      const message = JSON.parse(payload) as BusMessage;
+      let message: BusMessage;
+      try {
+        message = JSON.parse(payload) as BusMessage;
+      } catch {
+        console.error(`vigil: ignored a malformed message on the Redis channel ${this.channel}`);
+        return;
+      }
       this.local.deliver(message);
     });
   }

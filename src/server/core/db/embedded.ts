@@ -133,6 +133,21 @@ function isAlive(pid: number): boolean {
 }
 
 /**
+ * False only when `/proc` shows that `pid` is not a PostgreSQL server started on `pgDir` (a pid
+ * reused by another process); when that cannot be read (no /proc, hidden processes) a live pid is trusted.
+ */
+function mayBePostmasterOf(pid: number, pgDir: string): boolean {
+  let args: string[];
+  try {
+    args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return true;
+  }
+  const flag = args.indexOf('-D');
+  return flag >= 0 && args[flag + 1] !== undefined && path.resolve(args[flag + 1]!) === path.resolve(pgDir);
+}
+
+/**
  * A `kill -9` of Vigil leaves its PostgreSQL child running on the data folder. We hold the data-folder
  * lock at this point, so a live postmaster listed in `postmaster.pid` can only be such an orphan:
  * stop it (fast shutdown: committed data is safe) before starting our own.
@@ -142,6 +157,12 @@ async function stopOrphanedServer(pgDir: string, logger: Logger): Promise<void> 
   if (!fs.existsSync(pidFile)) return;
   const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
   if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  if (!mayBePostmasterOf(pid, pgDir)) {
+    // A stale file (e.g. after a power loss) whose pid now belongs to an unrelated process: never signal that.
+    logger.warn({ pid }, 'postmaster.pid names a process that is not this data folder\'s PostgreSQL; removing the stale file');
+    fs.rmSync(pidFile, { force: true });
+    return;
+  }
   logger.warn({ pid }, 'found a PostgreSQL server left running by a previous Vigil process; stopping it');
   process.kill(pid, 'SIGINT');
   const deadline = Date.now() + 60_000;

@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import { after, afterEach, describe, it } from 'node:test';
+import pg from 'pg';
+import pino from 'pino';
+import { migrate, MIGRATIONS_DIR, readMigrations, type Migration } from '../src/server/core/db/migrate.js';
+
+const logger = pino({ level: 'silent' });
+
+function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the suite with \`npm test\``);
+  return value;
+}
+
+/** A brand-new, EMPTY database (not the migrated template); named so `npm test` removes leftovers. */
+async function emptyDatabase(): Promise<string> {
+  const adminUrl = requireEnv('VIGIL_TEST_ADMIN_URL');
+  const name = `vigil_t_${requireEnv('VIGIL_TEST_RUN')}_empty_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function dropDatabase(url: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: requireEnv('VIGIL_TEST_ADMIN_URL') });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${new URL(url).pathname.slice(1)} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+describe('database migrations', () => {
+  const pools: pg.Pool[] = [];
+  const databases: string[] = [];
+  async function freshPool(): Promise<pg.Pool> {
+    const url = await emptyDatabase();
+    databases.push(url);
+    return pool(url);
+  }
+  function pool(url: string): pg.Pool {
+    const created = new pg.Pool({ connectionString: url, max: 2 });
+    pools.push(created);
+    return created;
+  }
+  afterEach(async () => {
+    for (const p of pools.splice(0)) await p.end();
+  });
+  after(async () => {
+    for (const url of databases) await dropDatabase(url);
+  });
+
+  const recorded = async (p: pg.Pool) =>
+    (await p.query<{ version: number; name: string; applied_at: Date }>('SELECT version, name, applied_at FROM schema_migrations ORDER BY version')).rows;
+  const tableExists = async (p: pg.Pool, table: string) =>
+    (await p.query<{ oid: string | null }>('SELECT to_regclass($1)::text AS oid', [table])).rows[0]!.oid !== null;
+
+  it('finds every migration file, in version order', () => {
+    const migrations = readMigrations();
+    assert.ok(migrations.length > 0);
+    assert.deepEqual(migrations[0]!.version, 1);
+    assert.equal(migrations[0]!.name, 'foundation');
+    const versions = migrations.map((m) => m.version);
+    assert.deepEqual(versions, [...versions].sort((a, b) => a - b));
+    assert.equal(new Set(versions).size, versions.length, 'no two files share a version');
+    // A misnamed file (say 0004_Add-index.sql) would be skipped without a word: none may exist.
+    const sqlFiles = fs.readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort();
+    assert.deepEqual(sqlFiles, migrations.map((m) => `${String(m.version).padStart(4, '0')}_${m.name}.sql`));
+  });
+
+  it('applies every migration to an empty database and records each; a second run applies nothing', async () => {
+    const db = await freshPool();
+    assert.equal(await tableExists(db, 'schema_migrations'), false, 'the database starts empty');
+    const all = readMigrations();
+    const applied = await migrate(db, logger);
+    assert.deepEqual(applied, all.map((m) => m.version));
+    const rows = await recorded(db);
+    assert.deepEqual(rows.map((r) => [r.version, r.name]), all.map((m) => [m.version, m.name]));
+    assert.ok(rows.every((r) => r.applied_at instanceof Date));
+    for (const table of ['organizations', 'sites', 'users', 'memberships', 'sessions']) {
+      assert.equal(await tableExists(db, table), true, `table ${table} exists`);
+    }
+
+    assert.deepEqual(await migrate(db, logger), [], 'nothing left to apply');
+    assert.deepEqual(await recorded(db), rows, 'records are unchanged');
+  });
+
+  it('a failing migration throws with its name and leaves neither its changes nor its record', async () => {
+    const db = await freshPool();
+    const broken: Migration = { version: 9999, name: 'broken', sql: 'CREATE TABLE t_ok(id int); SELECT nonsense_fn();' };
+    await assert.rejects(migrate(db, logger, [...readMigrations(), broken]), (error: Error) => {
+      assert.match(error.message, /migration 9999_broken failed/);
+      assert.match(error.message, /nonsense_fn/, 'with PostgreSQL\'s reason');
+      return true;
+    });
+    assert.equal(await tableExists(db, 't_ok'), false, 'the statement before the failure was rolled back');
+    const rows = await recorded(db);
+    assert.ok(!rows.some((r) => r.version === 9999), 'no record of the failed migration');
+    assert.deepEqual(rows.map((r) => r.version), readMigrations().map((m) => m.version), 'the migrations before it stay applied');
+
+    // Once fixed, the next start applies it.
+    assert.deepEqual(await migrate(db, logger, [...readMigrations(), { ...broken, sql: 'CREATE TABLE t_ok(id int);' }]), [9999]);
+    assert.equal(await tableExists(db, 't_ok'), true);
+  });
+
+  it('stops at the failing migration: the later ones are not applied', async () => {
+    const db = await freshPool();
+    const list: Migration[] = [
+      ...readMigrations(),
+      { version: 9001, name: 'good_before', sql: 'CREATE TABLE t_before(id int);' },
+      { version: 9002, name: 'bad', sql: 'ALTER TABLE no_such_table ADD COLUMN x int;' },
+      { version: 9003, name: 'good_after', sql: 'CREATE TABLE t_after(id int);' },
+    ];
+    await assert.rejects(migrate(db, logger, list), /migration 9002_bad failed/);
+    assert.equal(await tableExists(db, 't_before'), true);
+    assert.equal(await tableExists(db, 't_after'), false);
+    const versions = (await recorded(db)).map((r) => r.version);
+    assert.ok(versions.includes(9001) && !versions.includes(9002) && !versions.includes(9003));
+  });
+
+  it('two processes starting at once on an empty database apply each migration exactly once', async () => {
+    const db = await freshPool();
+    const url = databases.at(-1)!;
+    const other = pool(url);
+    const [a, b] = await Promise.all([migrate(db, logger), migrate(other, logger)]);
+    const all = readMigrations().map((m) => m.version);
+    assert.deepEqual([...a, ...b].sort((x, y) => x - y), all, 'between them, every migration once');
+    assert.ok(a.length === 0 || b.length === 0, 'one process did all the work, the other waited');
+    assert.deepEqual((await recorded(db)).map((r) => r.version), all);
+  });
+});
