@@ -2,6 +2,7 @@ import type { AppContext } from './core/context.js';
 import { createHttpApp } from './core/http/app.js';
 import { auditRoutes } from './audit/routes.js';
 import { deviceRoutes } from './devices/routes.js';
+import { eventRoutes } from './events/routes.js';
 import { healthRoutes } from './health/routes.js';
 import { passwordResetPages } from './identity/pages.js';
 import { identityRoutes } from './identity/routes.js';
@@ -28,7 +29,8 @@ export function buildApp(ctx: AppContext, services: Services) {
     passwordResetPages(services.identity),
     deviceRoutes(services.devices),
     ingestRoutes(services.ingest, ctx.config),
-    rushRosterRoutes(services.rushroster),
+    rushRosterRoutes(services.rushroster, services.photos, ctx.config),
+    eventRoutes(services.photos),
     auditRoutes(services.audit),
     streamRoutes(services.stream, services.identity, ctx.config.streamHeartbeatSeconds),
   ]);

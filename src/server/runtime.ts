@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { createBus } from './core/bus.js';
@@ -7,6 +8,7 @@ import { openDatabase } from './core/db/database.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './core/db/embedded.js';
 import { migrate } from './core/db/migrate.js';
 import { Mailer } from './core/mailer.js';
+import { LocalMediaStorage } from './core/media.js';
 import { createMetrics } from './core/metrics.js';
 import { loadSecrets } from './core/secrets.js';
 import { buildApp } from './app.js';
@@ -52,6 +54,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       bus,
       logger,
       mailer: new Mailer(logger, config.smtp),
+      media: new LocalMediaStorage(path.join(config.dataDir, 'media')),
       metrics: createMetrics(),
       redis,
     };

@@ -3,6 +3,7 @@ import { AuditService } from './audit/service.js';
 import { DevicesService } from './devices/service.js';
 import { IngestService } from './ingest/service.js';
 import { RushRosterService } from './rushroster/service.js';
+import { EventPhotosService } from './events/photos.js';
 import { IdentityService } from './identity/service.js';
 import { MembersService } from './members/service.js';
 import { OrganizationsService } from './organizations/service.js';
@@ -22,7 +23,8 @@ export function createServices(ctx: AppContext) {
   const devices = new DevicesService(ctx, audit, organizations, sites);
   const ingest = new IngestService(ctx);
   const rushroster = new RushRosterService(ctx, ingest, devices);
-  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster };
+  const photos = new EventPhotosService(ctx);
+  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -46,6 +46,8 @@ export interface Config {
   sessionMaxDays: number;
   rateLimits: RateLimitConfig;
   streamHeartbeatSeconds: number;
+  /** Largest accepted photo or attachment. */
+  mediaMaxBytes: number;
   /** Most items in one ingest batch. */
   ingestMaxBatch: number;
   /** Ingest batches written at once per process; more answer 429 with Retry-After. */
@@ -180,6 +182,7 @@ export function loadConfig(env: Env = process.env): Config {
       windowSeconds: r.int('RATE_LIMIT_WINDOW_SECONDS', 900, 1, 86400),
     },
     streamHeartbeatSeconds: r.int('STREAM_HEARTBEAT_SECONDS', 15, 1, 3600),
+    mediaMaxBytes: r.int('MEDIA_MAX_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     ingestMaxBatch: r.int('INGEST_MAX_BATCH', 5000, 1, 100_000),
     ingestMaxConcurrent: r.int('INGEST_MAX_CONCURRENT', 32, 1, 10_000),
   };

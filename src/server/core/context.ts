@@ -5,6 +5,7 @@ import type { Bus } from './bus.js';
 import type { Config } from './config.js';
 import type { Db } from './db/database.js';
 import type { Mailer } from './mailer.js';
+import type { MediaStorage } from './media.js';
 import type { Metrics } from './metrics.js';
 import type { Secrets } from './secrets.js';
 
@@ -17,6 +18,7 @@ export interface AppContext {
   bus: Bus;
   logger: Logger;
   mailer: Mailer;
+  media: MediaStorage;
   metrics: Metrics;
   redis?: Redis;
 }

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { Scope } from '../core/access.js';
 import type { Db, Tx } from '../core/db/database.js';
 
 /** Reads and updates of stored events (the write path is in ingest/store.ts). */
@@ -44,4 +45,12 @@ export async function deviceSpeedSummary(db: Conn, deviceId: string, since: Date
 export async function setEventPhoto(db: Conn, deviceId: string, eventId: number, photoKey: string): Promise<boolean> {
   const result = await sql`UPDATE events SET photo_key = ${photoKey} WHERE device_id = ${deviceId}::uuid AND id = ${eventId}`.execute(db);
   return Number(result.numAffectedRows ?? 0) > 0;
+}
+
+/** An event the caller may see: their organization, and their sites when restricted. */
+export async function findVisibleEvent(db: Conn, scope: Scope, eventId: number): Promise<EventRow | undefined> {
+  const result = await sql<EventRow>`
+    SELECT ${COLUMNS} FROM events WHERE org_id = ${scope.orgId}::uuid AND id = ${eventId}
+    ${scope.siteIds ? sql`AND site_id = ANY(${scope.siteIds}::uuid[])` : sql``}`.execute(db);
+  return result.rows[0];
 }

@@ -1,8 +1,11 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import multipart from '@fastify/multipart';
 import { Type } from 'typebox';
 import { deviceOf } from '../core/access.js';
 import { AppError } from '../core/http/errors.js';
+import type { Config } from '../core/config.js';
+import type { EventPhotosService } from '../events/photos.js';
 import type { RushRosterService } from './service.js';
 
 const KEY_FORMAT = /^rushroster_[0-9a-f]{64}$/;
@@ -29,7 +32,7 @@ function compatibleErrors(error: FastifyError | AppError, request: FastifyReques
   return reply.code(status).send({ detail: status >= 500 ? 'Internal server error' : error.message });
 }
 
-export function rushRosterRoutes(rushroster: RushRosterService) {
+export function rushRosterRoutes(rushroster: RushRosterService, photos: EventPhotosService, config: Config) {
   return async function routes(base: FastifyInstance): Promise<void> {
     const app = base.withTypeProvider<TypeBoxTypeProvider>();
     app.setErrorHandler(compatibleErrors);
@@ -50,6 +53,50 @@ export function rushRosterRoutes(rushroster: RushRosterService) {
         body: Type.Object({ events: Type.Array(Type.Unknown(), { minItems: 1, maxItems: 1000 }) }),
       },
     }, async (request) => rushroster.upload(deviceOf(request), request.body.events));
+
+    const EventParams = Type.Object({ id: Type.String({ maxLength: 40 }) });
+
+    // The device posts with no body and no Content-Type.
+    app.post('/api/ingest/v1/events/:id/photo/url', {
+      config: { access: 'device' },
+      schema: { tags, security, summary: 'RushRoster photo step 1: a signed upload URL (valid one hour) for one of the device\'s events', params: EventParams },
+    }, async (request) => {
+      const issued = await photos.issueUpload(deviceOf(request), request.params.id);
+      return { event_id: issued.eventId, upload_url: issued.uploadUrl, photo_key: issued.photoKey, expires_in: issued.expiresIn };
+    });
+
+    // Step 2 carries no device key (the firmware sends none): the signed token in the URL is the credential.
+    await app.register(multipart, { limits: { fileSize: config.mediaMaxBytes, files: 1, fields: 5 } });
+    app.addContentTypeParser(['image/jpeg', 'image/png', 'image/webp'], { parseAs: 'buffer', bodyLimit: config.mediaMaxBytes }, (_request, body, done) => done(null, body));
+    app.put('/api/ingest/v1/photo-uploads/:token', {
+      config: { access: 'public' },
+      bodyLimit: config.mediaMaxBytes + 64 * 1024,
+      schema: { tags, summary: 'RushRoster photo step 2: upload (multipart field "file", or a raw image body)', params: Type.Object({ token: Type.String({ maxLength: 1000 }) }) },
+    }, async (request) => {
+      let data: Buffer;
+      if (request.isMultipart()) {
+        const file = await request.file();
+        if (!file || file.fieldname !== 'file') throw new AppError(400, 'missing_file', 'send the photo in a multipart field named "file"');
+        data = await file.toBuffer();
+      } else {
+        data = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      }
+      const stored = await photos.acceptUpload(request.params.token, data);
+      return { status: 'success', message: 'File uploaded successfully', key: stored.key, url: `/api/v1/events/${stored.eventId}/photo` };
+    });
+
+    app.post('/api/ingest/v1/events/:id/photo/confirm', {
+      config: { access: 'device' },
+      schema: {
+        tags, security,
+        summary: 'RushRoster photo step 3: attach the uploaded photo to the event',
+        params: EventParams,
+        querystring: Type.Object({ photo_key: Type.String({ minLength: 1, maxLength: 500 }) }),
+      },
+    }, async (request) => {
+      const confirmed = await photos.confirm(deviceOf(request), request.params.id, request.query.photo_key);
+      return { status: 'success', message: 'Photo URL updated', photo_url: confirmed.photoUrl };
+    });
 
     app.get('/api/ingest/v1/events', {
       config: { access: 'device' },

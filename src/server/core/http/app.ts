@@ -33,6 +33,8 @@ export async function createHttpApp(
     loggerInstance: ctx.logger,
     trustProxy: ctx.config.trustProxy,
     bodyLimit: ctx.config.bodyLimitBytes,
+    // Signed upload URLs carry their token in the path.
+    maxParamLength: 1000,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w-]{1,100}$/.test(given) ? given : randomUUID();

@@ -1,0 +1,77 @@
+import type { DevicePrincipal, Scope } from '../core/access.js';
+import type { AppContext } from '../core/context.js';
+import { AppError, forbidden, notFound } from '../core/http/errors.js';
+import { imageTypeOf } from '../core/media.js';
+import { hmac, safeEqual } from '../core/tokens.js';
+import * as store from './store.js';
+
+export const UPLOAD_TTL_SECONDS = 3600;
+
+/**
+ * Event photos. A device asks for an upload URL for one of its events; the URL carries a signed,
+ * expiring token naming the device, the event and the storage key, so the upload itself needs no
+ * device key (RushRoster firmware sends none) and can write nothing else.
+ */
+export class EventPhotosService {
+  constructor(private readonly ctx: AppContext) {}
+
+  private sign(payload: string): string {
+    return hmac(this.ctx.secrets.secretKey, `photo-upload:${payload}`);
+  }
+
+  private async deviceEvent(device: DevicePrincipal, eventId: string) {
+    const id = Number(eventId);
+    if (!Number.isSafeInteger(id) || id <= 0) throw new AppError(400, 'bad_event_id', 'event id must be a positive integer');
+    const event = await store.findDeviceEvent(this.ctx.db, device.orgId, id);
+    if (!event) throw notFound('event');
+    if (event.device_id !== device.deviceId) throw forbidden('Event does not belong to this device');
+    return event;
+  }
+
+  async issueUpload(device: DevicePrincipal, eventId: string) {
+    const event = await this.deviceEvent(device, eventId);
+    const now = new Date();
+    const key = `photos/${device.deviceId}/${now.getUTCFullYear()}/${String(now.getUTCMonth() + 1).padStart(2, '0')}/${event.id}.jpg`;
+    const expires = Math.floor(now.getTime() / 1000) + UPLOAD_TTL_SECONDS;
+    const payload = Buffer.from(JSON.stringify([device.deviceId, event.id, key, expires])).toString('base64url');
+    const token = `${payload}.${this.sign(payload)}`;
+    return {
+      eventId: String(event.id),
+      uploadUrl: `${this.ctx.config.publicUrl}/api/ingest/v1/photo-uploads/${token}`,
+      photoKey: key,
+      expiresIn: UPLOAD_TTL_SECONDS,
+    };
+  }
+
+  /** Stores an uploaded photo if the token is genuine and unexpired and the bytes are an image. */
+  async acceptUpload(token: string, data: Buffer) {
+    const [payload, signature] = token.split('.');
+    if (!payload || !signature || !safeEqual(signature, this.sign(payload))) throw new AppError(403, 'bad_upload_token', 'this upload URL is not valid');
+    const [deviceId, eventId, key, expires] = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as [string, number, string, number];
+    if (Date.now() / 1000 > expires) throw new AppError(403, 'upload_url_expired', 'this upload URL has expired; ask for a new one');
+    if (data.length === 0) throw new AppError(400, 'empty_upload', 'the upload has no file');
+    if (!imageTypeOf(data)) throw new AppError(415, 'not_an_image', 'only JPEG, PNG or WebP images are accepted');
+    await this.ctx.media.put(key, data);
+    return { deviceId, eventId, key };
+  }
+
+  /** Attaches an uploaded photo to its event: only the key issued for this device and event, once it has arrived. */
+  async confirm(device: DevicePrincipal, eventId: string, photoKey: string) {
+    const event = await this.deviceEvent(device, eventId);
+    const expected = new RegExp(`^photos/${device.deviceId}/\\d{4}/\\d{2}/${event.id}\\.jpg$`);
+    if (!expected.test(photoKey)) throw forbidden('this photo key was not issued for this event');
+    if (!(await this.ctx.media.exists(photoKey))) throw new AppError(409, 'photo_not_uploaded', 'the photo has not been uploaded yet');
+    await store.setEventPhoto(this.ctx.db, device.deviceId, event.id, photoKey);
+    await this.ctx.bus.publish({ type: 'event.photo', orgId: device.orgId, siteId: device.siteId, data: { deviceId: device.deviceId, eventId: String(event.id) } });
+    return { photoUrl: `${this.ctx.config.publicUrl}/api/v1/events/${event.id}/photo` };
+  }
+
+  /** The photo of an event the caller may see (organization and sites), with its type. */
+  async read(scope: Scope, eventId: number) {
+    const event = await store.findVisibleEvent(this.ctx.db, scope, eventId);
+    if (!event?.photo_key) throw notFound('photo');
+    const data = await this.ctx.media.get(event.photo_key);
+    if (!data) throw notFound('photo');
+    return { data, type: imageTypeOf(data) ?? 'application/octet-stream' };
+  }
+}

@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startTestApp, type SignedIn, type TestApp } from './helpers/app.js';
+
+// A real (tiny) JPEG: SOI, APP0/JFIF header and EOI are enough for the content check.
+const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]), Buffer.from('JFIF\0'), Buffer.alloc(64, 7), Buffer.from([0xff, 0xd9])]);
+
+function multipart(field: string, filename: string, type: string, data: Buffer) {
+  const boundary = '----vigiltest' + Math.random().toString(16).slice(2);
+  const body = Buffer.concat([
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${filename}"\r\nContent-Type: ${type}\r\n\r\n`),
+    data,
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  return { body, contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+describe('RushRoster photo flow', () => {
+  let app: TestApp;
+  let owner: SignedIn;
+  before(async () => {
+    app = await startTestApp({ publicUrl: 'https://vigil.example.org/base' });
+    owner = await app.owner();
+  });
+  after(async () => app.close());
+
+  async function radarWithEvent(siteId?: string) {
+    const created = await owner.client.post('/api/v1/devices', { kind: 'speed_radar', name: 'Oak', serial: `ph-${Math.random().toString(36).slice(2)}`, speedLimit: 25, siteId });
+    const key = created.body.apiKey as string;
+    const upload = await app.runtime.app.inject({
+      method: 'POST', url: '/api/ingest/v1/events', headers: { 'x-api-key': key, 'content-type': 'application/json' },
+      payload: '{"events": [{"timestamp": "2025-06-01T07:30:00.500000", "speed": 47.0, "speed_limit": 25.0, "is_speeding": 1, "has_photo": true}]}',
+    });
+    return { key, eventId: upload.json().created_events[0].event_id as string, deviceId: created.body.device.id as string };
+  }
+
+  const inject = (options: Parameters<TestApp['runtime']['app']['inject']>[0]) => app.runtime.app.inject(options);
+  const askUrl = (key: string, eventId: string) => inject({ method: 'POST', url: `/api/ingest/v1/events/${eventId}/photo/url`, headers: { 'x-api-key': key } });
+  const pathOf = (uploadUrl: string) => uploadUrl.replace('https://vigil.example.org/base', '');
+
+  it('runs the device\'s three steps: URL, multipart PUT without a key, confirm; users then see the photo', async () => {
+    const { key, eventId, deviceId } = await radarWithEvent();
+    const issued = await askUrl(key, eventId);
+    assert.equal(issued.statusCode, 200);
+    const { upload_url: uploadUrl, photo_key: photoKey, expires_in: expiresIn, event_id: echoed } = issued.json();
+    assert.equal(echoed, eventId);
+    assert.equal(expiresIn, 3600);
+    assert.ok(uploadUrl.startsWith('https://vigil.example.org/base/'), 'absolute, from PUBLIC_URL');
+    assert.match(photoKey, new RegExp(`^photos/${deviceId}/\\d{4}/\\d{2}/${eventId}\\.jpg$`));
+
+    const form = multipart('file', 'photo.jpg', 'image/jpeg', JPEG);
+    const put = await inject({ method: 'PUT', url: pathOf(uploadUrl), headers: { 'content-type': form.contentType }, payload: form.body });
+    assert.equal(put.statusCode, 200, put.body);
+    assert.equal(put.json().status, 'success');
+    assert.equal(put.json().key, photoKey);
+
+    const confirm = await inject({ method: 'POST', url: `/api/ingest/v1/events/${eventId}/photo/confirm?photo_key=${encodeURIComponent(photoKey)}`, headers: { 'x-api-key': key } });
+    assert.equal(confirm.statusCode, 200);
+    assert.equal(confirm.json().status, 'success');
+
+    const photo = await owner.client.request('GET', `/api/v1/events/${eventId}/photo`);
+    assert.equal(photo.status, 200);
+    assert.equal(photo.headers['content-type'], 'image/jpeg');
+    assert.equal((await app.client().get(`/api/v1/events/${eventId}/photo`)).status, 401, 'never a public link');
+    const stranger = await app.owner('Stranger');
+    assert.equal((await stranger.client.get(`/api/v1/events/${eventId}/photo`)).status, 404);
+
+    const resend = await inject({
+      method: 'POST', url: '/api/ingest/v1/events', headers: { 'x-api-key': key, 'content-type': 'application/json' },
+      payload: '{"events": [{"timestamp": "2025-06-01T07:30:00.500000", "speed": 47.0, "speed_limit": 25.0, "is_speeding": 1, "has_photo": true}]}',
+    });
+    assert.equal(resend.json().created_events.length, 0, 'the photo arrived, so a resend does not ask for it again');
+  });
+
+  it('accepts a raw image body as well', async () => {
+    const { key, eventId } = await radarWithEvent();
+    const { upload_url: uploadUrl } = (await askUrl(key, eventId)).json();
+    const put = await inject({ method: 'PUT', url: pathOf(uploadUrl), headers: { 'content-type': 'image/jpeg' }, payload: JPEG });
+    assert.equal(put.statusCode, 200, put.body);
+  });
+
+  it('refuses a tampered or expired URL, a non-image, and a missing file part', async () => {
+    const { key, eventId } = await radarWithEvent();
+    const { upload_url: uploadUrl } = (await askUrl(key, eventId)).json();
+    const path = pathOf(uploadUrl);
+    const jpeg = multipart('file', 'photo.jpg', 'image/jpeg', JPEG);
+    const tampered = path.slice(0, -3) + (path.endsWith('AAA') ? 'BBB' : 'AAA');
+    assert.equal((await inject({ method: 'PUT', url: tampered, headers: { 'content-type': jpeg.contentType }, payload: jpeg.body })).statusCode, 403);
+    assert.equal((await inject({ method: 'PUT', url: '/api/ingest/v1/photo-uploads/..%2F..%2Fetc%2Fpasswd', headers: { 'content-type': 'image/jpeg' }, payload: JPEG })).statusCode, 403);
+    const text = multipart('file', 'photo.jpg', 'image/jpeg', Buffer.from('#!/bin/sh\necho pwned\n'));
+    const notImage = await inject({ method: 'PUT', url: path, headers: { 'content-type': text.contentType }, payload: text.body });
+    assert.equal(notImage.statusCode, 415);
+    const wrongField = multipart('photo', 'photo.jpg', 'image/jpeg', JPEG);
+    assert.equal((await inject({ method: 'PUT', url: path, headers: { 'content-type': wrongField.contentType }, payload: wrongField.body })).statusCode, 422);
+
+    const realNow = Date.now;
+    Date.now = () => realNow() + 2 * 3600 * 1000;
+    try {
+      const expired = await inject({ method: 'PUT', url: path, headers: { 'content-type': jpeg.contentType }, payload: jpeg.body });
+      assert.equal(expired.statusCode, 403);
+      assert.match(expired.json().detail, /expired/);
+    } finally {
+      Date.now = realNow;
+    }
+  });
+
+  it('confirm accepts only the key issued for this event, after the upload; other devices get 403 and unknown events 404', async () => {
+    const first = await radarWithEvent();
+    const second = await radarWithEvent();
+    const { photo_key: photoKey } = (await askUrl(first.key, first.eventId)).json();
+    const confirmUrl = (eventId: string, photoKeyValue: string) => `/api/ingest/v1/events/${eventId}/photo/confirm?photo_key=${encodeURIComponent(photoKeyValue)}`;
+    const early = await inject({ method: 'POST', url: confirmUrl(first.eventId, photoKey), headers: { 'x-api-key': first.key } });
+    assert.equal(early.statusCode, 409, 'not uploaded yet');
+    const traversal = await inject({ method: 'POST', url: confirmUrl(first.eventId, '../../etc/passwd'), headers: { 'x-api-key': first.key } });
+    assert.equal(traversal.statusCode, 403);
+    const foreignKey = await inject({ method: 'POST', url: confirmUrl(first.eventId, photoKey.replace(first.eventId, second.eventId)), headers: { 'x-api-key': first.key } });
+    assert.equal(foreignKey.statusCode, 403);
+    assert.equal((await askUrl(second.key, first.eventId)).statusCode, 403, 'another device\'s event');
+    assert.equal((await askUrl(first.key, '999999999')).statusCode, 404);
+    assert.equal((await askUrl(first.key, 'not-a-uuid')).statusCode, 422);
+    const noKey = await inject({ method: 'POST', url: `/api/ingest/v1/events/${first.eventId}/photo/confirm`, headers: { 'x-api-key': first.key } });
+    assert.equal(noKey.statusCode, 422);
+  });
+
+  it('a restricted viewer sees photos only of their sites', async () => {
+    const north = (await owner.client.post('/api/v1/sites', { name: 'North photos' })).body.id;
+    const south = (await owner.client.post('/api/v1/sites', { name: 'South photos' })).body.id;
+    const inSouth = await radarWithEvent(south);
+    const { upload_url: uploadUrl, photo_key: photoKey } = (await askUrl(inSouth.key, inSouth.eventId)).json();
+    await inject({ method: 'PUT', url: pathOf(uploadUrl), headers: { 'content-type': 'image/jpeg' }, payload: JPEG });
+    await inject({ method: 'POST', url: `/api/ingest/v1/events/${inSouth.eventId}/photo/confirm?photo_key=${encodeURIComponent(photoKey)}`, headers: { 'x-api-key': inSouth.key } });
+    const viewer = await app.member(owner, 'viewer', [north]);
+    assert.equal((await viewer.client.get(`/api/v1/events/${inSouth.eventId}/photo`)).status, 404);
+    assert.equal((await owner.client.request('GET', `/api/v1/events/${inSouth.eventId}/photo`)).status, 200);
+  });
+});
