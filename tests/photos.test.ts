@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { InjectOptions } from 'fastify';
 import { startTestApp, type SignedIn, type TestApp } from './helpers/app.js';
 
 // A real (tiny) JPEG: SOI, APP0/JFIF header and EOI are enough for the content check.
@@ -34,7 +35,7 @@ describe('RushRoster photo flow', () => {
     return { key, eventId: upload.json().created_events[0].event_id as string, deviceId: created.body.device.id as string };
   }
 
-  const inject = (options: Parameters<TestApp['runtime']['app']['inject']>[0]) => app.runtime.app.inject(options);
+  const inject = (options: InjectOptions) => app.runtime.app.inject(options);
   const askUrl = (key: string, eventId: string) => inject({ method: 'POST', url: `/api/ingest/v1/events/${eventId}/photo/url`, headers: { 'x-api-key': key } });
   const pathOf = (uploadUrl: string) => uploadUrl.replace('https://vigil.example.org/base', '');
 

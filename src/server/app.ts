@@ -10,6 +10,7 @@ import { ingestRoutes } from './ingest/routes.js';
 import { invitationPages } from './members/pages.js';
 import { memberRoutes } from './members/routes.js';
 import { organizationRoutes } from './organizations/routes.js';
+import { poloSancaRoutes } from './polosanca/routes.js';
 import { rushRosterRoutes } from './rushroster/routes.js';
 import { setupRoutes } from './setup/routes.js';
 import { siteRoutes } from './sites/routes.js';
@@ -31,6 +32,7 @@ export function buildApp(ctx: AppContext, services: Services) {
     ingestRoutes(services.ingest, ctx.config),
     rushRosterRoutes(services.rushroster, services.photos, ctx.config),
     eventRoutes(services.photos),
+    poloSancaRoutes(services.polosanca),
     auditRoutes(services.audit),
     streamRoutes(services.stream, services.identity, ctx.config.streamHeartbeatSeconds),
   ]);

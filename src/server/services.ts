@@ -4,6 +4,7 @@ import { DevicesService } from './devices/service.js';
 import { IngestService } from './ingest/service.js';
 import { RushRosterService } from './rushroster/service.js';
 import { EventPhotosService } from './events/photos.js';
+import { PoloSancaService } from './polosanca/service.js';
 import { IdentityService } from './identity/service.js';
 import { MembersService } from './members/service.js';
 import { OrganizationsService } from './organizations/service.js';
@@ -24,7 +25,8 @@ export function createServices(ctx: AppContext) {
   const ingest = new IngestService(ctx);
   const rushroster = new RushRosterService(ctx, ingest, devices);
   const photos = new EventPhotosService(ctx);
-  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos };
+  const polosanca = new PoloSancaService(ingest, devices);
+  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca };
 }
 
 export type Services = ReturnType<typeof createServices>;

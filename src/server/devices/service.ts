@@ -112,6 +112,10 @@ export class DevicesService implements DeviceAuthenticator {
     return row;
   }
 
+  serialExists(orgId: string, serial: string): Promise<boolean> {
+    return store.serialExists(this.ctx.db, orgId, serial);
+  }
+
   async list(scope: Scope, query: PageQuery & store.DeviceFilter) {
     const page = pageRequest(query);
     const rows = await store.listDevices(this.ctx.db, scope, query, page.limit, page.after as [string, string] | null);

@@ -61,6 +61,11 @@ export function findDeviceById(db: Conn, id: string) {
   return db.selectFrom('devices').select(COLUMNS).where('id', '=', id).executeTakeFirst();
 }
 
+export async function serialExists(db: Conn, orgId: string, serial: string): Promise<boolean> {
+  const row = await db.selectFrom('devices').select('id').where('org_id', '=', orgId).where('serial', '=', serial).executeTakeFirst();
+  return row !== undefined;
+}
+
 export async function countDevices(db: Conn, orgId: string): Promise<number> {
   const row = await db.selectFrom('devices').select((eb) => eb.fn.countAll<number>().as('n')).where('org_id', '=', orgId).executeTakeFirstOrThrow();
   return row.n;

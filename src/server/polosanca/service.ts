@@ -1,0 +1,78 @@
+import type { DevicePrincipal } from '../core/access.js';
+import { AppError, invalidFields, notFound, unauthorized, type FieldError } from '../core/http/errors.js';
+import type { DevicesService } from '../devices/service.js';
+import type { IngestService } from '../ingest/service.js';
+
+/**
+ * Polo Sanca refrigeration equipment, unchanged: one reading per request, `serial` in the body next
+ * to the key, stamped with the server's time (the equipment sends none). See docs/device-protocols.md §3.
+ */
+const MEASUREMENTS = { temperature: 999.99, pressure: 99_999.99 } as const;
+const FLAGS = ['door', 'heater', 'compressor', 'fan'] as const;
+
+function numberFrom(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (typeof value === 'string' && value.trim() !== '' && /^[-+]?\d*\.?\d+(e[-+]?\d+)?$/i.test(value.trim())) return Number(value);
+  return null;
+}
+
+function flagFrom(value: unknown): 0 | 1 | null {
+  if (value === true || value === 1 || value === '1' || value === 'true') return 1;
+  if (value === false || value === 0 || value === '0' || value === 'false') return 0;
+  return null;
+}
+
+export class PoloSancaService {
+  // Readings are stamped with the server's clock; two posts in one millisecond must still be two readings.
+  private readonly lastStamp = new Map<string, number>();
+
+  constructor(
+    private readonly ingest: IngestService,
+    private readonly devices: DevicesService,
+  ) {}
+
+  private stampFor(deviceId: string): Date {
+    const now = Math.max(Date.now(), (this.lastStamp.get(deviceId) ?? 0) + 1);
+    this.lastStamp.set(deviceId, now);
+    if (this.lastStamp.size > 100_000) this.lastStamp.clear();
+    return new Date(now);
+  }
+
+  async record(device: DevicePrincipal, body: Record<string, unknown> | undefined) {
+    if (!body || typeof body !== 'object') throw invalidFields([{ field: 'body', message: 'send the reading as JSON or form data' }]);
+    const serial = body.serial;
+    if (typeof serial !== 'string' || serial.trim() === '') throw invalidFields([{ field: 'serial', message: 'is required' }]);
+    if (serial.trim() !== device.serial) {
+      if (await this.devices.serialExists(device.orgId, serial.trim())) throw unauthorized('invalid serial or API key');
+      throw notFound('equipment');
+    }
+    if (device.kind !== 'refrigeration') throw unauthorized('this key does not belong to refrigeration equipment');
+
+    const errors: FieldError[] = [];
+    const values: Record<string, number> = {};
+    for (const [name, limit] of Object.entries(MEASUREMENTS)) {
+      const value = numberFrom(body[name]);
+      if (body[name] === undefined || body[name] === null || body[name] === '') errors.push({ field: name, message: 'is required' });
+      else if (value === null) errors.push({ field: name, message: 'must be a number' });
+      else if (Math.abs(value) > limit) errors.push({ field: name, message: `must be between -${limit} and ${limit}` });
+      else values[name] = value;
+    }
+    for (const name of FLAGS) {
+      const value = flagFrom(body[name]);
+      if (body[name] === undefined || body[name] === null || body[name] === '') errors.push({ field: name, message: 'is required (0 or 1)' });
+      else if (value === null) errors.push({ field: name, message: 'must be 0 or 1' });
+      else values[name] = value;
+    }
+    if (errors.length > 0) throw invalidFields(errors);
+
+    const ts = this.stampFor(device.deviceId);
+    const result = await this.ingest.ingestTelemetry(device, [{ ts: ts.toISOString(), values }]);
+    if (result.accepted !== 1) throw new AppError(409, 'duplicate_reading', 'a reading with this time is already stored; send it again');
+    return {
+      success: true,
+      message: 'Telemetry recorded',
+      timestamp: ts.toISOString(),
+      record_id: `${device.deviceId}:${ts.getTime()}`,
+    };
+  }
+}
