@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Role } from '../../shared/roles.js';
 import { isAction, roleMay, type Access } from './permissions.js';
+import type { Bus } from './bus.js';
 import { badRequest, forbidden, unauthorized } from './http/errors.js';
 
 /** Who is calling: a signed-in user (cookie session) or a script (personal API token). */
@@ -152,4 +153,22 @@ export function deviceOf(request: FastifyRequest): DevicePrincipal {
 export function principalOf(request: FastifyRequest): Principal {
   if (!request.principal) throw unauthorized();
   return request.principal;
+}
+
+/**
+ * Who may do what changed (membership, role, sites, user flags, revoked credentials). Processes that
+ * cache identities drop what the change touches, so it takes effect on the very next request.
+ */
+export const ACCESS_CHANGED = 'access.changed';
+
+export interface AccessChange {
+  userIds?: string[];
+  /** Session or API token ids. */
+  credentialIds?: string[];
+  /** Everything (e.g. an organization was renamed). */
+  everyone?: boolean;
+}
+
+export function announceAccessChange(bus: Bus, change: AccessChange): Promise<void> {
+  return bus.publish({ type: ACCESS_CHANGED, orgId: null, data: { ...change } });
 }

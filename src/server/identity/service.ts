@@ -1,5 +1,5 @@
 import type { AppContext } from '../core/context.js';
-import type { Authenticator, Identity, Principal, Scope } from '../core/access.js';
+import { announceAccessChange, type Authenticator, type Identity, type Principal, type Scope } from '../core/access.js';
 import type { Tx } from '../core/db/database.js';
 import { isUniqueViolation } from '../core/db/database.js';
 import { AppError, conflict, forbidden, invalidFields, notFound, unauthorized } from '../core/http/errors.js';
@@ -10,6 +10,7 @@ import { hashToken, hmac, newToken } from '../core/tokens.js';
 import { normaliseEmail } from '../../shared/validation.js';
 import type { Actor, AuditService } from '../audit/service.js';
 import type { OrganizationsService } from '../organizations/service.js';
+import { TtlCache } from './cache.js';
 import * as store from './store.js';
 
 export const API_TOKEN_PREFIX = 'vgl_';
@@ -30,11 +31,18 @@ export class IdentityService implements Authenticator {
   private readonly resetPerIp: RateLimit;
   private readonly resetPerAccount: RateLimit;
 
+  private readonly identities = new TtlCache<Identity>();
+  private readonly userOrganizations = new TtlCache<Awaited<ReturnType<OrganizationsService['listForUser']>>>();
+
   constructor(
     private readonly ctx: AppContext,
     private readonly audit: AuditService,
     private readonly organizations: OrganizationsService,
   ) {
+    ctx.bus.subscribe((message) => {
+      this.identities.apply(message);
+      this.userOrganizations.apply(message);
+    });
     const { rateLimits: rl } = ctx.config;
     this.loginPerIp = new RateLimit('login-ip', rl.loginPerIp, rl.windowSeconds, redisOf(ctx));
     this.loginPerAccount = new RateLimit('login-account', rl.loginPerAccount, rl.windowSeconds, redisOf(ctx));
@@ -49,29 +57,31 @@ export class IdentityService implements Authenticator {
   async authenticate(credentials: { sessionToken?: string; bearerToken?: string; orgId?: string }): Promise<Identity | null> {
     const { db, config } = this.ctx;
     const orgId = credentials.orgId ?? null;
-    let row: store.IdentityRow | undefined;
-    let csrfToken: string | null = null;
-    if (credentials.bearerToken) {
-      if (!credentials.bearerToken.startsWith(API_TOKEN_PREFIX)) return null;
-      row = await store.findTokenIdentity(db, hashToken(credentials.bearerToken), orgId);
-      if (row && isStale(row.touched_at)) await store.touchApiToken(db, row.credential_id);
-    } else if (credentials.sessionToken) {
-      const tokenHash = hashToken(credentials.sessionToken);
-      row = await store.findSessionIdentity(db, tokenHash, orgId, config.sessionIdleMinutes);
-      if (row && isStale(row.touched_at)) await store.touchSession(db, row.credential_id);
-      csrfToken = this.csrfFor(tokenHash);
-    }
+    const bearer = credentials.bearerToken;
+    const token = bearer ?? credentials.sessionToken;
+    if (!token || (bearer && !bearer.startsWith(API_TOKEN_PREFIX))) return null;
+    const tokenHash = hashToken(token);
+    const cacheKey = `${bearer ? 't' : 's'}:${tokenHash}:${orgId ?? ''}`;
+    const cached = this.identities.get(cacheKey);
+    if (cached) return cached;
+
+    const row = bearer
+      ? await store.findTokenIdentity(db, tokenHash, orgId)
+      : await store.findSessionIdentity(db, tokenHash, orgId, config.sessionIdleMinutes);
     if (!row) return null;
+    if (isStale(row.touched_at)) await (bearer ? store.touchApiToken(db, row.credential_id) : store.touchSession(db, row.credential_id));
     const principal: Principal = {
       userId: row.user_id,
       email: row.email,
       name: row.name,
       isSuperadmin: row.is_superadmin,
-      via: credentials.bearerToken ? 'token' : 'session',
-      sessionId: credentials.bearerToken ? null : row.credential_id,
-      csrfToken,
+      via: bearer ? 'token' : 'session',
+      sessionId: bearer ? null : row.credential_id,
+      csrfToken: bearer ? null : this.csrfFor(tokenHash),
     };
-    return { principal, scope: await this.scopeFor(row, orgId) };
+    const identity = { principal, scope: await this.scopeFor(row, orgId) };
+    this.identities.set(cacheKey, identity, row.user_id, row.credential_id);
+    return identity;
   }
 
   /** Members act in their organization; superadmins may act in any organization as an owner. */
@@ -152,7 +162,11 @@ export class IdentityService implements Authenticator {
   }
 
   async me(principal: Principal, scope: Scope | null) {
-    const organizations = await this.organizations.listForUser(principal.userId);
+    let organizations = this.userOrganizations.get(principal.userId);
+    if (!organizations) {
+      organizations = await this.organizations.listForUser(principal.userId);
+      this.userOrganizations.set(principal.userId, organizations, principal.userId, null);
+    }
     return {
       user: { id: principal.userId, email: principal.email, name: principal.name, isSuperadmin: principal.isSuperadmin },
       organization: scope ? { id: scope.orgId, role: scope.role, siteIds: scope.siteIds } : null,
@@ -166,6 +180,7 @@ export class IdentityService implements Authenticator {
     const member = (await this.organizations.listForUser(principal.userId)).some((o) => o.id === orgId);
     if (!member && !(principal.isSuperadmin && (await this.organizations.exists(orgId)))) throw notFound('organization');
     await store.setSessionOrg(this.ctx.db, principal.sessionId, orgId);
+    await announceAccessChange(this.ctx.bus, { credentialIds: [principal.sessionId] });
     await this.audit.record(actor, { orgId, action: 'auth.switch_organization', resourceType: 'organization', resourceId: orgId });
   }
 
@@ -267,6 +282,7 @@ export class IdentityService implements Authenticator {
 
   async revokeApiToken(principal: Principal, id: string, actor: Actor): Promise<void> {
     if (!(await store.revokeApiToken(this.ctx.db, principal.userId, id))) throw notFound('API token');
+    await announceAccessChange(this.ctx.bus, { credentialIds: [id] });
     await this.audit.record(actor, { orgId: null, action: 'api_token.revoked', resourceType: 'api_token', resourceId: id });
   }
 
@@ -284,6 +300,7 @@ export class IdentityService implements Authenticator {
     const user = await store.updateUser(this.ctx.db, id, patch);
     if (!user) throw notFound('user');
     if (patch.isActive === false) await this.announceRevoked(await store.revokeSessions(this.ctx.db, { userId: id }));
+    await announceAccessChange(this.ctx.bus, { userIds: [id] });
     await this.audit.record(actor, { orgId: null, action: 'user.updated', resourceType: 'user', resourceId: id, details: patch });
     return user;
   }

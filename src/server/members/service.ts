@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { Scope } from '../core/access.js';
+import { announceAccessChange, type Scope } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
 import type { Tx } from '../core/db/database.js';
 import { AppError, conflict, forbidden, invalidFields, notFound } from '../core/http/errors.js';
@@ -125,8 +125,9 @@ export class MembersService {
   }
 
   /** Live update for the member lists of those who may read them. */
-  private announce(orgId: string, type: string, userId: string): Promise<void> {
-    return this.ctx.bus.publish({ type, orgId, requires: 'member.read', data: { userId } });
+  private async announce(orgId: string, type: string, userId: string): Promise<void> {
+    await announceAccessChange(this.ctx.bus, { userIds: [userId] });
+    await this.ctx.bus.publish({ type, orgId, requires: 'member.read', data: { userId } });
   }
 
   async remove(scope: Scope, userId: string, actor: Actor): Promise<void> {
@@ -146,6 +147,9 @@ export class MembersService {
     return this.ctx.db.transaction().execute(async (tx) => {
       const org = await this.organizations.create(tx, fields, actor);
       await store.insertMembership(tx, { orgId: org.id, userId: ownerId, role: 'owner', siteIds: null });
+      return org;
+    }).then(async (org) => {
+      await announceAccessChange(this.ctx.bus, { userIds: [ownerId] });
       return org;
     });
   }

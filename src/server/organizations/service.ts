@@ -1,3 +1,4 @@
+import { announceAccessChange } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
 import type { Tx } from '../core/db/database.js';
 import { isUniqueViolation } from '../core/db/database.js';
@@ -87,6 +88,8 @@ export class OrganizationsService {
       const org = await store.updateOrganization(this.ctx.db, id, patch);
       if (!org) throw notFound('organization');
       await this.audit.record(actor, { orgId: id, action: 'organization.updated', resourceType: 'organization', resourceId: id, details: { changes: patch } });
+      // Names and slugs appear in every member's organization list.
+      await announceAccessChange(this.ctx.bus, { everyone: true });
       return org;
     } catch (error) {
       if (isUniqueViolation(error)) throw conflict('this slug is taken', [{ field: 'slug', message: 'is already used by another organization' }]);
