@@ -121,6 +121,19 @@ describe('sign-in, sessions and CSRF', () => {
     assert.deepEqual(fields, ['email', 'password']);
   });
 
+  it('sends security headers and a request id on every response; /health allows any origin', async () => {
+    for (const url of ['/api/v1/auth/me', '/setup', '/health']) {
+      const response = await app.client().request('GET', url, undefined, { 'x-request-id': 'trace-123' });
+      assert.equal(response.headers['x-content-type-options'], 'nosniff', url);
+      assert.match(String(response.headers['content-security-policy']), /default-src 'self'/, url);
+      assert.equal(response.headers['x-frame-options'], 'SAMEORIGIN', url);
+      assert.equal(response.headers['x-request-id'], 'trace-123', url);
+    }
+    const health = await app.client().request('GET', '/health', undefined, { origin: 'http://raspberrypi:8000' });
+    assert.equal(health.headers['access-control-allow-origin'], '*');
+    assert.equal(health.headers['cross-origin-resource-policy'], 'cross-origin');
+  });
+
   it('answers unknown API paths with a JSON 404', async () => {
     const response = await app.client().get('/api/v1/no-such-thing');
     assert.equal(response.status, 404);

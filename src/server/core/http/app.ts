@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -11,6 +10,7 @@ import addFormatsPlugin from 'ajv-formats';
 import type { AppContext } from '../context.js';
 import { accessHook, type Authenticator, type DeviceAuthenticator } from '../access.js';
 import { AppError, type FieldError } from './errors.js';
+import { securityHeaders } from './security-headers.js';
 
 export type DomainPlugin = (app: FastifyInstance) => Promise<void>;
 
@@ -34,7 +34,7 @@ export async function createHttpApp(
     trustProxy: ctx.config.trustProxy,
     bodyLimit: ctx.config.bodyLimitBytes,
     // Signed upload URLs carry their token in the path.
-    maxParamLength: 1000,
+    routerOptions: { maxParamLength: 1000 },
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w-]{1,100}$/.test(given) ? given : randomUUID();
@@ -60,7 +60,7 @@ export async function createHttpApp(
       .observe(reply.elapsedTime / 1000);
   });
 
-  await app.register(helmet, {
+  const headers = securityHeaders({
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -70,8 +70,12 @@ export async function createHttpApp(
         connectSrc: ["'self'"],
       },
     },
-    // /health is fetched cross-origin by RushRoster devices' settings page.
+    // /health is fetched cross-origin by RushRoster devices' settings page (it sets its own policy).
     crossOriginResourcePolicy: { policy: 'same-site' },
+  });
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(headers);
+    done();
   });
   await app.register(cookie);
   await app.register(formbody);
