@@ -46,6 +46,10 @@ export interface Config {
   sessionMaxDays: number;
   rateLimits: RateLimitConfig;
   streamHeartbeatSeconds: number;
+  /** Port of the embedded MQTT broker (Aedes); off when unset. */
+  mqttPort?: number;
+  /** An external MQTT broker to subscribe to (mqtt:// or mqtts://). */
+  mqttUrl?: string;
   /** Largest accepted photo or attachment. */
   mediaMaxBytes: number;
   /** Most items in one ingest batch. */
@@ -182,6 +186,8 @@ export function loadConfig(env: Env = process.env): Config {
       windowSeconds: r.int('RATE_LIMIT_WINDOW_SECONDS', 900, 1, 86400),
     },
     streamHeartbeatSeconds: r.int('STREAM_HEARTBEAT_SECONDS', 15, 1, 3600),
+    mqttPort: r.raw('MQTT_PORT') === undefined ? undefined : r.int('MQTT_PORT', 1883, 0, 65535),
+    mqttUrl: r.url('MQTT_URL', ['mqtt:', 'mqtts:', 'tcp:', 'ws:', 'wss:']),
     mediaMaxBytes: r.int('MEDIA_MAX_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     ingestMaxBatch: r.int('INGEST_MAX_BATCH', 5000, 1, 100_000),
     ingestMaxConcurrent: r.int('INGEST_MAX_CONCURRENT', 32, 1, 10_000),
