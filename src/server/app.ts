@@ -13,6 +13,7 @@ import { organizationRoutes } from './organizations/routes.js';
 import { poloSancaRoutes } from './polosanca/routes.js';
 import { rushRosterRoutes } from './rushroster/routes.js';
 import { setupRoutes } from './setup/routes.js';
+import { telemetryRoutes } from './telemetry/routes.js';
 import { siteRoutes } from './sites/routes.js';
 import { streamRoutes } from './stream/routes.js';
 import type { Services } from './services.js';
@@ -31,7 +32,8 @@ export function buildApp(ctx: AppContext, services: Services) {
     deviceRoutes(services.devices),
     ingestRoutes(services.ingest, ctx.config),
     rushRosterRoutes(services.rushroster, services.photos, ctx.config),
-    eventRoutes(services.photos),
+    eventRoutes(services.events, services.photos),
+    telemetryRoutes(services.telemetry),
     poloSancaRoutes(services.polosanca),
     auditRoutes(services.audit),
     streamRoutes(services.stream, services.identity, ctx.config.streamHeartbeatSeconds),

@@ -5,6 +5,8 @@ import { IngestService } from './ingest/service.js';
 import { RushRosterService } from './rushroster/service.js';
 import { EventPhotosService } from './events/photos.js';
 import { PoloSancaService } from './polosanca/service.js';
+import { EventsService } from './events/service.js';
+import { TelemetryService } from './telemetry/service.js';
 import { IdentityService } from './identity/service.js';
 import { MembersService } from './members/service.js';
 import { OrganizationsService } from './organizations/service.js';
@@ -26,7 +28,9 @@ export function createServices(ctx: AppContext) {
   const rushroster = new RushRosterService(ctx, ingest, devices);
   const photos = new EventPhotosService(ctx);
   const polosanca = new PoloSancaService(ingest, devices);
-  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca };
+  const events = new EventsService(ctx, audit);
+  const telemetry = new TelemetryService(ctx, devices);
+  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry };
 }
 
 export type Services = ReturnType<typeof createServices>;

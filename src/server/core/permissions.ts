@@ -22,6 +22,8 @@ export const PERMISSIONS = {
   'stream.read': EVERY_ROLE,
   'device.read': EVERY_ROLE,
   'device.write': MANAGERS,
+  'event.read': EVERY_ROLE,
+  'event.delete': ADMINS,
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;

@@ -2,19 +2,79 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { scopeOf } from '../core/access.js';
+import { PageQuery, Page } from '../core/pagination.js';
+import { errors, NoContent, NullableTimestamp, Timestamp, Uuid } from '../core/http/schemas.js';
+import { requestActor } from '../audit/service.js';
 import type { EventPhotosService } from './photos.js';
+import type { EventsService } from './service.js';
 
-export function eventRoutes(photos: EventPhotosService) {
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+const Event = Type.Object({
+  id: Type.String(),
+  deviceId: Uuid,
+  deviceName: Type.String(),
+  siteId: Nullable(Uuid),
+  ts: Timestamp,
+  deviceTs: Nullable(Type.String()),
+  kind: Type.String(),
+  speed: Nullable(Type.Number()),
+  speedLimit: Nullable(Type.Number()),
+  speeding: Type.Boolean(),
+  severity: Nullable(Type.String()),
+  attributes: Type.Record(Type.String(), Type.Unknown()),
+  photoUrl: Nullable(Type.String()),
+  receivedAt: NullableTimestamp,
+});
+
+const Filter = Type.Object({
+  deviceId: Type.Optional(Uuid),
+  siteId: Type.Optional(Uuid),
+  kind: Type.Optional(Type.String({ maxLength: 50 })),
+  from: Type.Optional(Timestamp),
+  to: Type.Optional(Timestamp),
+  speedingOnly: Type.Optional(Type.Boolean()),
+  hasPhoto: Type.Optional(Type.Boolean()),
+});
+const EventId = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+
+export function eventRoutes(events: EventsService, photos: EventPhotosService) {
   return async function routes(base: FastifyInstance): Promise<void> {
     const app = base.withTypeProvider<TypeBoxTypeProvider>();
+    const tags = ['events'];
+
+    app.get('/api/v1/events', {
+      config: { access: 'event.read' },
+      schema: { tags, summary: 'Events you may see, newest first', querystring: Type.Intersect([PageQuery, Filter]), response: { 200: Page(Event), ...errors(400, 401, 403) } },
+    }, async (request) => events.list(scopeOf(request), request.query));
+
+    app.get('/api/v1/events.csv', {
+      config: { access: 'event.read' },
+      schema: { tags, summary: 'Every event matching the filter as CSV (streamed)', querystring: Filter },
+    }, async (request, reply) => {
+      const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="events-${stamp}.csv"`)
+        .send(events.exportCsv(scopeOf(request), request.query));
+    });
+
+    app.get('/api/v1/events/:id', {
+      config: { access: 'event.read' },
+      schema: { tags, summary: 'One event', params: EventId, response: { 200: Event, ...errors(401, 403, 404) } },
+    }, async (request) => events.get(scopeOf(request), request.params.id));
+
+    app.delete('/api/v1/events/:id', {
+      config: { access: 'event.delete' },
+      schema: { tags, summary: 'Delete an event (and its photo); audited', params: EventId, response: { 204: NoContent, ...errors(401, 403, 404) } },
+    }, async (request, reply) => {
+      await events.remove(scopeOf(request), request.params.id, requestActor(request));
+      return reply.code(204).send(null);
+    });
 
     app.get('/api/v1/events/:id/photo', {
-      config: { access: 'device.read' },
-      schema: {
-        tags: ['events'],
-        summary: 'The photo of an event you may see (never a public link)',
-        params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
-      },
+      config: { access: 'event.read' },
+      schema: { tags, summary: 'The photo of an event you may see (never a public link)', params: EventId },
     }, async (request, reply) => {
       const photo = await photos.read(scopeOf(request), request.params.id);
       return reply.type(photo.type).header('cache-control', 'private, max-age=3600').send(photo.data);

@@ -54,3 +54,76 @@ export async function findVisibleEvent(db: Conn, scope: Scope, eventId: number):
     ${scope.siteIds ? sql`AND site_id = ANY(${scope.siteIds}::uuid[])` : sql``}`.execute(db);
   return result.rows[0];
 }
+
+export interface EventFilter {
+  id?: number;
+  deviceId?: string;
+  siteId?: string;
+  kind?: string;
+  from?: Date;
+  to?: Date;
+  speedingOnly?: boolean;
+  hasPhoto?: boolean;
+}
+
+export interface EventListRow extends EventRow {
+  org_id: string;
+  site_id: string | null;
+  severity: string | null;
+  attributes: Record<string, unknown>;
+  device_name: string;
+}
+
+/** Events the caller may see, newest first, after the keyset cursor (ts, id). */
+export async function listEvents(db: Conn, scope: Scope, filter: EventFilter, limit: number, after: [string, number] | null) {
+  const conditions = [sql`e.org_id = ${scope.orgId}::uuid`];
+  if (scope.siteIds) conditions.push(sql`e.site_id = ANY(${scope.siteIds}::uuid[])`);
+  if (filter.id !== undefined) conditions.push(sql`e.id = ${filter.id}`);
+  if (filter.deviceId) conditions.push(sql`e.device_id = ${filter.deviceId}::uuid`);
+  if (filter.siteId) conditions.push(sql`e.site_id = ${filter.siteId}::uuid`);
+  if (filter.kind) conditions.push(sql`e.kind = ${filter.kind}`);
+  if (filter.from) conditions.push(sql`e.ts >= ${filter.from}`);
+  if (filter.to) conditions.push(sql`e.ts < ${filter.to}`);
+  if (filter.speedingOnly) conditions.push(sql`e.speed >= e.speed_limit`);
+  if (filter.hasPhoto !== undefined) conditions.push(filter.hasPhoto ? sql`e.photo_key IS NOT NULL` : sql`e.photo_key IS NULL`);
+  if (after) conditions.push(sql`(e.ts, e.id) < (${after[0]}::timestamptz, ${after[1]}::bigint)`);
+  const result = await sql<EventListRow>`
+    SELECT e.id, e.org_id, e.device_id, e.site_id, e.ts, e.device_ts, e.kind, e.speed, e.speed_limit, e.severity, e.attributes,
+           e.photo_key, e.received_at, d.name AS device_name
+    FROM events e JOIN devices d ON d.id = e.device_id
+    WHERE ${sql.join(conditions, sql` AND `)}
+    ORDER BY e.ts DESC, e.id DESC LIMIT ${limit + 1}`.execute(db);
+  return result.rows;
+}
+
+/**
+ * Deletes one event and takes it out of its hour's rollups and speed histogram in the same
+ * transaction (min and max of that hour are recomputed from the events left).
+ */
+export async function deleteEvent(db: Tx, scope: Scope, eventId: number): Promise<EventRow | undefined> {
+  const deleted = await sql<EventRow & { speeding: boolean }>`
+    DELETE FROM events WHERE org_id = ${scope.orgId}::uuid AND id = ${eventId}
+    ${scope.siteIds ? sql`AND site_id = ANY(${scope.siteIds}::uuid[])` : sql``}
+    RETURNING ${COLUMNS}, (speed >= speed_limit) IS TRUE AS speeding`.execute(db);
+  const row = deleted.rows[0];
+  if (!row) return undefined;
+  await sql`
+    UPDATE event_rollups_hourly r SET
+      events = r.events - 1,
+      speed_count = r.speed_count - ${row.speed === null ? 0 : 1},
+      speed_sum = r.speed_sum - ${row.speed ?? 0},
+      speed_sum_squares = r.speed_sum_squares - ${(row.speed ?? 0) ** 2},
+      speeding = r.speeding - ${row.speeding ? 1 : 0},
+      speed_min = m.min, speed_max = m.max
+    FROM (SELECT min(speed) AS min, max(speed) AS max FROM events
+          WHERE device_id = ${row.device_id}::uuid AND kind = ${row.kind}
+            AND ts >= date_trunc('hour', ${row.ts}::timestamptz) AND ts < date_trunc('hour', ${row.ts}::timestamptz) + interval '1 hour') m
+    WHERE r.device_id = ${row.device_id}::uuid AND r.kind = ${row.kind} AND r.hour = date_trunc('hour', ${row.ts}::timestamptz)`.execute(db);
+  await sql`DELETE FROM event_rollups_hourly WHERE device_id = ${row.device_id}::uuid AND events <= 0`.execute(db);
+  if (row.speed !== null) {
+    await sql`UPDATE speed_histogram_hourly SET count = count - 1
+              WHERE device_id = ${row.device_id}::uuid AND hour = date_trunc('hour', ${row.ts}::timestamptz) AND bin = floor(${row.speed}::real)`.execute(db);
+    await sql`DELETE FROM speed_histogram_hourly WHERE device_id = ${row.device_id}::uuid AND count <= 0`.execute(db);
+  }
+  return row;
+}

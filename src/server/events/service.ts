@@ -1,0 +1,109 @@
+import { stringify } from 'csv-stringify';
+import type { Readable } from 'node:stream';
+import type { Scope } from '../core/access.js';
+import type { AppContext } from '../core/context.js';
+import { badRequest, notFound } from '../core/http/errors.js';
+import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
+import type { Actor, AuditService } from '../audit/service.js';
+import * as store from './store.js';
+
+export interface EventQuery extends PageQuery {
+  deviceId?: string;
+  siteId?: string;
+  kind?: string;
+  from?: string;
+  to?: string;
+  speedingOnly?: boolean;
+  hasPhoto?: boolean;
+}
+
+const EXPORT_PAGE = 5_000;
+
+export function presentEvent(row: store.EventListRow, publicUrl: string) {
+  return {
+    id: String(row.id),
+    deviceId: row.device_id,
+    deviceName: row.device_name,
+    siteId: row.site_id,
+    ts: row.ts.toISOString(),
+    deviceTs: row.device_ts,
+    kind: row.kind,
+    speed: row.speed,
+    speedLimit: row.speed_limit,
+    speeding: row.speed !== null && row.speed_limit !== null && row.speed >= row.speed_limit,
+    severity: row.severity,
+    attributes: row.attributes,
+    photoUrl: row.photo_key ? `${publicUrl}/api/v1/events/${row.id}/photo` : null,
+    receivedAt: row.received_at.toISOString(),
+  };
+}
+
+function filterOf(query: EventQuery): store.EventFilter {
+  const from = query.from ? new Date(query.from) : undefined;
+  const to = query.to ? new Date(query.to) : undefined;
+  if (from && to && from >= to) throw badRequest('"from" must be before "to"', [{ field: 'from', message: 'must be before "to"' }]);
+  return { deviceId: query.deviceId, siteId: query.siteId, kind: query.kind, from, to, speedingOnly: query.speedingOnly, hasPhoto: query.hasPhoto };
+}
+
+export class EventsService {
+  constructor(private readonly ctx: AppContext, private readonly audit: AuditService) {}
+
+  async list(scope: Scope, query: EventQuery) {
+    const page = pageRequest(query);
+    const after = page.after ? ([String(page.after[0]), Number(page.after[1])] as [string, number]) : null;
+    const rows = await store.listEvents(this.ctx.db, scope, filterOf(query), page.limit, after);
+    const result = toPage(rows, page.limit, (r) => [r.ts.toISOString(), r.id]);
+    return { items: result.items.map((r) => presentEvent(r, this.ctx.config.publicUrl)), nextCursor: result.nextCursor };
+  }
+
+  async get(scope: Scope, id: number) {
+    const [row] = await store.listEvents(this.ctx.db, scope, { id }, 1, null);
+    if (!row) throw notFound('event');
+    return presentEvent(row, this.ctx.config.publicUrl);
+  }
+
+  /** CSV of every event matching the filter, streamed page by page (keyset), never held in memory whole. */
+  exportCsv(scope: Scope, query: EventQuery): Readable {
+    const filter = filterOf(query);
+    const csv = stringify({
+      header: true,
+      columns: ['id', 'timestamp', 'device', 'device_id', 'site_id', 'kind', 'speed', 'speed_limit', 'speeding', 'severity', 'photo_url'],
+    });
+    const db = this.ctx.db;
+    const publicUrl = this.ctx.config.publicUrl;
+    void (async () => {
+      let after: [string, number] | null = null;
+      try {
+        for (;;) {
+          const rows = await store.listEvents(db, scope, filter, EXPORT_PAGE, after);
+          const page = rows.slice(0, EXPORT_PAGE);
+          for (const row of page) {
+            const e = presentEvent(row, publicUrl);
+            const writable = csv.write([e.id, e.ts, e.deviceName, e.deviceId, e.siteId, e.kind, e.speed, e.speedLimit, e.speeding, e.severity, e.photoUrl]);
+            if (!writable) await new Promise((resolve) => csv.once('drain', resolve));
+          }
+          if (rows.length <= EXPORT_PAGE) break;
+          const last = page[page.length - 1]!;
+          after = [last.ts.toISOString(), last.id];
+        }
+        csv.end();
+      } catch (error) {
+        csv.destroy(error as Error);
+      }
+    })();
+    return csv;
+  }
+
+  async remove(scope: Scope, id: number, actor: Actor): Promise<void> {
+    const deleted = await this.ctx.db.transaction().execute(async (tx) => {
+      const row = await store.deleteEvent(tx, scope, id);
+      if (!row) throw notFound('event');
+      await this.audit.record(actor, {
+        orgId: scope.orgId, action: 'event.deleted', resourceType: 'event', resourceId: String(id),
+        details: { deviceId: row.device_id, ts: row.ts.toISOString(), kind: row.kind, speed: row.speed },
+      }, tx);
+      return row;
+    });
+    if (deleted.photo_key) await this.ctx.media.delete(deleted.photo_key);
+  }
+}

@@ -1,0 +1,41 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { scopeOf } from '../core/access.js';
+import { errors, IdParams, Timestamp } from '../core/http/schemas.js';
+import type { TelemetryService } from './service.js';
+
+const Bucket = Type.Union([Type.Literal('raw'), Type.Literal('1m'), Type.Literal('5m'), Type.Literal('1h'), Type.Literal('1d')]);
+
+export function telemetryRoutes(telemetry: TelemetryService) {
+  return async function routes(base: FastifyInstance): Promise<void> {
+    const app = base.withTypeProvider<TypeBoxTypeProvider>();
+    app.get('/api/v1/devices/:id/telemetry', {
+      config: { access: 'device.read' },
+      schema: {
+        tags: ['telemetry'],
+        summary: 'A device\'s telemetry: raw values (up to 10,000) or min/avg/max per bucket and metric; hour and day buckets come from rollups',
+        params: IdParams,
+        querystring: Type.Object({
+          from: Type.Optional(Timestamp),
+          to: Type.Optional(Timestamp),
+          bucket: Type.Optional(Bucket),
+          metrics: Type.Optional(Type.String({ maxLength: 1000, description: 'comma-separated metric names' })),
+        }),
+        response: {
+          200: Type.Object({
+            bucket: Bucket,
+            from: Timestamp,
+            to: Timestamp,
+            truncated: Type.Optional(Type.Boolean()),
+            values: Type.Optional(Type.Array(Type.Object({ ts: Timestamp, metric: Type.String(), value: Type.Number() }))),
+            buckets: Type.Optional(Type.Array(Type.Object({
+              ts: Timestamp, metric: Type.String(), count: Type.Integer(), min: Type.Number(), max: Type.Number(), avg: Type.Number(),
+            }))),
+          }),
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    }, async (request) => telemetry.query(scopeOf(request), request.params.id, request.query));
+  };
+}

@@ -1,0 +1,49 @@
+import type { Scope } from '../core/access.js';
+import type { AppContext } from '../core/context.js';
+import { invalidFields } from '../core/http/errors.js';
+import type { DevicesService } from '../devices/service.js';
+import * as store from './store.js';
+
+export const BUCKETS = { raw: 0, '1m': 60, '5m': 300, '1h': 3600, '1d': 86_400 } as const;
+export type BucketName = keyof typeof BUCKETS;
+const MAX_RAW_VALUES = 10_000;
+const MAX_BUCKETS = 5_000;
+
+export class TelemetryService {
+  constructor(private readonly ctx: AppContext, private readonly devices: DevicesService) {}
+
+  /**
+   * A device's telemetry over a range: raw values, or min/avg/max per bucket per metric. Buckets of an
+   * hour or more are read from the hourly rollups; buckets are aligned to UTC.
+   */
+  async query(scope: Scope, deviceId: string, input: { from?: string; to?: string; bucket?: BucketName; metrics?: string }) {
+    await this.devices.get(scope, deviceId);
+    const to = input.to ? new Date(input.to) : new Date();
+    const from = input.from ? new Date(input.from) : new Date(to.getTime() - 24 * 3_600_000);
+    if (from >= to) throw invalidFields([{ field: 'from', message: 'must be before "to"' }]);
+    const bucket = input.bucket ?? 'raw';
+    const metrics = input.metrics ? input.metrics.split(',').map((m) => m.trim()).filter(Boolean) : undefined;
+    const query = { deviceId, from, to, metrics };
+    if (bucket === 'raw') {
+      const values = await store.rawTelemetry(this.ctx.db, query, MAX_RAW_VALUES + 1);
+      return {
+        bucket,
+        from: from.toISOString(),
+        to: to.toISOString(),
+        truncated: values.length > MAX_RAW_VALUES,
+        values: values.slice(0, MAX_RAW_VALUES).map((v) => ({ ts: v.ts.toISOString(), metric: v.metric, value: v.value })),
+      };
+    }
+    const seconds = BUCKETS[bucket];
+    if ((to.getTime() - from.getTime()) / 1000 / seconds > MAX_BUCKETS) {
+      throw invalidFields([{ field: 'bucket', message: `this range has more than ${MAX_BUCKETS} ${bucket} buckets: use a larger bucket` }]);
+    }
+    const rows = seconds >= 3600 ? await store.bucketsFromRollups(this.ctx.db, query, seconds) : await store.bucketsFromRaw(this.ctx.db, query, seconds);
+    return {
+      bucket,
+      from: from.toISOString(),
+      to: to.toISOString(),
+      buckets: rows.map((r) => ({ ts: r.bucket.toISOString(), metric: r.metric, count: r.count, min: r.min, max: r.max, avg: r.avg })),
+    };
+  }
+}
