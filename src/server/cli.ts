@@ -31,7 +31,7 @@ async function main(argv: string[]): Promise<number> {
   const logger = pino({ level: config.logLevel });
 
   if (command === 'serve' || command === 'worker') {
-    const runtime = await startRuntime(config, { logger });
+    const runtime = await startRuntime(config, { logger, jobs: true });
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;
@@ -43,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
     process.on('SIGINT', () => void stop('SIGINT'));
     process.on('SIGTERM', () => void stop('SIGTERM'));
     if (command === 'worker') {
-      logger.info('worker started; background jobs are leased from the database');
+      logger.info('worker started: running background jobs (each tick leased through the database)');
       return -1;
     }
     await runtime.app.listen({ port: config.port, host: config.host });

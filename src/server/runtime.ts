@@ -7,6 +7,7 @@ import type { AppContext } from './core/context.js';
 import { openDatabase } from './core/db/database.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './core/db/embedded.js';
 import { migrate } from './core/db/migrate.js';
+import { JobRunner } from './core/jobs.js';
 import { Mailer } from './core/mailer.js';
 import { LocalMediaStorage } from './core/media.js';
 import { createMetrics } from './core/metrics.js';
@@ -16,6 +17,8 @@ import { createServices } from './services.js';
 
 export interface RuntimeOptions {
   logger?: Logger;
+  /** Run the periodic background jobs in this process (serve and worker do; tests call ticks themselves). */
+  jobs?: boolean;
   /** Skip fsync on the bundled PostgreSQL (throwaway test clusters only). */
   durableEmbedded?: boolean;
 }
@@ -63,11 +66,16 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     closers.push(async () => services.stream.close());
     const { app, routes } = await buildApp(ctx, services);
     closers.push(() => app.close());
+    const jobs = new JobRunner(database.pool, logger);
+    jobs.register('device-offline', 30_000, () => services.devices.announceOffline());
+    closers.push(() => jobs.stop());
+    if (options.jobs) jobs.start();
     return {
       ctx,
       services,
       app,
       routes,
+      jobs,
       databaseUrl,
       async close() {
         for (const close of closers.reverse()) await close();

@@ -112,6 +112,20 @@ export class DevicesService implements DeviceAuthenticator {
     return row;
   }
 
+  /** Publishes `device.status` offline for each device that fell silent; run periodically by the job runner. */
+  async announceOffline(): Promise<number> {
+    const silent = await store.markNewlyOffline(this.ctx.db);
+    for (const device of silent) {
+      await this.ctx.bus.publish({
+        type: 'device.status',
+        orgId: device.org_id,
+        siteId: device.site_id,
+        data: { deviceId: device.id, status: 'offline', lastSeenAt: device.last_seen_at.toISOString() },
+      });
+    }
+    return silent.length;
+  }
+
   serialExists(orgId: string, serial: string): Promise<boolean> {
     return store.serialExists(this.ctx.db, orgId, serial);
   }

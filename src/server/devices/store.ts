@@ -174,3 +174,17 @@ export async function recordContact(db: Conn, deviceId: string, keyId: string, a
   await sql`WITH d AS (UPDATE devices SET last_seen_at = GREATEST(last_seen_at, ${at}) WHERE id = ${deviceId})
             UPDATE device_keys SET last_used_at = ${at} WHERE id = ${keyId}`.execute(db);
 }
+
+/**
+ * Devices that went silent past their kind's threshold since the last announcement: marks them
+ * announced and returns them, so each transition to offline is announced once.
+ */
+export async function markNewlyOffline(db: Conn) {
+  const result = await sql<{ id: string; org_id: string; site_id: string | null; last_seen_at: Date }>`
+    UPDATE devices SET offline_announced_at = now()
+    WHERE last_seen_at IS NOT NULL
+      AND last_seen_at < now() - make_interval(secs => (${JSON.stringify(OFFLINE_AFTER_SECONDS)}::jsonb ->> kind)::int)
+      AND (offline_announced_at IS NULL OR offline_announced_at < last_seen_at)
+    RETURNING id, org_id, site_id, last_seen_at`.execute(db);
+  return result.rows;
+}

@@ -154,6 +154,7 @@ export interface DevicesTable {
   settings: ColumnType<Record<string, unknown>, string | undefined, string>;
   reported_error: string | null;
   last_seen_at: Date | null;
+  offline_announced_at: Date | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
