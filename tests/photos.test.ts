@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { InjectOptions } from 'fastify';
+import sharp from 'sharp';
 import { startTestApp, type SignedIn, type TestApp } from './helpers/app.js';
 
-// A real (tiny) JPEG: SOI, APP0/JFIF header and EOI are enough for the content check.
-const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]), Buffer.from('JFIF\0'), Buffer.alloc(64, 7), Buffer.from([0xff, 0xd9])]);
+// A real JPEG, as a radar camera would send (800 × 600).
+const JPEG = await sharp({ create: { width: 800, height: 600, channels: 3, background: { r: 40, g: 90, b: 160 } } }).jpeg().toBuffer();
 
 function multipart(field: string, filename: string, type: string, data: Buffer) {
   const boundary = '----vigiltest' + Math.random().toString(16).slice(2);
@@ -59,9 +60,13 @@ describe('RushRoster photo flow', () => {
     assert.equal(confirm.statusCode, 200);
     assert.equal(confirm.json().status, 'success');
 
-    const photo = await owner.client.request('GET', `/api/v1/events/${eventId}/photo`);
-    assert.equal(photo.status, 200);
+    const photo = await app.runtime.app.inject({ method: 'GET', url: `/api/v1/events/${eventId}/photo`, headers: { cookie: owner.client.cookie! } });
+    assert.equal(photo.statusCode, 200);
     assert.equal(photo.headers['content-type'], 'image/jpeg');
+    assert.ok(photo.rawPayload.equals(JPEG), 'the original bytes');
+    const thumb = await app.runtime.app.inject({ method: 'GET', url: `/api/v1/events/${eventId}/photo?size=thumb`, headers: { cookie: owner.client.cookie! } });
+    const meta = await sharp(thumb.rawPayload).metadata();
+    assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', 320, 240]);
     assert.equal((await app.client().get(`/api/v1/events/${eventId}/photo`)).status, 401, 'never a public link');
     const stranger = await app.owner('Stranger');
     assert.equal((await stranger.client.get(`/api/v1/events/${eventId}/photo`)).status, 404);
@@ -91,6 +96,8 @@ describe('RushRoster photo flow', () => {
     const text = multipart('file', 'photo.jpg', 'image/jpeg', Buffer.from('#!/bin/sh\necho pwned\n'));
     const notImage = await inject({ method: 'PUT', url: path, headers: { 'content-type': text.contentType }, payload: text.body });
     assert.equal(notImage.statusCode, 415);
+    const truncated = multipart('file', 'photo.jpg', 'image/jpeg', JPEG.subarray(0, 40));
+    assert.equal((await inject({ method: 'PUT', url: path, headers: { 'content-type': truncated.contentType }, payload: truncated.body })).statusCode, 415, 'JPEG magic but not an image');
     const wrongField = multipart('photo', 'photo.jpg', 'image/jpeg', JPEG);
     assert.equal((await inject({ method: 'PUT', url: path, headers: { 'content-type': wrongField.contentType }, payload: wrongField.body })).statusCode, 422);
 

@@ -9,7 +9,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from './core/db/embedded
 import { migrate } from './core/db/migrate.js';
 import { JobRunner } from './core/jobs.js';
 import { Mailer } from './core/mailer.js';
-import { LocalMediaStorage } from './core/media.js';
+import { LocalMediaStorage, S3MediaStorage } from './core/media.js';
 import { createMetrics } from './core/metrics.js';
 import { loadSecrets } from './core/secrets.js';
 import { buildApp } from './app.js';
@@ -57,7 +57,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       bus,
       logger,
       mailer: new Mailer(logger, config.smtp),
-      media: new LocalMediaStorage(path.join(config.dataDir, 'media')),
+      media: config.s3 ? new S3MediaStorage(config.s3) : new LocalMediaStorage(path.join(config.dataDir, 'media')),
       metrics: createMetrics(),
       redis,
     };

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { S3Settings } from './media.js';
 
 /**
  * Configuration comes only from environment variables (optionally loaded from `.env` by the CLI).
@@ -50,6 +51,8 @@ export interface Config {
   mqttPort?: number;
   /** An external MQTT broker to subscribe to (mqtt:// or mqtts://). */
   mqttUrl?: string;
+  /** S3-compatible media storage; local files in DATA_DIR/media when unset. */
+  s3?: S3Settings;
   /** Largest accepted photo or attachment. */
   mediaMaxBytes: number;
   /** Most items in one ingest batch. */
@@ -161,6 +164,18 @@ export function loadConfig(env: Env = process.env): Config {
     };
   }
 
+  const s3Bucket = r.raw('S3_BUCKET');
+  const s3: S3Settings | undefined = s3Bucket
+    ? {
+        bucket: s3Bucket,
+        region: r.string('S3_REGION', 'us-east-1'),
+        endpoint: r.url('S3_ENDPOINT', ['http:', 'https:']),
+        accessKeyId: r.raw('S3_ACCESS_KEY_ID'),
+        secretAccessKey: r.raw('S3_SECRET_ACCESS_KEY'),
+        forcePathStyle: r.bool('S3_FORCE_PATH_STYLE', false),
+      }
+    : undefined;
+
   const config: Config = {
     port,
     host,
@@ -188,6 +203,7 @@ export function loadConfig(env: Env = process.env): Config {
     streamHeartbeatSeconds: r.int('STREAM_HEARTBEAT_SECONDS', 15, 1, 3600),
     mqttPort: r.raw('MQTT_PORT') === undefined ? undefined : r.int('MQTT_PORT', 1883, 0, 65535),
     mqttUrl: r.url('MQTT_URL', ['mqtt:', 'mqtts:', 'tcp:', 'ws:', 'wss:']),
+    s3,
     mediaMaxBytes: r.int('MEDIA_MAX_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     ingestMaxBatch: r.int('INGEST_MAX_BATCH', 5000, 1, 100_000),
     ingestMaxConcurrent: r.int('INGEST_MAX_CONCURRENT', 32, 1, 10_000),

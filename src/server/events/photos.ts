@@ -3,9 +3,19 @@ import type { AppContext } from '../core/context.js';
 import { AppError, forbidden, notFound } from '../core/http/errors.js';
 import { imageTypeOf } from '../core/media.js';
 import { hmac, safeEqual } from '../core/tokens.js';
+import sharp from 'sharp';
 import * as store from './store.js';
 
 export const UPLOAD_TTL_SECONDS = 3600;
+/** Lists show thumbnails this wide; the original is kept for the full-size viewer and reports. */
+export const THUMBNAIL_WIDTH = 320;
+const READ_URL_SECONDS = 300;
+
+export function thumbnailKey(key: string): string {
+  return `${key}.thumb.jpg`;
+}
+
+export type PhotoAnswer = { url: string } | { data: Buffer; type: string };
 
 /**
  * Event photos. A device asks for an upload URL for one of its events; the URL carries a signed,
@@ -50,8 +60,16 @@ export class EventPhotosService {
     const [deviceId, eventId, key, expires] = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as [string, number, string, number];
     if (Date.now() / 1000 > expires) throw new AppError(403, 'upload_url_expired', 'this upload URL has expired; ask for a new one');
     if (data.length === 0) throw new AppError(400, 'empty_upload', 'the upload has no file');
-    if (!imageTypeOf(data)) throw new AppError(415, 'not_an_image', 'only JPEG, PNG or WebP images are accepted');
-    await this.ctx.media.put(key, data);
+    const type = imageTypeOf(data);
+    if (!type) throw new AppError(415, 'not_an_image', 'only JPEG, PNG or WebP images are accepted');
+    let thumbnail: Buffer;
+    try {
+      thumbnail = await sharp(data).rotate().resize({ width: THUMBNAIL_WIDTH, withoutEnlargement: true }).jpeg({ quality: 75 }).toBuffer();
+    } catch {
+      throw new AppError(415, 'unreadable_image', 'the image could not be decoded');
+    }
+    await this.ctx.media.put(key, data, type);
+    await this.ctx.media.put(thumbnailKey(key), thumbnail, 'image/jpeg');
     return { deviceId, eventId, key };
   }
 
@@ -66,11 +84,17 @@ export class EventPhotosService {
     return { photoUrl: `${this.ctx.config.publicUrl}/api/v1/events/${event.id}/photo` };
   }
 
-  /** The photo of an event the caller may see (organization and sites), with its type. */
-  async read(scope: Scope, eventId: number) {
+  /**
+   * The photo (or its thumbnail) of an event the caller may see: a short-lived signed URL when the
+   * storage offers one (S3), else the bytes.
+   */
+  async read(scope: Scope, eventId: number, size: 'full' | 'thumb' = 'full'): Promise<PhotoAnswer> {
     const event = await store.findVisibleEvent(this.ctx.db, scope, eventId);
     if (!event?.photo_key) throw notFound('photo');
-    const data = await this.ctx.media.get(event.photo_key);
+    const key = size === 'thumb' ? thumbnailKey(event.photo_key) : event.photo_key;
+    const url = await this.ctx.media.readUrl(key, READ_URL_SECONDS);
+    if (url) return { url };
+    const data = await this.ctx.media.get(key);
     if (!data) throw notFound('photo');
     return { data, type: imageTypeOf(data) ?? 'application/octet-stream' };
   }

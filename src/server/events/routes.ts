@@ -74,9 +74,15 @@ export function eventRoutes(events: EventsService, photos: EventPhotosService) {
 
     app.get('/api/v1/events/:id/photo', {
       config: { access: 'event.read' },
-      schema: { tags, summary: 'The photo of an event you may see (never a public link)', params: EventId },
+      schema: {
+        tags,
+        summary: 'The photo of an event you may see, or its 320 px thumbnail (never a public link; with S3, a redirect to a 5-minute signed URL)',
+        params: EventId,
+        querystring: Type.Object({ size: Type.Optional(Type.Union([Type.Literal('full'), Type.Literal('thumb')])) }),
+      },
     }, async (request, reply) => {
-      const photo = await photos.read(scopeOf(request), request.params.id);
+      const photo = await photos.read(scopeOf(request), request.params.id, request.query.size);
+      if ('url' in photo) return reply.header('cache-control', 'private, no-store').redirect(photo.url, 302);
       return reply.type(photo.type).header('cache-control', 'private, max-age=3600').send(photo.data);
     });
   };

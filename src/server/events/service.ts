@@ -5,6 +5,7 @@ import type { AppContext } from '../core/context.js';
 import { badRequest, notFound } from '../core/http/errors.js';
 import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
 import type { Actor, AuditService } from '../audit/service.js';
+import { thumbnailKey } from './photos.js';
 import * as store from './store.js';
 
 export interface EventQuery extends PageQuery {
@@ -104,6 +105,9 @@ export class EventsService {
       }, tx);
       return row;
     });
-    if (deleted.photo_key) await this.ctx.media.delete(deleted.photo_key);
+    if (deleted.photo_key) {
+      await this.ctx.media.delete(deleted.photo_key);
+      await this.ctx.media.delete(thumbnailKey(deleted.photo_key));
+    }
   }
 }
