@@ -28,7 +28,7 @@ async function main(): Promise<number> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-test-'));
   // As root the bundled PostgreSQL runs as the "postgres" user, who must be able to enter the folder.
   fs.chmodSync(tmp, 0o755);
-  let adminUrl = process.env.TEST_DATABASE_URL;
+  let adminUrl = process.env.TEST_DATABASE_URL || undefined;
   const embedded = adminUrl
     ? undefined
     : await startEmbeddedPostgres({ dataDir: tmp, password: 'test', logger, durable: false, databaseName: 'postgres' });

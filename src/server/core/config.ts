@@ -85,7 +85,7 @@ class Reader {
   int(name: string, fallback: number, min: number, max: number): number {
     const value = this.raw(name);
     if (value === undefined) return fallback;
-    const parsed = Number(value);
+    const parsed = /^-?\d+$/.test(value) ? Number(value) : Number.NaN;
     if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
       this.problems.push(`${name} must be an integer between ${min} and ${max} (got "${value}")`);
       return fallback;

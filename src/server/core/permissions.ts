@@ -39,5 +39,6 @@ export function isAction(access: Access): access is Action {
 }
 
 export function roleMay(role: Role, action: Action): boolean {
-  return (PERMISSIONS[action] as readonly Role[]).includes(role);
+  // An action this version does not know (a message from a newer process during a rolling deploy) allows nobody.
+  return ((PERMISSIONS[action] as readonly Role[] | undefined) ?? []).includes(role);
 }

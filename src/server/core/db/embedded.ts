@@ -179,9 +179,21 @@ async function stopOrphanedServer(pgDir: string, logger: Logger): Promise<void> 
 export function acquireDataDirLock(dataDir: string): () => void {
   fs.mkdirSync(dataDir, { recursive: true });
   const lockFile = path.join(dataDir, 'vigil.lock');
+  // The pid is written to a private file first and then hard-linked into place: the lock appears
+  // atomically and complete, so another process never reads a half-written (empty) lock as stale.
+  const candidate = `${lockFile}.${process.pid}`;
+  fs.writeFileSync(candidate, String(process.pid));
+  try {
+    return takeLock(lockFile, candidate, dataDir);
+  } finally {
+    fs.rmSync(candidate, { force: true });
+  }
+}
+
+function takeLock(lockFile: string, candidate: string, dataDir: string): () => void {
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
-      fs.writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      fs.linkSync(candidate, lockFile);
       return () => {
         try {
           if (fs.readFileSync(lockFile, 'utf8') === String(process.pid)) fs.unlinkSync(lockFile);
