@@ -68,6 +68,8 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     closers.push(() => app.close());
     const jobs = new JobRunner(database.pool, logger);
     jobs.register('device-offline', 30_000, () => services.devices.announceOffline());
+    jobs.register('partitions-ahead', 6 * 3_600_000, () => services.ingest.preparePartitions());
+    jobs.register('retention', 3_600_000, () => services.retention.run());
     closers.push(() => jobs.stop());
     if (options.jobs) jobs.start();
     return {

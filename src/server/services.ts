@@ -7,6 +7,7 @@ import { EventPhotosService } from './events/photos.js';
 import { PoloSancaService } from './polosanca/service.js';
 import { EventsService } from './events/service.js';
 import { TelemetryService } from './telemetry/service.js';
+import { RetentionService } from './retention/service.js';
 import { IdentityService } from './identity/service.js';
 import { MembersService } from './members/service.js';
 import { OrganizationsService } from './organizations/service.js';
@@ -30,7 +31,8 @@ export function createServices(ctx: AppContext) {
   const polosanca = new PoloSancaService(ingest, devices);
   const events = new EventsService(ctx, audit);
   const telemetry = new TelemetryService(ctx, devices);
-  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry };
+  const retention = new RetentionService(ctx, organizations);
+  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention };
 }
 
 export type Services = ReturnType<typeof createServices>;

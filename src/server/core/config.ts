@@ -53,6 +53,8 @@ export interface Config {
   mqttUrl?: string;
   /** S3-compatible media storage; local files in DATA_DIR/media when unset. */
   s3?: S3Settings;
+  /** Days of raw events and telemetry the platform keeps (whole monthly partitions are dropped); unset: forever. */
+  retentionDays?: number;
   /** Largest accepted photo or attachment. */
   mediaMaxBytes: number;
   /** Most items in one ingest batch. */
@@ -204,6 +206,7 @@ export function loadConfig(env: Env = process.env): Config {
     mqttPort: r.raw('MQTT_PORT') === undefined ? undefined : r.int('MQTT_PORT', 1883, 0, 65535),
     mqttUrl: r.url('MQTT_URL', ['mqtt:', 'mqtts:', 'tcp:', 'ws:', 'wss:']),
     s3,
+    retentionDays: r.raw('RETENTION_DAYS') === undefined ? undefined : r.int('RETENTION_DAYS', 365, 31, 36500),
     mediaMaxBytes: r.int('MEDIA_MAX_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     ingestMaxBatch: r.int('INGEST_MAX_BATCH', 5000, 1, 100_000),
     ingestMaxConcurrent: r.int('INGEST_MAX_CONCURRENT', 32, 1, 10_000),

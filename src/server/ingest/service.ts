@@ -54,6 +54,35 @@ export class IngestService {
     for (const date of months.values()) await this.ensurePartition(table, date);
   }
 
+  /**
+   * Writes after making sure the months' partitions exist. Another process may have dropped a
+   * partition this one remembers (retention): then the names are re-read and the write retried once.
+   */
+  private async intoPartitions<T>(table: store.PartitionedTable, dates: Date[], write: () => Promise<T>): Promise<T> {
+    await this.ensurePartitionsFor(table, dates);
+    try {
+      return await write();
+    } catch (error) {
+      if (!isMissingPartition(error)) throw error;
+      this.partitions.clear();
+      for (const name of await store.existingPartitions(this.ctx.db, table)) this.partitions.add(name);
+      await this.ensurePartitionsFor(table, dates);
+      return write();
+    }
+  }
+
+  /** Items older than the platform's retention would be dropped within the hour: refuse them now, saying why. */
+  private retainable<T extends { index: number; ts: Date }>(items: T[], rejected: Rejection[], now: number): T[] {
+    const days = this.ctx.config.retentionDays;
+    if (days === undefined) return items;
+    const cutoff = now - days * 86_400_000;
+    return items.filter((item) => {
+      if (item.ts.getTime() >= cutoff) return true;
+      rejected.push({ index: item.index, errors: [{ field: 'ts', message: `is older than this server keeps data (${days} days)` }] });
+      return false;
+    });
+  }
+
   /** Sheds load instead of queueing without bound: a device retries after Retry-After. */
   private async guarded<T>(work: () => Promise<T>): Promise<T> {
     if (this.inFlight >= this.ctx.config.ingestMaxConcurrent) throw tooManyRequests(1);
@@ -94,7 +123,7 @@ export class IngestService {
     const keyOf = (ts: Date, clientRef: string) => `${ts.toISOString()}|${clientRef}`;
     const rejected: Rejection[] = [];
     const firstIndex = new Map<string, number>();
-    const unique = items.filter((item) => {
+    const unique = this.retainable(items, rejected, Date.now()).filter((item) => {
       const key = keyOf(item.ts, item.clientRef);
       const first = firstIndex.get(key);
       if (first !== undefined) {
@@ -107,9 +136,8 @@ export class IngestService {
     if (unique.length === 0) return { accepted: 0, rejected, events: [] };
 
     return this.guarded(async () => {
-      await this.ensurePartitionsFor('events', unique.map((v) => v.ts));
       const ref = { orgId: device.orgId, deviceId: device.deviceId, siteId: device.siteId };
-      const stored = await store.insertEvents(this.ctx.db, ref, unique);
+      const stored = await this.intoPartitions('events', unique.map((v) => v.ts), () => store.insertEvents(this.ctx.db, ref, unique));
       const ids = new Map(stored.map((row) => [keyOf(row.ts, row.client_ref), { id: String(row.id), duplicate: false, photoKey: null as string | null }]));
       const missing = unique.filter((v) => !ids.has(keyOf(v.ts, v.clientRef)));
       if (missing.length > 0) {
@@ -134,14 +162,16 @@ export class IngestService {
       if (isRejection(parsed)) rejected.push(parsed);
       else valid.push(parsed);
     });
-    if (valid.length === 0) return { accepted: 0, duplicates: 0, rejected, values: 0 };
+    const retained = this.retainable(valid, rejected, now);
+    rejected.sort((a, b) => a.index - b.index);
+    if (retained.length === 0) return { accepted: 0, duplicates: 0, rejected, values: 0 };
 
     return this.guarded(async () => {
-      await this.ensurePartitionsFor('telemetry', valid.map((v) => v.ts));
-      const readings = valid.flatMap((item) => item.values.map(([metric, value]) => ({ ts: item.ts, metric, value })));
-      const stored = await store.insertTelemetry(this.ctx.db, { orgId: device.orgId, deviceId: device.deviceId, siteId: device.siteId }, readings);
+      const readings = retained.flatMap((item) => item.values.map(([metric, value]) => ({ ts: item.ts, metric, value })));
+      const ref = { orgId: device.orgId, deviceId: device.deviceId, siteId: device.siteId };
+      const stored = await this.intoPartitions('telemetry', retained.map((v) => v.ts), () => store.insertTelemetry(this.ctx.db, ref, readings));
       const storedKeys = new Set(stored.map((r) => `${r.ts.toISOString()}|${r.metric}`));
-      const fresh = valid.filter((item) => item.values.some(([metric]) => storedKeys.has(`${item.ts.toISOString()}|${metric}`)));
+      const fresh = retained.filter((item) => item.values.some(([metric]) => storedKeys.has(`${item.ts.toISOString()}|${metric}`)));
       if (fresh.length > 0) {
         const latest = fresh.reduce((a, b) => (a.ts > b.ts ? a : b));
         await this.ctx.bus.publish({
@@ -151,7 +181,7 @@ export class IngestService {
           data: { deviceId: device.deviceId, items: fresh.length, values: stored.length, latest: { ts: latest.ts.toISOString(), values: Object.fromEntries(latest.values) } },
         });
       }
-      return { accepted: fresh.length, duplicates: valid.length - fresh.length, rejected, values: stored.length };
+      return { accepted: fresh.length, duplicates: retained.length - fresh.length, rejected, values: stored.length };
     });
   }
 
@@ -174,4 +204,10 @@ export class IngestService {
       },
     });
   }
+}
+
+/** PostgreSQL's answer to a row whose partition does not exist (23514, "no partition of relation … found for row"). */
+function isMissingPartition(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  return e?.code === '23514' && /no partition/.test(e.message ?? '');
 }

@@ -18,6 +18,7 @@ const Organization = Type.Object({
   units: Type.Union([Type.Literal('mph'), Type.Literal('kmh')]),
   timezone: Type.String(),
   publicSharing: Type.Boolean(),
+  retentionDays: Type.Union([Type.Integer(), Type.Null()]),
   createdAt: Timestamp,
 });
 
@@ -27,6 +28,7 @@ const Settings = {
   units: Type.Optional(Type.Union([Type.Literal('mph'), Type.Literal('kmh')])),
   timezone: Type.Optional(Type.String({ maxLength: 64 })),
   publicSharing: Type.Optional(Type.Boolean()),
+  retentionDays: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 36500 }), Type.Null()], { description: 'days of raw events and telemetry kept; hourly rollups are kept' })),
 };
 const PlanLimits = {
   slug: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' })),

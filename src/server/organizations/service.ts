@@ -21,6 +21,7 @@ export function presentOrganization(org: OrganizationRow) {
     units: org.units,
     timezone: org.timezone,
     publicSharing: org.public_sharing,
+    retentionDays: org.retention_days,
     createdAt: org.created_at.toISOString(),
   };
 }
@@ -101,6 +102,10 @@ export class OrganizationsService {
     const page = pageRequest(query);
     const rows = await store.listOrganizations(this.ctx.db, page.limit, page.after as [string, string] | null);
     return toPage(rows, page.limit, (r) => [r.name, r.id]);
+  }
+
+  organizationsWithRetention() {
+    return store.organizationsWithRetention(this.ctx.db);
   }
 
   platformCounts() {

@@ -5,7 +5,7 @@ import type { Db, Tx } from '../core/db/database.js';
 type Conn = Db | Tx;
 
 const COLUMNS = [
-  'id', 'name', 'slug', 'max_users', 'max_devices', 'allowed_email_domains', 'units', 'timezone', 'public_sharing', 'created_at',
+  'id', 'name', 'slug', 'max_users', 'max_devices', 'allowed_email_domains', 'units', 'timezone', 'public_sharing', 'retention_days', 'created_at',
 ] as const;
 
 export interface OrganizationFields {
@@ -17,6 +17,7 @@ export interface OrganizationFields {
   units?: 'mph' | 'kmh';
   timezone?: string;
   publicSharing?: boolean;
+  retentionDays?: number | null;
 }
 
 export function insertOrganization(db: Conn, org: OrganizationFields) {
@@ -53,6 +54,7 @@ export function updateOrganization(db: Conn, id: string, patch: Partial<Organiza
       ...(patch.units !== undefined && { units: patch.units }),
       ...(patch.timezone !== undefined && { timezone: patch.timezone }),
       ...(patch.publicSharing !== undefined && { public_sharing: patch.publicSharing }),
+      ...(patch.retentionDays !== undefined && { retention_days: patch.retentionDays }),
     })
     .where('id', '=', id)
     .returning(COLUMNS)
@@ -92,4 +94,9 @@ export async function platformCounts(db: Conn) {
     ])
     .executeTakeFirstOrThrow();
   return { organizations: Number(row.organizations), users: Number(row.users), sites: Number(row.sites) };
+}
+
+/** Organizations that keep raw data for a limited time. */
+export function organizationsWithRetention(db: Conn) {
+  return db.selectFrom('organizations').select(['id', 'retention_days']).where('retention_days', 'is not', null).execute();
 }

@@ -15,6 +15,7 @@ export interface OrganizationsTable {
   units: Generated<'mph' | 'kmh'>;
   timezone: Generated<string>;
   public_sharing: Generated<boolean>;
+  retention_days: number | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
