@@ -13,6 +13,7 @@ import { LocalMediaStorage, S3MediaStorage } from './core/media.js';
 import { createMetrics } from './core/metrics.js';
 import { loadSecrets } from './core/secrets.js';
 import { buildApp } from './app.js';
+import { MqttService } from './mqtt/service.js';
 import { createServices } from './services.js';
 
 export interface RuntimeOptions {
@@ -66,6 +67,10 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     closers.push(async () => services.stream.close());
     const { app, routes } = await buildApp(ctx, services);
     closers.push(() => app.close());
+    // Closers run in reverse: MQTT stops before the HTTP app and the database, so batches in flight commit.
+    const mqtt = new MqttService(ctx, services.devices, services.ingest);
+    closers.push(() => mqtt.stop());
+    await mqtt.start();
     const jobs = new JobRunner(database.pool, logger);
     jobs.register('device-offline', 30_000, () => services.devices.announceOffline());
     jobs.register('partitions-ahead', 6 * 3_600_000, () => services.ingest.preparePartitions());
@@ -78,6 +83,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       app,
       routes,
       jobs,
+      mqtt,
       databaseUrl,
       async close() {
         for (const close of closers.reverse()) await close();

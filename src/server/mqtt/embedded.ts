@@ -1,0 +1,299 @@
+import { createHash, randomUUID } from 'node:crypto';
+import net from 'node:net';
+import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client, type ConnectPacket, type PublishPacket, type Subscription } from 'aedes';
+import type { Logger } from 'pino';
+import type { DeviceAuthenticator, DevicePrincipal } from '../core/access.js';
+import { DEVICE_TOPICS, PayloadError, type IngestKind, type MqttReport } from './payloads.js';
+import { MessageProcessor, RetryLater, sleep, type IncomingMessage } from './processor.js';
+
+/** A connected device: its key (re-checked on every message) and what it subscribed to. */
+interface Session {
+  key: string;
+  device: DevicePrincipal;
+  errorsSubscribed: boolean;
+  /** The device's messages are handled one at a time, in order. */
+  queue: Promise<void>;
+}
+
+type Admission = Session | { refused: 3 | 5; reason: string };
+
+// Every device publish is re-addressed here once handled, so that Aedes routes nothing a device sends
+// (not to other devices, not to its own $SYS listeners). Nobody can subscribe to it.
+const HANDLED_TOPIC = '$vigil/handled';
+// How long a device's message may wait for an overloaded or unavailable database before the broker
+// gives up and closes the connection without PUBACK (the device resends after reconnecting).
+const RETRY_WINDOW_MS = 10_000;
+
+const KINDS: Record<string, IngestKind> = { [DEVICE_TOPICS.telemetry]: 'telemetry', [DEVICE_TOPICS.events]: 'events' };
+
+/**
+ * The time given to items without a timestamp, remembered per (connection, packet id, payload) for a
+ * few minutes so that a QoS 1/2 retransmission of a "now" message gets the same time and is
+ * recognised as a duplicate instead of being stored again.
+ */
+class ReceiveTimes {
+  private readonly times = new Map<string, { iso: string; at: number }>();
+  constructor(
+    private readonly ttlMs = 5 * 60_000,
+    private readonly max = 50_000,
+  ) {}
+
+  of(clientId: string, packet: PublishPacket, payload: Buffer, now = Date.now()): string {
+    if (!packet.qos || packet.messageId === undefined) return new Date(now).toISOString();
+    const key = `${clientId}|${packet.messageId}|${createHash('sha256').update(payload).digest('base64url')}`;
+    const known = this.times.get(key);
+    if (known && now - known.at < this.ttlMs) return known.iso;
+    this.times.delete(key);
+    const iso = new Date(now).toISOString();
+    this.times.set(key, { iso, at: now });
+    // Insertion order is age order: drop the oldest beyond the cap, and expired ones from the front.
+    for (const [oldest, value] of this.times) {
+      if (this.times.size <= this.max && now - value.at < this.ttlMs) break;
+      this.times.delete(oldest);
+    }
+    return iso;
+  }
+}
+
+function authError(code: 3 | 5, message: string): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode: code }) as AuthenticateError;
+}
+
+/**
+ * The embedded MQTT 3.1.1 broker (Aedes). Devices connect with their key as the user name, publish on
+ * `v1/devices/me/telemetry` and `v1/devices/me/events`, and may subscribe to `v1/devices/me/errors`
+ * only. A message is written in Aedes' `authorizePublish` hook, which runs before the broker sends
+ * PUBACK (QoS 1) or PUBREC (QoS 2): the acknowledgement therefore always follows the commit.
+ */
+export class EmbeddedBroker {
+  private broker?: Aedes;
+  private server?: net.Server;
+  private readonly admissions = new WeakMap<Client, Admission>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly receiveTimes = new ReceiveTimes();
+  private readonly abort = new AbortController();
+  private stopping = false;
+
+  constructor(
+    private readonly devices: DeviceAuthenticator,
+    private readonly processor: MessageProcessor,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The bound TCP port (useful with port 0). */
+  get port(): number | undefined {
+    const address = this.server?.address();
+    return address && typeof address === 'object' ? address.port : undefined;
+  }
+
+  async start(port: number, host: string): Promise<void> {
+    const broker = await Aedes.createBroker({
+      // Client ids are namespaced with the device id below; MQTT 3.1's 23-character limit would refuse them.
+      maxClientsIdLength: 512,
+      preConnect: (client, packet, callback) => {
+        void this.admit(client, packet).then(() => callback(null, true));
+      },
+      authenticate: (client, _username, _password, done) => this.authenticate(client, done),
+      authorizePublish: (client, packet, callback) => this.authorizePublish(client, packet, callback),
+      authorizeSubscribe: (client, subscription, callback) => this.authorizeSubscribe(client, subscription, callback),
+      authorizeForward: (client, packet) => this.authorizeForward(client, packet),
+    });
+    this.broker = broker;
+    broker.on('clientReady', (client) => {
+      const session = this.session(client);
+      this.logger.info({ clientId: client.id, deviceId: session?.device.deviceId }, 'mqtt device connected');
+    });
+    broker.on('clientDisconnect', (client) => this.logger.info({ clientId: client.id }, 'mqtt device disconnected'));
+    broker.on('clientError', (client, error) => this.logger.debug({ clientId: client.id, err: error }, 'mqtt client error'));
+    broker.on('connectionError', (_client, error) => this.logger.debug({ err: error }, 'mqtt connection error'));
+    broker.on('unsubscribe', (topics, client) => {
+      const session = this.session(client);
+      if (session && topics.includes(DEVICE_TOPICS.errors)) session.errorsSubscribed = false;
+    });
+
+    const server = net.createServer((socket) => broker.handle(socket));
+    this.server = server;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (error) {
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      throw error;
+    }
+    server.on('error', (error) => this.logger.error({ err: error }, 'mqtt listener error'));
+    this.logger.info({ host, port: this.port }, 'mqtt broker listening');
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.abort.abort();
+    const server = this.server;
+    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    // Let the batches being written commit (and their PUBACKs go out) before the connections close.
+    await Promise.allSettled([...this.inFlight]);
+    await new Promise((resolve) => setImmediate(resolve));
+    const broker = this.broker;
+    if (broker) await new Promise<void>((resolve) => broker.close(() => resolve()));
+    await closed;
+  }
+
+  private session(client: Client | null): Session | undefined {
+    const admission = client ? this.admissions.get(client) : undefined;
+    return admission && 'device' in admission ? admission : undefined;
+  }
+
+  /**
+   * Runs before Aedes reads the CONNECT: checks the key and namespaces the client id with the device
+   * id, so that a device can neither take over nor resume another device's session.
+   */
+  private async admit(client: Client, packet: ConnectPacket): Promise<void> {
+    // Wills are not supported: a device could otherwise have the broker publish on its behalf later.
+    delete packet.will;
+    const key = packet.username;
+    if (!key) {
+      this.admissions.set(client, { refused: 5, reason: 'the device key goes in the user name' });
+      return;
+    }
+    try {
+      const device = await this.devices.authenticateDevice(key);
+      if (!device) {
+        this.admissions.set(client, { refused: 5, reason: 'unknown or revoked device key' });
+        return;
+      }
+      packet.clientId = `${device.deviceId}/${packet.clientId || randomUUID()}`;
+      this.admissions.set(client, { key, device, errorsSubscribed: false, queue: Promise.resolve() });
+    } catch (error) {
+      this.logger.error({ err: error }, 'mqtt: could not check a device key');
+      this.admissions.set(client, { refused: 3, reason: 'server unavailable' });
+    }
+  }
+
+  private authenticate(client: Client, done: (error: AuthenticateError | null, success: boolean | null) => void): void {
+    const admission = this.admissions.get(client);
+    if (admission && 'device' in admission) return done(null, true);
+    const refusal = admission ?? { refused: 5 as const, reason: 'not authorized' };
+    this.logger.info({ reason: refusal.reason }, 'mqtt connection refused');
+    done(authError(refusal.refused, refusal.reason), false);
+  }
+
+  private authorizeSubscribe(client: Client, subscription: Subscription, callback: (error: Error | null, subscription?: Subscription | null) => void): void {
+    const session = this.session(client);
+    if (session && subscription.topic === DEVICE_TOPICS.errors) {
+      session.errorsSubscribed = true;
+      return callback(null, subscription);
+    }
+    this.logger.info({ clientId: client.id, topic: subscription.topic }, 'mqtt subscription refused');
+    callback(null, null); // SUBACK 0x80 for this topic; the connection stays up
+  }
+
+  /** Only Vigil's own reports reach a device, and only the device they were written for. */
+  private authorizeForward(client: Client, packet: AedesPublishPacket): AedesPublishPacket | null {
+    const target = (packet as { clientId?: string }).clientId;
+    return packet.topic === DEVICE_TOPICS.errors && target === client.id ? packet : null;
+  }
+
+  private authorizePublish(client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void): void {
+    const session = this.session(client);
+    if (!client || !session) return callback(new Error('not authenticated'));
+    if (this.stopping) return callback(new Error('the broker is shutting down'));
+    packet.retain = false;
+    const run = session.queue.then(() => this.handle(client, session, packet));
+    session.queue = run.then(noop, noop);
+    this.inFlight.add(run);
+    run.then(
+      () => {
+        this.inFlight.delete(run);
+        packet.topic = HANDLED_TOPIC;
+        callback(null); // now Aedes sends PUBACK / PUBREC
+      },
+      (error: unknown) => {
+        this.inFlight.delete(run);
+        // No acknowledgement: the connection closes and the device resends after reconnecting.
+        callback(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  }
+
+  private async handle(client: Client, session: Session, packet: PublishPacket): Promise<void> {
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    const message: IncomingMessage = {
+      topic: packet.topic,
+      messageId: packet.qos > 0 ? packet.messageId : undefined,
+      payload,
+      receivedAt: this.receiveTimes.of(client.id, packet, payload),
+    };
+    const kind = KINDS[packet.topic];
+    if (!kind) {
+      const topics = `${DEVICE_TOPICS.telemetry} or ${DEVICE_TOPICS.events}`;
+      return this.report(client, session, MessageProcessor.reportOf(message, new PayloadError('unknown_topic', `devices publish on ${topics} only`)));
+    }
+    let body: unknown;
+    try {
+      body = this.processor.parse(message);
+    } catch (error) {
+      if (error instanceof PayloadError) return this.report(client, session, MessageProcessor.reportOf(message, error));
+      throw error;
+    }
+
+    const deadline = Date.now() + RETRY_WINDOW_MS;
+    for (;;) {
+      try {
+        // Checked on every message, as on HTTP: a revoked key stops working at once, a moved device
+        // writes to its new site, and the device's last contact stays current.
+        const device = await this.refresh(session);
+        if (!device) {
+          await this.report(client, session, { topic: message.topic, messageId: message.messageId, code: 'unauthorized', message: 'the device key was revoked' });
+          throw new Error('device key revoked');
+        }
+        const report = await this.processor.process(device, kind, message, body);
+        if (report) await this.report(client, session, report);
+        return;
+      } catch (error) {
+        if (!(error instanceof RetryLater)) throw error;
+        if (this.stopping || Date.now() + error.retryAfterMs > deadline) {
+          this.logger.warn({ clientId: client.id, deviceId: session.device.deviceId, err: error.cause ?? error }, 'mqtt message not stored; closing the connection without PUBACK');
+          throw error;
+        }
+        await sleep(error.retryAfterMs, this.abort.signal);
+      }
+    }
+  }
+
+  private async refresh(session: Session): Promise<DevicePrincipal | null> {
+    try {
+      const device = await this.devices.authenticateDevice(session.key);
+      if (device) session.device = device;
+      return device;
+    } catch (error) {
+      throw new RetryLater('could not check the device key', 1000, error);
+    }
+  }
+
+  /** Logs the problem and, when the device subscribed to its errors topic, tells it. */
+  private async report(client: Client, session: Session, report: MqttReport): Promise<void> {
+    this.logger.warn(
+      { clientId: client.id, deviceId: session.device.deviceId, report: { ...report, rejected: report.rejected?.slice(0, 10) } },
+      'mqtt message not fully stored',
+    );
+    if (!session.errorsSubscribed || client.closed) return;
+    const packet = {
+      cmd: 'publish',
+      topic: DEVICE_TOPICS.errors,
+      payload: Buffer.from(JSON.stringify(report)),
+      qos: 1,
+      retain: false,
+      dup: false,
+      // Read by authorizeForward: this report is for this connection only.
+      clientId: client.id,
+    } as PublishPacket;
+    await new Promise<void>((resolve) => client.publish(packet, () => resolve()));
+  }
+}
+
+function noop(): void {}

@@ -1,0 +1,95 @@
+import type { DevicePrincipal } from '../core/access.js';
+import type { Config } from '../core/config.js';
+import { AppError } from '../core/http/errors.js';
+import type { IngestService } from '../ingest/service.js';
+import { itemsOf, parseJson, PayloadError, type IngestKind, type MqttReport } from './payloads.js';
+
+export type MqttIngest = Pick<IngestService, 'ingestTelemetry' | 'ingestEvents'>;
+
+/** The write could not be done now (overload, database unavailable…): do not acknowledge the message. */
+export class RetryLater extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export interface IncomingMessage {
+  topic: string;
+  messageId?: number;
+  payload: Buffer;
+  /** ISO time used for items without a timestamp. */
+  receivedAt: string;
+}
+
+/**
+ * One MQTT message → one ingest batch. Resolves after the batch is committed, with a report when
+ * something was not stored (bad JSON, rejected items, empty or oversized batch: resending would not
+ * help, so the message is acknowledged anyway). Throws RetryLater when nothing could be written and
+ * the message must not be acknowledged.
+ */
+export class MessageProcessor {
+  readonly maxPayloadBytes: number;
+
+  constructor(
+    private readonly ingest: MqttIngest,
+    config: Config,
+  ) {
+    // The same budget as an HTTP ingest body.
+    this.maxPayloadBytes = Math.max(config.bodyLimitBytes, config.ingestMaxBatch * 2048);
+  }
+
+  /** Checks size and JSON; the external bridge needs the parsed body before it knows the device. */
+  parse(message: IncomingMessage): unknown {
+    if (message.payload.length > this.maxPayloadBytes) {
+      throw new PayloadError('payload_too_large', `a message holds at most ${this.maxPayloadBytes} bytes; this one has ${message.payload.length}: split it`);
+    }
+    return parseJson(message.payload);
+  }
+
+  async process(device: DevicePrincipal, kind: IngestKind, message: IncomingMessage, body: unknown): Promise<MqttReport | null> {
+    const base = { topic: message.topic, ...(message.messageId !== undefined && { messageId: message.messageId }) };
+    try {
+      const items = itemsOf(kind, body, message.receivedAt);
+      const result = kind === 'telemetry' ? await this.ingest.ingestTelemetry(device, items) : await this.ingest.ingestEvents(device, items);
+      if (result.rejected.length === 0) return null;
+      return {
+        ...base,
+        code: 'rejected_items',
+        message: `${result.rejected.length} of ${items.length} items were rejected; the others were stored`,
+        accepted: result.accepted,
+        duplicates: result.duplicates,
+        rejected: result.rejected,
+      };
+    } catch (error) {
+      if (error instanceof PayloadError) return { ...base, code: error.code, message: error.message };
+      if (error instanceof AppError && error.status === 429) {
+        const seconds = Number((error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds ?? 1);
+        throw new RetryLater(error.message, seconds * 1000, error);
+      }
+      if (error instanceof AppError && error.status < 500) return { ...base, code: error.code, message: error.message };
+      throw new RetryLater(`the batch could not be stored: ${(error as Error).message}`, 1000, error);
+    }
+  }
+
+  /** The report for a message refused before reaching the ingest service. */
+  static reportOf(message: IncomingMessage, error: PayloadError): MqttReport {
+    return { topic: message.topic, ...(message.messageId !== undefined && { messageId: message.messageId }), code: error.code, message: error.message };
+  }
+}
+
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}

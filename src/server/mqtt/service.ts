@@ -1,0 +1,58 @@
+import type { Logger } from 'pino';
+import type { DeviceAuthenticator } from '../core/access.js';
+import type { AppContext } from '../core/context.js';
+import { EmbeddedBroker } from './embedded.js';
+import { ExternalBridge, type ExternalBrokerOptions } from './external.js';
+import { MessageProcessor, type MqttIngest } from './processor.js';
+
+export type MqttServiceOptions = ExternalBrokerOptions;
+
+/**
+ * MQTT ingestion for devices (docs/mqtt.md). With MQTT_PORT, an embedded broker that devices connect
+ * to with their key; with MQTT_URL, a client of an external broker shared by many devices. Both may
+ * run at once; neither runs when both are unset.
+ */
+export class MqttService {
+  private readonly logger: Logger;
+  private readonly processor: MessageProcessor;
+  private embedded?: EmbeddedBroker;
+  private external?: ExternalBridge;
+
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly devices: DeviceAuthenticator,
+    ingest: MqttIngest,
+    private readonly options: MqttServiceOptions = {},
+  ) {
+    this.logger = ctx.logger.child({ module: 'mqtt' });
+    this.processor = new MessageProcessor(ingest, ctx.config);
+  }
+
+  /** The embedded broker's bound port (MQTT_PORT=0 picks a free one); undefined when it is off. */
+  get port(): number | undefined {
+    return this.embedded?.port;
+  }
+
+  async start(): Promise<void> {
+    const { mqttPort, mqttUrl, host } = this.ctx.config;
+    try {
+      if (mqttPort !== undefined) {
+        const embedded = new EmbeddedBroker(this.devices, this.processor, this.logger);
+        this.embedded = embedded;
+        await embedded.start(mqttPort, host);
+      }
+      if (mqttUrl !== undefined) {
+        const external = new ExternalBridge(mqttUrl, this.devices, this.processor, this.logger, this.options);
+        this.external = external;
+        await external.start();
+      }
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.embedded?.stop(), this.external?.stop()]);
+  }
+}
