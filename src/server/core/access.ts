@@ -162,7 +162,8 @@ export function principalOf(request: FastifyRequest): Principal {
 export const ACCESS_CHANGED = 'access.changed';
 
 export interface AccessChange {
-  userIds?: string[];
+  /** Users or devices whose rights changed. */
+  subjectIds?: string[];
   /** Session or API token ids. */
   credentialIds?: string[];
   /** Everything (e.g. an organization was renamed). */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { DeviceAuthenticator, DevicePrincipal, Scope } from '../core/access.js';
+import { announceAccessChange, type DeviceAuthenticator, type DevicePrincipal, type Scope } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
 import { isUniqueViolation } from '../core/db/database.js';
 import { AppError, conflict, invalidFields, notFound } from '../core/http/errors.js';
@@ -9,6 +9,7 @@ import { deviceStatus, type DeviceKind } from '../../shared/devices.js';
 import type { Actor, AuditService } from '../audit/service.js';
 import type { OrganizationsService } from '../organizations/service.js';
 import type { SitesService } from '../sites/service.js';
+import { TtlCache } from '../core/cache.js';
 import * as store from './store.js';
 
 type DeviceRow = Awaited<ReturnType<typeof store.insertDevice>>;
@@ -70,39 +71,74 @@ function validate(fields: Partial<store.DeviceFields>, kind: DeviceKind | undefi
 // Writing "last used" on every device request would cost a write per read; a minute's precision is plenty.
 const CONTACT_INTERVAL_MS = 60 * 1000;
 
+/** A device key recently seen by this process, with when its contact was last recorded. */
+interface KnownKey {
+  principal: DevicePrincipal;
+  contactAt: number;
+  seenAt: number | null;
+  reportedError: string | null;
+}
+
 export class DevicesService implements DeviceAuthenticator {
+  // Devices call often; their key is checked against the database at most every few seconds, and
+  // revocation, rotation and device changes drop the entry at once (ACCESS_CHANGED on the bus).
+  private readonly keys = new TtlCache<KnownKey>();
+
   constructor(
     private readonly ctx: AppContext,
     private readonly audit: AuditService,
     private readonly organizations: OrganizationsService,
     private readonly sites: SitesService,
-  ) {}
+  ) {
+    ctx.bus.subscribe((message) => this.keys.apply(message));
+  }
 
   async authenticateDevice(apiKey: string): Promise<DevicePrincipal | null> {
     if (apiKey.length > 200) return null;
-    const row = await store.findDeviceByKey(this.ctx.db, hashToken(apiKey));
-    if (!row) return null;
-    const now = new Date();
-    if (!row.last_used_at || now.getTime() - row.last_used_at.getTime() > CONTACT_INTERVAL_MS) {
-      await store.recordContact(this.ctx.db, row.id, row.key_id, now);
-      const before = deviceStatus(row.kind, row.last_seen_at, row.reported_error, now.getTime());
-      const after = deviceStatus(row.kind, now, row.reported_error, now.getTime());
-      if (before !== after) {
-        await this.ctx.bus.publish({ type: 'device.status', orgId: row.org_id, siteId: row.site_id, data: { deviceId: row.id, status: after, lastSeenAt: now.toISOString() } });
-      }
+    const keyHash = hashToken(apiKey);
+    const now = Date.now();
+    let known = this.keys.get(keyHash);
+    if (!known) {
+      const row = await store.findDeviceByKey(this.ctx.db, keyHash);
+      if (!row) return null;
+      known = {
+        principal: {
+          deviceId: row.id,
+          keyId: row.key_id,
+          orgId: row.org_id,
+          siteId: row.site_id,
+          kind: row.kind,
+          name: row.name,
+          serial: row.serial,
+          speedLimit: row.speed_limit,
+          speedUnits: row.speed_units,
+          timezone: row.timezone,
+        },
+        contactAt: Math.max(row.last_used_at?.getTime() ?? 0, 0),
+        seenAt: row.last_seen_at?.getTime() ?? null,
+        reportedError: row.reported_error,
+      };
+      this.keys.set(keyHash, known, row.id, row.key_id);
     }
-    return {
-      deviceId: row.id,
-      keyId: row.key_id,
-      orgId: row.org_id,
-      siteId: row.site_id,
-      kind: row.kind,
-      name: row.name,
-      serial: row.serial,
-      speedLimit: row.speed_limit,
-      speedUnits: row.speed_units,
-      timezone: row.timezone,
-    };
+    if (now - known.contactAt > CONTACT_INTERVAL_MS) await this.recordContact(known, now);
+    return known.principal;
+  }
+
+  private async recordContact(known: KnownKey, now: number): Promise<void> {
+    const { principal } = known;
+    known.contactAt = now;
+    await store.recordContact(this.ctx.db, principal.deviceId, principal.keyId, new Date(now));
+    const before = deviceStatus(principal.kind, known.seenAt === null ? null : new Date(known.seenAt), known.reportedError, now);
+    known.seenAt = now;
+    const after = deviceStatus(principal.kind, new Date(now), known.reportedError, now);
+    if (before !== after) {
+      await this.ctx.bus.publish({
+        type: 'device.status',
+        orgId: principal.orgId,
+        siteId: principal.siteId,
+        data: { deviceId: principal.deviceId, status: after, lastSeenAt: new Date(now).toISOString() },
+      });
+    }
   }
 
   /** The calling device's own record (device-key APIs). */
@@ -115,6 +151,9 @@ export class DevicesService implements DeviceAuthenticator {
   /** Publishes `device.status` offline for each device that fell silent; run periodically by the job runner. */
   async announceOffline(): Promise<number> {
     const silent = await store.markNewlyOffline(this.ctx.db);
+    // Forget what this and other processes remember of these devices: their next contact is recorded
+    // at once and announced as coming back online.
+    if (silent.length > 0) await announceAccessChange(this.ctx.bus, { subjectIds: silent.map((d) => d.id) });
     for (const device of silent) {
       await this.ctx.bus.publish({
         type: 'device.status',
@@ -178,6 +217,7 @@ export class DevicesService implements DeviceAuthenticator {
     const device = await store.updateDevice(this.ctx.db, scope, id, patch).catch(serialTaken);
     if (!device) throw notFound('device');
     await this.audit.record(actor, { orgId: scope.orgId, action: 'device.updated', resourceType: 'device', resourceId: id, details: { changes: patch } });
+    await announceAccessChange(this.ctx.bus, { subjectIds: [id] });
     await this.announce('device.updated', device);
     return device;
   }
@@ -186,6 +226,7 @@ export class DevicesService implements DeviceAuthenticator {
     const device = await this.get(scope, id);
     if (!(await store.deleteDevice(this.ctx.db, scope, id))) throw notFound('device');
     await this.audit.record(actor, { orgId: scope.orgId, action: 'device.deleted', resourceType: 'device', resourceId: id, details: { name: device.name, serial: device.serial } });
+    await announceAccessChange(this.ctx.bus, { subjectIds: [id] });
     await this.announce('device.deleted', device);
   }
 
@@ -209,12 +250,14 @@ export class DevicesService implements DeviceAuthenticator {
       }, tx);
       return row;
     });
+    if (replaces) await announceAccessChange(this.ctx.bus, { credentialIds: [replaces] });
     return { keyRow, key };
   }
 
   async revokeKey(scope: Scope, deviceId: string, keyId: string, actor: Actor): Promise<void> {
     await this.get(scope, deviceId);
     if (!(await store.revokeDeviceKey(this.ctx.db, scope.orgId, deviceId, keyId))) throw notFound('active device key');
+    await announceAccessChange(this.ctx.bus, { credentialIds: [keyId] });
     await this.audit.record(actor, { orgId: scope.orgId, action: 'device_key.revoked', resourceType: 'device', resourceId: deviceId, details: { keyId } });
   }
 

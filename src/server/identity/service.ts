@@ -10,7 +10,7 @@ import { hashToken, hmac, newToken } from '../core/tokens.js';
 import { normaliseEmail } from '../../shared/validation.js';
 import type { Actor, AuditService } from '../audit/service.js';
 import type { OrganizationsService } from '../organizations/service.js';
-import { TtlCache } from './cache.js';
+import { TtlCache } from '../core/cache.js';
 import * as store from './store.js';
 
 export const API_TOKEN_PREFIX = 'vgl_';
@@ -300,7 +300,7 @@ export class IdentityService implements Authenticator {
     const user = await store.updateUser(this.ctx.db, id, patch);
     if (!user) throw notFound('user');
     if (patch.isActive === false) await this.announceRevoked(await store.revokeSessions(this.ctx.db, { userId: id }));
-    await announceAccessChange(this.ctx.bus, { userIds: [id] });
+    await announceAccessChange(this.ctx.bus, { subjectIds: [id] });
     await this.audit.record(actor, { orgId: null, action: 'user.updated', resourceType: 'user', resourceId: id, details: patch });
     return user;
   }

@@ -126,7 +126,7 @@ export class MembersService {
 
   /** Live update for the member lists of those who may read them. */
   private async announce(orgId: string, type: string, userId: string): Promise<void> {
-    await announceAccessChange(this.ctx.bus, { userIds: [userId] });
+    await announceAccessChange(this.ctx.bus, { subjectIds: [userId] });
     await this.ctx.bus.publish({ type, orgId, requires: 'member.read', data: { userId } });
   }
 
@@ -149,7 +149,7 @@ export class MembersService {
       await store.insertMembership(tx, { orgId: org.id, userId: ownerId, role: 'owner', siteIds: null });
       return org;
     }).then(async (org) => {
-      await announceAccessChange(this.ctx.bus, { userIds: [ownerId] });
+      await announceAccessChange(this.ctx.bus, { subjectIds: [ownerId] });
       return org;
     });
   }

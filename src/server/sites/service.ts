@@ -1,4 +1,4 @@
-import type { Scope } from '../core/access.js';
+import { announceAccessChange, type Scope } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
 import { isUniqueViolation } from '../core/db/database.js';
 import { conflict, invalidFields, notFound } from '../core/http/errors.js';
@@ -72,6 +72,8 @@ export class SitesService {
     if (!site) throw notFound('site');
     await this.audit.record(actor, { orgId: scope.orgId, action: 'site.updated', resourceType: 'site', resourceId: id, details: { changes: patch } });
     await this.announce('site.updated', site);
+    // Devices read timestamps in their site's time zone.
+    if (patch.timezone !== undefined) await announceAccessChange(this.ctx.bus, { everyone: true });
     return site;
   }
 

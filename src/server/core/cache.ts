@@ -1,5 +1,5 @@
-import { ACCESS_CHANGED, type AccessChange } from '../core/access.js';
-import type { BusMessage } from '../core/bus.js';
+import { ACCESS_CHANGED, type AccessChange } from './access.js';
+import type { BusMessage } from './bus.js';
 
 const TTL_MS = 10_000;
 const MAX_ENTRIES = 50_000;
@@ -7,12 +7,13 @@ const MAX_ENTRIES = 50_000;
 interface Entry<T> {
   value: T;
   expires: number;
-  userId: string;
+  subjectId: string;
   credentialId: string | null;
 }
 
 /**
- * A short-lived cache of who a credential is, so a request does not cost a database round trip.
+ * A short-lived cache of who a credential is (a user's session or token, a device's key), so a
+ * request does not cost a database round trip.
  * Correctness comes from invalidation, not from the TTL: every change of access is announced on the
  * bus (to every process, with Redis) and drops the entries it touches before the change's response
  * is sent. The TTL only bounds memory and lets "last seen" be recorded.
@@ -30,9 +31,9 @@ export class TtlCache<T> {
     return entry.value;
   }
 
-  set(key: string, value: T, userId: string, credentialId: string | null): void {
+  set(key: string, value: T, subjectId: string, credentialId: string | null): void {
     if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
-    this.entries.set(key, { value, expires: Date.now() + TTL_MS, userId, credentialId });
+    this.entries.set(key, { value, expires: Date.now() + TTL_MS, subjectId, credentialId });
   }
 
   /** Drops the entries a bus message makes stale. */
@@ -43,10 +44,10 @@ export class TtlCache<T> {
 
   private drop(change: AccessChange): void {
     if (change.everyone) return this.entries.clear();
-    const users = new Set(change.userIds ?? []);
+    const subjects = new Set(change.subjectIds ?? []);
     const credentials = new Set(change.credentialIds ?? []);
     for (const [key, entry] of this.entries) {
-      if (users.has(entry.userId) || (entry.credentialId !== null && credentials.has(entry.credentialId))) this.entries.delete(key);
+      if (subjects.has(entry.subjectId) || (entry.credentialId !== null && credentials.has(entry.credentialId))) this.entries.delete(key);
     }
   }
 }
