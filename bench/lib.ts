@@ -187,12 +187,42 @@ export function watchPostgresOf(dataDir: string): void {
   postgresDataDirs.add(dataDir);
 }
 
+/** Work that cleanup() does after stopping the children (e.g. dropping a database a benchmark created). */
+const cleanupHooks = new Map<string, () => Promise<void>>();
+
+/** Registers `hook` to run on cleanup (once; bounded by `timeoutMs`); the returned function unregisters it. */
+export function onCleanup(label: string, hook: () => Promise<void>, timeoutMs = 30_000): () => void {
+  const key = `${label}#${cleanupHooks.size}#${Math.random()}`;
+  cleanupHooks.set(key, async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<void>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs / 1000} s`)), timeoutMs);
+    });
+    try {
+      await Promise.race([hook(), timedOut]);
+    } catch (error) {
+      console.error(`cleanup: ${label} failed: ${(error as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  });
+  return () => {
+    cleanupHooks.delete(key);
+  };
+}
+
 let cleaning: Promise<void> | undefined;
 
-/** Stops every child still running (SIGTERM, then SIGKILL), any PostgreSQL left on our data folders, and removes temp folders. */
+/**
+ * Stops every child still running (SIGTERM, then SIGKILL), runs the onCleanup hooks, stops any
+ * PostgreSQL left on our data folders, and removes temp folders.
+ */
 export function cleanup(): Promise<void> {
   cleaning ??= (async () => {
     await Promise.all([...children].map((c) => stopChild(c, 'SIGTERM', 20_000).catch(() => undefined)));
+    const hooks = [...cleanupHooks.values()];
+    cleanupHooks.clear();
+    for (const hook of hooks) await hook();
     for (const dir of postgresDataDirs) {
       const orphans = processes().filter((p) => p.args.includes(dir) && /postgres/.test(p.args));
       for (const p of orphans) {

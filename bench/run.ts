@@ -7,9 +7,10 @@
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { cleanup, machineCpu, now, printTable, Reporter, ROOT, round, runCommand, sleep, type Benchmark } from './lib.js';
+import { ingest } from './ingest.js';
 import { platform } from './platform.js';
 
-const BENCHMARKS: Benchmark[] = [platform];
+const BENCHMARKS: Benchmark[] = [platform, ingest];
 
 function git(...args: string[]): string {
   const result = spawnSync('git', args, { cwd: ROOT, encoding: 'utf8', timeout: 10_000 });
