@@ -60,14 +60,18 @@ export class IngestService {
    */
   private async intoPartitions<T>(table: store.PartitionedTable, dates: Date[], write: () => Promise<T>): Promise<T> {
     await this.ensurePartitionsFor(table, dates);
-    try {
-      return await write();
-    } catch (error) {
-      if (!isMissingPartition(error)) throw error;
-      this.partitions.clear();
-      for (const name of await store.existingPartitions(this.ctx.db, table)) this.partitions.add(name);
-      await this.ensurePartitionsFor(table, dates);
-      return write();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write();
+      } catch (error) {
+        if (isMissingPartition(error) && attempt === 1) {
+          this.partitions.clear();
+          for (const name of await store.existingPartitions(this.ctx.db, table)) this.partitions.add(name);
+          await this.ensurePartitionsFor(table, dates);
+        } else if (!(isTransientConflict(error) && attempt < 3)) {
+          throw error;
+        }
+      }
     }
   }
 
@@ -210,4 +214,10 @@ export class IngestService {
 function isMissingPartition(error: unknown): boolean {
   const e = error as { code?: string; message?: string };
   return e?.code === '23514' && /no partition/.test(e.message ?? '');
+}
+
+/** A deadlock or serialization failure: the statement rolled back whole and may simply be run again. */
+function isTransientConflict(error: unknown): boolean {
+  const code = (error as { code?: string })?.code;
+  return code === '40P01' || code === '40001';
 }

@@ -70,6 +70,8 @@ export async function insertEvents(db: Conn, device: DeviceRef, items: EventItem
              coalesce(sum(speed), 0), coalesce(sum(speed::float8 * speed), 0), min(speed), max(speed),
              count(*) FILTER (WHERE speed >= speed_limit)
       FROM stored GROUP BY date_trunc('hour', ts), kind
+      -- One lock order for every batch: concurrent batches of a device queue instead of deadlocking.
+      ORDER BY date_trunc('hour', ts), kind
       ON CONFLICT (device_id, hour, kind) DO UPDATE SET
         events = r.events + EXCLUDED.events,
         speed_count = r.speed_count + EXCLUDED.speed_count,
@@ -82,6 +84,7 @@ export async function insertEvents(db: Conn, device: DeviceRef, items: EventItem
       INSERT INTO speed_histogram_hourly AS h (device_id, hour, bin, count)
       SELECT ${device.deviceId}::uuid, date_trunc('hour', ts), floor(speed)::smallint, count(*)
       FROM stored WHERE speed IS NOT NULL GROUP BY date_trunc('hour', ts), floor(speed)
+      ORDER BY date_trunc('hour', ts), floor(speed)
       ON CONFLICT (device_id, hour, bin) DO UPDATE SET count = h.count + EXCLUDED.count
     )
     SELECT id, ts, client_ref FROM stored`.execute(db);
@@ -119,6 +122,7 @@ export async function insertTelemetry(db: Conn, device: DeviceRef, readings: Rea
       INSERT INTO telemetry_rollups_hourly AS r (org_id, device_id, metric, hour, count, sum, min, max)
       SELECT ${device.orgId}::uuid, ${device.deviceId}::uuid, metric, date_trunc('hour', ts), count(*), sum(value), min(value), max(value)
       FROM stored GROUP BY metric, date_trunc('hour', ts)
+      ORDER BY metric, date_trunc('hour', ts)
       ON CONFLICT (device_id, metric, hour) DO UPDATE SET
         count = r.count + EXCLUDED.count, sum = r.sum + EXCLUDED.sum,
         min = LEAST(r.min, EXCLUDED.min), max = GREATEST(r.max, EXCLUDED.max)

