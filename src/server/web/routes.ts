@@ -22,8 +22,8 @@ export function servedByServer(pathname: string): boolean {
 }
 
 const NOT_BUILT = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Vigil</title></head>
-<body><main><h1>The web console is not built</h1><p>Run <code>npm run build</code> (or <code>npx vite build</code>) and reload.
-The API is available meanwhile; see <a href="/docs">/docs</a>.</p></main></body></html>`;
+<body><main><h1>The web console is not built</h1><p>Run <code>npm run build</code> (or <code>npx vite build</code>), then restart
+Vigil. The API is available meanwhile; see <a href="/docs">/docs</a>.</p></main></body></html>`;
 
 /**
  * Serves the web console built into `dist/web`: hashed files under `/assets/` (cached for a year),

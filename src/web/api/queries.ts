@@ -1,0 +1,124 @@
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { api, setCsrfToken, type QueryValue } from './client';
+import type { Device, DeviceKind, DeviceStatus, Me, Organization, Page, Site, VigilEvent } from './types';
+
+/**
+ * Query keys. Everything about devices starts with 'devices' and everything about events with 'events',
+ * so one invalidation from the live stream refreshes every view of them.
+ */
+export const keys = {
+  me: ['me'] as const,
+  organization: ['organization'] as const,
+  sites: ['sites'] as const,
+  devices: ['devices'] as const,
+  deviceList: (filter: DeviceFilter, cursor: string | null) => ['devices', 'list', filter, cursor] as const,
+  deviceIndex: ['devices', 'index'] as const,
+  deviceCount: (status: DeviceStatus) => ['devices', 'count', status] as const,
+  device: (id: string) => ['devices', 'detail', id] as const,
+  events: ['events'] as const,
+  eventList: (filter: EventFilter, cursor: string | null, limit: number) => ['events', 'list', filter, cursor, limit] as const,
+  eventCount: (hours: number) => ['events', 'count', hours] as const,
+};
+
+export async function fetchMe(): Promise<Me> {
+  const me = await api<Me>('/auth/me', { redirectOn401: false });
+  setCsrfToken(me.csrfToken);
+  return me;
+}
+
+/** The signed-in user; a 401 is an answer here ("signed out"), not a reason to retry. */
+export function useMe() {
+  return useQuery({ queryKey: keys.me, queryFn: fetchMe, retry: false, staleTime: 5 * 60_000 });
+}
+
+export function useOrganization() {
+  return useQuery({ queryKey: keys.organization, queryFn: () => api<Organization>('/organization'), staleTime: 5 * 60_000 });
+}
+
+/**
+ * Every item of a paged list, up to `maxPages` pages of 200; `complete` is false when there was more.
+ * For lookups (site zones, device names and units) and counts, where the API offers no aggregate.
+ */
+async function collect<T>(path: string, query: Record<string, QueryValue>, maxPages: number, signal?: AbortSignal) {
+  const items: T[] = [];
+  let cursor: string | null = null;
+  for (let page = 0; page < maxPages; page += 1) {
+    const result: Page<T> = await api<Page<T>>(path, { query: { ...query, limit: 200, cursor }, signal });
+    items.push(...result.items);
+    cursor = result.nextCursor;
+    if (!cursor) return { items, complete: true };
+  }
+  return { items, complete: false };
+}
+
+/** The sites the user may see, by id: names and time zones for the tables. */
+export function useSites() {
+  return useQuery({
+    queryKey: keys.sites,
+    queryFn: async ({ signal }) => new Map((await collect<Site>('/sites', {}, 10, signal)).items.map((s) => [s.id, s])),
+    staleTime: 5 * 60_000,
+  });
+}
+
+/** Every device the user may see, by id (the event filter's choices and each device's speed units). */
+export function useDeviceIndex() {
+  return useQuery({
+    queryKey: keys.deviceIndex,
+    queryFn: async ({ signal }) => (await collect<Device>('/devices', {}, 25, signal)).items,
+    staleTime: 60_000,
+  });
+}
+
+export interface DeviceFilter {
+  search?: string;
+  kind?: DeviceKind;
+  status?: DeviceStatus;
+}
+
+export function useDevices(filter: DeviceFilter, cursor: string | null, limit = 25) {
+  return useQuery({
+    queryKey: [...keys.deviceList(filter, cursor), limit],
+    queryFn: ({ signal }) => api<Page<Device>>('/devices', { query: { ...filter, cursor, limit }, signal }),
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useDevice(id: string) {
+  return useQuery({ queryKey: keys.device(id), queryFn: ({ signal }) => api<Device>(`/devices/${encodeURIComponent(id)}`, { signal }) });
+}
+
+/** How many devices have this status; `complete` false means "at least". */
+export function useDeviceCount(status: DeviceStatus) {
+  return useQuery({
+    queryKey: keys.deviceCount(status),
+    queryFn: async ({ signal }) => {
+      const { items, complete } = await collect<Device>('/devices', { status }, 25, signal);
+      return { count: items.length, complete };
+    },
+  });
+}
+
+export interface EventFilter {
+  deviceId?: string;
+  speedingOnly?: boolean;
+}
+
+export function useEvents(filter: EventFilter, cursor: string | null, limit = 50) {
+  return useQuery({
+    queryKey: keys.eventList(filter, cursor, limit),
+    queryFn: ({ signal }) => api<Page<VigilEvent>>('/events', { query: { ...filter, cursor, limit }, signal }),
+    placeholderData: keepPreviousData,
+  });
+}
+
+/** Events of the last `hours` hours, counted up to 2,000 (`complete` false beyond). */
+export function useEventCount(hours: number) {
+  return useQuery({
+    queryKey: keys.eventCount(hours),
+    queryFn: async ({ signal }) => {
+      const from = new Date(Date.now() - hours * 3_600_000).toISOString();
+      const { items, complete } = await collect<VigilEvent>('/events', { from }, 10, signal);
+      return { count: items.length, complete };
+    },
+  });
+}

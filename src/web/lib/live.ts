@@ -1,0 +1,88 @@
+import { useEffect, useState } from 'react';
+import { useQueryClient, type QueryKey } from '@tanstack/react-query';
+import { keys } from '../api/queries';
+
+export type LiveState = 'connecting' | 'live' | 'offline';
+
+/** Stream message types and the queries each one makes stale. */
+const INVALIDATES: Record<string, QueryKey[]> = {
+  'events.ingested': [keys.events],
+  'event.photo': [keys.events],
+  'device.status': [keys.devices],
+  'device.created': [keys.devices],
+  'device.updated': [keys.devices],
+  'device.deleted': [keys.devices, keys.events],
+  'site.created': [keys.sites],
+  'site.updated': [keys.sites],
+  'site.deleted': [keys.sites],
+};
+
+/** At most one refetch per key per second however busy the fleet is: the first at once, the rest folded into one. */
+const THROTTLE_MS = 1000;
+
+/**
+ * Keeps the console live: one EventSource on /api/v1/stream for the active organization; each message
+ * invalidates the queries it affects. `reset` (missed too much) refreshes everything. A dropped
+ * connection is reopened by the browser; one the server closed or refused makes the app check the
+ * session first (a revoked session leads to the sign-in page).
+ */
+export function useLiveUpdates(orgId: string | null): LiveState {
+  const queryClient = useQueryClient();
+  const [attempt, setAttempt] = useState(0);
+  // The state of the current connection only: a new organization or attempt starts at 'connecting'.
+  const connection = `${orgId}:${attempt}`;
+  const [reported, setReported] = useState<{ connection: string; state: LiveState } | null>(null);
+
+  useEffect(() => {
+    if (!orgId || typeof EventSource === 'undefined') return;
+    const setState = (state: LiveState) => setReported({ connection: `${orgId}:${attempt}`, state });
+    const source = new EventSource('/api/v1/stream');
+    const last = new Map<string, number>();
+    const pending = new Map<string, ReturnType<typeof setTimeout>>();
+    let retry: ReturnType<typeof setTimeout> | undefined;
+
+    const invalidate = (key: QueryKey) => {
+      const id = JSON.stringify(key);
+      if (pending.has(id)) return;
+      const wait = Math.max(0, (last.get(id) ?? 0) + THROTTLE_MS - Date.now());
+      pending.set(id, setTimeout(() => {
+        pending.delete(id);
+        last.set(id, Date.now());
+        void queryClient.invalidateQueries({ queryKey: key });
+      }, wait));
+    };
+
+    source.onopen = () => setState('live');
+    source.onerror = () => {
+      if (source.readyState === EventSource.CLOSED) {
+        // Refused (401/403) rather than dropped: the session may have ended. Check it, then try again later.
+        setState('offline');
+        void queryClient.invalidateQueries({ queryKey: keys.me });
+        retry = setTimeout(() => setAttempt((n) => n + 1), 15_000);
+      } else {
+        setState('connecting');
+      }
+    };
+    for (const [type, affected] of Object.entries(INVALIDATES)) {
+      source.addEventListener(type, () => affected.forEach(invalidate));
+    }
+    source.addEventListener('reset', () => void queryClient.invalidateQueries());
+    source.addEventListener('closed', () => {
+      // The server ended the stream (access changed, session revoked, shutdown): check who we are now,
+      // then open a new one (unless the session is gone: the app has left for the sign-in page by then).
+      source.close();
+      setState('connecting');
+      void queryClient.invalidateQueries({ queryKey: keys.me });
+      retry = setTimeout(() => setAttempt((n) => n + 1), 1000);
+    });
+
+    return () => {
+      source.close();
+      clearTimeout(retry);
+      for (const timer of pending.values()) clearTimeout(timer);
+    };
+  }, [orgId, attempt, queryClient]);
+
+  if (!orgId) return 'offline';
+  return reported?.connection === connection ? reported.state : 'connecting';
+}

@@ -1,0 +1,102 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { createBrowserRouter, Navigate } from 'react-router';
+import { RouterProvider } from 'react-router/dom';
+import { ApiError, setUnauthorizedHandler } from './api/client';
+import { AppShell } from './components/AppShell';
+import { RequireAction } from './components/RequireAction';
+import { loginPath, RequireSession } from './components/session';
+import { ComingSoonPage } from './pages/ComingSoonPage';
+import { DashboardPage } from './pages/DashboardPage';
+import { DeviceDetailPage } from './pages/DeviceDetailPage';
+import { DevicesPage } from './pages/DevicesPage';
+import { EventsPage } from './pages/EventsPage';
+import { ForgotPasswordPage } from './pages/ForgotPasswordPage';
+import { LoginPage } from './pages/LoginPage';
+import { NotFoundPage } from './pages/NotFoundPage';
+import { RouteError } from './pages/RouteError';
+import './styles.css';
+
+const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      staleTime: 15_000,
+      // A 4xx will not change by asking again; network trouble and 5xx may.
+      retry: (failures, error) => !(error instanceof ApiError && error.status >= 400 && error.status < 500) && failures < 2,
+    },
+  },
+});
+
+const router = createBrowserRouter([
+  { path: '/login', element: <LoginPage />, errorElement: <RouteError /> },
+  { path: '/forgot-password', element: <ForgotPasswordPage />, errorElement: <RouteError /> },
+  {
+    element: <RequireSession />,
+    errorElement: <RouteError />,
+    children: [
+      {
+        element: <AppShell />,
+        children: [
+          { index: true, element: <Navigate to="/dashboard" replace /> },
+          { path: 'dashboard', element: <DashboardPage /> },
+          { path: 'devices', element: <DevicesPage /> },
+          { path: 'devices/:id', element: <DeviceDetailPage /> },
+          { path: 'events', element: <EventsPage /> },
+          {
+            path: 'admin/sites',
+            element: (
+              <RequireAction action="site.write">
+                <ComingSoonPage title="Sites" description="Create sites, set their address, location and time zone, and assign devices to them." api="/api/v1/sites" />
+              </RequireAction>
+            ),
+          },
+          {
+            path: 'admin/members',
+            element: (
+              <RequireAction action="member.read">
+                <ComingSoonPage title="Members" description="Invite people, change their roles and site restrictions, and manage registration codes." api="/api/v1/members, /api/v1/invitations" />
+              </RequireAction>
+            ),
+          },
+          {
+            path: 'admin/audit',
+            element: (
+              <RequireAction action="audit.read">
+                <ComingSoonPage title="Audit log" description="Every privileged change and sign-in in your organization." api="/api/v1/audit" />
+              </RequireAction>
+            ),
+          },
+          {
+            path: 'admin/organization',
+            element: (
+              <RequireAction action="org.update">
+                <ComingSoonPage title="Organization settings" description="Name, units, time zone, allowed email domains and public sharing." api="/api/v1/organization" />
+              </RequireAction>
+            ),
+          },
+          { path: '*', element: <NotFoundPage /> },
+        ],
+      },
+    ],
+  },
+]);
+
+// Any API call answered 401 (the session ended): to the sign-in page, then back here.
+setUnauthorizedHandler(() => {
+  const { pathname, search } = router.state.location;
+  if (pathname === '/login' || pathname === '/forgot-password') return;
+  queryClient.removeQueries({ queryKey: ['me'] });
+  void router.navigate(loginPath({ pathname, search }), { replace: true }).then(() => {
+    // Nothing of the ended session stays in memory.
+    queryClient.removeQueries({ predicate: (query) => query.queryKey[0] !== 'me' });
+  });
+});
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <QueryClientProvider client={queryClient}>
+      <RouterProvider router={router} />
+    </QueryClientProvider>
+  </StrictMode>,
+);

@@ -1,0 +1,97 @@
+import { Link, useParams } from 'react-router';
+import { ApiError } from '../api/client';
+import { useDevice, useEvents } from '../api/queries';
+import { EventsTable } from '../components/EventsTable';
+import { EventTime } from '../components/EventTime';
+import { EmptyState, ErrorState, LoadingState } from '../components/states';
+import { StatusDot } from '../components/StatusDot';
+import { formatRelative, formatSpeed, KIND_LABELS } from '../lib/format';
+import { useDisplayContext } from '../lib/display';
+import { useTitle } from '../lib/title';
+
+/** `/devices/:id`: one device's state and its latest events. */
+export function DeviceDetailPage() {
+  const { id = '' } = useParams();
+  const device = useDevice(id);
+  const events = useEvents({ deviceId: id }, null, 20);
+  const display = useDisplayContext();
+  useTitle(device.data?.name ?? 'Device');
+
+  if (device.isPending || (device.isSuccess && !display.ready)) return <div className="page"><LoadingState label="Loading the device…" /></div>;
+  if (device.isError) {
+    const missing = device.error instanceof ApiError && (device.error.status === 404 || device.error.status === 400);
+    return (
+      <div className="page">
+        <nav className="breadcrumbs" aria-label="Breadcrumbs"><Link to="/devices">Devices</Link></nav>
+        {missing ? (
+          <>
+            <h1>Device not found</h1>
+            <p>It may have been deleted, or it belongs to a site or organization you cannot see.</p>
+          </>
+        ) : (
+          <ErrorState title="The device could not be loaded" error={device.error} onRetry={() => void device.refetch()} />
+        )}
+      </div>
+    );
+  }
+
+  const d = device.data;
+  const zone = display.zoneFor(d.siteId);
+  const units = d.speedUnits ?? display.unitsFor(d.id);
+  return (
+    <div className="page">
+      <nav className="breadcrumbs" aria-label="Breadcrumbs">
+        <Link to="/devices">Devices</Link> <span aria-hidden="true">/</span> <span aria-current="page">{d.name}</span>
+      </nav>
+      <header className="page-header">
+        <div>
+          <h1>{d.name}</h1>
+          <p className="muted">{KIND_LABELS[d.kind]} · <span className="mono">{d.serial}</span></p>
+        </div>
+        <StatusDot status={d.status} />
+      </header>
+
+      <section className="panel" aria-labelledby="details-heading">
+        <h2 id="details-heading">Details</h2>
+        <dl className="details">
+          <div>
+            <dt>Last seen</dt>
+            <dd>
+              {d.lastSeenAt ? <><EventTime iso={d.lastSeenAt} zone={zone} /> <span className="muted">({formatRelative(d.lastSeenAt)})</span></> : 'Never'}
+            </dd>
+          </div>
+          <div><dt>Site</dt><dd>{d.siteId ? display.siteName(d.siteId) ?? 'Unknown site' : 'No site'} <span className="muted">· times in {zone}</span></dd></div>
+          <div>
+            <dt>Location</dt>
+            <dd>
+              {d.lat !== null && d.lon !== null ? (
+                <a href={`https://www.openstreetmap.org/?mlat=${d.lat}&mlon=${d.lon}#map=17/${d.lat}/${d.lon}`} target="_blank" rel="noopener noreferrer">
+                  {d.lat.toFixed(5)}, {d.lon.toFixed(5)}
+                  <span className="visually-hidden"> (opens a map in a new tab)</span>
+                </a>
+              ) : 'Not set'}
+            </dd>
+          </div>
+          {d.kind === 'speed_radar' && <div><dt>Speed limit</dt><dd>{d.speedLimit !== null ? formatSpeed(d.speedLimit, units) : 'Not set'}</dd></div>}
+          <div><dt>Registered</dt><dd><EventTime iso={d.createdAt} zone={zone} /></dd></div>
+        </dl>
+      </section>
+
+      <section className="panel" aria-labelledby="device-events-heading">
+        <div className="panel-header">
+          <h2 id="device-events-heading">Latest events</h2>
+          <Link to={`/events?deviceId=${d.id}`}>All events of this device</Link>
+        </div>
+        {events.isPending ? (
+          <LoadingState label="Loading events…" />
+        ) : events.isError ? (
+          <ErrorState title="Events could not be loaded" error={events.error} onRetry={() => void events.refetch()} />
+        ) : events.data.items.length === 0 ? (
+          <EmptyState title="No events yet"><p>Events from this device appear here as they arrive.</p></EmptyState>
+        ) : (
+          <EventsTable events={events.data.items} showDevice={false} label={`Latest events of ${d.name}`} />
+        )}
+      </section>
+    </div>
+  );
+}
