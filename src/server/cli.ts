@@ -52,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
     if (setupUrl) {
       console.log(`\nFirst run: open this one-time link to create the administrator and your organization:\n  ${setupUrl}\n`);
     } else {
-      console.log('Sign in with your account (POST /api/v1/auth/login). Forgot the administrator? `vigil user create` adds one.\n');
+      console.log(`Sign in at ${config.publicUrl}/login. Lost the administrator account? \`vigil user create\` adds one.\n`);
     }
     return -1;
   }

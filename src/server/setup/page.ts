@@ -25,7 +25,7 @@ ${error ? `<p class="error" role="alert">${escape(error)}</p>` : ''}
 export function setupDone(email: string, organization: string): string {
   return layout('Setup complete', `<h1>Setup complete</h1>
 <p><strong>${escape(email)}</strong> is the platform administrator and owner of <strong>${escape(organization)}</strong>.</p>
-<p>This setup link no longer works. Sign in with <code>POST /api/v1/auth/login</code>; the API is described at <a href="/docs">/docs</a>.</p>`);
+<p>This setup link no longer works. <a href="/login">Sign in</a> with your email and password; the API is described at <a href="/docs">/docs</a>.</p>`);
 }
 
 export function setupClosed(): string {
