@@ -7,6 +7,7 @@ import { startEmbeddedPostgres } from './core/db/embedded.js';
 import { migrate } from './core/db/migrate.js';
 import { loadSecrets } from './core/secrets.js';
 import { startRuntime } from './runtime.js';
+import { DEMO_USAGE, SIMULATE_USAGE, demoCommand, simulateCommand } from './simulate/commands.js';
 
 const USAGE = `Usage: vigil <command>
 
@@ -17,6 +18,8 @@ Commands:
   user create           create a user who owns a new organization
       --email <email> --name <name> --org <organization name> [--superadmin]
       the password is read from VIGIL_PASSWORD or standard input
+${SIMULATE_USAGE}
+${DEMO_USAGE}
 
 Configuration comes from environment variables or a .env file; see the README.`;
 
@@ -100,6 +103,9 @@ async function main(argv: string[]): Promise<number> {
     }
     return 0;
   }
+
+  if (command === 'simulate') return simulateCommand(argv.slice(1), config);
+  if (command === 'demo') return demoCommand(argv.slice(1), config, logger);
 
   console.error(`unknown command: ${argv.join(' ')}\n\n${USAGE}`);
   return 2;

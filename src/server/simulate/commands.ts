@@ -67,7 +67,7 @@ export async function simulateCommand(args: string[], config: Config): Promise<n
     const batch = numberOption(values.batch, 'batch', 1, SIMULATOR_LIMITS.nativeBatch, true);
     const concurrency = numberOption(values.concurrency, 'concurrency', 1, SIMULATOR_LIMITS.maxInFlight, true);
     const keysFile = path.resolve(values.keys ?? path.join(config.dataDir, DEVICES_FILE));
-    const devices = readDevicesFile(keysFile, kind, count);
+    const devices = readDevicesFile(keysFile, kind, count).map((d) => (values.timezone ? { ...d, timezone: values.timezone } : d));
     const url = values.url ?? config.publicUrl;
 
     console.log(`simulating ${devices.length} ${kind === 'speed_radar' ? 'speed radar' : 'refrigeration unit'}${devices.length === 1 ? '' : 's'} against ${url} at ${rate}/s` +

@@ -212,6 +212,27 @@ async function withDeadline<T>(parent: AbortSignal, timeoutMs: number, work: (si
   }
 }
 
+const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+
+/** The response body as text, or '' when it exceeds 4 MiB (no Vigil answer is that large; the rest is discarded). */
+async function readBounded(response: Response): Promise<string> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_RESPONSE_BYTES) {
+      await reader.cancel();
+      return '';
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 async function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   try {
     await delay(ms, undefined, { signal });
@@ -312,7 +333,7 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
         signal,
       });
       // Reading the body to its end lets the connection go back to the keep-alive pool.
-      const text = await response.text();
+      const text = await readBounded(response);
       let json: unknown = null;
       try {
         json = text ? JSON.parse(text) : null;
@@ -349,7 +370,6 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
     const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
     if (protocol === 'polosanca') {
       if (status >= 200 && status < 300) return { accepted: items, duplicates: 0, rejected: 0 };
-      if (status === 409) return { accepted: 0, duplicates: items, rejected: 0 };
       if (status === 400) return { accepted: 0, duplicates: 0, rejected: items, rejection: `HTTP 400${describe(json)}` };
       return null;
     }
@@ -391,7 +411,7 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
       try {
         ({ status, json, retryAfter } = await post(lane.device.key, path, body));
       } catch (error) {
-        failure = hard.signal.aborted ? 'stopped' : `${(error as Error).name}: ${(error as Error).message}`;
+        failure = hard.signal.aborted ? 'stopped' : failureReason(error);
       } finally {
         stats.inFlight -= 1;
         semaphore.release();
@@ -404,7 +424,8 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
         if (outcome.rejection) stats.lastRejection = `${lane.device.name ?? `device ${lane.index + 1}`}: ${outcome.rejection}`;
         return;
       }
-      const retryable = failure !== null || status === 429 || status >= 500;
+      // Polo Sanca's 409 means two readings got the same server time stamp: Vigil asks to send it again.
+      const retryable = failure !== null || status === 429 || status >= 500 || (protocol === 'polosanca' && status === 409);
       const reason = failure ?? `HTTP ${status}${describe(json)}`;
       if (!retryable || attempt >= retries || stop.signal.aborted) {
         stats.errors += 1;
@@ -440,7 +461,7 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
   const collect = (lane: Lane, until: number): void => {
     const items = lane.source.takeUntil(until, maxQueue);
     stats.generated += items.length;
-    lane.queue.push(...items);
+    for (const item of items) lane.queue.push(item);
     if (lane.queue.length > maxQueue) {
       const excess = lane.queue.length - maxQueue;
       lane.queue.splice(0, excess);
@@ -487,7 +508,8 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
         // Polo Sanca units post each reading when it is taken; batching devices upload at their interval.
         if (protocol !== 'polosanca') {
           if (now < lane.nextUploadMs) continue;
-          lane.nextUploadMs = Math.max(lane.nextUploadMs + uploadIntervalMs, now);
+          lane.nextUploadMs += uploadIntervalMs;
+          if (lane.nextUploadMs <= now) lane.nextUploadMs = now + uploadIntervalMs;
         }
         collect(lane, now);
         drain(lane);
@@ -516,6 +538,12 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
   return report(true);
 }
 
+function failureReason(error: unknown): string {
+  const err = error as Error & { cause?: { code?: string; message?: string } };
+  const cause = err.cause ? ` (${err.cause.code ?? err.cause.message})` : '';
+  return `${err.message ?? String(error)}${cause}`;
+}
+
 function describe(json: unknown): string {
   if (!json || typeof json !== 'object') return '';
   const body = json as { detail?: unknown; error?: { message?: unknown } };
@@ -532,7 +560,7 @@ async function discoverSpeedLimit(doFetch: typeof fetch, baseUrl: string, device
         headers: { 'x-api-key': device.key, 'user-agent': 'python-requests/2.31.0' },
         signal,
       });
-      return { status: response.status, text: await response.text() };
+      return { status: response.status, text: await readBounded(response) };
     });
   } catch (error) {
     throw new SimulatorError(`cannot reach ${baseUrl}: ${(error as Error).message}`);
