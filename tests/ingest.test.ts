@@ -163,7 +163,7 @@ describe('native ingest API', () => {
       'SELECT hour, events, speeding, speed_min, speed_max FROM event_rollups_hourly WHERE device_id = $1 ORDER BY hour', [radar.id])).rows;
     assert.equal(hours.length, 2);
     assert.equal(hours[0].events, 4);
-    assert.equal(hours[0].speeding, 3, '30 at a 30 limit, 41.5, and 25 at its own 20 limit');
+    assert.equal(hours[0].speeding, 2, '41.5, and 25 at its own 20 limit; 30 at a 30 limit is not over it');
     assert.equal(hours[0].speed_min, 25);
     assert.equal(hours[0].speed_max, 41.5);
     const bins = (await app.runtime.ctx.pool.query(
@@ -201,7 +201,7 @@ describe('native ingest API', () => {
       assert.ok(statuses.includes(200), statuses.join(','));
       const shed = responses.find((r) => r.statusCode === 429);
       assert.ok(shed, `expected a 429 among ${statuses.join(',')}`);
-      assert.equal(shed.headers['retry-after'], '1');
+      assert.ok(['1', '2', '3'].includes(String(shed.headers['retry-after'])), 'Retry-After of 1–3 s, spread');
     } finally {
       await busy.close();
     }

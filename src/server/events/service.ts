@@ -31,7 +31,7 @@ export function presentEvent(row: store.EventListRow, publicUrl: string) {
     kind: row.kind,
     speed: row.speed,
     speedLimit: row.speed_limit,
-    speeding: row.speed !== null && row.speed_limit !== null && row.speed >= row.speed_limit,
+    speeding: row.speed !== null && row.speed_limit !== null && row.speed > row.speed_limit,
     severity: row.severity,
     attributes: row.attributes,
     photoUrl: row.photo_key ? `${publicUrl}/api/v1/events/${row.id}/photo` : null,

@@ -29,14 +29,14 @@ export async function findDeviceEvent(db: Conn, orgId: string, eventId: number):
 export async function listDeviceEvents(db: Conn, deviceId: string, options: { limit: number; offset: number; speedingOnly: boolean }) {
   const result = await sql<EventRow>`
     SELECT ${COLUMNS} FROM events
-    WHERE device_id = ${deviceId}::uuid ${options.speedingOnly ? sql`AND speed >= speed_limit` : sql``}
+    WHERE device_id = ${deviceId}::uuid ${options.speedingOnly ? sql`AND speed > speed_limit` : sql``}
     ORDER BY ts DESC, id DESC LIMIT ${options.limit} OFFSET ${options.offset}`.execute(db);
   return result.rows;
 }
 
 export async function deviceSpeedSummary(db: Conn, deviceId: string, since: Date) {
   const result = await sql<{ total: number; speeding: number; avg: number | null; max: number | null; min: number | null }>`
-    SELECT count(*) AS total, count(*) FILTER (WHERE speed >= speed_limit) AS speeding,
+    SELECT count(*) AS total, count(*) FILTER (WHERE speed > speed_limit) AS speeding,
            avg(speed)::float8 AS avg, max(speed)::float8 AS max, min(speed)::float8 AS min
     FROM events WHERE device_id = ${deviceId}::uuid AND ts >= ${since}`.execute(db);
   return result.rows[0]!;
@@ -84,7 +84,7 @@ export async function listEvents(db: Conn, scope: Scope, filter: EventFilter, li
   if (filter.kind) conditions.push(sql`e.kind = ${filter.kind}`);
   if (filter.from) conditions.push(sql`e.ts >= ${filter.from}`);
   if (filter.to) conditions.push(sql`e.ts < ${filter.to}`);
-  if (filter.speedingOnly) conditions.push(sql`e.speed >= e.speed_limit`);
+  if (filter.speedingOnly) conditions.push(sql`e.speed > e.speed_limit`);
   if (filter.hasPhoto !== undefined) conditions.push(filter.hasPhoto ? sql`e.photo_key IS NOT NULL` : sql`e.photo_key IS NULL`);
   if (after) conditions.push(sql`(e.ts, e.id) < (${after[0]}::timestamptz, ${after[1]}::bigint)`);
   const result = await sql<EventListRow>`
@@ -104,7 +104,7 @@ export async function deleteEvent(db: Tx, scope: Scope, eventId: number): Promis
   const deleted = await sql<EventRow & { speeding: boolean }>`
     DELETE FROM events WHERE org_id = ${scope.orgId}::uuid AND id = ${eventId}
     ${scope.siteIds ? sql`AND site_id = ANY(${scope.siteIds}::uuid[])` : sql``}
-    RETURNING ${COLUMNS}, (speed >= speed_limit) IS TRUE AS speeding`.execute(db);
+    RETURNING ${COLUMNS}, (speed > speed_limit) IS TRUE AS speeding`.execute(db);
   const row = deleted.rows[0];
   if (!row) return undefined;
   await sql`

@@ -89,7 +89,7 @@ export class IngestService {
 
   /** Sheds load instead of queueing without bound: a device retries after Retry-After. */
   private async guarded<T>(work: () => Promise<T>): Promise<T> {
-    if (this.inFlight >= this.ctx.config.ingestMaxConcurrent) throw tooManyRequests(1);
+    if (this.inFlight >= this.ctx.config.ingestMaxConcurrent) throw tooManyRequests(1, 2);
     this.inFlight += 1;
     try {
       return await work();

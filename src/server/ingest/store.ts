@@ -45,6 +45,9 @@ export interface DeviceRef {
 }
 
 /**
+ * Speeding means strictly above the limit in force at the event (a car at the posted limit is not
+ * speeding), as traffic studies count "over the limit".
+ *
  * Inserts a batch of events and folds the newly stored ones into the hourly rollups and speed
  * histograms, all in one statement: a resent event conflicts, is not returned, and so is not counted twice.
  */
@@ -68,7 +71,7 @@ export async function insertEvents(db: Conn, device: DeviceRef, items: EventItem
         (org_id, device_id, hour, kind, events, speed_count, speed_sum, speed_sum_squares, speed_min, speed_max, speeding)
       SELECT ${device.orgId}::uuid, ${device.deviceId}::uuid, date_trunc('hour', ts), kind, count(*), count(speed),
              coalesce(sum(speed), 0), coalesce(sum(speed::float8 * speed), 0), min(speed), max(speed),
-             count(*) FILTER (WHERE speed >= speed_limit)
+             count(*) FILTER (WHERE speed > speed_limit)
       FROM stored GROUP BY date_trunc('hour', ts), kind
       -- One lock order for every batch: concurrent batches of a device queue instead of deadlocking.
       ORDER BY date_trunc('hour', ts), kind

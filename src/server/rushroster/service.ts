@@ -100,7 +100,7 @@ export class RushRosterService {
         timestamp: row.ts.toISOString(),
         speed: row.speed,
         speed_limit: row.speed_limit,
-        is_speeding: row.speed !== null && row.speed_limit !== null && row.speed >= row.speed_limit,
+        is_speeding: row.speed !== null && row.speed_limit !== null && row.speed > row.speed_limit,
         photo_url: row.photo_key ? `${this.ctx.config.publicUrl}/api/v1/events/${row.id}/photo` : null,
         created_at: row.received_at.toISOString(),
       })),

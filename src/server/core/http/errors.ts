@@ -26,7 +26,13 @@ export const unauthorized = (message = 'authentication required') => new AppErro
 export const forbidden = (message = 'you are not allowed to do this') => new AppError(403, 'forbidden', message);
 export const notFound = (what = 'resource') => new AppError(404, 'not_found', `${what} not found`);
 export const conflict = (message: string, details?: FieldError[]) => new AppError(409, 'conflict', message, details);
-export const tooManyRequests = (retryAfterSeconds: number) =>
+/** 429 with Retry-After; `jitterSeconds` spreads clients that were refused together so they do not all return at once. */
+export const tooManyRequests = (baseSeconds: number, jitterSeconds = 0) => {
+  const retryAfterSeconds = baseSeconds + Math.floor(Math.random() * (jitterSeconds + 1));
+  return rateLimited(retryAfterSeconds);
+};
+
+const rateLimited = (retryAfterSeconds: number) =>
   new AppError(429, 'rate_limited', `too many requests; retry in ${retryAfterSeconds} s`, { retryAfterSeconds }, {
     'retry-after': String(retryAfterSeconds),
   });
