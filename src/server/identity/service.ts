@@ -3,7 +3,7 @@ import { announceAccessChange, type Authenticator, type Identity, type Principal
 import type { Tx } from '../core/db/database.js';
 import { isUniqueViolation } from '../core/db/database.js';
 import { AppError, conflict, forbidden, invalidFields, notFound, unauthorized } from '../core/http/errors.js';
-import { hashPassword, verifyAgainstNothing, verifyPassword } from '../core/passwords.js';
+import { hashPassword, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, verifyAgainstNothing, verifyPassword } from '../core/passwords.js';
 import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
 import { RateLimit, redisOf } from '../core/rate-limit.js';
 import { hashToken, hmac, newToken } from '../core/tokens.js';
@@ -235,6 +235,9 @@ export class IdentityService implements Authenticator {
 
   /** Creates a user (setup, sign-up, CLI). Inside the caller's transaction when given one. */
   async createUser(conn: Tx, input: { email: string; name: string; password: string; isSuperadmin?: boolean }) {
+    if (input.password.length < PASSWORD_MIN_LENGTH || input.password.length > PASSWORD_MAX_LENGTH) {
+      throw invalidFields([{ field: 'password', message: `must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters` }]);
+    }
     try {
       return await store.insertUser(conn, {
         email: input.email.trim(),

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../passwords.js';
 
 /** Schemas every domain uses. */
 export const ErrorResponse = Type.Object({
@@ -23,5 +24,5 @@ export const Timestamp = Type.String({ format: 'date-time' });
 export const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
 export const SiteIds = Type.Union([Type.Array(Uuid, { maxItems: 1000, uniqueItems: true }), Type.Null()]);
 export const Email = Type.String({ format: 'email', maxLength: 320 });
-export const Password = Type.String({ minLength: 10, maxLength: 256 });
+export const Password = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH });
 export const NoContent = Type.Null();
