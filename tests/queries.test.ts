@@ -91,6 +91,27 @@ describe('event and telemetry queries', () => {
     assert.equal(audit.body.items.length, 1);
   });
 
+  it('summarises devices by status and events over a range from the rollups, within the caller\'s sites', async () => {
+    const devices = await owner.client.get('/api/v1/devices/summary');
+    assert.equal(devices.status, 200);
+    assert.equal(devices.body.total, devices.body.online + devices.body.offline + devices.body.error);
+    assert.equal(devices.body.byKind.speed_radar, 2);
+    const range = 'from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z';
+    const all = (await owner.client.get(`/api/v1/events/summary?${range}`)).body;
+    const raw = await app.runtime.ctx.pool.query(
+      `SELECT count(*)::int AS n, count(*) FILTER (WHERE speed > speed_limit)::int AS s FROM events WHERE org_id = $1 AND ts >= '2026-03-01' AND ts < '2026-03-02'`, [owner.orgId]);
+    assert.equal(all.events, raw.rows[0].n);
+    assert.equal(all.speeding, raw.rows[0].s);
+    assert.equal(all.devices, 2);
+    const viewer = await app.member(owner, 'viewer', [north]);
+    const mine = (await viewer.client.get(`/api/v1/events/summary?${range}`)).body;
+    assert.equal(mine.devices, 1);
+    assert.ok(mine.events < all.events);
+    assert.equal((await viewer.client.get('/api/v1/devices/summary')).body.byKind.speed_radar, 1);
+    const stranger = await app.owner('Counting');
+    assert.equal((await stranger.client.get(`/api/v1/events/summary?${range}`)).body.events, 0);
+  });
+
   it('serves telemetry raw and bucketed; hour buckets from rollups agree with raw values', async () => {
     const fridge = await owner.client.post('/api/v1/devices', { kind: 'refrigeration', name: 'Cold', serial: 'C-1', siteId: north });
     const items = Array.from({ length: 120 }, (_, i) => ({ ts: new Date(Date.UTC(2026, 2, 2, 0, i)).toISOString(), values: { temperature: 2 + (i % 10) / 2 } }));

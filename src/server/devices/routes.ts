@@ -68,6 +68,21 @@ export function deviceRoutes(devices: DevicesService) {
       return { items: page.items.map(presentDevice), nextCursor: page.nextCursor };
     });
 
+    app.get('/api/v1/devices/summary', {
+      config: { access: 'device.read' },
+      schema: {
+        tags,
+        summary: 'How many devices you may see, by status and kind',
+        response: {
+          200: Type.Object({
+            total: Type.Integer(), online: Type.Integer(), offline: Type.Integer(), error: Type.Integer(),
+            byKind: Type.Record(Type.String(), Type.Integer()),
+          }),
+          ...errors(401, 403),
+        },
+      },
+    }, async (request) => devices.summary(scopeOf(request)));
+
     app.post('/api/v1/devices', {
       config: { access: 'device.write' },
       schema: {

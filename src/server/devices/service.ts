@@ -165,6 +165,16 @@ export class DevicesService implements DeviceAuthenticator {
     return silent.length;
   }
 
+  async summary(scope: Scope) {
+    const counts = { total: 0, online: 0, offline: 0, error: 0, byKind: {} as Record<string, number> };
+    for (const row of await store.deviceCounts(this.ctx.db, scope)) {
+      counts.total += row.n;
+      counts[row.status] += row.n;
+      counts.byKind[row.kind] = (counts.byKind[row.kind] ?? 0) + row.n;
+    }
+    return counts;
+  }
+
   serialExists(orgId: string, serial: string): Promise<boolean> {
     return store.serialExists(this.ctx.db, orgId, serial);
   }

@@ -188,3 +188,12 @@ export async function markNewlyOffline(db: Conn) {
     RETURNING id, org_id, site_id, last_seen_at`.execute(db);
   return result.rows;
 }
+
+/** Device counts by status and kind for the caller's scope (dashboards). */
+export async function deviceCounts(db: Conn, scope: Scope) {
+  const result = await sql<{ kind: DeviceKind; status: DeviceStatus; n: number }>`
+    SELECT kind, ${statusExpression} AS status, count(*)::int AS n FROM devices
+    WHERE org_id = ${scope.orgId}::uuid ${scope.siteIds ? sql`AND site_id = ANY(${scope.siteIds}::uuid[])` : sql``}
+    GROUP BY 1, 2`.execute(db);
+  return result.rows;
+}

@@ -48,6 +48,19 @@ export function eventRoutes(events: EventsService, photos: EventPhotosService) {
       schema: { tags, summary: 'Events you may see, newest first', querystring: Type.Intersect([PageQuery, Filter]), response: { 200: Page(Event), ...errors(400, 401, 403) } },
     }, async (request) => events.list(scopeOf(request), request.query));
 
+    app.get('/api/v1/events/summary', {
+      config: { access: 'event.read' },
+      schema: {
+        tags,
+        summary: 'Event and speeding counts over a range (default the last 24 h), from the hourly rollups',
+        querystring: Type.Object({ from: Type.Optional(Timestamp), to: Type.Optional(Timestamp), deviceId: Type.Optional(Uuid), siteId: Type.Optional(Uuid) }),
+        response: {
+          200: Type.Object({ from: Timestamp, to: Timestamp, events: Type.Integer(), speeding: Type.Integer(), devices: Type.Integer() }),
+          ...errors(400, 401, 403),
+        },
+      },
+    }, async (request) => events.summary(scopeOf(request), request.query));
+
     app.get('/api/v1/events.csv', {
       config: { access: 'event.read' },
       schema: { tags, summary: 'Every event matching the filter as CSV (streamed)', querystring: Filter },

@@ -57,6 +57,15 @@ export class EventsService {
     return { items: result.items.map((r) => presentEvent(r, this.ctx.config.publicUrl)), nextCursor: result.nextCursor };
   }
 
+  /** Counts over a range (default: the last 24 hours), read from the hourly rollups; hours are whole. */
+  async summary(scope: Scope, query: { from?: string; to?: string; deviceId?: string; siteId?: string }) {
+    const to = query.to ? new Date(query.to) : new Date();
+    const from = query.from ? new Date(query.from) : new Date(to.getTime() - 24 * 3_600_000);
+    if (from >= to) throw badRequest('"from" must be before "to"', [{ field: 'from', message: 'must be before "to"' }]);
+    const totals = await store.eventTotals(this.ctx.db, scope, { from, to, deviceId: query.deviceId, siteId: query.siteId });
+    return { from: from.toISOString(), to: to.toISOString(), ...totals };
+  }
+
   async get(scope: Scope, id: number) {
     const [row] = await store.listEvents(this.ctx.db, scope, { id }, 1, null);
     if (!row) throw notFound('event');

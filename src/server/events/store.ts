@@ -127,3 +127,15 @@ export async function deleteEvent(db: Tx, scope: Scope, eventId: number): Promis
   }
   return row;
 }
+
+/** Event totals over whole hours from the rollups (never a scan of raw events), in the caller's scope. */
+export async function eventTotals(db: Conn, scope: Scope, filter: { from: Date; to: Date; deviceId?: string; siteId?: string }) {
+  const result = await sql<{ events: number; speeding: number; devices: number }>`
+    SELECT coalesce(sum(r.events), 0)::int AS events, coalesce(sum(r.speeding), 0)::int AS speeding, count(DISTINCT r.device_id)::int AS devices
+    FROM event_rollups_hourly r JOIN devices d ON d.id = r.device_id
+    WHERE r.org_id = ${scope.orgId}::uuid AND r.hour >= date_trunc('hour', ${filter.from}::timestamptz) AND r.hour < ${filter.to}
+    ${scope.siteIds ? sql`AND d.site_id = ANY(${scope.siteIds}::uuid[])` : sql``}
+    ${filter.deviceId ? sql`AND r.device_id = ${filter.deviceId}::uuid` : sql``}
+    ${filter.siteId ? sql`AND d.site_id = ${filter.siteId}::uuid` : sql``}`.execute(db);
+  return result.rows[0]!;
+}
