@@ -357,6 +357,44 @@ describe('web console in a browser', { skip, timeout: 120_000 }, () => {
     await assertAccessible(page, 'forgot-password');
   });
 
+  it('administers as owner: creates a site, invites a viewer restricted to it, and finds both in the audit log', async () => {
+    const page = ownerPage;
+    await page.goto(`${server.url}/admin/sites`);
+    await page.getByRole('heading', { name: 'Sites', level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'New site' }).first().click();
+    const dialog = page.getByRole('dialog', { name: 'New site' });
+    await dialog.getByLabel('Name').fill('Harbor Depot');
+    await dialog.getByLabel('Latitude').fill('47.6');
+    await dialog.getByLabel('Longitude').fill('-122.33');
+    await dialog.getByLabel('Time zone').selectOption('America/Los_Angeles');
+    await dialog.getByRole('button', { name: 'Create site' }).click();
+    await page.getByRole('status').filter({ hasText: 'Site “Harbor Depot” created.' }).waitFor();
+    await page.getByRole('cell', { name: 'Harbor Depot', exact: true }).waitFor();
+    await assertAccessible(page, 'admin-sites');
+
+    await page.goto(`${server.url}/admin/members`);
+    await page.getByLabel('Email', { exact: true }).fill('harbor.viewer@example.com');
+    await page.getByLabel('Role', { exact: true }).selectOption('viewer');
+    const invite = page.getByRole('region', { name: 'Invite someone' });
+    await invite.getByLabel('All sites, including new ones').uncheck();
+    await invite.getByLabel('Harbor Depot').check();
+    await page.getByRole('button', { name: 'Invite', exact: true }).click();
+    const link = await page.getByLabel('Invite link').inputValue();
+    assert.match(link, /\/invite/);
+    await page.getByRole('region', { name: 'Pending invitations' }).getByRole('row', { name: /harbor\.viewer@example\.com.*Viewer.*Harbor Depot/ }).waitFor();
+    await assertAccessible(page, 'admin-members');
+
+    await page.goto(`${server.url}/admin/audit`);
+    const log = page.getByRole('region', { name: 'Audit log' });
+    await log.getByRole('cell', { name: 'site.created' }).first().waitFor();
+    await log.getByRole('cell', { name: 'member.invited' }).first().waitFor();
+    await page.getByLabel('Action', { exact: true }).fill('member');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await eventually(async () => assert.equal(await log.getByRole('cell', { name: 'site.created' }).count(), 0));
+    await log.getByRole('cell', { name: 'member.invited' }).first().waitFor();
+    await assertAccessible(page, 'admin-audit');
+  });
+
   it('switches organization from the top bar', async () => {
     const page = ownerPage;
     // The owner is invited into a second organization and accepts with their password.

@@ -8,6 +8,9 @@ import { AppShell } from './components/AppShell';
 import { RequireAction } from './components/RequireAction';
 import { loginPath, RequireSession } from './components/session';
 import { ComingSoonPage } from './pages/ComingSoonPage';
+import { AuditPage } from './pages/admin/AuditPage';
+import { MembersPage } from './pages/admin/MembersPage';
+import { SitesPage } from './pages/admin/SitesPage';
 import { DashboardPage } from './pages/DashboardPage';
 import { DeviceDetailPage } from './pages/DeviceDetailPage';
 import { DevicesPage } from './pages/DevicesPage';
@@ -47,7 +50,7 @@ const router = createBrowserRouter([
             path: 'admin/sites',
             element: (
               <RequireAction action="site.write">
-                <ComingSoonPage title="Sites" description="Create sites, set their address, location and time zone, and assign devices to them." api="/api/v1/sites" />
+                <SitesPage />
               </RequireAction>
             ),
           },
@@ -55,7 +58,7 @@ const router = createBrowserRouter([
             path: 'admin/members',
             element: (
               <RequireAction action="member.read">
-                <ComingSoonPage title="Members" description="Invite people, change their roles and site restrictions, and manage registration codes." api="/api/v1/members, /api/v1/invitations" />
+                <MembersPage />
               </RequireAction>
             ),
           },
@@ -63,7 +66,7 @@ const router = createBrowserRouter([
             path: 'admin/audit',
             element: (
               <RequireAction action="audit.read">
-                <ComingSoonPage title="Audit log" description="Every privileged change and sign-in in your organization." api="/api/v1/audit" />
+                <AuditPage />
               </RequireAction>
             ),
           },

@@ -1,0 +1,109 @@
+import { useState, type FormEvent } from 'react';
+import { useAuditLog, type AuditFilter } from '../../api/admin';
+import { EmptyState, ErrorState, LoadingState } from '../../components/states';
+import { formatTime } from '../../lib/format';
+import { useTitle } from '../../lib/title';
+
+const LOCAL_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+/** A `datetime-local` value (the browser's time) as an ISO instant; '' when empty or invalid. */
+function toIso(local: string): string {
+  if (!local) return '';
+  const time = new Date(local).getTime();
+  return Number.isFinite(time) ? new Date(time).toISOString() : '';
+}
+
+/** `/admin/audit`: privileged changes and sign-ins, newest first, filtered, a page at a time. */
+export function AuditPage() {
+  useTitle('Audit log');
+  const [action, setAction] = useState('');
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  const [filter, setFilter] = useState<AuditFilter>({});
+  const apply = (e: FormEvent) => {
+    e.preventDefault();
+    setFilter({ action: action.trim() || undefined, from: toIso(from) || undefined, to: toIso(to) || undefined });
+  };
+  const filtered = Boolean(filter.action || filter.from || filter.to);
+  return (
+    <div className="page">
+      <header className="page-header">
+        <div>
+          <h1>Audit log</h1>
+          <p className="muted">Every privileged change and sign-in in your organization, newest first.</p>
+        </div>
+      </header>
+      <form className="filters" role="search" aria-label="Filter the audit log" onSubmit={apply}>
+        <div className="field">
+          <label htmlFor="audit-action">Action</label>
+          <input id="audit-action" placeholder="e.g. member or site.created" value={action} onChange={(e) => setAction(e.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor="audit-from">From</label>
+          <input id="audit-from" type="datetime-local" value={from} onChange={(e) => setFrom(e.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor="audit-to">To</label>
+          <input id="audit-to" type="datetime-local" value={to} onChange={(e) => setTo(e.target.value)} />
+        </div>
+        <div className="field">
+          <button type="submit" className="button button-primary">Apply</button>
+        </div>
+        {filtered && (
+          <div className="field">
+            <button type="button" className="button button-quiet" onClick={() => { setAction(''); setFrom(''); setTo(''); setFilter({}); }}>Clear filters</button>
+          </div>
+        )}
+      </form>
+      <AuditTable filter={filter} filtered={filtered} />
+    </div>
+  );
+}
+
+function AuditTable({ filter, filtered }: { filter: AuditFilter; filtered: boolean }) {
+  const log = useAuditLog(filter);
+  if (log.isPending) return <LoadingState label="Loading the audit log…" />;
+  if (log.isError) return <ErrorState title="The audit log could not be loaded" error={log.error} onRetry={() => void log.refetch()} />;
+  const entries = log.data.pages.flatMap((page) => page.items);
+  if (entries.length === 0) {
+    return <EmptyState title={filtered ? 'Nothing matches these filters' : 'Nothing recorded yet'}>{filtered && <p>Try a shorter action prefix or a wider time range.</p>}</EmptyState>;
+  }
+  return (
+    <>
+      <div className="table-wrap" role="region" aria-label="Audit log" tabIndex={0}>
+        <table className="table" aria-busy={log.isFetching || undefined}>
+          <thead>
+            <tr>
+              <th scope="col">Time</th>
+              <th scope="col">Actor</th>
+              <th scope="col">Action</th>
+              <th scope="col">Resource</th>
+              <th scope="col" className="hide-narrow">IP</th>
+            </tr>
+          </thead>
+          <tbody>
+            {entries.map((entry) => (
+              <tr key={entry.id}>
+                <td className="nowrap"><time dateTime={entry.createdAt}>{formatTime(entry.createdAt, LOCAL_ZONE)}</time></td>
+                <td>{entry.actor ?? <span className="muted">System</span>}</td>
+                <td className="mono">{entry.action}</td>
+                <td>
+                  {entry.resourceType}
+                  {entry.resourceId && <span className="muted small mono" title={entry.resourceId}> {entry.resourceId.slice(0, 8)}</span>}
+                </td>
+                <td className="hide-narrow mono">{entry.ip ?? <span className="muted">—</span>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {log.hasNextPage && (
+        <div className="load-more">
+          <button type="button" className="button" onClick={() => void log.fetchNextPage()} disabled={log.isFetchingNextPage}>
+            {log.isFetchingNextPage ? 'Loading…' : 'Load more'}
+          </button>
+        </div>
+      )}
+    </>
+  );
+}
