@@ -5,7 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { DateTime } from 'luxon';
 import { createDemo, type DemoDevice, type DemoResult } from '../src/server/simulate/demo.js';
-import { pythonIsoformat, RadarTraffic, RefrigerationUnit, rushRosterBody } from '../src/server/simulate/models.js';
+import { pythonIsoformat } from '../src/server/simulate/clock.js';
+import { RefrigerationUnit } from '../src/server/simulate/fridge-model.js';
+import { RadarTraffic, rushRosterBody } from '../src/server/simulate/radar-model.js';
 import { generateItems, runSimulator, type SimulatedDevice, type SimulatorStats } from '../src/server/simulate/simulator.js';
 import { PASSWORD, startTestApp, uniqueEmail, type TestApp } from './helpers/app.js';
 

@@ -6,7 +6,8 @@ import type { Config } from '../core/config.js';
 import { startRuntime } from '../runtime.js';
 import { createDemo, DEMO_LIMITS } from './demo.js';
 import { DEVICES_FILE, readDevicesFile, writeDevicesFile } from './devices-file.js';
-import { runSimulator, SIMULATOR_LIMITS, type SimulatedKind, type SimulatedProtocol, type SimulatorStats } from './simulator.js';
+import { SIMULATOR_LIMITS, type SimulatedKind, type SimulatedProtocol, type SimulatorStats } from './options.js';
+import { runSimulator } from './simulator.js';
 
 /** `vigil simulate` and `vigil demo`: argument handling around simulator.ts and demo.ts (see docs/simulator.md). */
 

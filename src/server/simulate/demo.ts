@@ -3,7 +3,8 @@ import type { Actor } from '../audit/service.js';
 import type { Services } from '../services.js';
 import { isValidTimezone } from '../../shared/validation.js';
 import { deriveSeed, Rng } from './random.js';
-import { fridgeSetpoint, FRIDGE_PROFILES, RadarTraffic, RefrigerationUnit, type FridgeProfile } from './models.js';
+import { fridgeSetpoint, FRIDGE_PROFILES, RefrigerationUnit, type FridgeProfile } from './fridge-model.js';
+import { RadarTraffic } from './radar-model.js';
 
 /**
  * A demo organization that looks real: an owner, sites around one city centre, speed radars on a street

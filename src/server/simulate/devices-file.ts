@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DemoResult } from './demo.js';
-import type { SimulatedDevice, SimulatedKind } from './simulator.js';
-import { FRIDGE_PROFILES, type FridgeProfile } from './models.js';
+import type { SimulatedDevice, SimulatedKind } from './options.js';
+import { FRIDGE_PROFILES, type FridgeProfile } from './fridge-model.js';
 
 /**
  * The keys of a demo's devices, written by `vigil demo` (mode 0600: they are credentials) and read by

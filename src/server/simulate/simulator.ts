@@ -1,11 +1,12 @@
 import { setMaxListeners } from 'node:events';
-import { setTimeout as delay } from 'node:timers/promises';
 import { randomInt } from 'node:crypto';
+import { WallClock } from './clock.js';
+import type { Reading } from './fridge-model.js';
+import { readBounded, retryAfterMs, Semaphore, sleep, withDeadline, describe, failureReason } from './http-client.js';
+import { rushRosterBody, rushRosterEvent, type Car } from './radar-model.js';
 import { deriveSeed } from './random.js';
-import {
-  FRIDGE_PROFILES, RadarTraffic, RefrigerationUnit, rushRosterBody, rushRosterEvent, WallClock,
-  type Car, type FridgeProfile, type Reading,
-} from './models.js';
+import { checkNumber, protocolOf, SIMULATOR_LIMITS, type SimulatedDevice, type SimulatorOptions, type SimulatorStats } from './options.js';
+import { createSources, SimulatorError, type Item, type Source } from './sources.js';
 
 /**
  * Drives simulated field devices against a running Vigil through the real device HTTP APIs, exactly
@@ -15,111 +16,11 @@ import {
  * connections kept alive); every queue, wait and concurrency is bounded.
  */
 
-export type SimulatedKind = 'speed_radar' | 'refrigeration';
-export type SimulatedProtocol = 'rushroster' | 'polosanca' | 'native';
-
-export interface SimulatedDevice {
-  /** The device key (`X-API-Key`). */
-  key: string;
-  /** Required by the Polo Sanca API (`serial` in the body). */
-  serial?: string | null;
-  name?: string | null;
-  /** Radars: the limit the device is configured with; asked from `GET /api/ingest/v1/device/info` when missing. */
-  speedLimit?: number | null;
-  /** IANA zone of the device's local clock (radars send naive local time); defaults to `options.timezone`. */
-  timezone?: string | null;
-  profile?: FridgeProfile | null;
-}
-
-export interface SimulatorOptions {
-  /** Vigil's base URL, e.g. http://localhost:3000 (its PUBLIC_URL). */
-  baseUrl: string;
-  kind: SimulatedKind;
-  devices: SimulatedDevice[];
-  /** Events (radars) or readings (refrigeration) per second over all devices; radars: the daily average unless `flat`. */
-  rate: number;
-  /** Stop after this many seconds (the cars already passed are still uploaded); without it, run until aborted. */
-  durationSeconds?: number;
-  /** Makes the generated traffic reproducible; random (and reported in the stats) when omitted. */
-  seed?: number;
-  signal?: AbortSignal;
-  onProgress?: (stats: SimulatorStats) => void;
-  progressIntervalMs?: number;
-  /** Radars default to `rushroster`, refrigeration to `polosanca`; `native` uses Vigil's batch API. */
-  protocol?: SimulatedProtocol;
-  /** Batching protocols: each device uploads what it collected every so many seconds (default 5; real radars: 15 minutes). */
-  uploadIntervalSeconds?: number;
-  /** Most items per request (RushRoster default 100, at most 1000; native default 500). */
-  batchSize?: number;
-  /** Radars: constant volume instead of the hour-of-day curve (so `rate` is what is sent right now). */
-  flat?: boolean;
-  /** Zone of devices without their own (default: this machine's). */
-  timezone?: string;
-  /** Requests in flight at once over all devices (default 16). */
-  maxInFlight?: number;
-  /** Items a device keeps while the server is slow; beyond it the oldest are dropped (default 10,000). */
-  maxQueuePerDevice?: number;
-  /** Attempts after the first for 429, 5xx and network failures (default 5). */
-  retries?: number;
-  requestTimeoutMs?: number;
-  /** After an abort, how long requests in flight may still finish (default 5 s). */
-  stopGraceMs?: number;
-  fetch?: typeof fetch;
-}
-
-export interface SimulatorStats {
-  seed: number;
-  elapsedSeconds: number;
-  /** Items produced by the device models. */
-  generated: number;
-  /** Items sent to the server (each counted once, however often retried). */
-  sent: number;
-  /** Items the server stored. */
-  accepted: number;
-  duplicates: number;
-  /** Items the server answered as invalid. */
-  rejected: number;
-  /** Requests that failed for good (after retries) and the items they carried. */
-  errors: number;
-  failedItems: number;
-  retries: number;
-  /** Items dropped because a device's queue was full. */
-  dropped: number;
-  requests: number;
-  inFlight: number;
-  queued: number;
-  /** Items accepted per second since the previous report, and over the whole run. */
-  rate: number;
-  averageRate: number;
-  lastError: string | null;
-  /** Why the server refused the latest invalid item. */
-  lastRejection: string | null;
-  done: boolean;
-}
-
-export const SIMULATOR_LIMITS = {
-  devices: 10_000,
-  rate: 100_000,
-  durationSeconds: 30 * 86_400,
-  maxInFlight: 256,
-  maxQueuePerDevice: 100_000,
-  retries: 10,
-  retryAfterCapSeconds: 60,
-  rushRosterBatch: 1000,
-  nativeBatch: 5000,
-} as const;
-
 interface Outcome {
   accepted: number;
   duplicates: number;
   rejected: number;
   rejection?: string;
-}
-
-type Item = Car | Reading;
-
-interface Source {
-  takeUntil(endMs: number, max?: number): Item[];
 }
 
 interface Lane {
@@ -129,135 +30,6 @@ interface Lane {
   queue: Item[];
   busy: Promise<void> | null;
   nextUploadMs: number;
-}
-
-class SimulatorError extends Error {}
-
-const defaultZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-
-function protocolOf(options: Pick<SimulatorOptions, 'kind' | 'protocol'>): SimulatedProtocol {
-  const protocol = options.protocol ?? (options.kind === 'speed_radar' ? 'rushroster' : 'polosanca');
-  const allowed: SimulatedProtocol[] = options.kind === 'speed_radar' ? ['rushroster', 'native'] : ['polosanca', 'native'];
-  if (!allowed.includes(protocol)) throw new SimulatorError(`${options.kind} devices speak ${allowed.join(' or ')}, not ${protocol}`);
-  return protocol;
-}
-
-function checkNumber(name: string, value: number | undefined, min: number, max: number): void {
-  if (value === undefined) return;
-  if (!Number.isFinite(value) || value < min || value > max) throw new SimulatorError(`${name} must be between ${min} and ${max} (got ${value})`);
-}
-
-export interface GeneratorOptions {
-  kind: SimulatedKind;
-  devices: SimulatedDevice[];
-  rate: number;
-  seed: number;
-  startMs: number;
-  flat?: boolean;
-  timezone?: string;
-}
-
-/**
- * One deterministic item stream per device: the same seed, start, devices and rate give the same items
- * (each device draws from its own seed, so adding a device does not change the others).
- */
-export function createSources(options: GeneratorOptions): Source[] {
-  const n = options.devices.length;
-  if (n === 0) throw new SimulatorError('no devices to simulate');
-  if (!(options.rate > 0)) throw new SimulatorError('rate must be above 0');
-  return options.devices.map((device, index) => {
-    const timezone = device.timezone ?? options.timezone ?? defaultZone();
-    const seed = deriveSeed(options.seed, options.kind, index);
-    if (options.kind === 'speed_radar') {
-      return new RadarTraffic({ seed, speedLimit: device.speedLimit ?? 30, timezone, startMs: options.startMs, meanPerSecond: options.rate / n, flat: options.flat });
-    }
-    return new RefrigerationUnit({
-      seed,
-      profile: device.profile ?? FRIDGE_PROFILES[index % FRIDGE_PROFILES.length]!,
-      timezone,
-      startMs: options.startMs,
-      intervalMs: Math.max(10, Math.round((1000 * n) / options.rate)),
-    });
-  });
-}
-
-/** The items the simulator would generate for each device over `seconds` from `startMs` (at most `max` per device). */
-export function generateItems(options: GeneratorOptions, seconds: number, max = 100_000): Item[][] {
-  return createSources(options).map((source) => source.takeUntil(options.startMs + seconds * 1000, max));
-}
-
-function retryAfterMs(header: string | null, attempt: number): number {
-  const cap = SIMULATOR_LIMITS.retryAfterCapSeconds * 1000;
-  if (header !== null) {
-    const trimmed = header.trim();
-    if (/^\d+$/.test(trimmed)) return Math.min(Number(trimmed) * 1000, cap);
-    const date = Date.parse(trimmed);
-    if (!Number.isNaN(date)) return Math.min(Math.max(date - Date.now(), 0), cap);
-  }
-  return Math.min(1000 * 2 ** attempt, cap);
-}
-
-/** Runs `work` with a signal that aborts after `timeoutMs` or with `parent`; the listener on `parent` is removed afterwards. */
-async function withDeadline<T>(parent: AbortSignal, timeoutMs: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-  const onAbort = () => controller.abort(new Error('stopped'));
-  if (parent.aborted) onAbort();
-  else parent.addEventListener('abort', onAbort, { once: true });
-  try {
-    return await work(controller.signal);
-  } finally {
-    clearTimeout(timer);
-    parent.removeEventListener('abort', onAbort);
-  }
-}
-
-const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
-
-/** The response body as text, or '' when it exceeds 4 MiB (no Vigil answer is that large; the rest is discarded). */
-async function readBounded(response: Response): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_RESPONSE_BYTES) {
-      await reader.cancel();
-      return '';
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-async function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  try {
-    await delay(ms, undefined, { signal });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A counting semaphore; its waiters are bounded by the number of devices (one request per device at a time). */
-class Semaphore {
-  private waiters: (() => void)[] = [];
-  constructor(private free: number) {}
-  async acquire(): Promise<void> {
-    if (this.free > 0) {
-      this.free -= 1;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiters.push(resolve));
-  }
-  release(): void {
-    const next = this.waiters.shift();
-    if (next) next();
-    else this.free += 1;
-  }
 }
 
 /**
@@ -435,7 +207,7 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
       }
       stats.retries += 1;
       // At least what the server asked for, plus jitter so that shed devices do not all return at the same instant.
-      const base = status === 429 || status === 503 ? retryAfterMs(retryAfter, attempt) : Math.min(1000 * 2 ** attempt, 30_000);
+      const base = status === 429 || status === 503 ? retryAfterMs(retryAfter, attempt, SIMULATOR_LIMITS.retryAfterCapSeconds * 1000) : Math.min(1000 * 2 ** attempt, 30_000);
       const wait = base + Math.random() * Math.min(1000, 250 + base / 2);
       if (!(await sleep(wait, stop.signal))) {
         stats.errors += 1;
@@ -538,20 +310,6 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
   return report(true);
 }
 
-function failureReason(error: unknown): string {
-  const err = error as Error & { cause?: { code?: string; message?: string } };
-  const cause = err.cause ? ` (${err.cause.code ?? err.cause.message})` : '';
-  return `${err.message ?? String(error)}${cause}`;
-}
-
-function describe(json: unknown): string {
-  if (!json || typeof json !== 'object') return '';
-  const body = json as { detail?: unknown; error?: { message?: unknown } };
-  const message = body.error?.message ?? body.detail;
-  if (message === undefined) return '';
-  return `: ${typeof message === 'string' ? message : JSON.stringify(message)}`.slice(0, 300);
-}
-
 async function discoverSpeedLimit(doFetch: typeof fetch, baseUrl: string, device: SimulatedDevice, timeoutMs: number, parent: AbortSignal): Promise<number> {
   let answer: { status: number; text: string };
   try {
@@ -577,4 +335,5 @@ async function discoverSpeedLimit(doFetch: typeof fetch, baseUrl: string, device
   return 30;
 }
 
-export { SimulatorError };
+export { generateItems, SimulatorError } from './sources.js';
+export type { SimulatedDevice, SimulatorStats } from './options.js';
