@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { Link, useLocation } from 'react-router';
 import { api, ApiError } from '../api/client';
 import { AuthLayout } from '../components/AuthLayout';
+import { TextField } from '../components/TextField';
 import { useTitle } from '../lib/title';
 
 /** Asks for a reset link (POST /auth/password-reset/request); the link opens the server's /reset-password page. */
@@ -41,21 +42,17 @@ export function ForgotPasswordPage() {
           <p className="muted">Enter the email you sign in with. If it belongs to an account, we send a link to choose a new password.</p>
           {error && !emailError && <p className="form-error" role="alert">{error.message}</p>}
           <form onSubmit={(e) => void submit(e)}>
-            <div className="field">
-              <label htmlFor="reset-email">Email</label>
-              <input
-                id="reset-email"
-                type="email"
-                autoComplete="email"
-                required
-                maxLength={320}
-                value={email}
-                onChange={(e) => setEmail(e.target.value)}
-                aria-invalid={emailError ? true : undefined}
-                aria-describedby={emailError ? 'reset-email-error' : undefined}
-              />
-              {emailError && <span className="field-error" id="reset-email-error" role="alert">Email {emailError}</span>}
-            </div>
+            <TextField
+              id="reset-email"
+              label="Email"
+              type="email"
+              autoComplete="email"
+              required
+              maxLength={320}
+              value={email}
+              onChange={(e) => setEmail(e.target.value)}
+              error={emailError && `Email ${emailError}`}
+            />
             <button type="submit" className="button button-primary button-block" disabled={busy}>
               {busy ? 'Sending…' : 'Send reset link'}
             </button>

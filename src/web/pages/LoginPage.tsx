@@ -5,6 +5,7 @@ import { api, ApiError, setCsrfToken } from '../api/client';
 import { keys, useMe } from '../api/queries';
 import type { Me } from '../api/types';
 import { AuthLayout } from '../components/AuthLayout';
+import { TextField } from '../components/TextField';
 import { useTitle } from '../lib/title';
 
 /** Where to go after signing in: a console path from `?next=`, never another site. */
@@ -50,41 +51,29 @@ export function LoginPage() {
         <p className="form-error" role="alert" id="login-error">{error.message}</p>
       )}
       <form onSubmit={(e) => void submit(e)} aria-describedby={error ? 'login-error' : undefined}>
-        <div className="field">
-          <label htmlFor="login-email">Email</label>
-          <input
-            id="login-email"
-            type="email"
-            autoComplete="username"
-            required
-            maxLength={320}
-            value={email}
-            onChange={(e) => setEmail(e.target.value)}
-            aria-invalid={emailError ? true : undefined}
-            aria-describedby={emailError ? 'login-email-error' : undefined}
-          />
-          {emailError && <span className="field-error" id="login-email-error" role="alert">Email {emailError}</span>}
-        </div>
-        <div className="field">
-          <div className="field-label-row">
-            <label htmlFor="login-password">Password</label>
-            <Link to="/forgot-password" state={{ email }} className="small-link">
-              Forgot password?
-            </Link>
-          </div>
-          <input
-            id="login-password"
-            type="password"
-            autoComplete="current-password"
-            required
-            maxLength={256}
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-            aria-invalid={passwordError ? true : undefined}
-            aria-describedby={passwordError ? 'login-password-error' : undefined}
-          />
-          {passwordError && <span className="field-error" id="login-password-error" role="alert">Password {passwordError}</span>}
-        </div>
+        <TextField
+          id="login-email"
+          label="Email"
+          type="email"
+          autoComplete="username"
+          required
+          maxLength={320}
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+          error={emailError && `Email ${emailError}`}
+        />
+        <TextField
+          id="login-password"
+          label="Password"
+          labelExtra={<Link to="/forgot-password" state={{ email }} className="small-link">Forgot password?</Link>}
+          type="password"
+          autoComplete="current-password"
+          required
+          maxLength={256}
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          error={passwordError && `Password ${passwordError}`}
+        />
         <button type="submit" className="button button-primary button-block" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>

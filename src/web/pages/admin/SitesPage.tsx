@@ -4,6 +4,7 @@ import { ApiError, api } from '../../api/client';
 import { adminKeys, useSiteList, type SiteInput, type SiteRecord } from '../../api/admin';
 import { useOrganization } from '../../api/queries';
 import { ConfirmDialog, Dialog } from '../../components/Dialog';
+import { TextField } from '../../components/TextField';
 import { Notice, useNotice } from '../../components/Notice';
 import { Pager, useCursorPager } from '../../components/Pager';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
@@ -173,23 +174,9 @@ function SiteDialog({ site, onClose, onSaved }: { site: SiteRecord | null; onClo
     save.mutate({ name: name.trim(), address: address.trim() || null, lat: latValue, lon: lonValue, ...(zone ? { timezone: zone } : {}) });
   };
 
-  const field = (id: string, label: string, value: string, set: (v: string) => void, props: { inputMode?: 'decimal'; placeholder?: string; required?: boolean } = {}) => {
-    const error = fieldError(id);
-    return (
-      <div className="field">
-        <label htmlFor={`site-${id}`}>{label}</label>
-        <input
-          id={`site-${id}`}
-          value={value}
-          onChange={(e) => set(e.target.value)}
-          aria-invalid={error ? true : undefined}
-          aria-describedby={error ? `site-${id}-error` : undefined}
-          {...props}
-        />
-        {error && <span id={`site-${id}-error`} className="field-error">{error}</span>}
-      </div>
-    );
-  };
+  const field = (id: string, label: string, value: string, set: (v: string) => void, props: { inputMode?: 'decimal'; placeholder?: string; required?: boolean } = {}) => (
+    <TextField id={`site-${id}`} label={label} value={value} onChange={(e) => set(e.target.value)} error={fieldError(id)} {...props} />
+  );
 
   const zoneError = fieldError('timezone');
   return (
