@@ -3,14 +3,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { scopeOf } from '../core/access.js';
 import { PageQuery, Page } from '../core/pagination.js';
-import { errors, IdParams, NoContent, NullableTimestamp, Timestamp, Uuid } from '../core/http/schemas.js';
+import { errors, Nullable, IdParams, NoContent, NullableTimestamp, Timestamp, Uuid } from '../core/http/schemas.js';
 import { requestActor } from '../audit/service.js';
 import { presentDevice, presentKey, type DevicesService } from './service.js';
 
 const Kind = Type.Union([Type.Literal('speed_radar'), Type.Literal('camera'), Type.Literal('refrigeration'), Type.Literal('sensor')]);
 const Status = Type.Union([Type.Literal('online'), Type.Literal('offline'), Type.Literal('error')]);
 const Units = Type.Union([Type.Literal('mph'), Type.Literal('kmh')]);
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
 const Device = Type.Object({
   id: Uuid,

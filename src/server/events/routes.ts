@@ -3,12 +3,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { scopeOf } from '../core/access.js';
 import { PageQuery, Page } from '../core/pagination.js';
-import { errors, NoContent, NullableTimestamp, Timestamp, Uuid } from '../core/http/schemas.js';
+import { errors, Nullable, NoContent, NullableTimestamp, Timestamp, Uuid } from '../core/http/schemas.js';
 import { requestActor } from '../audit/service.js';
 import type { EventPhotosService } from './photos.js';
 import type { EventsService } from './service.js';
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
 const Event = Type.Object({
   id: Type.String(),

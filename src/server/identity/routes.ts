@@ -62,8 +62,10 @@ export function identityRoutes(identity: IdentityService, config: Config) {
     }, async (request, reply) => {
       const result = await identity.login(request.body.email, request.body.password, requestActor(request));
       setSessionCookie(reply, config, result.sessionToken, result.expiresAt);
-      const scope = (await identity.authenticate({ sessionToken: result.sessionToken }))?.scope ?? null;
-      return identity.me(result.principal, scope);
+      // The new session is read back once, through the same path as every later request (and cached).
+      const signedIn = await identity.authenticate({ sessionToken: result.sessionToken });
+      if (!signedIn) throw new Error('a session just created could not be read back');
+      return identity.me(signedIn.principal, signedIn.scope);
     });
 
     app.post('/api/v1/auth/logout', {

@@ -20,9 +20,7 @@ const TOUCH_INTERVAL_MS = 60 * 1000;
 
 export interface LoginResult {
   sessionToken: string;
-  csrfToken: string;
   expiresAt: Date;
-  principal: Principal;
 }
 
 export class IdentityService implements Authenticator {
@@ -137,21 +135,7 @@ export class IdentityService implements Authenticator {
       resourceType: 'user',
       resourceId: user.id,
     });
-    const session = await store.findSessionIdentity(this.ctx.db, tokenHash, null, this.ctx.config.sessionIdleMinutes);
-    return {
-      sessionToken,
-      csrfToken: this.csrfFor(tokenHash),
-      expiresAt,
-      principal: {
-        userId: user.id,
-        email: user.email,
-        name: user.name,
-        isSuperadmin: user.is_superadmin,
-        via: 'session',
-        sessionId: session?.credential_id ?? null,
-        csrfToken: this.csrfFor(tokenHash),
-      },
-    };
+    return { sessionToken, expiresAt };
   }
 
   async logout(principal: Principal, actor: Actor): Promise<void> {

@@ -124,37 +124,35 @@ export class IngestService {
    * of items already stored before. A key repeated inside the batch is rejected after its first use.
    */
   async storeEvents(device: DevicePrincipal, items: EventItem[]) {
-    const keyOf = (ts: Date, clientRef: string) => `${ts.toISOString()}|${clientRef}`;
+    // Each item's identity, computed once: the batch's hot path would otherwise format every timestamp several times.
     const rejected: Rejection[] = [];
-    const firstIndex = new Map<string, number>();
-    const unique = this.retainable(items, rejected, Date.now()).filter((item) => {
-      const key = keyOf(item.ts, item.clientRef);
-      const first = firstIndex.get(key);
-      if (first !== undefined) {
-        rejected.push({ index: item.index, errors: [{ field: 'client_ref', message: `repeats item ${first} of this batch` }] });
-        return false;
-      }
-      firstIndex.set(key, item.index);
-      return true;
-    });
+    const byKey = new Map<string, EventItem>();
+    for (const item of this.retainable(items, rejected, Date.now())) {
+      const key = eventKey(item.ts, item.clientRef);
+      const first = byKey.get(key);
+      if (first) rejected.push({ index: item.index, errors: [{ field: 'client_ref', message: `repeats item ${first.index} of this batch` }] });
+      else byKey.set(key, item);
+    }
+    const unique = [...byKey.values()];
     if (unique.length === 0) return { accepted: 0, rejected, events: [] };
 
     return this.guarded(async () => {
       const ref = { orgId: device.orgId, deviceId: device.deviceId, siteId: device.siteId };
       const stored = await this.intoPartitions('events', unique.map((v) => v.ts), () => store.insertEvents(this.ctx.db, ref, unique));
-      const ids = new Map(stored.map((row) => [keyOf(row.ts, row.client_ref), { id: String(row.id), duplicate: false, photoKey: null as string | null }]));
-      const missing = unique.filter((v) => !ids.has(keyOf(v.ts, v.clientRef)));
+      const ids = new Map(stored.map((row) => [eventKey(row.ts, row.client_ref), { id: String(row.id), duplicate: false, photoKey: null as string | null }]));
+      const missing = [...byKey].filter(([key]) => !ids.has(key)).map(([, item]) => item);
       if (missing.length > 0) {
         for (const row of await store.findEventIds(this.ctx.db, device.deviceId, missing)) {
-          ids.set(keyOf(row.ts, row.client_ref), { id: String(row.id), duplicate: true, photoKey: row.photo_key });
+          ids.set(eventKey(row.ts, row.client_ref), { id: String(row.id), duplicate: true, photoKey: row.photo_key });
         }
       }
-      const events = unique.map((v) => ({ index: v.index, item: v, ...ids.get(keyOf(v.ts, v.clientRef))! }));
+      const events = [...byKey].map(([key, item]) => ({ index: item.index, item, ...ids.get(key)! }));
       const fresh = events.filter((e) => !e.duplicate);
       if (fresh.length > 0) await this.publishEvents(device, fresh);
       return { accepted: fresh.length, rejected, events };
     });
   }
+
 
   async ingestTelemetry(device: DevicePrincipal, rawItems: unknown[]): Promise<TelemetryResult> {
     this.checkBatchSize(rawItems.length);
@@ -220,4 +218,9 @@ function isMissingPartition(error: unknown): boolean {
 function isTransientConflict(error: unknown): boolean {
   const code = (error as { code?: string })?.code;
   return code === '40P01' || code === '40001';
+}
+
+/** What makes an event the same event: its time and its client reference. */
+function eventKey(ts: Date, clientRef: string): string {
+  return `${ts.getTime()}|${clientRef}`;
 }

@@ -21,7 +21,9 @@ export const RoleSchema = Type.Union([
   Type.Literal('owner'), Type.Literal('admin'), Type.Literal('manager'), Type.Literal('operator'), Type.Literal('viewer'),
 ]);
 export const Timestamp = Type.String({ format: 'date-time' });
-export const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
+/** `T | null` for a response or body field. */
+export const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+export const NullableTimestamp = Nullable(Timestamp);
 export const SiteIds = Type.Union([Type.Array(Uuid, { maxItems: 1000, uniqueItems: true }), Type.Null()]);
 export const Email = Type.String({ format: 'email', maxLength: 320 });
 export const Password = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH });
