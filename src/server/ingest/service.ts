@@ -19,6 +19,27 @@ export interface TelemetryResult {
   values: number;
 }
 
+/** Telemetry readings a batch newly stored (duplicates excluded), handed to observers after commit. */
+export interface StoredTelemetry {
+  device: DevicePrincipal;
+  readings: store.Reading[];
+}
+
+/** Events a batch newly stored (duplicates excluded), handed to observers after commit. */
+export interface StoredEvents {
+  device: DevicePrincipal;
+  events: { id: string; item: EventItem }[];
+}
+
+/**
+ * Reacts to data once it is committed (e.g. alert evaluation). An observer's failure is logged and
+ * never fails the batch: the data is already stored.
+ */
+export interface IngestObserver {
+  telemetryStored?(batch: StoredTelemetry): Promise<void>;
+  eventsStored?(batch: StoredEvents): Promise<void>;
+}
+
 // Items of one batch published in full on the live stream; beyond that only the count goes out.
 const LIVE_ITEMS = 100;
 
@@ -29,8 +50,24 @@ const LIVE_ITEMS = 100;
 export class IngestService {
   private readonly partitions = new Set<string>();
   private inFlight = 0;
+  private readonly observers: IngestObserver[] = [];
 
   constructor(private readonly ctx: AppContext) {}
+
+  /** Registers a reaction to committed data; observers run in registration order after each batch. */
+  observe(observer: IngestObserver): void {
+    this.observers.push(observer);
+  }
+
+  private async notify(call: (observer: IngestObserver) => Promise<void> | undefined): Promise<void> {
+    for (const observer of this.observers) {
+      try {
+        await call(observer);
+      } catch (error) {
+        this.ctx.logger.error({ err: error }, 'ingest observer failed');
+      }
+    }
+  }
 
   /** Creates this month's and the next two months' partitions (and learns which exist). */
   async preparePartitions(now = new Date()): Promise<void> {
@@ -148,7 +185,10 @@ export class IngestService {
       }
       const events = [...byKey].map(([key, item]) => ({ index: item.index, item, ...ids.get(key)! }));
       const fresh = events.filter((e) => !e.duplicate);
-      if (fresh.length > 0) await this.publishEvents(device, fresh);
+      if (fresh.length > 0) {
+        await this.publishEvents(device, fresh);
+        await this.notify((o) => o.eventsStored?.({ device, events: fresh }));
+      }
       return { accepted: fresh.length, rejected, events };
     });
   }
@@ -172,6 +212,7 @@ export class IngestService {
       const readings = retained.flatMap((item) => item.values.map(([metric, value]) => ({ ts: item.ts, metric, value })));
       const ref = { orgId: device.orgId, deviceId: device.deviceId, siteId: device.siteId };
       const stored = await this.intoPartitions('telemetry', retained.map((v) => v.ts), () => store.insertTelemetry(this.ctx.db, ref, readings));
+      if (stored.length > 0) await this.notify((o) => o.telemetryStored?.({ device, readings: stored }));
       const storedKeys = new Set(stored.map((r) => `${r.ts.toISOString()}|${r.metric}`));
       const fresh = retained.filter((item) => item.values.some(([metric]) => storedKeys.has(`${item.ts.toISOString()}|${metric}`)));
       if (fresh.length > 0) {

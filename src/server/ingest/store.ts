@@ -112,7 +112,7 @@ export interface Reading {
 
 /** Inserts telemetry readings and folds the new ones into the hourly rollups, in one statement. */
 export async function insertTelemetry(db: Conn, device: DeviceRef, readings: Reading[]) {
-  const result = await sql<{ ts: Date; metric: string }>`
+  const result = await sql<Reading>`
     WITH input AS (
       SELECT * FROM unnest(${readings.map((r) => r.ts.toISOString())}::timestamptz[], ${readings.map((r) => r.metric)}::text[],
                            ${readings.map((r) => r.value)}::float8[]) AS t(ts, metric, value)
@@ -130,6 +130,6 @@ export async function insertTelemetry(db: Conn, device: DeviceRef, readings: Rea
         count = r.count + EXCLUDED.count, sum = r.sum + EXCLUDED.sum,
         min = LEAST(r.min, EXCLUDED.min), max = GREATEST(r.max, EXCLUDED.max)
     )
-    SELECT ts, metric FROM stored`.execute(db);
+    SELECT ts, metric, value FROM stored`.execute(db);
   return result.rows;
 }
