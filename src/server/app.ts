@@ -7,6 +7,7 @@ import { healthRoutes } from './health/routes.js';
 import { passwordResetPages } from './identity/pages.js';
 import { identityRoutes } from './identity/routes.js';
 import { ingestRoutes } from './ingest/routes.js';
+import { maintenanceRoutes } from './maintenance/routes.js';
 import { invitationPages } from './members/pages.js';
 import { memberRoutes } from './members/routes.js';
 import { organizationRoutes } from './organizations/routes.js';
@@ -37,6 +38,7 @@ export function buildApp(ctx: AppContext, services: Services) {
     telemetryRoutes(services.telemetry),
     poloSancaRoutes(services.polosanca),
     auditRoutes(services.audit),
+    maintenanceRoutes(services.maintenance, services.maintenanceAttachments, ctx.config),
     streamRoutes(services.stream, services.identity, ctx.config.streamHeartbeatSeconds),
     // Last: the console answers every other page path with its index.html.
     webRoutes(),

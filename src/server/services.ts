@@ -14,6 +14,9 @@ import { OrganizationsService } from './organizations/service.js';
 import { SetupService } from './setup/service.js';
 import { SitesService } from './sites/service.js';
 import { StreamService } from './stream/service.js';
+import { MaintenanceAttachmentsService } from './maintenance/attachments.js';
+import { EmailReminderSender } from './maintenance/reminders.js';
+import { MaintenanceService } from './maintenance/service.js';
 
 /** Every domain service of one process, wired once. */
 export function createServices(ctx: AppContext) {
@@ -32,7 +35,10 @@ export function createServices(ctx: AppContext) {
   const events = new EventsService(ctx, audit);
   const telemetry = new TelemetryService(ctx, devices);
   const retention = new RetentionService(ctx, organizations);
-  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention };
+  const maintenanceReminders = new EmailReminderSender(ctx.mailer, (orgId) => members.adminEmails(orgId), ctx.config.publicUrl);
+  const maintenance = new MaintenanceService(ctx, audit, devices, maintenanceReminders);
+  const maintenanceAttachments = new MaintenanceAttachmentsService(ctx, audit);
+  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, maintenance, maintenanceAttachments };
 }
 
 export type Services = ReturnType<typeof createServices>;
