@@ -62,16 +62,21 @@ function inputOf(row: store.RecordRow): RecordInput {
   };
 }
 
+type PageFetcher<T> = (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>;
+
 /** Writes rows to a CSV stream page by page (keyset), honouring back-pressure; never holds the whole set. */
-function streamCsv<T>(columns: string[], pages: () => AsyncGenerator<T[]>, toRow: (item: T) => unknown[]): Readable {
+function streamCsv<T>(columns: string[], fetchPage: PageFetcher<T>, toRow: (item: T) => unknown[]): Readable {
   const csv = stringify({ header: true, columns });
   void (async () => {
     try {
-      for await (const page of pages()) {
-        for (const item of page) {
+      let cursor: string | undefined;
+      do {
+        const page = await fetchPage(cursor);
+        for (const item of page.items) {
           if (!csv.write(toRow(item))) await new Promise((resolve) => csv.once('drain', resolve));
         }
-      }
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
       csv.end();
     } catch (error) {
       csv.destroy(error as Error);
@@ -181,27 +186,11 @@ export class MaintenanceService {
   }
 
   exportRecordsCsv(scope: Scope, filter: store.RecordFilter): Readable {
-    const self = this;
-    return streamCsv(RECORD_CSV_COLUMNS, async function* pages() {
-      let cursor: string | undefined;
-      do {
-        const page = await self.list(scope, { ...filter, limit: EXPORT_PAGE, cursor });
-        yield page.items;
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor);
-    }, recordCsvRow);
+    return streamCsv(RECORD_CSV_COLUMNS, (cursor) => this.list(scope, { ...filter, limit: EXPORT_PAGE, cursor }), recordCsvRow);
   }
 
   exportDueCsv(scope: Scope, query: { withinDays?: number; status?: 'overdue' | 'due_soon' }): Readable {
-    const self = this;
-    return streamCsv(DUE_CSV_COLUMNS, async function* pages() {
-      let cursor: string | undefined;
-      do {
-        const page = await self.due(scope, { ...query, limit: EXPORT_PAGE, cursor });
-        yield page.items;
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor);
-    }, dueCsvRow);
+    return streamCsv(DUE_CSV_COLUMNS, (cursor) => this.due(scope, { ...query, limit: EXPORT_PAGE, cursor }), dueCsvRow);
   }
 
   /**
