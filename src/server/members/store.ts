@@ -24,6 +24,12 @@ export function findMember(db: Conn, orgId: string, userId: string) {
   return members(db, orgId).where('m.user_id', '=', userId).executeTakeFirst();
 }
 
+/** Whether someone with this (normalised, lower-case) email is already a member. */
+export async function memberEmailExists(db: Conn, orgId: string, email: string): Promise<boolean> {
+  const row = await members(db, orgId).where(sql<boolean>`lower(u.email) = ${email}`).executeTakeFirst();
+  return row !== undefined;
+}
+
 /** Email addresses of the organization's active owners and admins (who receive its notices). */
 export async function adminEmails(db: Conn, orgId: string): Promise<string[]> {
   const rows = await members(db, orgId)
