@@ -17,6 +17,7 @@ import { DevicesPage } from './pages/DevicesPage';
 import { EventsPage } from './pages/EventsPage';
 import { ForgotPasswordPage } from './pages/ForgotPasswordPage';
 import { LoginPage } from './pages/LoginPage';
+import { MaintenancePage } from './pages/MaintenancePage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { RouteError } from './pages/RouteError';
 import './styles.css';
@@ -46,6 +47,7 @@ const router = createBrowserRouter([
           { path: 'devices', element: <DevicesPage /> },
           { path: 'devices/:id', element: <DeviceDetailPage /> },
           { path: 'events', element: <EventsPage /> },
+          { path: 'maintenance', element: <MaintenancePage /> },
           {
             path: 'admin/sites',
             element: (

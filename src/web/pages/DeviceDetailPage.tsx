@@ -3,6 +3,7 @@ import { ApiError } from '../api/client';
 import { useDevice, useEvents } from '../api/queries';
 import { EventsTable } from '../components/EventsTable';
 import { EventTime } from '../components/EventTime';
+import { MaintenanceSection } from '../components/maintenance/MaintenanceSection';
 import { EmptyState, ErrorState, LoadingState } from '../components/states';
 import { StatusDot } from '../components/StatusDot';
 import { formatRelative, formatSpeed, KIND_LABELS } from '../lib/format';
@@ -92,6 +93,8 @@ export function DeviceDetailPage() {
           <EventsTable events={events.data.items} showDevice={false} label={`Latest events of ${d.name}`} />
         )}
       </section>
+
+      <MaintenanceSection deviceId={d.id} deviceName={d.name} zone={zone} />
     </div>
   );
 }
