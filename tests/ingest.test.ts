@@ -30,7 +30,10 @@ describe('native ingest API', () => {
       payload: typeof body === 'string' ? body : JSON.stringify(body),
     });
 
-  const count = async (sqlText: string, params: unknown[]) => Number((await app.runtime.ctx.pool.query(sqlText, params)).rows[0].n);
+  const count = async (sqlText: string, params: unknown[]) => {
+    await app.settleRollups();
+    return Number((await app.runtime.ctx.pool.query(sqlText, params)).rows[0].n);
+  };
 
   const speeds = (n: number, start = Date.parse('2026-03-10T08:00:00Z')) =>
     Array.from({ length: n }, (_, i) => ({ client_ref: `ev-${i}`, ts: new Date(start + i * 60_000).toISOString(), kind: 'speed', speed: 20 + i }));
@@ -51,6 +54,24 @@ describe('native ingest API', () => {
     assert.equal(await count('SELECT count(*) AS n FROM events WHERE device_id = $1', [radar.id]), 20);
     assert.equal(await count('SELECT sum(events) AS n FROM event_rollups_hourly WHERE device_id = $1', [radar.id]), 20, 'rollups count each event once');
     assert.equal(await count('SELECT sum(count) AS n FROM speed_histogram_hourly WHERE device_id = $1', [radar.id]), 20);
+  });
+
+  it('a batch partly stored before keeps its new items and counts each event once in the rollups', async () => {
+    const radar = await device();
+    assert.equal((await send(radar.key, '/api/v1/ingest/events', { events: speeds(10) })).json().accepted, 10);
+    const mixed = (await send(radar.key, '/api/v1/ingest/events', { events: speeds(25) })).json();
+    assert.equal(mixed.accepted, 15);
+    assert.equal(mixed.duplicates, 10);
+    assert.equal(await count('SELECT sum(events) AS n FROM event_rollups_hourly WHERE device_id = $1', [radar.id]), 25);
+  });
+
+  it('rollup reads see every committed batch, whether the background fold ran or not', async () => {
+    const radar = await device();
+    const summary = async () => (await owner.client.get(`/api/v1/events/summary?deviceId=${radar.id}&from=2026-03-10T00:00:00Z&to=2026-03-11T00:00:00Z`)).body.events;
+    await send(radar.key, '/api/v1/ingest/events', { events: speeds(5) });
+    assert.equal(await app.runtime.services.rollups.foldPending() > 0, true, 'the background fold takes pending batches');
+    await send(radar.key, '/api/v1/ingest/events', { events: speeds(12).slice(5) });
+    assert.equal(await summary(), 12, 'the read folds the batch still pending');
   });
 
   it('items without client_ref are deduplicated by content', async () => {
@@ -159,6 +180,7 @@ describe('native ingest API', () => {
         { ts: '2026-04-01T11:00:00Z', speed: 12 },
       ],
     });
+    await app.settleRollups();
     const hours = (await app.runtime.ctx.pool.query(
       'SELECT hour, events, speeding, speed_min, speed_max FROM event_rollups_hourly WHERE device_id = $1 ORDER BY hour', [radar.id])).rows;
     assert.equal(hours.length, 2);
@@ -239,6 +261,7 @@ describe('telemetry ingest', () => {
     const rows = (await app.runtime.ctx.pool.query(
       `SELECT metric, value FROM telemetry WHERE device_id = $1 ORDER BY ts, metric`, [created.body.device.id])).rows;
     assert.deepEqual(rows.map((r) => [r.metric, r.value]), [['door', 0], ['pressure', 2.5], ['temperature', 0], ['door', 1], ['temperature', -3.5]]);
+    await app.settleRollups();
     const rollup = (await app.runtime.ctx.pool.query(
       `SELECT count, min, max, sum FROM telemetry_rollups_hourly WHERE device_id = $1 AND metric = 'temperature'`, [created.body.device.id])).rows[0];
     assert.deepEqual(rollup, { count: 2, min: -3.5, max: 0, sum: -3.5 });

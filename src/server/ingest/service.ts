@@ -92,20 +92,27 @@ export class IngestService {
   }
 
   /**
-   * Writes after making sure the months' partitions exist. Another process may have dropped a
-   * partition this one remembers (retention): then the names are re-read and the write retried once.
+   * Writes after making sure the months' partitions exist. A batch is first written as all new (a
+   * plain insert); if some of it was stored before (a unique violation), it is written again skipping
+   * what exists. Another process may have dropped a partition this one remembers (retention): then the
+   * names are re-read and the write retried once. Deadlocks are retried.
    */
-  private async intoPartitions<T>(table: store.PartitionedTable, dates: Date[], write: () => Promise<T>): Promise<T> {
+  private async intoPartitions<T>(table: store.PartitionedTable, dates: Date[], write: (resent: boolean) => Promise<T>): Promise<T> {
     await this.ensurePartitionsFor(table, dates);
+    let resent = false;
+    let partitionsReread = false;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await write();
+        return await write(resent);
       } catch (error) {
-        if (isMissingPartition(error) && attempt === 1) {
+        if (isUniqueViolation(error) && !resent) {
+          resent = true;
+        } else if (isMissingPartition(error) && !partitionsReread) {
+          partitionsReread = true;
           this.partitions.clear();
           for (const name of await store.existingPartitions(this.ctx.db, table)) this.partitions.add(name);
           await this.ensurePartitionsFor(table, dates);
-        } else if (!(isTransientConflict(error) && attempt < 3)) {
+        } else if (!(isTransientConflict(error) && attempt < 5)) {
           throw error;
         }
       }
@@ -175,7 +182,7 @@ export class IngestService {
 
     return this.guarded(async () => {
       const ref = { orgId: device.orgId, deviceId: device.deviceId, siteId: device.siteId };
-      const stored = await this.intoPartitions('events', unique.map((v) => v.ts), () => store.insertEvents(this.ctx.db, ref, unique));
+      const stored = await this.intoPartitions('events', unique.map((v) => v.ts), (resent) => store.insertEvents(this.ctx.db, ref, unique, resent));
       const ids = new Map(stored.map((row) => [eventKey(row.ts, row.client_ref), { id: String(row.id), duplicate: false, photoKey: null as string | null }]));
       const missing = [...byKey].filter(([key]) => !ids.has(key)).map(([, item]) => item);
       if (missing.length > 0) {
@@ -211,7 +218,7 @@ export class IngestService {
     return this.guarded(async () => {
       const readings = retained.flatMap((item) => item.values.map(([metric, value]) => ({ ts: item.ts, metric, value })));
       const ref = { orgId: device.orgId, deviceId: device.deviceId, siteId: device.siteId };
-      const stored = await this.intoPartitions('telemetry', retained.map((v) => v.ts), () => store.insertTelemetry(this.ctx.db, ref, readings));
+      const stored = await this.intoPartitions('telemetry', retained.map((v) => v.ts), (resent) => store.insertTelemetry(this.ctx.db, ref, readings, resent));
       if (stored.length > 0) await this.notify((o) => o.telemetryStored?.({ device, readings: stored }));
       const storedKeys = new Set(stored.map((r) => `${r.ts.toISOString()}|${r.metric}`));
       const fresh = retained.filter((item) => item.values.some(([metric]) => storedKeys.has(`${item.ts.toISOString()}|${metric}`)));
@@ -253,6 +260,11 @@ export class IngestService {
 function isMissingPartition(error: unknown): boolean {
   const e = error as { code?: string; message?: string };
   return e?.code === '23514' && /no partition/.test(e.message ?? '');
+}
+
+/** A row already stored under the same unique key (23505): the batch is, at least partly, a resend. */
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string })?.code === '23505';
 }
 
 /** A deadlock or serialization failure: the statement rolled back whole and may simply be run again. */
