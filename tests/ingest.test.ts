@@ -210,7 +210,7 @@ describe('native ingest API', () => {
   });
 
   it('sheds load with 429 and Retry-After rather than queueing without bound', async () => {
-    const busy = await startTestApp({ ingestMaxConcurrent: 1 });
+    const busy = await startTestApp({ ingestMaxPendingItems: 1 });
     try {
       const o = await busy.owner();
       const key = (await o.client.post('/api/v1/devices', { kind: 'sensor', name: 'S', serial: 'S1' })).body.apiKey;
@@ -265,5 +265,30 @@ describe('telemetry ingest', () => {
     const rollup = (await app.runtime.ctx.pool.query(
       `SELECT count, min, max, sum FROM telemetry_rollups_hourly WHERE device_id = $1 AND metric = 'temperature'`, [created.body.device.id])).rows[0];
     assert.deepEqual(rollup, { count: 2, min: -3.5, max: 0, sum: -3.5 });
+  });
+
+  it('concurrent, overlapping batches of many devices each get their own answer, every reading stored once', async () => {
+    const fridges = await Promise.all(Array.from({ length: 4 }, (_, n) =>
+      owner.client.post('/api/v1/devices', { kind: 'refrigeration', name: `Fridge ${n}`, serial: `F-${n}` })));
+    const post = (key: string, minutes: number[]) => app.runtime.app.inject({
+      method: 'POST', url: '/api/v1/ingest/telemetry', headers: { 'x-api-key': key },
+      payload: { items: minutes.map((m) => ({ ts: new Date(Date.UTC(2026, 4, 2, 8, m)).toISOString(), values: { temperature: m } })) },
+    });
+    // Per fridge: minutes 0–9, and at the same time an overlapping copy of minutes 5–14.
+    const answers = await Promise.all(fridges.flatMap((f) => [
+      post(f.body.apiKey, Array.from({ length: 10 }, (_, m) => m)),
+      post(f.body.apiKey, Array.from({ length: 10 }, (_, m) => m + 5)),
+    ]));
+    for (let n = 0; n < fridges.length; n++) {
+      const [a, b] = [answers[2 * n]!.json(), answers[2 * n + 1]!.json()];
+      assert.equal(a.accepted + b.accepted, 15, 'each minute stored once per fridge');
+      assert.equal(a.duplicates + b.duplicates, 5, 'the overlap is reported as duplicates');
+      const stored = await app.runtime.ctx.pool.query('SELECT count(*)::int AS n FROM telemetry WHERE device_id = $1', [fridges[n]!.body.device.id]);
+      assert.equal(stored.rows[0].n, 15);
+    }
+    await app.settleRollups();
+    const rolled = await app.runtime.ctx.pool.query(
+      'SELECT sum(count)::int AS n FROM telemetry_rollups_hourly WHERE device_id = ANY($1::uuid[])', [fridges.map((f) => f.body.device.id)]);
+    assert.equal(rolled.rows[0].n, 60);
   });
 });

@@ -91,21 +91,30 @@ export interface Reading {
   value: number;
 }
 
-/** Inserts telemetry readings and records the new ones as pending for the hourly rollups, in one statement (see insertEvents). */
-export async function insertTelemetry(db: Conn, device: DeviceRef, readings: Reading[], resent = false) {
-  const result = await sql<Reading>`
+/** A reading of a given device: telemetry batches of several devices are written in one statement. */
+export interface DeviceReading extends Reading {
+  orgId: string;
+  deviceId: string;
+}
+
+/**
+ * Inserts telemetry readings, of one or many devices, and records the new ones as pending for the
+ * hourly rollups (one pending row per device), in one statement (see insertEvents for `resent`).
+ */
+export async function insertTelemetry(db: Conn, readings: DeviceReading[], resent = false) {
+  const result = await sql<DeviceReading>`
     WITH stored AS (
       INSERT INTO telemetry (org_id, device_id, ts, metric, value)
-      SELECT ${device.orgId}::uuid, ${device.deviceId}::uuid, ts, metric, value
-      FROM unnest(${readings.map((r) => r.ts.toISOString())}::timestamptz[], ${readings.map((r) => r.metric)}::text[],
-                  ${readings.map((r) => r.value)}::float8[]) AS t(ts, metric, value)
+      SELECT * FROM unnest(${readings.map((r) => r.orgId)}::uuid[], ${readings.map((r) => r.deviceId)}::uuid[],
+                           ${readings.map((r) => r.ts.toISOString())}::timestamptz[], ${readings.map((r) => r.metric)}::text[],
+                           ${readings.map((r) => r.value)}::float8[]) AS t(org_id, device_id, ts, metric, value)
       ${resent ? sql`ON CONFLICT (device_id, metric, ts) DO NOTHING` : sql``}
-      RETURNING ts, metric, value
+      RETURNING org_id, device_id, ts, metric, value
     ), pending AS (
       INSERT INTO telemetry_rollup_pending (org_id, device_id, ts, metric, value)
-      SELECT ${device.orgId}::uuid, ${device.deviceId}::uuid, array_agg(ts), array_agg(metric), array_agg(value)
-      FROM stored HAVING count(*) > 0
+      SELECT org_id, device_id, array_agg(ts), array_agg(metric), array_agg(value)
+      FROM stored GROUP BY org_id, device_id
     )
-    SELECT ts, metric, value FROM stored`.execute(db);
+    SELECT org_id AS "orgId", device_id AS "deviceId", ts, metric, value FROM stored`.execute(db);
   return result.rows;
 }
