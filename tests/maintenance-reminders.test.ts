@@ -14,9 +14,13 @@ interface Received {
 /** A real SMTP server on loopback that keeps what it receives. */
 async function smtpSink() {
   const received: Received[] = [];
+  const state = { refusing: false };
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
+    onRcptTo(_address, _session, callback) {
+      callback(state.refusing ? Object.assign(new Error('mailbox unavailable'), { responseCode: 550 }) : undefined);
+    },
     onData(stream, session, callback) {
       let raw = '';
       stream.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
@@ -28,7 +32,7 @@ async function smtpSink() {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.server.address() as AddressInfo).port;
-  return { received, port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return { received, state, port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
 function day(offsetDays: number): string {
@@ -112,5 +116,22 @@ describe('maintenance reminders by email', () => {
     const bad = await admin.client.request('PUT', '/api/v1/maintenance/settings', { reminderDays: 1000 });
     assert.equal(bad.status, 400);
     assert.equal(bad.body.error.details[0].field, 'reminderDays');
+  });
+
+  it('a reminder the mail server refused is sent at a later run, not marked as sent', async () => {
+    const other = (await owner.client.post('/api/v1/devices', { kind: 'refrigeration', name: 'Freezer 8', serial: 'FZ-8' })).body.device.id;
+    await owner.client.post(`/api/v1/devices/${other}/maintenance`, { type: 'inspection', performedBy: 'Rui', description: 'Check', nextDueOn: day(2) });
+    const forFreezer8 = () => reminders().filter((m) => /Freezer 8/.test(subjectOf(m.raw)));
+    sink.state.refusing = true;
+    try {
+      await tick();
+    } finally {
+      sink.state.refusing = false;
+    }
+    assert.equal(forFreezer8().length, 0);
+    await tick();
+    assert.equal(forFreezer8().length, 2, 'sent once the server takes mail again');
+    await tick();
+    assert.equal(forFreezer8().length, 2);
   });
 });

@@ -39,20 +39,20 @@ describe('maintenance records', () => {
   });
   after(async () => app.close());
 
-  const record = (overrides: Record<string, unknown> = {}) => ({
+  const visit = (overrides: Record<string, unknown> = {}) => ({
     type: 'preventive', performedBy: 'Ana Técnica', description: 'Cleaned condenser, checked gasket', ...overrides,
   });
 
   it('logs a record with cost, parts and a due date, and lists the history newest performed first, page by page', async () => {
-    const created = await owner.client.post(`/api/v1/devices/${fridgeA}/maintenance`, record({
+    const created = await owner.client.post(`/api/v1/devices/${fridgeA}/maintenance`, visit({
       performedAt: '2026-01-10T09:00:00Z', cost: 120.5, currency: 'EUR', parts: ['Door gasket', ' Relay '], notes: 'ok', nextDueOn: '2026-07-10',
     }));
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.equal(created.body.cost, 120.5);
     assert.deepEqual(created.body.parts, ['Door gasket', 'Relay']);
     assert.equal(created.body.nextDueOn, '2026-07-10');
-    await owner.client.post(`/api/v1/devices/${fridgeA}/maintenance`, record({ type: 'inspection', performedAt: '2026-03-01T09:00:00Z' }));
-    await owner.client.post(`/api/v1/devices/${fridgeA}/maintenance`, record({ type: 'corrective', performedAt: '2025-12-01T09:00:00Z' }));
+    await owner.client.post(`/api/v1/devices/${fridgeA}/maintenance`, visit({ type: 'inspection', performedAt: '2026-03-01T09:00:00Z' }));
+    await owner.client.post(`/api/v1/devices/${fridgeA}/maintenance`, visit({ type: 'corrective', performedAt: '2025-12-01T09:00:00Z' }));
 
     const first = await owner.client.get(`/api/v1/devices/${fridgeA}/maintenance?limit=2`);
     assert.equal(first.status, 200);
@@ -72,14 +72,14 @@ describe('maintenance records', () => {
     assert.equal(missing.status, 400);
     assert.ok(missing.body.error.details.some((d: { field: string }) => d.field === 'performedBy'));
 
-    const bad = await owner.client.post(`/api/v1/devices/${fridgeA}/maintenance`, record({
+    const bad = await owner.client.post(`/api/v1/devices/${fridgeA}/maintenance`, visit({
       type: 'repainting', cost: -1, currency: 'euro', nextDueOn: '2026-02-31',
     }));
     assert.equal(bad.status, 400);
     const fields = bad.body.error.details.map((d: { field: string }) => d.field);
     for (const field of ['type', 'cost', 'currency', 'nextDueOn']) assert.ok(fields.includes(field), `${field} in ${fields}`);
 
-    const rules = await owner.client.post(`/api/v1/devices/${fridgeA}/maintenance`, record({
+    const rules = await owner.client.post(`/api/v1/devices/${fridgeA}/maintenance`, visit({
       performedBy: '   ', performedAt: new Date(Date.now() + 86_400_000).toISOString(), cost: 10, nextDueOn: '2020-01-01',
     }));
     assert.equal(rules.status, 400);
@@ -95,7 +95,7 @@ describe('maintenance records', () => {
     const unsubscribe = app.runtime.ctx.bus.subscribe((message) => {
       if (message.type.startsWith('maintenance.')) seen.push(message.type);
     });
-    const created = await owner.client.post(`/api/v1/devices/${fridgeA}/maintenance`, record({ cost: 10, currency: 'USD' }));
+    const created = await owner.client.post(`/api/v1/devices/${fridgeA}/maintenance`, visit({ cost: 10, currency: 'USD' }));
     const patched = await owner.client.patch(`/api/v1/maintenance/records/${created.body.id}`, { notes: 'second visit needed', nextDueOn: day(30) });
     assert.equal(patched.status, 200);
     assert.equal(patched.body.notes, 'second visit needed');
@@ -116,7 +116,7 @@ describe('maintenance records', () => {
   });
 
   it('stores image and PDF attachments checked by content, refuses others and oversize files, serves them only in scope', async () => {
-    const created = await owner.client.post(`/api/v1/devices/${fridgeA}/maintenance`, record());
+    const created = await owner.client.post(`/api/v1/devices/${fridgeA}/maintenance`, visit());
     const id = created.body.id;
     const photo = await upload(owner.client, `/api/v1/maintenance/records/${id}/attachments`, PNG, '../../etc/passwd.png');
     assert.equal(photo.status, 201, JSON.stringify(photo.body));
@@ -151,12 +151,33 @@ describe('maintenance records', () => {
     assert.equal((await owner.client.get(photo.body.url)).status, 404);
   });
 
+  it('removes attachment files from storage when their record, or their device, is deleted', async () => {
+    const media = app.runtime.ctx.media;
+    const keyOf = async (attachmentId: string) =>
+      (await app.runtime.ctx.pool.query('SELECT storage_key FROM maintenance_attachments WHERE id = $1', [attachmentId])).rows[0].storage_key as string;
+
+    const record = await owner.client.post(`/api/v1/devices/${fridgeA}/maintenance`, visit());
+    const onRecord = await upload(owner.client, `/api/v1/maintenance/records/${record.body.id}/attachments`, PDF, 'r.pdf');
+    const recordKey = await keyOf(onRecord.body.id);
+    assert.ok(await media.exists(recordKey));
+    assert.equal((await owner.client.delete(`/api/v1/maintenance/records/${record.body.id}`)).status, 204);
+    assert.equal(await media.exists(recordKey), false, 'at once');
+
+    const device = (await owner.client.post('/api/v1/devices', { kind: 'refrigeration', name: 'Short-lived', serial: 'SL-1' })).body.device.id;
+    const logged = await owner.client.post(`/api/v1/devices/${device}/maintenance`, visit());
+    const onDevice = await upload(owner.client, `/api/v1/maintenance/records/${logged.body.id}/attachments`, PNG, 'd.png');
+    const deviceKey = await keyOf(onDevice.body.id);
+    assert.equal((await owner.client.delete(`/api/v1/devices/${device}`)).status, 204);
+    await app.runtime.jobs.tick('maintenance-files');
+    assert.equal(await media.exists(deviceKey), false, 'by the cleanup job');
+  });
+
   it('viewers read, operators write, only managers and up delete', async () => {
     const viewer = await app.member(owner, 'viewer');
     const operator = await app.member(owner, 'operator');
     assert.equal((await viewer.client.get(`/api/v1/devices/${fridgeA}/maintenance`)).status, 200);
-    assert.equal((await viewer.client.post(`/api/v1/devices/${fridgeA}/maintenance`, record())).status, 403);
-    const logged = await operator.client.post(`/api/v1/devices/${fridgeA}/maintenance`, record());
+    assert.equal((await viewer.client.post(`/api/v1/devices/${fridgeA}/maintenance`, visit())).status, 403);
+    const logged = await operator.client.post(`/api/v1/devices/${fridgeA}/maintenance`, visit());
     assert.equal(logged.status, 201);
     assert.equal((await operator.client.patch(`/api/v1/maintenance/records/${logged.body.id}`, { notes: 'fixed' })).status, 200);
     assert.equal((await operator.client.delete(`/api/v1/maintenance/records/${logged.body.id}`)).status, 403);
@@ -164,12 +185,12 @@ describe('maintenance records', () => {
   });
 
   it('a site-restricted member sees only their sites\' records; another organization gets 404', async () => {
-    const onB = await owner.client.post(`/api/v1/devices/${fridgeB}/maintenance`, record({ nextDueOn: day(1) }));
+    const onB = await owner.client.post(`/api/v1/devices/${fridgeB}/maintenance`, visit({ nextDueOn: day(1) }));
     const restricted = await app.member(owner, 'operator', [siteA]);
     assert.equal((await restricted.client.get(`/api/v1/devices/${fridgeB}/maintenance`)).status, 404);
     assert.equal((await restricted.client.get(`/api/v1/maintenance/records/${onB.body.id}`)).status, 404);
     assert.equal((await restricted.client.patch(`/api/v1/maintenance/records/${onB.body.id}`, { notes: 'x' })).status, 404);
-    assert.equal((await restricted.client.post(`/api/v1/devices/${fridgeB}/maintenance`, record())).status, 404);
+    assert.equal((await restricted.client.post(`/api/v1/devices/${fridgeB}/maintenance`, visit())).status, 404);
     const all = await restricted.client.get('/api/v1/maintenance/records?limit=200');
     assert.ok(all.body.items.length > 0);
     assert.ok(all.body.items.every((r: { deviceId: string }) => r.deviceId === fridgeA));
@@ -189,7 +210,7 @@ describe('maintenance records', () => {
     const make = async (name: string) => (await org.client.post('/api/v1/devices', { kind: 'refrigeration', name, serial: name })).body.device.id as string;
     const [late, soon, far, replaced] = [await make('late'), await make('soon'), await make('far'), await make('replaced')];
     const log = (device: string, performedAt: string, nextDueOn: string | null) =>
-      org.client.post(`/api/v1/devices/${device}/maintenance`, record({ performedAt, nextDueOn }));
+      org.client.post(`/api/v1/devices/${device}/maintenance`, visit({ performedAt, nextDueOn }));
     await log(late, '2025-01-01T00:00:00Z', day(-3));
     await log(soon, '2025-01-01T00:00:00Z', day(5));
     await log(far, '2025-01-01T00:00:00Z', day(40));

@@ -77,6 +77,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     jobs.register('partitions-ahead', 6 * 3_600_000, () => services.ingest.preparePartitions());
     jobs.register('retention', 3_600_000, () => services.retention.run());
     jobs.register('maintenance-reminders', 15 * 60_000, () => services.maintenance.sendReminders());
+    jobs.register('maintenance-files', 10 * 60_000, () => services.maintenanceAttachments.purgeDeletedFiles());
     closers.push(() => jobs.stop());
     if (options.jobs) jobs.start();
     return {

@@ -38,8 +38,8 @@ export function createServices(ctx: AppContext) {
   const telemetry = new TelemetryService(ctx, devices, rollups);
   const retention = new RetentionService(ctx, organizations);
   const maintenanceReminders = new EmailReminderSender(ctx.mailer, (orgId) => members.adminEmails(orgId), ctx.config.publicUrl);
-  const maintenance = new MaintenanceService(ctx, audit, devices, maintenanceReminders);
   const maintenanceAttachments = new MaintenanceAttachmentsService(ctx, audit);
+  const maintenance = new MaintenanceService(ctx, audit, devices, maintenanceAttachments, maintenanceReminders);
   return {
     audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups,
     maintenance, maintenanceAttachments,

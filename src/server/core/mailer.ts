@@ -26,15 +26,21 @@ export class Mailer {
     }
   }
 
-  async send(email: Email): Promise<void> {
+  /**
+   * Never throws: a failure is logged with the text. Returns false only when the SMTP server refused or
+   * could not be reached, for callers that retry later (without SMTP the log is the delivery).
+   */
+  async send(email: Email): Promise<boolean> {
     if (!this.transport || !this.smtp) {
       this.logger.warn({ to: email.to, subject: email.subject }, `SMTP is not configured; email not sent:\n${email.text}`);
-      return;
+      return true;
     }
     try {
       await this.transport.sendMail({ from: this.smtp.from, ...email });
+      return true;
     } catch (error) {
       this.logger.error({ err: error, to: email.to, subject: email.subject }, `could not send email:\n${email.text}`);
+      return false;
     }
   }
 }

@@ -9,6 +9,7 @@ import * as store from './store.js';
 
 export const MAX_ATTACHMENTS_PER_RECORD = 20;
 const READ_URL_SECONDS = 300;
+const PURGE_BATCH = 500;
 const EXTENSIONS: Record<string, string> = { 'image/jpeg': 'jpg', 'image/png': 'png', 'image/webp': 'webp', 'application/pdf': 'pdf' };
 
 /**
@@ -79,9 +80,23 @@ export class MaintenanceAttachmentsService {
         details: { attachmentId: id, fileName: attachment.file_name },
       }, tx);
     });
-    await this.ctx.media.delete(attachment.storage_key);
+    await this.purgeDeletedFiles();
     await this.ctx.bus.publish({
       type: 'maintenance.attachment_removed', orgId: scope.orgId, siteId: attachment.site_id, data: { recordId: attachment.record_id, deviceId: attachment.device_id, attachmentId: id },
     });
+  }
+
+  /**
+   * Removes from the media storage the files of deleted attachments (queued by the database whatever
+   * deleted them: the attachment, its record, device or organization). Run after deletes and by a job.
+   */
+  async purgeDeletedFiles(): Promise<number> {
+    let removed = 0;
+    for (const key of await store.queuedFileDeletions(this.ctx.db, PURGE_BATCH)) {
+      await this.ctx.media.delete(key);
+      await store.forgetFileDeletion(this.ctx.db, key);
+      removed += 1;
+    }
+    return removed;
   }
 }

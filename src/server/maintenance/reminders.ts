@@ -49,8 +49,13 @@ export class EmailReminderSender implements ReminderSender {
     private readonly publicUrl: string,
   ) {}
 
+  /** Throws when the SMTP server did not take every message, so the reminder is tried again later. */
   async send(reminder: MaintenanceReminder): Promise<void> {
     const { subject, text } = reminderText(reminder, this.publicUrl);
-    for (const to of await this.recipients(reminder.orgId)) await this.mailer.send({ to, subject, text });
+    const undelivered: string[] = [];
+    for (const to of await this.recipients(reminder.orgId)) {
+      if (!(await this.mailer.send({ to, subject, text }))) undelivered.push(to);
+    }
+    if (undelivered.length > 0) throw new Error(`maintenance reminder not delivered to ${undelivered.join(', ')}`);
   }
 }

@@ -7,6 +7,7 @@ import { invalidFields, notFound, type FieldError } from '../core/http/errors.js
 import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
 import type { Actor, AuditService } from '../audit/service.js';
 import type { DevicesService } from '../devices/service.js';
+import type { MaintenanceAttachmentsService } from './attachments.js';
 import { DUE_CSV_COLUMNS, dueCsvRow, presentDue, presentRecord, RECORD_CSV_COLUMNS, recordCsvRow, type MaintenanceRecord } from './present.js';
 import type { ReminderSender } from './reminders.js';
 import * as store from './store.js';
@@ -91,6 +92,7 @@ export class MaintenanceService {
     private readonly ctx: AppContext,
     private readonly audit: AuditService,
     private readonly devices: DevicesService,
+    private readonly attachments: MaintenanceAttachmentsService,
     private readonly reminders: ReminderSender,
   ) {}
 
@@ -149,10 +151,9 @@ export class MaintenanceService {
     return this.announce('maintenance.updated', scope.orgId, await this.get(scope, id));
   }
 
-  /** Deletes a record and its attachments' files (after the rows, so a failed delete keeps both). */
+  /** Deletes a record; its attachments' files follow once the rows are gone (see purgeDeletedFiles). */
   async remove(scope: Scope, id: string, actor: Actor): Promise<void> {
     const record = await this.get(scope, id);
-    const files = await store.listAttachments(this.ctx.db, scope.orgId, [id]);
     await this.ctx.db.transaction().execute(async (tx) => {
       await store.deleteRecord(tx, scope.orgId, id);
       await this.audit.record(actor, {
@@ -160,7 +161,7 @@ export class MaintenanceService {
         details: { deviceId: record.deviceId, type: record.type, performedAt: record.performedAt, performedBy: record.performedBy },
       }, tx);
     });
-    for (const file of files) await this.ctx.media.delete(file.storage_key);
+    await this.attachments.purgeDeletedFiles();
     await this.ctx.bus.publish({ type: 'maintenance.deleted', orgId: scope.orgId, siteId: record.siteId, data: { recordId: id, deviceId: record.deviceId } });
   }
 
@@ -203,6 +204,7 @@ export class MaintenanceService {
     let sent = 0;
     for (const c of candidates) {
       const dueOn = c.next_due_on!;
+      // A reminder that could not be delivered rolls back its flag and is tried again at the next run.
       await this.ctx.db.transaction().execute(async (tx) => {
         if (!(await store.lockForReminder(tx, c.id, dueOn))) return;
         await this.reminders.send({
@@ -211,7 +213,7 @@ export class MaintenanceService {
         });
         await store.markReminded(tx, c.id, dueOn);
         sent += 1;
-      });
+      }).catch((error: unknown) => this.ctx.logger.warn({ err: error, recordId: c.id }, 'maintenance reminder not sent; will retry'));
     }
     return sent;
   }

@@ -264,3 +264,13 @@ export async function lockForReminder(db: Tx, id: string, dueOn: string): Promis
 export async function markReminded(db: Tx, id: string, dueOn: string): Promise<void> {
   await db.updateTable('maintenance_records').set({ reminded_for: dueOn }).where('id', '=', id).execute();
 }
+
+/** Storage keys of deleted attachments whose files are still to be removed (queued by a trigger). */
+export async function queuedFileDeletions(db: Conn, limit: number): Promise<string[]> {
+  const rows = await db.selectFrom('maintenance_file_deletions').select('storage_key').orderBy('queued_at').limit(limit).execute();
+  return rows.map((row) => row.storage_key);
+}
+
+export async function forgetFileDeletion(db: Conn, storageKey: string): Promise<void> {
+  await db.deleteFrom('maintenance_file_deletions').where('storage_key', '=', storageKey).execute();
+}

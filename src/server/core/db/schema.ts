@@ -205,6 +205,11 @@ export interface MaintenanceAttachmentsTable {
   created_at: CreatedAt;
 }
 
+export interface MaintenanceFileDeletionsTable {
+  storage_key: string;
+  queued_at: CreatedAt;
+}
+
 export interface MaintenanceSettingsTable {
   org_id: string;
   reminder_days: number;
@@ -228,4 +233,5 @@ export interface Database {
   maintenance_records: MaintenanceRecordsTable;
   maintenance_attachments: MaintenanceAttachmentsTable;
   maintenance_settings: MaintenanceSettingsTable;
+  maintenance_file_deletions: MaintenanceFileDeletionsTable;
 }

@@ -44,3 +44,20 @@ CREATE TABLE maintenance_settings (
   reminder_days integer NOT NULL CHECK (reminder_days BETWEEN 0 AND 365),
   updated_at timestamptz NOT NULL DEFAULT now()
 );
+
+-- Files of deleted attachments, whatever deleted them (a record, its device or its organization going
+-- cascades to the rows): a job removes them from the media storage.
+CREATE TABLE maintenance_file_deletions (
+  storage_key text PRIMARY KEY,
+  queued_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE FUNCTION maintenance_attachment_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO maintenance_file_deletions (storage_key) VALUES (OLD.storage_key) ON CONFLICT DO NOTHING;
+  RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER maintenance_attachment_deleted AFTER DELETE ON maintenance_attachments
+  FOR EACH ROW EXECUTE FUNCTION maintenance_attachment_deleted();
