@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -79,6 +80,13 @@ const DueQuery = Type.Object({
 const RecordsQuery = Type.Object({ type: Type.Optional(MaintenanceType) });
 const Settings = Type.Object({ reminderDays: Type.Integer({ minimum: 0, maximum: 365, description: 'Reminders go out this many days before the due date' }) });
 
+/** A file answer in the OpenAPI document (the body is streamed or sent as bytes, never serialized). */
+const csvFile = { description: 'CSV with a header row', content: { 'text/csv': { schema: Type.Unsafe<Readable>({ type: 'string' }) } } };
+const storedFile = {
+  description: 'The file (JPEG, PNG, WebP or PDF); with S3 storage a 302 to a short-lived signed URL instead',
+  content: { 'application/octet-stream': { schema: Type.Unsafe<Buffer>({ type: 'string', format: 'binary' }) } },
+};
+
 function csvName(prefix: string): string {
   return `${prefix}-${new Date().toISOString().slice(0, 10)}.csv`;
 }
@@ -122,7 +130,10 @@ export function maintenanceRoutes(maintenance: MaintenanceService, attachments: 
 
     app.get('/api/v1/maintenance/records.csv', {
       config: { access: 'maintenance.read' },
-      schema: { tags, summary: 'Every maintenance record you may see as CSV (streamed)', querystring: Type.Intersect([RecordsQuery, Type.Object({ deviceId: Type.Optional(Uuid) })]) },
+      schema: {
+        tags, summary: 'Every maintenance record you may see as CSV (streamed)', querystring: Type.Intersect([RecordsQuery, Type.Object({ deviceId: Type.Optional(Uuid) })]),
+        response: { 200: csvFile, ...errors(400, 401, 403) },
+      },
     }, async (request, reply) => reply
       .type('text/csv; charset=utf-8')
       .header('content-disposition', disposition('attachment', csvName('maintenance-records')))
@@ -167,7 +178,10 @@ export function maintenanceRoutes(maintenance: MaintenanceService, attachments: 
 
     app.get('/api/v1/maintenance/attachments/:id', {
       config: { access: 'maintenance.read' },
-      schema: { tags, summary: 'An attachment of a record you may see (with S3, a redirect to a 5-minute signed URL)', params: IdParams },
+      schema: {
+        tags, summary: 'An attachment of a record you may see (with S3, a redirect to a 5-minute signed URL)', params: IdParams,
+        response: { 200: storedFile, ...errors(401, 403, 404) },
+      },
     }, async (request, reply) => {
       const file = await attachments.read(scopeOf(request), request.params.id);
       if ('url' in file) return reply.header('cache-control', 'private, no-store').redirect(file.url, 302);
@@ -198,7 +212,7 @@ export function maintenanceRoutes(maintenance: MaintenanceService, attachments: 
 
     app.get('/api/v1/maintenance/due.csv', {
       config: { access: 'maintenance.read' },
-      schema: { tags, summary: 'The overdue and due-soon list as CSV (streamed)', querystring: DueQuery },
+      schema: { tags, summary: 'The overdue and due-soon list as CSV (streamed)', querystring: DueQuery, response: { 200: csvFile, ...errors(400, 401, 403) } },
     }, async (request, reply) => reply
       .type('text/csv; charset=utf-8')
       .header('content-disposition', disposition('attachment', csvName('maintenance-due')))
