@@ -60,6 +60,10 @@ describe('maintenance records', () => {
     const second = await owner.client.get(`/api/v1/devices/${fridgeA}/maintenance?limit=2&cursor=${first.body.nextCursor}`);
     assert.deepEqual(second.body.items.map((r: { type: string }) => r.type), ['corrective']);
     assert.equal(second.body.nextCursor, null);
+    const forged = Buffer.from(JSON.stringify(['yesterday', 'x'])).toString('base64url');
+    const tampered = await owner.client.get(`/api/v1/devices/${fridgeA}/maintenance?cursor=${forged}`);
+    assert.equal(tampered.status, 400);
+    assert.equal(tampered.body.error.details[0].field, 'cursor');
     const inspections = await owner.client.get(`/api/v1/devices/${fridgeA}/maintenance?type=inspection`);
     assert.equal(inspections.body.items.length, 1);
 

@@ -93,9 +93,14 @@ export class MaintenanceAttachmentsService {
   async purgeDeletedFiles(): Promise<number> {
     let removed = 0;
     for (const key of await store.queuedFileDeletions(this.ctx.db, PURGE_BATCH)) {
-      await this.ctx.media.delete(key);
-      await store.forgetFileDeletion(this.ctx.db, key);
-      removed += 1;
+      try {
+        await this.ctx.media.delete(key);
+        await store.forgetFileDeletion(this.ctx.db, key);
+        removed += 1;
+      } catch (error) {
+        // Stays queued for the next run; the delete the user asked for has happened.
+        this.ctx.logger.warn({ err: error, key }, 'could not remove a maintenance attachment file; will retry');
+      }
     }
     return removed;
   }

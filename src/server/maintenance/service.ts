@@ -3,7 +3,7 @@ import { stringify } from 'csv-stringify';
 import type { Scope } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
 import type { MaintenanceType } from '../core/db/schema.js';
-import { invalidFields, notFound, type FieldError } from '../core/http/errors.js';
+import { badRequest, invalidFields, notFound, type FieldError } from '../core/http/errors.js';
 import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
 import type { Actor, AuditService } from '../audit/service.js';
 import type { DevicesService } from '../devices/service.js';
@@ -55,6 +55,20 @@ function validated(input: RecordInput, now = Date.now()): store.RecordFields {
     notes: input.notes?.trim() || null, nextDueOn: input.nextDueOn ?? null,
   };
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A cursor's (sort value, id), checked before it reaches SQL: a tampered cursor is a 400, not a 500. */
+function keysetAfter(after: (string | number)[] | null, isValue: (value: string) => boolean): [string, string] | null {
+  if (!after) return null;
+  const [value, id] = after;
+  if (after.length !== 2 || typeof value !== 'string' || typeof id !== 'string' || !isValue(value) || !UUID.test(id)) {
+    throw badRequest('cursor is not valid; use the nextCursor of a previous page', [{ field: 'cursor', message: 'malformed' }]);
+  }
+  return [value, id];
+}
+const isTimestamp = (value: string) => !Number.isNaN(Date.parse(value));
+const isDay = (value: string) => /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(value));
 
 function inputOf(row: store.RecordRow): RecordInput {
   return {
@@ -110,7 +124,7 @@ export class MaintenanceService {
 
   async list(scope: Scope, query: PageQuery & store.RecordFilter) {
     const page = pageRequest(query);
-    const rows = await store.listRecords(this.ctx.db, scope, query, page.limit, page.after as [string, string] | null);
+    const rows = await store.listRecords(this.ctx.db, scope, query, page.limit, keysetAfter(page.after, isTimestamp));
     const result = toPage(rows, page.limit, (r) => [r.performed_at.toISOString(), r.id]);
     return { items: await this.withAttachments(result.items), nextCursor: result.nextCursor };
   }
@@ -181,7 +195,7 @@ export class MaintenanceService {
   async due(scope: Scope, query: PageQuery & { withinDays?: number; status?: 'overdue' | 'due_soon' }) {
     const withinDays = query.withinDays ?? (await store.reminderDays(this.ctx.db, scope.orgId));
     const page = pageRequest(query);
-    const rows = await store.listDue(this.ctx.db, scope, { withinDays, status: query.status }, page.limit, page.after as [string, string] | null);
+    const rows = await store.listDue(this.ctx.db, scope, { withinDays, status: query.status }, page.limit, keysetAfter(page.after, isDay));
     const result = toPage(rows, page.limit, (r) => [r.next_due_on ?? '', r.id]);
     return { withinDays, items: result.items.map(presentDue), nextCursor: result.nextCursor };
   }
