@@ -180,20 +180,26 @@ export async function setReminderDays(db: Conn, orgId: string, days: number): Pr
 }
 
 /**
- * Each device's current due date: the one on its most recently performed record that sets one (logging
- * the next maintenance replaces the previous schedule). Optionally for one organization.
+ * Devices with their current due date: the one on the most recently performed record that sets one
+ * (logging the next maintenance replaces the previous schedule). One index probe per device.
  */
-function currentDue(db: Conn, orgId?: string) {
-  let query = db
-    .selectFrom('maintenance_records')
-    .selectAll()
-    .distinctOn('device_id')
-    .where('next_due_on', 'is not', null)
-    .orderBy('device_id')
-    .orderBy('performed_at', 'desc')
-    .orderBy('id', 'desc');
-  if (orgId) query = query.where('org_id', '=', orgId);
-  return query;
+function devicesWithCurrentDue(db: Conn) {
+  return db
+    .selectFrom('devices as d')
+    .innerJoinLateral(
+      (eb) => eb
+        .selectFrom('maintenance_records as m')
+        .selectAll('m')
+        .whereRef('m.device_id', '=', 'd.id')
+        .where('m.next_due_on', 'is not', null)
+        .orderBy('m.performed_at', 'desc')
+        .orderBy('m.id', 'desc')
+        .limit(1)
+        .as('r'),
+      (join) => join.onTrue(),
+    )
+    .innerJoin('organizations as o', 'o.id', 'd.org_id')
+    .leftJoin('sites as s', 's.id', 'd.site_id');
 }
 
 /** Today in the organization's time zone: a due date is a calendar day where the equipment is. */
@@ -206,11 +212,8 @@ export interface DueFilter {
 
 /** Devices whose current due date is past or within `withinDays`, soonest first; keyset on (due date, id). */
 export function listDue(db: Conn, scope: Scope, filter: DueFilter, limit: number, after: [string, string] | null) {
-  let query = db
-    .selectFrom(currentDue(db, scope.orgId).as('r'))
-    .innerJoin('devices as d', 'd.id', 'r.device_id')
-    .innerJoin('organizations as o', 'o.id', 'r.org_id')
-    .leftJoin('sites as s', 's.id', 'd.site_id')
+  let query = devicesWithCurrentDue(db)
+    .where('d.org_id', '=', scope.orgId)
     .select(RECORD_COLUMNS)
     .select([
       'd.serial', 's.name as site_name',
@@ -234,12 +237,8 @@ export type DueRow = Awaited<ReturnType<typeof listDue>>[number];
  * so that only one sender handles each (the job runner already runs one sender at a time).
  */
 export function dueForReminder(db: Tx, limit: number) {
-  return db
-    .selectFrom(currentDue(db).as('r'))
-    .innerJoin('devices as d', 'd.id', 'r.device_id')
-    .innerJoin('organizations as o', 'o.id', 'r.org_id')
-    .leftJoin('sites as s', 's.id', 'd.site_id')
-    .leftJoin('maintenance_settings as ms', 'ms.org_id', 'r.org_id')
+  return devicesWithCurrentDue(db)
+    .leftJoin('maintenance_settings as ms', 'ms.org_id', 'd.org_id')
     .select([
       'r.id', 'r.org_id', 'r.device_id', 'r.type', 'r.performed_at', 'r.performed_by', 'r.next_due_on', 'r.description',
       'd.name as device_name', 'd.serial', 'd.site_id', 's.name as site_name', 'o.name as org_name',

@@ -23,7 +23,8 @@ CREATE TABLE maintenance_records (
 );
 CREATE INDEX maintenance_records_history ON maintenance_records (device_id, performed_at DESC, id DESC);
 CREATE INDEX maintenance_records_org ON maintenance_records (org_id, performed_at DESC, id DESC);
-CREATE INDEX maintenance_records_due ON maintenance_records (org_id, next_due_on) WHERE next_due_on IS NOT NULL;
+-- Each device's current due date: its latest performed record that sets one (one probe per device).
+CREATE INDEX maintenance_records_due ON maintenance_records (device_id, performed_at DESC, id DESC) WHERE next_due_on IS NOT NULL;
 
 CREATE TABLE maintenance_attachments (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
