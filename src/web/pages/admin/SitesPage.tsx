@@ -11,7 +11,7 @@ import { EmptyState, ErrorState, LoadingState } from '../../components/states';
 import { useTitle } from '../../lib/title';
 
 /** Every IANA zone the browser knows, with `extra` (the current value) kept even when it does not. */
-function timeZones(extra: string): string[] {
+export function timeZones(extra: string): string[] {
   const supported = (Intl as { supportedValuesOf?: (key: string) => string[] }).supportedValuesOf?.('timeZone') ?? [];
   const zones = new Set(supported);
   if (extra) zones.add(extra);
