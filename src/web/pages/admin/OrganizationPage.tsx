@@ -76,7 +76,7 @@ function SettingsForm({ organization, onSaved }: { organization: OrganizationSet
   return (
     <form className="card-section" onSubmit={submit} noValidate>
       <TextField id="org-name" label="Name" required maxLength={200} value={name} onChange={(e) => setName(e.target.value)} error={errors.field('name')} />
-      <fieldset className="field radio-group">
+      <fieldset className="radio-group">
         <legend>Speed units</legend>
         <label><input type="radio" name="units" value="mph" checked={units === 'mph'} onChange={() => setUnits('mph')} /> Miles per hour (mph)</label>
         <label><input type="radio" name="units" value="kmh" checked={units === 'kmh'} onChange={() => setUnits('kmh')} /> Kilometres per hour (km/h)</label>
@@ -104,7 +104,7 @@ function SettingsForm({ organization, onSaved }: { organization: OrganizationSet
         <input id="org-public" type="checkbox" checked={publicSharing} onChange={(e) => setPublicSharing(e.target.checked)} aria-describedby="org-public-hint" />
         <label htmlFor="org-public">Public sharing</label>
       </div>
-      <p className="field-hint" id="org-public-hint">Lets public pages show this organization’s aggregated speeds.</p>
+      <p className="field-hint" id="org-public-hint">Opts in to public pages of this organization’s aggregated speeds (no photos, no device keys).</p>
       <h2 className="subheading">Plan</h2>
       <dl className="facts">
         <div><dt>Address name (slug)</dt><dd className="mono">{organization.slug}</dd></div>

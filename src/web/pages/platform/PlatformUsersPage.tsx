@@ -82,8 +82,7 @@ function UserTable({ search, onChange }: { search: string; onChange: (change: Ch
         <table className="table" aria-busy={users.isPlaceholderData || undefined}>
           <thead>
             <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Email</th>
+              <th scope="col">User</th>
               <th scope="col" className="hide-narrow">Last sign-in</th>
               <th scope="col">State</th>
               <th scope="col"><span className="visually-hidden">Actions</span></th>
@@ -92,18 +91,26 @@ function UserTable({ search, onChange }: { search: string; onChange: (change: Ch
           <tbody>
             {items.map((user) => (
               <tr key={user.id}>
-                <td>{user.name}{user.isSuperadmin && <span className="badge">Platform admin</span>}</td>
-                <td>{user.email}</td>
+                <td>
+                  {user.name}{user.isSuperadmin && <span className="badge">Platform admin</span>}
+                  <div className="small muted">{user.email}</div>
+                </td>
                 <td className="hide-narrow">{user.lastLoginAt ? formatTime(user.lastLoginAt, browserZone) : <span className="muted">Never</span>}</td>
                 <td>{user.isActive ? 'Active' : 'Deactivated'}</td>
                 <td>
                   {user.id !== me.user.id && (
                     <div className="row-actions">
-                      <button type="button" className="button button-small" onClick={() => onChange({ user, patch: { isSuperadmin: !user.isSuperadmin } })}>
-                        {user.isSuperadmin ? 'Remove admin' : 'Make admin'}<span className="visually-hidden"> ({user.name})</span>
+                      <button
+                        type="button" className="button button-small" aria-label={`${user.isSuperadmin ? 'Remove admin' : 'Make admin'} ${user.name}`} title="Platform administration"
+                        onClick={() => onChange({ user, patch: { isSuperadmin: !user.isSuperadmin } })}
+                      >
+                        {user.isSuperadmin ? 'Remove admin' : 'Make admin'}
                       </button>
-                      <button type="button" className={`button button-small${user.isActive ? ' button-danger' : ''}`} onClick={() => onChange({ user, patch: { isActive: !user.isActive } })}>
-                        {user.isActive ? 'Deactivate' : 'Reactivate'}<span className="visually-hidden"> {user.name}</span>
+                      <button
+                        type="button" className={`button button-small${user.isActive ? ' button-danger' : ''}`} aria-label={`${user.isActive ? 'Deactivate' : 'Reactivate'} ${user.name}`}
+                        onClick={() => onChange({ user, patch: { isActive: !user.isActive } })}
+                      >
+                        {user.isActive ? 'Deactivate' : 'Reactivate'}
                       </button>
                     </div>
                   )}
