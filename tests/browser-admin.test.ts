@@ -170,6 +170,33 @@ describe('account and administration in a browser', { skip, timeout: 180_000 }, 
     await adminPage.getByRole('region', { name: 'Registration codes' }).getByRole('row', { name: /Volunteers.*1 \/ 3/ }).waitFor();
   });
 
+  it('an invited operator opens the emailed link in the console and joins', async () => {
+    await adminPage.goto(`${server.url}/admin/members`);
+    await adminPage.getByLabel('Email', { exact: true }).fill('otto@city.example');
+    await adminPage.getByLabel('Role', { exact: true }).selectOption('operator');
+    await adminPage.getByRole('button', { name: 'Invite', exact: true }).click();
+    const link = new URL(await adminPage.getByLabel('Invite link').inputValue());
+    assert.equal(link.pathname, '/invite');
+
+    const page = await newPage();
+    await page.goto(`${server.url}/invite`);
+    await page.getByRole('heading', { name: 'This invitation link is incomplete' }).waitFor();
+    await page.goto(`${server.url}${link.pathname}${link.search}`);
+    await page.getByRole('heading', { name: 'Join your team on Vigil' }).waitFor();
+    await page.getByLabel('Your name').fill('Otto Operator');
+    await page.getByLabel('Password').fill('operator password');
+    await assertAccessible(page, 'invite');
+    await page.getByRole('button', { name: 'Join' }).click();
+    await page.waitForURL('**/dashboard');
+    await page.getByRole('button', { name: /Account menu for Otto Operator/ }).waitFor();
+    // The link worked once.
+    await page.goto(`${server.url}${link.pathname}${link.search}`);
+    await page.getByLabel('Your name').fill('Otto Again');
+    await page.getByLabel('Password').fill('operator password');
+    await page.getByRole('button', { name: 'Join' }).click();
+    await page.getByRole('alert').first().waitFor();
+  });
+
   it('changes the password: the wrong current one is refused at its field', async () => {
     const page = adminPage;
     await page.getByRole('button', { name: /Account menu/ }).click();
@@ -241,7 +268,7 @@ describe('account and administration in a browser', { skip, timeout: 180_000 }, 
     const page = adminPage;
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'All organizations' }).click();
     const figures = page.getByRole('list', { name: 'Platform figures' });
-    await eventually(async () => assert.match(await figures.innerText(), /2\s+Users/));
+    await eventually(async () => assert.match(await figures.innerText(), /3\s+Users/));
     await page.getByRole('button', { name: 'New organization' }).click();
     const dialog = page.getByRole('dialog', { name: 'New organization' });
     await dialog.getByLabel('Name').fill('County Roads');
