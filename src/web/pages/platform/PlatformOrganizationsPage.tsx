@@ -41,8 +41,8 @@ export function PlatformOrganizationsPage() {
     <div className="page">
       <header className="page-header">
         <div>
-          <h1>Platform</h1>
-          <p className="muted">Every organization on this Vigil. Only platform administrators see this page.</p>
+          <h1>All organizations</h1>
+          <p className="muted">Every organization on this Vigil, with the platform’s figures. Only platform administrators see this page.</p>
         </div>
         <button type="button" className="button button-primary" onClick={() => setEditing('new')}>New organization</button>
       </header>
