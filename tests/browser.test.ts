@@ -249,7 +249,7 @@ describe('web console in a browser', { skip, timeout: 120_000 }, () => {
     assert.match(await details.innerText(), /Riverside/);
     assert.match(await details.innerText(), /39\.73920, -104\.99030/);
     assert.match(await details.innerText(), /30 mph/);
-    await eventually(async () => assert.equal(await page.locator('table tbody tr').count(), 5));
+    await eventually(async () => assert.equal(await page.getByRole('region', { name: `Latest events of ${radar.name}` }).locator('tbody tr').count(), 5));
     await assertAccessible(page, 'device-detail');
   });
 
