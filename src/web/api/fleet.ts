@@ -1,18 +1,16 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from './client';
-import { collect, keys } from './queries';
+import { keys } from './queries';
 import type { Device, DeviceKind, Page } from './types';
 
 /**
- * The operator's API beyond lists: dashboard summaries, the whole fleet for the map, device
- * registration and changes, device keys, telemetry, and the server settings the console needs.
+ * The operator's API beyond lists: dashboard summaries, device registration and changes, device keys, telemetry, and the server settings the console needs.
  * Keys start with 'devices' or 'events' so the live stream refreshes them (lib/live.ts).
  */
 export const fleetKeys = {
   consoleConfig: ['console-config'] as const,
   deviceSummary: ['devices', 'summary'] as const,
   eventSummary: (hours: number) => ['events', 'summary', hours] as const,
-  map: ['devices', 'map'] as const,
   deviceKeys: (id: string) => ['devices', 'keys', id] as const,
   telemetryOf: (id: string) => ['devices', 'telemetry', id] as const,
   telemetry: (id: string, range: TelemetryRange) => ['devices', 'telemetry', id, range] as const,
@@ -52,18 +50,6 @@ export function useEventSummary(hours: number) {
   return useQuery({
     queryKey: fleetKeys.eventSummary(hours),
     queryFn: ({ signal }) => api<EventSummary>('/events/summary', { query: { from: new Date(Date.now() - hours * 3_600_000).toISOString() }, signal }),
-  });
-}
-
-/** The most devices the map loads (50 pages of 200); beyond, it says how many it shows. */
-const MAP_PAGES = 50;
-
-/** Every device the user may see, for the map (with and without a location). */
-export function useMapDevices() {
-  return useQuery({
-    queryKey: fleetKeys.map,
-    queryFn: ({ signal }) => collect<Device>('/devices', {}, MAP_PAGES, signal),
-    staleTime: 30_000,
   });
 }
 

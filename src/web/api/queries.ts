@@ -37,7 +37,7 @@ export function useOrganization() {
  * Every item of a paged list, up to `maxPages` pages of 200; `complete` is false when there was more.
  * For lookups (site zones, device names and units) and the map.
  */
-export async function collect<T>(path: string, query: Record<string, QueryValue>, maxPages: number, signal?: AbortSignal) {
+async function collect<T>(path: string, query: Record<string, QueryValue>, maxPages: number, signal?: AbortSignal) {
   const items: T[] = [];
   let cursor: string | null = null;
   for (let page = 0; page < maxPages; page += 1) {
@@ -58,7 +58,7 @@ export function useSites() {
   });
 }
 
-/** Every device the user may see, by id (the event filter's choices and each device's speed units). */
+/** Every device the user may see, up to 5,000 (the event filter's choices, each device's speed units, the map). */
 export function useDeviceIndex() {
   return useQuery({
     queryKey: keys.deviceIndex,

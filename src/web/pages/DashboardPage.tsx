@@ -1,10 +1,10 @@
-import { useCallback, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { Link } from 'react-router';
-import { useConsoleConfig, useDeviceSummary, useEventSummary, useMapDevices } from '../api/fleet';
-import { useEvents } from '../api/queries';
+import { useConsoleConfig, useDeviceSummary, useEventSummary } from '../api/fleet';
+import { useDeviceIndex, useEvents } from '../api/queries';
 import { DeviceDrawer } from '../components/DeviceDrawer';
 import { EventTime } from '../components/EventTime';
-import { LazyDeviceMap } from '../components/map';
+import { LazyDeviceMap, preloadDeviceMap } from '../components/map';
 import { useSession } from '../components/session';
 import { ErrorState, LoadingState, EmptyState } from '../components/states';
 import { may } from '../lib/access';
@@ -72,9 +72,10 @@ export function DashboardPage() {
 }
 
 function FleetMap({ selected, onSelect }: { selected: string | null; onSelect: (id: string) => void }) {
-  const devices = useMapDevices();
+  const devices = useDeviceIndex();
   const config = useConsoleConfig();
-  const items = devices.data?.items ?? [];
+  useEffect(preloadDeviceMap, []);
+  const items = devices.data ?? [];
   const unplaced = items.filter((d) => d.lat === null || d.lon === null).length;
   return (
     <section className="panel" aria-labelledby="map-heading">
@@ -82,7 +83,7 @@ function FleetMap({ selected, onSelect }: { selected: string | null; onSelect: (
         <h2 id="map-heading">Map</h2>
         {devices.data && (
           <span className="muted map-panel-meta">
-            {formatNumber(items.length - unplaced)} on the map{devices.data.complete ? '' : ' (the first ones)'}
+            {formatNumber(items.length - unplaced)} on the map
             {unplaced > 0 && <> · <Link to="/devices">{formatNumber(unplaced)} without a location</Link></>}
           </span>
         )}

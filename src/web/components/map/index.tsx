@@ -2,7 +2,13 @@ import { lazy, Suspense, type ComponentProps } from 'react';
 import { Spinner } from '../states';
 
 /** The maps are loaded only when a page shows one, so Leaflet stays out of the first download. */
-const DeviceMap = lazy(() => import('./DeviceMap'));
+const loadDeviceMap = () => import('./DeviceMap');
+const DeviceMap = lazy(loadDeviceMap);
+
+/** Starts downloading the map while the page fetches its data (the browser keeps one copy of the module). */
+export function preloadDeviceMap(): void {
+  void loadDeviceMap();
+}
 const LocationPicker = lazy(() => import('./LocationPicker'));
 
 export type { LatLon } from './LocationPicker';
