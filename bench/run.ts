@@ -10,8 +10,9 @@ import { cleanup, machineCpu, now, printTable, Reporter, ROOT, round, runCommand
 import { ingest } from './ingest.js';
 import { mqttBench } from './mqtt.js';
 import { platform } from './platform.js';
+import { web } from './web.js';
 
-const BENCHMARKS: Benchmark[] = [platform, ingest, mqttBench];
+const BENCHMARKS: Benchmark[] = [platform, ingest, mqttBench, web];
 
 function git(...args: string[]): string {
   const result = spawnSync('git', args, { cwd: ROOT, encoding: 'utf8', timeout: 10_000 });
