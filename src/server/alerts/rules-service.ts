@@ -62,8 +62,6 @@ export class AlertRulesService {
     if (scope.siteIds && (input.scope === 'global' || input.scope === 'organization')) {
       throw forbidden('you are limited to some sites: write site or device rules for them');
     }
-    if (input.siteId) await this.sites.get(scope, input.siteId).catch(() => { throw invalidFields([{ field: 'siteId', message: 'is not a site you can see' }]); });
-    if (input.deviceId) await this.devices.get(scope, input.deviceId).catch(() => { throw invalidFields([{ field: 'deviceId', message: 'is not a device you can see' }]); });
     const orgId = input.scope === 'global' ? null : scope.orgId;
     const metricKnown = input.metric && input.condition !== 'event' ? await rulesStore.metricSeen(this.ctx.db, orgId, input.metric) : true;
     const problems = validateRule(input, () => metricKnown);
@@ -75,6 +73,8 @@ export class AlertRulesService {
       if (missing.length > 0) problems.push({ field: 'channelIds', message: `not notification channels of this organization: ${missing.join(', ')}` });
     }
     if (problems.length > 0) throw invalidFields(problems);
+    if (input.siteId) await this.sites.get(scope, input.siteId).catch(() => { throw invalidFields([{ field: 'siteId', message: 'is not a site you can see' }]); });
+    if (input.deviceId) await this.devices.get(scope, input.deviceId).catch(() => { throw invalidFields([{ field: 'deviceId', message: 'is not a device you can see' }]); });
     return { ...input, messageTemplate: input.messageTemplate ?? defaultTemplate(input.condition) };
   }
 
