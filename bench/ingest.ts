@@ -7,7 +7,7 @@
  *     spread over the last days) to POST /api/v1/ingest/events with a device key: accepted events/s
  *     (counted from the answers), batch latency p50/p99, errors, CPU per event of Vigil, PostgreSQL and
  *     the load generator, and resident memory of Vigil and PostgreSQL under the load;
- *  2. the statement Vigil issues (store.insertEvents: insert + rollup CTEs), issued directly from this
+ *  2. the statement Vigil issues (store.insertEvents: insert + pending rollup row), issued directly from this
  *     process over pg, same rows, concurrency, batch size and duration: the SQL cost without HTTP;
  *  3. the raw baseline: `INSERT … SELECT FROM unnest(…)` of the same rows into the same `events`
  *     table (partitions and indexes), no rollups.
@@ -32,6 +32,7 @@ import type { Database } from '../src/server/core/db/schema.js';
 import { installTypeParsers } from '../src/server/core/db/types.js';
 import type { EventItem } from '../src/server/ingest/items.js';
 import { insertEvents, type DeviceRef } from '../src/server/ingest/store.js';
+import { foldEvents } from '../src/server/rollups/store.js';
 import {
   allProcessCpu,
   type Benchmark,
@@ -257,8 +258,15 @@ async function pgPids(target: Target, oursOnly: boolean): Promise<number[]> {
 
 /** Empty event tables and a checkpoint, so that each measured phase starts alike. */
 async function resetTables(target: Target): Promise<void> {
-  await target.monitor.query('TRUNCATE events, event_rollups_hourly, speed_histogram_hourly');
+  await target.monitor.query('TRUNCATE events, event_rollups_hourly, speed_histogram_hourly, event_rollup_pending');
   await target.monitor.query('CHECKPOINT');
+}
+
+/** Folds the batches still pending for the rollups, as a rollup read would; returns the seconds it took. */
+async function timeToSettle(target: Target): Promise<number> {
+  const started = now();
+  while ((await foldEvents(target.db, 500, true)) > 0) { /* until nothing is pending */ }
+  return (now() - started) / 1000;
 }
 
 async function deadlocks(target: Target): Promise<number> {
@@ -519,6 +527,9 @@ async function measurePhase(report: Reporter, target: Target, s: Settings, mode:
   let load: LoadResult;
   try {
     load = await run(s.seconds);
+    // Batches still pending for the rollups are part of the work: the phase ends when they are folded
+    // (Vigil folds in the background; what is left is folded here) and that time counts in the rate.
+    if (mode !== 'raw') load.seconds += await timeToSettle(target);
   } finally {
     clearInterval(timer);
     await sampling;
@@ -719,7 +730,7 @@ async function benchDatabase(report: Reporter, s: Settings, kind: 'bundled' | 's
     const ratio = rates.http / rates.raw;
     report.add({ metric: `${label}: ratio HTTP ÷ raw INSERT`, value: round(ratio, 3), note: `target ≥ 0.6: ${ratio >= 0.6 ? 'met' : 'NOT met'}` });
     report.add({ metric: `${label}: ratio HTTP ÷ Vigil's statement direct`, value: round(rates.http / rates['vigil-sql'], 3), note: 'the cost of HTTP, parsing, validation and auth' });
-    report.add({ metric: `${label}: ratio Vigil's statement ÷ raw INSERT`, value: round(rates['vigil-sql'] / rates.raw, 3), note: 'the cost of ON CONFLICT, RETURNING and the rollup CTEs' });
+    report.add({ metric: `${label}: ratio Vigil's statement ÷ raw INSERT`, value: round(rates['vigil-sql'] / rates.raw, 3), note: 'the cost of RETURNING, the pending rollup row and folding it' });
     report.add({ metric: `${label}: HTTP absolute`, value: round(rates.http, 0), unit: 'events/s', note: `target ≥ 50,000: ${rates.http >= 50_000 ? 'met' : 'NOT met'}` });
     return rates;
   } finally {

@@ -29,7 +29,10 @@ describe('demo organization and device simulator', () => {
   let baseUrl: string;
   let demo: DemoResult;
   const now = Date.now();
-  const query = async (text: string, params: unknown[] = []) => (await app.runtime.ctx.pool.query(text, params)).rows;
+  const query = async (text: string, params: unknown[] = []) => {
+    await app.settleRollups();
+    return (await app.runtime.ctx.pool.query(text, params)).rows;
+  };
   const count = async (text: string, params: unknown[] = []) => Number((await query(text, params))[0].n);
   const radars = () => demo.devices.filter((d) => d.kind === 'speed_radar');
   const fridges = () => demo.devices.filter((d) => d.kind === 'refrigeration');

@@ -60,7 +60,8 @@ export interface Config {
   /** Most items in one ingest batch. */
   ingestMaxBatch: number;
   /** Ingest batches written at once per process; more answer 429 with Retry-After. */
-  ingestMaxConcurrent: number;
+  /** Items accepted for writing but not yet committed, per process: beyond it, 429. */
+  ingestMaxPendingItems: number;
 }
 
 export class ConfigError extends Error {
@@ -209,7 +210,7 @@ export function loadConfig(env: Env = process.env): Config {
     retentionDays: r.raw('RETENTION_DAYS') === undefined ? undefined : r.int('RETENTION_DAYS', 365, 31, 36500),
     mediaMaxBytes: r.int('MEDIA_MAX_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     ingestMaxBatch: r.int('INGEST_MAX_BATCH', 5000, 1, 100_000),
-    ingestMaxConcurrent: r.int('INGEST_MAX_CONCURRENT', 32, 1, 10_000),
+    ingestMaxPendingItems: r.int('INGEST_MAX_PENDING_ITEMS', 50_000, 1, 10_000_000),
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
