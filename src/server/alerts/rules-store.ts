@@ -103,10 +103,17 @@ export function rulesForDevice(db: Conn, device: { id: string; orgId: string; si
     .execute();
 }
 
-/** Whether any device (of the organization, or anywhere for a global rule) has sent this metric. */
+/**
+ * Whether any device (of the organization, or anywhere for a global rule) has sent this metric: in the
+ * hourly rollups, or among the batches not yet folded into them.
+ */
 export async function metricSeen(db: Conn, orgId: string | null, metric: string): Promise<boolean> {
-  const result = await sql`SELECT 1 FROM telemetry_rollups_hourly
-    WHERE metric = ${metric} ${orgId ? sql`AND org_id = ${orgId}::uuid` : sql``} LIMIT 1`.execute(db);
+  const org = orgId ? sql`AND org_id = ${orgId}::uuid` : sql``;
+  const result = await sql`
+    SELECT 1 FROM telemetry_rollups_hourly WHERE metric = ${metric} ${org}
+    UNION ALL
+    SELECT 1 FROM telemetry_rollup_pending WHERE ${metric} = ANY(metric) ${org}
+    LIMIT 1`.execute(db);
   return result.rows.length > 0;
 }
 
