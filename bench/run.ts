@@ -7,10 +7,11 @@
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { cleanup, machineCpu, now, printTable, Reporter, ROOT, round, runCommand, sleep, type Benchmark } from './lib.js';
+import { alerts } from './alerts.js';
 import { ingest } from './ingest.js';
 import { platform } from './platform.js';
 
-const BENCHMARKS: Benchmark[] = [platform, ingest];
+const BENCHMARKS: Benchmark[] = [platform, ingest, alerts];
 
 function git(...args: string[]): string {
   const result = spawnSync('git', args, { cwd: ROOT, encoding: 'utf8', timeout: 10_000 });

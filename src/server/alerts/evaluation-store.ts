@@ -25,6 +25,16 @@ export function openAlertsFor(db: Conn, deviceId: string, ruleIds: string[]) {
   return db.selectFrom('alerts').selectAll().where('device_id', '=', deviceId).where('rule_id', 'in', ruleIds).where('status', '<>', 'resolved').execute();
 }
 
+/** Whether any of the rules has a pending state or an open alert for the device. */
+export async function anyStateOrOpenAlert(db: Conn, deviceId: string, ruleIds: string[]): Promise<boolean> {
+  const result = await sql`
+    SELECT 1 FROM alert_rule_states WHERE device_id = ${deviceId}::uuid AND rule_id = ANY(${ruleIds}::uuid[])
+    UNION ALL
+    SELECT 1 FROM alerts WHERE device_id = ${deviceId}::uuid AND rule_id = ANY(${ruleIds}::uuid[]) AND status <> 'resolved'
+    LIMIT 1`.execute(db);
+  return result.rows.length > 0;
+}
+
 export async function saveStates(db: Conn, states: Omit<StateRow, 'updated_at'>[]): Promise<void> {
   if (states.length === 0) return;
   await db.insertInto('alert_rule_states').values(states.map((s) => ({ ...s, updated_at: new Date() })))

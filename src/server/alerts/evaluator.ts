@@ -71,6 +71,10 @@ export class AlertEvaluator implements IngestObserver {
     const silence = rules.filter((rule) => isSilenceRule(rule) && (rule.metric === null || byMetric.has(rule.metric)));
     if (numeric.length === 0 && silence.length === 0) return;
     for (const list of byMetric.values()) list.sort((a, b) => a.ts.getTime() - b.ts.getTime());
+    // The common case, a device within its limits: with no breach in the batch and nothing pending or
+    // open for these rules, there is nothing to change, and one indexed read says so.
+    const quiet = silence.length === 0 && !numeric.some((rule) => byMetric.get(telemetryMetric(rule)!)!.some((s) => breaches(rule, s.value)));
+    if (quiet && !(await store.anyStateOrOpenAlert(this.db, device.id, numeric.map((r) => r.id)))) return;
 
     await this.transitions.inDevice(device.id, async (changes) => {
       if (silence.length > 0) await this.endSilence(changes, device.id, silence);
