@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import pino from 'pino';
+import { startRuntime } from '../src/server/runtime.js';
 import { startTestApp, type SignedIn, type TestApp } from './helpers/app.js';
 
 /**
@@ -232,6 +234,23 @@ describe('alerts', () => {
       const speeding = await alertsOf(ca.client, radar.id);
       assert.equal(speeding.length, 1);
       assert.deepEqual([speeding[0]!.breachCount, speeding[0]!.peakValue, speeding[0]!.firstValue], [2, 95, 90]);
+    });
+
+    it('a pending breach survives a restart: another process continues the duration from the stored state', async () => {
+      const unit = await fridge(b1);
+      await createRule(ca.client, { scope: 'device', deviceId: unit.id, threshold: 8, durationSeconds: 300 });
+      await send(unit.key, series('temperature', 9, -10, -8));
+      assert.equal((await alertsOf(ca.client, unit.id)).length, 0, 'two minutes of five');
+      const second = await startRuntime(app.config, { logger: pino({ level: 'silent' }) });
+      try {
+        const response = await second.app.inject({ method: 'POST', url: '/api/v1/ingest/telemetry', headers: { 'x-api-key': unit.key }, payload: { items: series('temperature', 9, -7, -4) } });
+        assert.equal(response.statusCode, 200);
+      } finally {
+        await second.close();
+      }
+      const alerts = await alertsOf(ca.client, unit.id);
+      assert.equal(alerts.length, 1);
+      assert.ok(Date.parse(alerts[0]!.startedAt as string) < Date.now() - 9 * 60_000, 'the breach started before the restart');
     });
 
     it('two batches evaluated in parallel never open two alerts for one rule and device; the database refuses a second', async () => {
