@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { DateTime } from 'luxon';
 import { startTestApp, type SignedIn, type TestApp } from './helpers/app.js';
 import { eventually, smtpSink, webhookReceiver } from './helpers/receivers.js';
 import { SseStream } from './helpers/sse.js';
@@ -191,5 +192,31 @@ describe('alert notifications', () => {
     assert.equal(escalations.length, 1, 'only the unacknowledged alert escalates');
     assert.match(escalations[0]!.subject, /^\[Vigil\] Escalated: /);
     assert.ok(escalations[0]!.raw.includes(ignored.id));
+  });
+
+  it('quiet hours hold non-critical notifications until the window ends; critical ones go out at once', async () => {
+    const { rows: [org] } = await app.runtime.ctx.pool.query('SELECT timezone FROM organizations WHERE id = $1', [admin.orgId]);
+    const local = DateTime.now().setZone(org.timezone);
+    const quietHours = { from: local.minus({ hours: 1 }).toFormat('HH:mm'), to: local.plus({ hours: 1 }).toFormat('HH:mm') };
+    assert.equal((await admin.client.post('/api/v1/notification-channels', { name: 'Bad night', kind: 'email', recipients: ['night@example.com'], quietHours: { from: '25:00', to: '06:00' } })).status, 400);
+    const night = await admin.client.post('/api/v1/notification-channels', { name: 'Night shift', kind: 'email', recipients: ['night@example.com'], quietHours });
+    assert.equal(night.status, 201, JSON.stringify(night.body));
+    assert.deepEqual(night.body.channel.quietHours, quietHours);
+    const unit = await fridge(admin);
+    for (const [metric, severity] of [['humidity', 'warning'], ['pressure', 'critical']] as const) {
+      const rule = await admin.client.post('/api/v1/alert-rules', {
+        name: `Quiet ${severity}`, scope: 'device', deviceId: unit.id, condition: 'metric', metric, operator: 'gt', threshold: 500,
+        durationSeconds: 60, severity, channelIds: [night.body.channel.id],
+      });
+      assert.equal(rule.status, 201, JSON.stringify(rule.body));
+    }
+    await send(unit.key, series(0, -3, 0).map((item) => ({ ts: item.ts, values: { humidity: 900, pressure: 900 } })));
+    await eventually(() => sink.received.some((m) => m.to.includes('night@example.com')), 'the critical email');
+    const log = (await admin.client.get(`/api/v1/notification-channels/${night.body.channel.id}/deliveries`)).body.items;
+    const held = log.filter((d: { status: string }) => d.status === 'pending');
+    assert.equal(held.length, 1, 'the warning waits');
+    assert.equal(held[0].attempts, 0);
+    assert.ok(Math.abs(Date.parse(held[0].nextAttemptAt) - local.plus({ hours: 1 }).startOf('minute').toMillis()) < 60_000, 'until the quiet hours end');
+    assert.equal(sink.received.filter((m) => m.to.includes('night@example.com')).length, 1);
   });
 });

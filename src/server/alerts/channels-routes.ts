@@ -8,12 +8,17 @@ import { requestActor } from '../audit/service.js';
 import { presentChannel, presentDelivery, type NotificationChannelsService } from './channels-service.js';
 
 const Kind = Type.Union([Type.Literal('email'), Type.Literal('webhook'), Type.Literal('in_app')]);
+const QuietHours = Type.Object({
+  from: Type.String({ description: 'HH:MM in the organization\'s time zone' }),
+  to: Type.String({ description: 'HH:MM; before "from" means the window crosses midnight' }),
+}, { description: 'Notifications of non-critical alerts wait until the window ends' });
 const Channel = Type.Object({
   id: Uuid,
   name: Type.String(),
   kind: Kind,
   recipients: Type.Array(Type.String()),
   url: Nullable(Type.String()),
+  quietHours: Nullable(QuietHours),
   enabled: Type.Boolean(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
@@ -38,6 +43,7 @@ const Fields = {
   name: Type.String({ minLength: 1, maxLength: 200 }),
   recipients: Type.Optional(Type.Array(Email, { maxItems: 20, uniqueItems: true })),
   url: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))),
+  quietHours: Type.Optional(Nullable(QuietHours)),
   enabled: Type.Optional(Type.Boolean()),
 };
 const Settings = Type.Object({
@@ -68,7 +74,7 @@ export function notificationRoutes(channels: NotificationChannelsService) {
     }, async (request, reply) => {
       const { body } = request;
       const created = await channels.create(scopeOf(request), {
-        name: body.name, kind: body.kind, recipients: body.recipients ?? [], url: body.url ?? null, enabled: body.enabled ?? true,
+        name: body.name, kind: body.kind, recipients: body.recipients ?? [], url: body.url ?? null, quietHours: body.quietHours ?? null, enabled: body.enabled ?? true,
       }, requestActor(request));
       return reply.code(201).send({ channel: presentChannel(created.channel), secret: created.secret });
     });

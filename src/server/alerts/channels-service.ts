@@ -7,6 +7,7 @@ import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
 import { seal } from '../core/secret-box.js';
 import type { Actor, AuditService } from '../audit/service.js';
 import * as store from './notifications-store.js';
+import { quietHoursProblem } from './quiet-hours.js';
 import { urlProblem } from './webhook.js';
 
 export function presentChannel(channel: store.ChannelRow) {
@@ -16,6 +17,7 @@ export function presentChannel(channel: store.ChannelRow) {
     kind: channel.kind,
     recipients: channel.recipients,
     url: channel.url,
+    quietHours: channel.quiet_hours,
     enabled: channel.enabled,
     createdAt: channel.created_at.toISOString(),
     updatedAt: channel.updated_at.toISOString(),
@@ -74,6 +76,8 @@ export class NotificationChannelsService {
         if (problem) problems.push({ field: 'url', message: problem });
       }
     } else if (fields.url) problems.push({ field: 'url', message: 'only webhook channels have a URL' });
+    const quiet = fields.quietHours && quietHoursProblem(fields.quietHours);
+    if (quiet) problems.push({ field: 'quietHours', message: quiet });
     if (problems.length > 0) throw invalidFields(problems);
   }
 
@@ -88,7 +92,7 @@ export class NotificationChannelsService {
 
   async update(scope: Scope, id: string, patch: Partial<Omit<store.ChannelFields, 'kind'>>, actor: Actor) {
     const current = await this.get(scope, id);
-    await this.check(scope, { name: current.name, kind: current.kind, recipients: current.recipients, url: current.url, enabled: current.enabled, ...patch });
+    await this.check(scope, { name: current.name, kind: current.kind, recipients: current.recipients, url: current.url, quietHours: current.quiet_hours, enabled: current.enabled, ...patch });
     const channel = await store.updateChannel(this.ctx.db, scope.orgId, id, patch).catch(taken);
     if (!channel) throw notFound('notification channel');
     await this.audit.record(actor, { orgId: scope.orgId, action: 'notification_channel.updated', resourceType: 'notification_channel', resourceId: id, details: { changes: patch } });

@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { Db, Tx } from '../core/db/database.js';
-import type { NotificationChannelsTable, NotificationOutboxTable } from '../core/db/schema.js';
+import type { NotificationChannelsTable, NotificationOutboxTable, QuietHours } from '../core/db/schema.js';
 
 /** Every SQL statement about notification channels, the per-organization alert settings and the outbox. */
 type Conn = Db | Tx;
@@ -8,14 +8,20 @@ type Conn = Db | Tx;
 export type ChannelRow = Selectable<NotificationChannelsTable>;
 export type DeliveryRow = Selectable<NotificationOutboxTable>;
 
-const CHANNEL_COLUMNS = ['id', 'org_id', 'name', 'kind', 'recipients', 'url', 'secret_sealed', 'enabled', 'created_at', 'updated_at'] as const;
+const CHANNEL_COLUMNS = ['id', 'org_id', 'name', 'kind', 'recipients', 'url', 'secret_sealed', 'quiet_hours', 'enabled', 'created_at', 'updated_at'] as const;
 
 export interface ChannelFields {
   name: string;
   kind: ChannelRow['kind'];
   recipients: string[];
   url: string | null;
+  quietHours: QuietHours | null;
   enabled: boolean;
+}
+
+function columns(fields: Partial<ChannelFields>) {
+  const { quietHours, ...rest } = fields;
+  return { ...rest, ...(quietHours !== undefined && { quiet_hours: quietHours ? JSON.stringify(quietHours) : null }) };
 }
 
 export function listChannels(db: Conn, orgId: string, limit: number, after: [string, string] | null) {
@@ -29,11 +35,14 @@ export function findChannel(db: Conn, orgId: string, id: string) {
 }
 
 export function insertChannel(db: Conn, orgId: string, fields: ChannelFields, secretSealed: string | null) {
-  return db.insertInto('notification_channels').values({ org_id: orgId, ...fields, secret_sealed: secretSealed }).returning(CHANNEL_COLUMNS).executeTakeFirstOrThrow();
+  return db.insertInto('notification_channels').values({
+    org_id: orgId, name: fields.name, kind: fields.kind, recipients: fields.recipients, url: fields.url, enabled: fields.enabled,
+    quiet_hours: fields.quietHours ? JSON.stringify(fields.quietHours) : null, secret_sealed: secretSealed,
+  }).returning(CHANNEL_COLUMNS).executeTakeFirstOrThrow();
 }
 
 export function updateChannel(db: Conn, orgId: string, id: string, fields: Partial<ChannelFields> & { secret_sealed?: string }) {
-  return db.updateTable('notification_channels').set({ ...fields, updated_at: new Date() }).where('org_id', '=', orgId).where('id', '=', id)
+  return db.updateTable('notification_channels').set({ ...columns(fields), updated_at: new Date() }).where('org_id', '=', orgId).where('id', '=', id)
     .returning(CHANNEL_COLUMNS).executeTakeFirst();
 }
 
@@ -73,7 +82,7 @@ export async function enqueue(db: Conn, orgId: string, channelIds: string[], ale
  * mid-delivery leaves it to be retried), and SKIP LOCKED keeps two workers off the same row.
  */
 export async function claimDue(db: Conn, limit: number) {
-  const result = await sql<DeliveryRow & { kind: ChannelRow['kind']; recipients: string[]; url: string | null; secret_sealed: string | null }>`
+  const result = await sql<DeliveryRow & { kind: ChannelRow['kind']; recipients: string[]; url: string | null; secret_sealed: string | null; quiet_hours: QuietHours | null; timezone: string }>`
     WITH due AS (
       SELECT id FROM notification_outbox
       WHERE status = 'pending' AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
@@ -82,7 +91,8 @@ export async function claimDue(db: Conn, limit: number) {
       UPDATE notification_outbox o SET locked_until = now() + interval '1 minute', attempts = o.attempts + 1
       FROM due WHERE o.id = due.id RETURNING o.*
     )
-    SELECT claimed.*, c.kind, c.recipients, c.url, c.secret_sealed FROM claimed JOIN notification_channels c ON c.id = claimed.channel_id
+    SELECT claimed.*, c.kind, c.recipients, c.url, c.secret_sealed, c.quiet_hours, o.timezone
+    FROM claimed JOIN notification_channels c ON c.id = claimed.channel_id JOIN organizations o ON o.id = claimed.org_id
     ORDER BY claimed.id`.execute(db);
   return result.rows;
 }
@@ -96,6 +106,12 @@ export async function markFailed(db: Conn, id: number, error: string, responseSt
   await db.updateTable('notification_outbox').set({
     status: retryAt ? 'pending' : 'failed', next_attempt_at: retryAt ?? new Date(), locked_until: null, last_error: error.slice(0, 1000), response_status: responseStatus,
   }).where('id', '=', id).execute();
+}
+
+/** Holds a claimed delivery until a channel's quiet hours end (the claim does not count as an attempt). */
+export async function defer(db: Conn, id: number, until: Date): Promise<void> {
+  await db.updateTable('notification_outbox').set((eb) => ({ next_attempt_at: until, locked_until: null, attempts: eb('attempts', '-', 1) }))
+    .where('id', '=', id).execute();
 }
 
 export function listDeliveries(db: Conn, orgId: string, channelId: string, limit: number, afterId: number | null) {

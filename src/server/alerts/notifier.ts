@@ -4,6 +4,7 @@ import { unseal } from '../core/secret-box.js';
 import type { AlertRow } from './evaluation-store.js';
 import * as store from './notifications-store.js';
 import { presentAlert } from './present.js';
+import { quietUntil } from './quiet-hours.js';
 import type { RuleRow } from './rule-model.js';
 import { SIGNATURE_HEADER, sign, urlProblem } from './webhook.js';
 
@@ -84,6 +85,9 @@ export class Notifier {
       const due = await store.claimDue(this.ctx.db, BATCH);
       if (due.length === 0) return sent;
       await Promise.all(due.map(async (delivery) => {
+        const severity = (delivery.payload as { alert?: { severity?: string } }).alert?.severity;
+        const quietEnd = severity === 'critical' ? null : quietUntil(delivery.quiet_hours, new Date(), delivery.timezone);
+        if (quietEnd) return store.defer(this.ctx.db, delivery.id, quietEnd);
         try {
           const status = await this.deliver(delivery);
           await store.markDelivered(this.ctx.db, delivery.id, status);

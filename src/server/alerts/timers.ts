@@ -44,8 +44,13 @@ export class AlertTimers {
     const devices = await this.devices(due.map((s) => s.device_id));
     for (const candidate of due) {
       const device = devices.get(candidate.device_id);
-      const rule = device && (await this.inForce(device, candidate.rule_id));
-      if (!device || !rule) continue;
+      if (!device) continue;
+      const rule = await this.inForce(device, candidate.rule_id);
+      if (!rule) {
+        // Disabled, or overridden by a more specific rule since: its half-run duration means nothing now.
+        await store.deleteStates(this.db, device.id, [candidate.rule_id]);
+        continue;
+      }
       await this.transitions.inDevice(device.id, async (changes) => {
         const [state] = await store.statesFor(changes.tx, device.id, [rule.id]);
         const [open] = await store.openAlertsFor(changes.tx, device.id, [rule.id]);

@@ -213,6 +213,12 @@ export interface ActiveHours {
   to: string;
 }
 
+/** A daily window (HH:MM, organization time zone; may cross midnight) when a channel holds non-critical notifications. */
+export interface QuietHours {
+  from: string;
+  to: string;
+}
+
 export interface AlertRuleStatesTable {
   rule_id: string;
   device_id: string;
@@ -265,6 +271,7 @@ export interface NotificationChannelsTable {
   recipients: ColumnType<string[], string[] | undefined, string[]>;
   url: string | null;
   secret_sealed: string | null;
+  quiet_hours: ColumnType<QuietHours | null, string | null, string | null>;
   enabled: Generated<boolean>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;

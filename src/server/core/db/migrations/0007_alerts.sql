@@ -104,6 +104,8 @@ CREATE TABLE notification_channels (
   url text,
   -- The webhook signing secret, encrypted with the deployment's encryption key (AES-256-GCM).
   secret_sealed text,
+  -- {from, to} HH:MM in the organization's time zone: deliveries of non-critical alerts wait until it ends.
+  quiet_hours jsonb,
   enabled boolean NOT NULL DEFAULT true,
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now(),
