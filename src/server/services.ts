@@ -1,5 +1,6 @@
 import type { AppContext } from './core/context.js';
 import { AuditService } from './audit/service.js';
+import { createAlerting } from './alerts/module.js';
 import { DevicesService } from './devices/service.js';
 import { IngestService } from './ingest/service.js';
 import { RushRosterService } from './rushroster/service.js';
@@ -37,12 +38,13 @@ export function createServices(ctx: AppContext) {
   const events = new EventsService(ctx, audit, rollups);
   const telemetry = new TelemetryService(ctx, devices, rollups);
   const retention = new RetentionService(ctx, organizations);
+  const alerting = createAlerting(ctx, { audit, devices, sites, ingest });
   const maintenanceReminders = new EmailReminderSender(ctx.mailer, (orgId) => members.adminEmails(orgId), ctx.config.publicUrl);
   const maintenanceAttachments = new MaintenanceAttachmentsService(ctx, audit);
   const maintenance = new MaintenanceService(ctx, audit, devices, maintenanceAttachments, maintenanceReminders);
   return {
     audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups,
-    maintenance, maintenanceAttachments,
+    alerting, maintenance, maintenanceAttachments,
   };
 }
 

@@ -26,21 +26,26 @@ export class Mailer {
     }
   }
 
-  /**
-   * Never throws: a failure is logged with the text. Returns false only when the SMTP server refused or
-   * could not be reached, for callers that retry later (without SMTP the log is the delivery).
-   */
-  async send(email: Email): Promise<boolean> {
+  /** Whether mail really leaves the server (SMTP is configured). */
+  get configured(): boolean {
+    return this.transport !== undefined;
+  }
+
+  /** Sends, throwing on failure: for callers that retry (the alert notification outbox). */
+  async deliver(email: Email): Promise<void> {
+    if (!this.transport || !this.smtp) throw new Error('SMTP is not configured (SMTP_HOST, SMTP_FROM)');
+    await this.transport.sendMail({ from: this.smtp.from, ...email });
+  }
+
+  async send(email: Email): Promise<void> {
     if (!this.transport || !this.smtp) {
       this.logger.warn({ to: email.to, subject: email.subject }, `SMTP is not configured; email not sent:\n${email.text}`);
-      return true;
+      return;
     }
     try {
       await this.transport.sendMail({ from: this.smtp.from, ...email });
-      return true;
     } catch (error) {
       this.logger.error({ err: error, to: email.to, subject: email.subject }, `could not send email:\n${email.text}`);
-      return false;
     }
   }
 }

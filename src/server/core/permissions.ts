@@ -25,6 +25,12 @@ export const PERMISSIONS = {
   'device.write': MANAGERS,
   'event.read': EVERY_ROLE,
   'event.delete': ADMINS,
+  'alert.read': EVERY_ROLE,
+  'alert.ack': OPERATORS,
+  'alertrule.read': EVERY_ROLE,
+  'alertrule.write': MANAGERS,
+  'notification.read': ADMINS,
+  'notification.write': ADMINS,
   'maintenance.read': EVERY_ROLE,
   // Operators are the hands-on role (Polo Sanca's "admin or technician" log maintenance); viewers only read.
   'maintenance.write': OPERATORS,
