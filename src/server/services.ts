@@ -7,6 +7,7 @@ import { EventPhotosService } from './events/photos.js';
 import { PoloSancaService } from './polosanca/service.js';
 import { EventsService } from './events/service.js';
 import { TelemetryService } from './telemetry/service.js';
+import { TrafficService } from './traffic/service.js';
 import { RetentionService } from './retention/service.js';
 import { IdentityService } from './identity/service.js';
 import { MembersService } from './members/service.js';
@@ -32,7 +33,8 @@ export function createServices(ctx: AppContext) {
   const events = new EventsService(ctx, audit);
   const telemetry = new TelemetryService(ctx, devices);
   const retention = new RetentionService(ctx, organizations);
-  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention };
+  const traffic = new TrafficService(ctx, organizations, sites);
+  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, traffic };
 }
 
 export type Services = ReturnType<typeof createServices>;
