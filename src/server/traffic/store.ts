@@ -43,102 +43,85 @@ export interface RangeQuery {
   weekdaysOnly: boolean;
 }
 
-/** The devices with their zone and units as a relation `s(device_id, tz, units)`, joined by every query. */
-function subjectRelation(q: RangeQuery): RawBuilder<unknown> {
-  return sql`unnest(${q.devices.map((d) => d.id)}::uuid[], ${q.devices.map((d) => d.timezone)}::text[], ${q.devices.map((d) => d.units)}::text[])
-             AS s(device_id, tz, units)`;
+/**
+ * The CTEs every query starts with: `s(device_id, tz, units)`, the devices; and `local`, each hour of the
+ * range in each of their time zones with its local date, ISO weekday (1 = Monday) and hour of day.
+ * Rollup rows join `local` on (zone, hour), so the time-zone arithmetic runs once per hour of the
+ * range, not once per rollup row.
+ */
+function withSubject(q: RangeQuery): RawBuilder<unknown> {
+  return sql`WITH s AS (
+      SELECT * FROM unnest(${q.devices.map((d) => d.id)}::uuid[], ${q.devices.map((d) => d.timezone)}::text[], ${q.devices.map((d) => d.units)}::text[])
+        AS s(device_id, tz, units)
+    ), local AS (
+      SELECT z.tz, g.hour, to_char(g.hour AT TIME ZONE z.tz, 'YYYY-MM-DD') AS date,
+             extract(isodow FROM g.hour AT TIME ZONE z.tz)::int AS dow, extract(hour FROM g.hour AT TIME ZONE z.tz)::int AS local_hour
+      FROM (SELECT DISTINCT tz FROM s) z
+      CROSS JOIN generate_series(${q.from}::timestamptz, ${q.to}::timestamptz - interval '1 hour', interval '1 hour') AS g(hour)
+    ), h AS (
+      SELECT * FROM local ${q.weekdaysOnly ? sql`WHERE dow <= 5` : sql``}
+    )`;
 }
 
-function rangeCondition(alias: string, q: RangeQuery): RawBuilder<unknown> {
-  const hour = sql.ref(`${alias}.hour`);
-  return sql`${hour} >= ${q.from} AND ${hour} < ${q.to}
-             ${q.weekdaysOnly ? sql`AND extract(isodow FROM ${hour} AT TIME ZONE s.tz) <= 5` : sql``}`;
+export interface VolumeRow {
+  units: Units;
+  date: string;
+  dow: number;
+  hour: number;
+  count: number;
+  sum: number;
+  sum_squares: number;
+  min: number | null;
+  max: number | null;
 }
 
-/** Speed count, sums, minimum and maximum per unit system. */
-export async function speedMoments(db: Conn, q: RangeQuery) {
-  const result = await sql<{ units: Units; count: number; sum: number; sum_squares: number; min: number | null; max: number | null }>`
-    SELECT s.units, sum(r.speed_count)::int AS count, sum(r.speed_sum)::float8 AS sum, sum(r.speed_sum_squares)::float8 AS sum_squares,
-           min(r.speed_min)::float8 AS min, max(r.speed_max)::float8 AS max
-    FROM event_rollups_hourly r JOIN ${subjectRelation(q)} ON s.device_id = r.device_id
-    WHERE ${rangeCondition('r', q)} AND r.speed_count > 0
-    GROUP BY s.units`.execute(db);
+/** Speed count, sums, minimum and maximum per unit system and local hour of the range (at most one row per hour). */
+export async function speedVolume(db: Conn, q: RangeQuery): Promise<VolumeRow[]> {
+  const result = await sql<VolumeRow>`
+    ${withSubject(q)}
+    SELECT s.units, h.date, h.dow, h.local_hour AS hour, sum(r.speed_count)::int AS count, sum(r.speed_sum)::float8 AS sum,
+           sum(r.speed_sum_squares)::float8 AS sum_squares, min(r.speed_min)::float8 AS min, max(r.speed_max)::float8 AS max
+    FROM event_rollups_hourly r JOIN s ON s.device_id = r.device_id JOIN h ON h.tz = s.tz AND h.hour = r.hour
+    WHERE r.hour >= ${q.from} AND r.hour < ${q.to} AND r.speed_count > 0
+    GROUP BY 1, 2, 3, 4`.execute(db);
   return result.rows;
 }
 
-/** The merged 1-unit speed histogram per unit system. */
+/** The merged 1-unit speed histogram per unit system and local hour of day. */
 export async function speedBins(db: Conn, q: RangeQuery) {
-  const result = await sql<{ units: Units; bin: number; count: number }>`
-    SELECT s.units, h.bin, sum(h.count)::int AS count
-    FROM speed_histogram_hourly h JOIN ${subjectRelation(q)} ON s.device_id = h.device_id
-    WHERE ${rangeCondition('h', q)}
-    GROUP BY s.units, h.bin`.execute(db);
-  return result.rows;
-}
-
-/** Speeds above the limit in force, per unit system and excess bin; and the limits that were in force. */
-export async function excessBins(db: Conn, q: RangeQuery) {
-  const result = await sql<{ units: Units; speed_limit: number; excess: number; count: number }>`
-    SELECT s.units, x.speed_limit::float8 AS speed_limit, x.excess, sum(x.count)::int AS count
-    FROM speed_excess_hourly x JOIN ${subjectRelation(q)} ON s.device_id = x.device_id
-    WHERE ${rangeCondition('x', q)}
-    GROUP BY s.units, x.speed_limit, x.excess`.execute(db);
-  return result.rows;
-}
-
-/** Per local weekday (ISO, 1 = Monday) and hour of day: volume, speed sums, judged and speeding counts. */
-export async function hourOfWeek(db: Conn, q: RangeQuery) {
-  const result = await sql<{ units: Units; dow: number; hour: number; count: number; sum: number; judged: number; speeding: number }>`
-    WITH volume AS (
-      SELECT s.units, extract(isodow FROM r.hour AT TIME ZONE s.tz)::int AS dow, extract(hour FROM r.hour AT TIME ZONE s.tz)::int AS hour,
-             sum(r.speed_count)::int AS count, sum(r.speed_sum)::float8 AS sum
-      FROM event_rollups_hourly r JOIN ${subjectRelation(q)} ON s.device_id = r.device_id
-      WHERE ${rangeCondition('r', q)} AND r.speed_count > 0
-      GROUP BY 1, 2, 3
-    ), judged AS (
-      SELECT s.units, extract(isodow FROM x.hour AT TIME ZONE s.tz)::int AS dow, extract(hour FROM x.hour AT TIME ZONE s.tz)::int AS hour,
-             sum(x.count)::int AS judged, (sum(x.count) FILTER (WHERE x.excess >= 1))::int AS speeding
-      FROM speed_excess_hourly x JOIN ${subjectRelation(q)} ON s.device_id = x.device_id
-      WHERE ${rangeCondition('x', q)}
-      GROUP BY 1, 2, 3
-    )
-    SELECT units, dow, hour, coalesce(v.count, 0) AS count, coalesce(v.sum, 0) AS sum,
-           coalesce(j.judged, 0) AS judged, coalesce(j.speeding, 0) AS speeding
-    FROM volume v FULL JOIN judged j USING (units, dow, hour)`.execute(db);
-  return result.rows;
-}
-
-/** The speed histogram per local hour of day (for each hour's percentiles). */
-export async function hourOfDayBins(db: Conn, q: RangeQuery) {
   const result = await sql<{ units: Units; hour: number; bin: number; count: number }>`
-    SELECT s.units, extract(hour FROM h.hour AT TIME ZONE s.tz)::int AS hour, h.bin, sum(h.count)::int AS count
-    FROM speed_histogram_hourly h JOIN ${subjectRelation(q)} ON s.device_id = h.device_id
-    WHERE ${rangeCondition('h', q)}
+    ${withSubject(q)}
+    SELECT s.units, h.local_hour AS hour, b.bin, sum(b.count)::int AS count
+    FROM speed_histogram_hourly b JOIN s ON s.device_id = b.device_id JOIN h ON h.tz = s.tz AND h.hour = b.hour
+    WHERE b.hour >= ${q.from} AND b.hour < ${q.to}
     GROUP BY 1, 2, 3`.execute(db);
   return result.rows;
 }
 
-/** Per local date: volume, speed sums, judged and speeding counts, and how many distinct local hours had traffic. */
-export async function daily(db: Conn, q: RangeQuery) {
-  const result = await sql<{ units: Units; date: string; weekday: boolean; count: number; sum: number; hours: number; judged: number; speeding: number }>`
-    WITH volume AS (
-      SELECT s.units, (r.hour AT TIME ZONE s.tz)::date AS date, sum(r.speed_count)::int AS count, sum(r.speed_sum)::float8 AS sum,
-             count(DISTINCT extract(hour FROM r.hour AT TIME ZONE s.tz))::int AS hours
-      FROM event_rollups_hourly r JOIN ${subjectRelation(q)} ON s.device_id = r.device_id
-      WHERE ${rangeCondition('r', q)} AND r.speed_count > 0
-      GROUP BY 1, 2
-    ), judged AS (
-      SELECT s.units, (x.hour AT TIME ZONE s.tz)::date AS date,
-             sum(x.count)::int AS judged, (sum(x.count) FILTER (WHERE x.excess >= 1))::int AS speeding
-      FROM speed_excess_hourly x JOIN ${subjectRelation(q)} ON s.device_id = x.device_id
-      WHERE ${rangeCondition('x', q)}
-      GROUP BY 1, 2
-    )
-    SELECT units, to_char(date, 'YYYY-MM-DD') AS date, extract(isodow FROM date) <= 5 AS weekday,
-           coalesce(v.count, 0) AS count, coalesce(v.sum, 0) AS sum, coalesce(v.hours, 0) AS hours,
-           coalesce(j.judged, 0) AS judged, coalesce(j.speeding, 0) AS speeding
-    FROM volume v FULL JOIN judged j USING (units, date)
-    ORDER BY date`.execute(db);
+export interface ExcessRow {
+  units: Units;
+  /** Set for the per-limit rows (excess histogram), null for the per-local-hour rows. */
+  speed_limit: number | null;
+  excess: number | null;
+  date: string | null;
+  dow: number | null;
+  hour: number | null;
+  judged: number;
+  speeding: number;
+}
+
+/**
+ * In one scan: the excess histogram per unit system and limit in force; and per local hour of the range,
+ * how many speeds had a limit to judge against and how many were above it.
+ */
+export async function speedExcess(db: Conn, q: RangeQuery): Promise<ExcessRow[]> {
+  const result = await sql<ExcessRow>`
+    ${withSubject(q)}
+    SELECT s.units, x.speed_limit::float8 AS speed_limit, x.excess, h.date, h.dow, h.local_hour AS hour,
+           sum(x.count)::int AS judged, coalesce(sum(x.count) FILTER (WHERE x.excess >= 1), 0)::int AS speeding
+    FROM speed_excess_hourly x JOIN s ON s.device_id = x.device_id JOIN h ON h.tz = s.tz AND h.hour = x.hour
+    WHERE x.hour >= ${q.from} AND x.hour < ${q.to}
+    GROUP BY GROUPING SETS ((s.units, x.speed_limit, x.excess), (s.units, h.date, h.dow, h.local_hour))`.execute(db);
   return result.rows;
 }
 

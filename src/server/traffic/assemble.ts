@@ -1,0 +1,141 @@
+import { localDates, startOfLocalDay, type Range } from './range.js';
+import {
+  addTo, type Bins, convertBins, convertExcess, convertMoments, EMPTY_MOMENTS, mergeMoments, type Moments, movingAverage, percentile,
+  unitFactor, type Units,
+} from './statistics.js';
+import type { ExcessRow, VolumeRow } from './store.js';
+
+/**
+ * Turns the rows of the three rollup queries (store.speedVolume, speedBins, speedExcess) into figures in
+ * the display units: pure functions, so the service only fetches and presents.
+ */
+export interface Rollups {
+  volume: VolumeRow[];
+  bins: { units: Units; hour: number; bin: number; count: number }[];
+  excess: ExcessRow[];
+}
+
+/** Groups rows by their unit system, converts each group to the display units and merges them. */
+function mergeConverted<R extends { units: Units }>(rows: R[], units: Units, key: (r: R) => number, count: (r: R) => number, convert: typeof convertBins): Bins {
+  const byUnits = new Map<Units, Bins>();
+  for (const row of rows) {
+    if (!byUnits.has(row.units)) byUnits.set(row.units, new Map());
+    addTo(byUnits.get(row.units)!, key(row), count(row));
+  }
+  const merged: Bins = new Map();
+  for (const [from, bins] of byUnits) for (const [k, c] of convert(bins, unitFactor(from, units))) addTo(merged, k, c);
+  return merged;
+}
+
+export function speedBinsOf(rows: Rollups['bins'], units: Units): Bins {
+  return mergeConverted(rows, units, (r) => r.bin, (r) => r.count, convertBins);
+}
+
+function share(part: number, whole: number): number | null {
+  return whole > 0 ? part / whole : null;
+}
+
+/** What both statistics and comparison need: exact sums, the merged histogram, the excess over the limit in force. */
+export function coreOf(rollups: Rollups, units: Units) {
+  const moments = rollups.volume.reduce<Moments>((all, row) => mergeMoments(all, convertMoments(
+    { count: row.count, sum: row.sum, sumSquares: row.sum_squares, min: row.min, max: row.max }, unitFactor(row.units, units),
+  )), EMPTY_MOMENTS);
+  const perLimit = rollups.excess.filter((r) => r.speed_limit !== null);
+  const limits = new Map<number, number>();
+  for (const row of perLimit) {
+    const limit = Math.round(row.speed_limit! * unitFactor(row.units, units) * 10) / 10;
+    limits.set(limit, (limits.get(limit) ?? 0) + row.judged);
+  }
+  return {
+    moments,
+    bins: speedBinsOf(rollups.bins, units),
+    excess: mergeConverted(perLimit, units, (r) => r.excess!, (r) => r.judged, convertExcess),
+    limits: [...limits].sort((a, b) => a[0] - b[0]).map(([limit, count]) => ({ limit, count })),
+    converted: rollups.volume.some((row) => row.units !== units),
+  };
+}
+
+/** Hour-of-day × weekday heatmaps, the hourly profile and its morning and afternoon peaks. */
+export function patternsOf(rollups: Rollups, units: Units) {
+  const grid = () => Array.from({ length: 7 }, () => new Array<number>(24).fill(0));
+  const volume = grid();
+  const judged = grid();
+  const speeding = grid();
+  const hours = Array.from({ length: 24 }, () => ({ count: 0, sum: 0, judged: 0, speeding: 0 }));
+  for (const row of rollups.volume) {
+    volume[row.dow - 1]![row.hour]! += row.count;
+    hours[row.hour]!.count += row.count;
+    hours[row.hour]!.sum += row.sum * unitFactor(row.units, units);
+  }
+  for (const row of rollups.excess) {
+    if (row.hour === null || row.dow === null) continue;
+    judged[row.dow - 1]![row.hour]! += row.judged;
+    speeding[row.dow - 1]![row.hour]! += row.speeding;
+    hours[row.hour]!.judged += row.judged;
+    hours[row.hour]!.speeding += row.speeding;
+  }
+  const hourly = hours.map((h, hour) => ({
+    hour,
+    count: h.count,
+    mean: h.count ? h.sum / h.count : null,
+    p85: percentile(speedBinsOf(rollups.bins.filter((r) => r.hour === hour), units), 0.85),
+    speedingShare: share(h.speeding, h.judged),
+  }));
+  const peak = (from: number, to: number) => {
+    const best = hourly.slice(from, to).reduce((a, b) => (b.count > a.count ? b : a));
+    return best.count > 0 ? { hour: best.hour, count: best.count } : null;
+  };
+  return {
+    heatmap: { volume, speedingShare: judged.map((row, d) => row.map((n, h) => share(speeding[d]![h]!, n))) },
+    hourly,
+    peaks: { am: peak(0, 12), pm: peak(12, 24) },
+  };
+}
+
+/** Hours in a local calendar day (23 or 25 on a daylight-saving change). */
+function hoursInLocalDay(date: string, zone: string): number {
+  const next = new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+  return Math.round((startOfLocalDay(next, zone).getTime() - startOfLocalDay(date, zone).getTime()) / 3_600_000);
+}
+
+/**
+ * The daily series over every local date of the range (days without traffic count zero), 7-day
+ * trailing averages, and whether the study holds a complete 24-hour weekday (FHWA's basis for the 85th percentile).
+ */
+export function trendOf(rollups: Rollups, units: Units, range: Range, zone: string, weekdaysOnly: boolean) {
+  const days = new Map<string, { count: number; sum: number; hours: Set<number>; judged: number; speeding: number }>();
+  const day = (date: string) => {
+    if (!days.has(date)) days.set(date, { count: 0, sum: 0, hours: new Set(), judged: 0, speeding: 0 });
+    return days.get(date)!;
+  };
+  for (const row of rollups.volume) {
+    const d = day(row.date);
+    d.count += row.count;
+    d.sum += row.sum * unitFactor(row.units, units);
+    d.hours.add(row.hour);
+  }
+  for (const row of rollups.excess) {
+    if (row.date === null) continue;
+    const d = day(row.date);
+    d.judged += row.judged;
+    d.speeding += row.speeding;
+  }
+  const series = localDates(range, zone).map((date) => {
+    const d = days.get(date);
+    return {
+      date,
+      weekday: new Date(`${date}T00:00:00Z`).getUTCDay() % 6 !== 0,
+      count: d?.count ?? 0,
+      mean: d && d.count ? d.sum / d.count : null,
+      speedingShare: d ? share(d.speeding, d.judged) : null,
+      fullDay: !!d && d.hours.size >= hoursInLocalDay(date, zone),
+    };
+  });
+  const countAverage = movingAverage(series.map((d) => (weekdaysOnly && !d.weekday ? null : d.count)), 7);
+  const meanAverage = movingAverage(series.map((d) => d.mean), 7);
+  const daily = series
+    .map((d, i) => ({ ...d, countAverage7: countAverage[i]!, meanAverage7: meanAverage[i]! }))
+    .filter((d) => !weekdaysOnly || d.weekday);
+  const fullWeekdays = daily.filter((d) => d.weekday && d.fullDay).length;
+  return { daily, fullWeekdays };
+}
