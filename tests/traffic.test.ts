@@ -90,12 +90,12 @@ describe('traffic statistics', () => {
       raw.push({ ts: new Date(ts), speed: 40 + i, limit: 25 });
     }
     await send(app, radar.key, raw.map((e, i) => ({ client_ref: `r${i}`, ts: e.ts.toISOString(), kind: 'speed', speed: e.speed, speed_limit: e.limit })));
-    await app.runtime.services.traffic.rebuildSpeedExcess(radar.id, new Date(rangeStart), new Date(rangeEnd));
+    await app.runtime.services.traffic.rebuildRollups(radar.id, new Date(rangeStart), new Date(rangeEnd));
   });
   after(async () => app.close());
 
   it('gives every figure of a device as computed directly from its raw events', async () => {
-    const response = await owner.client.get(`/api/v1/traffic/statistics?deviceId=${radar.id}&from=2026-10-19&to=2026-11-09`);
+    const response = await owner.client.get(`/api/v1/traffic/statistics?deviceId=${radar.id}&from=2026-10-19&to=2026-11-09&hourlyPercentiles=true`);
     assert.equal(response.status, 200, JSON.stringify(response.body));
     const stats = response.body;
     const db = new pg.Client({ connectionString: app.databaseUrl });
@@ -210,7 +210,7 @@ describe('traffic statistics', () => {
   it('converts between mph and km/h', async () => {
     const speedsKmh = [48, 50.5, 52, 55, 61.3, 70];
     await send(app, metric.key, speedsKmh.map((speed, i) => ({ client_ref: `m${i}`, ts: new Date(Date.UTC(2026, 9, 21, 10, i)).toISOString(), kind: 'speed', speed })));
-    await app.runtime.services.traffic.rebuildSpeedExcess(metric.id, new Date(Date.UTC(2026, 9, 21)), new Date(Date.UTC(2026, 9, 22)));
+    await app.runtime.services.traffic.rebuildRollups(metric.id, new Date(Date.UTC(2026, 9, 21)), new Date(Date.UTC(2026, 9, 22)));
     const range = 'from=2026-10-21T00:00:00Z&to=2026-10-22T00:00:00Z';
     const native = (await owner.client.get(`/api/v1/traffic/statistics?deviceId=${metric.id}&${range}`)).body;
     assert.equal(native.units, 'kmh');
@@ -235,6 +235,7 @@ describe('traffic statistics', () => {
       client_ref: `${tag}${i}`, ts: new Date(start + Math.floor((i / base.length) * 7 * 24 * HOUR)).toISOString(), kind: 'speed', speed: speed + shift,
     }));
     await send(app, calming.key, [...week(Date.UTC(2026, 8, 1), 0, 'a'), ...week(Date.UTC(2026, 8, 8), 0, 'b'), ...week(Date.UTC(2026, 8, 15), -6, 'c')]);
+    await app.runtime.services.traffic.rebuildRollups(calming.id, new Date(Date.UTC(2026, 8, 1)), new Date(Date.UTC(2026, 8, 22)));
     const base1 = 'beforeFrom=2026-09-01T00:00:00Z&beforeTo=2026-09-08T00:00:00Z';
     const calmed = (await owner.client.get(`/api/v1/traffic/comparison?deviceId=${calming.id}&${base1}&afterFrom=2026-09-15T00:00:00Z&afterTo=2026-09-22T00:00:00Z`)).body;
     const p85 = calmed.figures.find((f: { figure: string }) => f.figure === 'p85');

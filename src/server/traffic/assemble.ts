@@ -6,13 +6,15 @@ import {
 import type { ExcessRow, VolumeRow } from './store.js';
 
 /**
- * Turns the rows of the three rollup queries (store.speedVolume, speedBins, speedExcess) into figures in
+ * Turns the rows of the rollup queries (store.speedVolume, speedBins, speedExcess, hourOfDayBins) into figures in
  * the display units: pure functions, so the service only fetches and presents.
  */
 export interface Rollups {
   volume: VolumeRow[];
-  bins: { units: Units; hour: number; bin: number; count: number }[];
+  bins: { units: Units; bin: number; count: number }[];
   excess: ExcessRow[];
+  /** Only when hourly percentiles were asked for. */
+  hourBins?: { units: Units; hour: number; bin: number; count: number }[];
 }
 
 /** Groups rows by their unit system, converts each group to the display units and merges them. */
@@ -40,16 +42,15 @@ export function coreOf(rollups: Rollups, units: Units) {
   const moments = rollups.volume.reduce<Moments>((all, row) => mergeMoments(all, convertMoments(
     { count: row.count, sum: row.sum, sumSquares: row.sum_squares, min: row.min, max: row.max }, unitFactor(row.units, units),
   )), EMPTY_MOMENTS);
-  const perLimit = rollups.excess.filter((r) => r.speed_limit !== null);
   const limits = new Map<number, number>();
-  for (const row of perLimit) {
-    const limit = Math.round(row.speed_limit! * unitFactor(row.units, units) * 10) / 10;
-    limits.set(limit, (limits.get(limit) ?? 0) + row.judged);
+  for (const row of rollups.excess) {
+    const limit = Math.round(row.speed_limit * unitFactor(row.units, units) * 10) / 10;
+    limits.set(limit, (limits.get(limit) ?? 0) + row.count);
   }
   return {
     moments,
     bins: speedBinsOf(rollups.bins, units),
-    excess: mergeConverted(perLimit, units, (r) => r.excess!, (r) => r.judged, convertExcess),
+    excess: mergeConverted(rollups.excess, units, (r) => r.excess, (r) => r.count, convertExcess),
     limits: [...limits].sort((a, b) => a[0] - b[0]).map(([limit, count]) => ({ limit, count })),
     converted: rollups.volume.some((row) => row.units !== units),
   };
@@ -59,34 +60,28 @@ export function coreOf(rollups: Rollups, units: Units) {
 export function patternsOf(rollups: Rollups, units: Units) {
   const grid = () => Array.from({ length: 7 }, () => new Array<number>(24).fill(0));
   const volume = grid();
-  const judged = grid();
   const speeding = grid();
-  const hours = Array.from({ length: 24 }, () => ({ count: 0, sum: 0, judged: 0, speeding: 0 }));
+  const hours = Array.from({ length: 24 }, () => ({ count: 0, sum: 0, speeding: 0 }));
   for (const row of rollups.volume) {
     volume[row.dow - 1]![row.hour]! += row.count;
+    speeding[row.dow - 1]![row.hour]! += row.speeding;
     hours[row.hour]!.count += row.count;
     hours[row.hour]!.sum += row.sum * unitFactor(row.units, units);
-  }
-  for (const row of rollups.excess) {
-    if (row.hour === null || row.dow === null) continue;
-    judged[row.dow - 1]![row.hour]! += row.judged;
-    speeding[row.dow - 1]![row.hour]! += row.speeding;
-    hours[row.hour]!.judged += row.judged;
     hours[row.hour]!.speeding += row.speeding;
   }
   const hourly = hours.map((h, hour) => ({
     hour,
     count: h.count,
     mean: h.count ? h.sum / h.count : null,
-    p85: percentile(speedBinsOf(rollups.bins.filter((r) => r.hour === hour), units), 0.85),
-    speedingShare: share(h.speeding, h.judged),
+    p85: rollups.hourBins ? percentile(speedBinsOf(rollups.hourBins.filter((r) => r.hour === hour), units), 0.85) : null,
+    speedingShare: share(h.speeding, h.count),
   }));
   const peak = (from: number, to: number) => {
     const best = hourly.slice(from, to).reduce((a, b) => (b.count > a.count ? b : a));
     return best.count > 0 ? { hour: best.hour, count: best.count } : null;
   };
   return {
-    heatmap: { volume, speedingShare: judged.map((row, d) => row.map((n, h) => share(speeding[d]![h]!, n))) },
+    heatmap: { volume, speedingShare: volume.map((row, d) => row.map((n, h) => share(speeding[d]![h]!, n))) },
     hourly,
     peaks: { am: peak(0, 12), pm: peak(12, 24) },
   };
@@ -103,21 +98,13 @@ function hoursInLocalDay(date: string, zone: string): number {
  * trailing averages, and whether the study holds a complete 24-hour weekday (FHWA's basis for the 85th percentile).
  */
 export function trendOf(rollups: Rollups, units: Units, range: Range, zone: string, weekdaysOnly: boolean) {
-  const days = new Map<string, { count: number; sum: number; hours: Set<number>; judged: number; speeding: number }>();
-  const day = (date: string) => {
-    if (!days.has(date)) days.set(date, { count: 0, sum: 0, hours: new Set(), judged: 0, speeding: 0 });
-    return days.get(date)!;
-  };
+  const days = new Map<string, { count: number; sum: number; hours: Set<number>; speeding: number }>();
   for (const row of rollups.volume) {
-    const d = day(row.date);
+    if (!days.has(row.date)) days.set(row.date, { count: 0, sum: 0, hours: new Set(), speeding: 0 });
+    const d = days.get(row.date)!;
     d.count += row.count;
     d.sum += row.sum * unitFactor(row.units, units);
     d.hours.add(row.hour);
-  }
-  for (const row of rollups.excess) {
-    if (row.date === null) continue;
-    const d = day(row.date);
-    d.judged += row.judged;
     d.speeding += row.speeding;
   }
   const series = localDates(range, zone).map((date) => {
@@ -127,7 +114,7 @@ export function trendOf(rollups: Rollups, units: Units, range: Range, zone: stri
       weekday: new Date(`${date}T00:00:00Z`).getUTCDay() % 6 !== 0,
       count: d?.count ?? 0,
       mean: d && d.count ? d.sum / d.count : null,
-      speedingShare: d ? share(d.speeding, d.judged) : null,
+      speedingShare: d ? share(d.speeding, d.count) : null,
       fullDay: !!d && d.hours.size >= hoursInLocalDay(date, zone),
     };
   });

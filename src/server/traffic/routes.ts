@@ -95,7 +95,12 @@ export function trafficRoutes(traffic: TrafficService) {
         tags,
         summary: 'Speed-study statistics of a device, a site or every visible device over a range (default the last 30 days), from the hourly rollups',
         description: 'Percentiles and pace are exact to the 1-unit bin; mean, deviation, min and max are exact. Local hours, weekdays and dates are in each device\'s time zone. An empty range answers 200 with `empty: true`.',
-        querystring: Type.Object({ ...SubjectQuery, from: Type.Optional(Bound), to: Type.Optional(Bound) }),
+        querystring: Type.Object({
+          ...SubjectQuery,
+          from: Type.Optional(Bound),
+          to: Type.Optional(Bound),
+          hourlyPercentiles: Type.Optional(Type.Boolean({ description: 'also the 85th percentile of each local hour of day (reads every hourly histogram row of the range: slower over many devices)' })),
+        }),
         response: { 200: Statistics, ...errors(400, 401, 403, 404) },
       },
     }, async (request) => traffic.statistics(scopeOf(request), request.query));

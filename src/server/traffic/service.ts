@@ -19,6 +19,8 @@ export interface SubjectQuery {
 export interface StatisticsQuery extends SubjectQuery {
   from?: string;
   to?: string;
+  /** The 85th percentile of each local hour of day: reads every hourly histogram row of the range, so it is asked for. */
+  hourlyPercentiles?: boolean;
 }
 
 export interface ComparisonQuery extends SubjectQuery {
@@ -60,16 +62,19 @@ export class TrafficService {
   }
 
   /** The three rollup queries of a range, run side by side. */
-  private async rollups(q: store.RangeQuery): Promise<Rollups> {
-    const [volume, bins, excess] = await Promise.all([store.speedVolume(this.ctx.db, q), store.speedBins(this.ctx.db, q), store.speedExcess(this.ctx.db, q)]);
-    return { volume, bins, excess };
+  private async rollups(q: store.RangeQuery, hourlyPercentiles = false): Promise<Rollups> {
+    const [volume, bins, excess, hourBins] = await Promise.all([
+      store.speedVolume(this.ctx.db, q), store.speedBins(this.ctx.db, q), store.speedExcess(this.ctx.db, q),
+      hourlyPercentiles ? store.hourOfDayBins(this.ctx.db, q) : undefined,
+    ]);
+    return { volume, bins, excess, hourBins };
   }
 
   async statistics(scope: Scope, query: StatisticsQuery) {
     const subject = await this.subject(scope, query);
     const range = resolveRange(query, subject.timezone);
     const weekdaysOnly = query.weekdaysOnly ?? false;
-    const rollups = await this.rollups({ devices: subject.devices, from: range.from, to: range.to, weekdaysOnly });
+    const rollups = await this.rollups({ devices: subject.devices, from: range.from, to: range.to, weekdaysOnly }, query.hourlyPercentiles ?? false);
     const units = subject.units;
     const core = coreOf(rollups, units);
     const speeding = speedingFigures(core.excess, core.moments.count);
@@ -140,8 +145,8 @@ export class TrafficService {
     };
   }
 
-  /** Rebuilds a device's excess-over-limit rollup from its events (see store.rebuildSpeedExcess). */
-  rebuildSpeedExcess(deviceId: string, from: Date, to: Date): Promise<number> {
-    return store.rebuildSpeedExcess(this.ctx.db, deviceId, from, to);
+  /** Rebuilds a device's traffic rollups from its events (see store.rebuildTrafficRollups). */
+  rebuildRollups(deviceId: string, from: Date, to: Date): Promise<void> {
+    return store.rebuildTrafficRollups(this.ctx.db, deviceId, from, to);
   }
 }

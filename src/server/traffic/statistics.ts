@@ -194,8 +194,8 @@ export const BANDS = [
 ] as const;
 
 /**
- * Speeding against the limit in force at each event, from excess bins. Measurements taken while the
- * device had no limit cannot be judged and are left out of the share (`withoutLimit`).
+ * Speeding against the limit in force at each event, from excess bins. Shares are of every measured
+ * vehicle; one measured while the device had no limit cannot be over it (counted in `withoutLimit`).
  */
 export function speedingFigures(excess: Bins, speedCount: number) {
   const judged = binTotal(excess);
@@ -207,12 +207,12 @@ export function speedingFigures(excess: Bins, speedCount: number) {
     const index = BANDS.findIndex((band) => k >= band.from && k <= band.to);
     bands[index]!.count += count;
   }
-  for (const band of bands) band.share = judged ? band.count / judged : 0;
+  for (const band of bands) band.share = speedCount ? band.count / speedCount : 0;
   return {
     measuredWithLimit: judged,
     withoutLimit: Math.max(0, speedCount - Math.round(judged)),
     speeding,
-    speedingShare: judged ? speeding / judged : null,
+    speedingShare: speedCount ? speeding / speedCount : null,
     bands,
   };
 }

@@ -10,7 +10,7 @@ import type { Units } from './statistics.js';
  * Local hours, weekdays and dates are taken in each device's time zone: its site's, else its organization's.
  */
 type Conn = Db | Tx;
-const HOUR = 3_600_000;
+const DAY = 86_400_000;
 
 export interface SubjectDevice {
   id: string;
@@ -44,23 +44,48 @@ export interface RangeQuery {
 }
 
 /**
- * The CTEs every query starts with: `s(device_id, tz, units)`, the devices; and `local`, each hour of the
- * range in each of their time zones with its local date, ISO weekday (1 = Monday) and hour of day.
- * Rollup rows join `local` on (zone, hour), so the time-zone arithmetic runs once per hour of the
- * range, not once per rollup row.
+ * The CTEs every query starts with: `s(device_id, tz, units)`, the devices; and `h`, each hour of the
+ * range in each of their time zones with its local date, ISO weekday (1 = Monday) and hour of day
+ * (weekdays only when asked). Materialized, so the time-zone arithmetic runs once per hour of the
+ * range, not once per rollup row (it costs more than the rest of the query).
  */
 function withSubject(q: RangeQuery): RawBuilder<unknown> {
   return sql`WITH s AS (
       SELECT * FROM unnest(${q.devices.map((d) => d.id)}::uuid[], ${q.devices.map((d) => d.timezone)}::text[], ${q.devices.map((d) => d.units)}::text[])
         AS s(device_id, tz, units)
-    ), local AS (
-      SELECT z.tz, g.hour, to_char(g.hour AT TIME ZONE z.tz, 'YYYY-MM-DD') AS date,
-             extract(isodow FROM g.hour AT TIME ZONE z.tz)::int AS dow, extract(hour FROM g.hour AT TIME ZONE z.tz)::int AS local_hour
-      FROM (SELECT DISTINCT tz FROM s) z
-      CROSS JOIN generate_series(${q.from}::timestamptz, ${q.to}::timestamptz - interval '1 hour', interval '1 hour') AS g(hour)
-    ), h AS (
-      SELECT * FROM local ${q.weekdaysOnly ? sql`WHERE dow <= 5` : sql``}
+    ), h AS MATERIALIZED (
+      SELECT * FROM (
+        SELECT z.tz, g.hour, to_char(g.hour AT TIME ZONE z.tz, 'YYYY-MM-DD') AS date,
+               extract(isodow FROM g.hour AT TIME ZONE z.tz)::int AS dow, extract(hour FROM g.hour AT TIME ZONE z.tz)::int AS local_hour
+        FROM (SELECT DISTINCT tz FROM s) z
+        CROSS JOIN generate_series(${q.from}::timestamptz, ${q.to}::timestamptz - interval '1 hour', interval '1 hour') AS g(hour)
+      ) local ${q.weekdaysOnly ? sql`WHERE dow <= 5` : sql``}
     )`;
+}
+
+/** A UTC calendar date as text: a Date parameter cast to date would be read in the session's time zone. */
+function utcDate(instant: Date): string {
+  return instant.toISOString().slice(0, 10);
+}
+
+function ids(q: RangeQuery) {
+  return q.devices.map((d) => d.id);
+}
+
+/**
+ * The whole UTC days inside the range, [firstDay, endDay), read from the daily tables; the hours before
+ * and after them from the hourly ones. Without a whole day, the hourly part is the whole range.
+ */
+function dayParts(q: RangeQuery) {
+  const firstDay = new Date(Math.ceil(q.from.getTime() / DAY) * DAY);
+  const endDay = new Date(Math.floor(q.to.getTime() / DAY) * DAY);
+  if (firstDay >= endDay) return { firstDay: q.to, endDay: q.to };
+  return { firstDay, endDay };
+}
+
+function hourlyEdges(alias: string, q: RangeQuery, parts: { firstDay: Date; endDay: Date }): RawBuilder<unknown> {
+  const hour = sql.ref(`${alias}.hour`);
+  return sql`((${hour} >= ${q.from} AND ${hour} < ${parts.firstDay}) OR (${hour} >= ${parts.endDay} AND ${hour} < ${q.to}))`;
 }
 
 export interface VolumeRow {
@@ -73,75 +98,116 @@ export interface VolumeRow {
   sum_squares: number;
   min: number | null;
   max: number | null;
+  speeding: number;
 }
 
-/** Speed count, sums, minimum and maximum per unit system and local hour of the range (at most one row per hour). */
+/** Speed count, sums, extremes and speeding count per unit system and local hour of the range (one row per hour at most). */
 export async function speedVolume(db: Conn, q: RangeQuery): Promise<VolumeRow[]> {
   const result = await sql<VolumeRow>`
     ${withSubject(q)}
     SELECT s.units, h.date, h.dow, h.local_hour AS hour, sum(r.speed_count)::int AS count, sum(r.speed_sum)::float8 AS sum,
-           sum(r.speed_sum_squares)::float8 AS sum_squares, min(r.speed_min)::float8 AS min, max(r.speed_max)::float8 AS max
+           sum(r.speed_sum_squares)::float8 AS sum_squares, min(r.speed_min)::float8 AS min, max(r.speed_max)::float8 AS max,
+           sum(r.speeding)::int AS speeding
     FROM event_rollups_hourly r JOIN s ON s.device_id = r.device_id JOIN h ON h.tz = s.tz AND h.hour = r.hour
-    WHERE r.hour >= ${q.from} AND r.hour < ${q.to} AND r.speed_count > 0
+    WHERE r.device_id = ANY(${ids(q)}::uuid[]) AND r.hour >= ${q.from} AND r.hour < ${q.to} AND r.speed_count > 0
     GROUP BY 1, 2, 3, 4`.execute(db);
   return result.rows;
 }
 
-/** The merged 1-unit speed histogram per unit system and local hour of day. */
+/** The merged 1-unit speed histogram per unit system. */
 export async function speedBins(db: Conn, q: RangeQuery) {
-  const result = await sql<{ units: Units; hour: number; bin: number; count: number }>`
-    ${withSubject(q)}
-    SELECT s.units, h.local_hour AS hour, b.bin, sum(b.count)::int AS count
-    FROM speed_histogram_hourly b JOIN s ON s.device_id = b.device_id JOIN h ON h.tz = s.tz AND h.hour = b.hour
-    WHERE b.hour >= ${q.from} AND b.hour < ${q.to}
-    GROUP BY 1, 2, 3`.execute(db);
+  if (q.weekdaysOnly) {
+    const result = await sql<{ units: Units; bin: number; count: number }>`
+      ${withSubject(q)}
+      SELECT s.units, b.bin, sum(b.count)::int AS count
+      FROM speed_histogram_hourly b JOIN s ON s.device_id = b.device_id JOIN h ON h.tz = s.tz AND h.hour = b.hour
+      WHERE b.device_id = ANY(${ids(q)}::uuid[]) AND b.hour >= ${q.from} AND b.hour < ${q.to}
+      GROUP BY 1, 2`.execute(db);
+    return result.rows;
+  }
+  const parts = dayParts(q);
+  const result = await sql<{ units: Units; bin: number; count: number }>`
+    WITH s AS (SELECT * FROM unnest(${ids(q)}::uuid[], ${q.devices.map((d) => d.units)}::text[]) AS s(device_id, units))
+    SELECT s.units, b.bin, sum(b.count)::int AS count
+    FROM (
+      SELECT device_id, bin, count FROM speed_histogram_daily
+      WHERE device_id = ANY(${ids(q)}::uuid[]) AND day >= ${utcDate(parts.firstDay)}::date AND day < ${utcDate(parts.endDay)}::date
+      UNION ALL
+      SELECT device_id, bin, count FROM speed_histogram_hourly e
+      WHERE device_id = ANY(${ids(q)}::uuid[]) AND ${hourlyEdges('e', q, parts)}
+    ) b JOIN s ON s.device_id = b.device_id
+    GROUP BY 1, 2`.execute(db);
   return result.rows;
 }
 
 export interface ExcessRow {
   units: Units;
-  /** Set for the per-limit rows (excess histogram), null for the per-local-hour rows. */
-  speed_limit: number | null;
-  excess: number | null;
-  date: string | null;
-  dow: number | null;
-  hour: number | null;
-  judged: number;
-  speeding: number;
+  speed_limit: number;
+  excess: number;
+  count: number;
 }
 
-/**
- * In one scan: the excess histogram per unit system and limit in force; and per local hour of the range,
- * how many speeds had a limit to judge against and how many were above it.
- */
+/** Speeds by excess over the limit in force, per unit system and limit. */
 export async function speedExcess(db: Conn, q: RangeQuery): Promise<ExcessRow[]> {
+  if (q.weekdaysOnly) {
+    const result = await sql<ExcessRow>`
+      ${withSubject(q)}
+      SELECT s.units, x.speed_limit::float8 AS speed_limit, x.excess, sum(x.count)::int AS count
+      FROM speed_excess_hourly x JOIN s ON s.device_id = x.device_id JOIN h ON h.tz = s.tz AND h.hour = x.hour
+      WHERE x.device_id = ANY(${ids(q)}::uuid[]) AND x.hour >= ${q.from} AND x.hour < ${q.to}
+      GROUP BY 1, 2, 3`.execute(db);
+    return result.rows;
+  }
+  const parts = dayParts(q);
   const result = await sql<ExcessRow>`
+    WITH s AS (SELECT * FROM unnest(${ids(q)}::uuid[], ${q.devices.map((d) => d.units)}::text[]) AS s(device_id, units))
+    SELECT s.units, x.speed_limit::float8 AS speed_limit, x.excess, sum(x.count)::int AS count
+    FROM (
+      SELECT device_id, speed_limit, excess, count FROM speed_excess_daily
+      WHERE device_id = ANY(${ids(q)}::uuid[]) AND day >= ${utcDate(parts.firstDay)}::date AND day < ${utcDate(parts.endDay)}::date
+      UNION ALL
+      SELECT device_id, speed_limit, excess, count FROM speed_excess_hourly e
+      WHERE device_id = ANY(${ids(q)}::uuid[]) AND ${hourlyEdges('e', q, parts)}
+    ) x JOIN s ON s.device_id = x.device_id
+    GROUP BY 1, 2, 3`.execute(db);
+  return result.rows;
+}
+
+/** The speed histogram per local hour of day (for each hour's percentiles): reads every hourly row of the range. */
+export async function hourOfDayBins(db: Conn, q: RangeQuery) {
+  const result = await sql<{ units: Units; hour: number; bin: number; count: number }>`
     ${withSubject(q)}
-    SELECT s.units, x.speed_limit::float8 AS speed_limit, x.excess, h.date, h.dow, h.local_hour AS hour,
-           sum(x.count)::int AS judged, coalesce(sum(x.count) FILTER (WHERE x.excess >= 1), 0)::int AS speeding
-    FROM speed_excess_hourly x JOIN s ON s.device_id = x.device_id JOIN h ON h.tz = s.tz AND h.hour = x.hour
-    WHERE x.hour >= ${q.from} AND x.hour < ${q.to}
-    GROUP BY GROUPING SETS ((s.units, x.speed_limit, x.excess), (s.units, h.date, h.dow, h.local_hour))`.execute(db);
+    SELECT s.units, h.local_hour AS hour, b.bin, sum(b.count)::int AS count
+    FROM speed_histogram_hourly b JOIN s ON s.device_id = b.device_id JOIN h ON h.tz = s.tz AND h.hour = b.hour
+    WHERE b.device_id = ANY(${ids(q)}::uuid[]) AND b.hour >= ${q.from} AND b.hour < ${q.to}
+    GROUP BY 1, 2, 3`.execute(db);
   return result.rows;
 }
 
 /**
- * (Re)builds the excess rollup of one device over whole hours from its stored events: deletes the
- * hours' rows and recounts them, in one transaction. Ingest is to maintain the same rows per batch;
- * until it does, this fills them (tests, and a one-off backfill after upgrading).
+ * (Re)builds the traffic rollups of one device from its stored events, over the whole UTC days that
+ * hold [from, to): the hourly excess, and the daily histogram and excess. One transaction. Ingest is to
+ * maintain the same rows per batch; until it does, this fills them (tests, and a backfill after upgrading).
  */
-export async function rebuildSpeedExcess(db: Db, deviceId: string, fromInstant: Date, toInstant: Date): Promise<number> {
-  const from = new Date(Math.floor(fromInstant.getTime() / HOUR) * HOUR);
-  const to = new Date(Math.ceil(toInstant.getTime() / HOUR) * HOUR);
-  return db.transaction().execute(async (tx) => {
+export async function rebuildTrafficRollups(db: Db, deviceId: string, fromInstant: Date, toInstant: Date): Promise<void> {
+  const from = new Date(Math.floor(fromInstant.getTime() / DAY) * DAY);
+  const to = new Date(Math.ceil(toInstant.getTime() / DAY) * DAY);
+  await db.transaction().execute(async (tx) => {
     await sql`DELETE FROM speed_excess_hourly WHERE device_id = ${deviceId}::uuid AND hour >= ${from} AND hour < ${to}`.execute(tx);
-    const result = await sql`
+    await sql`DELETE FROM speed_histogram_daily WHERE device_id = ${deviceId}::uuid AND day >= ${utcDate(from)}::date AND day < ${utcDate(to)}::date`.execute(tx);
+    await sql`DELETE FROM speed_excess_daily WHERE device_id = ${deviceId}::uuid AND day >= ${utcDate(from)}::date AND day < ${utcDate(to)}::date`.execute(tx);
+    const events = sql`events WHERE device_id = ${deviceId}::uuid AND ts >= ${from} AND ts < ${to} AND speed IS NOT NULL`;
+    await sql`
       INSERT INTO speed_excess_hourly (device_id, hour, speed_limit, excess, count)
       SELECT device_id, date_trunc('hour', ts), speed_limit, ceil(speed - speed_limit)::smallint, count(*)
-      FROM events
-      WHERE device_id = ${deviceId}::uuid AND ts >= ${from} AND ts < ${to}
-        AND speed IS NOT NULL AND speed_limit IS NOT NULL
-      GROUP BY 1, 2, 3, 4`.execute(tx);
-    return Number(result.numAffectedRows ?? 0);
+      FROM ${events} AND speed_limit IS NOT NULL GROUP BY 1, 2, 3, 4`.execute(tx);
+    await sql`
+      INSERT INTO speed_histogram_daily (device_id, day, bin, count)
+      SELECT device_id, (ts AT TIME ZONE 'UTC')::date, floor(speed)::smallint, count(*)
+      FROM ${events} GROUP BY 1, 2, 3`.execute(tx);
+    await sql`
+      INSERT INTO speed_excess_daily (device_id, day, speed_limit, excess, count)
+      SELECT device_id, (ts AT TIME ZONE 'UTC')::date, speed_limit, ceil(speed - speed_limit)::smallint, count(*)
+      FROM ${events} AND speed_limit IS NOT NULL GROUP BY 1, 2, 3, 4`.execute(tx);
   });
 }
