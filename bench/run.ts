@@ -9,8 +9,9 @@ import os from 'node:os';
 import { cleanup, machineCpu, now, printTable, Reporter, ROOT, round, runCommand, sleep, type Benchmark } from './lib.js';
 import { ingest } from './ingest.js';
 import { platform } from './platform.js';
+import { traffic } from './traffic.js';
 
-const BENCHMARKS: Benchmark[] = [platform, ingest];
+const BENCHMARKS: Benchmark[] = [platform, ingest, traffic];
 
 function git(...args: string[]): string {
   const result = spawnSync('git', args, { cwd: ROOT, encoding: 'utf8', timeout: 10_000 });

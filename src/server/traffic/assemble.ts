@@ -9,10 +9,12 @@ import type { ExcessRow, VolumeRow } from './store.js';
  * Turns the rows of the rollup queries (store.speedVolume, speedBins, speedExcess, hourOfDayBins) into figures in
  * the display units: pure functions, so the service only fetches and presents.
  */
+type Tagged<R> = R & { units: Units };
+
 export interface Rollups {
-  volume: VolumeRow[];
+  volume: Tagged<VolumeRow>[];
   bins: { units: Units; bin: number; count: number }[];
-  excess: ExcessRow[];
+  excess: Tagged<ExcessRow>[];
   /** Only when hourly percentiles were asked for. */
   hourBins?: { units: Units; hour: number; bin: number; count: number }[];
 }

@@ -61,13 +61,26 @@ export class TrafficService {
     return { kind: 'organization', id: org.id, name: org.name, timezone: org.timezone, units: query.units ?? org.units, devices };
   }
 
-  /** The three rollup queries of a range, run side by side. */
+  /** The rollup queries of a range, side by side; once per unit system among the devices (almost always one). */
   private async rollups(q: store.RangeQuery, hourlyPercentiles = false): Promise<Rollups> {
-    const [volume, bins, excess, hourBins] = await Promise.all([
-      store.speedVolume(this.ctx.db, q), store.speedBins(this.ctx.db, q), store.speedExcess(this.ctx.db, q),
-      hourlyPercentiles ? store.hourOfDayBins(this.ctx.db, q) : undefined,
-    ]);
-    return { volume, bins, excess, hourBins };
+    const db = this.ctx.db;
+    const groups = [...new Set(q.devices.map((d) => d.units))].map((units) => ({ units, q: { ...q, devices: q.devices.filter((d) => d.units === units) } }));
+    const parts = await Promise.all(groups.map(async ({ units, q: group }) => {
+      const [volume, bins, excess, hourBins] = await Promise.all([
+        store.analytic(db, (tx) => store.speedVolume(tx, group)),
+        store.analytic(db, (tx) => store.speedBins(tx, group)),
+        store.analytic(db, (tx) => store.speedExcess(tx, group)),
+        hourlyPercentiles ? store.analytic(db, (tx) => store.hourOfDayBins(tx, group)) : [],
+      ]);
+      const tag = <R>(rows: R[]) => rows.map((row) => ({ ...row, units }));
+      return { volume: tag(volume), bins: tag(bins), excess: tag(excess), hourBins: tag(hourBins) };
+    }));
+    return {
+      volume: parts.flatMap((p) => p.volume),
+      bins: parts.flatMap((p) => p.bins),
+      excess: parts.flatMap((p) => p.excess),
+      hourBins: hourlyPercentiles ? parts.flatMap((p) => p.hourBins) : undefined,
+    };
   }
 
   async statistics(scope: Scope, query: StatisticsQuery) {

@@ -34,6 +34,17 @@ export async function subjectDevices(db: Conn, scope: Scope, subject: { deviceId
   return result.rows;
 }
 
+/**
+ * Runs a statistics query with PostgreSQL's JIT off: the planner rates these aggregates expensive, and
+ * compiling them took longer (~0.5 s measured) than running them.
+ */
+export function analytic<T>(db: Db, query: (tx: Tx) => Promise<T>): Promise<T> {
+  return db.transaction().execute(async (tx) => {
+    await sql`SET LOCAL jit = off`.execute(tx);
+    return query(tx);
+  });
+}
+
 export interface RangeQuery {
   devices: SubjectDevice[];
   /** Whole UTC hours: from inclusive, to exclusive. */
@@ -44,15 +55,17 @@ export interface RangeQuery {
 }
 
 /**
- * The CTEs every query starts with: `s(device_id, tz, units)`, the devices; and `h`, each hour of the
- * range in each of their time zones with its local date, ISO weekday (1 = Monday) and hour of day
- * (weekdays only when asked). Materialized, so the time-zone arithmetic runs once per hour of the
+ * Every query takes devices of one unit system (the service groups them), so that rows can be summed
+ * without joining each one to its device.
+ *
+ * `s(device_id, tz)` are the devices; `h` is each hour of the range in each of their time zones with its
+ * local date, ISO weekday (1 = Monday) and hour of day (weekdays only when asked). Rollup rows are first
+ * summed per zone and hour, then joined to `h`, so the time-zone arithmetic runs once per hour of the
  * range, not once per rollup row (it costs more than the rest of the query).
  */
 function withSubject(q: RangeQuery): RawBuilder<unknown> {
   return sql`WITH s AS (
-      SELECT * FROM unnest(${q.devices.map((d) => d.id)}::uuid[], ${q.devices.map((d) => d.timezone)}::text[], ${q.devices.map((d) => d.units)}::text[])
-        AS s(device_id, tz, units)
+      SELECT * FROM unnest(${ids(q)}::uuid[], ${q.devices.map((d) => d.timezone)}::text[]) AS s(device_id, tz)
     ), h AS MATERIALIZED (
       SELECT * FROM (
         SELECT z.tz, g.hour, to_char(g.hour AT TIME ZONE z.tz, 'YYYY-MM-DD') AS date,
@@ -83,13 +96,25 @@ function dayParts(q: RangeQuery) {
   return { firstDay, endDay };
 }
 
-function hourlyEdges(alias: string, q: RangeQuery, parts: { firstDay: Date; endDay: Date }): RawBuilder<unknown> {
-  const hour = sql.ref(`${alias}.hour`);
-  return sql`((${hour} >= ${q.from} AND ${hour} < ${parts.firstDay}) OR (${hour} >= ${parts.endDay} AND ${hour} < ${q.to}))`;
+/**
+ * Rows of a daily table over the whole days of the range plus rows of its hourly table over the edge
+ * hours; with a weekday filter, only hourly rows of local weekdays (a UTC day is not a local day).
+ */
+function dailyAndEdges(q: RangeQuery, columns: RawBuilder<unknown>, daily: string, hourly: string): RawBuilder<unknown> {
+  if (q.weekdaysOnly) {
+    return sql`SELECT ${columns} FROM ${sql.table(hourly)} e JOIN s ON s.device_id = e.device_id JOIN h ON h.tz = s.tz AND h.hour = e.hour
+               WHERE e.device_id = ANY(${ids(q)}::uuid[]) AND e.hour >= ${q.from} AND e.hour < ${q.to}`;
+  }
+  const parts = dayParts(q);
+  return sql`SELECT ${columns} FROM ${sql.table(daily)} e
+             WHERE e.device_id = ANY(${ids(q)}::uuid[]) AND e.day >= ${utcDate(parts.firstDay)}::date AND e.day < ${utcDate(parts.endDay)}::date
+             UNION ALL
+             SELECT ${columns} FROM ${sql.table(hourly)} e
+             WHERE e.device_id = ANY(${ids(q)}::uuid[])
+               AND ((e.hour >= ${q.from} AND e.hour < ${parts.firstDay}) OR (e.hour >= ${parts.endDay} AND e.hour < ${q.to}))`;
 }
 
 export interface VolumeRow {
-  units: Units;
   date: string;
   dow: number;
   hour: number;
@@ -101,86 +126,58 @@ export interface VolumeRow {
   speeding: number;
 }
 
-/** Speed count, sums, extremes and speeding count per unit system and local hour of the range (one row per hour at most). */
+/** Speed count, sums, extremes and speeding count per local hour of the range (one row per zone and hour). */
 export async function speedVolume(db: Conn, q: RangeQuery): Promise<VolumeRow[]> {
   const result = await sql<VolumeRow>`
-    ${withSubject(q)}
-    SELECT s.units, h.date, h.dow, h.local_hour AS hour, sum(r.speed_count)::int AS count, sum(r.speed_sum)::float8 AS sum,
-           sum(r.speed_sum_squares)::float8 AS sum_squares, min(r.speed_min)::float8 AS min, max(r.speed_max)::float8 AS max,
-           sum(r.speeding)::int AS speeding
-    FROM event_rollups_hourly r JOIN s ON s.device_id = r.device_id JOIN h ON h.tz = s.tz AND h.hour = r.hour
-    WHERE r.device_id = ANY(${ids(q)}::uuid[]) AND r.hour >= ${q.from} AND r.hour < ${q.to} AND r.speed_count > 0
-    GROUP BY 1, 2, 3, 4`.execute(db);
+    ${withSubject(q)}, per_hour AS (
+      SELECT s.tz, r.hour, sum(r.speed_count)::int AS count, sum(r.speed_sum)::float8 AS sum, sum(r.speed_sum_squares)::float8 AS sum_squares,
+             min(r.speed_min)::float8 AS min, max(r.speed_max)::float8 AS max, sum(r.speeding)::int AS speeding
+      FROM event_rollups_hourly r JOIN s ON s.device_id = r.device_id
+      WHERE r.device_id = ANY(${ids(q)}::uuid[]) AND r.hour >= ${q.from} AND r.hour < ${q.to} AND r.speed_count > 0
+      GROUP BY 1, 2
+    )
+    SELECT h.date, h.dow, h.local_hour AS hour, p.count, p.sum, p.sum_squares, p.min, p.max, p.speeding
+    FROM per_hour p JOIN h ON h.tz = p.tz AND h.hour = p.hour`.execute(db);
   return result.rows;
 }
 
-/** The merged 1-unit speed histogram per unit system. */
+/** The merged 1-unit speed histogram. */
 export async function speedBins(db: Conn, q: RangeQuery) {
-  if (q.weekdaysOnly) {
-    const result = await sql<{ units: Units; bin: number; count: number }>`
-      ${withSubject(q)}
-      SELECT s.units, b.bin, sum(b.count)::int AS count
-      FROM speed_histogram_hourly b JOIN s ON s.device_id = b.device_id JOIN h ON h.tz = s.tz AND h.hour = b.hour
-      WHERE b.device_id = ANY(${ids(q)}::uuid[]) AND b.hour >= ${q.from} AND b.hour < ${q.to}
-      GROUP BY 1, 2`.execute(db);
-    return result.rows;
-  }
-  const parts = dayParts(q);
-  const result = await sql<{ units: Units; bin: number; count: number }>`
-    WITH s AS (SELECT * FROM unnest(${ids(q)}::uuid[], ${q.devices.map((d) => d.units)}::text[]) AS s(device_id, units))
-    SELECT s.units, b.bin, sum(b.count)::int AS count
-    FROM (
-      SELECT device_id, bin, count FROM speed_histogram_daily
-      WHERE device_id = ANY(${ids(q)}::uuid[]) AND day >= ${utcDate(parts.firstDay)}::date AND day < ${utcDate(parts.endDay)}::date
-      UNION ALL
-      SELECT device_id, bin, count FROM speed_histogram_hourly e
-      WHERE device_id = ANY(${ids(q)}::uuid[]) AND ${hourlyEdges('e', q, parts)}
-    ) b JOIN s ON s.device_id = b.device_id
-    GROUP BY 1, 2`.execute(db);
+  const result = await sql<{ bin: number; count: number }>`
+    ${withSubject(q)}
+    SELECT bin, sum(count)::int AS count FROM (${dailyAndEdges(q, sql`e.bin, e.count`, 'speed_histogram_daily', 'speed_histogram_hourly')}) b
+    GROUP BY bin`.execute(db);
   return result.rows;
 }
 
 export interface ExcessRow {
-  units: Units;
   speed_limit: number;
   excess: number;
   count: number;
 }
 
-/** Speeds by excess over the limit in force, per unit system and limit. */
+/** Speeds by excess over the limit in force, per limit. */
 export async function speedExcess(db: Conn, q: RangeQuery): Promise<ExcessRow[]> {
-  if (q.weekdaysOnly) {
-    const result = await sql<ExcessRow>`
-      ${withSubject(q)}
-      SELECT s.units, x.speed_limit::float8 AS speed_limit, x.excess, sum(x.count)::int AS count
-      FROM speed_excess_hourly x JOIN s ON s.device_id = x.device_id JOIN h ON h.tz = s.tz AND h.hour = x.hour
-      WHERE x.device_id = ANY(${ids(q)}::uuid[]) AND x.hour >= ${q.from} AND x.hour < ${q.to}
-      GROUP BY 1, 2, 3`.execute(db);
-    return result.rows;
-  }
-  const parts = dayParts(q);
   const result = await sql<ExcessRow>`
-    WITH s AS (SELECT * FROM unnest(${ids(q)}::uuid[], ${q.devices.map((d) => d.units)}::text[]) AS s(device_id, units))
-    SELECT s.units, x.speed_limit::float8 AS speed_limit, x.excess, sum(x.count)::int AS count
-    FROM (
-      SELECT device_id, speed_limit, excess, count FROM speed_excess_daily
-      WHERE device_id = ANY(${ids(q)}::uuid[]) AND day >= ${utcDate(parts.firstDay)}::date AND day < ${utcDate(parts.endDay)}::date
-      UNION ALL
-      SELECT device_id, speed_limit, excess, count FROM speed_excess_hourly e
-      WHERE device_id = ANY(${ids(q)}::uuid[]) AND ${hourlyEdges('e', q, parts)}
-    ) x JOIN s ON s.device_id = x.device_id
-    GROUP BY 1, 2, 3`.execute(db);
+    ${withSubject(q)}
+    SELECT speed_limit::float8 AS speed_limit, excess, sum(count)::int AS count
+    FROM (${dailyAndEdges(q, sql`e.speed_limit, e.excess, e.count`, 'speed_excess_daily', 'speed_excess_hourly')}) x
+    GROUP BY 1, 2`.execute(db);
   return result.rows;
 }
 
 /** The speed histogram per local hour of day (for each hour's percentiles): reads every hourly row of the range. */
 export async function hourOfDayBins(db: Conn, q: RangeQuery) {
-  const result = await sql<{ units: Units; hour: number; bin: number; count: number }>`
-    ${withSubject(q)}
-    SELECT s.units, h.local_hour AS hour, b.bin, sum(b.count)::int AS count
-    FROM speed_histogram_hourly b JOIN s ON s.device_id = b.device_id JOIN h ON h.tz = s.tz AND h.hour = b.hour
-    WHERE b.device_id = ANY(${ids(q)}::uuid[]) AND b.hour >= ${q.from} AND b.hour < ${q.to}
-    GROUP BY 1, 2, 3`.execute(db);
+  const result = await sql<{ hour: number; bin: number; count: number }>`
+    ${withSubject(q)}, per_hour AS (
+      SELECT s.tz, b.hour, b.bin, sum(b.count)::int AS count
+      FROM speed_histogram_hourly b JOIN s ON s.device_id = b.device_id
+      WHERE b.device_id = ANY(${ids(q)}::uuid[]) AND b.hour >= ${q.from} AND b.hour < ${q.to}
+      GROUP BY 1, 2, 3
+    )
+    SELECT h.local_hour AS hour, p.bin, sum(p.count)::int AS count
+    FROM per_hour p JOIN h ON h.tz = p.tz AND h.hour = p.hour
+    GROUP BY 1, 2`.execute(db);
   return result.rows;
 }
 
