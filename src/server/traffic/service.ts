@@ -61,10 +61,14 @@ export class TrafficService {
     return { kind: 'organization', id: org.id, name: org.name, timezone: org.timezone, units: query.units ?? org.units, devices };
   }
 
-  /** The rollup queries of a range, side by side; once per unit system among the devices (almost always one). */
+  /** The rollup queries of a range, side by side; once per unit system and time zone among the devices (almost always one). */
   private async rollups(q: store.RangeQuery, hourlyPercentiles = false): Promise<Rollups> {
     const db = this.ctx.db;
-    const groups = [...new Set(q.devices.map((d) => d.units))].map((units) => ({ units, q: { ...q, devices: q.devices.filter((d) => d.units === units) } }));
+    const groupOf = (d: store.SubjectDevice) => `${d.units} ${d.timezone}`;
+    const groups = [...new Set(q.devices.map(groupOf))].map((key) => {
+      const devices = q.devices.filter((d) => groupOf(d) === key);
+      return { units: devices[0]!.units, q: { ...q, devices } };
+    });
     const parts = await Promise.all(groups.map(async ({ units, q: group }) => {
       const [volume, bins, excess, hourBins] = await Promise.all([
         store.analytic(db, (tx) => store.speedVolume(tx, group)),

@@ -55,23 +55,20 @@ export interface RangeQuery {
 }
 
 /**
- * Every query takes devices of one unit system (the service groups them), so that rows can be summed
- * without joining each one to its device.
+ * Every query takes devices of one unit system and one time zone (the service groups them), so rollup
+ * rows are summed without joining each one to its device, and local time is worked out per hour of the
+ * range, not per rollup row (the time-zone arithmetic costs more than the rest of the query).
  *
- * `s(device_id, tz)` are the devices; `h` is each hour of the range in each of their time zones with its
- * local date, ISO weekday (1 = Monday) and hour of day (weekdays only when asked). Rollup rows are first
- * summed per zone and hour, then joined to `h`, so the time-zone arithmetic runs once per hour of the
- * range, not once per rollup row (it costs more than the rest of the query).
+ * `h` is each hour of the range with its local date, ISO weekday (1 = Monday) and hour of day in the
+ * devices' zone (weekdays only when asked).
  */
-function withSubject(q: RangeQuery): RawBuilder<unknown> {
-  return sql`WITH s AS (
-      SELECT * FROM unnest(${ids(q)}::uuid[], ${q.devices.map((d) => d.timezone)}::text[]) AS s(device_id, tz)
-    ), h AS MATERIALIZED (
+function withLocalHours(q: RangeQuery): RawBuilder<unknown> {
+  const zone = q.devices[0]?.timezone ?? 'UTC';
+  return sql`WITH h AS MATERIALIZED (
       SELECT * FROM (
-        SELECT z.tz, g.hour, to_char(g.hour AT TIME ZONE z.tz, 'YYYY-MM-DD') AS date,
-               extract(isodow FROM g.hour AT TIME ZONE z.tz)::int AS dow, extract(hour FROM g.hour AT TIME ZONE z.tz)::int AS local_hour
-        FROM (SELECT DISTINCT tz FROM s) z
-        CROSS JOIN generate_series(${q.from}::timestamptz, ${q.to}::timestamptz - interval '1 hour', interval '1 hour') AS g(hour)
+        SELECT g.hour, to_char(g.hour AT TIME ZONE ${zone}, 'YYYY-MM-DD') AS date,
+               extract(isodow FROM g.hour AT TIME ZONE ${zone})::int AS dow, extract(hour FROM g.hour AT TIME ZONE ${zone})::int AS local_hour
+        FROM generate_series(${q.from}::timestamptz, ${q.to}::timestamptz - interval '1 hour', interval '1 hour') AS g(hour)
       ) local ${q.weekdaysOnly ? sql`WHERE dow <= 5` : sql``}
     )`;
 }
@@ -102,8 +99,8 @@ function dayParts(q: RangeQuery) {
  */
 function dailyAndEdges(q: RangeQuery, columns: RawBuilder<unknown>, daily: string, hourly: string): RawBuilder<unknown> {
   if (q.weekdaysOnly) {
-    return sql`SELECT ${columns} FROM ${sql.table(hourly)} e JOIN s ON s.device_id = e.device_id JOIN h ON h.tz = s.tz AND h.hour = e.hour
-               WHERE e.device_id = ANY(${ids(q)}::uuid[]) AND e.hour >= ${q.from} AND e.hour < ${q.to}`;
+    return sql`SELECT ${columns} FROM ${sql.table(hourly)} e
+               WHERE e.device_id = ANY(${ids(q)}::uuid[]) AND e.hour >= ${q.from} AND e.hour < ${q.to} AND e.hour IN (SELECT hour FROM h)`;
   }
   const parts = dayParts(q);
   return sql`SELECT ${columns} FROM ${sql.table(daily)} e
@@ -129,22 +126,22 @@ export interface VolumeRow {
 /** Speed count, sums, extremes and speeding count per local hour of the range (one row per zone and hour). */
 export async function speedVolume(db: Conn, q: RangeQuery): Promise<VolumeRow[]> {
   const result = await sql<VolumeRow>`
-    ${withSubject(q)}, per_hour AS (
-      SELECT s.tz, r.hour, sum(r.speed_count)::int AS count, sum(r.speed_sum)::float8 AS sum, sum(r.speed_sum_squares)::float8 AS sum_squares,
+    ${withLocalHours(q)}, per_hour AS (
+      SELECT r.hour, sum(r.speed_count)::int AS count, sum(r.speed_sum)::float8 AS sum, sum(r.speed_sum_squares)::float8 AS sum_squares,
              min(r.speed_min)::float8 AS min, max(r.speed_max)::float8 AS max, sum(r.speeding)::int AS speeding
-      FROM event_rollups_hourly r JOIN s ON s.device_id = r.device_id
+      FROM event_rollups_hourly r
       WHERE r.device_id = ANY(${ids(q)}::uuid[]) AND r.hour >= ${q.from} AND r.hour < ${q.to} AND r.speed_count > 0
-      GROUP BY 1, 2
+      GROUP BY 1
     )
     SELECT h.date, h.dow, h.local_hour AS hour, p.count, p.sum, p.sum_squares, p.min, p.max, p.speeding
-    FROM per_hour p JOIN h ON h.tz = p.tz AND h.hour = p.hour`.execute(db);
+    FROM per_hour p JOIN h ON h.hour = p.hour`.execute(db);
   return result.rows;
 }
 
 /** The merged 1-unit speed histogram. */
 export async function speedBins(db: Conn, q: RangeQuery) {
   const result = await sql<{ bin: number; count: number }>`
-    ${withSubject(q)}
+    ${withLocalHours(q)}
     SELECT bin, sum(count)::int AS count FROM (${dailyAndEdges(q, sql`e.bin, e.count`, 'speed_histogram_daily', 'speed_histogram_hourly')}) b
     GROUP BY bin`.execute(db);
   return result.rows;
@@ -159,7 +156,7 @@ export interface ExcessRow {
 /** Speeds by excess over the limit in force, per limit. */
 export async function speedExcess(db: Conn, q: RangeQuery): Promise<ExcessRow[]> {
   const result = await sql<ExcessRow>`
-    ${withSubject(q)}
+    ${withLocalHours(q)}
     SELECT speed_limit::float8 AS speed_limit, excess, sum(count)::int AS count
     FROM (${dailyAndEdges(q, sql`e.speed_limit, e.excess, e.count`, 'speed_excess_daily', 'speed_excess_hourly')}) x
     GROUP BY 1, 2`.execute(db);
@@ -169,14 +166,14 @@ export async function speedExcess(db: Conn, q: RangeQuery): Promise<ExcessRow[]>
 /** The speed histogram per local hour of day (for each hour's percentiles): reads every hourly row of the range. */
 export async function hourOfDayBins(db: Conn, q: RangeQuery) {
   const result = await sql<{ hour: number; bin: number; count: number }>`
-    ${withSubject(q)}, per_hour AS (
-      SELECT s.tz, b.hour, b.bin, sum(b.count)::int AS count
-      FROM speed_histogram_hourly b JOIN s ON s.device_id = b.device_id
+    ${withLocalHours(q)}, per_hour AS (
+      SELECT b.hour, b.bin, sum(b.count)::int AS count
+      FROM speed_histogram_hourly b
       WHERE b.device_id = ANY(${ids(q)}::uuid[]) AND b.hour >= ${q.from} AND b.hour < ${q.to}
-      GROUP BY 1, 2, 3
+      GROUP BY 1, 2
     )
     SELECT h.local_hour AS hour, p.bin, sum(p.count)::int AS count
-    FROM per_hour p JOIN h ON h.tz = p.tz AND h.hour = p.hour
+    FROM per_hour p JOIN h ON h.hour = p.hour
     GROUP BY 1, 2`.execute(db);
   return result.rows;
 }
