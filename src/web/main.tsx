@@ -46,6 +46,7 @@ const router = createBrowserRouter([
           { path: 'devices', element: <DevicesPage /> },
           { path: 'devices/:id', element: <DeviceDetailPage /> },
           { path: 'events', element: <EventsPage /> },
+          { path: 'stats', lazy: async () => ({ Component: (await import('./pages/StatsPage')).StatsPage }) },
           {
             path: 'admin/sites',
             element: (
