@@ -1,13 +1,14 @@
 import type { AppContext } from './core/context.js';
 import { createHttpApp } from './core/http/app.js';
+import { alertRoutes } from './alerts/routes.js';
+import { notificationRoutes } from './alerts/channels-routes.js';
+import { alertRuleRoutes } from './alerts/rules-routes.js';
 import { auditRoutes } from './audit/routes.js';
 import { deviceRoutes } from './devices/routes.js';
 import { eventRoutes } from './events/routes.js';
 import { healthRoutes } from './health/routes.js';
-import { passwordResetPages } from './identity/pages.js';
 import { identityRoutes } from './identity/routes.js';
 import { ingestRoutes } from './ingest/routes.js';
-import { invitationPages } from './members/pages.js';
 import { memberRoutes } from './members/routes.js';
 import { organizationRoutes } from './organizations/routes.js';
 import { poloSancaRoutes } from './polosanca/routes.js';
@@ -18,6 +19,7 @@ import { trafficRoutes } from './traffic/routes.js';
 import { siteRoutes } from './sites/routes.js';
 import { streamRoutes } from './stream/routes.js';
 import type { Services } from './services.js';
+import { consoleConfigRoutes } from './web/config-routes.js';
 import { webRoutes } from './web/routes.js';
 
 /** The HTTP server with every domain's routes. */
@@ -29,8 +31,6 @@ export function buildApp(ctx: AppContext, services: Services) {
     organizationRoutes(services.organizations, services.members),
     siteRoutes(services.sites),
     memberRoutes(services.members),
-    invitationPages(services.members),
-    passwordResetPages(services.identity),
     deviceRoutes(services.devices),
     ingestRoutes(services.ingest, ctx.config),
     rushRosterRoutes(services.rushroster, services.photos, ctx.config),
@@ -39,7 +39,11 @@ export function buildApp(ctx: AppContext, services: Services) {
     trafficRoutes(services.traffic),
     poloSancaRoutes(services.polosanca),
     auditRoutes(services.audit),
+    alertRuleRoutes(services.alerting.rules),
+    alertRoutes(services.alerting.alerts),
+    notificationRoutes(services.alerting.channels),
     streamRoutes(services.stream, services.identity, ctx.config.streamHeartbeatSeconds),
+    consoleConfigRoutes(ctx.config),
     // Last: the console answers every other page path with its index.html.
     webRoutes(),
   ]);

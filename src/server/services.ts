@@ -1,5 +1,6 @@
 import type { AppContext } from './core/context.js';
 import { AuditService } from './audit/service.js';
+import { createAlerting } from './alerts/module.js';
 import { DevicesService } from './devices/service.js';
 import { IngestService } from './ingest/service.js';
 import { RushRosterService } from './rushroster/service.js';
@@ -9,6 +10,7 @@ import { EventsService } from './events/service.js';
 import { TelemetryService } from './telemetry/service.js';
 import { TrafficService } from './traffic/service.js';
 import { RetentionService } from './retention/service.js';
+import { RollupsService } from './rollups/service.js';
 import { IdentityService } from './identity/service.js';
 import { MembersService } from './members/service.js';
 import { OrganizationsService } from './organizations/service.js';
@@ -30,11 +32,13 @@ export function createServices(ctx: AppContext) {
   const rushroster = new RushRosterService(ctx, ingest, devices);
   const photos = new EventPhotosService(ctx);
   const polosanca = new PoloSancaService(ingest, devices);
-  const events = new EventsService(ctx, audit);
-  const telemetry = new TelemetryService(ctx, devices);
+  const rollups = new RollupsService(ctx);
+  const events = new EventsService(ctx, audit, rollups);
+  const telemetry = new TelemetryService(ctx, devices, rollups);
   const retention = new RetentionService(ctx, organizations);
-  const traffic = new TrafficService(ctx, organizations, sites);
-  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, traffic };
+  const traffic = new TrafficService(ctx, organizations, sites, rollups);
+  const alerting = createAlerting(ctx, { audit, devices, sites, ingest });
+  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups, alerting, traffic };
 }
 
 export type Services = ReturnType<typeof createServices>;

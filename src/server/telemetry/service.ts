@@ -2,6 +2,7 @@ import type { Scope } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
 import { invalidFields } from '../core/http/errors.js';
 import type { DevicesService } from '../devices/service.js';
+import type { RollupsService } from '../rollups/service.js';
 import * as store from './store.js';
 
 export const BUCKETS = { raw: 0, '1m': 60, '5m': 300, '1h': 3600, '1d': 86_400 } as const;
@@ -10,7 +11,11 @@ const MAX_RAW_VALUES = 10_000;
 const MAX_BUCKETS = 5_000;
 
 export class TelemetryService {
-  constructor(private readonly ctx: AppContext, private readonly devices: DevicesService) {}
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly devices: DevicesService,
+    private readonly rollups: RollupsService,
+  ) {}
 
   /**
    * A device's telemetry over a range: raw values, or min/avg/max per bucket per metric. Buckets of an
@@ -38,6 +43,7 @@ export class TelemetryService {
     if ((to.getTime() - from.getTime()) / 1000 / seconds > MAX_BUCKETS) {
       throw invalidFields([{ field: 'bucket', message: `this range has more than ${MAX_BUCKETS} ${bucket} buckets: use a larger bucket` }]);
     }
+    if (seconds >= 3600) await this.rollups.settle('telemetry');
     const rows = seconds >= 3600 ? await store.bucketsFromRollups(this.ctx.db, query, seconds) : await store.bucketsFromRaw(this.ctx.db, query, seconds);
     return {
       bucket,
@@ -46,4 +52,43 @@ export class TelemetryService {
       buckets: rows.map((r) => ({ ts: r.bucket.toISOString(), metric: r.metric, count: r.count, min: r.min, max: r.max, avg: r.avg })),
     };
   }
+
+  /**
+   * A refrigeration unit's derived figures per hour or day: seconds with the door open, compressor duty
+   * cycle, seconds outside the unit's safe range (`settings.safeRange`), temperature min/max.
+   */
+  async equipment(scope: Scope, deviceId: string, input: { from?: string; to?: string; bucket?: '1h' | '1d' }) {
+    const device = await this.devices.get(scope, deviceId);
+    if (device.kind !== 'refrigeration') throw invalidFields([{ field: 'id', message: 'equipment figures exist for refrigeration units only' }]);
+    const to = input.to ? new Date(input.to) : new Date();
+    const from = input.from ? new Date(input.from) : new Date(to.getTime() - 24 * 3_600_000);
+    if (from >= to) throw invalidFields([{ field: 'from', message: 'must be before "to"' }]);
+    const bucket = input.bucket ?? '1h';
+    const seconds = BUCKETS[bucket];
+    if ((to.getTime() - from.getTime()) / 1000 / seconds > MAX_BUCKETS) {
+      throw invalidFields([{ field: 'bucket', message: `this range has more than ${MAX_BUCKETS} ${bucket} buckets: use a larger bucket` }]);
+    }
+    await this.rollups.settle('equipment');
+    const rows = await store.equipmentBuckets(this.ctx.db, { deviceId, from, to }, seconds);
+    return {
+      bucket,
+      from: from.toISOString(),
+      to: to.toISOString(),
+      safeRange: safeRangeOf(device.settings),
+      buckets: rows.map((r) => ({
+        ts: r.bucket.toISOString(),
+        coveredSeconds: r.covered_seconds,
+        doorOpenSeconds: r.door_open_seconds,
+        compressorDutyCycle: r.compressor_observed_seconds > 0 ? r.compressor_on_seconds / r.compressor_observed_seconds : null,
+        outsideRangeSeconds: r.outside_range_seconds,
+        temperatureMin: r.temperature_min,
+        temperatureMax: r.temperature_max,
+      })),
+    };
+  }
+}
+
+function safeRangeOf(settings: Record<string, unknown>): { min: number; max: number } | null {
+  const range = settings.safeRange as { min?: unknown; max?: unknown } | undefined;
+  return typeof range?.min === 'number' && typeof range.max === 'number' ? { min: range.min, max: range.max } : null;
 }
