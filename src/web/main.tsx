@@ -70,6 +70,7 @@ const router = createBrowserRouter([
           { path: 'events', element: <EventsPage /> },
           { path: 'maintenance', element: <MaintenancePage /> },
           { path: 'account', element: <AccountPage /> },
+          { path: 'stats', lazy: async () => ({ Component: (await import('./pages/StatsPage')).StatsPage }) },
           {
             path: 'admin/sites',
             element: (
