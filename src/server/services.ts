@@ -17,6 +17,9 @@ import { OrganizationsService } from './organizations/service.js';
 import { SetupService } from './setup/service.js';
 import { SitesService } from './sites/service.js';
 import { StreamService } from './stream/service.js';
+import { MaintenanceAttachmentsService } from './maintenance/attachments.js';
+import { EmailReminderSender } from './maintenance/reminders.js';
+import { MaintenanceService } from './maintenance/service.js';
 
 /** Every domain service of one process, wired once. */
 export function createServices(ctx: AppContext) {
@@ -38,7 +41,13 @@ export function createServices(ctx: AppContext) {
   const retention = new RetentionService(ctx, organizations);
   const traffic = new TrafficService(ctx, organizations, sites, rollups);
   const alerting = createAlerting(ctx, { audit, devices, sites, ingest });
-  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups, alerting, traffic };
+  const maintenanceReminders = new EmailReminderSender(ctx.mailer, (orgId) => members.adminEmails(orgId), ctx.config.publicUrl);
+  const maintenanceAttachments = new MaintenanceAttachmentsService(ctx, audit);
+  const maintenance = new MaintenanceService(ctx, audit, devices, maintenanceAttachments, maintenanceReminders);
+  return {
+    audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups,
+    alerting, maintenance, maintenanceAttachments, traffic,
+  };
 }
 
 export type Services = ReturnType<typeof createServices>;
