@@ -16,6 +16,10 @@ const INVALIDATES: Record<string, QueryKey[]> = {
   'site.created': [keys.sites],
   'site.updated': [keys.sites],
   'site.deleted': [keys.sites],
+  'alert.opened': [['alerts']],
+  'alert.updated': [['alerts']],
+  'alert.acknowledged': [['alerts']],
+  'alert.resolved': [['alerts']],
 };
 
 /** At most one refetch per key per second however busy the fleet is: the first at once, the rest folded into one. */
