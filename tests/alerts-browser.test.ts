@@ -92,6 +92,15 @@ describe('alert inbox in a browser', { skip, timeout: 120_000 }, () => {
     const stored = await owner.client.get(`/api/v1/devices/${units[0]!.id}/alerts`);
     assert.equal(stored.body.items[0].status, 'acknowledged');
     assert.equal(stored.body.items[0].acknowledgedBy, operator.userId);
+
+    await table.getByRole('link', { name: 'Freezer A at -9 °C' }).click();
+    await page.waitForURL(`**/alerts/${stored.body.items[0].id}`);
+    await page.getByRole('heading', { name: 'Freezer A at -9 °C', level: 1 }).waitFor();
+    await page.getByRole('heading', { name: 'Temperature around the alert' }).waitFor();
+    await page.getByText('“Door closed, checking again at noon”').waitFor();
+    await page.locator('.u-wrap, canvas').first().waitFor();
+    assert.deepEqual(await seriousA11yViolations(page), [], 'accessibility of the alert page');
+    await screenshot(page, 'alert-detail');
   });
 
   it('a viewer reads the inbox without acknowledge controls; it fits a phone and the dark theme', async () => {

@@ -19,6 +19,7 @@ import { SitesPage } from './pages/admin/SitesPage';
 import { DashboardPage } from './pages/DashboardPage';
 import { DeviceDetailPage } from './pages/DeviceDetailPage';
 import { DevicesPage } from './pages/DevicesPage';
+import { AlertDetailPage } from './pages/AlertDetailPage';
 import { AlertsPage } from './pages/AlertsPage';
 import { EventsPage } from './pages/EventsPage';
 import { RegisterDevicePage } from './pages/RegisterDevicePage';
@@ -69,6 +70,7 @@ const router = createBrowserRouter([
           { path: 'devices/:id', element: <DeviceDetailPage /> },
           { path: 'events', element: <EventsPage /> },
           { path: 'alerts', element: <AlertsPage /> },
+          { path: 'alerts/:id', element: <AlertDetailPage /> },
           { path: 'account', element: <AccountPage /> },
           {
             path: 'admin/sites',

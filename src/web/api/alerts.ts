@@ -18,6 +18,7 @@ export interface Alert {
   status: AlertStatus;
   message: string;
   threshold: number | null;
+  firstValue: number | null;
   latestValue: number | null;
   peakValue: number | null;
   breachCount: number;
@@ -47,7 +48,21 @@ export const alertKeys = {
   all: ['alerts'] as const,
   list: (filter: AlertFilter, cursor: string | null) => ['alerts', 'list', filter, cursor] as const,
   counts: ['alerts', 'counts'] as const,
+  detail: (id: string) => ['alerts', 'detail', id] as const,
 };
+
+export function useAlert(id: string) {
+  return useQuery({ queryKey: alertKeys.detail(id), queryFn: ({ signal }) => api<Alert>(`/alerts/${encodeURIComponent(id)}`, { signal }) });
+}
+
+/** Resolves an alert by hand. */
+export function useResolve() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api<Alert>(`/alerts/${encodeURIComponent(id)}/resolve`, { method: 'POST' }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: alertKeys.all }),
+  });
+}
 
 export function useAlerts(filter: AlertFilter, cursor: string | null) {
   return useQuery({

@@ -166,7 +166,7 @@ function AlertRow({ alert, device, zone, selectable, selected, onSelect, onAckno
       )}
       <td><span className={`severity severity-${alert.severity}`}>{humanize(alert.severity)}</span></td>
       <td>
-        {alert.message}
+        <Link to={`/alerts/${alert.id}`}>{alert.message}</Link>
         <div className="muted small">{alert.ruleName}{alert.breachCount > 1 && ` · ${alert.breachCount} breaches`}{alert.peakValue !== null && ` · peak ${alert.peakValue}`}</div>
       </td>
       <td className="hide-narrow"><Link to={`/devices/${alert.deviceId}`}>{device}</Link></td>
@@ -182,7 +182,7 @@ function AlertRow({ alert, device, zone, selectable, selected, onSelect, onAckno
   );
 }
 
-function AcknowledgeDialog({ ids, onClose, onDone }: { ids: string[]; onClose: () => void; onDone: () => void }) {
+export function AcknowledgeDialog({ ids, onClose, onDone }: { ids: string[]; onClose: () => void; onDone: () => void }) {
   const acknowledge = useAcknowledge();
   const [comment, setComment] = useState('');
   return (
