@@ -24,6 +24,8 @@ export const NAVIGATION: NavSection[] = [
       { to: '/devices', label: 'Devices' },
       { to: '/events', label: 'Events' },
       { to: '/alerts', label: 'Alerts', action: 'alert.read' },
+      { to: '/stats', label: 'Speed statistics' },
+      { to: '/maintenance', label: 'Maintenance', action: 'maintenance.read' },
     ],
   },
   {
