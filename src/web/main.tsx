@@ -19,6 +19,8 @@ import { SitesPage } from './pages/admin/SitesPage';
 import { DashboardPage } from './pages/DashboardPage';
 import { DeviceDetailPage } from './pages/DeviceDetailPage';
 import { DevicesPage } from './pages/DevicesPage';
+import { AlertDetailPage } from './pages/AlertDetailPage';
+import { AlertsPage } from './pages/AlertsPage';
 import { EventsPage } from './pages/EventsPage';
 import { RegisterDevicePage } from './pages/RegisterDevicePage';
 import { ForgotPasswordPage } from './pages/ForgotPasswordPage';
@@ -68,6 +70,8 @@ const router = createBrowserRouter([
           },
           { path: 'devices/:id', element: <DeviceDetailPage /> },
           { path: 'events', element: <EventsPage /> },
+          { path: 'alerts', element: <AlertsPage /> },
+          { path: 'alerts/:id', element: <AlertDetailPage /> },
           { path: 'maintenance', element: <MaintenancePage /> },
           { path: 'account', element: <AccountPage /> },
           { path: 'stats', lazy: async () => ({ Component: (await import('./pages/StatsPage')).StatsPage }) },
