@@ -63,7 +63,11 @@ describe('operator console in a browser', { skip, timeout: 180_000 }, () => {
     });
     assert.equal(speeds.status, 200, JSON.stringify(speeds.body));
     await attachPhoto(radar.apiKey, (speeds.body.events as { id: string }[])[1]!.id);
-    const items = Array.from({ length: 48 }, (_, i) => ({ ts: new Date(now - (48 - i) * 15 * 60_000).toISOString(), values: { temperature: 3 + Math.sin(i / 6), humidity: 60 + (i % 5) } }));
+    // A reading every 2 minutes for a day: several per 5-minute bucket, so each has a spread.
+    const items = Array.from({ length: 720 }, (_, i) => ({
+      ts: new Date(now - (720 - i) * 2 * 60_000).toISOString(),
+      values: { temperature: 3.5 + Math.sin(i / 60) + ((i * 7) % 5) / 10, humidity: 60 + ((i * 3) % 7) },
+    }));
     assert.equal((await post('/api/v1/ingest/telemetry', fridge.apiKey, { items })).status, 200);
   });
 
