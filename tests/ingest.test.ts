@@ -30,7 +30,10 @@ describe('native ingest API', () => {
       payload: typeof body === 'string' ? body : JSON.stringify(body),
     });
 
-  const count = async (sqlText: string, params: unknown[]) => Number((await app.runtime.ctx.pool.query(sqlText, params)).rows[0].n);
+  const count = async (sqlText: string, params: unknown[]) => {
+    await app.settleRollups();
+    return Number((await app.runtime.ctx.pool.query(sqlText, params)).rows[0].n);
+  };
 
   const speeds = (n: number, start = Date.parse('2026-03-10T08:00:00Z')) =>
     Array.from({ length: n }, (_, i) => ({ client_ref: `ev-${i}`, ts: new Date(start + i * 60_000).toISOString(), kind: 'speed', speed: 20 + i }));
@@ -51,6 +54,24 @@ describe('native ingest API', () => {
     assert.equal(await count('SELECT count(*) AS n FROM events WHERE device_id = $1', [radar.id]), 20);
     assert.equal(await count('SELECT sum(events) AS n FROM event_rollups_hourly WHERE device_id = $1', [radar.id]), 20, 'rollups count each event once');
     assert.equal(await count('SELECT sum(count) AS n FROM speed_histogram_hourly WHERE device_id = $1', [radar.id]), 20);
+  });
+
+  it('a batch partly stored before keeps its new items and counts each event once in the rollups', async () => {
+    const radar = await device();
+    assert.equal((await send(radar.key, '/api/v1/ingest/events', { events: speeds(10) })).json().accepted, 10);
+    const mixed = (await send(radar.key, '/api/v1/ingest/events', { events: speeds(25) })).json();
+    assert.equal(mixed.accepted, 15);
+    assert.equal(mixed.duplicates, 10);
+    assert.equal(await count('SELECT sum(events) AS n FROM event_rollups_hourly WHERE device_id = $1', [radar.id]), 25);
+  });
+
+  it('rollup reads see every committed batch, whether the background fold ran or not', async () => {
+    const radar = await device();
+    const summary = async () => (await owner.client.get(`/api/v1/events/summary?deviceId=${radar.id}&from=2026-03-10T00:00:00Z&to=2026-03-11T00:00:00Z`)).body.events;
+    await send(radar.key, '/api/v1/ingest/events', { events: speeds(5) });
+    assert.equal(await app.runtime.services.rollups.foldPending() > 0, true, 'the background fold takes pending batches');
+    await send(radar.key, '/api/v1/ingest/events', { events: speeds(12).slice(5) });
+    assert.equal(await summary(), 12, 'the read folds the batch still pending');
   });
 
   it('items without client_ref are deduplicated by content', async () => {
@@ -159,6 +180,7 @@ describe('native ingest API', () => {
         { ts: '2026-04-01T11:00:00Z', speed: 12 },
       ],
     });
+    await app.settleRollups();
     const hours = (await app.runtime.ctx.pool.query(
       'SELECT hour, events, speeding, speed_min, speed_max FROM event_rollups_hourly WHERE device_id = $1 ORDER BY hour', [radar.id])).rows;
     assert.equal(hours.length, 2);
@@ -188,7 +210,7 @@ describe('native ingest API', () => {
   });
 
   it('sheds load with 429 and Retry-After rather than queueing without bound', async () => {
-    const busy = await startTestApp({ ingestMaxConcurrent: 1 });
+    const busy = await startTestApp({ ingestMaxPendingItems: 1 });
     try {
       const o = await busy.owner();
       const key = (await o.client.post('/api/v1/devices', { kind: 'sensor', name: 'S', serial: 'S1' })).body.apiKey;
@@ -239,8 +261,34 @@ describe('telemetry ingest', () => {
     const rows = (await app.runtime.ctx.pool.query(
       `SELECT metric, value FROM telemetry WHERE device_id = $1 ORDER BY ts, metric`, [created.body.device.id])).rows;
     assert.deepEqual(rows.map((r) => [r.metric, r.value]), [['door', 0], ['pressure', 2.5], ['temperature', 0], ['door', 1], ['temperature', -3.5]]);
+    await app.settleRollups();
     const rollup = (await app.runtime.ctx.pool.query(
       `SELECT count, min, max, sum FROM telemetry_rollups_hourly WHERE device_id = $1 AND metric = 'temperature'`, [created.body.device.id])).rows[0];
     assert.deepEqual(rollup, { count: 2, min: -3.5, max: 0, sum: -3.5 });
+  });
+
+  it('concurrent, overlapping batches of many devices each get their own answer, every reading stored once', async () => {
+    const fridges = await Promise.all(Array.from({ length: 4 }, (_, n) =>
+      owner.client.post('/api/v1/devices', { kind: 'refrigeration', name: `Fridge ${n}`, serial: `F-${n}` })));
+    const post = (key: string, minutes: number[]) => app.runtime.app.inject({
+      method: 'POST', url: '/api/v1/ingest/telemetry', headers: { 'x-api-key': key },
+      payload: { items: minutes.map((m) => ({ ts: new Date(Date.UTC(2026, 4, 2, 8, m)).toISOString(), values: { temperature: m } })) },
+    });
+    // Per fridge: minutes 0–9, and at the same time an overlapping copy of minutes 5–14.
+    const answers = await Promise.all(fridges.flatMap((f) => [
+      post(f.body.apiKey, Array.from({ length: 10 }, (_, m) => m)),
+      post(f.body.apiKey, Array.from({ length: 10 }, (_, m) => m + 5)),
+    ]));
+    for (let n = 0; n < fridges.length; n++) {
+      const [a, b] = [answers[2 * n]!.json(), answers[2 * n + 1]!.json()];
+      assert.equal(a.accepted + b.accepted, 15, 'each minute stored once per fridge');
+      assert.equal(a.duplicates + b.duplicates, 5, 'the overlap is reported as duplicates');
+      const stored = await app.runtime.ctx.pool.query('SELECT count(*)::int AS n FROM telemetry WHERE device_id = $1', [fridges[n]!.body.device.id]);
+      assert.equal(stored.rows[0].n, 15);
+    }
+    await app.settleRollups();
+    const rolled = await app.runtime.ctx.pool.query(
+      'SELECT sum(count)::int AS n FROM telemetry_rollups_hourly WHERE device_id = ANY($1::uuid[])', [fridges.map((f) => f.body.device.id)]);
+    assert.equal(rolled.rows[0].n, 60);
   });
 });

@@ -80,6 +80,7 @@ describe('event and telemetry queries', () => {
     const viewer = await app.member(owner, 'manager');
     const target = (await owner.client.get(`/api/v1/events?deviceId=${radarNorth.id}&limit=1`)).body.items[0];
     assert.equal((await viewer.client.delete(`/api/v1/events/${target.id}`)).status, 403);
+    await app.settleRollups();
     const before = await app.runtime.ctx.pool.query('SELECT sum(events)::int AS n FROM event_rollups_hourly WHERE device_id = $1', [radarNorth.id]);
     assert.equal((await owner.client.delete(`/api/v1/events/${target.id}`)).status, 204);
     assert.equal((await owner.client.get(`/api/v1/events/${target.id}`)).status, 404);

@@ -24,7 +24,10 @@ describe('retention', () => {
     assert.equal(response.json().accepted, stamps.length);
     return created.body.device.id as string;
   }
-  const count = async (text: string, params: unknown[] = []) => Number((await app.runtime.ctx.pool.query(text, params)).rows[0].n);
+  const count = async (text: string, params: unknown[] = []) => {
+    await app.settleRollups();
+    return Number((await app.runtime.ctx.pool.query(text, params)).rows[0].n);
+  };
 
   it("an organization's retention deletes only its own old raw events, keeps their rollups and deletes their photos", async () => {
     const shortDevice = await radarWithEvents(shortLived, [daysAgo(60), daysAgo(45), daysAgo(1)]);

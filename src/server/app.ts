@@ -4,10 +4,8 @@ import { auditRoutes } from './audit/routes.js';
 import { deviceRoutes } from './devices/routes.js';
 import { eventRoutes } from './events/routes.js';
 import { healthRoutes } from './health/routes.js';
-import { passwordResetPages } from './identity/pages.js';
 import { identityRoutes } from './identity/routes.js';
 import { ingestRoutes } from './ingest/routes.js';
-import { invitationPages } from './members/pages.js';
 import { memberRoutes } from './members/routes.js';
 import { organizationRoutes } from './organizations/routes.js';
 import { poloSancaRoutes } from './polosanca/routes.js';
@@ -29,8 +27,6 @@ export function buildApp(ctx: AppContext, services: Services) {
     organizationRoutes(services.organizations, services.members),
     siteRoutes(services.sites),
     memberRoutes(services.members),
-    invitationPages(services.members),
-    passwordResetPages(services.identity),
     deviceRoutes(services.devices),
     ingestRoutes(services.ingest, ctx.config),
     rushRosterRoutes(services.rushroster, services.photos, ctx.config),

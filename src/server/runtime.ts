@@ -73,6 +73,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     await mqtt.start();
     const jobs = new JobRunner(database.pool, logger);
     jobs.register('device-offline', 30_000, () => services.devices.announceOffline());
+    jobs.register('rollups', 1000, () => services.rollups.foldPending());
     jobs.register('partitions-ahead', 6 * 3_600_000, () => services.ingest.preparePartitions());
     jobs.register('retention', 3_600_000, () => services.retention.run());
     closers.push(() => jobs.stop());

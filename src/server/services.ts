@@ -8,6 +8,7 @@ import { PoloSancaService } from './polosanca/service.js';
 import { EventsService } from './events/service.js';
 import { TelemetryService } from './telemetry/service.js';
 import { RetentionService } from './retention/service.js';
+import { RollupsService } from './rollups/service.js';
 import { IdentityService } from './identity/service.js';
 import { MembersService } from './members/service.js';
 import { OrganizationsService } from './organizations/service.js';
@@ -29,10 +30,11 @@ export function createServices(ctx: AppContext) {
   const rushroster = new RushRosterService(ctx, ingest, devices);
   const photos = new EventPhotosService(ctx);
   const polosanca = new PoloSancaService(ingest, devices);
-  const events = new EventsService(ctx, audit);
-  const telemetry = new TelemetryService(ctx, devices);
+  const rollups = new RollupsService(ctx);
+  const events = new EventsService(ctx, audit, rollups);
+  const telemetry = new TelemetryService(ctx, devices, rollups);
   const retention = new RetentionService(ctx, organizations);
-  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention };
+  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -5,11 +5,16 @@ import { createBrowserRouter, Navigate } from 'react-router';
 import { RouterProvider } from 'react-router/dom';
 import { ApiError, setUnauthorizedHandler } from './api/client';
 import { AppShell } from './components/AppShell';
-import { RequireAction } from './components/RequireAction';
+import { RequireAction, RequireSuperadmin } from './components/RequireAction';
 import { loginPath, RequireSession } from './components/session';
-import { ComingSoonPage } from './pages/ComingSoonPage';
+import { AccountPage } from './pages/account/AccountPage';
+import { JoinPage } from './pages/account/JoinPage';
+import { ResetPasswordPage } from './pages/account/ResetPasswordPage';
+import { SetupPage } from './pages/account/SetupPage';
 import { AuditPage } from './pages/admin/AuditPage';
 import { MembersPage } from './pages/admin/MembersPage';
+import { OrganizationPage } from './pages/admin/OrganizationPage';
+import { RegistrationCodesPage } from './pages/admin/RegistrationCodesPage';
 import { SitesPage } from './pages/admin/SitesPage';
 import { DashboardPage } from './pages/DashboardPage';
 import { DeviceDetailPage } from './pages/DeviceDetailPage';
@@ -19,6 +24,8 @@ import { RegisterDevicePage } from './pages/RegisterDevicePage';
 import { ForgotPasswordPage } from './pages/ForgotPasswordPage';
 import { LoginPage } from './pages/LoginPage';
 import { NotFoundPage } from './pages/NotFoundPage';
+import { PlatformOrganizationsPage } from './pages/platform/PlatformOrganizationsPage';
+import { PlatformUsersPage } from './pages/platform/PlatformUsersPage';
 import { RouteError } from './pages/RouteError';
 import './styles.css';
 
@@ -35,6 +42,11 @@ const queryClient = new QueryClient({
 const router = createBrowserRouter([
   { path: '/login', element: <LoginPage />, errorElement: <RouteError /> },
   { path: '/forgot-password', element: <ForgotPasswordPage />, errorElement: <RouteError /> },
+  // The paths of links already sent by email and printed at start (/setup, /invite, /reset-password) stay as they are.
+  { path: '/setup', element: <SetupPage />, errorElement: <RouteError /> },
+  { path: '/invite', element: <JoinPage mode="invitation" />, errorElement: <RouteError /> },
+  { path: '/register', element: <JoinPage mode="code" />, errorElement: <RouteError /> },
+  { path: '/reset-password', element: <ResetPasswordPage />, errorElement: <RouteError /> },
   {
     element: <RequireSession />,
     errorElement: <RouteError />,
@@ -55,6 +67,7 @@ const router = createBrowserRouter([
           },
           { path: 'devices/:id', element: <DeviceDetailPage /> },
           { path: 'events', element: <EventsPage /> },
+          { path: 'account', element: <AccountPage /> },
           {
             path: 'admin/sites',
             element: (
@@ -83,10 +96,20 @@ const router = createBrowserRouter([
             path: 'admin/organization',
             element: (
               <RequireAction action="org.update">
-                <ComingSoonPage title="Organization settings" description="Name, units, time zone, allowed email domains and public sharing." api="/api/v1/organization" />
+                <OrganizationPage />
               </RequireAction>
             ),
           },
+          {
+            path: 'admin/registration-codes',
+            element: (
+              <RequireAction action="regcode.write">
+                <RegistrationCodesPage />
+              </RequireAction>
+            ),
+          },
+          { path: 'platform/organizations', element: <RequireSuperadmin><PlatformOrganizationsPage /></RequireSuperadmin> },
+          { path: 'platform/users', element: <RequireSuperadmin><PlatformUsersPage /></RequireSuperadmin> },
           { path: '*', element: <NotFoundPage /> },
         ],
       },
@@ -94,10 +117,12 @@ const router = createBrowserRouter([
   },
 ]);
 
+const SIGNED_OUT_PATHS = new Set(['/login', '/forgot-password', '/setup', '/invite', '/register', '/reset-password']);
+
 // Any API call answered 401 (the session ended): to the sign-in page, then back here.
 setUnauthorizedHandler(() => {
   const { pathname, search } = router.state.location;
-  if (pathname === '/login' || pathname === '/forgot-password') return;
+  if (SIGNED_OUT_PATHS.has(pathname)) return;
   queryClient.removeQueries({ queryKey: ['me'] });
   void router.navigate(loginPath({ pathname, search }), { replace: true }).then(() => {
     // Nothing of the ended session stays in memory.

@@ -23,6 +23,8 @@ export interface TestApp {
   owner(orgName?: string): Promise<SignedIn>;
   /** Invites a new member into the owner's organization through the real invitation flow, signed in. */
   member(owner: SignedIn, role: Role, siteIds?: string[]): Promise<SignedIn>;
+  /** Folds every committed batch into the hourly rollups, as a rollup read through the API does first. */
+  settleRollups(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -102,6 +104,10 @@ export async function startTestApp(overrides: Partial<Config> = {}): Promise<Tes
       if (joined.status !== 201) throw new Error(`registration failed: ${JSON.stringify(joined.body)}`);
       await client.login(email, PASSWORD);
       return { client, userId: joined.body.user.id, orgId: owner.orgId, email, password: PASSWORD };
+    },
+    async settleRollups() {
+      await runtime.services.rollups.settle('events');
+      await runtime.services.rollups.settle('telemetry');
     },
     async close() {
       await runtime.close();

@@ -61,8 +61,8 @@ export interface Config {
   ingestMaxBatch: number;
   /** The console map's raster tiles: a `{z}/{x}/{y}` URL template and the attribution its provider requires. */
   mapTiles: { url: string; attribution: string };
-  /** Ingest batches written at once per process; more answer 429 with Retry-After. */
-  ingestMaxConcurrent: number;
+  /** Items accepted for writing but not yet committed, per process: beyond it, 429. */
+  ingestMaxPendingItems: number;
 }
 
 export class ConfigError extends Error {
@@ -229,7 +229,7 @@ export function loadConfig(env: Env = process.env): Config {
       url: r.tileUrl('MAP_TILE_URL', DEFAULT_TILE_URL),
       attribution: r.string('MAP_TILE_ATTRIBUTION', DEFAULT_TILE_ATTRIBUTION),
     },
-    ingestMaxConcurrent: r.int('INGEST_MAX_CONCURRENT', 32, 1, 10_000),
+    ingestMaxPendingItems: r.int('INGEST_MAX_PENDING_ITEMS', 50_000, 1, 10_000_000),
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;

@@ -5,6 +5,7 @@ import type { AppContext } from '../core/context.js';
 import { badRequest, notFound } from '../core/http/errors.js';
 import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
 import type { Actor, AuditService } from '../audit/service.js';
+import type { RollupsService } from '../rollups/service.js';
 import { thumbnailKey } from './photos.js';
 import * as store from './store.js';
 
@@ -47,7 +48,11 @@ function filterOf(query: EventQuery): store.EventFilter {
 }
 
 export class EventsService {
-  constructor(private readonly ctx: AppContext, private readonly audit: AuditService) {}
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly audit: AuditService,
+    private readonly rollups: RollupsService,
+  ) {}
 
   async list(scope: Scope, query: EventQuery) {
     const page = pageRequest(query);
@@ -62,6 +67,7 @@ export class EventsService {
     const to = query.to ? new Date(query.to) : new Date();
     const from = query.from ? new Date(query.from) : new Date(to.getTime() - 24 * 3_600_000);
     if (from >= to) throw badRequest('"from" must be before "to"', [{ field: 'from', message: 'must be before "to"' }]);
+    await this.rollups.settle('events');
     const totals = await store.eventTotals(this.ctx.db, scope, { from, to, deviceId: query.deviceId, siteId: query.siteId });
     return { from: from.toISOString(), to: to.toISOString(), ...totals };
   }
@@ -105,6 +111,8 @@ export class EventsService {
   }
 
   async remove(scope: Scope, id: number, actor: Actor): Promise<void> {
+    // The event's own batch must be in the rollups before its delete is subtracted from them.
+    await this.rollups.settle('events');
     const deleted = await this.ctx.db.transaction().execute(async (tx) => {
       const row = await store.deleteEvent(tx, scope, id);
       if (!row) throw notFound('event');

@@ -2,6 +2,7 @@ import type { DevicePrincipal } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
 import { AppError, tooManyRequests } from '../core/http/errors.js';
 import { isRejection, parseEventItem, parseTelemetryItem, type EventItem, type Rejection, type TelemetryItem } from './items.js';
+import { WriteCoalescer } from './coalescer.js';
 import * as store from './store.js';
 
 export interface EventsResult {
@@ -40,6 +41,11 @@ export interface IngestObserver {
   eventsStored?(batch: StoredEvents): Promise<void>;
 }
 
+// Telemetry rows written by one statement at most, and statements running at once: while they run,
+// newly arriving batches queue and are written together when one finishes.
+const TELEMETRY_ROWS_PER_STATEMENT = 10_000;
+const TELEMETRY_STATEMENTS_AT_ONCE = 4;
+
 // Items of one batch published in full on the live stream; beyond that only the count goes out.
 const LIVE_ITEMS = 100;
 
@@ -49,7 +55,14 @@ const LIVE_ITEMS = 100;
  */
 export class IngestService {
   private readonly partitions = new Set<string>();
-  private inFlight = 0;
+  private pendingItems = 0;
+  /** Telemetry of concurrent batches (HTTP requests, MQTT messages, any device) written in shared statements. */
+  private readonly telemetryWriter = new WriteCoalescer<store.DeviceReading>(
+    (rows) => this.intoPartitions('telemetry', rows.map((r) => r.ts), (resent) => store.insertTelemetry(this.ctx.db, rows, resent)),
+    (row) => `${row.deviceId}|${row.metric}|${row.ts.getTime()}`,
+    TELEMETRY_ROWS_PER_STATEMENT,
+    TELEMETRY_STATEMENTS_AT_ONCE,
+  );
   private readonly observers: IngestObserver[] = [];
 
   constructor(private readonly ctx: AppContext) {}
@@ -92,20 +105,27 @@ export class IngestService {
   }
 
   /**
-   * Writes after making sure the months' partitions exist. Another process may have dropped a
-   * partition this one remembers (retention): then the names are re-read and the write retried once.
+   * Writes after making sure the months' partitions exist. A batch is first written as all new (a
+   * plain insert); if some of it was stored before (a unique violation), it is written again skipping
+   * what exists. Another process may have dropped a partition this one remembers (retention): then the
+   * names are re-read and the write retried once. Deadlocks are retried.
    */
-  private async intoPartitions<T>(table: store.PartitionedTable, dates: Date[], write: () => Promise<T>): Promise<T> {
+  private async intoPartitions<T>(table: store.PartitionedTable, dates: Date[], write: (resent: boolean) => Promise<T>): Promise<T> {
     await this.ensurePartitionsFor(table, dates);
+    let resent = false;
+    let partitionsReread = false;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await write();
+        return await write(resent);
       } catch (error) {
-        if (isMissingPartition(error) && attempt === 1) {
+        if (isUniqueViolation(error) && !resent) {
+          resent = true;
+        } else if (isMissingPartition(error) && !partitionsReread) {
+          partitionsReread = true;
           this.partitions.clear();
           for (const name of await store.existingPartitions(this.ctx.db, table)) this.partitions.add(name);
           await this.ensurePartitionsFor(table, dates);
-        } else if (!(isTransientConflict(error) && attempt < 3)) {
+        } else if (!(isTransientConflict(error) && attempt < 5)) {
           throw error;
         }
       }
@@ -124,14 +144,17 @@ export class IngestService {
     });
   }
 
-  /** Sheds load instead of queueing without bound: a device retries after Retry-After. */
-  private async guarded<T>(work: () => Promise<T>): Promise<T> {
-    if (this.inFlight >= this.ctx.config.ingestMaxConcurrent) throw tooManyRequests(1, 2);
-    this.inFlight += 1;
+  /**
+   * Sheds load instead of queueing without bound: a device retries after Retry-After. One batch is
+   * always admitted when nothing is pending, however large, so that no batch is refused forever.
+   */
+  private async guarded<T>(items: number, work: () => Promise<T>): Promise<T> {
+    if (this.pendingItems > 0 && this.pendingItems + items > this.ctx.config.ingestMaxPendingItems) throw tooManyRequests(1, 2);
+    this.pendingItems += items;
     try {
       return await work();
     } finally {
-      this.inFlight -= 1;
+      this.pendingItems -= items;
     }
   }
 
@@ -173,9 +196,9 @@ export class IngestService {
     const unique = [...byKey.values()];
     if (unique.length === 0) return { accepted: 0, rejected, events: [] };
 
-    return this.guarded(async () => {
+    return this.guarded(unique.length, async () => {
       const ref = { orgId: device.orgId, deviceId: device.deviceId, siteId: device.siteId };
-      const stored = await this.intoPartitions('events', unique.map((v) => v.ts), () => store.insertEvents(this.ctx.db, ref, unique));
+      const stored = await this.intoPartitions('events', unique.map((v) => v.ts), (resent) => store.insertEvents(this.ctx.db, ref, unique, resent));
       const ids = new Map(stored.map((row) => [eventKey(row.ts, row.client_ref), { id: String(row.id), duplicate: false, photoKey: null as string | null }]));
       const missing = [...byKey].filter(([key]) => !ids.has(key)).map(([, item]) => item);
       if (missing.length > 0) {
@@ -208,10 +231,10 @@ export class IngestService {
     rejected.sort((a, b) => a.index - b.index);
     if (retained.length === 0) return { accepted: 0, duplicates: 0, rejected, values: 0 };
 
-    return this.guarded(async () => {
-      const readings = retained.flatMap((item) => item.values.map(([metric, value]) => ({ ts: item.ts, metric, value })));
-      const ref = { orgId: device.orgId, deviceId: device.deviceId, siteId: device.siteId };
-      const stored = await this.intoPartitions('telemetry', retained.map((v) => v.ts), () => store.insertTelemetry(this.ctx.db, ref, readings));
+    const { orgId, deviceId } = device;
+    const readings = retained.flatMap((item) => item.values.map(([metric, value]) => ({ orgId, deviceId, ts: item.ts, metric, value })));
+    return this.guarded(readings.length, async () => {
+      const stored = await this.telemetryWriter.submit(readings);
       if (stored.length > 0) await this.notify((o) => o.telemetryStored?.({ device, readings: stored }));
       const storedKeys = new Set(stored.map((r) => `${r.ts.toISOString()}|${r.metric}`));
       const fresh = retained.filter((item) => item.values.some(([metric]) => storedKeys.has(`${item.ts.toISOString()}|${metric}`)));
@@ -253,6 +276,11 @@ export class IngestService {
 function isMissingPartition(error: unknown): boolean {
   const e = error as { code?: string; message?: string };
   return e?.code === '23514' && /no partition/.test(e.message ?? '');
+}
+
+/** A row already stored under the same unique key (23505): the batch is, at least partly, a resend. */
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string })?.code === '23505';
 }
 
 /** A deadlock or serialization failure: the statement rolled back whole and may simply be run again. */

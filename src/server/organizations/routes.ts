@@ -53,7 +53,7 @@ export function organizationRoutes(organizations: OrganizationsService, members:
 
     app.get('/api/v1/organizations', {
       config: { access: 'superadmin' },
-      schema: { tags: ['platform'], summary: 'All organizations of the platform', querystring: PageQuery, response: { 200: Page(Organization), ...errors(401, 403) } },
+      schema: { tags: ['platform'], summary: 'All organizations of the platform, by name; search by name or slug', querystring: Type.Intersect([PageQuery, Type.Object({ search: Type.Optional(Type.String({ maxLength: 200 })) })]), response: { 200: Page(Organization), ...errors(401, 403) } },
     }, async (request) => {
       const page = await organizations.listAll(request.query);
       return { items: page.items.map(presentOrganization), nextCursor: page.nextCursor };
@@ -85,7 +85,10 @@ export function organizationRoutes(organizations: OrganizationsService, members:
 
     app.get('/api/v1/admin/stats', {
       config: { access: 'superadmin' },
-      schema: { tags: ['platform'], summary: 'Platform-wide figures', response: { 200: Type.Object({ organizations: Type.Integer(), users: Type.Integer(), sites: Type.Integer() }), ...errors(401, 403) } },
+      schema: { tags: ['platform'], summary: 'Platform-wide figures', response: {
+        200: Type.Object({ organizations: Type.Integer(), users: Type.Integer(), sites: Type.Integer(), devices: Type.Integer(), eventsLast24h: Type.Integer() }),
+        ...errors(401, 403),
+      } },
     }, async () => organizations.platformCounts());
   };
 }

@@ -98,9 +98,9 @@ export class OrganizationsService {
     }
   }
 
-  async listAll(query: PageQuery) {
+  async listAll(query: PageQuery & { search?: string }) {
     const page = pageRequest(query);
-    const rows = await store.listOrganizations(this.ctx.db, page.limit, page.after as [string, string] | null);
+    const rows = await store.listOrganizations(this.ctx.db, page.limit, page.after as [string, string] | null, query.search?.trim() || undefined);
     return toPage(rows, page.limit, (r) => [r.name, r.id]);
   }
 

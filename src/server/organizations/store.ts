@@ -61,10 +61,14 @@ export function updateOrganization(db: Conn, id: string, patch: Partial<Organiza
     .executeTakeFirst();
 }
 
-/** All organizations (platform administration), by name. */
-export function listOrganizations(db: Conn, limit: number, after: [string, string] | null) {
+/** All organizations (platform administration), by name; `search` matches name or slug. */
+export function listOrganizations(db: Conn, limit: number, after: [string, string] | null, search?: string) {
   let query = db.selectFrom('organizations').select(COLUMNS).orderBy('name').orderBy('id').limit(limit + 1);
   if (after) query = query.where(sql<boolean>`(name, id) > (${after[0]}, ${after[1]}::uuid)`);
+  if (search) {
+    const pattern = `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query = query.where((eb) => eb.or([eb('name', 'ilike', pattern), eb('slug', 'ilike', pattern)]));
+  }
   return query.execute();
 }
 
@@ -91,9 +95,18 @@ export async function platformCounts(db: Conn) {
       eb.selectFrom('organizations').select(eb.fn.countAll<number>().as('n')).as('organizations'),
       eb.selectFrom('users').select(eb.fn.countAll<number>().as('n')).as('users'),
       eb.selectFrom('sites').select(eb.fn.countAll<number>().as('n')).as('sites'),
+      eb.selectFrom('devices').select(eb.fn.countAll<number>().as('n')).as('devices'),
+      // events is partitioned by ts (and not in the Kysely schema): the time bound prunes to the newest partitions.
+      sql<number>`(SELECT count(*) FROM events WHERE ts >= now() - interval '24 hours')`.as('events24h'),
     ])
     .executeTakeFirstOrThrow();
-  return { organizations: Number(row.organizations), users: Number(row.users), sites: Number(row.sites) };
+  return {
+    organizations: Number(row.organizations),
+    users: Number(row.users),
+    sites: Number(row.sites),
+    devices: Number(row.devices),
+    eventsLast24h: Number(row.events24h),
+  };
 }
 
 /** Organizations that keep raw data for a limited time. */

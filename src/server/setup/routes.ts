@@ -1,10 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { AppError } from '../core/http/errors.js';
 import { Email, errors, Password, Uuid } from '../core/http/schemas.js';
 import { requestActor } from '../audit/service.js';
-import { setupClosed, setupDone, setupForm } from './page.js';
 import type { SetupService } from './service.js';
 
 const SetupBody = Type.Object({
@@ -19,48 +17,21 @@ export function setupRoutes(setup: SetupService) {
   return async function routes(base: FastifyInstance): Promise<void> {
     const app = base.withTypeProvider<TypeBoxTypeProvider>();
 
-    app.get('/setup', {
-      config: { access: 'public' },
-      schema: { hide: true, querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 200 })) }) },
-    }, async (request, reply) => {
-      const token = request.query.token ?? '';
-      const open = token !== '' && (await setup.tokenValid(token));
-      return reply.code(open ? 200 : 403).type('text/html').send(open ? setupForm(token) : setupClosed());
-    });
-
-    // The HTML form posts here; validation problems re-render the form with the message.
-    app.post('/setup', {
-      config: { access: 'public' },
-      schema: { hide: true, body: Type.Record(Type.String(), Type.String()) },
-      attachValidation: true,
-    }, async (request, reply) => {
-      const form = (request.body ?? {}) as Record<string, string>;
-      const token = form.token ?? '';
-      const values = { email: form.email, name: form.name, organizationName: form.organizationName };
-      const problem = !form.organizationName?.trim() || !form.name?.trim()
-        ? 'Every field is required.'
-        : !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(form.email ?? '')
-          ? 'Enter a valid email address.'
-          : (form.password ?? '').length < 10
-            ? 'The password needs at least 10 characters.'
-            : null;
-      if (problem) return reply.code(400).type('text/html').send(setupForm(token, values, problem));
-      try {
-        const result = await setup.complete(token, {
-          email: form.email!, name: form.name!, password: form.password!, organizationName: form.organizationName!,
-        }, requestActor(request));
-        return reply.type('text/html').send(setupDone(result.user.email, result.organization.name));
-      } catch (error) {
-        if (error instanceof AppError && error.status === 403) return reply.code(403).type('text/html').send(setupClosed());
-        if (error instanceof AppError) return reply.code(error.status).type('text/html').send(setupForm(token, values, error.message));
-        throw error;
-      }
-    });
-
+    // The console's /setup page asks before showing the form, so a stale link says so at once.
     app.get('/api/v1/setup', {
       config: { access: 'public' },
-      schema: { tags: ['setup'], summary: 'Whether first-run setup is still needed', response: { 200: Type.Object({ required: Type.Boolean() }) } },
-    }, async () => ({ required: await setup.isRequired() }));
+      schema: {
+        tags: ['setup'],
+        summary: 'Whether first-run setup is still needed, and with `token`, whether that setup link is valid',
+        querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 200 })) }),
+        response: { 200: Type.Object({ required: Type.Boolean(), tokenValid: Type.Optional(Type.Boolean()) }) },
+      },
+    }, async (request) => {
+      const required = await setup.isRequired();
+      const { token } = request.query;
+      if (token === undefined) return { required };
+      return { required, tokenValid: required && token !== '' && (await setup.tokenValid(token)) };
+    });
 
     app.post('/api/v1/setup', {
       config: { access: 'public' },

@@ -2,6 +2,7 @@ import type { Scope } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
 import { invalidFields } from '../core/http/errors.js';
 import type { DevicesService } from '../devices/service.js';
+import type { RollupsService } from '../rollups/service.js';
 import * as store from './store.js';
 
 export const BUCKETS = { raw: 0, '1m': 60, '5m': 300, '1h': 3600, '1d': 86_400 } as const;
@@ -10,7 +11,11 @@ const MAX_RAW_VALUES = 10_000;
 const MAX_BUCKETS = 5_000;
 
 export class TelemetryService {
-  constructor(private readonly ctx: AppContext, private readonly devices: DevicesService) {}
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly devices: DevicesService,
+    private readonly rollups: RollupsService,
+  ) {}
 
   /**
    * A device's telemetry over a range: raw values, or min/avg/max per bucket per metric. Buckets of an
@@ -38,6 +43,7 @@ export class TelemetryService {
     if ((to.getTime() - from.getTime()) / 1000 / seconds > MAX_BUCKETS) {
       throw invalidFields([{ field: 'bucket', message: `this range has more than ${MAX_BUCKETS} ${bucket} buckets: use a larger bucket` }]);
     }
+    if (seconds >= 3600) await this.rollups.settle('telemetry');
     const rows = seconds >= 3600 ? await store.bucketsFromRollups(this.ctx.db, query, seconds) : await store.bucketsFromRaw(this.ctx.db, query, seconds);
     return {
       bucket,

@@ -8,12 +8,12 @@ import fastifyStatic from '@fastify/static';
 export const DEFAULT_WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dist/web');
 
 const SERVER_PREFIXES = ['/api', '/v1'];
-const SERVER_PAGES = ['/health', '/ready', '/metrics', '/setup', '/invite', '/reset-password'];
+const SERVER_PAGES = ['/health', '/ready', '/metrics'];
 
 /**
  * True for paths the server answers itself (the API, its documentation, operations endpoints,
- * the server-rendered setup, invitation and reset pages, device protocols). Every other GET is a
- * page of the console, which routes on the client.
+ * device protocols). Every other GET is a page of the console, which routes on the client — the
+ * setup, invitation and password reset links included.
  */
 export function servedByServer(pathname: string): boolean {
   if (pathname.startsWith('/docs')) return true;

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 
-/** A polite status line for what just succeeded ("Site created."), cleared after a while. */
+/** A polite status message for what just succeeded ("Site created."), shown as a toast and cleared after a while. */
 export function useNotice(timeoutMs = 6000) {
   const [message, setMessage] = useState('');
   const timer = useRef<ReturnType<typeof setTimeout>>(undefined);

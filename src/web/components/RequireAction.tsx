@@ -8,3 +8,9 @@ export function RequireAction({ action, children }: { action: Action; children: 
   const { me } = useSession();
   return may(me, action) ? <>{children}</> : <NotAllowedPage />;
 }
+
+/** Renders its page only for platform administrators. */
+export function RequireSuperadmin({ children }: { children: ReactNode }) {
+  const { me } = useSession();
+  return me.user.isSuperadmin ? <>{children}</> : <NotAllowedPage />;
+}

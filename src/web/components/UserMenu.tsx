@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, useState } from 'react';
+import { Link } from 'react-router';
 import { api, ApiError } from '../api/client';
 import { humanize } from '../lib/format';
 import { useSession } from './session';
@@ -75,6 +76,7 @@ export function UserMenu() {
             {me.user.isSuperadmin && <> · platform administrator</>}
           </p>
         )}
+        <Link className="menu-link" to="/account" onClick={() => setOpen(false)}>Password and API tokens</Link>
         <a className="menu-link" href="/docs">API documentation</a>
         <button type="button" className="button button-block" onClick={() => void signOut()}>
           Sign out

@@ -6,6 +6,8 @@ export interface NavItem {
   label: string;
   /** The permission the page needs; the entry is shown only to roles that have it. */
   action?: Action;
+  /** Only for platform administrators. */
+  superadmin?: boolean;
 }
 
 export interface NavSection {
@@ -28,13 +30,21 @@ export const NAVIGATION: NavSection[] = [
     items: [
       { to: '/admin/sites', label: 'Sites', action: 'site.write' },
       { to: '/admin/members', label: 'Members', action: 'member.read' },
+      { to: '/admin/registration-codes', label: 'Registration codes', action: 'regcode.write' },
       { to: '/admin/audit', label: 'Audit log', action: 'audit.read' },
       { to: '/admin/organization', label: 'Organization settings', action: 'org.update' },
+    ],
+  },
+  {
+    title: 'Platform',
+    items: [
+      { to: '/platform/organizations', label: 'All organizations', superadmin: true },
+      { to: '/platform/users', label: 'All users', superadmin: true },
     ],
   },
 ];
 
 export function navigationFor(me: Me): NavSection[] {
-  return NAVIGATION.map((section) => ({ ...section, items: section.items.filter((item) => !item.action || may(me, item.action)) }))
+  return NAVIGATION.map((section) => ({ ...section, items: section.items.filter((item) => (!item.action || may(me, item.action)) && (!item.superadmin || me.user.isSuperadmin)) }))
     .filter((section) => section.items.length > 0);
 }

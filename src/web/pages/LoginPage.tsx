@@ -78,6 +78,7 @@ export function LoginPage() {
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
       </form>
+      <p className="auth-footer">Have a registration code? <Link to="/register">Create an account</Link></p>
     </AuthLayout>
   );
 }

@@ -24,7 +24,7 @@ function useGrantableRoles(): Role[] {
   return ROLES.filter((role) => roleAtLeast(mine, role));
 }
 
-function siteSummary(siteIds: string[] | null, sites: Map<string, Site> | undefined): string {
+export function siteSummary(siteIds: string[] | null, sites: Map<string, Site> | undefined): string {
   if (siteIds === null) return 'All sites';
   if (siteIds.length === 0) return 'No sites';
   return siteIds.map((id) => sites?.get(id)?.name ?? 'Unknown site').join(', ');
@@ -185,7 +185,7 @@ function MemberTable({ search, onDone }: { search: string; onDone: (message: str
 }
 
 /** A site restriction: every site (null), or a chosen set. */
-function SiteChecklist({ value, onChange, idPrefix }: { value: string[] | null; onChange: (value: string[] | null) => void; idPrefix: string }) {
+export function SiteChecklist({ value, onChange, idPrefix }: { value: string[] | null; onChange: (value: string[] | null) => void; idPrefix: string }) {
   const sites = useSites();
   const list = [...(sites.data?.values() ?? [])].sort((a, b) => a.name.localeCompare(b.name));
   return (

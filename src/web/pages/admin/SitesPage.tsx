@@ -11,7 +11,7 @@ import { EmptyState, ErrorState, LoadingState } from '../../components/states';
 import { useTitle } from '../../lib/title';
 
 /** Every IANA zone the browser knows, with `extra` (the current value) kept even when it does not. */
-function timeZones(extra: string): string[] {
+export function timeZones(extra: string): string[] {
   const supported = (Intl as { supportedValuesOf?: (key: string) => string[] }).supportedValuesOf?.('timeZone') ?? [];
   const zones = new Set(supported);
   if (extra) zones.add(extra);
@@ -124,11 +124,12 @@ function SiteTable({ search, onEdit, onDelete, onCreate }: {
   );
 }
 
-function parseCoordinate(value: string): number | null | 'invalid' {
-  const text = value.trim();
+/** A latitude or longitude typed by hand: null when empty, 'invalid' when not a number within ±`limit`. */
+function parseCoordinate(value: string, limit: 90 | 180): number | null | 'invalid' {
+  const text = value.trim().replace(',', '.');
   if (!text) return null;
   const number = Number(text);
-  return Number.isFinite(number) ? number : 'invalid';
+  return Number.isFinite(number) && Math.abs(number) <= limit ? number : 'invalid';
 }
 
 function SiteDialog({ site, onClose, onSaved }: { site: SiteRecord | null; onClose: () => void; onSaved: (site: SiteRecord, created: boolean) => void }) {
@@ -163,8 +164,8 @@ function SiteDialog({ site, onClose, onSaved }: { site: SiteRecord | null; onClo
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const errors: Record<string, string> = {};
-    const latValue = parseCoordinate(lat);
-    const lonValue = parseCoordinate(lon);
+    const latValue = parseCoordinate(lat, 90);
+    const lonValue = parseCoordinate(lon, 180);
     if (!name.trim()) errors.name = 'Enter a name.';
     if (latValue === 'invalid') errors.lat = 'Enter a number between -90 and 90.';
     if (lonValue === 'invalid') errors.lon = 'Enter a number between -180 and 180.';

@@ -1,0 +1,49 @@
+import type { AppContext } from '../core/context.js';
+import * as store from './store.js';
+
+/** Pending batches folded per statement: large enough to group well, small enough to keep locks short. */
+const FOLD_BATCHES = 500;
+
+export type RollupTable = 'events' | 'telemetry';
+
+/**
+ * Keeps the hourly rollups current. Ingest commits each batch's new items into a pending table in the
+ * same statement as the items; this service folds them into the rollups every second in the
+ * background, and before any read of the rollups (`settle`), so a reader always sees every batch
+ * committed before its read began.
+ */
+export class RollupsService {
+  constructor(private readonly ctx: AppContext) {}
+
+  /** Background fold: skips batches another process is folding. Returns the batches folded. */
+  async foldPending(): Promise<number> {
+    return (await this.fold('events', false)) + (await this.fold('telemetry', false));
+  }
+
+  /** Folds every pending batch of the table, waiting for folds in progress elsewhere to commit. */
+  async settle(table: RollupTable): Promise<void> {
+    if (await store.hasPending(this.ctx.db, table)) await this.fold(table, true);
+  }
+
+  private async fold(table: RollupTable, wait: boolean): Promise<number> {
+    const foldOnce = table === 'events' ? store.foldEvents : store.foldTelemetry;
+    let total = 0;
+    for (let attempt = 1; ; ) {
+      let folded: number;
+      try {
+        folded = await foldOnce(this.ctx.db, FOLD_BATCHES, wait);
+      } catch (error) {
+        // A deadlock with a concurrent event delete rolled the fold back whole: the batches are still pending.
+        if (isTransientConflict(error) && attempt++ < 3) continue;
+        throw error;
+      }
+      total += folded;
+      if (folded < FOLD_BATCHES) return total;
+    }
+  }
+}
+
+function isTransientConflict(error: unknown): boolean {
+  const code = (error as { code?: string })?.code;
+  return code === '40P01' || code === '40001';
+}
