@@ -104,10 +104,10 @@ describe('operator console in a browser', { skip, timeout: 180_000 }, () => {
     return created;
   }
 
-  async function signIn(target: Page, next = '/dashboard'): Promise<void> {
+  async function signIn(target: Page, next = '/dashboard', who: SignedIn = owner): Promise<void> {
     await target.goto(`${server.url}${next}`);
-    await target.getByLabel('Email').fill(owner.email);
-    await target.getByLabel('Password', { exact: true }).fill(owner.password);
+    await target.getByLabel('Email').fill(who.email);
+    await target.getByLabel('Password', { exact: true }).fill(who.password);
     await target.getByRole('button', { name: 'Sign in' }).click();
     await target.waitForURL(`**${next}`);
   }
@@ -317,6 +317,20 @@ describe('operator console in a browser', { skip, timeout: 180_000 }, () => {
     await phone.goto(`${server.url}/dashboard`);
     await phone.locator('.map-canvas[data-ready]').waitFor();
     await screenshot(phone, 'ops-phone-overview');
+  });
+
+  it('gives a viewer the map and the charts but no registration, settings or keys', async () => {
+    const viewer = await app.member(owner, 'viewer');
+    const viewerPage = await newPage();
+    await signIn(viewerPage, '/dashboard', viewer);
+    await viewerPage.locator('.map-canvas[data-ready]').waitFor();
+    assert.equal(await viewerPage.getByRole('link', { name: 'Register a device' }).count(), 0);
+    await viewerPage.goto(`${server.url}/devices/${fridge.id}`);
+    await viewerPage.getByRole('region', { name: 'Telemetry' }).getByRole('heading', { name: 'Temperature' }).waitFor();
+    assert.equal(await viewerPage.getByRole('button', { name: 'Edit settings' }).count(), 0);
+    assert.equal(await viewerPage.getByRole('region', { name: 'Keys' }).count(), 0);
+    await viewerPage.goto(`${server.url}/devices/new`);
+    await viewerPage.getByRole('heading', { name: /don't have access/i }).waitFor();
   });
 
   it('raised no script error or CSP refusal', async () => {
