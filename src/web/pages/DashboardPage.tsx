@@ -74,7 +74,7 @@ export function DashboardPage() {
 function FleetMap({ selected, onSelect }: { selected: string | null; onSelect: (id: string) => void }) {
   const devices = useDeviceIndex();
   const config = useConsoleConfig();
-  useEffect(preloadDeviceMap, []);
+  useEffect(() => void preloadDeviceMap(), []);
   const items = devices.data ?? [];
   const unplaced = items.filter((d) => d.lat === null || d.lon === null).length;
   return (
