@@ -147,6 +147,15 @@ describe('operator console in a browser', { skip, timeout: 180_000 }, () => {
     await register({ kind: 'sensor', name: 'Lighthouse sensor', serial: 'LH-1', lat: 37.0, lon: -8.9 });
     await page.getByRole('button', { name: 'Lighthouse sensor: Offline' }).waitFor();
     await eventually(async () => assert.match(await page.getByRole('link', { name: /Devices online/ }).innerText(), /^3\s/));
+    // Alerts have a card once there are some: a rule for cars 10 over the limit, then such a car.
+    assert.equal(await page.getByText(/Open alerts/).count(), 0);
+    const rule = await owner.client.post('/api/v1/alert-rules', {
+      name: 'Excessive speed', scope: 'organization', deviceKind: 'speed_radar', condition: 'event', metric: 'speedOverLimit',
+      operator: 'gte', threshold: 10, durationSeconds: 600, severity: 'major',
+    });
+    assert.equal(rule.status, 201, JSON.stringify(rule.body));
+    assert.equal((await post('/api/v1/ingest/events', radar.apiKey, { events: [{ ts: new Date().toISOString(), kind: 'speed', speed: 61 }] })).status, 200);
+    await eventually(async () => assert.match(await page.getByText(/Open alerts/).locator('..').innerText(), /^1\s/), 8000);
     assert.equal(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed), true, 'the page was not reloaded');
   });
 
