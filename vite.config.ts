@@ -16,6 +16,8 @@ export default defineConfig({
     outDir: '../../dist/web',
     emptyOutDir: true,
     sourcemap: true,
+    // dist/web/.vite/manifest.json: which files each route loads (bench/web.ts weighs them; not served).
+    manifest: true,
     target: 'es2022',
     chunkSizeWarningLimit: 800,
   },

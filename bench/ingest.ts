@@ -33,10 +33,10 @@ import { installTypeParsers } from '../src/server/core/db/types.js';
 import type { EventItem } from '../src/server/ingest/items.js';
 import { insertEvents, type DeviceRef } from '../src/server/ingest/store.js';
 import { foldEvents } from '../src/server/rollups/store.js';
+import { bundledUrl, createDevice, type Device, exitReason, setUpAndSignIn, startVigil, stopVigil, type Vigil, waitReady } from './vigil.js';
 import {
   allProcessCpu,
   type Benchmark,
-  type Child,
   cpuSpent,
   cpuTimes,
   type CpuTime,
@@ -46,16 +46,12 @@ import {
   memoryOf,
   now,
   onCleanup,
-  pollUntil,
   processes,
   type Reporter,
   ROOT,
   round,
   sleep,
-  startChild,
-  stopChild,
   topOtherProcesses,
-  tryFetch,
   watchPostgresOf,
 } from './lib.js';
 
@@ -90,135 +86,12 @@ function settings() {
 }
 type Settings = ReturnType<typeof settings>;
 
-const ADMIN = { email: 'bench-admin@example.com', password: 'bench-password-0123', name: 'Bench Admin', organizationName: 'Bench Org' };
-const START_DEADLINE_MS = 180_000;
-const STOP_DEADLINE_MS = 60_000;
 const REQUEST_TIMEOUT_MS = 30_000;
 const MEMORY_SAMPLE_MS = 2000;
 const OBSERVE_MS = 250;
 /** application_name of this process's load connections (the monitor connection has its own). */
 const BENCH_APPLICATION = 'vigil-bench-load';
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-/** Every variable loadConfig reads (and libpq's PG*): dropped from the caller's environment, so the defaults are measured. */
-const CONFIG_VARIABLES =
-  /^(PORT|HOST|PUBLIC_URL|DATA_DIR|DATABASE_URL|DATABASE_POOL_SIZE|SECRET_KEY|ENCRYPTION_KEY|LOG_LEVEL|REDIS_\w+|SMTP_\w+|TRUST_PROXY|BODY_LIMIT_BYTES|SESSION_\w+|RATE_LIMIT_\w+|STREAM_HEARTBEAT_SECONDS|VIGIL_PASSWORD|MQTT_\w+|MEDIA_\w+|INGEST_\w+|PG[A-Z]+)$/;
-
-// ---------------------------------------------------------------------------------------------
-// The Vigil process
-
-interface Vigil {
-  child: Child;
-  base: string;
-  dataDir: string;
-  /** Warnings and errors seen on stdout (pino JSON, level ≥ 40), counted on the stream: the kept stdout is capped. */
-  logged: { count: number; examples: string[] };
-}
-
-function startVigil(label: string, dataDir: string, port: number, s: Settings, databaseUrl?: string, profileDir?: string): Vigil {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!CONFIG_VARIABLES.test(key)) env[key] = value;
-  Object.assign(env, { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: s.logLevel });
-  if (databaseUrl) env.DATABASE_URL = databaseUrl;
-  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  // cwd outside the repository, so that a developer's .env cannot change what is measured.
-  const child = startChild(label, process.execPath, [...nodeArgs, path.join(ROOT, 'bin', 'vigil.js'), 'serve'], { cwd: path.dirname(dataDir), env });
-  const logged = { count: 0, examples: [] as string[] };
-  let partial = '';
-  child.process.stdout?.on('data', (data: string) => {
-    const lines = (partial + data).split('\n');
-    partial = lines.pop() ?? '';
-    if (partial.length > 100_000) partial = '';
-    for (const line of lines) {
-      if (!/^\{"level":(4|5|6)\d,/.test(line)) continue;
-      logged.count += 1;
-      if (logged.examples.length < 10) logged.examples.push(line.slice(0, 600));
-    }
-  });
-  return { child, base: `http://127.0.0.1:${port}`, dataDir, logged };
-}
-
-const exitReason = (child: Child) => () =>
-  child.exited ? `${child.label} exited (code ${child.exited.code}, signal ${child.exited.signal}):\n${tail(child)}` : undefined;
-
-function tail(child: Child, lines = 30): string {
-  return `${child.stdout}\n${child.stderr}`.trim().split('\n').slice(-lines).join('\n');
-}
-
-async function waitReady(vigil: Vigil, started: number): Promise<number> {
-  return pollUntil(
-    `${vigil.child.label}: GET /ready`,
-    async () => ((await tryFetch(`${vigil.base}/ready`, {}, 1000))?.status === 200 ? now() - started : undefined),
-    { deadlineMs: START_DEADLINE_MS, intervalMs: 50, abort: exitReason(vigil.child) },
-  );
-}
-
-async function stopVigil(vigil: Vigil, report: Reporter, label: string): Promise<void> {
-  const stopped = await stopChild(vigil.child, 'SIGTERM', STOP_DEADLINE_MS);
-  report.log(`${label}: Vigil stopped on SIGTERM in ${round(stopped.ms, 0)} ms (exit ${stopped.code ?? stopped.signal})`);
-  if (stopped.killed) report.problem(`${label}: Vigil did not exit within ${STOP_DEADLINE_MS / 1000} s of SIGTERM; it was SIGKILLed`);
-  else if (stopped.code !== 0) report.problem(`${label}: Vigil exited with ${stopped.code ?? stopped.signal} on SIGTERM`);
-  for (const line of vigil.logged.examples) report.problem(`${label}: Vigil logged: ${line}`);
-  if (vigil.logged.count > vigil.logged.examples.length) report.problem(`${label}: Vigil logged ${vigil.logged.count - vigil.logged.examples.length} more warnings/errors`);
-  const stderr = vigil.child.stderr.trim();
-  if (stderr) report.problem(`${label}: Vigil wrote to stderr:\n${stderr.split('\n').slice(0, 20).join('\n')}`);
-}
-
-async function api(vigil: Vigil, method: string, url: string, body: unknown, headers: Record<string, string> = {}) {
-  const response = await tryFetch(`${vigil.base}${url}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  }, 30_000);
-  if (!response) throw new Error(`${method} ${url}: no answer`);
-  return response;
-}
-
-interface Device {
-  ref: DeviceRef;
-  apiKey: string;
-}
-
-/** First-run setup with the one-time link on stdout, sign-in, then the devices through the API. */
-async function setUp(vigil: Vigil, s: Settings, tag: string): Promise<Device[]> {
-  const token = await pollUntil('setup link on stdout', async () => {
-    const match = /\/setup\?token=(\S+)/.exec(vigil.child.stdout);
-    return match ? decodeURIComponent(match[1]!) : undefined;
-  }, { deadlineMs: 30_000, abort: exitReason(vigil.child) });
-  const setup = await api(vigil, 'POST', '/api/v1/setup', { token, ...ADMIN });
-  if (setup.status !== 201) throw new Error(`POST /api/v1/setup answered ${setup.status}: ${await setup.text()}`);
-
-  const login = await api(vigil, 'POST', '/api/v1/auth/login', { email: ADMIN.email, password: ADMIN.password });
-  if (login.status !== 200) throw new Error(`login failed: ${login.status} ${await login.text()}`);
-  const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => c.startsWith('vigil_session='));
-  if (!cookie) throw new Error(`login set no vigil_session cookie: ${login.headers.getSetCookie().join(' / ')}`);
-  const me = (await login.json()) as { csrfToken: string | null; organization: { id: string } | null };
-  if (!me.csrfToken || !me.organization) throw new Error(`login answered no csrfToken or organization: ${JSON.stringify(me)}`);
-
-  const devices: Device[] = [];
-  for (let i = 0; i < s.devices; i++) {
-    const created = await api(vigil, 'POST', '/api/v1/devices', { kind: 'speed_radar', name: `Bench radar ${i + 1}`, serial: `BENCH-${tag}-${i + 1}`, speedLimit: 30 }, {
-      cookie,
-      'x-csrf-token': me.csrfToken,
-    });
-    if (created.status !== 201) throw new Error(`POST /api/v1/devices answered ${created.status}: ${await created.text()}`);
-    const body = (await created.json()) as { device: { id: string; siteId: string | null }; apiKey: string };
-    devices.push({ ref: { orgId: me.organization.id, deviceId: body.device.id, siteId: body.device.siteId }, apiKey: body.apiKey });
-  }
-  return devices;
-}
-
-/** The bundled PostgreSQL's URL: port from Vigil's info log (else postmaster.pid), password from secrets.json. */
-function bundledUrl(vigil: Vigil): string {
-  let port: number | undefined;
-  for (const line of vigil.child.stdout.split('\n')) {
-    if (!line.includes('bundled PostgreSQL is running on loopback')) continue;
-    port = (JSON.parse(line) as { port?: number }).port;
-  }
-  if (!port) port = Number(fs.readFileSync(path.join(vigil.dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[3]);
-  const secrets = JSON.parse(fs.readFileSync(path.join(vigil.dataDir, 'secrets.json'), 'utf8')) as { embeddedDatabasePassword: string };
-  return `postgres://postgres:${encodeURIComponent(secrets.embeddedDatabasePassword)}@127.0.0.1:${port}/vigil`;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The database side: a pool for the direct statements, a monitor connection, PostgreSQL's processes
@@ -667,11 +540,15 @@ async function benchDatabase(report: Reporter, s: Settings, kind: 'bundled' | 's
 
   const port = await freePort();
   const started = now();
-  const vigil = startVigil(`vigil (${kind})`, dataDir, port, s, databaseUrl, profileDir);
+  const vigil = startVigil(`vigil (${kind})`, dataDir, port, { logLevel: s.logLevel, databaseUrl, profileDir });
   try {
     const ready = await waitReady(vigil, started);
     report.log(`${kind}: GET /ready 200 after ${round(ready, 0)} ms (DATA_DIR ${dataDir}, port ${port}, LOG_LEVEL ${s.logLevel})`);
-    const devices = await setUp(vigil, s, tag);
+    const user = await setUpAndSignIn(vigil);
+    const devices: Device[] = [];
+    for (let i = 0; i < s.devices; i++) {
+      devices.push(await createDevice(vigil, user, { kind: 'speed_radar', name: `Bench radar ${i + 1}`, serial: `BENCH-${tag}-${i + 1}`, speedLimit: 30 }));
+    }
     report.log(`${kind}: set up; ${devices.length} device(s) registered through the API`);
 
     const url = kind === 'bundled' ? bundledUrl(vigil) : databaseUrl!;

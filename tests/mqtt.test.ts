@@ -125,6 +125,25 @@ describe('MQTT ingestion', { timeout: 120_000 }, () => {
     assert.equal(await telemetryRows(sensor.id), 6);
   });
 
+  it('acknowledges messages sent without waiting in the order sent, each after its own commit', async () => {
+    const sensors = await Promise.all([device(), device()]);
+    const connected = await Promise.all(sensors.map((s) => connect(s.key)));
+    const ts = Date.parse('2026-03-11T08:00:00Z');
+    const acked: string[] = [];
+    await Promise.all(connected.flatMap((client, c) => Array.from({ length: 30 }, (_, i) =>
+      client.publishAsync(TELEMETRY, JSON.stringify({ ts: ts + i * 1000, values: { temperature: i } }), { qos: 1 }).then(async () => {
+        acked.push(`${c}:${i}`);
+        // Each PUBACK follows the commit of its own message, whatever statement carried it.
+        const stored = await count(`SELECT count(*) AS n FROM telemetry WHERE device_id = $1 AND ts = $2`, [sensors[c]!.id, new Date(ts + i * 1000)]);
+        assert.equal(stored, 1);
+      }))));
+    for (const c of [0, 1]) {
+      const order = acked.filter((a) => a.startsWith(`${c}:`)).map((a) => Number(a.slice(2)));
+      assert.deepEqual(order, [...order].sort((a, b) => a - b), 'PUBACKs of one connection come in the order sent');
+      assert.equal(await telemetryRows(sensors[c]!.id), 30);
+    }
+  });
+
   it('stores events (one object or an array) before the PUBACK, or the PUBREC at QoS 2, with the fields of the HTTP API', async () => {
     const radar = await device({ kind: 'speed_radar', name: 'Radar', speedLimit: 30 });
     const client = await connect(radar.key);

@@ -38,7 +38,7 @@ describe('demo organization and device simulator', () => {
   const fridges = () => demo.devices.filter((d) => d.kind === 'refrigeration');
 
   before(async () => {
-    app = await startTestApp();
+    app = await startTestApp({ mqttPort: 0 });
     await app.runtime.app.listen({ port: 0, host: '127.0.0.1' });
     baseUrl = `http://127.0.0.1:${(app.runtime.app.server.address() as AddressInfo).port}`;
     demo = await createDemo(app.runtime.services, {
@@ -192,6 +192,34 @@ describe('demo organization and device simulator', () => {
     assert.equal(stats.accepted, stats.sent);
     assert.ok(stats.requests < stats.sent, 'readings travel in batches');
     assert.equal(await count('SELECT count(*) AS n FROM telemetry WHERE device_id = ANY($1::uuid[])', [ids]) - before, stats.accepted * 6);
+  });
+
+  it('publishes radar events and telemetry over MQTT to the embedded broker, each stored before its PUBACK', async () => {
+    const mqttUrl = `mqtt://127.0.0.1:${app.runtime.mqtt.port}`;
+    const radarIds = radars().map((d) => d.id);
+    const eventsBefore = await count('SELECT count(*) AS n FROM events WHERE device_id = ANY($1::uuid[])', [radarIds]);
+    const cars = await runSimulator({
+      baseUrl, mqttUrl, kind: 'speed_radar', protocol: 'mqtt', devices: radars().map(asSimulated), rate: 40, flat: true, durationSeconds: 1.5, seed: 5, uploadIntervalSeconds: 0.5,
+    });
+    assert.ok(cars.sent > 0);
+    assert.equal(cars.errors, 0, cars.lastError ?? '');
+    assert.equal(cars.accepted, cars.sent);
+    assert.equal(await count('SELECT count(*) AS n FROM events WHERE device_id = ANY($1::uuid[])', [radarIds]) - eventsBefore, cars.accepted);
+
+    const fridgeIds = fridges().map((d) => d.id);
+    const readingsBefore = await count('SELECT count(*) AS n FROM telemetry WHERE device_id = ANY($1::uuid[])', [fridgeIds]);
+    const readings = await runSimulator({
+      baseUrl, mqttUrl, kind: 'refrigeration', protocol: 'mqtt', devices: fridges().map(asSimulated), rate: 10, durationSeconds: 1.5, seed: 8, uploadIntervalSeconds: 0.5,
+    });
+    assert.equal(readings.errors, 0, readings.lastError ?? '');
+    assert.equal(await count('SELECT count(*) AS n FROM telemetry WHERE device_id = ANY($1::uuid[])', [fridgeIds]) - readingsBefore, readings.accepted * 6);
+  });
+
+  it('refuses the mqtt protocol without a broker URL', async () => {
+    await assert.rejects(
+      runSimulator({ baseUrl, kind: 'refrigeration', protocol: 'mqtt', devices: fridges().map(asSimulated), rate: 1, durationSeconds: 1 }),
+      /--mqtt-url/,
+    );
   });
 });
 

@@ -15,6 +15,7 @@ import { telemetryRoutes } from './telemetry/routes.js';
 import { siteRoutes } from './sites/routes.js';
 import { streamRoutes } from './stream/routes.js';
 import type { Services } from './services.js';
+import { consoleConfigRoutes } from './web/config-routes.js';
 import { webRoutes } from './web/routes.js';
 
 /** The HTTP server with every domain's routes. */
@@ -34,6 +35,7 @@ export function buildApp(ctx: AppContext, services: Services) {
     poloSancaRoutes(services.polosanca),
     auditRoutes(services.audit),
     streamRoutes(services.stream, services.identity, ctx.config.streamHeartbeatSeconds),
+    consoleConfigRoutes(ctx.config),
     // Last: the console answers every other page path with its index.html.
     webRoutes(),
   ]);

@@ -20,6 +20,7 @@ import { DashboardPage } from './pages/DashboardPage';
 import { DeviceDetailPage } from './pages/DeviceDetailPage';
 import { DevicesPage } from './pages/DevicesPage';
 import { EventsPage } from './pages/EventsPage';
+import { RegisterDevicePage } from './pages/RegisterDevicePage';
 import { ForgotPasswordPage } from './pages/ForgotPasswordPage';
 import { LoginPage } from './pages/LoginPage';
 import { NotFoundPage } from './pages/NotFoundPage';
@@ -56,6 +57,14 @@ const router = createBrowserRouter([
           { index: true, element: <Navigate to="/dashboard" replace /> },
           { path: 'dashboard', element: <DashboardPage /> },
           { path: 'devices', element: <DevicesPage /> },
+          {
+            path: 'devices/new',
+            element: (
+              <RequireAction action="device.write">
+                <RegisterDevicePage />
+              </RequireAction>
+            ),
+          },
           { path: 'devices/:id', element: <DeviceDetailPage /> },
           { path: 'events', element: <EventsPage /> },
           { path: 'account', element: <AccountPage /> },

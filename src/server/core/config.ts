@@ -59,7 +59,8 @@ export interface Config {
   mediaMaxBytes: number;
   /** Most items in one ingest batch. */
   ingestMaxBatch: number;
-  /** Ingest batches written at once per process; more answer 429 with Retry-After. */
+  /** The console map's raster tiles: a `{z}/{x}/{y}` URL template and the attribution its provider requires. */
+  mapTiles: { url: string; attribution: string };
   /** Items accepted for writing but not yet committed, per process: beyond it, 429. */
   ingestMaxPendingItems: number;
 }
@@ -130,7 +131,21 @@ class Reader {
       return undefined;
     }
   }
+
+  /** A tile URL template: http(s), with the {z}, {x} and {y} placeholders a slippy map fills in. */
+  tileUrl(name: string, fallback: string): string {
+    const value = this.url(name, ['http:', 'https:']);
+    if (value === undefined) return fallback;
+    if (!['{z}', '{x}', '{y}'].every((part) => value.includes(part))) {
+      this.problems.push(`${name} must contain {z}, {x} and {y} (e.g. ${fallback})`);
+      return fallback;
+    }
+    return value;
+  }
 }
+
+const DEFAULT_TILE_URL = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
+const DEFAULT_TILE_ATTRIBUTION = '© OpenStreetMap contributors';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -210,6 +225,10 @@ export function loadConfig(env: Env = process.env): Config {
     retentionDays: r.raw('RETENTION_DAYS') === undefined ? undefined : r.int('RETENTION_DAYS', 365, 31, 36500),
     mediaMaxBytes: r.int('MEDIA_MAX_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     ingestMaxBatch: r.int('INGEST_MAX_BATCH', 5000, 1, 100_000),
+    mapTiles: {
+      url: r.tileUrl('MAP_TILE_URL', DEFAULT_TILE_URL),
+      attribution: r.string('MAP_TILE_ATTRIBUTION', DEFAULT_TILE_ATTRIBUTION),
+    },
     ingestMaxPendingItems: r.int('INGEST_MAX_PENDING_ITEMS', 50_000, 1, 10_000_000),
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);

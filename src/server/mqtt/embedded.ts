@@ -203,7 +203,11 @@ export class EmbeddedBroker {
     if (!client || !session) return callback(new Error('not authenticated'));
     if (this.stopping) return callback(new Error('the broker is shutting down'));
     packet.retain = false;
-    const run = session.queue.then(() => this.handle(client, session, packet));
+    // A connection's messages are written at once (those of one socket read share a statement) but
+    // acknowledged in the order they came: PUBACKs keep their order, and each follows its own commit.
+    const written = this.handle(client, session, packet);
+    written.catch(noop); // its failure is handled in order, below
+    const run = session.queue.then(() => written);
     session.queue = run.then(noop, noop);
     this.inFlight.add(run);
     run.then(

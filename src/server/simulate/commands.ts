@@ -13,8 +13,8 @@ import { runSimulator } from './simulator.js';
 
 export const SIMULATE_USAGE = `  simulate              drive simulated devices against a running Vigil through the device APIs
       --kind speed_radar|refrigeration [--devices N] [--rate R] [--duration S] [--url URL]
-      [--keys FILE] [--seed N] [--protocol rushroster|polosanca|native] [--interval S] [--batch N]
-      [--flat] [--timezone ZONE] [--concurrency N]`;
+      [--keys FILE] [--seed N] [--protocol rushroster|polosanca|native|mqtt] [--mqtt-url URL]
+      [--interval S] [--batch N] [--flat] [--timezone ZONE] [--concurrency N]`;
 
 export const DEMO_USAGE = `  demo                  create a demo organization with sites, radars and refrigeration units
       [--days D] [--email E] [--name ORG] [--radars N] [--fridges M] [--lat L --lon L] [--timezone Z]
@@ -53,13 +53,13 @@ export async function simulateCommand(args: string[], config: Config): Promise<n
       options: {
         kind: { type: 'string' }, devices: { type: 'string' }, rate: { type: 'string' }, duration: { type: 'string' }, url: { type: 'string' },
         keys: { type: 'string' }, seed: { type: 'string' }, protocol: { type: 'string' }, interval: { type: 'string' }, batch: { type: 'string' },
-        flat: { type: 'boolean', default: false }, timezone: { type: 'string' }, concurrency: { type: 'string' },
+        flat: { type: 'boolean', default: false }, timezone: { type: 'string' }, concurrency: { type: 'string' }, 'mqtt-url': { type: 'string' },
       },
     });
     const kind = values.kind as SimulatedKind | undefined;
     if (kind !== 'speed_radar' && kind !== 'refrigeration') throw new UsageError('--kind must be speed_radar or refrigeration');
     const protocol = values.protocol as SimulatedProtocol | undefined;
-    if (protocol !== undefined && !['rushroster', 'polosanca', 'native'].includes(protocol)) throw new UsageError('--protocol must be rushroster, polosanca or native');
+    if (protocol !== undefined && !['rushroster', 'polosanca', 'native', 'mqtt'].includes(protocol)) throw new UsageError('--protocol must be rushroster, polosanca, native or mqtt');
     const count = numberOption(values.devices, 'devices', 1, SIMULATOR_LIMITS.devices, true);
     const rate = numberOption(values.rate, 'rate', 0.001, SIMULATOR_LIMITS.rate) ?? (kind === 'speed_radar' ? 10 : 2);
     const duration = numberOption(values.duration, 'duration', 0.1, SIMULATOR_LIMITS.durationSeconds);
@@ -78,6 +78,7 @@ export async function simulateCommand(args: string[], config: Config): Promise<n
     const stats = await runSimulator({
       baseUrl: url, kind, devices, rate, durationSeconds: duration, seed, signal: abort.signal, protocol, uploadIntervalSeconds: interval,
       batchSize: batch, flat: values.flat, timezone: values.timezone, maxInFlight: concurrency,
+      mqttUrl: values['mqtt-url'] ?? (config.mqttPort ? `mqtt://localhost:${config.mqttPort}` : undefined),
       onProgress: (progress) => {
         if (!progress.done) console.log(line(progress));
       },

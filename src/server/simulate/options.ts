@@ -4,7 +4,7 @@ import type { FridgeProfile } from './fridge-model.js';
 /** What the simulator is asked to do, what it reports, and the bounds on both. */
 
 export type SimulatedKind = 'speed_radar' | 'refrigeration';
-export type SimulatedProtocol = 'rushroster' | 'polosanca' | 'native';
+export type SimulatedProtocol = 'rushroster' | 'polosanca' | 'native' | 'mqtt';
 
 export interface SimulatedDevice {
   /** The device key (`X-API-Key`). */
@@ -33,7 +33,7 @@ export interface SimulatorOptions {
   signal?: AbortSignal;
   onProgress?: (stats: SimulatorStats) => void;
   progressIntervalMs?: number;
-  /** Radars default to `rushroster`, refrigeration to `polosanca`; `native` uses Vigil's batch API. */
+  /** Radars default to `rushroster`, refrigeration to `polosanca`; `native` uses Vigil's batch API, `mqtt` its broker. */
   protocol?: SimulatedProtocol;
   /** Batching protocols: each device uploads what it collected every so many seconds (default 5; real radars: 15 minutes). */
   uploadIntervalSeconds?: number;
@@ -53,6 +53,8 @@ export interface SimulatorOptions {
   /** After an abort, how long requests in flight may still finish (default 5 s). */
   stopGraceMs?: number;
   fetch?: typeof fetch;
+  /** The broker for the `mqtt` protocol, e.g. mqtt://localhost:1883 (Vigil's MQTT_PORT). */
+  mqttUrl?: string;
 }
 
 export interface SimulatorStats {
@@ -99,7 +101,7 @@ export const SIMULATOR_LIMITS = {
 
 export function protocolOf(options: Pick<SimulatorOptions, 'kind' | 'protocol'>): SimulatedProtocol {
   const protocol = options.protocol ?? (options.kind === 'speed_radar' ? 'rushroster' : 'polosanca');
-  const allowed: SimulatedProtocol[] = options.kind === 'speed_radar' ? ['rushroster', 'native'] : ['polosanca', 'native'];
+  const allowed: SimulatedProtocol[] = options.kind === 'speed_radar' ? ['rushroster', 'native', 'mqtt'] : ['polosanca', 'native', 'mqtt'];
   if (!allowed.includes(protocol)) throw new SimulatorError(`${options.kind} devices speak ${allowed.join(' or ')}, not ${protocol}`);
   return protocol;
 }

@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { randomInt } from 'node:crypto';
 import { WallClock } from './clock.js';
 import type { Reading } from './fridge-model.js';
+import { MqttLinks, type Delivery } from './mqtt-client.js';
 import { readBounded, retryAfterMs, Semaphore, sleep, withDeadline, describe, failureReason } from './http-client.js';
 import { rushRosterBody, rushRosterEvent, type Car } from './radar-model.js';
 import { deriveSeed } from './random.js';
@@ -12,8 +13,9 @@ import { createSources, SimulatorError, type Item, type Source } from './sources
  * Drives simulated field devices against a running Vigil through the real device HTTP APIs, exactly
  * as the devices speak them: RushRoster radars upload batches to `POST /api/ingest/v1/events`, Polo
  * Sanca units post one reading per request to `POST /v1/equipments/telemetry`, or either uses the native
- * batch API (`/api/v1/ingest/events`, `/api/v1/ingest/telemetry`). Requests go through `fetch` (undici,
- * connections kept alive); every queue, wait and concurrency is bounded.
+ * batch API (`/api/v1/ingest/events`, `/api/v1/ingest/telemetry`), or either publishes batches at QoS 1
+ * to Vigil's MQTT broker (`v1/devices/me/events`, `v1/devices/me/telemetry`). Requests go through `fetch`
+ * (undici, connections kept alive); every queue, wait and concurrency is bounded.
  */
 
 interface Outcome {
@@ -68,6 +70,7 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
   }
   if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new SimulatorError(`the URL must be http or https: ${options.baseUrl}`);
   const baseUrl = base.toString().replace(/\/+$/, '');
+  const mqttUrl = protocol === 'mqtt' ? mqttUrlOf(options) : undefined;
 
   const doFetch = options.fetch ?? globalThis.fetch;
   const seed = options.seed ?? randomInt(0, 2 ** 31);
@@ -96,8 +99,10 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
     retries: 0, dropped: 0, requests: 0, inFlight: 0, queued: 0, rate: 0, averageRate: 0, lastError: null, lastRejection: null, done: false,
   };
 
-  const post = (key: string, path: string, body: string) =>
+  const mqttLinks = mqttUrl ? new MqttLinks(mqttUrl, timeoutMs) : undefined;
+  const post = (key: string, path: string, body: string): Promise<Delivery> =>
     withDeadline(hard.signal, timeoutMs, async (signal) => {
+      if (mqttLinks) return mqttLinks.publish(key, path, body, signal);
       const response = await doFetch(`${baseUrl}${path}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'user-agent': userAgent, 'x-api-key': key },
@@ -149,6 +154,8 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
     const list = Array.isArray(body.rejected) ? (body.rejected as unknown[]) : [];
     const rejection = list.length > 0 ? JSON.stringify(list[0]).slice(0, 300) : undefined;
     if (protocol === 'rushroster') return { accepted: num(body.processed), duplicates: num(body.duplicates_skipped), rejected: list.length, rejection };
+    // A PUBACK says the message was committed; what Vigil refused in it is reported on the errors topic.
+    if (protocol === 'mqtt') return { accepted: items, duplicates: 0, rejected: 0 };
     return { accepted: num(body.accepted), duplicates: num(body.duplicates), rejected: list.length, rejection };
   };
 
@@ -162,10 +169,10 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
       const events = (items as Car[]).map((car) => ({
         ts: car.timestamp, kind: 'speed', speed: car.speed, speed_limit: car.speedLimit, client_ref: `rr:${car.timestamp}|${car.speed}`, attributes: { has_photo: false },
       }));
-      return { path: '/api/v1/ingest/events', body: JSON.stringify({ events }) };
+      return protocol === 'mqtt' ? { path: 'v1/devices/me/events', body: JSON.stringify(events) } : { path: '/api/v1/ingest/events', body: JSON.stringify({ events }) };
     }
     const readings = (items as Reading[]).map((r) => ({ ts: new Date(r.ms).toISOString(), values: r.values }));
-    return { path: '/api/v1/ingest/telemetry', body: JSON.stringify({ items: readings }) };
+    return protocol === 'mqtt' ? { path: 'v1/devices/me/telemetry', body: JSON.stringify(readings) } : { path: '/api/v1/ingest/telemetry', body: JSON.stringify({ items: readings }) };
   };
 
   /** Sends one batch, retrying 429 (after Retry-After), 5xx and network failures; other answers are final. */
@@ -306,8 +313,21 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
     stop.signal.removeEventListener('abort', startGrace);
     clearTimeout(grace);
     hard.abort();
+    await mqttLinks?.close();
   }
   return report(true);
+}
+
+function mqttUrlOf(options: SimulatorOptions): string {
+  if (!options.mqttUrl) throw new SimulatorError('the mqtt protocol needs the broker URL (--mqtt-url, e.g. mqtt://localhost:1883)');
+  let url: URL;
+  try {
+    url = new URL(options.mqttUrl);
+  } catch {
+    throw new SimulatorError(`not a URL: ${options.mqttUrl}`);
+  }
+  if (!['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:'].includes(url.protocol)) throw new SimulatorError(`the broker URL must be mqtt, mqtts, ws or wss: ${options.mqttUrl}`);
+  return options.mqttUrl;
 }
 
 async function discoverSpeedLimit(doFetch: typeof fetch, baseUrl: string, device: SimulatedDevice, timeoutMs: number, parent: AbortSignal): Promise<number> {

@@ -13,11 +13,9 @@ export const keys = {
   devices: ['devices'] as const,
   deviceList: (filter: DeviceFilter, cursor: string | null) => ['devices', 'list', filter, cursor] as const,
   deviceIndex: ['devices', 'index'] as const,
-  deviceCount: (status: DeviceStatus) => ['devices', 'count', status] as const,
   device: (id: string) => ['devices', 'detail', id] as const,
   events: ['events'] as const,
   eventList: (filter: EventFilter, cursor: string | null, limit: number) => ['events', 'list', filter, cursor, limit] as const,
-  eventCount: (hours: number) => ['events', 'count', hours] as const,
 };
 
 export async function fetchMe(): Promise<Me> {
@@ -37,7 +35,7 @@ export function useOrganization() {
 
 /**
  * Every item of a paged list, up to `maxPages` pages of 200; `complete` is false when there was more.
- * For lookups (site zones, device names and units) and counts, where the API offers no aggregate.
+ * For lookups (site zones, device names and units) and the map.
  */
 async function collect<T>(path: string, query: Record<string, QueryValue>, maxPages: number, signal?: AbortSignal) {
   const items: T[] = [];
@@ -60,7 +58,7 @@ export function useSites() {
   });
 }
 
-/** Every device the user may see, by id (the event filter's choices and each device's speed units). */
+/** Every device the user may see, up to 5,000 (the event filter's choices, each device's speed units, the map). */
 export function useDeviceIndex() {
   return useQuery({
     queryKey: keys.deviceIndex,
@@ -87,20 +85,15 @@ export function useDevice(id: string) {
   return useQuery({ queryKey: keys.device(id), queryFn: ({ signal }) => api<Device>(`/devices/${encodeURIComponent(id)}`, { signal }) });
 }
 
-/** How many devices have this status; `complete` false means "at least". */
-export function useDeviceCount(status: DeviceStatus) {
-  return useQuery({
-    queryKey: keys.deviceCount(status),
-    queryFn: async ({ signal }) => {
-      const { items, complete } = await collect<Device>('/devices', { status }, 25, signal);
-      return { count: items.length, complete };
-    },
-  });
-}
-
 export interface EventFilter {
   deviceId?: string;
+  siteId?: string;
+  kind?: string;
+  /** ISO timestamps. */
+  from?: string;
+  to?: string;
   speedingOnly?: boolean;
+  hasPhoto?: boolean;
 }
 
 export function useEvents(filter: EventFilter, cursor: string | null, limit = 50) {
@@ -108,17 +101,5 @@ export function useEvents(filter: EventFilter, cursor: string | null, limit = 50
     queryKey: keys.eventList(filter, cursor, limit),
     queryFn: ({ signal }) => api<Page<VigilEvent>>('/events', { query: { ...filter, cursor, limit }, signal }),
     placeholderData: keepPreviousData,
-  });
-}
-
-/** Events of the last `hours` hours, counted up to 2,000 (`complete` false beyond). */
-export function useEventCount(hours: number) {
-  return useQuery({
-    queryKey: keys.eventCount(hours),
-    queryFn: async ({ signal }) => {
-      const from = new Date(Date.now() - hours * 3_600_000).toISOString();
-      const { items, complete } = await collect<VigilEvent>('/events', { from }, 10, signal);
-      return { count: items.length, complete };
-    },
   });
 }

@@ -4,6 +4,7 @@ import type { VigilEvent } from '../api/types';
 import { apiUrl } from '../api/client';
 import { formatSpeed, formatTime, humanize } from '../lib/format';
 import { useDisplayContext } from '../lib/display';
+import { Dialog } from './Dialog';
 import { EventTime } from './EventTime';
 import { LoadingState } from './states';
 
@@ -14,6 +15,7 @@ import { LoadingState } from './states';
 export function EventsTable({ events, showDevice = true, label }: { events: VigilEvent[]; showDevice?: boolean; label: string }) {
   const display = useDisplayContext();
   const fresh = useArrivals(events);
+  const [viewing, setViewing] = useState<VigilEvent | null>(null);
   if (!display.ready) return <LoadingState label="Loading events…" />;
 
   return (
@@ -47,7 +49,7 @@ export function EventsTable({ events, showDevice = true, label }: { events: Vigi
                 </td>
                 <td>
                   {event.photoUrl ? (
-                    <a href={apiUrl(`/events/${event.id}/photo`)} target="_blank" rel="noopener">
+                    <button type="button" className="photo-button" onClick={() => setViewing(event)} aria-label={`Open the photo of ${event.deviceName} at ${formatTime(event.ts, zone)}`}>
                       <img
                         className="thumb"
                         src={apiUrl(`/events/${event.id}/photo`, { size: 'thumb' })}
@@ -56,7 +58,7 @@ export function EventsTable({ events, showDevice = true, label }: { events: Vigi
                         width="80"
                         height="60"
                       />
-                    </a>
+                    </button>
                   ) : (
                     <span className="muted">—</span>
                   )}
@@ -66,7 +68,29 @@ export function EventsTable({ events, showDevice = true, label }: { events: Vigi
           })}
         </tbody>
       </table>
+      {viewing && <PhotoViewer event={viewing} zone={display.zoneFor(viewing.siteId)} units={display.unitsFor(viewing.deviceId)} onClose={() => setViewing(null)} />}
     </div>
+  );
+}
+
+/** An event's photo at full size in a dialog, with what it shows and a link to the file itself. */
+function PhotoViewer({ event, zone, units, onClose }: { event: VigilEvent; zone: string; units: 'mph' | 'kmh'; onClose: () => void }) {
+  const full = apiUrl(`/events/${event.id}/photo`);
+  return (
+    <Dialog title={`${event.deviceName}: ${humanize(event.kind)}`} wide onClose={onClose}>
+      <figure className="photo-viewer" style={{ margin: 0 }}>
+        <img src={full} alt={`Photo of ${event.deviceName} at ${formatTime(event.ts, zone)}`} />
+        <figcaption className="muted small" style={{ marginTop: '0.5rem' }}>
+          <EventTime iso={event.ts} zone={zone} />
+          {event.speed !== null && <> · {formatSpeed(event.speed, units)}</>}
+          {event.speeding && event.speedLimit !== null && <> · limit {formatSpeed(event.speedLimit, units)}</>}
+        </figcaption>
+      </figure>
+      <div className="dialog-actions">
+        <a className="button" href={full} target="_blank" rel="noopener">Open the file<span className="visually-hidden"> (new tab)</span></a>
+        <button type="button" className="button button-primary" onClick={onClose}>Close</button>
+      </div>
+    </Dialog>
   );
 }
 

@@ -12,6 +12,7 @@ const INVALIDATES: Record<string, QueryKey[]> = {
   'device.created': [keys.devices],
   'device.updated': [keys.devices],
   'device.deleted': [keys.devices, keys.events],
+  'telemetry.ingested': [['devices', 'telemetry']],
   'site.created': [keys.sites],
   'site.updated': [keys.sites],
   'site.deleted': [keys.sites],

@@ -1,24 +1,27 @@
+import { useCallback, useEffect, useState } from 'react';
 import { Link } from 'react-router';
-import { useDeviceCount, useDevices, useEventCount, useEvents } from '../api/queries';
-import type { DeviceStatus } from '../api/types';
+import { useConsoleConfig, useDeviceSummary, useEventSummary } from '../api/fleet';
+import { useDeviceIndex, useEvents } from '../api/queries';
+import { DeviceDrawer } from '../components/DeviceDrawer';
 import { EventTime } from '../components/EventTime';
+import { LazyDeviceMap, preloadDeviceMap } from '../components/map';
 import { useSession } from '../components/session';
 import { ErrorState, LoadingState, EmptyState } from '../components/states';
-import { StatusDot } from '../components/StatusDot';
-import { formatNumber, formatRelative, formatSpeed, KIND_LABELS } from '../lib/format';
+import { may } from '../lib/access';
+import { formatNumber, formatSpeed } from '../lib/format';
 import { useTitle } from '../lib/title';
 import { useDisplayContext } from '../lib/display';
+import './operations.css';
 
-function Kpi({ label, value, complete, to, tone, loading, failed }: {
+function Kpi({ label, value, to, tone, loading, failed }: {
   label: string;
   value: number | undefined;
-  complete: boolean;
   to: string;
   tone: string;
   loading: boolean;
   failed: boolean;
 }) {
-  const shown = failed ? '—' : loading || value === undefined ? '…' : `${formatNumber(value)}${complete ? '' : '+'}`;
+  const shown = failed ? '—' : loading || value === undefined ? '…' : formatNumber(value);
   return (
     <li className={`kpi kpi-${tone}`}>
       <Link to={to} className="kpi-link">
@@ -29,21 +32,16 @@ function Kpi({ label, value, complete, to, tone, loading, failed }: {
   );
 }
 
-function DeviceKpi({ status, label }: { status: DeviceStatus; label: string }) {
-  const count = useDeviceCount(status);
-  return (
-    <Kpi label={label} value={count.data?.count} complete={count.data?.complete ?? true} to={`/devices?status=${status}`} tone={status} loading={count.isPending} failed={count.isError} />
-  );
-}
-
-/** `/dashboard`: fleet health at a glance, the devices, the latest events. */
+/** `/dashboard`: fleet health at a glance (from the summary endpoints), the live map, the latest events. */
 export function DashboardPage() {
   useTitle('Overview');
-  const { organization } = useSession();
-  const events24h = useEventCount(24);
-  const devices = useDevices({}, null, 10);
-  const latest = useEvents({}, null, 5);
-  const display = useDisplayContext();
+  const { me, organization } = useSession();
+  const devices = useDeviceSummary();
+  const events = useEventSummary(24);
+  const [selected, setSelected] = useState<string | null>(null);
+  const close = useCallback(() => setSelected(null), []);
+  const kpi = { loading: devices.isPending, failed: devices.isError };
+  const eventKpi = { loading: events.isPending, failed: events.isError };
 
   return (
     <div className="page">
@@ -52,74 +50,96 @@ export function DashboardPage() {
           <h1>Overview</h1>
           {organization && <p className="muted">{organization.name}</p>}
         </div>
+        {may(me, 'device.write') && <Link className="button button-primary" to="/devices/new">Register a device</Link>}
       </header>
 
       <section aria-labelledby="kpi-heading">
         <h2 id="kpi-heading" className="visually-hidden">Key figures</h2>
         <ul className="kpis">
-          <DeviceKpi status="online" label="Devices online" />
-          <DeviceKpi status="offline" label="Devices offline" />
-          <DeviceKpi status="error" label="Devices reporting errors" />
-          <Kpi label="Events in the last 24 h" value={events24h.data?.count} complete={events24h.data?.complete ?? true} to="/events" tone="events" loading={events24h.isPending} failed={events24h.isError} />
+          <Kpi label="Devices online" value={devices.data?.online} to="/devices?status=online" tone="online" {...kpi} />
+          <Kpi label="Devices offline" value={devices.data?.offline} to="/devices?status=offline" tone="offline" {...kpi} />
+          <Kpi label="Devices reporting errors" value={devices.data?.error} to="/devices?status=error" tone="error" {...kpi} />
+          <Kpi label="Events in the last 24 h" value={events.data?.events} to="/events" tone="events" {...eventKpi} />
+          <Kpi label="Speeding in the last 24 h" value={events.data?.speeding} to="/events?speedingOnly=true" tone="error" {...eventKpi} />
         </ul>
       </section>
 
-      <div className="panels">
-        <section className="panel" aria-labelledby="devices-heading">
-          <div className="panel-header">
-            <h2 id="devices-heading">Devices</h2>
-            <Link to="/devices">All devices</Link>
-          </div>
-          {devices.isPending ? (
-            <LoadingState label="Loading devices…" />
-          ) : devices.isError ? (
-            <ErrorState title="Devices could not be loaded" error={devices.error} onRetry={() => void devices.refetch()} />
-          ) : devices.data.items.length === 0 ? (
-            <EmptyState title="No devices yet">
-              <p>Register a device with <code>POST /api/v1/devices</code> (see the <a href="/docs">API documentation</a>); it appears here when it reports.</p>
-            </EmptyState>
-          ) : (
-            <ul className="device-list">
-              {devices.data.items.map((device) => (
-                <li key={device.id}>
-                  <StatusDot status={device.status} />
-                  <Link to={`/devices/${device.id}`} className="device-list-name">{device.name}</Link>
-                  <span className="muted device-list-meta">
-                    {KIND_LABELS[device.kind]} · {device.lastSeenAt ? `seen ${formatRelative(device.lastSeenAt)}` : 'never seen'}
-                  </span>
-                </li>
-              ))}
-            </ul>
-          )}
-        </section>
-
-        <section className="panel" aria-labelledby="latest-heading">
-          <div className="panel-header">
-            <h2 id="latest-heading">Latest events</h2>
-            <Link to="/events">All events</Link>
-          </div>
-          {latest.isPending || !display.ready ? (
-            <LoadingState label="Loading events…" />
-          ) : latest.isError ? (
-            <ErrorState title="Events could not be loaded" error={latest.error} onRetry={() => void latest.refetch()} />
-          ) : latest.data.items.length === 0 ? (
-            <EmptyState title="No events yet"><p>Events appear here as devices send them.</p></EmptyState>
-          ) : (
-            <ul className="event-list">
-              {latest.data.items.map((event) => (
-                <li key={event.id}>
-                  <span className="event-list-main">
-                    <Link to={`/devices/${event.deviceId}`}>{event.deviceName}</Link>
-                    {event.speed !== null && <> · {formatSpeed(event.speed, display.unitsFor(event.deviceId))}</>}
-                    {event.speeding && <span className="badge badge-danger">Speeding</span>}
-                  </span>
-                  <span className="muted"><EventTime iso={event.ts} zone={display.zoneFor(event.siteId)} /></span>
-                </li>
-              ))}
-            </ul>
-          )}
-        </section>
-      </div>
+      <FleetMap selected={selected} onSelect={setSelected} />
+      {selected && <DeviceDrawer deviceId={selected} onClose={close} />}
+      <LatestEvents />
     </div>
+  );
+}
+
+function FleetMap({ selected, onSelect }: { selected: string | null; onSelect: (id: string) => void }) {
+  const devices = useDeviceIndex();
+  const config = useConsoleConfig();
+  useEffect(preloadDeviceMap, []);
+  const items = devices.data ?? [];
+  const unplaced = items.filter((d) => d.lat === null || d.lon === null).length;
+  return (
+    <section className="panel" aria-labelledby="map-heading">
+      <div className="panel-header">
+        <h2 id="map-heading">Map</h2>
+        {devices.data && (
+          <span className="muted map-panel-meta">
+            {formatNumber(items.length - unplaced)} on the map
+            {unplaced > 0 && <> · <Link to="/devices">{formatNumber(unplaced)} without a location</Link></>}
+          </span>
+        )}
+      </div>
+      {devices.isPending || config.isPending ? (
+        <LoadingState label="Loading the map…" />
+      ) : devices.isError ? (
+        <ErrorState title="Devices could not be loaded" error={devices.error} onRetry={() => void devices.refetch()} />
+      ) : items.length === 0 ? (
+        <EmptyState title="No devices yet">
+          <p><Link to="/devices/new">Register a device</Link>; it appears here, live, when it has a location.</p>
+        </EmptyState>
+      ) : (
+        <>
+          <LazyDeviceMap devices={items} tiles={config.data?.mapTiles} selectedId={selected} onSelect={onSelect} />
+          <ul className="map-legend" aria-label="Map legend">
+            <li><span className="map-marker map-marker-online" aria-hidden="true"><span className="map-marker-glyph">✓</span></span>Online (circle)</li>
+            <li><span className="map-marker map-marker-offline" aria-hidden="true"><span className="map-marker-glyph">–</span></span>Offline (square)</li>
+            <li><span className="map-marker map-marker-error" aria-hidden="true"><span className="map-marker-glyph">!</span></span>Error (diamond)</li>
+            <li>Numbered circles group nearby devices; the ring shows the worst status inside.</li>
+          </ul>
+        </>
+      )}
+    </section>
+  );
+}
+
+function LatestEvents() {
+  const latest = useEvents({}, null, 5);
+  const display = useDisplayContext();
+  return (
+    <section className="panel" aria-labelledby="latest-heading">
+      <div className="panel-header">
+        <h2 id="latest-heading">Latest events</h2>
+        <Link to="/events">All events</Link>
+      </div>
+      {latest.isPending || !display.ready ? (
+        <LoadingState label="Loading events…" />
+      ) : latest.isError ? (
+        <ErrorState title="Events could not be loaded" error={latest.error} onRetry={() => void latest.refetch()} />
+      ) : latest.data.items.length === 0 ? (
+        <EmptyState title="No events yet"><p>Events appear here as devices send them.</p></EmptyState>
+      ) : (
+        <ul className="event-list">
+          {latest.data.items.map((event) => (
+            <li key={event.id}>
+              <span className="event-list-main">
+                <Link to={`/devices/${event.deviceId}`}>{event.deviceName}</Link>
+                {event.speed !== null && <> · {formatSpeed(event.speed, display.unitsFor(event.deviceId))}</>}
+                {event.speeding && <span className="badge badge-danger">Speeding</span>}
+              </span>
+              <span className="muted"><EventTime iso={event.ts} zone={display.zoneFor(event.siteId)} /></span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
   );
 }

@@ -1,17 +1,28 @@
+import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError } from '../api/client';
 import { useDevice, useEvents } from '../api/queries';
+import { DeviceKeys } from '../components/DeviceKeys';
+import { EditDeviceDialog } from '../components/EditDeviceDialog';
 import { EventsTable } from '../components/EventsTable';
+import { Notice, useNotice } from '../components/Notice';
+import { useSession } from '../components/session';
+import { TelemetryPanel } from '../components/telemetry/TelemetryPanel';
 import { EventTime } from '../components/EventTime';
 import { EmptyState, ErrorState, LoadingState } from '../components/states';
 import { StatusDot } from '../components/StatusDot';
 import { formatRelative, formatSpeed, KIND_LABELS } from '../lib/format';
 import { useDisplayContext } from '../lib/display';
 import { useTitle } from '../lib/title';
+import { may } from '../lib/access';
+import './operations.css';
 
-/** `/devices/:id`: one device's state and its latest events. */
+/** `/devices/:id`: one device's state, settings, keys, telemetry charts and latest events. */
 export function DeviceDetailPage() {
   const { id = '' } = useParams();
+  const { me } = useSession();
+  const [editing, setEditing] = useState(false);
+  const notice = useNotice();
   const device = useDevice(id);
   const events = useEvents({ deviceId: id }, null, 20);
   const display = useDisplayContext();
@@ -48,8 +59,13 @@ export function DeviceDetailPage() {
           <h1>{d.name}</h1>
           <p className="muted">{KIND_LABELS[d.kind]} · <span className="mono">{d.serial}</span></p>
         </div>
-        <StatusDot status={d.status} />
+        <div className="row-actions">
+          <StatusDot status={d.status} />
+          {may(me, 'device.write') && <button type="button" className="button" onClick={() => setEditing(true)}>Edit settings</button>}
+        </div>
       </header>
+      <Notice message={notice.message} />
+      {editing && <EditDeviceDialog device={d} onClose={() => setEditing(false)} onSaved={() => notice.show('Device saved.')} />}
 
       <section className="panel" aria-labelledby="details-heading">
         <h2 id="details-heading">Details</h2>
@@ -77,6 +93,8 @@ export function DeviceDetailPage() {
         </dl>
       </section>
 
+      {(d.kind === 'refrigeration' || d.kind === 'sensor') && <TelemetryPanel deviceId={d.id} zone={zone} />}
+
       <section className="panel" aria-labelledby="device-events-heading">
         <div className="panel-header">
           <h2 id="device-events-heading">Latest events</h2>
@@ -92,6 +110,8 @@ export function DeviceDetailPage() {
           <EventsTable events={events.data.items} showDevice={false} label={`Latest events of ${d.name}`} />
         )}
       </section>
+
+      {may(me, 'device.write') && <DeviceKeys device={d} zone={zone} />}
     </div>
   );
 }

@@ -1,6 +1,8 @@
 import { useEffect, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { useDevices, type DeviceFilter } from '../api/queries';
+import { useSession } from '../components/session';
+import { may } from '../lib/access';
 import { DEVICE_KINDS } from '../../shared/devices';
 import type { DeviceKind, DeviceStatus } from '../api/types';
 import { Pager, useCursorPager } from '../components/Pager';
@@ -47,10 +49,12 @@ export function DevicesPage() {
   };
 
   const filtered = Boolean(filter.search || filter.kind || filter.status);
+  const { me } = useSession();
   return (
     <div className="page">
       <header className="page-header">
         <h1>Devices</h1>
+        {may(me, 'device.write') && <Link className="button button-primary" to="/devices/new">Register a device</Link>}
       </header>
       <form className="filters" role="search" aria-label="Filter devices" onSubmit={(e) => { e.preventDefault(); clearTimeout(pause.current); update('q', search.trim()); }}>
         <div className="field">
@@ -96,7 +100,7 @@ function DeviceTable({ filter, filtered }: { filter: DeviceFilter; filtered: boo
       <EmptyState title="No devices match these filters"><p>Try another search or clear the filters.</p></EmptyState>
     ) : (
       <EmptyState title="No devices yet">
-        <p>Register a device with <code>POST /api/v1/devices</code> (see the <a href="/docs">API documentation</a>).</p>
+        <p><Link to="/devices/new">Register a device</Link> in a few steps, or with <code>POST /api/v1/devices</code> (see the <a href="/docs">API documentation</a>).</p>
       </EmptyState>
     );
   }

@@ -1,6 +1,6 @@
 import { useSearchParams } from 'react-router';
 import { apiUrl } from '../api/client';
-import { useEvents, type EventFilter } from '../api/queries';
+import { useEvents, useSites, type EventFilter } from '../api/queries';
 import { EventsTable } from '../components/EventsTable';
 import { Pager, useCursorPager } from '../components/Pager';
 import { EmptyState, ErrorState, LoadingState } from '../components/states';
@@ -10,6 +10,17 @@ import { useUpdateSearchParams } from '../lib/params';
 import { useTitle } from '../lib/title';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The kinds devices commonly send, offered as suggestions (any kind can be typed). */
+const COMMON_KINDS = ['speed', 'motion', 'ppe_violation', 'zone_breach', 'door_open', 'alarm', 'reading'];
+
+const uuidParam = (value: string | null) => (value && UUID.test(value) ? value : undefined);
+
+/** A datetime-local value (the browser's zone) as an ISO timestamp; undefined when empty or not a date. */
+function isoOf(local: string | null): string | undefined {
+  if (!local) return undefined;
+  const time = new Date(local).getTime();
+  return Number.isFinite(time) ? new Date(time).toISOString() : undefined;
+}
 
 /**
  * `/events`: newest first, filtered by device and speeding (the filter lives in the address, and the
@@ -18,12 +29,19 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function EventsPage() {
   useTitle('Events');
   const [params] = useSearchParams();
-  const deviceParam = params.get('deviceId');
   const filter: EventFilter = {
-    deviceId: deviceParam && UUID.test(deviceParam) ? deviceParam : undefined,
+    deviceId: uuidParam(params.get('deviceId')),
+    siteId: uuidParam(params.get('siteId')),
+    kind: params.get('kind')?.trim() || undefined,
+    from: isoOf(params.get('from')),
+    to: isoOf(params.get('to')),
     speedingOnly: params.get('speedingOnly') === 'true' || undefined,
+    hasPhoto: params.get('hasPhoto') === 'true' || undefined,
   };
   const display = useDisplayContext();
+  const sites = useSites();
+  const siteList = [...(sites.data?.values() ?? [])].sort((a, b) => a.name.localeCompare(b.name));
+  const rangeInvalid = Boolean(filter.from && filter.to && filter.from >= filter.to);
 
   const updateParams = useUpdateSearchParams();
   const update = (name: string, value: string | null) => updateParams({ [name]: value });
@@ -46,15 +64,42 @@ export function EventsPage() {
             {devices.map((device) => <option key={device.id} value={device.id}>{device.name}</option>)}
           </select>
         </div>
+        <div className="field">
+          <label htmlFor="event-site">Site</label>
+          <select id="event-site" value={filter.siteId ?? ''} onChange={(e) => update('siteId', e.target.value || null)}>
+            <option value="">All sites</option>
+            {siteList.map((site) => <option key={site.id} value={site.id}>{site.name}</option>)}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="event-kind">Kind</label>
+          <input id="event-kind" key={filter.kind ?? ''} list="event-kinds" defaultValue={filter.kind ?? ''} placeholder="Any kind" maxLength={50}
+            onBlur={(e) => update('kind', e.target.value.trim() || null)} onKeyDown={(e) => { if (e.key === 'Enter') update('kind', e.currentTarget.value.trim() || null); }} />
+          <datalist id="event-kinds">{COMMON_KINDS.map((kind) => <option key={kind} value={kind} />)}</datalist>
+        </div>
+        <div className="field">
+          <label htmlFor="event-from">From</label>
+          <input id="event-from" type="datetime-local" value={params.get('from') ?? ''} onChange={(e) => update('from', e.target.value || null)} />
+        </div>
+        <div className="field">
+          <label htmlFor="event-to">To</label>
+          <input id="event-to" type="datetime-local" value={params.get('to') ?? ''} aria-invalid={rangeInvalid || undefined} aria-describedby={rangeInvalid ? 'event-range-error' : undefined}
+            onChange={(e) => update('to', e.target.value || null)} />
+        </div>
         <div className="field field-checkbox">
           <input id="event-speeding" type="checkbox" checked={filter.speedingOnly ?? false} onChange={(e) => update('speedingOnly', e.target.checked ? 'true' : null)} />
           <label htmlFor="event-speeding">Speeding only</label>
         </div>
+        <div className="field field-checkbox">
+          <input id="event-photo" type="checkbox" checked={filter.hasPhoto ?? false} onChange={(e) => update('hasPhoto', e.target.checked ? 'true' : null)} />
+          <label htmlFor="event-photo">With photo</label>
+        </div>
       </form>
+      {rangeInvalid && <p className="field-error" id="event-range-error" role="alert">The start of the range must be before its end.</p>}
       <p className="muted small">
-        Times are in each device's site time zone; devices without a site use your browser's ({browserZone}).
+        Times are in each device's site time zone; devices without a site use your browser's ({browserZone}). The From and To fields are in your browser's zone.
       </p>
-      <EventList key={JSON.stringify(filter)} filter={filter} filtered={Boolean(filter.deviceId || filter.speedingOnly)} />
+      <EventList key={JSON.stringify(filter)} filter={filter} filtered={Object.values(filter).some(Boolean)} />
     </div>
   );
 }

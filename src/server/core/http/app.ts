@@ -10,7 +10,7 @@ import addFormatsPlugin from 'ajv-formats';
 import type { AppContext } from '../context.js';
 import { accessHook, type Authenticator, type DeviceAuthenticator } from '../access.js';
 import { AppError, type FieldError } from './errors.js';
-import { securityHeaders } from './security-headers.js';
+import { securityHeaders, tileImageSource } from './security-headers.js';
 
 export type DomainPlugin = (app: FastifyInstance) => Promise<void>;
 
@@ -64,7 +64,7 @@ export async function createHttpApp(
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:', 'blob:', 'https:'],
+        imgSrc: ["'self'", 'data:', 'blob:', 'https:', tileImageSource(ctx.config.mapTiles.url)],
         styleSrc: ["'self'", "'unsafe-inline'"],
         scriptSrc: ["'self'"],
         connectSrc: ["'self'"],

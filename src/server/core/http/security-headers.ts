@@ -24,3 +24,14 @@ export function securityHeaders(options: Readonly<HelmetOptions>): Record<string
   if (!finished) throw new Error('helmet did not finish synchronously');
   return headers;
 }
+
+/**
+ * The CSP source that lets the console's map load tiles from a `{z}/{x}/{y}` URL template: its origin,
+ * with a `{s}` subdomain placeholder as a wildcard (`https://{s}.tile.example.org` → `https://*.tile.example.org`).
+ * Needed for http tile servers (a local one on the operator's network); https ones are allowed anyway.
+ */
+export function tileImageSource(template: string): string {
+  // Only host characters, so an odd template cannot smuggle another directive into the policy.
+  const match = /^(https?:\/\/[\w.\-{}:[\]]+)(?=[/?#]|$)/i.exec(template);
+  return (match?.[1] ?? "'self'").replace(/\{s\}/g, '*').toLowerCase();
+}

@@ -1,0 +1,60 @@
+import type { DeviceKind } from '../api/types';
+import { useConsoleConfig } from '../api/fleet';
+import { CopyButton } from './CopyButton';
+
+/** The `cloud:` block of a RushRoster device's config.yaml: the device appends /api/ingest/v1/... to api_url itself. */
+export function rushRosterConfig(publicUrl: string, apiKey: string): string {
+  return `cloud:\n  api_url: ${publicUrl}\n  api_key: ${apiKey}\n`;
+}
+
+/** A native API call that reports one event (radars) or one reading (other kinds) with this key. */
+export function curlExample(publicUrl: string, apiKey: string, kind: DeviceKind, now = new Date()): string {
+  const ts = now.toISOString().replace(/\.\d+Z$/, 'Z');
+  const body = kind === 'speed_radar'
+    ? `{"events":[{"ts":"${ts}","kind":"speed","speed":42}]}`
+    : kind === 'refrigeration' || kind === 'sensor'
+      ? `{"items":[{"ts":"${ts}","values":{"temperature":3.8}}]}`
+      : `{"events":[{"ts":"${ts}","kind":"motion"}]}`;
+  const path = kind === 'refrigeration' || kind === 'sensor' ? 'telemetry' : 'events';
+  return `curl -X POST ${publicUrl}/api/v1/ingest/${path} \\\n  -H 'X-API-Key: ${apiKey}' \\\n  -H 'Content-Type: application/json' \\\n  -d '${body}'`;
+}
+
+function Snippet({ id, title, text, copyLabel }: { id: string; title: string; text: string; copyLabel: string }) {
+  return (
+    <div>
+      <h3 id={id}>{title}</h3>
+      <pre className="code-block" aria-labelledby={id} tabIndex={0}><code>{text}</code></pre>
+      <div className="copy-row"><CopyButton text={text} label={copyLabel} /></div>
+    </div>
+  );
+}
+
+/**
+ * A device key shown once, with what to put on the device: the exact RushRoster `cloud:` settings for
+ * radars, and a call to the native API for every kind.
+ */
+export function DeviceSetup({ apiKey, kind }: { apiKey: string; kind: DeviceKind }) {
+  const config = useConsoleConfig();
+  const publicUrl = config.data?.publicUrl ?? window.location.origin;
+  return (
+    <div className="device-setup">
+      <p className="warning"><strong>Copy this key now.</strong> It is shown only once; Vigil keeps only its hash. If it is lost, create a new key on the device's page.</p>
+      <h3 id="device-key-heading">Device key</h3>
+      <div className="secret">
+        <code aria-labelledby="device-key-heading" data-testid="device-key">{apiKey}</code>
+        <CopyButton text={apiKey} label="Copy key" />
+      </div>
+      {kind === 'speed_radar' && (
+        <>
+          <Snippet id="rushroster-heading" title="RushRoster device: config.yaml" text={rushRosterConfig(publicUrl, apiKey)} copyLabel="Copy configuration" />
+          <p className="small">
+            Put this <code>cloud:</code> block in the device's <code>config.yaml</code> (or its settings page), then restart it.
+            The device adds <code>/api/ingest/v1/events</code> to <code>api_url</code> itself. Its settings form shows the key masked
+            (<code>***…</code>): retype the whole key whenever you save that form, or the masked text replaces it.
+          </p>
+        </>
+      )}
+      <Snippet id="curl-heading" title="Native API" text={curlExample(publicUrl, apiKey, kind)} copyLabel="Copy command" />
+    </div>
+  );
+}
