@@ -1,5 +1,8 @@
 import type { AppContext } from './core/context.js';
 import { createHttpApp } from './core/http/app.js';
+import { alertRoutes } from './alerts/routes.js';
+import { notificationRoutes } from './alerts/channels-routes.js';
+import { alertRuleRoutes } from './alerts/rules-routes.js';
 import { auditRoutes } from './audit/routes.js';
 import { deviceRoutes } from './devices/routes.js';
 import { eventRoutes } from './events/routes.js';
@@ -34,6 +37,9 @@ export function buildApp(ctx: AppContext, services: Services) {
     telemetryRoutes(services.telemetry),
     poloSancaRoutes(services.polosanca),
     auditRoutes(services.audit),
+    alertRuleRoutes(services.alerting.rules),
+    alertRoutes(services.alerting.alerts),
+    notificationRoutes(services.alerting.channels),
     streamRoutes(services.stream, services.identity, ctx.config.streamHeartbeatSeconds),
     consoleConfigRoutes(ctx.config),
     // Last: the console answers every other page path with its index.html.

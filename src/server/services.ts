@@ -1,5 +1,6 @@
 import type { AppContext } from './core/context.js';
 import { AuditService } from './audit/service.js';
+import { createAlerting } from './alerts/module.js';
 import { DevicesService } from './devices/service.js';
 import { IngestService } from './ingest/service.js';
 import { RushRosterService } from './rushroster/service.js';
@@ -34,7 +35,8 @@ export function createServices(ctx: AppContext) {
   const events = new EventsService(ctx, audit, rollups);
   const telemetry = new TelemetryService(ctx, devices, rollups);
   const retention = new RetentionService(ctx, organizations);
-  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups };
+  const alerting = createAlerting(ctx, { audit, devices, sites, ingest });
+  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups, alerting };
 }
 
 export type Services = ReturnType<typeof createServices>;

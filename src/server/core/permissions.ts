@@ -3,6 +3,7 @@ import type { Role } from '../../shared/roles.js';
 const EVERY_ROLE: readonly Role[] = ['owner', 'admin', 'manager', 'operator', 'viewer'];
 const ADMINS: readonly Role[] = ['owner', 'admin'];
 const MANAGERS: readonly Role[] = ['owner', 'admin', 'manager'];
+const OPERATORS: readonly Role[] = ['owner', 'admin', 'manager', 'operator'];
 
 /**
  * The permission table: which organization roles may perform each action. Every API route names
@@ -24,6 +25,12 @@ export const PERMISSIONS = {
   'device.write': MANAGERS,
   'event.read': EVERY_ROLE,
   'event.delete': ADMINS,
+  'alert.read': EVERY_ROLE,
+  'alert.ack': OPERATORS,
+  'alertrule.read': EVERY_ROLE,
+  'alertrule.write': MANAGERS,
+  'notification.read': ADMINS,
+  'notification.write': ADMINS,
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;

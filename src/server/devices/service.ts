@@ -65,6 +65,15 @@ function validate(fields: Partial<store.DeviceFields>, kind: DeviceKind | undefi
   if ((fields.lat == null) !== (fields.lon == null) && (fields.lat !== undefined || fields.lon !== undefined)) {
     problems.push({ field: 'lat', message: 'latitude and longitude go together' });
   }
+  const safeRange = fields.settings?.safeRange as { min?: unknown; max?: unknown } | null | undefined;
+  if (safeRange != null) {
+    const { min, max } = safeRange;
+    if (typeof min !== 'number' || typeof max !== 'number' || !Number.isFinite(min) || !Number.isFinite(max) || min >= max) {
+      problems.push({ field: 'settings.safeRange', message: 'must be {"min": number, "max": number} with min below max (°C)' });
+    } else if (kind !== undefined && kind !== 'refrigeration') {
+      problems.push({ field: 'settings.safeRange', message: 'only refrigeration units have a safe temperature range' });
+    }
+  }
   if (problems.length > 0) throw invalidFields(problems);
 }
 

@@ -1,10 +1,15 @@
 import type { AppContext } from '../core/context.js';
+import type { Db } from '../core/db/database.js';
 import * as store from './store.js';
 
 /** Pending batches folded per statement: large enough to group well, small enough to keep locks short. */
 const FOLD_BATCHES = 500;
+/** Dirty equipment hours recomputed per statement. */
+const DERIVE_HOURS = 200;
+/** How long a reading holds when no next reading follows (a silent unit is not assumed unchanged). */
+export const READING_HOLD_SECONDS = 15 * 60;
 
-export type RollupTable = 'events' | 'telemetry';
+export type RollupTable = 'events' | 'telemetry' | 'equipment';
 
 /**
  * Keeps the hourly rollups current. Ingest commits each batch's new items into a pending table in the
@@ -15,30 +20,39 @@ export type RollupTable = 'events' | 'telemetry';
 export class RollupsService {
   constructor(private readonly ctx: AppContext) {}
 
-  /** Background fold: skips batches another process is folding. Returns the batches folded. */
+  /** Background fold: skips batches another process is folding. Returns the batches and hours done. */
   async foldPending(): Promise<number> {
-    return (await this.fold('events', false)) + (await this.fold('telemetry', false));
+    return (await this.fold('events', false)) + (await this.fold('telemetry', false)) + (await this.fold('equipment', false));
   }
 
-  /** Folds every pending batch of the table, waiting for folds in progress elsewhere to commit. */
+  /**
+   * Folds every pending batch of the table (equipment: every dirty hour, after the telemetry it is
+   * derived from), waiting for folds in progress elsewhere to commit.
+   */
   async settle(table: RollupTable): Promise<void> {
+    if (table === 'equipment') await this.settle('telemetry');
     if (await store.hasPending(this.ctx.db, table)) await this.fold(table, true);
   }
 
   private async fold(table: RollupTable, wait: boolean): Promise<number> {
-    const foldOnce = table === 'events' ? store.foldEvents : store.foldTelemetry;
+    const limit = table === 'equipment' ? DERIVE_HOURS : FOLD_BATCHES;
+    const foldOnce = {
+      events: store.foldEvents,
+      telemetry: store.foldTelemetry,
+      equipment: (db: Db, n: number, w: boolean) => store.deriveEquipmentHours(db, n, READING_HOLD_SECONDS, w),
+    }[table];
     let total = 0;
     for (let attempt = 1; ; ) {
       let folded: number;
       try {
-        folded = await foldOnce(this.ctx.db, FOLD_BATCHES, wait);
+        folded = await foldOnce(this.ctx.db, limit, wait);
       } catch (error) {
         // A deadlock with a concurrent event delete rolled the fold back whole: the batches are still pending.
         if (isTransientConflict(error) && attempt++ < 3) continue;
         throw error;
       }
       total += folded;
-      if (folded < FOLD_BATCHES) return total;
+      if (folded < limit) return total;
     }
   }
 }

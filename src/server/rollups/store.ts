@@ -55,24 +55,88 @@ export async function foldTelemetry(db: Conn, limit: number, wait: boolean): Pro
       DELETE FROM telemetry_rollup_pending WHERE id IN (
         SELECT id FROM telemetry_rollup_pending ORDER BY id LIMIT ${limit} FOR UPDATE ${wait ? sql`` : sql`SKIP LOCKED`})
       RETURNING org_id, device_id, ts, metric, value
+    ), item AS (
+      SELECT b.org_id, b.device_id, date_trunc('hour', u.ts) AS hour, u.metric, u.value
+      FROM batch b, unnest(b.ts, b.metric, b.value) AS u(ts, metric, value)
     ), rollup AS (
       INSERT INTO telemetry_rollups_hourly AS r (org_id, device_id, metric, hour, count, sum, min, max)
-      SELECT b.org_id, b.device_id, u.metric, date_trunc('hour', u.ts), count(*), sum(u.value), min(u.value), max(u.value)
-      FROM batch b, unnest(b.ts, b.metric, b.value) AS u(ts, metric, value)
-      GROUP BY b.org_id, b.device_id, u.metric, date_trunc('hour', u.ts)
-      ORDER BY b.device_id, u.metric, date_trunc('hour', u.ts)
+      SELECT org_id, device_id, metric, hour, count(*), sum(value), min(value), max(value)
+      FROM item GROUP BY org_id, device_id, metric, hour
+      ORDER BY device_id, metric, hour
       ON CONFLICT (device_id, metric, hour) DO UPDATE SET
         count = r.count + EXCLUDED.count, sum = r.sum + EXCLUDED.sum,
         min = LEAST(r.min, EXCLUDED.min), max = GREATEST(r.max, EXCLUDED.max)
+    ), dirty AS (
+      -- A reading may hold into the next hour, so that hour's equipment figures change too.
+      INSERT INTO equipment_hours_dirty (device_id, hour)
+      SELECT DISTINCT device_id, h FROM item, LATERAL (VALUES (hour), (hour + interval '1 hour')) AS x(h)
+      WHERE metric IN (${sql.join(EQUIPMENT_METRICS)})
+      ORDER BY device_id, h
+      ON CONFLICT DO NOTHING
     )
     SELECT count(*)::int AS batches FROM batch`.execute(db);
   return result.rows[0]!.batches;
 }
 
+/** The metrics equipment figures are derived from (the Polo Sanca telemetry names). */
+export const EQUIPMENT_METRICS = ['temperature', 'door', 'compressor'];
+
+/**
+ * Recomputes the equipment figures of up to `limit` dirty hours from the raw readings, whole. Each
+ * reading holds until the next reading of its metric, at most `holdSeconds`; spans are clipped to the
+ * hour. Door and compressor count as on when their value is 1. Returns the hours done.
+ */
+export async function deriveEquipmentHours(db: Conn, limit: number, holdSeconds: number, wait: boolean): Promise<number> {
+  const hold = sql`make_interval(secs => ${holdSeconds})`;
+  const result = await sql<{ hours: number }>`
+    WITH dirty AS (
+      DELETE FROM equipment_hours_dirty WHERE (device_id, hour) IN (
+        SELECT device_id, hour FROM equipment_hours_dirty ORDER BY device_id, hour LIMIT ${limit} FOR UPDATE ${wait ? sql`` : sql`SKIP LOCKED`})
+      RETURNING device_id, hour
+    ), reading AS (
+      SELECT d.device_id, d.hour, t.metric, t.value, t.ts,
+             lead(t.ts) OVER (PARTITION BY d.device_id, d.hour, t.metric ORDER BY t.ts) AS next_ts
+      FROM dirty d JOIN telemetry t ON t.device_id = d.device_id
+        AND t.ts >= d.hour - ${hold} AND t.ts < d.hour + interval '1 hour'
+        AND t.metric IN (${sql.join(EQUIPMENT_METRICS)})
+    ), span AS (
+      SELECT device_id, hour, metric, value, ts,
+             extract(epoch FROM least(coalesce(next_ts, ts + ${hold}), ts + ${hold}, hour + interval '1 hour') - greatest(ts, hour)) AS seconds
+      FROM reading
+    ), figures AS (
+      SELECT s.device_id, s.hour,
+             coalesce(sum(s.seconds) FILTER (WHERE s.metric = 'temperature'), 0) AS covered,
+             coalesce(sum(s.seconds) FILTER (WHERE s.metric = 'door' AND s.value = 1), 0) AS door_open,
+             coalesce(sum(s.seconds) FILTER (WHERE s.metric = 'compressor'), 0) AS compressor_observed,
+             coalesce(sum(s.seconds) FILTER (WHERE s.metric = 'compressor' AND s.value = 1), 0) AS compressor_on,
+             sum(s.seconds) FILTER (WHERE s.metric = 'temperature' AND (s.value < r.min OR s.value > r.max)) AS outside,
+             min(s.value) FILTER (WHERE s.metric = 'temperature' AND s.ts >= s.hour) AS t_min,
+             max(s.value) FILTER (WHERE s.metric = 'temperature' AND s.ts >= s.hour) AS t_max,
+             bool_or(r.min IS NOT NULL AND r.max IS NOT NULL) AS has_range
+      FROM span s
+      JOIN devices dev ON dev.id = s.device_id
+      LEFT JOIN LATERAL (SELECT (dev.settings #>> '{safeRange,min}')::float8 AS min, (dev.settings #>> '{safeRange,max}')::float8 AS max) r ON true
+      WHERE s.seconds > 0
+      GROUP BY s.device_id, s.hour
+    ), written AS (
+      INSERT INTO equipment_hourly AS e (org_id, device_id, hour, covered_seconds, door_open_seconds, compressor_observed_seconds,
+                                         compressor_on_seconds, outside_range_seconds, temperature_min, temperature_max)
+      SELECT dev.org_id, f.device_id, f.hour, f.covered, f.door_open, f.compressor_observed, f.compressor_on,
+             CASE WHEN f.has_range THEN coalesce(f.outside, 0) END, f.t_min, f.t_max
+      FROM figures f JOIN devices dev ON dev.id = f.device_id
+      ORDER BY f.device_id, f.hour
+      ON CONFLICT (device_id, hour) DO UPDATE SET
+        covered_seconds = EXCLUDED.covered_seconds, door_open_seconds = EXCLUDED.door_open_seconds,
+        compressor_observed_seconds = EXCLUDED.compressor_observed_seconds, compressor_on_seconds = EXCLUDED.compressor_on_seconds,
+        outside_range_seconds = EXCLUDED.outside_range_seconds, temperature_min = EXCLUDED.temperature_min, temperature_max = EXCLUDED.temperature_max
+    )
+    SELECT count(*)::int AS hours FROM dirty`.execute(db);
+  return result.rows[0]!.hours;
+}
+
 /** Whether any batch waits to be folded (an index probe: cheap enough to run before every rollup read). */
-export async function hasPending(db: Conn, table: 'events' | 'telemetry'): Promise<boolean> {
-  const result = table === 'events'
-    ? await sql<{ one: number }>`SELECT 1 AS one FROM event_rollup_pending LIMIT 1`.execute(db)
-    : await sql<{ one: number }>`SELECT 1 AS one FROM telemetry_rollup_pending LIMIT 1`.execute(db);
+export async function hasPending(db: Conn, table: 'events' | 'telemetry' | 'equipment'): Promise<boolean> {
+  const pending = { events: sql`event_rollup_pending`, telemetry: sql`telemetry_rollup_pending`, equipment: sql`equipment_hours_dirty` }[table];
+  const result = await sql<{ one: number }>`SELECT 1 AS one FROM ${pending} LIMIT 1`.execute(db);
   return result.rows.length > 0;
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { scopeOf } from '../core/access.js';
-import { errors, IdParams, Timestamp } from '../core/http/schemas.js';
+import { errors, IdParams, Nullable, Timestamp } from '../core/http/schemas.js';
 import type { TelemetryService } from './service.js';
 
 const Bucket = Type.Union([Type.Literal('raw'), Type.Literal('1m'), Type.Literal('5m'), Type.Literal('1h'), Type.Literal('1d')]);
@@ -37,5 +37,40 @@ export function telemetryRoutes(telemetry: TelemetryService) {
         },
       },
     }, async (request) => telemetry.query(scopeOf(request), request.params.id, request.query));
+
+    const Seconds = Type.Number({ minimum: 0 });
+    app.get('/api/v1/devices/:id/equipment', {
+      config: { access: 'device.read' },
+      schema: {
+        tags: ['telemetry'],
+        summary: 'A refrigeration unit\'s derived figures per hour or day: door open, compressor duty cycle, time outside the safe range',
+        description: 'Each reading holds until the next one of its metric, for at most 15 minutes. `outsideRangeSeconds` is null '
+          + 'without a safe range in the device settings (`safeRange: {min, max}`, °C).',
+        params: IdParams,
+        querystring: Type.Object({
+          from: Type.Optional(Timestamp),
+          to: Type.Optional(Timestamp),
+          bucket: Type.Optional(Type.Union([Type.Literal('1h'), Type.Literal('1d')])),
+        }),
+        response: {
+          200: Type.Object({
+            bucket: Type.String(),
+            from: Timestamp,
+            to: Timestamp,
+            safeRange: Nullable(Type.Object({ min: Type.Number(), max: Type.Number() })),
+            buckets: Type.Array(Type.Object({
+              ts: Timestamp,
+              coveredSeconds: Seconds,
+              doorOpenSeconds: Seconds,
+              compressorDutyCycle: Nullable(Type.Number({ minimum: 0, maximum: 1 })),
+              outsideRangeSeconds: Nullable(Seconds),
+              temperatureMin: Nullable(Type.Number()),
+              temperatureMax: Nullable(Type.Number()),
+            })),
+          }),
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    }, async (request) => telemetry.equipment(scopeOf(request), request.params.id, request.query));
   };
 }

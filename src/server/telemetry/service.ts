@@ -52,4 +52,43 @@ export class TelemetryService {
       buckets: rows.map((r) => ({ ts: r.bucket.toISOString(), metric: r.metric, count: r.count, min: r.min, max: r.max, avg: r.avg })),
     };
   }
+
+  /**
+   * A refrigeration unit's derived figures per hour or day: seconds with the door open, compressor duty
+   * cycle, seconds outside the unit's safe range (`settings.safeRange`), temperature min/max.
+   */
+  async equipment(scope: Scope, deviceId: string, input: { from?: string; to?: string; bucket?: '1h' | '1d' }) {
+    const device = await this.devices.get(scope, deviceId);
+    if (device.kind !== 'refrigeration') throw invalidFields([{ field: 'id', message: 'equipment figures exist for refrigeration units only' }]);
+    const to = input.to ? new Date(input.to) : new Date();
+    const from = input.from ? new Date(input.from) : new Date(to.getTime() - 24 * 3_600_000);
+    if (from >= to) throw invalidFields([{ field: 'from', message: 'must be before "to"' }]);
+    const bucket = input.bucket ?? '1h';
+    const seconds = BUCKETS[bucket];
+    if ((to.getTime() - from.getTime()) / 1000 / seconds > MAX_BUCKETS) {
+      throw invalidFields([{ field: 'bucket', message: `this range has more than ${MAX_BUCKETS} ${bucket} buckets: use a larger bucket` }]);
+    }
+    await this.rollups.settle('equipment');
+    const rows = await store.equipmentBuckets(this.ctx.db, { deviceId, from, to }, seconds);
+    return {
+      bucket,
+      from: from.toISOString(),
+      to: to.toISOString(),
+      safeRange: safeRangeOf(device.settings),
+      buckets: rows.map((r) => ({
+        ts: r.bucket.toISOString(),
+        coveredSeconds: r.covered_seconds,
+        doorOpenSeconds: r.door_open_seconds,
+        compressorDutyCycle: r.compressor_observed_seconds > 0 ? r.compressor_on_seconds / r.compressor_observed_seconds : null,
+        outsideRangeSeconds: r.outside_range_seconds,
+        temperatureMin: r.temperature_min,
+        temperatureMax: r.temperature_max,
+      })),
+    };
+  }
+}
+
+function safeRangeOf(settings: Record<string, unknown>): { min: number; max: number } | null {
+  const range = settings.safeRange as { min?: unknown; max?: unknown } | undefined;
+  return typeof range?.min === 'number' && typeof range.max === 'number' ? { min: range.min, max: range.max } : null;
 }

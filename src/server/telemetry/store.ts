@@ -52,3 +52,27 @@ export async function bucketsFromRollups(db: Conn, query: TelemetryQuery, bucket
     GROUP BY 1, 2 ORDER BY 1, 2`.execute(db);
   return result.rows;
 }
+
+export interface EquipmentBucket {
+  bucket: Date;
+  covered_seconds: number;
+  door_open_seconds: number;
+  compressor_observed_seconds: number;
+  compressor_on_seconds: number;
+  outside_range_seconds: number | null;
+  temperature_min: number | null;
+  temperature_max: number | null;
+}
+
+/** Derived refrigeration figures (door open, compressor run time, time outside the safe range) per hour or day. */
+export async function equipmentBuckets(db: Conn, query: TelemetryQuery, bucketSeconds: number) {
+  const result = await sql<EquipmentBucket>`
+    SELECT date_bin(make_interval(secs => ${bucketSeconds}), hour, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket,
+           sum(covered_seconds)::float8 AS covered_seconds, sum(door_open_seconds)::float8 AS door_open_seconds,
+           sum(compressor_observed_seconds)::float8 AS compressor_observed_seconds, sum(compressor_on_seconds)::float8 AS compressor_on_seconds,
+           sum(outside_range_seconds)::float8 AS outside_range_seconds, min(temperature_min) AS temperature_min, max(temperature_max) AS temperature_max
+    FROM equipment_hourly
+    WHERE device_id = ${query.deviceId}::uuid AND hour >= date_trunc('hour', ${query.from}::timestamptz) AND hour < ${query.to}
+    GROUP BY 1 ORDER BY 1`.execute(db);
+  return result.rows;
+}
