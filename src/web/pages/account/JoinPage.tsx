@@ -7,7 +7,7 @@ import { keys } from '../../api/queries';
 import { AuthLayout } from '../../components/AuthLayout';
 import { ErrorState, LoadingState } from '../../components/states';
 import { TextField } from '../../components/TextField';
-import { formErrors, MIN_PASSWORD, passwordProblem } from '../../lib/forms';
+import { formErrors, MIN_PASSWORD, passwordProblem, without } from '../../lib/forms';
 import { humanize } from '../../lib/format';
 import { useTitle } from '../../lib/title';
 
@@ -30,7 +30,10 @@ export function JoinPage({ mode }: { mode: Mode }) {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [joined, setJoined] = useState<Registered | null>(null);
-  const set = (field: keyof typeof values) => (e: { target: { value: string } }) => setValues((v) => ({ ...v, [field]: e.target.value }));
+  const set = (field: keyof typeof values) => (e: { target: { value: string } }) => {
+    setValues((v) => ({ ...v, [field]: e.target.value }));
+    setLocal((errors) => without(errors, field));
+  };
   const preview = useInvitationPreview(mode === 'invitation' ? token : '');
   const invitation = preview.data;
   const existingAccount = invitation?.accountExists ?? false;

@@ -10,6 +10,7 @@ import { TextField } from '../../components/TextField';
 import { Notice, useNotice } from '../../components/Notice';
 import { Pager, useCursorPager } from '../../components/Pager';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
+import { without } from '../../lib/forms';
 import { useTitle } from '../../lib/title';
 
 /** Every IANA zone the browser knows, with `extra` (the current value) kept even when it does not. */
@@ -179,7 +180,7 @@ function SiteDialog({ site, onClose, onSaved }: { site: SiteRecord | null; onClo
   };
 
   // A field's own complaint goes once it is edited; the server's stay until the next save.
-  const forget = (...ids: string[]) => setLocalErrors((errors) => Object.fromEntries(Object.entries(errors).filter(([key]) => !ids.includes(key))));
+  const forget = (...ids: string[]) => setLocalErrors((errors) => without(errors, ...ids));
   const field = (id: string, label: string, value: string, set: (v: string) => void, props: { inputMode?: 'decimal'; placeholder?: string; required?: boolean } = {}) => (
     <TextField id={`site-${id}`} label={label} value={value} onChange={(e) => { set(e.target.value); forget(id); }} error={fieldError(id)} {...props} />
   );
