@@ -11,8 +11,9 @@ import { ingest } from './ingest.js';
 import { mqttBench } from './mqtt.js';
 import { platform } from './platform.js';
 import { web } from './web.js';
+import { traffic } from './traffic.js';
 
-const BENCHMARKS: Benchmark[] = [platform, ingest, mqttBench, web];
+const BENCHMARKS: Benchmark[] = [platform, ingest, mqttBench, web, traffic];
 
 function git(...args: string[]): string {
   const result = spawnSync('git', args, { cwd: ROOT, encoding: 'utf8', timeout: 10_000 });

@@ -7,6 +7,7 @@ import { EventPhotosService } from './events/photos.js';
 import { PoloSancaService } from './polosanca/service.js';
 import { EventsService } from './events/service.js';
 import { TelemetryService } from './telemetry/service.js';
+import { TrafficService } from './traffic/service.js';
 import { RetentionService } from './retention/service.js';
 import { RollupsService } from './rollups/service.js';
 import { IdentityService } from './identity/service.js';
@@ -34,7 +35,8 @@ export function createServices(ctx: AppContext) {
   const events = new EventsService(ctx, audit, rollups);
   const telemetry = new TelemetryService(ctx, devices, rollups);
   const retention = new RetentionService(ctx, organizations);
-  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups };
+  const traffic = new TrafficService(ctx, organizations, sites);
+  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups, traffic };
 }
 
 export type Services = ReturnType<typeof createServices>;

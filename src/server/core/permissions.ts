@@ -24,6 +24,7 @@ export const PERMISSIONS = {
   'device.write': MANAGERS,
   'event.read': EVERY_ROLE,
   'event.delete': ADMINS,
+  'traffic.read': EVERY_ROLE,
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;
