@@ -62,7 +62,7 @@ const YEAR_START = new Date('2024-01-01T05:00:00Z');
 const DAY = 86_400_000;
 
 /** Creates an organization, a site and the radars, and fills bench_events and the rollups (see the header). */
-export async function load(runtime: Runtime, s: Settings, report: Reporter, label: string) {
+async function load(runtime: Runtime, s: Settings, report: Reporter, label: string) {
   const { organization, user } = await runtime.services.setup.createUserWithOrganization(
     { email: `bench-${randomBytes(3).toString('hex')}@example.com`, name: 'Bench', password: 'bench-password-0123', organizationName: 'Bench Traffic' },
     { userId: null, label: 'bench', ip: null, userAgent: null },
