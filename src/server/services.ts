@@ -8,6 +8,7 @@ import { PoloSancaService } from './polosanca/service.js';
 import { EventsService } from './events/service.js';
 import { TelemetryService } from './telemetry/service.js';
 import { TrafficService } from './traffic/service.js';
+import { CommunityService } from './community/service.js';
 import { RetentionService } from './retention/service.js';
 import { RollupsService } from './rollups/service.js';
 import { IdentityService } from './identity/service.js';
@@ -36,7 +37,8 @@ export function createServices(ctx: AppContext) {
   const telemetry = new TelemetryService(ctx, devices, rollups);
   const retention = new RetentionService(ctx, organizations);
   const traffic = new TrafficService(ctx, organizations, sites);
-  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups, traffic };
+  const community = new CommunityService(ctx, audit, organizations, devices, traffic, rollups, photos);
+  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups, traffic, community };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -15,6 +15,7 @@ export interface OrganizationsTable {
   units: Generated<'mph' | 'kmh'>;
   timezone: Generated<string>;
   public_sharing: Generated<boolean>;
+  public_photos: Generated<boolean>;
   retention_days: number | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
@@ -171,7 +172,14 @@ export interface DeviceKeysTable {
   revoked_at: Date | null;
 }
 
+export interface CommunityDevicesTable {
+  device_id: string;
+  org_id: string;
+  shared_at: CreatedAt;
+}
+
 export interface Database {
+  community_devices: CommunityDevicesTable;
   devices: DevicesTable;
   device_keys: DeviceKeysTable;
   organizations: OrganizationsTable;
