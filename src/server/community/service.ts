@@ -71,7 +71,10 @@ export class CommunityService {
     else await store.unshare(this.ctx.db, scope.orgId, device.id);
     if ((before !== undefined) !== shared) {
       await this.audit.record(actor, { orgId: scope.orgId, action: shared ? 'device.shared' : 'device.unshared', resourceType: 'device', resourceId: device.id, details: { name: device.name } });
-      await this.ctx.bus.publish({ type: 'community.changed', orgId: scope.orgId, siteId: device.site_id, data: { deviceId: device.id, shared } });
+      const change = { type: 'community.changed', orgId: scope.orgId, siteId: device.site_id, data: { deviceId: device.id, shared } };
+      // This process forgets at once (with Redis the bus message comes back a moment later); the others on the message.
+      this.cache.apply({ ...change, id: 'local' });
+      await this.ctx.bus.publish(change);
     }
     return this.sharing(scope, deviceId);
   }
