@@ -39,6 +39,7 @@ import {
   type Benchmark,
   cpuSpent,
   cpuTimes,
+  envInt,
   type CpuTime,
   freePort,
   machineCpu,
@@ -54,14 +55,6 @@ import {
   topOtherProcesses,
   watchPostgresOf,
 } from './lib.js';
-
-function envInt(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer from ${min} to ${max}, not "${raw}"`);
-  return value;
-}
 
 function settings() {
   const databases = (process.env.BENCH_INGEST_DATABASES ?? 'bundled,service').split(',').map((d) => d.trim()).filter(Boolean);

@@ -73,6 +73,15 @@ export function printTable(title: string, rows: Row[]): void {
 // ---------------------------------------------------------------------------------------------
 // Time
 
+/** An integer setting from the environment, checked against its range; the fallback when unset. */
+export function envInt(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer from ${min} to ${max}, not "${raw}"`);
+  return value;
+}
+
 export const now = () => performance.now();
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 export const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;

@@ -18,16 +18,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import pg from 'pg';
-import { type Benchmark, cpuSpent, cpuTimes, freePort, makeTempDir, now, onCleanup, type Reporter, round, sleep, watchPostgresOf } from './lib.js';
+import { type Benchmark, cpuSpent, cpuTimes, envInt, freePort, makeTempDir, now, onCleanup, type Reporter, round, sleep, watchPostgresOf } from './lib.js';
 import { bundledUrl, createDevice, type Device, setUpAndSignIn, startVigil, stopVigil, waitReady } from './vigil.js';
-
-function envInt(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer from ${min} to ${max}, not "${raw}"`);
-  return value;
-}
 
 function settings() {
   const databases = (process.env.BENCH_MQTT_DATABASES ?? 'bundled,service').split(',').map((d) => d.trim()).filter(Boolean);

@@ -7,13 +7,14 @@
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { cleanup, machineCpu, now, printTable, Reporter, ROOT, round, runCommand, sleep, type Benchmark } from './lib.js';
+import { alerts } from './alerts.js';
 import { ingest } from './ingest.js';
 import { mqttBench } from './mqtt.js';
 import { platform } from './platform.js';
 import { web } from './web.js';
 import { traffic } from './traffic.js';
 
-const BENCHMARKS: Benchmark[] = [platform, ingest, mqttBench, web, traffic];
+const BENCHMARKS: Benchmark[] = [platform, ingest, mqttBench, web, alerts, traffic];
 
 function git(...args: string[]): string {
   const result = spawnSync('git', args, { cwd: ROOT, encoding: 'utf8', timeout: 10_000 });

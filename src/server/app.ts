@@ -1,11 +1,15 @@
 import type { AppContext } from './core/context.js';
 import { createHttpApp } from './core/http/app.js';
+import { alertRoutes } from './alerts/routes.js';
+import { notificationRoutes } from './alerts/channels-routes.js';
+import { alertRuleRoutes } from './alerts/rules-routes.js';
 import { auditRoutes } from './audit/routes.js';
 import { deviceRoutes } from './devices/routes.js';
 import { eventRoutes } from './events/routes.js';
 import { healthRoutes } from './health/routes.js';
 import { identityRoutes } from './identity/routes.js';
 import { ingestRoutes } from './ingest/routes.js';
+import { maintenanceRoutes } from './maintenance/routes.js';
 import { memberRoutes } from './members/routes.js';
 import { organizationRoutes } from './organizations/routes.js';
 import { poloSancaRoutes } from './polosanca/routes.js';
@@ -39,6 +43,10 @@ export function buildApp(ctx: AppContext, services: Services) {
     publicCommunityRoutes(services.community),
     poloSancaRoutes(services.polosanca),
     auditRoutes(services.audit),
+    alertRuleRoutes(services.alerting.rules),
+    alertRoutes(services.alerting.alerts),
+    notificationRoutes(services.alerting.channels),
+    maintenanceRoutes(services.maintenance, services.maintenanceAttachments, ctx.config),
     streamRoutes(services.stream, services.identity, ctx.config.streamHeartbeatSeconds),
     consoleConfigRoutes(ctx.config),
     // Last: the console answers every other page path with its index.html.

@@ -64,6 +64,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     };
     const services = createServices(ctx);
     await services.ingest.preparePartitions();
+    closers.push(() => services.alerting.notifier.idle());
     closers.push(async () => services.stream.close());
     const { app, routes } = await buildApp(ctx, services);
     closers.push(() => app.close());
@@ -76,6 +77,10 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     jobs.register('rollups', 1000, () => services.rollups.foldPending());
     jobs.register('partitions-ahead', 6 * 3_600_000, () => services.ingest.preparePartitions());
     jobs.register('retention', 3_600_000, () => services.retention.run());
+    jobs.register('alert-timers', 15_000, () => services.alerting.timers.run());
+    jobs.register('alert-notifications', 5_000, () => services.alerting.notifier.deliverDue());
+    jobs.register('maintenance-reminders', 15 * 60_000, () => services.maintenance.sendReminders());
+    jobs.register('maintenance-files', 10 * 60_000, () => services.maintenanceAttachments.purgeDeletedFiles());
     closers.push(() => jobs.stop());
     if (options.jobs) jobs.start();
     return {

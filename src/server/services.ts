@@ -1,5 +1,6 @@
 import type { AppContext } from './core/context.js';
 import { AuditService } from './audit/service.js';
+import { createAlerting } from './alerts/module.js';
 import { DevicesService } from './devices/service.js';
 import { IngestService } from './ingest/service.js';
 import { RushRosterService } from './rushroster/service.js';
@@ -17,6 +18,9 @@ import { OrganizationsService } from './organizations/service.js';
 import { SetupService } from './setup/service.js';
 import { SitesService } from './sites/service.js';
 import { StreamService } from './stream/service.js';
+import { MaintenanceAttachmentsService } from './maintenance/attachments.js';
+import { EmailReminderSender } from './maintenance/reminders.js';
+import { MaintenanceService } from './maintenance/service.js';
 
 /** Every domain service of one process, wired once. */
 export function createServices(ctx: AppContext) {
@@ -38,7 +42,14 @@ export function createServices(ctx: AppContext) {
   const retention = new RetentionService(ctx, organizations);
   const traffic = new TrafficService(ctx, organizations, sites);
   const community = new CommunityService(ctx, audit, organizations, devices, traffic, rollups, photos);
-  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups, traffic, community };
+  const alerting = createAlerting(ctx, { audit, devices, sites, ingest });
+  const maintenanceReminders = new EmailReminderSender(ctx.mailer, (orgId) => members.adminEmails(orgId), ctx.config.publicUrl);
+  const maintenanceAttachments = new MaintenanceAttachmentsService(ctx, audit);
+  const maintenance = new MaintenanceService(ctx, audit, devices, maintenanceAttachments, maintenanceReminders);
+  return {
+    audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups,
+    traffic, community, alerting, maintenance, maintenanceAttachments,
+  };
 }
 
 export type Services = ReturnType<typeof createServices>;

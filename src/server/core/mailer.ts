@@ -26,6 +26,17 @@ export class Mailer {
     }
   }
 
+  /** Whether mail really leaves the server (SMTP is configured). */
+  get configured(): boolean {
+    return this.transport !== undefined;
+  }
+
+  /** Sends, throwing on failure: for callers that retry (the alert notification outbox). */
+  async deliver(email: Email): Promise<void> {
+    if (!this.transport || !this.smtp) throw new Error('SMTP is not configured (SMTP_HOST, SMTP_FROM)');
+    await this.transport.sendMail({ from: this.smtp.from, ...email });
+  }
+
   async send(email: Email): Promise<void> {
     if (!this.transport || !this.smtp) {
       this.logger.warn({ to: email.to, subject: email.subject }, `SMTP is not configured; email not sent:\n${email.text}`);

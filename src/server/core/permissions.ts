@@ -3,6 +3,7 @@ import type { Role } from '../../shared/roles.js';
 const EVERY_ROLE: readonly Role[] = ['owner', 'admin', 'manager', 'operator', 'viewer'];
 const ADMINS: readonly Role[] = ['owner', 'admin'];
 const MANAGERS: readonly Role[] = ['owner', 'admin', 'manager'];
+const OPERATORS: readonly Role[] = ['owner', 'admin', 'manager', 'operator'];
 
 /**
  * The permission table: which organization roles may perform each action. Every API route names
@@ -25,6 +26,17 @@ export const PERMISSIONS = {
   'event.read': EVERY_ROLE,
   'event.delete': ADMINS,
   'traffic.read': EVERY_ROLE,
+  'alert.read': EVERY_ROLE,
+  'alert.ack': OPERATORS,
+  'alertrule.read': EVERY_ROLE,
+  'alertrule.write': MANAGERS,
+  'notification.read': ADMINS,
+  'notification.write': ADMINS,
+  'maintenance.read': EVERY_ROLE,
+  // Operators are the hands-on role (Polo Sanca's "admin or technician" log maintenance); viewers only read.
+  'maintenance.write': OPERATORS,
+  // Removing history that an inspection may ask for is a manager's decision; edits stay audited.
+  'maintenance.delete': MANAGERS,
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;

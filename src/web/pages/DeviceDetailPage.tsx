@@ -10,6 +10,7 @@ import { Notice, useNotice } from '../components/Notice';
 import { useSession } from '../components/session';
 import { TelemetryPanel } from '../components/telemetry/TelemetryPanel';
 import { EventTime } from '../components/EventTime';
+import { MaintenanceSection } from '../components/maintenance/MaintenanceSection';
 import { EmptyState, ErrorState, LoadingState } from '../components/states';
 import { StatusDot } from '../components/StatusDot';
 import { formatRelative, formatSpeed, KIND_LABELS } from '../lib/format';
@@ -114,6 +115,8 @@ export function DeviceDetailPage() {
 
       {d.kind === 'speed_radar' && <DeviceSharing deviceId={d.id} canChange={may(me, 'device.write')} />}
       {may(me, 'device.write') && <DeviceKeys device={d} zone={zone} />}
+
+      <MaintenanceSection deviceId={d.id} deviceName={d.name} zone={zone} />
     </div>
   );
 }

@@ -1,0 +1,123 @@
+import { sql, type Selectable } from 'kysely';
+import type { Db, Tx } from '../core/db/database.js';
+import type { NotificationChannelsTable, NotificationOutboxTable, QuietHours } from '../core/db/schema.js';
+
+/** Every SQL statement about notification channels, the per-organization alert settings and the outbox. */
+type Conn = Db | Tx;
+
+export type ChannelRow = Selectable<NotificationChannelsTable>;
+export type DeliveryRow = Selectable<NotificationOutboxTable>;
+
+const CHANNEL_COLUMNS = ['id', 'org_id', 'name', 'kind', 'recipients', 'url', 'secret_sealed', 'quiet_hours', 'enabled', 'created_at', 'updated_at'] as const;
+
+export interface ChannelFields {
+  name: string;
+  kind: ChannelRow['kind'];
+  recipients: string[];
+  url: string | null;
+  quietHours: QuietHours | null;
+  enabled: boolean;
+}
+
+function columns(fields: Partial<ChannelFields>) {
+  const { quietHours, ...rest } = fields;
+  return { ...rest, ...(quietHours !== undefined && { quiet_hours: quietHours ? JSON.stringify(quietHours) : null }) };
+}
+
+export function listChannels(db: Conn, orgId: string, limit: number, after: [string, string] | null) {
+  let query = db.selectFrom('notification_channels').select(CHANNEL_COLUMNS).where('org_id', '=', orgId).orderBy('name').orderBy('id').limit(limit + 1);
+  if (after) query = query.where(sql<boolean>`(name, id) > (${after[0]}, ${after[1]}::uuid)`);
+  return query.execute();
+}
+
+export function findChannel(db: Conn, orgId: string, id: string) {
+  return db.selectFrom('notification_channels').select(CHANNEL_COLUMNS).where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+}
+
+export function insertChannel(db: Conn, orgId: string, fields: ChannelFields, secretSealed: string | null) {
+  return db.insertInto('notification_channels').values({
+    org_id: orgId, name: fields.name, kind: fields.kind, recipients: fields.recipients, url: fields.url, enabled: fields.enabled,
+    quiet_hours: fields.quietHours ? JSON.stringify(fields.quietHours) : null, secret_sealed: secretSealed,
+  }).returning(CHANNEL_COLUMNS).executeTakeFirstOrThrow();
+}
+
+export function updateChannel(db: Conn, orgId: string, id: string, fields: Partial<ChannelFields> & { secret_sealed?: string }) {
+  return db.updateTable('notification_channels').set({ ...columns(fields), updated_at: new Date() }).where('org_id', '=', orgId).where('id', '=', id)
+    .returning(CHANNEL_COLUMNS).executeTakeFirst();
+}
+
+export async function deleteChannel(db: Conn, orgId: string, id: string): Promise<boolean> {
+  const result = await db.deleteFrom('notification_channels').where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
+export async function allowsPrivateWebhooks(db: Conn, orgId: string): Promise<boolean> {
+  const row = await db.selectFrom('alert_settings').select('allow_private_webhooks').where('org_id', '=', orgId).executeTakeFirst();
+  return row?.allow_private_webhooks ?? false;
+}
+
+export async function saveSettings(db: Conn, orgId: string, allowPrivateWebhooks: boolean): Promise<void> {
+  await db.insertInto('alert_settings').values({ org_id: orgId, allow_private_webhooks: allowPrivateWebhooks, updated_at: new Date() })
+    .onConflict((oc) => oc.column('org_id').doUpdateSet({ allow_private_webhooks: allowPrivateWebhooks, updated_at: new Date() }))
+    .execute();
+}
+
+/** The channels a rule notifies, in order, and whether it escalates. */
+export function ruleChannels(db: Conn, ruleId: string) {
+  return db.selectFrom('alert_rules').select(['channel_ids', 'escalate_after_minutes']).where('id', '=', ruleId).executeTakeFirst();
+}
+
+/** Queues one notification per enabled channel among `channelIds` that belongs to the organization. */
+export async function enqueue(db: Conn, orgId: string, channelIds: string[], alertId: string, event: string, payload: Record<string, unknown>): Promise<number> {
+  if (channelIds.length === 0) return 0;
+  const result = await sql`
+    INSERT INTO notification_outbox (org_id, channel_id, alert_id, event, payload)
+    SELECT ${orgId}::uuid, c.id, ${alertId}::uuid, ${event}, ${JSON.stringify(payload)}::jsonb
+    FROM notification_channels c WHERE c.org_id = ${orgId}::uuid AND c.id = ANY(${channelIds}::uuid[]) AND c.enabled`.execute(db);
+  return Number(result.numAffectedRows ?? 0);
+}
+
+/**
+ * Claims due deliveries for this process: each row is leased for a minute (a process that dies
+ * mid-delivery leaves it to be retried), and SKIP LOCKED keeps two workers off the same row.
+ */
+export async function claimDue(db: Conn, limit: number) {
+  const result = await sql<DeliveryRow & { kind: ChannelRow['kind']; recipients: string[]; url: string | null; secret_sealed: string | null; quiet_hours: QuietHours | null; timezone: string }>`
+    WITH due AS (
+      SELECT id FROM notification_outbox
+      WHERE status = 'pending' AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
+      ORDER BY next_attempt_at, id LIMIT ${limit} FOR UPDATE SKIP LOCKED
+    ), claimed AS (
+      UPDATE notification_outbox o SET locked_until = now() + interval '1 minute', attempts = o.attempts + 1
+      FROM due WHERE o.id = due.id RETURNING o.*
+    )
+    SELECT claimed.*, c.kind, c.recipients, c.url, c.secret_sealed, c.quiet_hours, o.timezone
+    FROM claimed JOIN notification_channels c ON c.id = claimed.channel_id JOIN organizations o ON o.id = claimed.org_id
+    ORDER BY claimed.id`.execute(db);
+  return result.rows;
+}
+
+export async function markDelivered(db: Conn, id: number, responseStatus: number | null): Promise<void> {
+  await db.updateTable('notification_outbox').set({ status: 'delivered', delivered_at: new Date(), locked_until: null, response_status: responseStatus, last_error: null })
+    .where('id', '=', id).execute();
+}
+
+export async function markFailed(db: Conn, id: number, error: string, responseStatus: number | null, retryAt: Date | null): Promise<void> {
+  await db.updateTable('notification_outbox').set({
+    status: retryAt ? 'pending' : 'failed', next_attempt_at: retryAt ?? new Date(), locked_until: null, last_error: error.slice(0, 1000), response_status: responseStatus,
+  }).where('id', '=', id).execute();
+}
+
+/** Holds a claimed delivery until a channel's quiet hours end (the claim does not count as an attempt). */
+export async function defer(db: Conn, id: number, until: Date): Promise<void> {
+  await db.updateTable('notification_outbox').set((eb) => ({ next_attempt_at: until, locked_until: null, attempts: eb('attempts', '-', 1) }))
+    .where('id', '=', id).execute();
+}
+
+export function listDeliveries(db: Conn, orgId: string, channelId: string, limit: number, afterId: number | null) {
+  let query = db.selectFrom('notification_outbox')
+    .select(['id', 'alert_id', 'event', 'status', 'attempts', 'next_attempt_at', 'last_error', 'response_status', 'delivered_at', 'created_at'])
+    .where('org_id', '=', orgId).where('channel_id', '=', channelId).orderBy('id', 'desc').limit(limit + 1);
+  if (afterId !== null) query = query.where('id', '<', afterId);
+  return query.execute();
+}

@@ -1,0 +1,236 @@
+import { DateTime } from 'luxon';
+import type { ActiveHours, AlertCondition, AlertOperator, AlertRulesTable, AlertSeverity } from '../core/db/schema.js';
+import type { DeviceKind } from '../../shared/devices.js';
+import type { FieldError } from '../core/http/errors.js';
+import type { Selectable } from 'kysely';
+
+/**
+ * What an alert rule is and means, without I/O: the fields, their validation, the breach and clear
+ * tests (with hysteresis), active hours and message templates. See docs/alerts.md.
+ */
+export type RuleRow = Selectable<AlertRulesTable>;
+export type RuleScope = RuleRow['scope'];
+
+export const SEVERITIES: readonly AlertSeverity[] = ['critical', 'major', 'minor', 'warning', 'info'];
+export const SEVERITY_RANK: Record<AlertSeverity, number> = { critical: 5, major: 4, minor: 3, warning: 2, info: 1 };
+
+/** Metrics every device kind is known to send; a rule may also name any metric the organization's devices have sent. */
+export const KNOWN_METRICS: Record<DeviceKind, readonly string[]> = {
+  refrigeration: ['temperature', 'pressure', 'door', 'heater', 'compressor', 'fan', 'humidity'],
+  speed_radar: ['battery', 'voltage', 'temperature'],
+  camera: ['fps', 'temperature'],
+  sensor: ['temperature', 'humidity', 'battery', 'voltage', 'pressure'],
+};
+const ALL_KNOWN_METRICS = new Set(Object.values(KNOWN_METRICS).flat());
+/** Event fields a rule can test: the speed columns, or an attribute (`attributes.<name>`). */
+const EVENT_FIELD = /^(speed|speedLimit|speedOverLimit|attributes\.[A-Za-z0-9_.-]{1,64})$/;
+
+export const PLACEHOLDERS = ['value', 'threshold', 'clearThreshold', 'peak', 'metric', 'device', 'serial', 'rule', 'severity', 'duration'] as const;
+const PLACEHOLDER = /\{\{\s*([^}]*?)\s*\}\}/g;
+
+/** The longest a condition may be required to hold (a week); anything longer is a mistake. */
+export const MAX_DURATION_SECONDS = 7 * 86_400;
+
+export interface RuleInput {
+  name: string;
+  description?: string | null;
+  scope: RuleScope;
+  siteId?: string | null;
+  deviceId?: string | null;
+  deviceKind?: DeviceKind | null;
+  condition: AlertCondition;
+  metric?: string | null;
+  eventKind?: string | null;
+  operator?: AlertOperator | null;
+  threshold?: number | null;
+  thresholdHigh?: number | null;
+  clearThreshold?: number | null;
+  clearThresholdHigh?: number | null;
+  durationSeconds: number;
+  severity: AlertSeverity;
+  messageTemplate?: string | null;
+  activeHours?: ActiveHours | null;
+  enabled?: boolean;
+  autoResolve?: boolean;
+  channelIds?: string[];
+  escalateAfterMinutes?: number | null;
+}
+
+export function defaultTemplate(condition: AlertCondition): string {
+  switch (condition) {
+    case 'offline': return '{{device}} has not been heard from for {{duration}}';
+    case 'no_data': return '{{device}} sent no {{metric}} for {{duration}}';
+    case 'door_open': return '{{device}}: door open for more than {{duration}}';
+    default: return '{{device}}: {{metric}} is {{value}} (threshold {{threshold}})';
+  }
+}
+
+/**
+ * Checks a complete rule (a create, or a patch merged onto the stored rule) and returns its normalized
+ * form: a door rule becomes `door = 1`. `metricKnown` says whether the organization has ever seen a metric.
+ */
+export function validateRule(rule: RuleInput, metricKnown: (metric: string) => boolean): FieldError[] {
+  const problems: FieldError[] = [];
+  const problem = (field: string, message: string) => problems.push({ field, message });
+
+  if (rule.scope === 'global' && (rule.siteId || rule.deviceId)) problem('scope', 'a global rule names no site or device');
+  if (rule.scope === 'organization' && (rule.siteId || rule.deviceId)) problem('scope', 'an organization rule names no site or device; use scope "site" or "device"');
+  if (rule.scope === 'site' && !rule.siteId) problem('siteId', 'is required for a site rule');
+  if (rule.scope === 'site' && rule.deviceId) problem('deviceId', 'a site rule names no device');
+  if (rule.scope === 'device' && !rule.deviceId) problem('deviceId', 'is required for a device rule');
+  if (rule.scope === 'device' && rule.siteId) problem('siteId', 'a device rule names no site');
+
+  if (!Number.isInteger(rule.durationSeconds) || rule.durationSeconds < 1) problem('durationSeconds', 'must be at least 1 second');
+  else if (rule.durationSeconds > MAX_DURATION_SECONDS) problem('durationSeconds', `must be at most ${MAX_DURATION_SECONDS} seconds (7 days)`);
+
+  const numeric = rule.condition === 'metric' || rule.condition === 'event';
+  if (rule.condition === 'metric') {
+    if (!rule.metric) problem('metric', 'is required for a metric rule');
+    else if (!ALL_KNOWN_METRICS.has(rule.metric) && !metricKnown(rule.metric)) problem('metric', `"${rule.metric}" is not a metric any of your devices has sent`);
+  }
+  if (rule.condition === 'event') {
+    if (!rule.metric) problem('metric', 'is required for an event rule: the event field to test (speed, speedOverLimit or attributes.<name>)');
+    else if (!EVENT_FIELD.test(rule.metric)) problem('metric', 'an event field is speed, speedLimit, speedOverLimit or attributes.<name>');
+  }
+  if (rule.condition === 'no_data' && rule.metric && !ALL_KNOWN_METRICS.has(rule.metric) && !metricKnown(rule.metric)) {
+    problem('metric', `"${rule.metric}" is not a metric any of your devices has sent`);
+  }
+  if (!numeric) {
+    for (const field of ['operator', 'threshold', 'thresholdHigh', 'clearThreshold', 'clearThresholdHigh'] as const) {
+      if (rule[field] != null) problem(field, `a ${rule.condition} rule has no ${field}`);
+    }
+  }
+  if (rule.condition !== 'event' && rule.eventKind) problem('eventKind', 'only event rules name an event kind');
+  if (numeric) validateThresholds(rule, problem);
+
+  if (rule.activeHours) validateActiveHours(rule.activeHours, problem);
+  const template = rule.messageTemplate ?? defaultTemplate(rule.condition);
+  const unknown = unknownPlaceholders(template);
+  if (unknown.length > 0) problem('messageTemplate', `unknown placeholder${unknown.length > 1 ? 's' : ''} ${unknown.map((p) => `{{${p}}}`).join(', ')}; use ${PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}`);
+  if (rule.escalateAfterMinutes != null && (rule.channelIds?.length ?? 0) < 2) problem('escalateAfterMinutes', 'escalation needs at least two channels (the first is notified at once, the next after each wait)');
+  return problems;
+}
+
+function validateThresholds(rule: RuleInput, problem: (field: string, message: string) => void): void {
+  const { operator, threshold, thresholdHigh, clearThreshold, clearThresholdHigh } = rule;
+  if (!operator) return problem('operator', 'is required: gt, gte, lt, lte, eq, ne or outside');
+  if (threshold == null) return problem('threshold', 'is required');
+  if (operator === 'outside') {
+    if (thresholdHigh == null) return problem('thresholdHigh', 'is required for "outside": the range is threshold … thresholdHigh');
+    if (thresholdHigh <= threshold) return problem('thresholdHigh', 'must be above threshold');
+    if ((clearThreshold == null) !== (clearThresholdHigh == null)) return problem('clearThreshold', 'give both clearThreshold and clearThresholdHigh, or neither');
+    if (clearThreshold != null && clearThresholdHigh != null && (clearThreshold < threshold || clearThresholdHigh > thresholdHigh || clearThreshold >= clearThresholdHigh)) {
+      return problem('clearThreshold', 'the clear range must lie inside the alert range (threshold ≤ clearThreshold < clearThresholdHigh ≤ thresholdHigh)');
+    }
+    return;
+  }
+  if (thresholdHigh != null) problem('thresholdHigh', 'only "outside" takes a thresholdHigh');
+  if (clearThresholdHigh != null) problem('clearThresholdHigh', 'only "outside" takes a clearThresholdHigh');
+  if (clearThreshold == null) return;
+  if ((operator === 'gt' || operator === 'gte') && clearThreshold > threshold) {
+    problem('clearThreshold', `must be at or below the threshold (${threshold}) for "${operator}": the alert clears when the value falls back`);
+  } else if ((operator === 'lt' || operator === 'lte') && clearThreshold < threshold) {
+    problem('clearThreshold', `must be at or above the threshold (${threshold}) for "${operator}": the alert clears when the value rises back`);
+  } else if (operator === 'eq' || operator === 'ne') {
+    problem('clearThreshold', `"${operator}" has no clear threshold: it clears when the condition stops holding`);
+  }
+}
+
+const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
+
+function validateActiveHours(hours: ActiveHours, problem: (field: string, message: string) => void): void {
+  if (!HHMM.test(hours.from)) problem('activeHours.from', 'must be HH:MM (00:00–23:59)');
+  if (!HHMM.test(hours.to)) problem('activeHours.to', 'must be HH:MM (00:00–23:59)');
+  if (hours.days.length === 0 || hours.days.some((d) => !Number.isInteger(d) || d < 1 || d > 7)) problem('activeHours.days', 'ISO weekdays 1 (Monday) to 7 (Sunday), at least one');
+}
+
+export function unknownPlaceholders(template: string): string[] {
+  const names = [...template.matchAll(PLACEHOLDER)].map((m) => m[1] ?? '');
+  return [...new Set(names.filter((n) => !(PLACEHOLDERS as readonly string[]).includes(n)))];
+}
+
+export function renderMessage(template: string, values: Partial<Record<(typeof PLACEHOLDERS)[number], string | number | null>>): string {
+  return template.replace(PLACEHOLDER, (_all, name: string) => {
+    const value = values[name as (typeof PLACEHOLDERS)[number]];
+    if (value === null || value === undefined) return '–';
+    return typeof value === 'number' ? String(Math.round(value * 100) / 100) : value;
+  });
+}
+
+export function formatDuration(seconds: number): string {
+  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
+  if (seconds % 60 === 0) return `${seconds / 60} min`;
+  return `${seconds} s`;
+}
+
+function compare(operator: AlertOperator, value: number, low: number, high: number | null): boolean {
+  switch (operator) {
+    case 'gt': return value > low;
+    case 'gte': return value >= low;
+    case 'lt': return value < low;
+    case 'lte': return value <= low;
+    case 'eq': return value === low;
+    case 'ne': return value !== low;
+    case 'outside': return value < low || value > (high ?? low);
+  }
+}
+
+/** Whether a value breaches the rule (built-in door rule: door = 1). */
+export function breaches(rule: RuleRow, value: number): boolean {
+  if (rule.condition === 'door_open') return value >= 0.5;
+  if (rule.operator === null || rule.threshold === null) return false;
+  return compare(rule.operator, value, rule.threshold, rule.threshold_high);
+}
+
+/**
+ * Whether a value has come back past the clear threshold. Between the threshold and the clear threshold
+ * (the hysteresis band) an open alert neither clears nor counts as a new breach.
+ */
+export function clears(rule: RuleRow, value: number): boolean {
+  if (rule.condition === 'door_open') return value < 0.5;
+  if (rule.operator === null || rule.threshold === null) return true;
+  if (rule.operator === 'outside') {
+    const low = rule.clear_threshold ?? rule.threshold;
+    const high = rule.clear_threshold_high ?? rule.threshold_high ?? low;
+    return value >= low && value <= high;
+  }
+  return !compare(rule.operator, value, rule.clear_threshold ?? rule.threshold, null);
+}
+
+/** Whether the rule is in force at `ts` in the device's time zone. */
+export function inActiveHours(hours: ActiveHours | null, ts: Date, zone: string): boolean {
+  if (!hours) return true;
+  const local = DateTime.fromJSDate(ts, { zone });
+  const minutes = local.hour * 60 + local.minute;
+  const [fromH, fromM] = hours.from.split(':').map(Number) as [number, number];
+  const [toH, toM] = hours.to.split(':').map(Number) as [number, number];
+  const from = fromH * 60 + fromM;
+  const to = toH * 60 + toM;
+  // A window such as 22:00–06:00 crosses midnight: its early hours belong to the day it started.
+  if (from <= to) return hours.days.includes(local.weekday) && minutes >= from && minutes < to;
+  if (minutes >= from) return hours.days.includes(local.weekday);
+  return minutes < to && hours.days.includes(local.minus({ days: 1 }).weekday);
+}
+
+/**
+ * What "the same thing" is for priority: a more specific rule shadows the more general ones that
+ * watch the same key (metric, event field, silence), as device > site > organization > global.
+ */
+export function priorityKey(rule: RuleRow): string {
+  switch (rule.condition) {
+    case 'metric': return `metric:${rule.metric}`;
+    case 'door_open': return 'metric:door';
+    case 'event': return `event:${rule.event_kind ?? '*'}:${rule.metric}`;
+    case 'no_data': return `no_data:${rule.metric ?? '*'}`;
+    case 'offline': return 'offline';
+  }
+}
+
+export const SCOPE_PRIORITY: Record<RuleScope, number> = { device: 1, site: 2, organization: 3, global: 4 };
+
+/** The metric a rule reads from telemetry (door rules read `door`), or null when it reads none. */
+export function telemetryMetric(rule: RuleRow): string | null {
+  if (rule.condition === 'metric') return rule.metric;
+  if (rule.condition === 'door_open') return 'door';
+  return null;
+}
