@@ -277,6 +277,18 @@ describe('community sharing', () => {
     assert.equal(refused.status, 400);
     assert.match(JSON.stringify(refused.body), /speed radars/);
   });
+  it('documents every community route with its answer in the OpenAPI document', async () => {
+    const paths = JSON.parse((await app.runtime.app.inject({ method: 'GET', url: '/docs/json' })).body).paths;
+    const routes = [
+      ['get', '/api/v1/public/overview'], ['get', '/api/v1/public/devices'], ['get', '/api/v1/public/devices/{id}'], ['get', '/api/v1/public/speeders'],
+      ['get', '/api/v1/public/photos/{id}'], ['get', '/api/v1/devices/{id}/sharing'], ['put', '/api/v1/devices/{id}/sharing'],
+    ] as const;
+    for (const [method, path] of routes) {
+      const operation = paths[path]?.[method];
+      assert.ok(operation?.responses?.['200'], `${method} ${path}`);
+      if (path.startsWith('/api/v1/public/')) assert.ok(operation.responses['429'], `${path} documents its rate limit`);
+    }
+  });
 });
 
 describe('community sharing rate limit', () => {
