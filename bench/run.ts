@@ -11,8 +11,8 @@ import { alerts } from './alerts.js';
 import { ingest } from './ingest.js';
 import { mqttBench } from './mqtt.js';
 import { platform } from './platform.js';
-import { web } from './web.js';
 import { traffic } from './traffic.js';
+import { web } from './web.js';
 
 const BENCHMARKS: Benchmark[] = [platform, ingest, mqttBench, web, alerts, traffic];
 

@@ -40,7 +40,7 @@ export function createServices(ctx: AppContext) {
   const events = new EventsService(ctx, audit, rollups);
   const telemetry = new TelemetryService(ctx, devices, rollups);
   const retention = new RetentionService(ctx, organizations);
-  const traffic = new TrafficService(ctx, organizations, sites);
+  const traffic = new TrafficService(ctx, organizations, sites, rollups);
   const community = new CommunityService(ctx, audit, organizations, devices, traffic, rollups, photos);
   const alerting = createAlerting(ctx, { audit, devices, sites, ingest });
   const maintenanceReminders = new EmailReminderSender(ctx.mailer, (orgId) => members.adminEmails(orgId), ctx.config.publicUrl);
@@ -48,7 +48,7 @@ export function createServices(ctx: AppContext) {
   const maintenance = new MaintenanceService(ctx, audit, devices, maintenanceAttachments, maintenanceReminders);
   return {
     audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups,
-    traffic, community, alerting, maintenance, maintenanceAttachments,
+    alerting, maintenance, maintenanceAttachments, traffic, community,
   };
 }
 

@@ -25,7 +25,6 @@ export const PERMISSIONS = {
   'device.write': MANAGERS,
   'event.read': EVERY_ROLE,
   'event.delete': ADMINS,
-  'traffic.read': EVERY_ROLE,
   'alert.read': EVERY_ROLE,
   'alert.ack': OPERATORS,
   'alertrule.read': EVERY_ROLE,
@@ -37,6 +36,7 @@ export const PERMISSIONS = {
   'maintenance.write': OPERATORS,
   // Removing history that an inspection may ask for is a manager's decision; edits stay audited.
   'maintenance.delete': MANAGERS,
+  'traffic.read': EVERY_ROLE,
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;
