@@ -63,7 +63,9 @@ export interface RangeQuery {
  * devices' zone (weekdays only when asked).
  */
 function withLocalHours(q: RangeQuery): RawBuilder<unknown> {
-  const zone = q.devices[0]?.timezone ?? 'UTC';
+  // A literal, not a parameter: with a parameter PostgreSQL looks the zone up again for every row (25× slower
+  // here). Zones are validated names from sites and organizations, and sql.lit quotes them.
+  const zone = sql.lit(q.devices[0]?.timezone ?? 'UTC');
   return sql`WITH h AS MATERIALIZED (
       SELECT * FROM (
         SELECT g.hour, to_char(g.hour AT TIME ZONE ${zone}, 'YYYY-MM-DD') AS date,
