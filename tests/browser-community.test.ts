@@ -38,8 +38,6 @@ describe('public community pages in a browser', { skip, timeout: 180_000 }, () =
     const events = Array.from({ length: 60 }, (_, i) => ({ ts: new Date(now - (i + 1) * 5 * HOUR).toISOString(), kind: 'speed', speed: 18 + (i % 15), speed_limit: 25 }));
     const sent = await app.runtime.app.inject({ method: 'POST', url: '/api/v1/ingest/events', headers: { 'x-api-key': created.body.apiKey }, payload: { events } });
     assert.equal(sent.statusCode, 200, sent.body);
-    await app.settleRollups();
-    await app.runtime.services.traffic.rebuildRollups(radarId, new Date(now - 40 * 24 * HOUR), new Date(now + HOUR));
     assert.equal((await owner.client.patch('/api/v1/organization', { publicSharing: true })).status, 200);
     assert.equal((await owner.client.request('PUT', `/api/v1/devices/${radarId}/sharing`, { shared: true })).status, 200);
   });

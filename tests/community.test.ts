@@ -83,7 +83,6 @@ describe('community sharing', () => {
     }));
     const upload = await app.runtime.app.inject({ method: 'POST', url: '/api/ingest/v1/events', headers: { 'x-api-key': device.key, 'content-type': 'application/json' }, payload: JSON.stringify({ events }) });
     assert.equal(upload.statusCode, 200, upload.body);
-    await app.runtime.services.traffic.rebuildRollups(device.id, new Date(Date.now() - 40 * 24 * HOUR), new Date(Date.now() + HOUR));
     if (!withPhoto) return undefined;
     const eventId = upload.json().created_events[0].event_id as string;
     const issued = (await app.runtime.app.inject({ method: 'POST', url: `/api/ingest/v1/events/${eventId}/photo/url`, headers: { 'x-api-key': device.key } })).json();
@@ -107,7 +106,6 @@ describe('community sharing', () => {
     photoEventId = (await traffic(shared, true))!;
     await traffic(secret, true);
     await traffic(strangersRadar, false);
-    await app.settleRollups();
 
     assert.equal((await owner.client.patch('/api/v1/organization', { publicSharing: true, publicPhotos: true })).status, 200);
     assert.equal((await owner.client.request('PUT', `/api/v1/devices/${shared.id}/sharing`, { shared: true })).status, 200);
