@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
+import { fuzzLocation } from '../src/server/community/location.js';
 import { hashToken } from '../src/server/core/tokens.js';
 import { startTestApp, type SignedIn, type TestApp } from './helpers/app.js';
 
@@ -306,5 +307,25 @@ describe('community sharing rate limit', () => {
     const other = app.client();
     other.ip = '203.0.113.8';
     assert.equal((await other.get('/api/v1/public/overview')).status, 200);
+  });
+});
+
+describe('location fuzzing', () => {
+  it('moves every location 70–130 m, the same way each time, differently per device and per secret, valid near the poles and the date line', () => {
+    const secret = 'a'.repeat(64);
+    for (let i = 0; i < 200; i++) {
+      const id = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+      const exact = { lat: -60 + (i % 120), lon: -179.9995 + (i * 1.7) % 359.999 };
+      const moved = fuzzLocation(secret, id, exact.lat, exact.lon);
+      const distance = metresBetween(exact, moved);
+      assert.ok(distance >= 70 && distance <= 130, `${id}: ${distance.toFixed(1)} m`);
+      assert.ok(moved.lon >= -180 && moved.lon <= 180);
+      assert.deepEqual(fuzzLocation(secret, id, exact.lat, exact.lon), moved);
+    }
+    const a = fuzzLocation(secret, 'device-a', 40, -74);
+    assert.notDeepEqual(fuzzLocation(secret, 'device-b', 40, -74), a);
+    assert.notDeepEqual(fuzzLocation('b'.repeat(64), 'device-a', 40, -74), a);
+    const polar = fuzzLocation(secret, 'device-a', 89.9999, 10);
+    assert.ok(polar.lat <= 90 && polar.lon >= -180 && polar.lon <= 180);
   });
 });
