@@ -16,6 +16,7 @@ import { poloSancaRoutes } from './polosanca/routes.js';
 import { rushRosterRoutes } from './rushroster/routes.js';
 import { setupRoutes } from './setup/routes.js';
 import { telemetryRoutes } from './telemetry/routes.js';
+import { communityRoutes, publicCommunityRoutes } from './community/routes.js';
 import { trafficRoutes } from './traffic/routes.js';
 import { siteRoutes } from './sites/routes.js';
 import { streamRoutes } from './stream/routes.js';
@@ -38,6 +39,8 @@ export function buildApp(ctx: AppContext, services: Services) {
     eventRoutes(services.events, services.photos),
     telemetryRoutes(services.telemetry),
     trafficRoutes(services.traffic),
+    communityRoutes(services.community),
+    publicCommunityRoutes(services.community),
     poloSancaRoutes(services.polosanca),
     auditRoutes(services.audit),
     alertRuleRoutes(services.alerting.rules),

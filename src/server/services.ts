@@ -9,6 +9,7 @@ import { PoloSancaService } from './polosanca/service.js';
 import { EventsService } from './events/service.js';
 import { TelemetryService } from './telemetry/service.js';
 import { TrafficService } from './traffic/service.js';
+import { CommunityService } from './community/service.js';
 import { RetentionService } from './retention/service.js';
 import { RollupsService } from './rollups/service.js';
 import { IdentityService } from './identity/service.js';
@@ -40,13 +41,14 @@ export function createServices(ctx: AppContext) {
   const telemetry = new TelemetryService(ctx, devices, rollups);
   const retention = new RetentionService(ctx, organizations);
   const traffic = new TrafficService(ctx, organizations, sites, rollups);
+  const community = new CommunityService(ctx, audit, organizations, devices, traffic, rollups, photos);
   const alerting = createAlerting(ctx, { audit, devices, sites, ingest });
   const maintenanceReminders = new EmailReminderSender(ctx.mailer, (orgId) => members.adminEmails(orgId), ctx.config.publicUrl);
   const maintenanceAttachments = new MaintenanceAttachmentsService(ctx, audit);
   const maintenance = new MaintenanceService(ctx, audit, devices, maintenanceAttachments, maintenanceReminders);
   return {
     audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups,
-    alerting, maintenance, maintenanceAttachments, traffic,
+    alerting, maintenance, maintenanceAttachments, traffic, community,
   };
 }
 

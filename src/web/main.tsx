@@ -51,6 +51,9 @@ const router = createBrowserRouter([
   { path: '/invite', element: <JoinPage mode="invitation" />, errorElement: <RouteError /> },
   { path: '/register', element: <JoinPage mode="code" />, errorElement: <RouteError /> },
   { path: '/reset-password', element: <ResetPasswordPage />, errorElement: <RouteError /> },
+  // The community pages need no sign-in; loaded only when visited.
+  { path: '/public', lazy: async () => ({ Component: (await import('./pages/public/PublicPage')).PublicPage }), errorElement: <RouteError /> },
+  { path: '/public/devices/:id', lazy: async () => ({ Component: (await import('./pages/public/PublicDevicePage')).PublicDevicePage }), errorElement: <RouteError /> },
   {
     element: <RequireSession />,
     errorElement: <RouteError />,

@@ -46,6 +46,8 @@ export interface Config {
   sessionIdleMinutes: number;
   sessionMaxDays: number;
   rateLimits: RateLimitConfig;
+  /** Requests per client IP per minute to the public community pages' API. */
+  publicRateLimitPerMinute: number;
   streamHeartbeatSeconds: number;
   /** Port of the embedded MQTT broker (Aedes); off when unset. */
   mqttPort?: number;
@@ -218,6 +220,7 @@ export function loadConfig(env: Env = process.env): Config {
       resetPerIp: r.int('RATE_LIMIT_RESET_PER_IP', 5, 1, 100000),
       windowSeconds: r.int('RATE_LIMIT_WINDOW_SECONDS', 900, 1, 86400),
     },
+    publicRateLimitPerMinute: r.int('RATE_LIMIT_PUBLIC_PER_MINUTE', 300, 1, 1_000_000),
     streamHeartbeatSeconds: r.int('STREAM_HEARTBEAT_SECONDS', 15, 1, 3600),
     mqttPort: r.raw('MQTT_PORT') === undefined ? undefined : r.int('MQTT_PORT', 1883, 0, 65535),
     mqttUrl: r.url('MQTT_URL', ['mqtt:', 'mqtts:', 'tcp:', 'ws:', 'wss:']),

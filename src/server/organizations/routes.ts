@@ -17,7 +17,8 @@ const Organization = Type.Object({
   allowedEmailDomains: Type.Array(Type.String()),
   units: Type.Union([Type.Literal('mph'), Type.Literal('kmh')]),
   timezone: Type.String(),
-  publicSharing: Type.Boolean(),
+  publicSharing: Type.Boolean({ description: 'devices this organization marks as shared appear on the public community pages' }),
+  publicPhotos: Type.Boolean({ description: 'the public pages may show photos of speeders (of shared devices)' }),
   retentionDays: Type.Union([Type.Integer(), Type.Null()]),
   createdAt: Timestamp,
 });
@@ -28,6 +29,7 @@ const Settings = {
   units: Type.Optional(Type.Union([Type.Literal('mph'), Type.Literal('kmh')])),
   timezone: Type.Optional(Type.String({ maxLength: 64 })),
   publicSharing: Type.Optional(Type.Boolean()),
+  publicPhotos: Type.Optional(Type.Boolean()),
   retentionDays: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 36500 }), Type.Null()], { description: 'days of raw events and telemetry kept; hourly rollups are kept' })),
 };
 const PlanLimits = {

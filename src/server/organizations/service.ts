@@ -21,6 +21,7 @@ export function presentOrganization(org: OrganizationRow) {
     units: org.units,
     timezone: org.timezone,
     publicSharing: org.public_sharing,
+    publicPhotos: org.public_photos,
     retentionDays: org.retention_days,
     createdAt: org.created_at.toISOString(),
   };
@@ -91,6 +92,8 @@ export class OrganizationsService {
       await this.audit.record(actor, { orgId: id, action: 'organization.updated', resourceType: 'organization', resourceId: id, details: { changes: patch } });
       // Names and slugs appear in every member's organization list.
       await announceAccessChange(this.ctx.bus, { everyone: true });
+      // Public community pages show what an organization shares: they drop their cached answers.
+      await this.ctx.bus.publish({ type: 'organization.updated', orgId: id, requires: 'org.update', data: { organizationId: id } });
       return org;
     } catch (error) {
       if (isUniqueViolation(error)) throw conflict('this slug is taken', [{ field: 'slug', message: 'is already used by another organization' }]);

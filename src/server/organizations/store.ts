@@ -5,7 +5,7 @@ import type { Db, Tx } from '../core/db/database.js';
 type Conn = Db | Tx;
 
 const COLUMNS = [
-  'id', 'name', 'slug', 'max_users', 'max_devices', 'allowed_email_domains', 'units', 'timezone', 'public_sharing', 'retention_days', 'created_at',
+  'id', 'name', 'slug', 'max_users', 'max_devices', 'allowed_email_domains', 'units', 'timezone', 'public_sharing', 'public_photos', 'retention_days', 'created_at',
 ] as const;
 
 export interface OrganizationFields {
@@ -17,6 +17,7 @@ export interface OrganizationFields {
   units?: 'mph' | 'kmh';
   timezone?: string;
   publicSharing?: boolean;
+  publicPhotos?: boolean;
   retentionDays?: number | null;
 }
 
@@ -32,6 +33,7 @@ export function insertOrganization(db: Conn, org: OrganizationFields) {
       units: org.units ?? 'mph',
       timezone: org.timezone ?? 'UTC',
       public_sharing: org.publicSharing ?? false,
+      public_photos: org.publicPhotos ?? false,
     })
     .returning(COLUMNS)
     .executeTakeFirstOrThrow();
@@ -54,6 +56,7 @@ export function updateOrganization(db: Conn, id: string, patch: Partial<Organiza
       ...(patch.units !== undefined && { units: patch.units }),
       ...(patch.timezone !== undefined && { timezone: patch.timezone }),
       ...(patch.publicSharing !== undefined && { public_sharing: patch.publicSharing }),
+      ...(patch.publicPhotos !== undefined && { public_photos: patch.publicPhotos }),
       ...(patch.retentionDays !== undefined && { retention_days: patch.retentionDays }),
     })
     .where('id', '=', id)

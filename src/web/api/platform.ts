@@ -14,6 +14,7 @@ export interface OrganizationSettings {
   units: 'mph' | 'kmh';
   timezone: string;
   publicSharing: boolean;
+  publicPhotos: boolean;
   retentionDays: number | null;
   createdAt: string;
 }

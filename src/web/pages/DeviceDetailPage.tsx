@@ -3,6 +3,7 @@ import { Link, useParams } from 'react-router';
 import { ApiError } from '../api/client';
 import { useDevice, useEvents } from '../api/queries';
 import { DeviceKeys } from '../components/DeviceKeys';
+import { DeviceSharing } from '../components/DeviceSharing';
 import { EditDeviceDialog } from '../components/EditDeviceDialog';
 import { EventsTable } from '../components/EventsTable';
 import { Notice, useNotice } from '../components/Notice';
@@ -112,6 +113,7 @@ export function DeviceDetailPage() {
         )}
       </section>
 
+      {d.kind === 'speed_radar' && <DeviceSharing deviceId={d.id} canChange={may(me, 'device.write')} />}
       {may(me, 'device.write') && <DeviceKeys device={d} zone={zone} />}
 
       <MaintenanceSection deviceId={d.id} deviceName={d.name} zone={zone} />

@@ -15,6 +15,7 @@ export interface OrganizationsTable {
   units: Generated<'mph' | 'kmh'>;
   timezone: Generated<string>;
   public_sharing: Generated<boolean>;
+  public_photos: Generated<boolean>;
   retention_days: number | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
@@ -169,6 +170,12 @@ export interface DeviceKeysTable {
   created_at: CreatedAt;
   last_used_at: Date | null;
   revoked_at: Date | null;
+}
+
+export interface CommunityDevicesTable {
+  device_id: string;
+  org_id: string;
+  shared_at: CreatedAt;
 }
 
 export type AlertSeverity = 'critical' | 'major' | 'minor' | 'warning' | 'info';
@@ -346,6 +353,7 @@ export interface MaintenanceSettingsTable {
 }
 
 export interface Database {
+  community_devices: CommunityDevicesTable;
   devices: DevicesTable;
   device_keys: DeviceKeysTable;
   organizations: OrganizationsTable;

@@ -7,8 +7,11 @@ import { createBaseMap, L } from './leaflet-base';
 // After Leaflet: the plugin extends the `L` Leaflet puts on window.
 import 'leaflet.markercluster';
 
+/** What the map needs of a device (the console's devices, or the public pages' shared ones). */
+export type MapDevice = Pick<Device, 'id' | 'name' | 'lat' | 'lon' | 'status'>;
+
 /** What a marker shows; a marker is rebuilt only when this changes. */
-function markerState(device: Device, selected: boolean): string {
+function markerState(device: MapDevice, selected: boolean): string {
   return `${device.status}|${device.lat}|${device.lon}|${device.name}|${selected}`;
 }
 
@@ -48,7 +51,7 @@ function clusterIcon(cluster: L.MarkerCluster): L.DivIcon {
  * device changed are rebuilt. Clicking (or Enter on) a marker selects its device.
  */
 export default function DeviceMap({ devices, tiles, selectedId, onSelect }: {
-  devices: Device[];
+  devices: MapDevice[];
   tiles: ConsoleConfig['mapTiles'] | undefined;
   selectedId: string | null;
   onSelect: (id: string) => void;

@@ -11,7 +11,7 @@ import { formatNumber } from '../../lib/format';
 import { useTitle } from '../../lib/title';
 import { timeZones } from './SitesPage';
 
-type Editable = Pick<OrganizationSettings, 'name' | 'units' | 'timezone' | 'retentionDays' | 'allowedEmailDomains' | 'publicSharing'>;
+type Editable = Pick<OrganizationSettings, 'name' | 'units' | 'timezone' | 'retentionDays' | 'allowedEmailDomains' | 'publicSharing' | 'publicPhotos'>;
 
 /** `/admin/organization`: the organization's settings (changes are audit-logged by the server). */
 export function OrganizationPage() {
@@ -42,6 +42,7 @@ function SettingsForm({ organization, onSaved }: { organization: OrganizationSet
   const [retention, setRetention] = useState(organization.retentionDays?.toString() ?? '');
   const [domains, setDomains] = useState(organization.allowedEmailDomains.join(', '));
   const [publicSharing, setPublicSharing] = useState(organization.publicSharing);
+  const [publicPhotos, setPublicPhotos] = useState(organization.publicPhotos);
   const [local, setLocal] = useState<Record<string, string>>({});
   const zones = useMemo(() => timeZones(timezone), [timezone]);
 
@@ -64,14 +65,14 @@ function SettingsForm({ organization, onSaved }: { organization: OrganizationSet
     const domainList = [...new Set(domains.split(/[\s,;]+/).map((d) => d.trim().toLowerCase().replace(/^@/, '')).filter(Boolean))];
     setLocal(problems);
     if (Object.keys(problems).length > 0) return;
-    const next: Editable = { name: name.trim(), units, timezone, retentionDays: days, allowedEmailDomains: domainList, publicSharing };
+    const next: Editable = { name: name.trim(), units, timezone, retentionDays: days, allowedEmailDomains: domainList, publicSharing, publicPhotos };
     // Only what changed: the audit log then says exactly what was changed.
     const patch = Object.fromEntries(Object.entries(next).filter(([key, value]) => JSON.stringify(value) !== JSON.stringify(organization[key as keyof Editable]))) as Partial<Editable>;
     if (Object.keys(patch).length === 0) return onSaved();
     save.mutate(patch);
   };
 
-  const errors = formErrors(save.error, ['name', 'units', 'timezone', 'retentionDays', 'allowedEmailDomains', 'publicSharing'], local);
+  const errors = formErrors(save.error, ['name', 'units', 'timezone', 'retentionDays', 'allowedEmailDomains', 'publicSharing', 'publicPhotos'], local);
   const limit = (value: number | null) => (value === null ? 'No limit' : formatNumber(value));
   return (
     <form className="card-section" onSubmit={submit} noValidate>
@@ -104,7 +105,12 @@ function SettingsForm({ organization, onSaved }: { organization: OrganizationSet
         <input id="org-public" type="checkbox" checked={publicSharing} onChange={(e) => setPublicSharing(e.target.checked)} aria-describedby="org-public-hint" />
         <label htmlFor="org-public">Public sharing</label>
       </div>
-      <p className="field-hint" id="org-public-hint">Opts in to public pages of this organization’s aggregated speeds (no photos, no device keys).</p>
+      <p className="field-hint" id="org-public-hint">Shows the speed radars your managers mark as shared on the public community pages (<a href="/public">/public</a>): speed figures, recent speeders and a location moved by about 100 m. Never emails, keys or exact locations.</p>
+      <div className="field field-checkbox">
+        <input id="org-public-photos" type="checkbox" checked={publicPhotos} onChange={(e) => setPublicPhotos(e.target.checked)} aria-describedby="org-public-photos-hint" />
+        <label htmlFor="org-public-photos">Photos on public pages</label>
+      </div>
+      <p className="field-hint" id="org-public-photos-hint">Also shows a small photo of each recent speeder of a shared device, when the radar took one.</p>
       <h2 className="subheading">Plan</h2>
       <dl className="facts">
         <div><dt>Address name (slug)</dt><dd className="mono">{organization.slug}</dd></div>
