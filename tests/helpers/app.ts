@@ -69,13 +69,16 @@ export function uniqueEmail(prefix = 'user'): string {
   return `${prefix}${counter}.${randomBytes(3).toString('hex')}@example.com`;
 }
 
+/** Map tiles at an address that fails at once, as on a machine without internet (every test app's default). */
+export const OFFLINE_TILES = { url: 'https://tiles.invalid/{z}/{x}/{y}.png', attribution: 'Test tiles' };
+
 export async function startTestApp(overrides: Partial<Config> = {}): Promise<TestApp> {
   const databaseUrl = await createTestDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-app-'));
   // Tests sign in often from one address; the rate-limit tests pass their own, small limits.
   const rateLimits = { loginPerIp: 10_000, loginPerAccount: 1000, registerPerIp: 10_000, resetPerIp: 1000, windowSeconds: 60 };
   const redisPrefix = `vigil-test-${randomBytes(4).toString('hex')}`;
-  const config = testConfig({ databaseUrl, dataDir, rateLimits, redisUrl: process.env.TEST_REDIS_URL || undefined, redisPrefix, ...overrides });
+  const config = testConfig({ databaseUrl, dataDir, rateLimits, redisUrl: process.env.TEST_REDIS_URL || undefined, redisPrefix, mapTiles: OFFLINE_TILES, ...overrides });
   const runtime = await startRuntime(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
   const app: TestApp = {
     superadmin: undefined as unknown as SignedIn,

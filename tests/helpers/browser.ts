@@ -12,11 +12,8 @@ import { DEFAULT_WEB_ROOT, servedByServer, webRoutes } from '../../src/server/we
 /** Debian's chromium package (`apt-get install chromium`); never a browser downloaded by npm. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ARTIFACTS = path.resolve('test-artifacts', 'browser');
-/**
- * A tile server that never answers (the test machine has no internet): the console's map must show its
- * markers on a plain background. Tests route its requests to a failure at once.
- */
-export const OFFLINE_TILES = { url: 'https://tiles.invalid/{z}/{x}/{y}.png', attribution: 'Test tiles' };
+// Every test app's map tiles fail at once (no internet here): the console's map shows its markers on a plain background.
+export { OFFLINE_TILES } from './app.js';
 
 const require = createRequire(import.meta.url);
 
