@@ -16,22 +16,18 @@ import './operations.css';
 function Kpi({ label, value, to, tone, loading, failed }: {
   label: string;
   value: number | undefined;
-  /** Where the figure's details are; none yet for some (a card, not a link). */
-  to?: string;
+  to: string;
   tone: string;
   loading: boolean;
   failed: boolean;
 }) {
   const shown = failed ? '—' : loading || value === undefined ? '…' : formatNumber(value);
-  const content = (
-    <>
-      <span className="kpi-value" aria-busy={loading || undefined}>{shown}</span>
-      <span className="kpi-label">{label}</span>
-    </>
-  );
   return (
     <li className={`kpi kpi-${tone}`}>
-      {to ? <Link to={to} className="kpi-link">{content}</Link> : <div className="kpi-link">{content}</div>}
+      <Link to={to} className="kpi-link">
+        <span className="kpi-value" aria-busy={loading || undefined}>{shown}</span>
+        <span className="kpi-label">{label}</span>
+      </Link>
     </li>
   );
 }
@@ -68,7 +64,7 @@ export function DashboardPage() {
           <Kpi label="Speeding in the last 24 h" value={events.data?.speeding} to="/events?speedingOnly=true" tone="error" {...eventKpi} />
           {/* Shown once there are alerts to speak of. */}
           {(alerts.data?.totalActive ?? 0) > 0 && (
-            <Kpi label={`Open alerts (${formatNumber(alerts.data!.byStatus.acknowledged)} acknowledged)`} value={alerts.data!.totalActive} tone="error" loading={false} failed={false} />
+            <Kpi label={`Open alerts (${formatNumber(alerts.data!.byStatus.acknowledged)} acknowledged)`} value={alerts.data!.totalActive} to="/alerts" tone="error" loading={false} failed={false} />
           )}
         </ul>
       </section>
