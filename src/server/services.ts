@@ -1,6 +1,7 @@
 import type { AppContext } from './core/context.js';
 import { AuditService } from './audit/service.js';
 import { createAlerting } from './alerts/module.js';
+import { AlertPreviewService } from './alerts/preview.js';
 import { DevicesService } from './devices/service.js';
 import { IngestService } from './ingest/service.js';
 import { RushRosterService } from './rushroster/service.js';
@@ -36,7 +37,8 @@ export function createServices(ctx: AppContext) {
   const telemetry = new TelemetryService(ctx, devices, rollups);
   const retention = new RetentionService(ctx, organizations);
   const alerting = createAlerting(ctx, { audit, devices, sites, ingest });
-  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups, alerting };
+  const alertPreview = new AlertPreviewService(ctx);
+  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups, alerting, alertPreview };
 }
 
 export type Services = ReturnType<typeof createServices>;
