@@ -1,6 +1,7 @@
 import type { AppContext } from './core/context.js';
 import { AuditService } from './audit/service.js';
 import { createAlerting } from './alerts/module.js';
+import { AlertPeopleService } from './alerts/people.js';
 import { AlertPreviewService } from './alerts/preview.js';
 import { DevicesService } from './devices/service.js';
 import { IngestService } from './ingest/service.js';
@@ -38,7 +39,8 @@ export function createServices(ctx: AppContext) {
   const retention = new RetentionService(ctx, organizations);
   const alerting = createAlerting(ctx, { audit, devices, sites, ingest });
   const alertPreview = new AlertPreviewService(ctx);
-  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups, alerting, alertPreview };
+  const alertPeople = new AlertPeopleService(ctx, alerting.alerts);
+  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups, alerting, alertPreview, alertPeople };
 }
 
 export type Services = ReturnType<typeof createServices>;
