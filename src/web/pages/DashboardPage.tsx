@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Link } from 'react-router';
+import { useAlertCounts } from '../api/alerts';
 import { useConsoleConfig, useDeviceSummary, useEventSummary } from '../api/fleet';
 import { useDeviceIndex, useEvents } from '../api/queries';
 import { DeviceDrawer } from '../components/DeviceDrawer';
@@ -42,6 +43,7 @@ export function DashboardPage() {
   const close = useCallback(() => setSelected(null), []);
   const kpi = { loading: devices.isPending, failed: devices.isError };
   const eventKpi = { loading: events.isPending, failed: events.isError };
+  const alerts = useAlertCounts();
 
   return (
     <div className="page">
@@ -61,6 +63,7 @@ export function DashboardPage() {
           <Kpi label="Devices reporting errors" value={devices.data?.error} to="/devices?status=error" tone="error" {...kpi} />
           <Kpi label="Events in the last 24 h" value={events.data?.events} to="/events" tone="events" {...eventKpi} />
           <Kpi label="Speeding in the last 24 h" value={events.data?.speeding} to="/events?speedingOnly=true" tone="error" {...eventKpi} />
+          <Kpi label="Open alerts" value={alerts.data?.totalActive} to="/alerts" tone="error" loading={alerts.isPending} failed={alerts.isError} />
         </ul>
       </section>
 
