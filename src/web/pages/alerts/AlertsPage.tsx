@@ -171,9 +171,8 @@ function AlertList({ filter, canAcknowledge, onDone }: { filter: AlertFilter; ca
                     onChange={(e) => setSelected(e.target.checked ? new Set(openIds) : new Set())} />
                 </th>
               )}
-              <th scope="col">Severity</th>
+              <th scope="col">Severity and status</th>
               <th scope="col">Alert</th>
-              <th scope="col">Status</th>
               <th scope="col" className="hide-narrow">Opened</th>
             </tr>
           </thead>
@@ -187,12 +186,11 @@ function AlertList({ filter, canAcknowledge, onDone }: { filter: AlertFilter; ca
                     )}
                   </td>
                 )}
-                <td><SeverityBadge severity={alert.severity} /></td>
+                <td className="alert-state"><SeverityBadge severity={alert.severity} /><AlertStatusBadge status={alert.status} /></td>
                 <td>
                   <Link className="alert-message" to={`/alerts/${alert.id}`}>{alert.message}</Link>
                   <div className="muted small">{deviceName(alert.deviceId)} · {alert.ruleName}</div>
                 </td>
-                <td><AlertStatusBadge status={alert.status} /></td>
                 <td className="hide-narrow small"><EventTime iso={alert.openedAt} zone={display.zoneFor(alert.siteId)} /></td>
               </tr>
             ))}
