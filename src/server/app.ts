@@ -11,12 +11,14 @@ import { eventRoutes } from './events/routes.js';
 import { healthRoutes } from './health/routes.js';
 import { identityRoutes } from './identity/routes.js';
 import { ingestRoutes } from './ingest/routes.js';
+import { maintenanceRoutes } from './maintenance/routes.js';
 import { memberRoutes } from './members/routes.js';
 import { organizationRoutes } from './organizations/routes.js';
 import { poloSancaRoutes } from './polosanca/routes.js';
 import { rushRosterRoutes } from './rushroster/routes.js';
 import { setupRoutes } from './setup/routes.js';
 import { telemetryRoutes } from './telemetry/routes.js';
+import { trafficRoutes } from './traffic/routes.js';
 import { siteRoutes } from './sites/routes.js';
 import { streamRoutes } from './stream/routes.js';
 import type { Services } from './services.js';
@@ -37,6 +39,7 @@ export function buildApp(ctx: AppContext, services: Services) {
     rushRosterRoutes(services.rushroster, services.photos, ctx.config),
     eventRoutes(services.events, services.photos),
     telemetryRoutes(services.telemetry),
+    trafficRoutes(services.traffic),
     poloSancaRoutes(services.polosanca),
     auditRoutes(services.audit),
     alertPreviewRoutes(services.alertPreview),
@@ -44,6 +47,7 @@ export function buildApp(ctx: AppContext, services: Services) {
     alertRuleRoutes(services.alerting.rules),
     alertRoutes(services.alerting.alerts),
     notificationRoutes(services.alerting.channels),
+    maintenanceRoutes(services.maintenance, services.maintenanceAttachments, ctx.config),
     streamRoutes(services.stream, services.identity, ctx.config.streamHeartbeatSeconds),
     consoleConfigRoutes(ctx.config),
     // Last: the console answers every other page path with its index.html.

@@ -10,6 +10,7 @@ import { EventPhotosService } from './events/photos.js';
 import { PoloSancaService } from './polosanca/service.js';
 import { EventsService } from './events/service.js';
 import { TelemetryService } from './telemetry/service.js';
+import { TrafficService } from './traffic/service.js';
 import { RetentionService } from './retention/service.js';
 import { RollupsService } from './rollups/service.js';
 import { IdentityService } from './identity/service.js';
@@ -18,6 +19,9 @@ import { OrganizationsService } from './organizations/service.js';
 import { SetupService } from './setup/service.js';
 import { SitesService } from './sites/service.js';
 import { StreamService } from './stream/service.js';
+import { MaintenanceAttachmentsService } from './maintenance/attachments.js';
+import { EmailReminderSender } from './maintenance/reminders.js';
+import { MaintenanceService } from './maintenance/service.js';
 
 /** Every domain service of one process, wired once. */
 export function createServices(ctx: AppContext) {
@@ -37,10 +41,17 @@ export function createServices(ctx: AppContext) {
   const events = new EventsService(ctx, audit, rollups);
   const telemetry = new TelemetryService(ctx, devices, rollups);
   const retention = new RetentionService(ctx, organizations);
+  const traffic = new TrafficService(ctx, organizations, sites, rollups);
   const alerting = createAlerting(ctx, { audit, devices, sites, ingest });
   const alertPreview = new AlertPreviewService(ctx);
   const alertPeople = new AlertPeopleService(ctx, alerting.alerts);
-  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups, alerting, alertPreview, alertPeople };
+  const maintenanceReminders = new EmailReminderSender(ctx.mailer, (orgId) => members.adminEmails(orgId), ctx.config.publicUrl);
+  const maintenanceAttachments = new MaintenanceAttachmentsService(ctx, audit);
+  const maintenance = new MaintenanceService(ctx, audit, devices, maintenanceAttachments, maintenanceReminders);
+  return {
+    audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups,
+    alerting, alertPreview, alertPeople, maintenance, maintenanceAttachments, traffic,
+  };
 }
 
 export type Services = ReturnType<typeof createServices>;

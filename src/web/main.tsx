@@ -27,6 +27,7 @@ import { EventsPage } from './pages/EventsPage';
 import { RegisterDevicePage } from './pages/RegisterDevicePage';
 import { ForgotPasswordPage } from './pages/ForgotPasswordPage';
 import { LoginPage } from './pages/LoginPage';
+import { MaintenancePage } from './pages/MaintenancePage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { PlatformOrganizationsPage } from './pages/platform/PlatformOrganizationsPage';
 import { PlatformUsersPage } from './pages/platform/PlatformUsersPage';
@@ -81,7 +82,9 @@ const router = createBrowserRouter([
             ),
           },
           { path: 'alerts/:id', element: <AlertDetailPage /> },
+          { path: 'maintenance', element: <MaintenancePage /> },
           { path: 'account', element: <AccountPage /> },
+          { path: 'stats', lazy: async () => ({ Component: (await import('./pages/StatsPage')).StatsPage }) },
           {
             path: 'admin/sites',
             element: (

@@ -31,6 +31,12 @@ export const PERMISSIONS = {
   'alertrule.write': MANAGERS,
   'notification.read': ADMINS,
   'notification.write': ADMINS,
+  'maintenance.read': EVERY_ROLE,
+  // Operators are the hands-on role (Polo Sanca's "admin or technician" log maintenance); viewers only read.
+  'maintenance.write': OPERATORS,
+  // Removing history that an inspection may ask for is a manager's decision; edits stay audited.
+  'maintenance.delete': MANAGERS,
+  'traffic.read': EVERY_ROLE,
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;

@@ -25,6 +25,8 @@ export const NAVIGATION: NavSection[] = [
       { to: '/events', label: 'Events' },
       { to: '/alerts', label: 'Alerts' },
       { to: '/alerts/rules', label: 'Alert rules', action: 'alertrule.write' },
+      { to: '/stats', label: 'Speed statistics' },
+      { to: '/maintenance', label: 'Maintenance', action: 'maintenance.read' },
     ],
   },
   {
