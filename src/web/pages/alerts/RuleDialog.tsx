@@ -1,4 +1,4 @@
-import { useState, type FormEvent, type ReactNode } from 'react';
+import { useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { alertKeys, SEVERITIES, SEVERITY_LABELS, useChannels, type Rule, type RulePreview } from '../../api/alerts';
 import { ApiError, api } from '../../api/client';
@@ -23,7 +23,9 @@ export function RuleDialog({ rule, onClose, onSaved }: { rule: Rule | null; onCl
   const display = useDisplayContext();
   const sites = useSites();
   const channels = useChannels(may(me, 'notification.read'));
-  const [draft, setDraft] = useState<RuleDraft>(() => (rule ? draftOf(rule) : emptyDraft()));
+  // A member limited to some sites writes only site and device rules.
+  const restricted = Boolean(me.organization?.siteIds);
+  const [draft, setDraft] = useState<RuleDraft>(() => (rule ? draftOf(rule) : { ...emptyDraft(), scope: restricted ? 'site' : 'organization' }));
   const [local, setLocal] = useState<Record<string, string>>({});
   const set = <K extends keyof RuleDraft>(key: K, value: RuleDraft[K]) => setDraft((d) => ({ ...d, [key]: value }));
 
@@ -39,7 +41,11 @@ export function RuleDialog({ rule, onClose, onSaved }: { rule: Rule | null; onCl
       onSaved(saved, !rule);
     },
   });
-  const preview = useMutation({ mutationFn: () => api<RulePreview>('/alert-rules/preview', { method: 'POST', body: inputOf(draft) }) });
+  const previewRef = useRef<HTMLDivElement>(null);
+  const preview = useMutation({
+    mutationFn: () => api<RulePreview>('/alert-rules/preview', { method: 'POST', body: inputOf(draft) }),
+    onSuccess: () => requestAnimationFrame(() => previewRef.current?.scrollIntoView({ block: 'nearest' })),
+  });
 
   const error = save.error ?? preview.error;
   const server = error instanceof ApiError ? error : null;
@@ -88,7 +94,7 @@ export function RuleDialog({ rule, onClose, onSaved }: { rule: Rule | null; onCl
           <div className="field-row">
             {select('scope', 'scope', 'Scope', <>
               {me.user.isSuperadmin && <option value="global">Every organization (global)</option>}
-              <option value="organization">The whole organization</option>
+              {(!restricted || rule) && <option value="organization">The whole organization</option>}
               <option value="site">One site</option>
               <option value="device">One device</option>
             </>, Boolean(rule))}
@@ -197,7 +203,7 @@ export function RuleDialog({ rule, onClose, onSaved }: { rule: Rule | null; onCl
           <button type="button" className="button" onClick={runPreview} disabled={preview.isPending}>{preview.isPending ? 'Previewing…' : 'Preview last 7 days'}</button>
           <button type="submit" className="button button-primary" disabled={save.isPending}>{save.isPending ? 'Saving…' : rule ? 'Save changes' : 'Create rule'}</button>
         </div>
-        {preview.data && <PreviewResult preview={preview.data} />}
+        <div ref={previewRef}>{preview.data && <PreviewResult preview={preview.data} />}</div>
       </form>
     </Dialog>
   );
