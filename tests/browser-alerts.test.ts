@@ -128,7 +128,7 @@ describe('alert pages in a browser', { skip, timeout: 180_000 }, () => {
 
     await page.getByRole('checkbox', { name: /Select “Cold room 1: temperature is/ }).check();
     await page.getByRole('button', { name: 'Acknowledge selected (1)' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Acknowledge this alert' });
+    const dialog = page.getByRole('dialog', { name: 'Acknowledge alert' });
     await dialog.getByLabel('Comment (optional)').fill('Door left open by the night shift; closed it.');
     await dialog.getByRole('button', { name: 'Acknowledge' }).click();
     await page.getByRole('status').filter({ hasText: '1 acknowledged.' }).waitFor();
@@ -139,7 +139,7 @@ describe('alert pages in a browser', { skip, timeout: 180_000 }, () => {
     await page.waitForURL('**/alerts/*');
     alertPath = new URL(page.url()).pathname;
     await page.getByText(`Acknowledged by ${operatorName}`).waitFor();
-    await page.getByText('Door left open by the night shift; closed it.').waitFor();
+    await page.getByText('“Door left open by the night shift; closed it.”').waitFor();
     await page.getByRole('heading', { name: 'Temperature around the alert' }).waitFor();
     await page.locator('.chart-canvas canvas').first().waitFor();
     // Already acknowledged: only Resolve is left.
@@ -155,6 +155,7 @@ describe('alert pages in a browser', { skip, timeout: 180_000 }, () => {
     await page.getByRole('link', { name: /Cold room 1: temperature is/ }).waitFor();
     assert.equal(await page.getByRole('checkbox').count(), 0);
     assert.equal(await page.getByRole('button', { name: /Acknowledge/ }).count(), 0);
+    await page.getByText('“Door left open by the night shift; closed it.”').waitFor();
     await page.goto(`${server.url}${alertPath}`);
     await page.getByText(`Acknowledged by ${operatorName}`).waitFor();
     assert.equal(await page.getByRole('button', { name: /Acknowledge|Resolve/ }).count(), 0);

@@ -21,6 +21,7 @@ import { OrganizationPage } from './pages/admin/OrganizationPage';
 import { RegistrationCodesPage } from './pages/admin/RegistrationCodesPage';
 import { SitesPage } from './pages/admin/SitesPage';
 import { DashboardPage } from './pages/DashboardPage';
+import { preloadDeviceMap } from './components/map';
 import { DeviceDetailPage } from './pages/DeviceDetailPage';
 import { DevicesPage } from './pages/DevicesPage';
 import { EventsPage } from './pages/EventsPage';
@@ -60,7 +61,8 @@ const router = createBrowserRouter([
         element: <AppShell />,
         children: [
           { index: true, element: <Navigate to="/dashboard" replace /> },
-          { path: 'dashboard', element: <DashboardPage /> },
+          // The map's code starts downloading with the page, while the session and the data are fetched.
+          { path: 'dashboard', element: <DashboardPage />, loader: preloadDeviceMap },
           { path: 'devices', element: <DevicesPage /> },
           {
             path: 'devices/new',

@@ -23,7 +23,7 @@ export const NAVIGATION: NavSection[] = [
       { to: '/dashboard', label: 'Overview' },
       { to: '/devices', label: 'Devices' },
       { to: '/events', label: 'Events' },
-      { to: '/alerts', label: 'Alerts' },
+      { to: '/alerts', label: 'Alerts', action: 'alert.read' },
       { to: '/alerts/rules', label: 'Alert rules', action: 'alertrule.write' },
       { to: '/stats', label: 'Speed statistics' },
       { to: '/maintenance', label: 'Maintenance', action: 'maintenance.read' },

@@ -14,14 +14,14 @@ export function AcknowledgeDialog({ ids, onClose, onDone }: {
     e.preventDefault();
     action.mutate({ type: 'acknowledge', ids, comment }, { onSuccess: onDone });
   };
-  const title = ids.length === 1 ? 'Acknowledge this alert' : `Acknowledge ${ids.length} alerts`;
+  const title = ids.length === 1 ? 'Acknowledge alert' : `Acknowledge ${ids.length} alerts`;
   return (
     <Dialog title={title} onClose={onClose}>
       <form onSubmit={submit}>
         <p>Acknowledging says someone is on it; escalation to further channels stops. The alert still resolves when the value comes back.</p>
         <div className="field">
           <label htmlFor="ack-comment">Comment (optional)</label>
-          <textarea id="ack-comment" maxLength={2000} value={comment} onChange={(e) => setComment(e.target.value)} placeholder="e.g. Technician on the way" />
+          <textarea id="ack-comment" className="comment-box" maxLength={2000} value={comment} onChange={(e) => setComment(e.target.value)} placeholder="e.g. Technician on the way" />
         </div>
         {action.error && <p className="form-error" role="alert">{action.error.message}</p>}
         <div className="dialog-actions">

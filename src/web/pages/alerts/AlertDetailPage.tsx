@@ -120,7 +120,7 @@ function Timeline({ alert, zone }: { alert: Alert; zone: string }) {
         <li>
           <span className="timeline-what">Acknowledged by {who(alert.acknowledgedBy, people.data?.acknowledgedBy)}</span>
           <EventTime iso={alert.acknowledgedAt} zone={zone} />
-          {alert.acknowledgeComment && <blockquote className="timeline-comment">{alert.acknowledgeComment}</blockquote>}
+          {alert.acknowledgeComment && <blockquote className="timeline-comment">“{alert.acknowledgeComment}”</blockquote>}
         </li>
       )}
       {alert.resolvedAt && (

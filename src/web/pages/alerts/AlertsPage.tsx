@@ -135,7 +135,7 @@ function AlertList({ filter, canAcknowledge, onDone }: { filter: AlertFilter; ca
   const alerts = useAlerts(filter, pager.cursor);
   const display = useDisplayContext();
   const [selected, setSelected] = useState<Set<string>>(new Set());
-  const [acknowledging, setAcknowledging] = useState(false);
+  const [acknowledging, setAcknowledging] = useState<string[] | null>(null);
   if (alerts.isPending) return <LoadingState label="Loading alerts…" />;
   if (alerts.isError) return <ErrorState title="Alerts could not be loaded" error={alerts.error} onRetry={() => void alerts.refetch()} />;
   const { items, nextCursor } = alerts.data;
@@ -154,7 +154,7 @@ function AlertList({ filter, canAcknowledge, onDone }: { filter: AlertFilter; ca
     <>
       {canAcknowledge && openIds.length > 0 && (
         <div className="bulk-bar">
-          <button type="button" className="button button-primary" disabled={chosen.length === 0} onClick={() => setAcknowledging(true)}>
+          <button type="button" className="button button-primary" disabled={chosen.length === 0} onClick={() => setAcknowledging(chosen)}>
             Acknowledge selected{chosen.length > 0 ? ` (${chosen.length})` : ''}
           </button>
           <span className="muted small">{chosen.length === 0 ? 'Select open alerts to acknowledge them together.' : `${chosen.length} selected`}</span>
@@ -174,6 +174,7 @@ function AlertList({ filter, canAcknowledge, onDone }: { filter: AlertFilter; ca
               <th scope="col">Severity and status</th>
               <th scope="col">Alert</th>
               <th scope="col" className="hide-narrow">Opened</th>
+              {canAcknowledge && <th scope="col"><span className="visually-hidden">Actions</span></th>}
             </tr>
           </thead>
           <tbody>
@@ -190,8 +191,16 @@ function AlertList({ filter, canAcknowledge, onDone }: { filter: AlertFilter; ca
                 <td>
                   <Link className="alert-message" to={`/alerts/${alert.id}`}>{alert.message}</Link>
                   <div className="muted small">{deviceName(alert.deviceId)} · {alert.ruleName}</div>
+                  {alert.acknowledgeComment && <div className="small alert-message">“{alert.acknowledgeComment}”</div>}
                 </td>
                 <td className="hide-narrow small"><EventTime iso={alert.openedAt} zone={display.zoneFor(alert.siteId)} /></td>
+                {canAcknowledge && (
+                  <td>
+                    {alert.status === 'open' && (
+                      <button type="button" className="button button-small" aria-label={`Acknowledge: ${alert.message}`} onClick={() => setAcknowledging([alert.id])}>Acknowledge</button>
+                    )}
+                  </td>
+                )}
               </tr>
             ))}
           </tbody>
@@ -200,10 +209,10 @@ function AlertList({ filter, canAcknowledge, onDone }: { filter: AlertFilter; ca
       <Pager label="Alert pages" page={pager.page} nextCursor={nextCursor} onNext={pager.next} onPrevious={pager.previous} busy={alerts.isPlaceholderData} />
       {acknowledging && (
         <AcknowledgeDialog
-          ids={chosen}
-          onClose={() => setAcknowledging(false)}
+          ids={acknowledging}
+          onClose={() => setAcknowledging(null)}
           onDone={(result) => {
-            setAcknowledging(false);
+            setAcknowledging(null);
             setSelected(new Set());
             onDone(`${result.acknowledged} acknowledged${result.skipped ? `; ${result.skipped} had already changed` : ''}.`);
           }}
