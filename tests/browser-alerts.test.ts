@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestApp, type SignedIn, type TestApp } from './helpers/app.js';
 import {
-  chromiumAvailable, CHROMIUM, ensureWebBuild, horizontalOverflow, launchBrowser, screenshot, serveConsole, seriousA11yViolations, watchErrors, type ConsoleServer,
+  chromiumAvailable, CHROMIUM, ensureWebBuild, horizontalOverflow, launchBrowser, OFFLINE_TILES, screenshot, serveConsole, seriousA11yViolations, watchErrors, type ConsoleServer,
 } from './helpers/browser.js';
 
 const skip = !chromiumAvailable() && !process.env.CI ? `no browser at ${CHROMIUM} (apt-get install chromium)` : false;
@@ -31,7 +31,7 @@ describe('alert pages in a browser', { skip, timeout: 180_000 }, () => {
 
   before(async () => {
     ensureWebBuild();
-    app = await startTestApp();
+    app = await startTestApp({ mapTiles: OFFLINE_TILES });
     [server, browser, owner] = await Promise.all([serveConsole(app.runtime), launchBrowser(), app.owner('Polo Sanca Foods')]);
     const site = await owner.client.post('/api/v1/sites', { name: 'Branch Centro', timezone: 'America/Sao_Paulo' });
     assert.equal(site.status, 201, JSON.stringify(site.body));
@@ -60,6 +60,8 @@ describe('alert pages in a browser', { skip, timeout: 180_000 }, () => {
   async function newPage(options: { width?: number; colorScheme?: 'light' | 'dark' } = {}): Promise<Page> {
     const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: 900 }, locale: 'en-GB', timezoneId: 'America/Sao_Paulo', colorScheme: options.colorScheme ?? 'light' });
     contexts.push(context);
+    // No internet here: the overview's map tiles fail at once.
+    await context.route('https://tiles.invalid/**', (route) => route.abort());
     const page = await context.newPage();
     page.setDefaultTimeout(10_000);
     const pageErrors = watchErrors(page);
