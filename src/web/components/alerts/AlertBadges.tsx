@@ -16,7 +16,7 @@ const STATUS_ICONS: Record<AlertStatus, string> = { open: '●', acknowledged: '
 export function AlertStatusBadge({ status }: { status: AlertStatus }) {
   return (
     <span className={`alert-status alert-status-${status}`}>
-      <span aria-hidden="true">{STATUS_ICONS[status]} </span>
+      <span aria-hidden="true">{STATUS_ICONS[status]}</span>
       {STATUS_LABELS[status]}
     </span>
   );
