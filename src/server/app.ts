@@ -2,6 +2,8 @@ import type { AppContext } from './core/context.js';
 import { createHttpApp } from './core/http/app.js';
 import { alertRoutes } from './alerts/routes.js';
 import { notificationRoutes } from './alerts/channels-routes.js';
+import { alertPeopleRoutes } from './alerts/people-routes.js';
+import { alertPreviewRoutes } from './alerts/preview-routes.js';
 import { alertRuleRoutes } from './alerts/rules-routes.js';
 import { auditRoutes } from './audit/routes.js';
 import { deviceRoutes } from './devices/routes.js';
@@ -43,6 +45,8 @@ export function buildApp(ctx: AppContext, services: Services) {
     publicCommunityRoutes(services.community),
     poloSancaRoutes(services.polosanca),
     auditRoutes(services.audit),
+    alertPreviewRoutes(services.alertPreview),
+    alertPeopleRoutes(services.alertPeople),
     alertRuleRoutes(services.alerting.rules),
     alertRoutes(services.alerting.alerts),
     notificationRoutes(services.alerting.channels),

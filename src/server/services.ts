@@ -1,6 +1,8 @@
 import type { AppContext } from './core/context.js';
 import { AuditService } from './audit/service.js';
 import { createAlerting } from './alerts/module.js';
+import { AlertPeopleService } from './alerts/people.js';
+import { AlertPreviewService } from './alerts/preview.js';
 import { DevicesService } from './devices/service.js';
 import { IngestService } from './ingest/service.js';
 import { RushRosterService } from './rushroster/service.js';
@@ -43,12 +45,14 @@ export function createServices(ctx: AppContext) {
   const traffic = new TrafficService(ctx, organizations, sites, rollups);
   const community = new CommunityService(ctx, audit, organizations, devices, traffic, rollups, photos);
   const alerting = createAlerting(ctx, { audit, devices, sites, ingest });
+  const alertPreview = new AlertPreviewService(ctx);
+  const alertPeople = new AlertPeopleService(ctx, alerting.alerts);
   const maintenanceReminders = new EmailReminderSender(ctx.mailer, (orgId) => members.adminEmails(orgId), ctx.config.publicUrl);
   const maintenanceAttachments = new MaintenanceAttachmentsService(ctx, audit);
   const maintenance = new MaintenanceService(ctx, audit, devices, maintenanceAttachments, maintenanceReminders);
   return {
     audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups,
-    alerting, maintenance, maintenanceAttachments, traffic, community,
+    alerting, alertPreview, alertPeople, maintenance, maintenanceAttachments, traffic, community,
   };
 }
 

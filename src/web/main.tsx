@@ -11,8 +11,12 @@ import { AccountPage } from './pages/account/AccountPage';
 import { JoinPage } from './pages/account/JoinPage';
 import { ResetPasswordPage } from './pages/account/ResetPasswordPage';
 import { SetupPage } from './pages/account/SetupPage';
+import { AlertDetailPage } from './pages/alerts/AlertDetailPage';
+import { AlertsPage } from './pages/alerts/AlertsPage';
+import { RulesPage } from './pages/alerts/RulesPage';
 import { AuditPage } from './pages/admin/AuditPage';
 import { MembersPage } from './pages/admin/MembersPage';
+import { NotificationsPage } from './pages/admin/NotificationsPage';
 import { OrganizationPage } from './pages/admin/OrganizationPage';
 import { RegistrationCodesPage } from './pages/admin/RegistrationCodesPage';
 import { SitesPage } from './pages/admin/SitesPage';
@@ -20,8 +24,6 @@ import { DashboardPage } from './pages/DashboardPage';
 import { preloadDeviceMap } from './components/map';
 import { DeviceDetailPage } from './pages/DeviceDetailPage';
 import { DevicesPage } from './pages/DevicesPage';
-import { AlertDetailPage } from './pages/AlertDetailPage';
-import { AlertsPage } from './pages/AlertsPage';
 import { EventsPage } from './pages/EventsPage';
 import { RegisterDevicePage } from './pages/RegisterDevicePage';
 import { ForgotPasswordPage } from './pages/ForgotPasswordPage';
@@ -76,6 +78,14 @@ const router = createBrowserRouter([
           { path: 'devices/:id', element: <DeviceDetailPage /> },
           { path: 'events', element: <EventsPage /> },
           { path: 'alerts', element: <AlertsPage /> },
+          {
+            path: 'alerts/rules',
+            element: (
+              <RequireAction action="alertrule.write">
+                <RulesPage />
+              </RequireAction>
+            ),
+          },
           { path: 'alerts/:id', element: <AlertDetailPage /> },
           { path: 'maintenance', element: <MaintenancePage /> },
           { path: 'account', element: <AccountPage /> },
@@ -93,6 +103,14 @@ const router = createBrowserRouter([
             element: (
               <RequireAction action="member.read">
                 <MembersPage />
+              </RequireAction>
+            ),
+          },
+          {
+            path: 'admin/notifications',
+            element: (
+              <RequireAction action="notification.read">
+                <NotificationsPage />
               </RequireAction>
             ),
           },

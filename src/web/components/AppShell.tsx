@@ -97,7 +97,8 @@ export function AppShell() {
               <ul>
                 {section.items.map((item) => (
                   <li key={item.to}>
-                    <NavLink to={item.to} className="nav-link">
+                    {/* /alerts is not current on /alerts/rules, which has its own entry. */}
+                    <NavLink to={item.to} className="nav-link" end={section.items.some((other) => other.to.startsWith(`${item.to}/`))}>
                       {item.label}
                     </NavLink>
                   </li>

@@ -24,6 +24,7 @@ export const NAVIGATION: NavSection[] = [
       { to: '/devices', label: 'Devices' },
       { to: '/events', label: 'Events' },
       { to: '/alerts', label: 'Alerts', action: 'alert.read' },
+      { to: '/alerts/rules', label: 'Alert rules', action: 'alertrule.write' },
       { to: '/stats', label: 'Speed statistics' },
       { to: '/maintenance', label: 'Maintenance', action: 'maintenance.read' },
     ],
@@ -33,6 +34,7 @@ export const NAVIGATION: NavSection[] = [
     items: [
       { to: '/admin/sites', label: 'Sites', action: 'site.write' },
       { to: '/admin/members', label: 'Members', action: 'member.read' },
+      { to: '/admin/notifications', label: 'Notifications', action: 'notification.read' },
       { to: '/admin/registration-codes', label: 'Registration codes', action: 'regcode.write' },
       { to: '/admin/audit', label: 'Audit log', action: 'audit.read' },
       { to: '/admin/organization', label: 'Organization settings', action: 'org.update' },

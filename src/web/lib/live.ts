@@ -18,6 +18,7 @@ const INVALIDATES: Record<string, QueryKey[]> = {
   'alert.updated': [['alerts']],
   'alert.acknowledged': [['alerts']],
   'alert.resolved': [['alerts']],
+  'alert_rule.changed': [['alert-rules']],
   'site.created': [keys.sites],
   'site.updated': [keys.sites],
   'site.deleted': [keys.sites],

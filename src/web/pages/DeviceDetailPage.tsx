@@ -63,6 +63,7 @@ export function DeviceDetailPage() {
         </div>
         <div className="row-actions">
           <StatusDot status={d.status} />
+          <Link className="button" to={`/alerts?deviceId=${d.id}&status=all`}>Alert history</Link>
           {may(me, 'device.write') && <button type="button" className="button" onClick={() => setEditing(true)}>Edit settings</button>}
         </div>
       </header>
