@@ -11,9 +11,10 @@ import { alerts } from './alerts.js';
 import { ingest } from './ingest.js';
 import { mqttBench } from './mqtt.js';
 import { platform } from './platform.js';
+import { traffic } from './traffic.js';
 import { web } from './web.js';
 
-const BENCHMARKS: Benchmark[] = [platform, ingest, mqttBench, web, alerts];
+const BENCHMARKS: Benchmark[] = [platform, ingest, mqttBench, web, alerts, traffic];
 
 function git(...args: string[]): string {
   const result = spawnSync('git', args, { cwd: ROOT, encoding: 'utf8', timeout: 10_000 });

@@ -15,6 +15,7 @@ import { poloSancaRoutes } from './polosanca/routes.js';
 import { rushRosterRoutes } from './rushroster/routes.js';
 import { setupRoutes } from './setup/routes.js';
 import { telemetryRoutes } from './telemetry/routes.js';
+import { trafficRoutes } from './traffic/routes.js';
 import { siteRoutes } from './sites/routes.js';
 import { streamRoutes } from './stream/routes.js';
 import type { Services } from './services.js';
@@ -35,6 +36,7 @@ export function buildApp(ctx: AppContext, services: Services) {
     rushRosterRoutes(services.rushroster, services.photos, ctx.config),
     eventRoutes(services.events, services.photos),
     telemetryRoutes(services.telemetry),
+    trafficRoutes(services.traffic),
     poloSancaRoutes(services.polosanca),
     auditRoutes(services.audit),
     alertRuleRoutes(services.alerting.rules),

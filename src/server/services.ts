@@ -8,6 +8,7 @@ import { EventPhotosService } from './events/photos.js';
 import { PoloSancaService } from './polosanca/service.js';
 import { EventsService } from './events/service.js';
 import { TelemetryService } from './telemetry/service.js';
+import { TrafficService } from './traffic/service.js';
 import { RetentionService } from './retention/service.js';
 import { RollupsService } from './rollups/service.js';
 import { IdentityService } from './identity/service.js';
@@ -36,7 +37,8 @@ export function createServices(ctx: AppContext) {
   const telemetry = new TelemetryService(ctx, devices, rollups);
   const retention = new RetentionService(ctx, organizations);
   const alerting = createAlerting(ctx, { audit, devices, sites, ingest });
-  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups, alerting };
+  const traffic = new TrafficService(ctx, organizations, sites);
+  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups, alerting, traffic };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -68,6 +68,7 @@ const router = createBrowserRouter([
           { path: 'devices/:id', element: <DeviceDetailPage /> },
           { path: 'events', element: <EventsPage /> },
           { path: 'account', element: <AccountPage /> },
+          { path: 'stats', lazy: async () => ({ Component: (await import('./pages/StatsPage')).StatsPage }) },
           {
             path: 'admin/sites',
             element: (

@@ -31,6 +31,7 @@ export const PERMISSIONS = {
   'alertrule.write': MANAGERS,
   'notification.read': ADMINS,
   'notification.write': ADMINS,
+  'traffic.read': EVERY_ROLE,
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;

@@ -23,6 +23,7 @@ export const NAVIGATION: NavSection[] = [
       { to: '/dashboard', label: 'Overview' },
       { to: '/devices', label: 'Devices' },
       { to: '/events', label: 'Events' },
+      { to: '/stats', label: 'Speed statistics' },
     ],
   },
   {

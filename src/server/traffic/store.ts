@@ -1,0 +1,207 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { Scope } from '../core/access.js';
+import type { Db, Tx } from '../core/db/database.js';
+import type { Units } from './statistics.js';
+
+/**
+ * Every SQL statement of traffic statistics. Figures are read from the hourly rollups
+ * (`event_rollups_hourly`, `speed_histogram_hourly`, `speed_excess_hourly`), never from raw events,
+ * except `rebuildSpeedExcess`, which (re)builds the excess rollup of a device from its events.
+ * Local hours, weekdays and dates are taken in each device's time zone: its site's, else its organization's.
+ */
+type Conn = Db | Tx;
+const DAY = 86_400_000;
+
+export interface SubjectDevice {
+  id: string;
+  name: string;
+  site_id: string | null;
+  timezone: string;
+  units: Units;
+  speed_limit: number | null;
+}
+
+/** The devices a statistics request covers, within the caller's scope (one device, one site, or every visible device). */
+export async function subjectDevices(db: Conn, scope: Scope, subject: { deviceId?: string; siteId?: string }): Promise<SubjectDevice[]> {
+  const result = await sql<SubjectDevice>`
+    SELECT d.id, d.name, d.site_id, COALESCE(s.timezone, o.timezone) AS timezone, COALESCE(d.speed_units, o.units) AS units, d.speed_limit
+    FROM devices d JOIN organizations o ON o.id = d.org_id LEFT JOIN sites s ON s.id = d.site_id
+    WHERE d.org_id = ${scope.orgId}::uuid
+    ${scope.siteIds ? sql`AND d.site_id = ANY(${scope.siteIds}::uuid[])` : sql``}
+    ${subject.deviceId ? sql`AND d.id = ${subject.deviceId}::uuid` : sql``}
+    ${subject.siteId ? sql`AND d.site_id = ${subject.siteId}::uuid` : sql``}
+    ORDER BY d.name, d.id`.execute(db);
+  return result.rows;
+}
+
+/**
+ * Runs a statistics query with PostgreSQL's JIT off: the planner rates these aggregates expensive, and
+ * compiling them took longer (~0.5 s measured) than running them.
+ */
+export function analytic<T>(db: Db, query: (tx: Tx) => Promise<T>): Promise<T> {
+  return db.transaction().execute(async (tx) => {
+    await sql`SET LOCAL jit = off`.execute(tx);
+    return query(tx);
+  });
+}
+
+export interface RangeQuery {
+  devices: SubjectDevice[];
+  /** Whole UTC hours: from inclusive, to exclusive. */
+  from: Date;
+  to: Date;
+  /** Only hours that fall Monday to Friday in the device's time zone. */
+  weekdaysOnly: boolean;
+}
+
+/**
+ * Every query takes devices of one unit system and one time zone (the service groups them), so rollup
+ * rows are summed without joining each one to its device, and local time is worked out per hour of the
+ * range, not per rollup row (the time-zone arithmetic costs more than the rest of the query).
+ *
+ * `h` is each hour of the range with its local date, ISO weekday (1 = Monday) and hour of day in the
+ * devices' zone (weekdays only when asked).
+ */
+function withLocalHours(q: RangeQuery): RawBuilder<unknown> {
+  const zone = q.devices[0]?.timezone ?? 'UTC';
+  return sql`WITH h AS MATERIALIZED (
+      SELECT * FROM (
+        SELECT g.hour, to_char(g.hour AT TIME ZONE ${zone}, 'YYYY-MM-DD') AS date,
+               extract(isodow FROM g.hour AT TIME ZONE ${zone})::int AS dow, extract(hour FROM g.hour AT TIME ZONE ${zone})::int AS local_hour
+        FROM generate_series(${q.from}::timestamptz, ${q.to}::timestamptz - interval '1 hour', interval '1 hour') AS g(hour)
+      ) local ${q.weekdaysOnly ? sql`WHERE dow <= 5` : sql``}
+    )`;
+}
+
+/** A UTC calendar date as text: a Date parameter cast to date would be read in the session's time zone. */
+function utcDate(instant: Date): string {
+  return instant.toISOString().slice(0, 10);
+}
+
+function ids(q: RangeQuery) {
+  return q.devices.map((d) => d.id);
+}
+
+/**
+ * The whole UTC days inside the range, [firstDay, endDay), read from the daily tables; the hours before
+ * and after them from the hourly ones. Without a whole day, the hourly part is the whole range.
+ */
+function dayParts(q: RangeQuery) {
+  const firstDay = new Date(Math.ceil(q.from.getTime() / DAY) * DAY);
+  const endDay = new Date(Math.floor(q.to.getTime() / DAY) * DAY);
+  if (firstDay >= endDay) return { firstDay: q.to, endDay: q.to };
+  return { firstDay, endDay };
+}
+
+/**
+ * Rows of a daily table over the whole days of the range plus rows of its hourly table over the edge
+ * hours; with a weekday filter, only hourly rows of local weekdays (a UTC day is not a local day).
+ */
+function dailyAndEdges(q: RangeQuery, columns: RawBuilder<unknown>, daily: string, hourly: string): RawBuilder<unknown> {
+  if (q.weekdaysOnly) {
+    return sql`SELECT ${columns} FROM ${sql.table(hourly)} e
+               WHERE e.device_id = ANY(${ids(q)}::uuid[]) AND e.hour >= ${q.from} AND e.hour < ${q.to} AND e.hour IN (SELECT hour FROM h)`;
+  }
+  const parts = dayParts(q);
+  return sql`SELECT ${columns} FROM ${sql.table(daily)} e
+             WHERE e.device_id = ANY(${ids(q)}::uuid[]) AND e.day >= ${utcDate(parts.firstDay)}::date AND e.day < ${utcDate(parts.endDay)}::date
+             UNION ALL
+             SELECT ${columns} FROM ${sql.table(hourly)} e
+             WHERE e.device_id = ANY(${ids(q)}::uuid[])
+               AND ((e.hour >= ${q.from} AND e.hour < ${parts.firstDay}) OR (e.hour >= ${parts.endDay} AND e.hour < ${q.to}))`;
+}
+
+export interface VolumeRow {
+  date: string;
+  dow: number;
+  hour: number;
+  count: number;
+  sum: number;
+  sum_squares: number;
+  min: number | null;
+  max: number | null;
+  speeding: number;
+}
+
+/** Speed count, sums, extremes and speeding count per local hour of the range (one row per zone and hour). */
+export async function speedVolume(db: Conn, q: RangeQuery): Promise<VolumeRow[]> {
+  const result = await sql<VolumeRow>`
+    ${withLocalHours(q)}, per_hour AS (
+      SELECT r.hour, sum(r.speed_count)::int AS count, sum(r.speed_sum)::float8 AS sum, sum(r.speed_sum_squares)::float8 AS sum_squares,
+             min(r.speed_min)::float8 AS min, max(r.speed_max)::float8 AS max, sum(r.speeding)::int AS speeding
+      FROM event_rollups_hourly r
+      WHERE r.device_id = ANY(${ids(q)}::uuid[]) AND r.hour >= ${q.from} AND r.hour < ${q.to} AND r.speed_count > 0
+      GROUP BY 1
+    )
+    SELECT h.date, h.dow, h.local_hour AS hour, p.count, p.sum, p.sum_squares, p.min, p.max, p.speeding
+    FROM per_hour p JOIN h ON h.hour = p.hour`.execute(db);
+  return result.rows;
+}
+
+/** The merged 1-unit speed histogram. */
+export async function speedBins(db: Conn, q: RangeQuery) {
+  const result = await sql<{ bin: number; count: number }>`
+    ${withLocalHours(q)}
+    SELECT bin, sum(count)::int AS count FROM (${dailyAndEdges(q, sql`e.bin, e.count`, 'speed_histogram_daily', 'speed_histogram_hourly')}) b
+    GROUP BY bin`.execute(db);
+  return result.rows;
+}
+
+export interface ExcessRow {
+  speed_limit: number;
+  excess: number;
+  count: number;
+}
+
+/** Speeds by excess over the limit in force, per limit. */
+export async function speedExcess(db: Conn, q: RangeQuery): Promise<ExcessRow[]> {
+  const result = await sql<ExcessRow>`
+    ${withLocalHours(q)}
+    SELECT speed_limit::float8 AS speed_limit, excess, sum(count)::int AS count
+    FROM (${dailyAndEdges(q, sql`e.speed_limit, e.excess, e.count`, 'speed_excess_daily', 'speed_excess_hourly')}) x
+    GROUP BY 1, 2`.execute(db);
+  return result.rows;
+}
+
+/** The speed histogram per local hour of day (for each hour's percentiles): reads every hourly row of the range. */
+export async function hourOfDayBins(db: Conn, q: RangeQuery) {
+  const result = await sql<{ hour: number; bin: number; count: number }>`
+    ${withLocalHours(q)}, per_hour AS (
+      SELECT b.hour, b.bin, sum(b.count)::int AS count
+      FROM speed_histogram_hourly b
+      WHERE b.device_id = ANY(${ids(q)}::uuid[]) AND b.hour >= ${q.from} AND b.hour < ${q.to}
+      GROUP BY 1, 2
+    )
+    SELECT h.local_hour AS hour, p.bin, sum(p.count)::int AS count
+    FROM per_hour p JOIN h ON h.hour = p.hour
+    GROUP BY 1, 2`.execute(db);
+  return result.rows;
+}
+
+/**
+ * (Re)builds the traffic rollups of one device from its stored events, over the whole UTC days that
+ * hold [from, to): the hourly excess, and the daily histogram and excess. One transaction. Ingest is to
+ * maintain the same rows per batch; until it does, this fills them (tests, and a backfill after upgrading).
+ */
+export async function rebuildTrafficRollups(db: Db, deviceId: string, fromInstant: Date, toInstant: Date): Promise<void> {
+  const from = new Date(Math.floor(fromInstant.getTime() / DAY) * DAY);
+  const to = new Date(Math.ceil(toInstant.getTime() / DAY) * DAY);
+  await db.transaction().execute(async (tx) => {
+    await sql`DELETE FROM speed_excess_hourly WHERE device_id = ${deviceId}::uuid AND hour >= ${from} AND hour < ${to}`.execute(tx);
+    await sql`DELETE FROM speed_histogram_daily WHERE device_id = ${deviceId}::uuid AND day >= ${utcDate(from)}::date AND day < ${utcDate(to)}::date`.execute(tx);
+    await sql`DELETE FROM speed_excess_daily WHERE device_id = ${deviceId}::uuid AND day >= ${utcDate(from)}::date AND day < ${utcDate(to)}::date`.execute(tx);
+    const events = sql`events WHERE device_id = ${deviceId}::uuid AND ts >= ${from} AND ts < ${to} AND speed IS NOT NULL`;
+    await sql`
+      INSERT INTO speed_excess_hourly (device_id, hour, speed_limit, excess, count)
+      SELECT device_id, date_trunc('hour', ts), speed_limit, ceil(speed - speed_limit)::smallint, count(*)
+      FROM ${events} AND speed_limit IS NOT NULL GROUP BY 1, 2, 3, 4`.execute(tx);
+    await sql`
+      INSERT INTO speed_histogram_daily (device_id, day, bin, count)
+      SELECT device_id, (ts AT TIME ZONE 'UTC')::date, floor(speed)::smallint, count(*)
+      FROM ${events} GROUP BY 1, 2, 3`.execute(tx);
+    await sql`
+      INSERT INTO speed_excess_daily (device_id, day, speed_limit, excess, count)
+      SELECT device_id, (ts AT TIME ZONE 'UTC')::date, speed_limit, ceil(speed - speed_limit)::smallint, count(*)
+      FROM ${events} AND speed_limit IS NOT NULL GROUP BY 1, 2, 3, 4`.execute(tx);
+  });
+}
