@@ -16,6 +16,7 @@ import { rushRosterRoutes } from './rushroster/routes.js';
 import { setupRoutes } from './setup/routes.js';
 import { telemetryRoutes } from './telemetry/routes.js';
 import { trafficRoutes } from './traffic/routes.js';
+import { reportRoutes } from './reports/routes.js';
 import { siteRoutes } from './sites/routes.js';
 import { streamRoutes } from './stream/routes.js';
 import type { Services } from './services.js';
@@ -37,6 +38,7 @@ export function buildApp(ctx: AppContext, services: Services) {
     eventRoutes(services.events, services.photos),
     telemetryRoutes(services.telemetry),
     trafficRoutes(services.traffic),
+    reportRoutes(services.reports),
     poloSancaRoutes(services.polosanca),
     auditRoutes(services.audit),
     alertRuleRoutes(services.alerting.rules),

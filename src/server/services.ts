@@ -9,6 +9,8 @@ import { PoloSancaService } from './polosanca/service.js';
 import { EventsService } from './events/service.js';
 import { TelemetryService } from './telemetry/service.js';
 import { TrafficService } from './traffic/service.js';
+import { ReportRunner } from './reports/runner.js';
+import { ReportsService } from './reports/service.js';
 import { RetentionService } from './retention/service.js';
 import { RollupsService } from './rollups/service.js';
 import { IdentityService } from './identity/service.js';
@@ -38,7 +40,9 @@ export function createServices(ctx: AppContext) {
   const retention = new RetentionService(ctx, organizations);
   const alerting = createAlerting(ctx, { audit, devices, sites, ingest });
   const traffic = new TrafficService(ctx, organizations, sites);
-  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups, alerting, traffic };
+  const reports = new ReportsService(ctx, audit, { devices, sites, organizations });
+  const reportRunner = new ReportRunner(ctx, { traffic, devices, sites, organizations, rollups });
+  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups, alerting, traffic, reports, reportRunner };
 }
 
 export type Services = ReturnType<typeof createServices>;
