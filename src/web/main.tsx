@@ -69,6 +69,7 @@ const router = createBrowserRouter([
           { path: 'events', element: <EventsPage /> },
           { path: 'account', element: <AccountPage /> },
           { path: 'stats', lazy: async () => ({ Component: (await import('./pages/StatsPage')).StatsPage }) },
+          { path: 'reports', lazy: async () => ({ Component: (await import('./pages/ReportsPage')).ReportsPage }) },
           {
             path: 'admin/sites',
             element: (

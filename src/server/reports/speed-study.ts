@@ -1,5 +1,5 @@
 import type { TrafficService } from '../traffic/service.js';
-import { barChart, COLORS, heading, lineChart, paragraph, renderPdf, table, type Pdf } from './pdf.js';
+import { barChart, COLORS, ensureSpace, heading, lineChart, paragraph, renderPdf, table, type Pdf } from './pdf.js';
 
 /** Everything a speed-study report shows, gathered before drawing (see ReportRunner.speedStudy). */
 export type SpeedStatistics = Awaited<ReturnType<TrafficService['statistics']>>;
@@ -144,6 +144,8 @@ function speeding(doc: Pdf, study: SpeedStudy): void {
 function speeders(doc: Pdf, study: SpeedStudy): void {
   if (study.topSpeeders.length === 0) return;
   const tz = study.stats.subject.timezone;
+  // Keep the heading with the first rows of its table.
+  ensureSpace(doc, 110);
   heading(doc, `Top ${study.topSpeeders.length} speeds`);
   if (!study.photosAllowed) paragraph(doc, 'Photos are not included: the organization has not allowed photos in reports.', { muted: true });
   table(doc, [{ label: 'When', width: 170 }, { label: 'Device', width: 150 }, { label: 'Speed', width: 85, align: 'right' }, { label: 'Limit', width: 90, align: 'right' }],

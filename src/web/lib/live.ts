@@ -16,6 +16,8 @@ const INVALIDATES: Record<string, QueryKey[]> = {
   'site.created': [keys.sites],
   'site.updated': [keys.sites],
   'site.deleted': [keys.sites],
+  'report.progress': [['reports']],
+  'report.deleted': [['reports']],
 };
 
 /** At most one refetch per key per second however busy the fleet is: the first at once, the rest folded into one. */
