@@ -28,15 +28,7 @@ import { sql } from 'kysely';
 import type { Scope } from '../src/server/core/access.js';
 import { testConfig } from '../src/server/core/config.js';
 import { startRuntime, type Runtime } from '../src/server/runtime.js';
-import { type Benchmark, makeTempDir, now, onCleanup, type Reporter, round, watchPostgresOf } from './lib.js';
-
-function envInt(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer from ${min} to ${max}, not "${raw}"`);
-  return value;
-}
+import { type Benchmark, envInt, makeTempDir, now, onCleanup, type Reporter, round, watchPostgresOf } from './lib.js';
 
 function settings() {
   const databases = (process.env.BENCH_TRAFFIC_DATABASES ?? 'service,bundled').split(',').map((d) => d.trim()).filter(Boolean);

@@ -103,6 +103,7 @@ describe('demo organization and device simulator', () => {
     assert.equal(demo.backfill.values, 2 * 1440 * 6);
     assert.equal(await count('SELECT count(*) AS n FROM telemetry WHERE device_id = ANY($1::uuid[])', [fridgeIds]), 2 * 1440 * 6);
     assert.equal(await count('SELECT sum(count) AS n FROM telemetry_rollups_hourly WHERE device_id = ANY($1::uuid[])', [fridgeIds]), 2 * 1440 * 6);
+    assert.equal(await count('SELECT count(*) AS n FROM maintenance_records WHERE device_id = ANY($1::uuid[])', [fridgeIds]), fridgeIds.length, 'a service history each');
     const metrics = await query('SELECT DISTINCT metric FROM telemetry WHERE device_id = $1 ORDER BY metric', [fridgeIds[0]]);
     assert.deepEqual(metrics.map((m) => m.metric), ['compressor', 'door', 'fan', 'heater', 'pressure', 'temperature']);
     const cycles = await query(`SELECT min(value) AS lo, max(value) AS hi FROM telemetry WHERE device_id = $1 AND metric = 'compressor'`, [fridgeIds[0]]);

@@ -37,7 +37,6 @@ describe('speed statistics page', { skip, timeout: 120_000 }, () => {
     }));
     const response = await app.runtime.app.inject({ method: 'POST', url: '/api/v1/ingest/events', headers: { 'x-api-key': created.body.apiKey }, payload: { events } });
     assert.equal(response.json().accepted, 600);
-    await app.runtime.services.traffic.rebuildRollups(radar, new Date(now - 13 * DAY), new Date(now + DAY));
   });
 
   after(async () => {

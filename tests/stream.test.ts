@@ -93,14 +93,15 @@ describe('live stream (GET /api/v1/stream)', () => {
     const southReading = await publish({ type: 'reading.created', orgId: owner.orgId, siteId: south });
     const memberJoined = await publish({ type: 'member.joined', orgId: owner.orgId, requires: 'member.read', data: { email: 'x@example.com' } });
     const northReading = await publish({ type: 'reading.created', orgId: owner.orgId, siteId: north });
+    const siteless = await publish({ type: 'reading.created', orgId: owner.orgId, siteId: null });
     const orgWide = await publish({ type: 'org.updated', orgId: owner.orgId });
 
     const last = await viewerStream.next(tagged(orgWide), 5000, 'org-wide message');
     assert.equal(last.json?.siteId, null);
     await ownerStream.next(tagged(orgWide));
-    assert.deepEqual(tagsOf(viewerStream), [northReading, orgWide]);
+    assert.deepEqual(tagsOf(viewerStream), [northReading, orgWide], 'not a device without a site either');
     assert.equal(viewerStream.events.find(tagged(northReading))?.json?.siteId, north);
-    assert.deepEqual(tagsOf(ownerStream), [southReading, memberJoined, northReading, orgWide], 'the owner sees everything');
+    assert.deepEqual(tagsOf(ownerStream), [southReading, memberJoined, northReading, siteless, orgWide], 'the owner sees everything');
   });
 
   it('a reconnect with Last-Event-ID replays what was missed, filtered like live messages, then continues live', async () => {

@@ -9,6 +9,7 @@ import { eventRoutes } from './events/routes.js';
 import { healthRoutes } from './health/routes.js';
 import { identityRoutes } from './identity/routes.js';
 import { ingestRoutes } from './ingest/routes.js';
+import { maintenanceRoutes } from './maintenance/routes.js';
 import { memberRoutes } from './members/routes.js';
 import { organizationRoutes } from './organizations/routes.js';
 import { poloSancaRoutes } from './polosanca/routes.js';
@@ -44,6 +45,7 @@ export function buildApp(ctx: AppContext, services: Services) {
     alertRuleRoutes(services.alerting.rules),
     alertRoutes(services.alerting.alerts),
     notificationRoutes(services.alerting.channels),
+    maintenanceRoutes(services.maintenance, services.maintenanceAttachments, ctx.config),
     streamRoutes(services.stream, services.identity, ctx.config.streamHeartbeatSeconds),
     consoleConfigRoutes(ctx.config),
     // Last: the console answers every other page path with its index.html.

@@ -19,6 +19,9 @@ import { OrganizationsService } from './organizations/service.js';
 import { SetupService } from './setup/service.js';
 import { SitesService } from './sites/service.js';
 import { StreamService } from './stream/service.js';
+import { MaintenanceAttachmentsService } from './maintenance/attachments.js';
+import { EmailReminderSender } from './maintenance/reminders.js';
+import { MaintenanceService } from './maintenance/service.js';
 
 /** Every domain service of one process, wired once. */
 export function createServices(ctx: AppContext) {
@@ -38,11 +41,17 @@ export function createServices(ctx: AppContext) {
   const events = new EventsService(ctx, audit, rollups);
   const telemetry = new TelemetryService(ctx, devices, rollups);
   const retention = new RetentionService(ctx, organizations);
+  const traffic = new TrafficService(ctx, organizations, sites, rollups);
   const alerting = createAlerting(ctx, { audit, devices, sites, ingest });
-  const traffic = new TrafficService(ctx, organizations, sites);
+  const maintenanceReminders = new EmailReminderSender(ctx.mailer, (orgId) => members.adminEmails(orgId), ctx.config.publicUrl);
+  const maintenanceAttachments = new MaintenanceAttachmentsService(ctx, audit);
+  const maintenance = new MaintenanceService(ctx, audit, devices, maintenanceAttachments, maintenanceReminders);
   const reports = new ReportsService(ctx, audit, { devices, sites, organizations });
   const reportRunner = new ReportRunner(ctx, { traffic, devices, sites, organizations, rollups });
-  return { audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups, alerting, traffic, reports, reportRunner };
+  return {
+    audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups,
+    alerting, maintenance, maintenanceAttachments, traffic, reports, reportRunner,
+  };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -23,6 +23,7 @@ import { EventsPage } from './pages/EventsPage';
 import { RegisterDevicePage } from './pages/RegisterDevicePage';
 import { ForgotPasswordPage } from './pages/ForgotPasswordPage';
 import { LoginPage } from './pages/LoginPage';
+import { MaintenancePage } from './pages/MaintenancePage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { PlatformOrganizationsPage } from './pages/platform/PlatformOrganizationsPage';
 import { PlatformUsersPage } from './pages/platform/PlatformUsersPage';
@@ -67,6 +68,7 @@ const router = createBrowserRouter([
           },
           { path: 'devices/:id', element: <DeviceDetailPage /> },
           { path: 'events', element: <EventsPage /> },
+          { path: 'maintenance', element: <MaintenancePage /> },
           { path: 'account', element: <AccountPage /> },
           { path: 'stats', lazy: async () => ({ Component: (await import('./pages/StatsPage')).StatsPage }) },
           { path: 'reports', lazy: async () => ({ Component: (await import('./pages/ReportsPage')).ReportsPage }) },

@@ -13,7 +13,10 @@ export interface BusMessage {
   type: string;
   /** The organization the message belongs to; null for platform messages (e.g. session revoked). */
   orgId: string | null;
-  /** Set when the message concerns one site, so site-restricted users only get their sites'. */
+  /**
+   * Set when the message concerns one site, so site-restricted users only get their sites'; null when it
+   * concerns a device without a site (only unrestricted users get it); absent for organization-wide news.
+   */
   siteId?: string | null;
   /** The permission a recipient needs (e.g. `member.read`); absent = anyone who sees the organization. */
   requires?: Action;

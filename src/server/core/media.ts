@@ -141,3 +141,11 @@ export function imageTypeOf(data: Buffer): ImageType | null {
   if (data.length >= 12 && data.toString('ascii', 0, 4) === 'RIFF' && data.toString('ascii', 8, 12) === 'WEBP') return 'image/webp';
   return null;
 }
+
+export type DocumentType = ImageType | 'application/pdf';
+
+/** An accepted image or a PDF, by content (a PDF starts with `%PDF-`); null for anything else. */
+export function documentTypeOf(data: Buffer): DocumentType | null {
+  if (data.length >= 5 && data.toString('ascii', 0, 5) === '%PDF-') return 'application/pdf';
+  return imageTypeOf(data);
+}

@@ -31,6 +31,11 @@ export const PERMISSIONS = {
   'alertrule.write': MANAGERS,
   'notification.read': ADMINS,
   'notification.write': ADMINS,
+  'maintenance.read': EVERY_ROLE,
+  // Operators are the hands-on role (Polo Sanca's "admin or technician" log maintenance); viewers only read.
+  'maintenance.write': OPERATORS,
+  // Removing history that an inspection may ask for is a manager's decision; edits stay audited.
+  'maintenance.delete': MANAGERS,
   'traffic.read': EVERY_ROLE,
   // Reports only gather what the member may already read, so every role may read them; requesting one runs
   // a background job and deleting one loses a record others rely on, so that is for operators and up (day-to-day

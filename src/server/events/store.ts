@@ -124,6 +124,21 @@ export async function deleteEvent(db: Tx, scope: Scope, eventId: number): Promis
     await sql`UPDATE speed_histogram_hourly SET count = count - 1
               WHERE device_id = ${row.device_id}::uuid AND hour = date_trunc('hour', ${row.ts}::timestamptz) AND bin = floor(${row.speed}::real)`.execute(db);
     await sql`DELETE FROM speed_histogram_hourly WHERE device_id = ${row.device_id}::uuid AND count <= 0`.execute(db);
+    await sql`UPDATE speed_histogram_daily SET count = count - 1
+              WHERE device_id = ${row.device_id}::uuid AND day = (${row.ts}::timestamptz AT TIME ZONE 'UTC')::date AND bin = floor(${row.speed}::real)`.execute(db);
+    await sql`DELETE FROM speed_histogram_daily WHERE device_id = ${row.device_id}::uuid AND count <= 0`.execute(db);
+  }
+  if (row.speed !== null && row.speed_limit !== null) {
+    // Traffic statistics' excess over the limit in force (migration 0006), hourly and per UTC day.
+    const excess = sql`ceil(${row.speed}::real - ${row.speed_limit}::real)::smallint`;
+    await sql`UPDATE speed_excess_hourly SET count = count - 1
+              WHERE device_id = ${row.device_id}::uuid AND hour = date_trunc('hour', ${row.ts}::timestamptz)
+                AND speed_limit = ${row.speed_limit}::real AND excess = ${excess}`.execute(db);
+    await sql`UPDATE speed_excess_daily SET count = count - 1
+              WHERE device_id = ${row.device_id}::uuid AND day = (${row.ts}::timestamptz AT TIME ZONE 'UTC')::date
+                AND speed_limit = ${row.speed_limit}::real AND excess = ${excess}`.execute(db);
+    await sql`DELETE FROM speed_excess_hourly WHERE device_id = ${row.device_id}::uuid AND count <= 0`.execute(db);
+    await sql`DELETE FROM speed_excess_daily WHERE device_id = ${row.device_id}::uuid AND count <= 0`.execute(db);
   }
   return row;
 }

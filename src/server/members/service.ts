@@ -14,6 +14,15 @@ import type { OrganizationsService } from '../organizations/service.js';
 import type { SitesService } from '../sites/service.js';
 import * as store from './store.js';
 
+/**
+ * A site restriction is null (every site) or at least one site. An empty list is refused rather than
+ * read as "every site": the console's "no sites" must never grant them all.
+ */
+function restriction(siteIds: string[] | null | undefined): string[] | null {
+  if (siteIds && siteIds.length === 0) throw invalidFields([{ field: 'siteIds', message: 'restrict to at least one site, or send null for every site' }]);
+  return siteIds ?? null;
+}
+
 const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 // Letters and digits that cannot be misread for each other when a code is read out or typed.
 const CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
@@ -56,6 +65,11 @@ export class MembersService {
     return toPage(rows, page.limit, (r) => [r.email.toLowerCase(), r.user_id]);
   }
 
+  /** Where the organization's notices go: its active owners' and admins' addresses. */
+  adminEmails(orgId: string): Promise<string[]> {
+    return store.adminEmails(this.ctx.db, orgId);
+  }
+
   async invite(scope: Scope, input: { email: string; role: Role; siteIds?: string[] | null }, actor: Actor) {
     const email = normaliseEmail(input.email);
     this.assertMayGrant(scope, input.role);
@@ -63,13 +77,17 @@ export class MembersService {
     if (!emailDomainAllowed(org.allowed_email_domains, email)) {
       throw invalidFields([{ field: 'email', message: `must be an address at ${org.allowed_email_domains.join(' or ')}` }]);
     }
-    await this.sites.assertSitesExist(scope.orgId, input.siteIds);
+    const siteIds = restriction(input.siteIds);
+    await this.sites.assertSitesExist(scope.orgId, siteIds);
+    if (await store.memberEmailExists(this.ctx.db, scope.orgId, email)) {
+      throw conflict(`${email} is already a member of ${org.name}`, [{ field: 'email', message: 'is already a member' }]);
+    }
     const token = newToken();
     const invitation = await store.insertInvitation(this.ctx.db, {
       orgId: scope.orgId,
       email,
       role: input.role,
-      siteIds: input.siteIds?.length ? input.siteIds : null,
+      siteIds,
       tokenHash: hashToken(token),
       invitedBy: scope.userId,
       expiresAt: new Date(Date.now() + INVITATION_TTL_MS),
@@ -106,8 +124,8 @@ export class MembersService {
     if (!member) throw notFound('member');
     this.assertMayManage(scope, member.role);
     if (patch.role) this.assertMayGrant(scope, patch.role);
-    await this.sites.assertSitesExist(scope.orgId, patch.siteIds);
-    const normalised = { ...patch, ...(patch.siteIds !== undefined && { siteIds: patch.siteIds?.length ? patch.siteIds : null }) };
+    const normalised = { ...patch, ...(patch.siteIds !== undefined && { siteIds: restriction(patch.siteIds) }) };
+    await this.sites.assertSitesExist(scope.orgId, normalised.siteIds);
     await this.ctx.db.transaction().execute(async (tx) => {
       const stillOwner = (normalised.role ?? member.role) === 'owner' && (normalised.isActive ?? member.is_active);
       if (member.role === 'owner' && !stillOwner) await this.assertNotLastOwner(tx, scope.orgId, userId);
@@ -165,7 +183,8 @@ export class MembersService {
     actor: Actor,
   ) {
     this.assertMayGrant(scope, input.role);
-    await this.sites.assertSitesExist(scope.orgId, input.siteIds);
+    const siteIds = restriction(input.siteIds);
+    await this.sites.assertSitesExist(scope.orgId, siteIds);
     const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null;
     if (expiresAt && expiresAt <= new Date()) throw invalidFields([{ field: 'expiresAt', message: 'must be in the future' }]);
     const code = newRegistrationCode();
@@ -175,7 +194,7 @@ export class MembersService {
       prefix: code.slice(0, 4),
       label: input.label ?? null,
       role: input.role,
-      siteIds: input.siteIds?.length ? input.siteIds : null,
+      siteIds,
       maxUses: input.maxUses,
       expiresAt,
       createdBy: scope.userId,

@@ -19,7 +19,7 @@ export async function foldEvents(db: Conn, limit: number, wait: boolean): Promis
         SELECT id FROM event_rollup_pending ORDER BY id LIMIT ${limit} FOR UPDATE ${wait ? sql`` : sql`SKIP LOCKED`})
       RETURNING org_id, device_id, ts, kind, speed, speed_limit
     ), item AS (
-      SELECT b.org_id, b.device_id, date_trunc('hour', u.ts) AS hour, u.kind, u.speed, u.speed_limit
+      SELECT b.org_id, b.device_id, date_trunc('hour', u.ts) AS hour, (u.ts AT TIME ZONE 'UTC')::date AS day, u.kind, u.speed, u.speed_limit
       FROM batch b, unnest(b.ts, b.kind, b.speed, b.speed_limit) AS u(ts, kind, speed, speed_limit)
     ), rollup AS (
       INSERT INTO event_rollups_hourly AS r
@@ -44,6 +44,26 @@ export async function foldEvents(db: Conn, limit: number, wait: boolean): Promis
       FROM item WHERE speed IS NOT NULL GROUP BY device_id, hour, floor(speed)
       ORDER BY device_id, hour, floor(speed)
       ON CONFLICT (device_id, hour, bin) DO UPDATE SET count = h.count + EXCLUDED.count
+    ), excess AS (
+      -- Traffic statistics (migration 0006): speeds by how far above the limit in force, hourly and per UTC day,
+      -- and the speed histogram per UTC day.
+      INSERT INTO speed_excess_hourly AS x (device_id, hour, speed_limit, excess, count)
+      SELECT device_id, hour, speed_limit, ceil(speed - speed_limit)::smallint, count(*)
+      FROM item WHERE speed IS NOT NULL AND speed_limit IS NOT NULL GROUP BY 1, 2, 3, 4
+      ORDER BY 1, 2, 3, 4
+      ON CONFLICT (device_id, hour, speed_limit, excess) DO UPDATE SET count = x.count + EXCLUDED.count
+    ), daily_histogram AS (
+      INSERT INTO speed_histogram_daily AS d (device_id, day, bin, count)
+      SELECT device_id, day, floor(speed)::smallint, count(*)
+      FROM item WHERE speed IS NOT NULL GROUP BY 1, 2, 3
+      ORDER BY 1, 2, 3
+      ON CONFLICT (device_id, day, bin) DO UPDATE SET count = d.count + EXCLUDED.count
+    ), daily_excess AS (
+      INSERT INTO speed_excess_daily AS x (device_id, day, speed_limit, excess, count)
+      SELECT device_id, day, speed_limit, ceil(speed - speed_limit)::smallint, count(*)
+      FROM item WHERE speed IS NOT NULL AND speed_limit IS NOT NULL GROUP BY 1, 2, 3, 4
+      ORDER BY 1, 2, 3, 4
+      ON CONFLICT (device_id, day, speed_limit, excess) DO UPDATE SET count = x.count + EXCLUDED.count
     )
     SELECT count(*)::int AS batches FROM batch`.execute(db);
   return result.rows[0]!.batches;

@@ -128,6 +128,24 @@ function checkCount(name: string, value: number, min: number, max: number): void
   if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max} (got ${value})`);
 }
 
+/**
+ * A quarterly service on each refrigeration unit, spread so that the first units are overdue or due this
+ * week: the maintenance page has something to show.
+ */
+async function logDemoService(services: Services, scope: Scope, deviceId: string, n: number, nowMs: number, actor: Actor) {
+  const day = 86_400_000;
+  // Due between 8 days ago and 89 days ahead, serviced 90 days before (never in the future).
+  const dueMs = nowMs + (((n * 5) % 98) - 8) * day;
+  await services.maintenance.create(scope, deviceId, {
+    type: 'preventive',
+    performedAt: new Date(dueMs - 90 * day).toISOString(),
+    performedBy: 'Cold Chain Services',
+    description: 'Quarterly service: condenser coils cleaned, door gaskets and thermostat checked',
+    parts: n % 3 === 0 ? ['Door gasket'] : [],
+    nextDueOn: new Date(dueMs).toISOString().slice(0, 10),
+  }, actor);
+}
+
 export async function createDemo(services: Services, options: DemoOptions): Promise<DemoResult> {
   const radars = options.radars ?? 12;
   const fridges = options.fridges ?? 3;
@@ -203,6 +221,7 @@ export async function createDemo(services: Services, options: DemoOptions): Prom
         kind: 'refrigeration', name, serial, siteId: row.id, lat: position.lat, lon: position.lon, settings: { demo: true, profile, setpoint: fridgeSetpoint(profile) },
       }, actor);
       devices.push({ id: made.device.id, kind: 'refrigeration', name, serial, key: made.key, siteId: row.id, siteName: row.name, timezone, ...position, speedLimit: null, profile });
+      await logDemoService(services, scope, made.device.id, n, options.now ?? Date.now(), actor);
     }
   }
 

@@ -51,8 +51,15 @@ export function siteRoutes(sites: SitesService) {
 
     app.get('/api/v1/sites/:id', {
       config: { access: 'site.read' },
-      schema: { tags, summary: 'One site', params: IdParams, response: { 200: Site, ...errors(401, 403, 404) } },
-    }, async (request) => presentSite(await sites.get(scopeOf(request), request.params.id)));
+      schema: {
+        tags, summary: 'One site, with how many devices it has', params: IdParams,
+        response: { 200: Type.Intersect([Site, Type.Object({ deviceCount: Type.Integer() })]), ...errors(401, 403, 404) },
+      },
+    }, async (request) => {
+      const scope = scopeOf(request);
+      const site = presentSite(await sites.get(scope, request.params.id));
+      return { ...site, deviceCount: await sites.deviceCount(scope, request.params.id) };
+    });
 
     app.patch('/api/v1/sites/:id', {
       config: { access: 'site.write' },
@@ -67,7 +74,7 @@ export function siteRoutes(sites: SitesService) {
 
     app.delete('/api/v1/sites/:id', {
       config: { access: 'site.write' },
-      schema: { tags, summary: 'Delete a site', params: IdParams, response: { 204: NoContent, ...errors(401, 403, 404) } },
+      schema: { tags, summary: 'Delete a site that has no devices (409 while it has some)', params: IdParams, response: { 204: NoContent, ...errors(401, 403, 404, 409) } },
     }, async (request, reply) => {
       await sites.remove(scopeOf(request), request.params.id, requestActor(request));
       return reply.code(204).send(null);

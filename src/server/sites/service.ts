@@ -77,9 +77,22 @@ export class SitesService {
     return site;
   }
 
+  async deviceCount(scope: Scope, id: string): Promise<number> {
+    await this.get(scope, id);
+    return store.countSiteDevices(this.ctx.db, id);
+  }
+
+  /**
+   * Deletes an empty site. A site with devices is refused: deleting it would silently take the devices
+   * away from every member restricted to it (move the devices first).
+   */
   async remove(scope: Scope, id: string, actor: Actor): Promise<void> {
     const site = await this.get(scope, id);
-    if (!(await store.deleteSite(this.ctx.db, scope, id))) throw notFound('site');
+    if (!(await store.deleteSite(this.ctx.db, scope, id))) {
+      const devices = await store.countSiteDevices(this.ctx.db, id);
+      if (devices > 0) throw conflict(`${site.name} still has ${devices} device(s); move them to another site first`);
+      throw notFound('site');
+    }
     await this.audit.record(actor, { orgId: scope.orgId, action: 'site.deleted', resourceType: 'site', resourceId: id, details: { name: site.name } });
     await this.announce('site.deleted', site);
   }

@@ -64,8 +64,19 @@ export function updateSite(db: Conn, scope: Scope, id: string, patch: Partial<Si
   return query.returning(COLUMNS).executeTakeFirst();
 }
 
+/** How many devices are assigned to a site (the site's own detail). */
+export async function countSiteDevices(db: Conn, siteId: string): Promise<number> {
+  const row = await db.selectFrom('devices').select((eb) => eb.fn.countAll<number>().as('n')).where('site_id', '=', siteId).executeTakeFirstOrThrow();
+  return row.n;
+}
+
+/** Deletes a site that has no devices left; false when there is no such site or it still has devices. */
 export async function deleteSite(db: Conn, scope: Scope, id: string): Promise<boolean> {
-  let query = db.deleteFrom('sites').where('org_id', '=', scope.orgId).where('id', '=', id);
+  let query = db
+    .deleteFrom('sites')
+    .where('org_id', '=', scope.orgId)
+    .where('id', '=', id)
+    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('devices').select('id').where('devices.site_id', '=', id))));
   if (scope.siteIds) query = query.where('id', '=', sql<string>`ANY(${scope.siteIds}::uuid[])`);
   const result = await query.executeTakeFirst();
   return result.numDeletedRows > 0n;

@@ -2,6 +2,7 @@ import type { Scope } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
 import { invalidFields, notFound } from '../core/http/errors.js';
 import type { OrganizationsService } from '../organizations/service.js';
+import type { RollupsService } from '../rollups/service.js';
 import type { SitesService } from '../sites/service.js';
 import { coreOf, patternsOf, trendOf, type Rollups } from './assemble.js';
 import { describeChange, mannWhitney, meanChange, percentileChange } from './comparison.js';
@@ -40,7 +41,12 @@ interface Subject {
 }
 
 export class TrafficService {
-  constructor(private readonly ctx: AppContext, private readonly organizations: OrganizationsService, private readonly sites: SitesService) {}
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly organizations: OrganizationsService,
+    private readonly sites: SitesService,
+    private readonly rollups: RollupsService,
+  ) {}
 
   /** The devices a request covers, its time zone for calendar dates, and the units figures are given in. */
   private async subject(scope: Scope, query: SubjectQuery): Promise<Subject> {
@@ -62,8 +68,10 @@ export class TrafficService {
   }
 
   /** The rollup queries of a range, side by side; once per unit system and time zone among the devices (almost always one). */
-  private async rollups(q: store.RangeQuery, hourlyPercentiles = false): Promise<Rollups> {
+  private async read(q: store.RangeQuery, hourlyPercentiles = false): Promise<Rollups> {
     const db = this.ctx.db;
+    // Every batch committed before this read is in the rollups.
+    await this.rollups.settle('events');
     const groupOf = (d: store.SubjectDevice) => `${d.units} ${d.timezone}`;
     const groups = [...new Set(q.devices.map(groupOf))].map((key) => {
       const devices = q.devices.filter((d) => groupOf(d) === key);
@@ -91,7 +99,7 @@ export class TrafficService {
     const subject = await this.subject(scope, query);
     const range = resolveRange(query, subject.timezone);
     const weekdaysOnly = query.weekdaysOnly ?? false;
-    const rollups = await this.rollups({ devices: subject.devices, from: range.from, to: range.to, weekdaysOnly }, query.hourlyPercentiles ?? false);
+    const rollups = await this.read({ devices: subject.devices, from: range.from, to: range.to, weekdaysOnly }, query.hourlyPercentiles ?? false);
     const units = subject.units;
     const core = coreOf(rollups, units);
     const speeding = speedingFigures(core.excess, core.moments.count);
@@ -122,7 +130,7 @@ export class TrafficService {
     const after = resolveRange({ from: query.afterFrom, to: query.afterTo }, subject.timezone);
     const weekdaysOnly = query.weekdaysOnly ?? false;
     const units = subject.units;
-    const [a, b] = await Promise.all([before, after].map(async (range) => coreOf(await this.rollups({ devices: subject.devices, ...range, weekdaysOnly }), units)));
+    const [a, b] = await Promise.all([before, after].map(async (range) => coreOf(await this.read({ devices: subject.devices, ...range, weekdaysOnly }), units)));
     const figuresA = speedFigures(a!.bins, a!.moments, units);
     const figuresB = speedFigures(b!.bins, b!.moments, units);
     const speedingA = speedingFigures(a!.excess, a!.moments.count);
@@ -162,8 +170,13 @@ export class TrafficService {
     };
   }
 
-  /** Rebuilds a device's traffic rollups from its events (see store.rebuildTrafficRollups). */
-  rebuildRollups(deviceId: string, from: Date, to: Date): Promise<void> {
-    return store.rebuildTrafficRollups(this.ctx.db, deviceId, from, to);
+  /**
+   * Rebuilds a device's traffic rollups from its events (see store.rebuildTrafficRollups): a backfill of
+   * data stored before migration 0006. Pending batches are folded first; run it on a range that is not
+   * receiving events, or a batch folded after the rebuild read its events would be counted twice.
+   */
+  async rebuildRollups(deviceId: string, from: Date, to: Date): Promise<void> {
+    await this.rollups.settle('events');
+    await store.rebuildTrafficRollups(this.ctx.db, deviceId, from, to);
   }
 }

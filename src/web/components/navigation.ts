@@ -24,6 +24,7 @@ export const NAVIGATION: NavSection[] = [
       { to: '/devices', label: 'Devices' },
       { to: '/events', label: 'Events' },
       { to: '/stats', label: 'Speed statistics' },
+      { to: '/maintenance', label: 'Maintenance', action: 'maintenance.read' },
       { to: '/reports', label: 'Reports' },
     ],
   },

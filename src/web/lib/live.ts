@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { useQueryClient, type QueryKey } from '@tanstack/react-query';
+import { maintenanceKeys } from '../api/maintenance';
 import { keys } from '../api/queries';
 
 export type LiveState = 'connecting' | 'live' | 'offline';
@@ -16,6 +17,11 @@ const INVALIDATES: Record<string, QueryKey[]> = {
   'site.created': [keys.sites],
   'site.updated': [keys.sites],
   'site.deleted': [keys.sites],
+  'maintenance.created': [maintenanceKeys.all],
+  'maintenance.updated': [maintenanceKeys.all],
+  'maintenance.deleted': [maintenanceKeys.all],
+  'maintenance.attachment_added': [maintenanceKeys.all],
+  'maintenance.attachment_removed': [maintenanceKeys.all],
   'report.progress': [['reports']],
   'report.deleted': [['reports']],
 };

@@ -9,6 +9,7 @@ import { Notice, useNotice } from '../components/Notice';
 import { useSession } from '../components/session';
 import { TelemetryPanel } from '../components/telemetry/TelemetryPanel';
 import { EventTime } from '../components/EventTime';
+import { MaintenanceSection } from '../components/maintenance/MaintenanceSection';
 import { EmptyState, ErrorState, LoadingState } from '../components/states';
 import { StatusDot } from '../components/StatusDot';
 import { formatRelative, formatSpeed, KIND_LABELS } from '../lib/format';
@@ -112,6 +113,8 @@ export function DeviceDetailPage() {
       </section>
 
       {may(me, 'device.write') && <DeviceKeys device={d} zone={zone} />}
+
+      <MaintenanceSection deviceId={d.id} deviceName={d.name} zone={zone} />
     </div>
   );
 }

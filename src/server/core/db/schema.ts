@@ -333,6 +333,51 @@ export interface ReportSettingsTable {
   updated_at: UpdatedAt;
 }
 
+export type MaintenanceType = 'preventive' | 'corrective' | 'inspection';
+
+export interface MaintenanceRecordsTable {
+  id: Generated<string>;
+  org_id: string;
+  device_id: string;
+  type: MaintenanceType;
+  performed_at: Date;
+  performed_by: string;
+  description: string;
+  cost: number | null;
+  currency: string | null;
+  parts: ColumnType<string[], string[] | undefined, string[]>;
+  notes: string | null;
+  /** A calendar day, 'YYYY-MM-DD'. */
+  next_due_on: string | null;
+  reminded_for: string | null;
+  created_by: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface MaintenanceAttachmentsTable {
+  id: Generated<string>;
+  org_id: string;
+  record_id: string;
+  file_name: string;
+  content_type: string;
+  size_bytes: number;
+  storage_key: string;
+  created_by: string | null;
+  created_at: CreatedAt;
+}
+
+export interface MaintenanceFileDeletionsTable {
+  storage_key: string;
+  queued_at: CreatedAt;
+}
+
+export interface MaintenanceSettingsTable {
+  org_id: string;
+  reminder_days: number;
+  updated_at: UpdatedAt;
+}
+
 export interface Database {
   devices: DevicesTable;
   device_keys: DeviceKeysTable;
@@ -355,4 +400,8 @@ export interface Database {
   notification_outbox: NotificationOutboxTable;
   reports: ReportsTable;
   report_settings: ReportSettingsTable;
+  maintenance_records: MaintenanceRecordsTable;
+  maintenance_attachments: MaintenanceAttachmentsTable;
+  maintenance_settings: MaintenanceSettingsTable;
+  maintenance_file_deletions: MaintenanceFileDeletionsTable;
 }

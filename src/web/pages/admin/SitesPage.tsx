@@ -234,7 +234,7 @@ function DeleteSiteDialog({ site, onClose, onDeleted }: { site: SiteRecord; onCl
       onConfirm={() => remove.mutate()}
       onClose={onClose}
     >
-      <p>The site is removed for good. Its devices stay, without a site, and members restricted to it lose access to it.</p>
+      <p>The site is removed for good, and members restricted to it lose access to it. A site that still has devices cannot be deleted: move them first.</p>
     </ConfirmDialog>
   );
 }
