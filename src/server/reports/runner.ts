@@ -124,24 +124,18 @@ export class ReportRunner {
     return { pdf, csv, eventsCsv };
   }
 
-  /** Every speed event of the range as CSV, read in keyset batches; progress follows the rows written. */
+  /** Every speed event of the range as CSV, read in batches from one cursor; progress follows the rows written. */
   private async eventsCsv(deviceIds: string[], from: Date, to: Date, expected: number, progress: (share: number) => Promise<void>): Promise<Buffer> {
     const parts: Buffer[] = [Buffer.from(stringify([['event_id', 'ts_utc', 'device_id', 'device', 'kind', 'speed', 'speed_limit', 'over_limit']]))];
-    let after: { ts: Date; id: number } | null = null;
     let written = 0;
-    for (;;) {
-      const batch = await store.speedEventsBatch(this.ctx.db, deviceIds, from, to, after, EVENTS_BATCH);
-      if (batch.length === 0) break;
+    await store.eachSpeedEventBatch(this.ctx.db, deviceIds, from, to, EVENTS_BATCH, async (batch) => {
       parts.push(Buffer.from(stringify(batch.map((e) => [
         e.id, e.ts.toISOString(), e.device_id, e.device_name, e.kind, e.speed, e.speed_limit,
         e.speed_limit === null ? '' : e.speed > e.speed_limit ? 'yes' : 'no',
       ]))));
       written += batch.length;
-      const last = batch[batch.length - 1]!;
-      after = { ts: last.ts, id: last.id };
       await progress(expected > 0 ? Math.min(1, written / expected) : 1);
-      if (batch.length < EVENTS_BATCH) break;
-    }
+    });
     return Buffer.concat(parts);
   }
 

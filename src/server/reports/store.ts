@@ -132,15 +132,24 @@ export async function topSpeeders(db: Conn, deviceIds: string[], from: Date, to:
   return result.rows;
 }
 
-/** One batch of a range's speed events in time order, after the keyset (ts, id) of the previous batch. */
-export async function speedEventsBatch(db: Conn, deviceIds: string[], from: Date, to: Date, after: { ts: Date; id: number } | null, limit: number): Promise<SpeedEvent[]> {
-  const result = await sql<SpeedEvent>`
-    SELECT e.id, e.ts, e.device_id, d.name AS device_name, e.kind, e.speed::float8 AS speed, e.speed_limit::float8 AS speed_limit, e.photo_key
-    FROM events e JOIN devices d ON d.id = e.device_id
-    WHERE e.device_id = ANY(${deviceIds}::uuid[]) AND e.ts >= ${from} AND e.ts < ${to} AND e.speed IS NOT NULL
-    ${after ? sql`AND (e.ts, e.id) > (${after.ts}, ${after.id})` : sql``}
-    ORDER BY e.ts, e.id LIMIT ${limit}`.execute(db);
-  return result.rows;
+/**
+ * Every speed event of a range in time order, handed over in batches from one server-side cursor: a single
+ * pass over the events however many there are (paging with keyset queries re-planned each batch measured
+ * ~2 s per 20,000-row page at 1 million events).
+ */
+export async function eachSpeedEventBatch(db: Db, deviceIds: string[], from: Date, to: Date, batchSize: number, handle: (batch: SpeedEvent[]) => Promise<void>): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    await sql`DECLARE report_events NO SCROLL CURSOR FOR
+      SELECT e.id, e.ts, e.device_id, d.name AS device_name, e.kind, e.speed::float8 AS speed, e.speed_limit::float8 AS speed_limit, e.photo_key
+      FROM events e JOIN devices d ON d.id = e.device_id
+      WHERE e.device_id = ANY(${deviceIds}::uuid[]) AND e.ts >= ${from} AND e.ts < ${to} AND e.speed IS NOT NULL
+      ORDER BY e.ts, e.id`.execute(tx);
+    for (;;) {
+      const batch = (await sql<SpeedEvent>`FETCH ${sql.raw(String(Math.trunc(batchSize)))} FROM report_events`.execute(tx)).rows;
+      if (batch.length > 0) await handle(batch);
+      if (batch.length < batchSize) return;
+    }
+  });
 }
 
 export interface RefrigerationUnit {
