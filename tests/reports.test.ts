@@ -177,7 +177,11 @@ describe('reports', () => {
     assert.ok(audit.body.items.some((e: { resourceId: string }) => e.resourceId === report.id), JSON.stringify(audit.body).slice(0, 300));
   });
 
-  it('lists each temperature excursion of a refrigeration unit with its start, duration and peak', async () => {
+  it('lists each temperature excursion of a refrigeration unit with its start, duration and peak, its alerts and maintenance', async () => {
+    const rule = await owner.client.post('/api/v1/alert-rules', {
+      name: 'Walk-in too warm', scope: 'organization', condition: 'metric', metric: 'temperature', operator: 'gt', threshold: 5, durationSeconds: 300, severity: 'critical',
+    });
+    assert.equal(rule.status, 201, JSON.stringify(rule.body));
     const created = await owner.client.post('/api/v1/devices', { kind: 'refrigeration', name: 'Walk-in', serial: 'W-1', siteId: siteB, settings: { safeRange: { min: 0, max: 5 } } });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const unit = created.body.device.id;
@@ -188,8 +192,21 @@ describe('reports', () => {
       const hhmm = `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
       items.push({ ts: `2026-06-01T${hhmm}:00Z`, values: { temperature: outside[hhmm] ?? 3 } });
     }
-    const sent = await app.runtime.app.inject({ method: 'POST', url: '/api/v1/ingest/telemetry', headers: { 'x-api-key': created.body.apiKey }, payload: { items } });
-    assert.equal(sent.statusCode, 200, sent.body);
+    const send = async (batch: object[]) => {
+      const sent = await app.runtime.app.inject({ method: 'POST', url: '/api/v1/ingest/telemetry', headers: { 'x-api-key': created.body.apiKey }, payload: { items: batch } });
+      assert.equal(sent.statusCode, 200, sent.body);
+    };
+    // The alert opens while the unit is warm and is acknowledged then; the later readings resolve it.
+    const warmUntil = items.findIndex((i) => i.ts === '2026-06-01T09:25:00Z') + 1;
+    await send(items.slice(0, warmUntil));
+    const alerts = (await owner.client.get(`/api/v1/devices/${unit}/alerts`)).body.items;
+    assert.equal(alerts.length, 1);
+    assert.equal((await owner.client.post(`/api/v1/alerts/${alerts[0].id}/acknowledge`, { comment: 'door left open' })).status, 200);
+    await send(items.slice(warmUntil));
+    for (const performedAt of ['2026-06-01T14:00:00Z', '2026-05-20T09:00:00Z']) {
+      const visit = await owner.client.post(`/api/v1/devices/${unit}/maintenance`, { type: 'corrective', performedAt, performedBy: 'Ana Técnica', description: `Replaced door gasket ${performedAt}` });
+      assert.equal(visit.status, 201, JSON.stringify(visit.body));
+    }
 
     const report = await generate(owner.client, { kind: 'compliance', deviceId: unit, from: '2026-06-01', to: '2026-06-01' });
     assert.equal(report.status, 'done', report.error);
@@ -205,8 +222,15 @@ describe('reports', () => {
     assert.equal(Number(day[4]), 3);
     assert.equal(Number(day[5]), 9.5);
     assert.equal(Number(day[7]), 20 * 60);
+    const alertRows = rows.filter((r) => r[2] === 'alert');
+    assert.equal(alertRows.length, 1);
+    assert.match(alertRows[0]!.join(','), /Walk-in too warm; acknowledged by \S+/);
+    const maintenance = rows.filter((r) => r[2] === 'maintenance');
+    assert.equal(maintenance.length, 1);
+    assert.match(maintenance[0]!.join(','), /Replaced door gasket 2026-06-01T14:00:00Z \(Ana Técnica\)/);
     const text = pdfText((await download(owner.client, report.id, 'pdf')).rawPayload);
     assert.ok(text.includes('20 min'));
+    assert.ok(text.includes('Walk-in too warm'));
     assert.ok(text.includes('9.5 '));
   });
 });

@@ -47,7 +47,7 @@ export function createServices(ctx: AppContext) {
   const maintenanceAttachments = new MaintenanceAttachmentsService(ctx, audit);
   const maintenance = new MaintenanceService(ctx, audit, devices, maintenanceAttachments, maintenanceReminders);
   const reports = new ReportsService(ctx, audit, { devices, sites, organizations });
-  const reportRunner = new ReportRunner(ctx, { traffic, devices, sites, organizations, rollups });
+  const reportRunner = new ReportRunner(ctx, { traffic, devices, sites, organizations, rollups, maintenance });
   return {
     audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups,
     alerting, maintenance, maintenanceAttachments, traffic, reports, reportRunner,

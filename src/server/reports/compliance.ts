@@ -77,7 +77,7 @@ export interface ComplianceUnit {
   days: DailyTemperature[];
   excursions: Excursion[];
   alerts: PeriodAlert[];
-  maintenance: { date: string; type: string; technician: string | null; description: string | null }[] | null;
+  maintenance: { date: string; type: string; technician: string | null; description: string | null }[];
 }
 
 export interface ComplianceReport {
@@ -134,12 +134,10 @@ function unitSection(doc: Pdf, report: ComplianceReport, unit: ComplianceUnit): 
       a.acknowledged_at ? `${a.acknowledged_by_name ?? 'someone'}, ${localTime(a.acknowledged_at, tz)}` : 'not acknowledged',
       a.resolved_at ? localTime(a.resolved_at, tz) : 'open']));
 
-  if (unit.maintenance) {
-    heading(doc, 'Maintenance', 12);
-    if (unit.maintenance.length === 0) paragraph(doc, 'No maintenance recorded in this period.');
-    else table(doc, [{ label: 'Date', width: 90 }, { label: 'Type', width: 90 }, { label: 'Technician', width: 110 }, { label: 'Work done', width: 205 }],
-      unit.maintenance.map((m) => [m.date, m.type, m.technician ?? '—', m.description ?? '']));
-  }
+  heading(doc, 'Maintenance', 12);
+  if (unit.maintenance.length === 0) paragraph(doc, 'No maintenance recorded in this period.');
+  else table(doc, [{ label: 'Performed', width: 110 }, { label: 'Type', width: 75 }, { label: 'Technician', width: 105 }, { label: 'Work done', width: 205 }],
+    unit.maintenance.map((m) => [localTime(m.date, tz), m.type, m.technician ?? '—', m.description ?? '']));
 }
 
 /** The report as CSV rows: one row per unit and day, excursion, alert and maintenance record. */
@@ -149,7 +147,7 @@ export function complianceCsv(report: ComplianceReport): (string | number | null
     for (const d of unit.days) rows.push([unit.name, unit.serial, 'day', d.date, d.min, d.max, d.mean, d.outside_seconds, null, null, `${d.readings} readings`]);
     for (const e of unit.excursions) rows.push([unit.name, unit.serial, 'excursion', e.start.toISOString(), null, null, null, null, e.durationSeconds, e.peak, `${e.direction}${e.ongoing ? ' (ongoing)' : ''}`]);
     for (const a of unit.alerts) rows.push([unit.name, unit.serial, 'alert', a.started_at.toISOString(), null, null, null, null, null, a.peak_value, `${a.severity} ${a.rule_name}; acknowledged by ${a.acknowledged_by_name ?? '—'}${a.acknowledged_at ? ` at ${a.acknowledged_at.toISOString()}` : ''}`]);
-    for (const m of unit.maintenance ?? []) rows.push([unit.name, unit.serial, 'maintenance', m.date, null, null, null, null, null, null, `${m.type}: ${m.description ?? ''} (${m.technician ?? '—'})`]);
+    for (const m of unit.maintenance) rows.push([unit.name, unit.serial, 'maintenance', m.date, null, null, null, null, null, null, `${m.type}: ${m.description ?? ''} (${m.technician ?? '—'})`]);
   }
   return rows;
 }
