@@ -86,7 +86,7 @@ function ReportTable({ canWrite, onDelete, onCreate }: { canWrite: boolean; onDe
                   <div className="row-actions">
                     {report.files.pdf && <a className="button button-small" href={reportFileUrl(report.id, 'pdf')} download aria-label={`Download ${report.title} as PDF`}>PDF</a>}
                     {report.files.csv && <a className="button button-small" href={reportFileUrl(report.id, 'csv')} download aria-label={`Download the figures of ${report.title} as CSV`}>CSV</a>}
-                    {report.files.events && <a className="button button-small hide-narrow" href={reportFileUrl(report.id, 'events')} download aria-label={`Download every vehicle of ${report.title} as CSV`}>Events</a>}
+                    {report.files.events && <a className="button button-small hide-narrow" href={reportFileUrl(report.id, 'events')} download aria-label={`Download Events: every vehicle of ${report.title} as CSV`}>Events</a>}
                     {canWrite && <button type="button" className="button button-small button-danger" onClick={() => onDelete(report)} aria-label={`Delete ${report.title}`}>Delete</button>}
                   </div>
                 </td>
