@@ -14,7 +14,8 @@ CREATE TABLE reports (
   requested_by_label text,
   -- The requester's view at request time (role, sites): the report shows what they could see.
   requester_site_ids uuid[],
-  requested_at timestamptz NOT NULL DEFAULT now(),
+  -- Milliseconds: lists page by (requested_at, id) with a JavaScript Date in the cursor.
+  requested_at timestamptz(3) NOT NULL DEFAULT now(),
   status text NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'running', 'done', 'failed')),
   progress smallint NOT NULL DEFAULT 0 CHECK (progress BETWEEN 0 AND 100),
   error text,
