@@ -197,6 +197,17 @@ describe('alerts', () => {
       assert.ok(kept.every((a) => a.ruleId === null && a.status === 'resolved'));
     });
 
+    it('an open alert of a rule that a newer, more specific rule overrides is resolved by the timer job', async () => {
+      const unit = await fridge(b2);
+      const site = await createRule(ca.client, { scope: 'site', siteId: b2, metric: 'humidity', threshold: 80, durationSeconds: 60 });
+      await send(unit.key, series('humidity', 90, -3, 0));
+      assert.equal((await alertsOf(ca.client, unit.id, 'open'))[0]!.ruleId, site.body.id);
+      await createRule(ca.client, { scope: 'device', deviceId: unit.id, metric: 'humidity', threshold: 95, durationSeconds: 60 });
+      await app.runtime.jobs.tick('alert-timers');
+      const [alert] = await alertsOf(ca.client, unit.id);
+      assert.deepEqual([alert!.status, alert!.resolution], ['resolved', 'rule_changed']);
+    });
+
     it('an inactive rule never fires; active hours limit when a rule is in force', async () => {
       const unit = await fridge(b2);
       await createRule(ca.client, { scope: 'device', deviceId: unit.id, metric: 'pressure', threshold: 100, enabled: false });

@@ -15,7 +15,7 @@ import { testConfig } from '../src/server/core/config.js';
 import { startRuntime, type Runtime } from '../src/server/runtime.js';
 import { createTestDatabase, dropTestDatabase } from './helpers/app.js';
 import {
-  chromiumAvailable, CHROMIUM, ensureWebBuild, eventually, horizontalOverflow, launchBrowser, screenshot,
+  chromiumAvailable, CHROMIUM, ensureWebBuild, eventually, horizontalOverflow, launchBrowser, OFFLINE_TILES, screenshot,
   serveConsole, seriousA11yViolations, watchErrors, type ConsoleServer,
 } from './helpers/browser.js';
 
@@ -40,7 +40,7 @@ describe('account and administration in a browser', { skip, timeout: 180_000 }, 
     ensureWebBuild();
     databaseUrl = await createTestDatabase();
     dataDir = fs.mkdtempSync(nodePath.join(os.tmpdir(), 'vigil-browser-admin-'));
-    runtime = await startRuntime(testConfig({ databaseUrl, dataDir }), { logger: pino({ level: 'silent' }) });
+    runtime = await startRuntime(testConfig({ databaseUrl, dataDir, mapTiles: OFFLINE_TILES }), { logger: pino({ level: 'silent' }) });
     [server, browser] = await Promise.all([serveConsole(runtime), launchBrowser()]);
     const printed = await runtime.services.setup.prepare();
     assert.ok(printed, 'an empty database asks for setup');
@@ -66,6 +66,8 @@ describe('account and administration in a browser', { skip, timeout: 180_000 }, 
       acceptDownloads: false,
     });
     contexts.push(context);
+    // No internet here: every tile request fails at once, as when tiles are blocked.
+    await context.route('https://tiles.invalid/**', (route) => route.abort());
     const page = await context.newPage();
     page.setDefaultTimeout(10_000);
     const pageErrors = watchErrors(page);
@@ -183,18 +185,17 @@ describe('account and administration in a browser', { skip, timeout: 180_000 }, 
     await page.getByRole('heading', { name: 'This invitation link is incomplete' }).waitFor();
     await page.goto(`${server.url}${link.pathname}${link.search}`);
     await page.getByRole('heading', { name: 'Join your team on Vigil' }).waitFor();
+    // The page says what the link offers before asking anything.
+    await page.getByText('You are invited to City Traffic as Operator, at otto@city.example.').waitFor();
     await page.getByLabel('Your name').fill('Otto Operator');
     await page.getByLabel('Password').fill('operator password');
     await assertAccessible(page, 'invite');
-    await page.getByRole('button', { name: 'Join' }).click();
+    await page.getByRole('button', { name: 'Join City Traffic' }).click();
     await page.waitForURL('**/dashboard');
     await page.getByRole('button', { name: /Account menu for Otto Operator/ }).waitFor();
     // The link worked once.
     await page.goto(`${server.url}${link.pathname}${link.search}`);
-    await page.getByLabel('Your name').fill('Otto Again');
-    await page.getByLabel('Password').fill('operator password');
-    await page.getByRole('button', { name: 'Join' }).click();
-    await page.getByRole('alert').first().waitFor();
+    await page.getByRole('heading', { name: 'This invitation can no longer be used' }).waitFor();
   });
 
   it('changes the password: the wrong current one is refused at its field', async () => {
@@ -262,6 +263,33 @@ describe('account and administration in a browser', { skip, timeout: 180_000 }, 
     assert.equal(await page.getByLabel(/Keep raw events/).inputValue(), '400');
     await page.goto(`${server.url}/admin/audit`);
     await page.getByRole('region', { name: 'Audit log' }).getByRole('cell', { name: 'organization.updated' }).first().waitFor();
+  });
+
+  it('places a new site by clicking the map in the site dialog', async () => {
+    const page = adminPage;
+    await page.goto(`${server.url}/admin/sites`);
+    await page.getByRole('button', { name: 'New site' }).first().click();
+    const dialog = page.getByRole('dialog', { name: 'New site' });
+    await dialog.getByLabel('Name').fill('Harbor Depot');
+    await dialog.getByLabel('Latitude').fill('91');
+    await dialog.getByLabel('Longitude').fill('10');
+    await dialog.getByRole('button', { name: 'Create site' }).click();
+    await dialog.getByText('Enter a number between -90 and 90.').waitFor();
+    await dialog.getByLabel('Latitude').fill('');
+    await dialog.getByLabel('Longitude').fill('');
+    const map = dialog.getByRole('region', { name: 'Map: click to place the site' });
+    await map.waitFor();
+    const box = (await map.boundingBox())!;
+    assert.ok(box.width > 200 && box.height > 100, `the map is sized inside the dialog (${box.width}×${box.height})`);
+    await map.click({ position: { x: box.width / 2 + 40, y: box.height / 2 - 30 } });
+    await eventually(async () => assert.notEqual(await dialog.getByLabel('Latitude').inputValue(), ''));
+    const lat = Number(await dialog.getByLabel('Latitude').inputValue());
+    const lon = Number(await dialog.getByLabel('Longitude').inputValue());
+    assert.ok(Math.abs(lat) <= 90 && Math.abs(lon) <= 180, `${lat}, ${lon}`);
+    await assertAccessible(page, 'admin-site-dialog');
+    await dialog.getByRole('button', { name: 'Create site' }).click();
+    await status(page, 'Site “Harbor Depot” created.');
+    await page.getByRole('cell', { name: `${lat.toFixed(4)}, ${lon.toFixed(4)}` }).waitFor();
   });
 
   it('shows platform administrators every organization and user with platform figures', async () => {

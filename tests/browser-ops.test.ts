@@ -63,7 +63,11 @@ describe('operator console in a browser', { skip, timeout: 180_000 }, () => {
     });
     assert.equal(speeds.status, 200, JSON.stringify(speeds.body));
     await attachPhoto(radar.apiKey, (speeds.body.events as { id: string }[])[1]!.id);
-    const items = Array.from({ length: 48 }, (_, i) => ({ ts: new Date(now - (48 - i) * 15 * 60_000).toISOString(), values: { temperature: 3 + Math.sin(i / 6), humidity: 60 + (i % 5) } }));
+    // A reading every 2 minutes for a day: several per 5-minute bucket, so each has a spread.
+    const items = Array.from({ length: 720 }, (_, i) => ({
+      ts: new Date(now - (720 - i) * 2 * 60_000).toISOString(),
+      values: { temperature: 3.5 + Math.sin(i / 60) + ((i * 7) % 5) / 10, humidity: 60 + ((i * 3) % 7) },
+    }));
     assert.equal((await post('/api/v1/ingest/telemetry', fridge.apiKey, { items })).status, 200);
   });
 
@@ -100,10 +104,10 @@ describe('operator console in a browser', { skip, timeout: 180_000 }, () => {
     return created;
   }
 
-  async function signIn(target: Page, next = '/dashboard'): Promise<void> {
+  async function signIn(target: Page, next = '/dashboard', who: SignedIn = owner): Promise<void> {
     await target.goto(`${server.url}${next}`);
-    await target.getByLabel('Email').fill(owner.email);
-    await target.getByLabel('Password', { exact: true }).fill(owner.password);
+    await target.getByLabel('Email').fill(who.email);
+    await target.getByLabel('Password', { exact: true }).fill(who.password);
     await target.getByRole('button', { name: 'Sign in' }).click();
     await target.waitForURL(`**${next}`);
   }
@@ -143,6 +147,15 @@ describe('operator console in a browser', { skip, timeout: 180_000 }, () => {
     await register({ kind: 'sensor', name: 'Lighthouse sensor', serial: 'LH-1', lat: 37.0, lon: -8.9 });
     await page.getByRole('button', { name: 'Lighthouse sensor: Offline' }).waitFor();
     await eventually(async () => assert.match(await page.getByRole('link', { name: /Devices online/ }).innerText(), /^3\s/));
+    // Alerts have a card once there are some: a rule for cars 10 over the limit, then such a car.
+    assert.equal(await page.getByText(/Open alerts/).count(), 0);
+    const rule = await owner.client.post('/api/v1/alert-rules', {
+      name: 'Excessive speed', scope: 'organization', deviceKind: 'speed_radar', condition: 'event', metric: 'speedOverLimit',
+      operator: 'gte', threshold: 10, durationSeconds: 600, severity: 'major',
+    });
+    assert.equal(rule.status, 201, JSON.stringify(rule.body));
+    assert.equal((await post('/api/v1/ingest/events', radar.apiKey, { events: [{ ts: new Date().toISOString(), kind: 'speed', speed: 61 }] })).status, 200);
+    await eventually(async () => assert.match(await page.getByText(/Open alerts/).locator('..').innerText(), /^1\s/), 8000);
     assert.equal(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed), true, 'the page was not reloaded');
   });
 
@@ -313,6 +326,20 @@ describe('operator console in a browser', { skip, timeout: 180_000 }, () => {
     await phone.goto(`${server.url}/dashboard`);
     await phone.locator('.map-canvas[data-ready]').waitFor();
     await screenshot(phone, 'ops-phone-overview');
+  });
+
+  it('gives a viewer the map and the charts but no registration, settings or keys', async () => {
+    const viewer = await app.member(owner, 'viewer');
+    const viewerPage = await newPage();
+    await signIn(viewerPage, '/dashboard', viewer);
+    await viewerPage.locator('.map-canvas[data-ready]').waitFor();
+    assert.equal(await viewerPage.getByRole('link', { name: 'Register a device' }).count(), 0);
+    await viewerPage.goto(`${server.url}/devices/${fridge.id}`);
+    await viewerPage.getByRole('region', { name: 'Telemetry' }).getByRole('heading', { name: 'Temperature' }).waitFor();
+    assert.equal(await viewerPage.getByRole('button', { name: 'Edit settings' }).count(), 0);
+    assert.equal(await viewerPage.getByRole('region', { name: 'Keys' }).count(), 0);
+    await viewerPage.goto(`${server.url}/devices/new`);
+    await viewerPage.getByRole('heading', { name: /don't have access/i }).waitFor();
   });
 
   it('raised no script error or CSP refusal', async () => {

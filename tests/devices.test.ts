@@ -87,6 +87,11 @@ describe('device registry and keys', () => {
     const second = await org.client.get(`/api/v1/devices?limit=4&cursor=${first.body.nextCursor}`);
     assert.equal(first.body.items.length + second.body.items.length, 6);
     assert.equal(second.body.nextCursor, null);
+    // Device pages reach 1,000 (the console's map reads a fleet in few requests), not beyond.
+    assert.equal((await org.client.get('/api/v1/devices?limit=1000')).body.items.length, 6);
+    const tooMany = await org.client.get('/api/v1/devices?limit=1001');
+    assert.equal(tooMany.status, 400);
+    assert.equal(tooMany.body.error.details[0].field, 'limit');
   });
 
   it('enforces the plan device limit with a clear error', async () => {

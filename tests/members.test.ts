@@ -37,13 +37,34 @@ describe('members, invitations and registration codes', () => {
     const url = new URL(invitation.body.inviteUrl);
     assert.equal(url.pathname, '/invite');
     assert.equal(servedByServer(url.pathname), false, 'the console answers /invite');
+    const token = url.searchParams.get('token')!;
+    const preview = await app.client().get(`/api/v1/auth/invitation?token=${encodeURIComponent(token)}`);
+    assert.equal(preview.status, 200);
+    assert.equal(preview.body.email, email);
+    assert.equal(preview.body.role, 'viewer');
+    assert.equal(preview.body.accountExists, false);
+    assert.match(preview.body.organizationName, /^Acme Traffic/);
+    assert.equal((await app.client().get('/api/v1/auth/invitation?token=not-a-real-invitation-token')).status, 400);
     const weak = await app.client().register({ invitationToken: url.searchParams.get('token'), name: 'Bea', password: 'short' });
     assert.equal(weak.status, 400);
     assert.equal(weak.body.error.details[0].field, 'password');
+    const nameless = await app.client().request('POST', '/api/v1/auth/register', { invitationToken: token, password: 'a fine long password' });
+    assert.equal(nameless.status, 400);
+    assert.equal(nameless.body.error.details[0].field, 'name', 'a new account needs a name (and the invitation stays open)');
     const joined = await app.client().register({ invitationToken: url.searchParams.get('token'), name: 'Bea', password: 'a fine long password' });
     assert.equal(joined.status, 201);
     assert.equal(joined.body.user.email, email);
     assert.equal((await app.client().login(email, 'a fine long password')).status, 200);
+    assert.equal((await app.client().get(`/api/v1/auth/invitation?token=${encodeURIComponent(token)}`)).status, 400, 'used');
+
+    // Sent to someone who already has an account: the page asks for that password instead of a new one.
+    const again = await (await app.owner('Second Org')).client.post('/api/v1/invitations', { email, role: 'operator' });
+    const existing = await app.client().get(`/api/v1/auth/invitation?token=${encodeURIComponent(new URL(again.body.inviteUrl).searchParams.get('token')!)}`);
+    assert.equal(existing.body.accountExists, true);
+    assert.match(existing.body.organizationName, /^Second Org/);
+    const joined2 = await app.client().request('POST', '/api/v1/auth/register', { invitationToken: new URL(again.body.inviteUrl).searchParams.get('token'), password: 'a fine long password' });
+    assert.equal(joined2.status, 201, 'an existing account joins without giving a name again');
+    assert.equal(joined2.body.user.name, 'Bea');
   });
 
   it('a revoked invitation cannot be used', async () => {

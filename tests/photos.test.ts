@@ -121,7 +121,7 @@ describe('RushRoster photo flow', () => {
     assert.equal(early.statusCode, 409, 'not uploaded yet');
     const traversal = await inject({ method: 'POST', url: confirmUrl(first.eventId, '../../etc/passwd'), headers: { 'x-api-key': first.key } });
     assert.equal(traversal.statusCode, 403);
-    const foreignKey = await inject({ method: 'POST', url: confirmUrl(first.eventId, photoKey.replace(first.eventId, second.eventId)), headers: { 'x-api-key': first.key } });
+    const foreignKey = await inject({ method: 'POST', url: confirmUrl(first.eventId, photoKey.replace(new RegExp(`/${first.eventId}\\.jpg$`), `/${second.eventId}.jpg`)), headers: { 'x-api-key': first.key } });
     assert.equal(foreignKey.statusCode, 403);
     assert.equal((await askUrl(second.key, first.eventId)).statusCode, 403, 'another device\'s event');
     assert.equal((await askUrl(first.key, '999999999')).statusCode, 404);

@@ -17,8 +17,11 @@ import { OrganizationPage } from './pages/admin/OrganizationPage';
 import { RegistrationCodesPage } from './pages/admin/RegistrationCodesPage';
 import { SitesPage } from './pages/admin/SitesPage';
 import { DashboardPage } from './pages/DashboardPage';
+import { preloadDeviceMap } from './components/map';
 import { DeviceDetailPage } from './pages/DeviceDetailPage';
 import { DevicesPage } from './pages/DevicesPage';
+import { AlertDetailPage } from './pages/AlertDetailPage';
+import { AlertsPage } from './pages/AlertsPage';
 import { EventsPage } from './pages/EventsPage';
 import { RegisterDevicePage } from './pages/RegisterDevicePage';
 import { ForgotPasswordPage } from './pages/ForgotPasswordPage';
@@ -56,7 +59,8 @@ const router = createBrowserRouter([
         element: <AppShell />,
         children: [
           { index: true, element: <Navigate to="/dashboard" replace /> },
-          { path: 'dashboard', element: <DashboardPage /> },
+          // The map's code starts downloading with the page, while the session and the data are fetched.
+          { path: 'dashboard', element: <DashboardPage />, loader: preloadDeviceMap },
           { path: 'devices', element: <DevicesPage /> },
           {
             path: 'devices/new',
@@ -68,6 +72,8 @@ const router = createBrowserRouter([
           },
           { path: 'devices/:id', element: <DeviceDetailPage /> },
           { path: 'events', element: <EventsPage /> },
+          { path: 'alerts', element: <AlertsPage /> },
+          { path: 'alerts/:id', element: <AlertDetailPage /> },
           { path: 'maintenance', element: <MaintenancePage /> },
           { path: 'account', element: <AccountPage /> },
           { path: 'stats', lazy: async () => ({ Component: (await import('./pages/StatsPage')).StatsPage }) },

@@ -194,3 +194,8 @@ export async function forgetRuleStates(db: Conn, ruleId: string): Promise<void> 
 export function openAlertsOfRule(db: Conn, ruleId: string) {
   return db.selectFrom('alerts').selectAll().where('rule_id', '=', ruleId).where('status', '<>', 'resolved').execute();
 }
+
+/** Open alerts that have a rule (the sweep for rules no longer in force). */
+export function openRuleAlerts(db: Conn) {
+  return db.selectFrom('alerts').selectAll().where('status', '<>', 'resolved').where('rule_id', 'is not', null).orderBy('opened_at').limit(5000).execute();
+}

@@ -25,6 +25,7 @@ export class AlertTimers {
     await this.dueStates();
     await this.silence();
     await this.quietEvents();
+    await this.overridden();
     await this.escalate();
   }
 
@@ -90,6 +91,20 @@ export class AlertTimers {
   private async quietEvents(): Promise<void> {
     for (const alert of await store.quietEventAlerts(this.db)) {
       await this.transitions.inDevice(alert.device_id, (changes) => this.transitions.resolve(changes, [alert], 'auto'));
+    }
+  }
+
+  /**
+   * Open alerts of rules no longer in force for their device (disabled elsewhere, moved to another
+   * device or site, or overridden by a newer, more specific rule) would never see a clear: resolve them.
+   */
+  private async overridden(): Promise<void> {
+    const open = await store.openRuleAlerts(this.db);
+    const devices = await this.devices(open.map((a) => a.device_id));
+    for (const alert of open) {
+      const device = devices.get(alert.device_id);
+      if (!device || (await this.inForce(device, alert.rule_id!))) continue;
+      await this.transitions.inDevice(device.id, (changes) => this.transitions.resolve(changes, [alert], 'rule_changed'));
     }
   }
 

@@ -47,6 +47,12 @@ const Editable = {
 
 const KeyParams = Type.Object({ id: Uuid, keyId: Uuid });
 
+/** Device pages go up to 1,000 (other lists stop at 200): the console's map loads a fleet in a request or a few. */
+const DevicePageQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
+  cursor: PageQuery.properties.cursor,
+});
+
 export function deviceRoutes(devices: DevicesService) {
   return async function routes(base: FastifyInstance): Promise<void> {
     const app = base.withTypeProvider<TypeBoxTypeProvider>();
@@ -57,7 +63,7 @@ export function deviceRoutes(devices: DevicesService) {
       schema: {
         tags,
         summary: 'Devices you may see, by name',
-        querystring: Type.Intersect([PageQuery, Type.Object({
+        querystring: Type.Intersect([DevicePageQuery, Type.Object({
           kind: Type.Optional(Kind), status: Type.Optional(Status), siteId: Type.Optional(Uuid), search: Type.Optional(Type.String({ maxLength: 200 })),
         })]),
         response: { 200: Page(Device), ...errors(400, 401, 403) },

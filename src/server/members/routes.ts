@@ -162,6 +162,19 @@ export function memberRoutes(members: MembersService) {
       return reply.code(204).send(null);
     });
 
+    app.get('/api/v1/auth/invitation', {
+      config: { access: 'public' },
+      schema: {
+        tags: ['auth'],
+        summary: 'What an invitation link offers (organization, role, email, whether that email has an account); 400 once used, revoked or expired',
+        querystring: Type.Object({ token: Type.String({ minLength: 10, maxLength: 200 }) }),
+        response: {
+          200: Type.Object({ email: Type.String(), organizationName: Type.String(), role: RoleSchema, expiresAt: Timestamp, accountExists: Type.Boolean() }),
+          ...errors(400),
+        },
+      },
+    }, async (request) => members.previewInvitation(request.query.token));
+
     app.post('/api/v1/auth/register', {
       config: { access: 'public' },
       schema: {
@@ -171,7 +184,7 @@ export function memberRoutes(members: MembersService) {
           invitationToken: Type.Optional(Type.String({ minLength: 10, maxLength: 200 })),
           registrationCode: Type.Optional(Type.String({ minLength: 4, maxLength: 50 })),
           email: Type.Optional(Email),
-          name: Type.String({ minLength: 1, maxLength: 200 }),
+          name: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'required for a new account' })),
           password: Password,
         }),
         response: {

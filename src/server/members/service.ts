@@ -41,7 +41,8 @@ export interface RegisterInput {
   invitationToken?: string;
   registrationCode?: string;
   email?: string;
-  name: string;
+  /** Required for a new account; someone joining with an existing account keeps their name. */
+  name?: string;
   password: string;
 }
 
@@ -221,6 +222,25 @@ export class MembersService {
   }
 
   /**
+   * What an invitation link offers, for the page it opens: the organization, the role, the address it
+   * was sent to, and whether that address already has an account (then its password accepts).
+   */
+  async previewInvitation(token: string) {
+    return this.ctx.db.transaction().execute(async (tx) => {
+      const invitation = await store.findOpenInvitation(tx, hashToken(token));
+      if (!invitation) throw new AppError(400, 'invalid_invitation', 'this invitation is not valid, already used, revoked or expired');
+      const account = await this.identity.findUserByEmail(tx, invitation.email);
+      return {
+        email: invitation.email,
+        organizationName: invitation.organization_name,
+        role: invitation.role,
+        expiresAt: invitation.expires_at.toISOString(),
+        accountExists: account !== undefined,
+      };
+    });
+  }
+
+  /**
    * Sign-up with an invitation or a registration code. Everything happens in one transaction: the
    * invitation/code use is taken only if the account and membership are created too.
    */
@@ -266,7 +286,10 @@ export class MembersService {
   /** An invitation may go to someone who already has an account: they prove it with their password. */
   private async existingOrNewUser(tx: Tx, grant: { email: string; via: string }, input: RegisterInput) {
     const existing = await this.identity.findUserByEmail(tx, grant.email);
-    if (!existing) return this.identity.createUser(tx, { email: grant.email, name: input.name, password: input.password });
+    if (!existing) {
+      if (!input.name?.trim()) throw invalidFields([{ field: 'name', message: 'is required for a new account' }]);
+      return this.identity.createUser(tx, { email: grant.email, name: input.name, password: input.password });
+    }
     if (grant.via === 'invitation' && (await this.identity.verifyUserPassword(existing, input.password))) return existing;
     throw conflict('an account with this email already exists; sign in and accept the invitation with your password', [
       { field: 'email', message: 'is already registered' },

@@ -155,6 +155,19 @@ export function acceptInvitation(db: Tx, tokenHash: string) {
     .executeTakeFirst();
 }
 
+/** An invitation that can still be accepted, with its organization's name (for the invitee's page). */
+export function findOpenInvitation(db: Conn, tokenHash: string) {
+  return db
+    .selectFrom('invitations as i')
+    .innerJoin('organizations as o', 'o.id', 'i.org_id')
+    .select(['i.email', 'i.role', 'i.expires_at', 'o.name as organization_name'])
+    .where('i.token_hash', '=', tokenHash)
+    .where('i.accepted_at', 'is', null)
+    .where('i.revoked_at', 'is', null)
+    .where('i.expires_at', '>', new Date())
+    .executeTakeFirst();
+}
+
 const CODE_COLUMNS = ['id', 'org_id', 'code_prefix', 'label', 'role', 'site_ids', 'max_uses', 'uses', 'expires_at', 'revoked_at', 'created_by', 'created_at'] as const;
 
 export function insertRegistrationCode(

@@ -15,16 +15,14 @@ const DAY = 86_400_000;
 export interface SubjectDevice {
   id: string;
   name: string;
-  site_id: string | null;
   timezone: string;
   units: Units;
-  speed_limit: number | null;
 }
 
 /** The devices a statistics request covers, within the caller's scope (one device, one site, or every visible device). */
 export async function subjectDevices(db: Conn, scope: Scope, subject: { deviceId?: string; siteId?: string }): Promise<SubjectDevice[]> {
   const result = await sql<SubjectDevice>`
-    SELECT d.id, d.name, d.site_id, COALESCE(s.timezone, o.timezone) AS timezone, COALESCE(d.speed_units, o.units) AS units, d.speed_limit
+    SELECT d.id, d.name, COALESCE(s.timezone, o.timezone) AS timezone, COALESCE(d.speed_units, o.units) AS units
     FROM devices d JOIN organizations o ON o.id = d.org_id LEFT JOIN sites s ON s.id = d.site_id
     WHERE d.org_id = ${scope.orgId}::uuid
     ${scope.siteIds ? sql`AND d.site_id = ANY(${scope.siteIds}::uuid[])` : sql``}
@@ -63,7 +61,9 @@ export interface RangeQuery {
  * devices' zone (weekdays only when asked).
  */
 function withLocalHours(q: RangeQuery): RawBuilder<unknown> {
-  const zone = q.devices[0]?.timezone ?? 'UTC';
+  // A literal, not a parameter: with a parameter PostgreSQL looks the zone up again for every row (25× slower
+  // here). Zones are validated names from sites and organizations, and sql.lit quotes them.
+  const zone = sql.lit(q.devices[0]?.timezone ?? 'UTC');
   return sql`WITH h AS MATERIALIZED (
       SELECT * FROM (
         SELECT g.hour, to_char(g.hour AT TIME ZONE ${zone}, 'YYYY-MM-DD') AS date,

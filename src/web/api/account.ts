@@ -33,12 +33,22 @@ export interface Registered {
   role: Role;
 }
 
+export interface InvitationPreview {
+  email: string;
+  organizationName: string;
+  role: Role;
+  expiresAt: string;
+  /** The address already has an account: its password accepts, no new name needed. */
+  accountExists: boolean;
+}
+
 export const accountKeys = {
   tokens: ['account', 'tokens'] as const,
   tokenList: (cursor: string | null) => ['account', 'tokens', cursor] as const,
   registrationCodes: ['registration-codes'] as const,
   registrationCodeList: (cursor: string | null) => ['registration-codes', cursor] as const,
   setup: ['setup'] as const,
+  invitation: (token: string) => ['invitation', token] as const,
 };
 
 /** Signs in (after setup or sign-up) and returns the new session, remembering its CSRF token. */
@@ -70,5 +80,16 @@ export function useRegistrationCodes(cursor: string | null, limit = 25) {
     queryKey: [...accountKeys.registrationCodeList(cursor), limit],
     queryFn: ({ signal }) => api<Page<RegistrationCode>>('/registration-codes', { query: { cursor, limit }, signal }),
     placeholderData: keepPreviousData,
+  });
+}
+
+/** What an invitation link offers; an ApiError (400) once it is used, revoked or expired. */
+export function useInvitationPreview(token: string) {
+  return useQuery({
+    queryKey: accountKeys.invitation(token),
+    queryFn: () => api<InvitationPreview>('/auth/invitation', { query: { token }, redirectOn401: false }),
+    enabled: token.length >= 10,
+    retry: false,
+    staleTime: Infinity,
   });
 }

@@ -11,6 +11,7 @@ export const fleetKeys = {
   consoleConfig: ['console-config'] as const,
   deviceSummary: ['devices', 'summary'] as const,
   eventSummary: (hours: number) => ['events', 'summary', hours] as const,
+  alertCounts: ['alerts', 'counts'] as const,
   deviceKeys: (id: string) => ['devices', 'keys', id] as const,
   telemetryOf: (id: string) => ['devices', 'telemetry', id] as const,
   telemetry: (id: string, range: TelemetryRange) => ['devices', 'telemetry', id, range] as const,
@@ -51,6 +52,17 @@ export function useEventSummary(hours: number) {
     queryKey: fleetKeys.eventSummary(hours),
     queryFn: ({ signal }) => api<EventSummary>('/events/summary', { query: { from: new Date(Date.now() - hours * 3_600_000).toISOString() }, signal }),
   });
+}
+
+export interface AlertCounts {
+  totalActive: number;
+  bySeverity: Record<string, number>;
+  byStatus: { open: number; acknowledged: number };
+}
+
+/** Alerts not yet resolved (open or acknowledged); refreshed by the stream's alert messages. */
+export function useAlertCounts(enabled: boolean) {
+  return useQuery({ queryKey: fleetKeys.alertCounts, queryFn: ({ signal }) => api<AlertCounts>('/alerts/counts', { signal }), enabled });
 }
 
 export interface DeviceInput {

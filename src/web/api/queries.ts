@@ -34,14 +34,14 @@ export function useOrganization() {
 }
 
 /**
- * Every item of a paged list, up to `maxPages` pages of 200; `complete` is false when there was more.
- * For lookups (site zones, device names and units) and the map.
+ * Every item of a paged list, up to `maxPages` pages of `pageSize` (the list's largest page); `complete`
+ * is false when there was more. For lookups (site zones, device names and units) and the map.
  */
-async function collect<T>(path: string, query: Record<string, QueryValue>, maxPages: number, signal?: AbortSignal) {
+async function collect<T>(path: string, query: Record<string, QueryValue>, maxPages: number, signal?: AbortSignal, pageSize = 200) {
   const items: T[] = [];
   let cursor: string | null = null;
   for (let page = 0; page < maxPages; page += 1) {
-    const result: Page<T> = await api<Page<T>>(path, { query: { ...query, limit: 200, cursor }, signal });
+    const result: Page<T> = await api<Page<T>>(path, { query: { ...query, limit: pageSize, cursor }, signal });
     items.push(...result.items);
     cursor = result.nextCursor;
     if (!cursor) return { items, complete: true };
@@ -62,7 +62,7 @@ export function useSites() {
 export function useDeviceIndex() {
   return useQuery({
     queryKey: keys.deviceIndex,
-    queryFn: async ({ signal }) => (await collect<Device>('/devices', {}, 25, signal)).items,
+    queryFn: async ({ signal }) => (await collect<Device>('/devices', {}, 5, signal, 1000)).items,
     staleTime: 60_000,
   });
 }

@@ -1,6 +1,7 @@
 import type { DeviceKind } from '../api/types';
 import { useConsoleConfig } from '../api/fleet';
 import { CopyButton } from './CopyButton';
+import { Spinner } from './states';
 
 /** The `cloud:` block of a RushRoster device's config.yaml: the device appends /api/ingest/v1/... to api_url itself. */
 export function rushRosterConfig(publicUrl: string, apiKey: string): string {
@@ -35,7 +36,8 @@ function Snippet({ id, title, text, copyLabel }: { id: string; title: string; te
  */
 export function DeviceSetup({ apiKey, kind }: { apiKey: string; kind: DeviceKind }) {
   const config = useConsoleConfig();
-  const publicUrl = config.data?.publicUrl ?? window.location.origin;
+  // Until the server's PUBLIC_URL is known (or if it cannot be read), the address this console is served from.
+  const publicUrl = config.data?.publicUrl ?? (config.isError ? window.location.origin : null);
   return (
     <div className="device-setup">
       <p className="warning"><strong>Copy this key now.</strong> It is shown only once; Vigil keeps only its hash. If it is lost, create a new key on the device's page.</p>
@@ -44,6 +46,16 @@ export function DeviceSetup({ apiKey, kind }: { apiKey: string; kind: DeviceKind
         <code aria-labelledby="device-key-heading" data-testid="device-key">{apiKey}</code>
         <CopyButton text={apiKey} label="Copy key" />
       </div>
+      {publicUrl === null ? <Spinner label="Loading the server's address…" /> : (
+        <Snippets publicUrl={publicUrl} apiKey={apiKey} kind={kind} />
+      )}
+    </div>
+  );
+}
+
+function Snippets({ publicUrl, apiKey, kind }: { publicUrl: string; apiKey: string; kind: DeviceKind }) {
+  return (
+    <>
       {kind === 'speed_radar' && (
         <>
           <Snippet id="rushroster-heading" title="RushRoster device: config.yaml" text={rushRosterConfig(publicUrl, apiKey)} copyLabel="Copy configuration" />
@@ -55,6 +67,6 @@ export function DeviceSetup({ apiKey, kind }: { apiKey: string; kind: DeviceKind
         </>
       )}
       <Snippet id="curl-heading" title="Native API" text={curlExample(publicUrl, apiKey, kind)} copyLabel="Copy command" />
-    </div>
+    </>
   );
 }

@@ -23,6 +23,7 @@ export const NAVIGATION: NavSection[] = [
       { to: '/dashboard', label: 'Overview' },
       { to: '/devices', label: 'Devices' },
       { to: '/events', label: 'Events' },
+      { to: '/alerts', label: 'Alerts', action: 'alert.read' },
       { to: '/stats', label: 'Speed statistics' },
       { to: '/maintenance', label: 'Maintenance', action: 'maintenance.read' },
       { to: '/reports', label: 'Reports' },

@@ -29,3 +29,8 @@ export function passwordProblem(password: string, confirmation?: string): string
   if (confirmation !== undefined && confirmation !== password) return 'The two passwords differ.';
   return undefined;
 }
+
+/** The local errors without those of `fields`: a field's own complaint goes once it is edited. */
+export function without(errors: Record<string, string>, ...fields: string[]): Record<string, string> {
+  return Object.fromEntries(Object.entries(errors).filter(([field]) => !fields.includes(field)));
+}

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Link } from 'react-router';
-import { useConsoleConfig, useDeviceSummary, useEventSummary } from '../api/fleet';
+import { useAlertCounts, useConsoleConfig, useDeviceSummary, useEventSummary } from '../api/fleet';
 import { useDeviceIndex, useEvents } from '../api/queries';
 import { DeviceDrawer } from '../components/DeviceDrawer';
 import { EventTime } from '../components/EventTime';
@@ -16,18 +16,22 @@ import './operations.css';
 function Kpi({ label, value, to, tone, loading, failed }: {
   label: string;
   value: number | undefined;
-  to: string;
+  /** Where the figure's details are; none yet for some (a card, not a link). */
+  to?: string;
   tone: string;
   loading: boolean;
   failed: boolean;
 }) {
   const shown = failed ? '—' : loading || value === undefined ? '…' : formatNumber(value);
+  const content = (
+    <>
+      <span className="kpi-value" aria-busy={loading || undefined}>{shown}</span>
+      <span className="kpi-label">{label}</span>
+    </>
+  );
   return (
     <li className={`kpi kpi-${tone}`}>
-      <Link to={to} className="kpi-link">
-        <span className="kpi-value" aria-busy={loading || undefined}>{shown}</span>
-        <span className="kpi-label">{label}</span>
-      </Link>
+      {to ? <Link to={to} className="kpi-link">{content}</Link> : <div className="kpi-link">{content}</div>}
     </li>
   );
 }
@@ -38,6 +42,7 @@ export function DashboardPage() {
   const { me, organization } = useSession();
   const devices = useDeviceSummary();
   const events = useEventSummary(24);
+  const alerts = useAlertCounts(may(me, 'alert.read'));
   const [selected, setSelected] = useState<string | null>(null);
   const close = useCallback(() => setSelected(null), []);
   const kpi = { loading: devices.isPending, failed: devices.isError };
@@ -61,6 +66,10 @@ export function DashboardPage() {
           <Kpi label="Devices reporting errors" value={devices.data?.error} to="/devices?status=error" tone="error" {...kpi} />
           <Kpi label="Events in the last 24 h" value={events.data?.events} to="/events" tone="events" {...eventKpi} />
           <Kpi label="Speeding in the last 24 h" value={events.data?.speeding} to="/events?speedingOnly=true" tone="error" {...eventKpi} />
+          {/* Shown once there are alerts to speak of. */}
+          {(alerts.data?.totalActive ?? 0) > 0 && (
+            <Kpi label={`Open alerts (${formatNumber(alerts.data!.byStatus.acknowledged)} acknowledged)`} value={alerts.data!.totalActive} tone="error" loading={false} failed={false} />
+          )}
         </ul>
       </section>
 
@@ -74,7 +83,7 @@ export function DashboardPage() {
 function FleetMap({ selected, onSelect }: { selected: string | null; onSelect: (id: string) => void }) {
   const devices = useDeviceIndex();
   const config = useConsoleConfig();
-  useEffect(preloadDeviceMap, []);
+  useEffect(() => void preloadDeviceMap(), []);
   const items = devices.data ?? [];
   const unplaced = items.filter((d) => d.lat === null || d.lon === null).length;
   return (

@@ -21,13 +21,15 @@ const round = (value: number) => Math.round(value * 1e5) / 1e5;
  * A map to place one point: click (or tap) to put the pin there, drag it to adjust. The typed latitude
  * and longitude fields next to it are the keyboard way; the pin follows them.
  */
-export default function LocationPicker({ value, onChange, center, tiles, label }: {
+export default function LocationPicker({ value, onChange, center, tiles, label, pinTitle = 'Device position' }: {
   value: LatLon | null;
   onChange: (value: LatLon) => void;
   /** Where to look when there is no point yet (the site's position). */
   center: LatLon | null;
   tiles: ConsoleConfig['mapTiles'] | undefined;
   label: string;
+  /** The pin's tooltip. */
+  pinTitle?: string;
 }) {
   const container = useRef<HTMLDivElement>(null);
   const map = useRef<L.Map | null>(null);
@@ -47,7 +49,11 @@ export default function LocationPicker({ value, onChange, center, tiles, label }
     created.setView(first ? [first.lat, first.lon] : [20, 0], first ? 15 : 2);
     created.on('click', (e: L.LeafletMouseEvent) => change.current({ lat: round(e.latlng.lat), lon: round(e.latlng.wrap().lng) }));
     map.current = created;
+    // Shown inside a dialog or a step that was hidden when the map was made: size it once it is visible.
+    const resized = new ResizeObserver(() => created.invalidateSize());
+    resized.observe(container.current);
     return () => {
+      resized.disconnect();
       created.remove();
       map.current = null;
       pin.current = null;
@@ -63,7 +69,7 @@ export default function LocationPicker({ value, onChange, center, tiles, label }
       return;
     }
     if (!pin.current) {
-      pin.current = L.marker([value.lat, value.lon], { icon: PIN(), draggable: true, keyboard: false, title: 'Device position' }).addTo(current);
+      pin.current = L.marker([value.lat, value.lon], { icon: PIN(), draggable: true, keyboard: false, title: pinTitle }).addTo(current);
       pin.current.on('dragend', () => {
         const at = pin.current!.getLatLng();
         change.current({ lat: round(at.lat), lon: round(at.wrap().lng) });
@@ -72,7 +78,7 @@ export default function LocationPicker({ value, onChange, center, tiles, label }
       pin.current.setLatLng([value.lat, value.lon]);
     }
     if (!current.getBounds().contains([value.lat, value.lon])) current.panTo([value.lat, value.lon]);
-  }, [value]);
+  }, [value, pinTitle]);
 
   return (
     <div className="map map-small">

@@ -5,9 +5,13 @@ import { Spinner } from '../states';
 const loadDeviceMap = () => import('./DeviceMap');
 const DeviceMap = lazy(loadDeviceMap);
 
-/** Starts downloading the map while the page fetches its data (the browser keeps one copy of the module). */
-export function preloadDeviceMap(): void {
+/**
+ * Starts downloading the map while the page fetches its data (the browser keeps one copy of the module).
+ * Also the overview route's loader, so it returns null: the route has no data of its own.
+ */
+export function preloadDeviceMap(): null {
   void loadDeviceMap();
+  return null;
 }
 const LocationPicker = lazy(() => import('./LocationPicker'));
 

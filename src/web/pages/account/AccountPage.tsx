@@ -9,7 +9,7 @@ import { SecretReveal } from '../../components/SecretReveal';
 import { useSession } from '../../components/session';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
 import { TextField } from '../../components/TextField';
-import { formErrors, MIN_PASSWORD, passwordProblem } from '../../lib/forms';
+import { formErrors, MIN_PASSWORD, passwordProblem, without } from '../../lib/forms';
 import { browserZone, formatTime } from '../../lib/format';
 import { useTitle } from '../../lib/title';
 
@@ -44,7 +44,10 @@ function ChangePassword({ onDone }: { onDone: (message: string) => void }) {
       onDone('Password changed. Your other sessions are signed out.');
     },
   });
-  const set = (field: keyof typeof values) => (e: { target: { value: string } }) => setValues((v) => ({ ...v, [field]: e.target.value }));
+  const set = (field: keyof typeof values) => (e: { target: { value: string } }) => {
+    setValues((v) => ({ ...v, [field]: e.target.value }));
+    setLocal((errors) => without(errors, field));
+  };
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const problems: Record<string, string> = {};

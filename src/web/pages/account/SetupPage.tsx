@@ -7,7 +7,7 @@ import { keys } from '../../api/queries';
 import { AuthLayout } from '../../components/AuthLayout';
 import { TextField } from '../../components/TextField';
 import { ErrorState, LoadingState } from '../../components/states';
-import { formErrors, MIN_PASSWORD, passwordProblem } from '../../lib/forms';
+import { formErrors, MIN_PASSWORD, passwordProblem, without } from '../../lib/forms';
 import { useTitle } from '../../lib/title';
 
 const FIELDS = ['organizationName', 'name', 'email', 'password'] as const;
@@ -49,7 +49,10 @@ function SetupForm({ token, onClosed }: { token: string; onClosed: () => void })
   const [local, setLocal] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const set = (field: keyof typeof values) => (e: { target: { value: string } }) => setValues((v) => ({ ...v, [field]: e.target.value }));
+  const set = (field: keyof typeof values) => (e: { target: { value: string } }) => {
+    setValues((v) => ({ ...v, [field]: e.target.value }));
+    setLocal((errors) => without(errors, field));
+  };
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();

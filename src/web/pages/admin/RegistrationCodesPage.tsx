@@ -100,7 +100,7 @@ function CreateCode() {
       </form>
       {create.data && (
         <SecretReveal label="New registration code" value={create.data.code}>
-          <p>Code created for {humanize(create.data.role)}s, {create.data.maxUses} {create.data.maxUses === 1 ? 'use' : 'uses'}. People sign up at <a href={link}>{window.location.origin}/register</a> with it.</p>
+          <p>Code created for {humanize(create.data.role)}s, {create.data.maxUses} {create.data.maxUses === 1 ? 'use' : 'uses'}. People enter it at “Create an account” on the sign-in page, or open <a href={link} className="break-anywhere">{link}</a>.</p>
         </SecretReveal>
       )}
     </section>

@@ -2,12 +2,15 @@ import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { ApiError, api } from '../../api/client';
 import { adminKeys, useSiteList, type SiteInput, type SiteRecord } from '../../api/admin';
+import { useConsoleConfig } from '../../api/fleet';
 import { useOrganization } from '../../api/queries';
 import { ConfirmDialog, Dialog } from '../../components/Dialog';
+import { LazyLocationPicker } from '../../components/map';
 import { TextField } from '../../components/TextField';
 import { Notice, useNotice } from '../../components/Notice';
 import { Pager, useCursorPager } from '../../components/Pager';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
+import { without } from '../../lib/forms';
 import { useTitle } from '../../lib/title';
 
 /** Every IANA zone the browser knows, with `extra` (the current value) kept even when it does not. */
@@ -141,6 +144,7 @@ function SiteDialog({ site, onClose, onSaved }: { site: SiteRecord | null; onClo
   const [lon, setLon] = useState(site?.lon?.toString() ?? '');
   const [timezone, setTimezone] = useState(site?.timezone ?? '');
   const [localErrors, setLocalErrors] = useState<Record<string, string>>({});
+  const config = useConsoleConfig();
   const zoneDefault = organization.data?.timezone ?? '';
   const zone = timezone || zoneDefault;
   const zones = useMemo(() => timeZones(zone), [zone]);
@@ -175,17 +179,29 @@ function SiteDialog({ site, onClose, onSaved }: { site: SiteRecord | null; onClo
     save.mutate({ name: name.trim(), address: address.trim() || null, lat: latValue, lon: lonValue, ...(zone ? { timezone: zone } : {}) });
   };
 
+  // A field's own complaint goes once it is edited; the server's stay until the next save.
+  const forget = (...ids: string[]) => setLocalErrors((errors) => without(errors, ...ids));
   const field = (id: string, label: string, value: string, set: (v: string) => void, props: { inputMode?: 'decimal'; placeholder?: string; required?: boolean } = {}) => (
-    <TextField id={`site-${id}`} label={label} value={value} onChange={(e) => set(e.target.value)} error={fieldError(id)} {...props} />
+    <TextField id={`site-${id}`} label={label} value={value} onChange={(e) => { set(e.target.value); forget(id); }} error={fieldError(id)} {...props} />
   );
 
   const zoneError = fieldError('timezone');
+  const typedLat = parseCoordinate(lat, 90);
+  const typedLon = parseCoordinate(lon, 180);
+  const point = typeof typedLat === 'number' && typeof typedLon === 'number' ? { lat: typedLat, lon: typedLon } : null;
   return (
-    <Dialog title={site ? `Edit ${site.name}` : 'New site'} onClose={onClose}>
+    <Dialog title={site ? `Edit ${site.name}` : 'New site'} onClose={onClose} wide>
       <form onSubmit={submit} noValidate>
         {field('name', 'Name', name, setName, { required: true })}
         {field('address', 'Address', address, setAddress, { placeholder: 'Optional' })}
-        <div className="field-row">
+        <p className="field-hint">Click the map to place the site, drag the pin to adjust, or type the coordinates (decimal degrees).</p>
+        {config.isSuccess && (
+          <LazyLocationPicker
+            value={point} center={null} tiles={config.data.mapTiles} label="Map: click to place the site" pinTitle="Site position"
+            onChange={(p) => { setLat(String(p.lat)); setLon(String(p.lon)); forget('lat', 'lon'); }}
+          />
+        )}
+        <div className="field-row" style={{ marginTop: '0.75rem' }}>
           {field('lat', 'Latitude', lat, setLat, { inputMode: 'decimal', placeholder: 'e.g. 39.7392' })}
           {field('lon', 'Longitude', lon, setLon, { inputMode: 'decimal', placeholder: 'e.g. -104.9903' })}
         </div>

@@ -176,7 +176,11 @@ function OrganizationDialog({ organization, onClose, onSaved }: {
     if (devices === 'invalid') problems.maxDevices = 'Enter a whole number of at least 1, or leave it empty for no limit.';
     setLocal(problems);
     if (Object.keys(problems).length > 0) return;
-    save.mutate({ name: name.trim(), ...(slug && { slug }), maxUsers: users, maxDevices: devices });
+    const wanted: Record<string, unknown> = { name: name.trim(), ...(slug && { slug }), maxUsers: users, maxDevices: devices };
+    // Editing sends only what changed, so the audit log says exactly that.
+    const body = organization ? Object.fromEntries(Object.entries(wanted).filter(([key, value]) => organization[key as keyof OrganizationSettings] !== value)) : wanted;
+    if (Object.keys(body).length === 0) return onClose();
+    save.mutate(body);
   };
   const errors = formErrors(save.error, ['name', 'slug', 'maxUsers', 'maxDevices'], local);
   return (
