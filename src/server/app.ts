@@ -20,6 +20,7 @@ import { setupRoutes } from './setup/routes.js';
 import { telemetryRoutes } from './telemetry/routes.js';
 import { communityRoutes, publicCommunityRoutes } from './community/routes.js';
 import { trafficRoutes } from './traffic/routes.js';
+import { reportRoutes } from './reports/routes.js';
 import { siteRoutes } from './sites/routes.js';
 import { streamRoutes } from './stream/routes.js';
 import type { Services } from './services.js';
@@ -43,6 +44,7 @@ export function buildApp(ctx: AppContext, services: Services) {
     trafficRoutes(services.traffic),
     communityRoutes(services.community),
     publicCommunityRoutes(services.community),
+    reportRoutes(services.reports),
     poloSancaRoutes(services.polosanca),
     auditRoutes(services.audit),
     alertPreviewRoutes(services.alertPreview),

@@ -81,6 +81,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     jobs.register('alert-notifications', 5_000, () => services.alerting.notifier.deliverDue());
     jobs.register('maintenance-reminders', 15 * 60_000, () => services.maintenance.sendReminders());
     jobs.register('maintenance-files', 10 * 60_000, () => services.maintenanceAttachments.purgeDeletedFiles());
+    jobs.register('reports', 2_000, () => services.reportRunner.runQueued());
     closers.push(() => jobs.stop());
     if (options.jobs) jobs.start();
     return {

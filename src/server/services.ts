@@ -12,6 +12,8 @@ import { EventsService } from './events/service.js';
 import { TelemetryService } from './telemetry/service.js';
 import { TrafficService } from './traffic/service.js';
 import { CommunityService } from './community/service.js';
+import { ReportRunner } from './reports/runner.js';
+import { ReportsService } from './reports/service.js';
 import { RetentionService } from './retention/service.js';
 import { RollupsService } from './rollups/service.js';
 import { IdentityService } from './identity/service.js';
@@ -50,9 +52,11 @@ export function createServices(ctx: AppContext) {
   const maintenanceReminders = new EmailReminderSender(ctx.mailer, (orgId) => members.adminEmails(orgId), ctx.config.publicUrl);
   const maintenanceAttachments = new MaintenanceAttachmentsService(ctx, audit);
   const maintenance = new MaintenanceService(ctx, audit, devices, maintenanceAttachments, maintenanceReminders);
+  const reports = new ReportsService(ctx, audit, { devices, sites, organizations });
+  const reportRunner = new ReportRunner(ctx, { traffic, devices, sites, organizations, rollups, maintenance });
   return {
     audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups,
-    alerting, alertPreview, alertPeople, maintenance, maintenanceAttachments, traffic, community,
+    alerting, alertPreview, alertPeople, maintenance, maintenanceAttachments, traffic, community, reports, reportRunner,
   };
 }
 

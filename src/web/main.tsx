@@ -90,6 +90,7 @@ const router = createBrowserRouter([
           { path: 'maintenance', element: <MaintenancePage /> },
           { path: 'account', element: <AccountPage /> },
           { path: 'stats', lazy: async () => ({ Component: (await import('./pages/StatsPage')).StatsPage }) },
+          { path: 'reports', lazy: async () => ({ Component: (await import('./pages/ReportsPage')).ReportsPage }) },
           {
             path: 'admin/sites',
             element: (

@@ -37,6 +37,11 @@ export const PERMISSIONS = {
   // Removing history that an inspection may ask for is a manager's decision; edits stay audited.
   'maintenance.delete': MANAGERS,
   'traffic.read': EVERY_ROLE,
+  // Reports only gather what the member may already read, so every role may read them; requesting one runs
+  // a background job and deleting one loses a record others rely on, so that is for operators and up (day-to-day
+  // staff who also acknowledge alerts), not for read-only viewers.
+  'report.read': EVERY_ROLE,
+  'report.write': OPERATORS,
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;

@@ -27,6 +27,8 @@ const INVALIDATES: Record<string, QueryKey[]> = {
   'maintenance.deleted': [maintenanceKeys.all],
   'maintenance.attachment_added': [maintenanceKeys.all],
   'maintenance.attachment_removed': [maintenanceKeys.all],
+  'report.progress': [['reports']],
+  'report.deleted': [['reports']],
 };
 
 /** At most one refetch per key per second however busy the fleet is: the first at once, the rest folded into one. */

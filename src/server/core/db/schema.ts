@@ -307,6 +307,39 @@ export interface NotificationOutboxTable {
   created_at: CreatedAt;
 }
 
+export type ReportKind = 'speed_study' | 'compliance';
+export type ReportStatus = 'queued' | 'running' | 'done' | 'failed';
+
+export interface ReportsTable {
+  id: Generated<string>;
+  org_id: string;
+  site_id: string | null;
+  kind: ReportKind;
+  title: string;
+  parameters: ColumnType<Record<string, unknown>, string, string>;
+  requested_by: string | null;
+  requested_by_label: string | null;
+  requester_site_ids: string[] | null;
+  requested_at: CreatedAt;
+  status: Generated<ReportStatus>;
+  progress: Generated<number>;
+  error: string | null;
+  attempts: Generated<number>;
+  locked_until: Date | null;
+  started_at: Date | null;
+  finished_at: Date | null;
+  pdf_key: string | null;
+  csv_key: string | null;
+  events_csv_key: string | null;
+  size_bytes: number | null;
+}
+
+export interface ReportSettingsTable {
+  org_id: string;
+  include_photos: boolean;
+  updated_at: UpdatedAt;
+}
+
 export type MaintenanceType = 'preventive' | 'corrective' | 'inspection';
 
 export interface MaintenanceRecordsTable {
@@ -373,6 +406,8 @@ export interface Database {
   notification_channels: NotificationChannelsTable;
   alert_settings: AlertSettingsTable;
   notification_outbox: NotificationOutboxTable;
+  reports: ReportsTable;
+  report_settings: ReportSettingsTable;
   maintenance_records: MaintenanceRecordsTable;
   maintenance_attachments: MaintenanceAttachmentsTable;
   maintenance_settings: MaintenanceSettingsTable;

@@ -1,0 +1,153 @@
+import { heading, paragraph, renderPdf, table, type Pdf } from './pdf.js';
+import { localTime } from './speed-study.js';
+import type { DailyTemperature, PeriodAlert } from './store.js';
+
+/** A reading holds until the next one for at most this long, as in the equipment figures (docs/equipment-figures.md). */
+export const READING_HOLDS_MS = 15 * 60_000;
+
+export interface SafeRange {
+  min: number;
+  max: number;
+}
+
+export interface Excursion {
+  start: Date;
+  end: Date;
+  durationSeconds: number;
+  /** The reading farthest outside the range. */
+  peak: number;
+  direction: 'above' | 'below';
+  /** Still outside the range at the end of the period. */
+  ongoing: boolean;
+}
+
+export function safeRangeOf(settings: Record<string, unknown>): SafeRange | null {
+  const range = settings.safeRange as { min?: unknown; max?: unknown } | undefined;
+  return typeof range?.min === 'number' && typeof range.max === 'number' ? { min: range.min, max: range.max } : null;
+}
+
+/**
+ * Each spell of readings outside the safe range, from readings in time order: it starts at the first reading
+ * outside, and ends at the first reading back inside, or 15 minutes after the last reading outside when the
+ * unit went silent; clipped to the period.
+ */
+export function excursionsOf(readings: { ts: Date; value: number }[], range: SafeRange, from: Date, to: Date): Excursion[] {
+  const excursions: Excursion[] = [];
+  let open: { start: Date; last: Date; peak: number; direction: 'above' | 'below' } | null = null;
+  const distance = (value: number) => (value > range.max ? value - range.max : value < range.min ? range.min - value : 0);
+  const close = (end: Date) => {
+    if (!open) return;
+    const start = open.start < from ? from : open.start;
+    const clipped = end > to ? to : end;
+    if (clipped > start) {
+      excursions.push({ start, end: clipped, durationSeconds: (clipped.getTime() - start.getTime()) / 1000, peak: open.peak, direction: open.direction, ongoing: end >= to });
+    }
+    open = null;
+  };
+  for (const reading of readings) {
+    if (open && reading.ts.getTime() - open.last.getTime() > READING_HOLDS_MS) close(new Date(open.last.getTime() + READING_HOLDS_MS));
+    const outside = distance(reading.value) > 0;
+    if (!outside) {
+      close(reading.ts);
+      continue;
+    }
+    if (!open) {
+      open = { start: reading.ts, last: reading.ts, peak: reading.value, direction: reading.value > range.max ? 'above' : 'below' };
+    } else {
+      open.last = reading.ts;
+      if (distance(reading.value) > distance(open.peak)) {
+        open.peak = reading.value;
+        open.direction = reading.value > range.max ? 'above' : 'below';
+      }
+    }
+  }
+  if (open) {
+    const silentAt = new Date((open as { last: Date }).last.getTime() + READING_HOLDS_MS);
+    close(silentAt < to ? silentAt : to);
+  }
+  return excursions;
+}
+
+export interface ComplianceUnit {
+  id: string;
+  name: string;
+  serial: string;
+  site: string | null;
+  safeRange: SafeRange | null;
+  days: DailyTemperature[];
+  excursions: Excursion[];
+  alerts: PeriodAlert[];
+  maintenance: { date: string; type: string; technician: string | null; description: string | null }[];
+}
+
+export interface ComplianceReport {
+  title: string;
+  subject: string;
+  timezone: string;
+  from: Date;
+  to: Date;
+  requestedBy: string | null;
+  generatedAt: Date;
+  units: ComplianceUnit[];
+}
+
+const minutes = (seconds: number | null) => (seconds === null ? '—' : `${Math.round(seconds / 60)} min`);
+const celsius = (value: number | null) => (value === null ? '—' : `${value.toFixed(1)} °C`);
+
+export function renderCompliancePdf(report: ComplianceReport): Promise<Buffer> {
+  return renderPdf(report.title, (doc) => {
+    doc.font('Helvetica-Bold').fontSize(20).text('Temperature compliance record', 50, 80);
+    doc.font('Helvetica').fontSize(12).text(report.subject).moveDown(0.5);
+    paragraph(doc, `Period: ${localTime(report.from, report.timezone)} to ${localTime(report.to, report.timezone)} (${report.timezone}).`);
+    paragraph(doc, `Prepared ${localTime(report.generatedAt, report.timezone)}${report.requestedBy ? ` for ${report.requestedBy}` : ''}. Units covered: ${report.units.length}.`);
+    if (report.units.length === 0) paragraph(doc, 'There are no refrigeration units in this scope.');
+    for (const unit of report.units) unitSection(doc, report, unit);
+    heading(doc, 'How these figures are made');
+    paragraph(doc, 'Daily minimum, maximum and mean come from every temperature reading of the day (local dates). A reading holds until the next one, for at most 15 minutes; time outside the safe range counts the held time below the minimum or above the maximum. An excursion runs from the first reading outside the range to the first reading back inside (or 15 minutes after the last reading when the unit fell silent); its peak is the reading farthest outside the range.', { muted: true });
+  });
+}
+
+function unitSection(doc: Pdf, report: ComplianceReport, unit: ComplianceUnit): void {
+  const tz = report.timezone;
+  doc.addPage();
+  heading(doc, `${unit.name} (serial ${unit.serial})${unit.site ? ` · ${unit.site}` : ''}`, 15);
+  paragraph(doc, unit.safeRange ? `Safe range: ${celsius(unit.safeRange.min)} to ${celsius(unit.safeRange.max)}.` : 'No safe range is configured for this unit: time outside the range and excursions cannot be assessed.');
+  const outside = unit.days.reduce((sum, d) => sum + (d.outside_seconds ?? 0), 0);
+  if (unit.safeRange) paragraph(doc, `Time outside the safe range in the period: ${minutes(outside)}; excursions: ${unit.excursions.length}.`);
+
+  heading(doc, 'Daily temperatures', 12);
+  if (unit.days.length === 0) paragraph(doc, 'No readings in this period.');
+  else table(doc, [
+    { label: 'Date', width: 90 }, { label: 'Min', width: 70, align: 'right' }, { label: 'Max', width: 70, align: 'right' },
+    { label: 'Mean', width: 70, align: 'right' }, { label: 'Readings', width: 80, align: 'right' }, { label: 'Outside range', width: 115, align: 'right' },
+  ], unit.days.map((d) => [d.date, celsius(d.min), celsius(d.max), celsius(d.mean), String(d.readings), minutes(d.outside_seconds)]), { rowHeight: 14 });
+
+  heading(doc, 'Excursions', 12);
+  if (unit.excursions.length === 0) paragraph(doc, unit.safeRange ? 'None: every reading was inside the safe range.' : '—');
+  else table(doc, [{ label: 'Start', width: 150 }, { label: 'Duration', width: 90, align: 'right' }, { label: 'Peak', width: 80, align: 'right' }, { label: 'Note', width: 175 }],
+    unit.excursions.map((e) => [localTime(e.start, tz), minutes(e.durationSeconds), celsius(e.peak), `${e.direction} range${e.ongoing ? ', still outside at period end' : ''}`]));
+
+  heading(doc, 'Alerts', 12);
+  if (unit.alerts.length === 0) paragraph(doc, 'No alerts in this period.');
+  else table(doc, [{ label: 'Started', width: 110 }, { label: 'Rule', width: 110 }, { label: 'Severity', width: 55 }, { label: 'Acknowledged', width: 130 }, { label: 'Resolved', width: 90 }],
+    unit.alerts.map((a) => [localTime(a.started_at, tz), a.rule_name, a.severity,
+      a.acknowledged_at ? `${a.acknowledged_by_name ?? 'someone'}, ${localTime(a.acknowledged_at, tz)}` : 'not acknowledged',
+      a.resolved_at ? localTime(a.resolved_at, tz) : 'open']));
+
+  heading(doc, 'Maintenance', 12);
+  if (unit.maintenance.length === 0) paragraph(doc, 'No maintenance recorded in this period.');
+  else table(doc, [{ label: 'Performed', width: 110 }, { label: 'Type', width: 75 }, { label: 'Technician', width: 105 }, { label: 'Work done', width: 205 }],
+    unit.maintenance.map((m) => [localTime(m.date, tz), m.type, m.technician ?? '—', m.description ?? '']));
+}
+
+/** The report as CSV rows: one row per unit and day, excursion, alert and maintenance record. */
+export function complianceCsv(report: ComplianceReport): (string | number | null)[][] {
+  const rows: (string | number | null)[][] = [['unit', 'serial', 'record', 'date_or_start', 'min_c', 'max_c', 'mean_c', 'outside_seconds', 'duration_seconds', 'peak_c', 'detail']];
+  for (const unit of report.units) {
+    for (const d of unit.days) rows.push([unit.name, unit.serial, 'day', d.date, d.min, d.max, d.mean, d.outside_seconds, null, null, `${d.readings} readings`]);
+    for (const e of unit.excursions) rows.push([unit.name, unit.serial, 'excursion', e.start.toISOString(), null, null, null, null, e.durationSeconds, e.peak, `${e.direction}${e.ongoing ? ' (ongoing)' : ''}`]);
+    for (const a of unit.alerts) rows.push([unit.name, unit.serial, 'alert', a.started_at.toISOString(), null, null, null, null, null, a.peak_value, `${a.severity} ${a.rule_name}; acknowledged by ${a.acknowledged_by_name ?? '—'}${a.acknowledged_at ? ` at ${a.acknowledged_at.toISOString()}` : ''}`]);
+    for (const m of unit.maintenance) rows.push([unit.name, unit.serial, 'maintenance', m.date, null, null, null, null, null, null, `${m.type}: ${m.description ?? ''} (${m.technician ?? '—'})`]);
+  }
+  return rows;
+}
