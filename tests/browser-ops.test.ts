@@ -278,6 +278,11 @@ describe('operator console in a browser', { skip, timeout: 180_000 }, () => {
     await panel.getByText('No readings in this range').waitFor();
     await panel.getByRole('button', { name: '24 h' }).click();
     await eventually(async () => assert.equal(await panel.locator('canvas').count(), 2));
+    // Equipment figures per day: a day of temperatures, no door or compressor readings, no safe range set.
+    const equipment = page.getByRole('region', { name: 'Equipment figures per day' });
+    await equipment.waitFor();
+    assert.ok(await equipment.locator('tbody tr').count() >= 1);
+    assert.match(await equipment.locator('tbody tr').first().innerText(), /\d{4}-\d{2}-\d{2}\s+0 min\s+—\s+—\s+[\d.]+ \/ [\d.]+/);
     await assertAccessible(page, 'ops-telemetry');
   });
 

@@ -156,3 +156,30 @@ export function useTelemetry(deviceId: string, range: TelemetryRange) {
     placeholderData: (previous) => previous,
   });
 }
+
+export interface EquipmentHour {
+  ts: string;
+  coveredSeconds: number;
+  doorOpenSeconds: number;
+  compressorDutyCycle: number | null;
+  outsideRangeSeconds: number | null;
+  temperatureMin: number | null;
+  temperatureMax: number | null;
+}
+
+export interface EquipmentFigures {
+  bucket: string;
+  safeRange: { min: number; max: number } | null;
+  buckets: EquipmentHour[];
+}
+
+/** A refrigeration unit's derived figures per day over the last `days` (refreshed with its telemetry). */
+export function useEquipmentFigures(deviceId: string, days: number) {
+  return useQuery({
+    queryKey: [...fleetKeys.telemetryOf(deviceId), 'equipment', days],
+    queryFn: ({ signal }) => api<EquipmentFigures>(`/devices/${encodeURIComponent(deviceId)}/equipment`, {
+      query: { from: new Date(Date.now() - days * 86_400_000).toISOString(), bucket: '1d' },
+      signal,
+    }),
+  });
+}

@@ -8,6 +8,7 @@ import { EditDeviceDialog } from '../components/EditDeviceDialog';
 import { EventsTable } from '../components/EventsTable';
 import { Notice, useNotice } from '../components/Notice';
 import { useSession } from '../components/session';
+import { EquipmentFigures } from '../components/telemetry/EquipmentFigures';
 import { TelemetryPanel } from '../components/telemetry/TelemetryPanel';
 import { EventTime } from '../components/EventTime';
 import { MaintenanceSection } from '../components/maintenance/MaintenanceSection';
@@ -97,6 +98,7 @@ export function DeviceDetailPage() {
       </section>
 
       {(d.kind === 'refrigeration' || d.kind === 'sensor') && <TelemetryPanel deviceId={d.id} zone={zone} />}
+      {d.kind === 'refrigeration' && <EquipmentFigures deviceId={d.id} />}
 
       <section className="panel" aria-labelledby="device-events-heading">
         <div className="panel-header">
