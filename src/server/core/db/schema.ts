@@ -1,9 +1,11 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { DeviceKind } from '../../../shared/devices.js';
 import type { Role } from '../../../shared/roles.js';
+import type { CreatedAt, UpdatedAt } from './schema-columns.js';
+import type { AlertRulesTable, AlertRuleStatesTable, AlertsTable, NotificationChannelsTable, AlertSettingsTable, NotificationOutboxTable } from './schema-alerts.js';
+import type { ReportsTable, ReportSettingsTable, MaintenanceRecordsTable, MaintenanceAttachmentsTable, MaintenanceFileDeletionsTable, MaintenanceSettingsTable } from './schema-records.js';
 
 /** Every table Vigil's stores touch, as the migrations in `./migrations` create them. */
-type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
-type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
 
 export interface OrganizationsTable {
   id: Generated<string>;
@@ -140,7 +142,6 @@ export interface AuditLogTable {
   created_at: CreatedAt;
 }
 
-export type DeviceKind = 'speed_radar' | 'camera' | 'refrigeration' | 'sensor';
 
 export interface DevicesTable {
   id: Generated<string>;
@@ -178,212 +179,10 @@ export interface CommunityDevicesTable {
   shared_at: CreatedAt;
 }
 
-export type AlertSeverity = 'critical' | 'major' | 'minor' | 'warning' | 'info';
-export type AlertCondition = 'metric' | 'event' | 'offline' | 'no_data' | 'door_open';
-export type AlertOperator = 'gt' | 'gte' | 'lt' | 'lte' | 'eq' | 'ne' | 'outside';
-export type AlertStatus = 'open' | 'acknowledged' | 'resolved';
-
-export interface AlertRulesTable {
-  id: Generated<string>;
-  org_id: string | null;
-  scope: 'global' | 'organization' | 'site' | 'device';
-  site_id: string | null;
-  device_id: string | null;
-  device_kind: DeviceKind | null;
-  name: string;
-  description: string | null;
-  condition: AlertCondition;
-  metric: string | null;
-  event_kind: string | null;
-  operator: AlertOperator | null;
-  threshold: number | null;
-  threshold_high: number | null;
-  clear_threshold: number | null;
-  clear_threshold_high: number | null;
-  duration_seconds: number;
-  severity: AlertSeverity;
-  message_template: string;
-  active_hours: ColumnType<ActiveHours | null, string | null, string | null>;
-  enabled: Generated<boolean>;
-  auto_resolve: Generated<boolean>;
-  channel_ids: ColumnType<string[], string[] | undefined, string[]>;
-  escalate_after_minutes: number | null;
-  created_by: string | null;
-  created_at: CreatedAt;
-  updated_at: UpdatedAt;
-}
-
-/** When a rule is in force, in the device's local time: ISO weekdays (1 = Monday) and an HH:MM window. */
-export interface ActiveHours {
-  days: number[];
-  from: string;
-  to: string;
-}
-
-/** A daily window (HH:MM, organization time zone; may cross midnight) when a channel holds non-critical notifications. */
-export interface QuietHours {
-  from: string;
-  to: string;
-}
-
-export interface AlertRuleStatesTable {
-  rule_id: string;
-  device_id: string;
-  org_id: string;
-  breach_since: Date | null;
-  breach_value: number | null;
-  breach_peak: number | null;
-  clear_since: Date | null;
-  last_ts: Date | null;
-  last_value: number | null;
-  updated_at: UpdatedAt;
-}
-
-export interface AlertsTable {
-  id: Generated<string>;
-  org_id: string;
-  site_id: string | null;
-  device_id: string;
-  rule_id: string | null;
-  rule_name: string;
-  condition: AlertCondition;
-  metric: string | null;
-  severity: AlertSeverity;
-  status: Generated<AlertStatus>;
-  message: string;
-  threshold: number | null;
-  first_value: number | null;
-  latest_value: number | null;
-  peak_value: number | null;
-  breach_count: Generated<number>;
-  started_at: Date;
-  opened_at: CreatedAt;
-  last_breach_at: UpdatedAt;
-  acknowledged_at: Date | null;
-  acknowledged_by: string | null;
-  acknowledge_comment: string | null;
-  resolved_at: Date | null;
-  resolved_by: string | null;
-  resolution: 'auto' | 'manual' | 'rule_changed' | null;
-  escalation_level: Generated<number>;
-  next_escalation_at: Date | null;
-  updated_at: UpdatedAt;
-}
-
-export interface NotificationChannelsTable {
-  id: Generated<string>;
-  org_id: string;
-  name: string;
-  kind: 'email' | 'webhook' | 'in_app';
-  recipients: ColumnType<string[], string[] | undefined, string[]>;
-  url: string | null;
-  secret_sealed: string | null;
-  quiet_hours: ColumnType<QuietHours | null, string | null, string | null>;
-  enabled: Generated<boolean>;
-  created_at: CreatedAt;
-  updated_at: UpdatedAt;
-}
-
-export interface AlertSettingsTable {
-  org_id: string;
-  allow_private_webhooks: boolean;
-  updated_at: UpdatedAt;
-}
-
-export interface NotificationOutboxTable {
-  id: Generated<number>;
-  org_id: string;
-  channel_id: string;
-  alert_id: string | null;
-  event: string;
-  payload: ColumnType<Record<string, unknown>, string, string>;
-  status: Generated<'pending' | 'delivered' | 'failed'>;
-  attempts: Generated<number>;
-  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
-  locked_until: Date | null;
-  last_error: string | null;
-  response_status: number | null;
-  delivered_at: Date | null;
-  created_at: CreatedAt;
-}
-
-export type ReportKind = 'speed_study' | 'compliance';
-export type ReportStatus = 'queued' | 'running' | 'done' | 'failed';
-
-export interface ReportsTable {
-  id: Generated<string>;
-  org_id: string;
-  site_id: string | null;
-  kind: ReportKind;
-  title: string;
-  parameters: ColumnType<Record<string, unknown>, string, string>;
-  requested_by: string | null;
-  requested_by_label: string | null;
-  requester_site_ids: string[] | null;
-  requested_at: CreatedAt;
-  status: Generated<ReportStatus>;
-  progress: Generated<number>;
-  error: string | null;
-  attempts: Generated<number>;
-  locked_until: Date | null;
-  started_at: Date | null;
-  finished_at: Date | null;
-  pdf_key: string | null;
-  csv_key: string | null;
-  events_csv_key: string | null;
-  size_bytes: number | null;
-}
-
-export interface ReportSettingsTable {
-  org_id: string;
-  include_photos: boolean;
-  updated_at: UpdatedAt;
-}
-
-export type MaintenanceType = 'preventive' | 'corrective' | 'inspection';
-
-export interface MaintenanceRecordsTable {
-  id: Generated<string>;
-  org_id: string;
-  device_id: string;
-  type: MaintenanceType;
-  performed_at: Date;
-  performed_by: string;
-  description: string;
-  cost: number | null;
-  currency: string | null;
-  parts: ColumnType<string[], string[] | undefined, string[]>;
-  notes: string | null;
-  /** A calendar day, 'YYYY-MM-DD'. */
-  next_due_on: string | null;
-  reminded_for: string | null;
-  created_by: string | null;
-  created_at: CreatedAt;
-  updated_at: UpdatedAt;
-}
-
-export interface MaintenanceAttachmentsTable {
-  id: Generated<string>;
-  org_id: string;
-  record_id: string;
-  file_name: string;
-  content_type: string;
-  size_bytes: number;
-  storage_key: string;
-  created_by: string | null;
-  created_at: CreatedAt;
-}
-
-export interface MaintenanceFileDeletionsTable {
-  storage_key: string;
-  queued_at: CreatedAt;
-}
-
-export interface MaintenanceSettingsTable {
-  org_id: string;
-  reminder_days: number;
-  updated_at: UpdatedAt;
-}
+// Tables of larger domains live in their own files; importers keep one entry point.
+export * from './schema-alerts.js';
+export * from './schema-records.js';
+export type { DeviceKind };
 
 export interface Database {
   community_devices: CommunityDevicesTable;

@@ -1,0 +1,81 @@
+import type { ColumnType, Generated } from 'kysely';
+import type { CreatedAt, UpdatedAt } from './schema-columns.js';
+
+/** Reports (migration 0015) and maintenance records (migration 0008). */
+export type ReportKind = 'speed_study' | 'compliance';
+export type ReportStatus = 'queued' | 'running' | 'done' | 'failed';
+
+export interface ReportsTable {
+  id: Generated<string>;
+  org_id: string;
+  site_id: string | null;
+  kind: ReportKind;
+  title: string;
+  parameters: ColumnType<Record<string, unknown>, string, string>;
+  requested_by: string | null;
+  requested_by_label: string | null;
+  requester_site_ids: string[] | null;
+  requested_at: CreatedAt;
+  status: Generated<ReportStatus>;
+  progress: Generated<number>;
+  error: string | null;
+  attempts: Generated<number>;
+  locked_until: Date | null;
+  started_at: Date | null;
+  finished_at: Date | null;
+  pdf_key: string | null;
+  csv_key: string | null;
+  events_csv_key: string | null;
+  size_bytes: number | null;
+}
+
+export interface ReportSettingsTable {
+  org_id: string;
+  include_photos: boolean;
+  updated_at: UpdatedAt;
+}
+
+export type MaintenanceType = 'preventive' | 'corrective' | 'inspection';
+
+export interface MaintenanceRecordsTable {
+  id: Generated<string>;
+  org_id: string;
+  device_id: string;
+  type: MaintenanceType;
+  performed_at: Date;
+  performed_by: string;
+  description: string;
+  cost: number | null;
+  currency: string | null;
+  parts: ColumnType<string[], string[] | undefined, string[]>;
+  notes: string | null;
+  /** A calendar day, 'YYYY-MM-DD'. */
+  next_due_on: string | null;
+  reminded_for: string | null;
+  created_by: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface MaintenanceAttachmentsTable {
+  id: Generated<string>;
+  org_id: string;
+  record_id: string;
+  file_name: string;
+  content_type: string;
+  size_bytes: number;
+  storage_key: string;
+  created_by: string | null;
+  created_at: CreatedAt;
+}
+
+export interface MaintenanceFileDeletionsTable {
+  storage_key: string;
+  queued_at: CreatedAt;
+}
+
+export interface MaintenanceSettingsTable {
+  org_id: string;
+  reminder_days: number;
+  updated_at: UpdatedAt;
+}
