@@ -63,21 +63,28 @@ export function findRecord(db: Conn, scope: Scope, id: string) {
   return visibleRecords(db, scope).where('r.id', '=', id).executeTakeFirst();
 }
 
+/** A record's editable fields as columns (insert and update write the same ones). */
+function recordColumns(fields: RecordFields) {
+  return {
+    type: fields.type,
+    performed_at: fields.performedAt,
+    performed_by: fields.performedBy,
+    description: fields.description,
+    cost: fields.cost,
+    currency: fields.currency,
+    parts: fields.parts,
+    notes: fields.notes,
+    next_due_on: fields.nextDueOn,
+  };
+}
+
 export async function insertRecord(db: Conn, orgId: string, deviceId: string, fields: RecordFields, createdBy: string | null): Promise<string> {
   const row = await db
     .insertInto('maintenance_records')
     .values({
       org_id: orgId,
       device_id: deviceId,
-      type: fields.type,
-      performed_at: fields.performedAt,
-      performed_by: fields.performedBy,
-      description: fields.description,
-      cost: fields.cost,
-      currency: fields.currency,
-      parts: fields.parts,
-      notes: fields.notes,
-      next_due_on: fields.nextDueOn,
+      ...recordColumns(fields),
       created_by: createdBy,
     })
     .returning('id')
@@ -90,15 +97,7 @@ export async function updateRecord(db: Conn, orgId: string, id: string, fields: 
   await db
     .updateTable('maintenance_records')
     .set({
-      type: fields.type,
-      performed_at: fields.performedAt,
-      performed_by: fields.performedBy,
-      description: fields.description,
-      cost: fields.cost,
-      currency: fields.currency,
-      parts: fields.parts,
-      notes: fields.notes,
-      next_due_on: fields.nextDueOn,
+      ...recordColumns(fields),
       updated_at: new Date(),
     })
     .where('org_id', '=', orgId)
