@@ -8,6 +8,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -432,4 +434,29 @@ function commandLine(pid: number): string {
   } catch {
     return '?';
   }
+}
+
+/** Runs one statement on a server's maintenance database (CREATE/DROP DATABASE). */
+async function onServer(serverUrl: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * A fresh database on an external server for one benchmark, dropped by `drop()` or, if the run is cut
+ * short, by the cleanup hooks. `serverUrl` names the server (its database is only used to connect).
+ */
+export async function createScratchDatabase(serverUrl: string, prefix: string): Promise<{ url: string; name: string; drop: () => Promise<void> }> {
+  const name = `${prefix}_${randomBytes(4).toString('hex')}`;
+  await onServer(serverUrl, `CREATE DATABASE ${name}`);
+  const dropIt = () => onServer(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  const unregister = onCleanup(`drop database ${name}`, dropIt);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), name, drop: async () => { unregister(); await dropIt(); } };
 }

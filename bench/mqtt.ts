@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import pg from 'pg';
-import { type Benchmark, cpuSpent, cpuTimes, envInt, freePort, makeTempDir, now, onCleanup, type Reporter, round, sleep, watchPostgresOf } from './lib.js';
+import { type Benchmark, cpuSpent, cpuTimes, createScratchDatabase, envInt, freePort, makeTempDir, now, type Reporter, round, sleep, watchPostgresOf } from './lib.js';
 import { bundledUrl, createDevice, type Device, setUpAndSignIn, startVigil, stopVigil, waitReady } from './vigil.js';
 
 function settings() {
@@ -133,31 +133,13 @@ async function pgPids(monitor: pg.Client, database: string): Promise<number[]> {
   return rows.filter((r) => r.datname === null || r.datname === database).map((r) => r.pid);
 }
 
-async function createServiceDatabase(s: Settings): Promise<{ url: string; database: string; drop: () => Promise<void> }> {
-  const database = `vigil_bench_mqtt_${process.pid}_${Date.now().toString(36)}`;
-  const run = async (text: string) => {
-    const admin = new pg.Client({ connectionString: s.serviceUrl });
-    await admin.connect();
-    try {
-      await admin.query(text);
-    } finally {
-      await admin.end();
-    }
-  };
-  await run(`CREATE DATABASE ${database}`);
-  const unregister = onCleanup(`drop database ${database}`, () => run(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
-  const url = new URL(s.serviceUrl);
-  url.pathname = `/${database}`;
-  return { url: url.toString(), database, drop: async () => { unregister(); await run(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`); } };
-}
-
 async function benchDatabase(report: Reporter, s: Settings, kind: 'bundled' | 'service'): Promise<void> {
   const tmp = makeTempDir(`vigil-bench-mqtt-${kind}-`);
   const dataDir = path.join(tmp, 'data');
   fs.mkdirSync(dataDir, { mode: 0o755 });
   fs.chmodSync(dataDir, 0o755);
   watchPostgresOf(dataDir);
-  const service = kind === 'service' ? await createServiceDatabase(s) : undefined;
+  const service = kind === 'service' ? await createScratchDatabase(s.serviceUrl, 'vigil_bench_mqtt') : undefined;
   const [port, mqttPort] = [await freePort(), await freePort()];
   const started = now();
   const vigil = startVigil(`vigil (${kind})`, dataDir, port, { logLevel: 'warn', databaseUrl: service?.url, profileDir: process.env.BENCH_MQTT_PROFILE_OUT, env: { MQTT_PORT: String(mqttPort) } });
@@ -172,7 +154,7 @@ async function benchDatabase(report: Reporter, s: Settings, kind: 'bundled' | 's
       devices.push(await createDevice(vigil, user, { kind: 'refrigeration', name: `Bench fridge ${i + 1}`, serial: `MQTT-${i + 1}` }));
     }
     const url = service?.url ?? bundledUrl(vigil);
-    const database = service?.database ?? 'vigil';
+    const database = service?.name ?? 'vigil';
     monitor = new pg.Client({ connectionString: url });
     await monitor.connect();
     pool = new pg.Pool({ connectionString: url, max: RAW_CONNECTIONS });

@@ -12,14 +12,13 @@
  * hourly and daily rollups aggregated from them with the ingest statement's expressions, then ANALYZE.
  */
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import pino from 'pino';
 import { sql } from 'kysely';
 import type { BusMessage } from '../src/server/core/bus.js';
 import type { Scope } from '../src/server/core/access.js';
 import { testConfig } from '../src/server/core/config.js';
 import { startRuntime, type Runtime } from '../src/server/runtime.js';
-import { type Benchmark, envInt, makeTempDir, now, onCleanup, type Reporter, round } from './lib.js';
+import { type Benchmark, createScratchDatabase, envInt, makeTempDir, now, onCleanup, type Reporter, round } from './lib.js';
 
 const START = new Date('2026-09-01T04:00:00Z');
 const DAYS = 30;
@@ -135,20 +134,8 @@ export const reports: Benchmark = {
   needsBuild: false,
   async run(report) {
     const s = settings();
-    const name = `vigil_bench_reports_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: s.serviceUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    onCleanup(`drop ${name}`, async () => {
-      const client = new pg.Client({ connectionString: s.serviceUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    });
-    const url = new URL(s.serviceUrl);
-    url.pathname = `/${name}`;
-    const runtime = await startRuntime(testConfig({ databaseUrl: url.toString(), dataDir: makeTempDir('vigil-bench-reports-') }), { logger: pino({ level: 'silent' }) });
+    const scratch = await createScratchDatabase(s.serviceUrl, 'vigil_bench_reports');
+    const runtime = await startRuntime(testConfig({ databaseUrl: scratch.url, dataDir: makeTempDir('vigil-bench-reports-') }), { logger: pino({ level: 'silent' }) });
     const unregister = onCleanup('stop Vigil', () => runtime.close(), 60_000);
     try {
       await measure(runtime, s, report);

@@ -28,7 +28,7 @@ import { sql } from 'kysely';
 import type { Scope } from '../src/server/core/access.js';
 import { testConfig } from '../src/server/core/config.js';
 import { startRuntime, type Runtime } from '../src/server/runtime.js';
-import { type Benchmark, envInt, makeTempDir, now, onCleanup, type Reporter, round, watchPostgresOf } from './lib.js';
+import { type Benchmark, createScratchDatabase, envInt, makeTempDir, now, onCleanup, type Reporter, round, watchPostgresOf } from './lib.js';
 
 function settings() {
   const databases = (process.env.BENCH_TRAFFIC_DATABASES ?? 'service,bundled').split(',').map((d) => d.trim()).filter(Boolean);
@@ -167,20 +167,7 @@ async function withDatabase(kind: 'bundled' | 'service', s: Settings, report: Re
   const dataDir = makeTempDir('vigil-bench-traffic-');
   let databaseUrl: string | undefined;
   if (kind === 'service') {
-    const name = `vigil_bench_traffic_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: s.serviceUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    onCleanup(`drop ${name}`, async () => {
-      const client = new pg.Client({ connectionString: s.serviceUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    });
-    const url = new URL(s.serviceUrl);
-    url.pathname = `/${name}`;
-    databaseUrl = url.toString();
+    databaseUrl = (await createScratchDatabase(s.serviceUrl, 'vigil_bench_traffic')).url;
   } else {
     watchPostgresOf(dataDir);
   }
