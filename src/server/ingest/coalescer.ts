@@ -55,7 +55,13 @@ export class WriteCoalescer<Row> {
 
   private async run(batch: Submission<Row>[]): Promise<void> {
     try {
-      const stored = await this.write(batch.flatMap((s) => s.rows));
+      const rows = batch.flatMap((s) => s.rows);
+      const stored = await this.write(rows);
+      // The common case: everything was new, and each caller simply gets its own rows back.
+      if (stored.length === rows.length) {
+        for (const submission of batch) submission.resolve(submission.rows);
+        return;
+      }
       const storedKeys = new Set(stored.map(this.keyOf));
       for (const submission of batch) submission.resolve(submission.rows.filter((row) => storedKeys.delete(this.keyOf(row))));
     } catch (error) {

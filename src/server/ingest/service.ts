@@ -236,8 +236,7 @@ export class IngestService {
     return this.guarded(readings.length, async () => {
       const stored = await this.telemetryWriter.submit(readings);
       if (stored.length > 0) await this.notify((o) => o.telemetryStored?.({ device, readings: stored }));
-      const storedKeys = new Set(stored.map((r) => `${r.ts.toISOString()}|${r.metric}`));
-      const fresh = retained.filter((item) => item.values.some(([metric]) => storedKeys.has(`${item.ts.toISOString()}|${metric}`)));
+      const fresh = stored.length === readings.length ? retained : freshItems(retained, stored);
       if (fresh.length > 0) {
         const latest = fresh.reduce((a, b) => (a.ts > b.ts ? a : b));
         await this.ctx.bus.publish({
@@ -270,6 +269,12 @@ export class IngestService {
       },
     });
   }
+}
+
+/** The items of which at least one reading was newly stored. */
+function freshItems(items: TelemetryItem[], stored: store.Reading[]): TelemetryItem[] {
+  const storedKeys = new Set(stored.map((r) => `${r.ts.getTime()}|${r.metric}`));
+  return items.filter((item) => item.values.some(([metric]) => storedKeys.has(`${item.ts.getTime()}|${metric}`)));
 }
 
 /** PostgreSQL's answer to a row whose partition does not exist (23514, "no partition of relation … found for row"). */

@@ -99,16 +99,28 @@ export interface DeviceReading extends Reading {
 
 /**
  * Inserts telemetry readings, of one or many devices, and records the new ones as pending for the
- * hourly rollups (one pending row per device), in one statement (see insertEvents for `resent`).
+ * hourly rollups (one pending row per device), in one statement; returns the readings newly stored.
+ * A plain insert (`resent` false, see insertEvents) either stores every reading or fails whole, so
+ * it returns nothing from the database: the input is the answer.
  */
-export async function insertTelemetry(db: Conn, readings: DeviceReading[], resent = false) {
+export async function insertTelemetry(db: Conn, readings: DeviceReading[], resent = false): Promise<DeviceReading[]> {
+  const input = sql`unnest(${readings.map((r) => r.orgId)}::uuid[], ${readings.map((r) => r.deviceId)}::uuid[],
+                           ${readings.map((r) => r.ts.toISOString())}::timestamptz[], ${readings.map((r) => r.metric)}::text[],
+                           ${readings.map((r) => r.value)}::float8[]) AS t(org_id, device_id, ts, metric, value)`;
+  if (!resent) {
+    await sql`
+      WITH input AS MATERIALIZED (SELECT * FROM ${input}),
+      stored AS (INSERT INTO telemetry (org_id, device_id, ts, metric, value) SELECT * FROM input)
+      INSERT INTO telemetry_rollup_pending (org_id, device_id, ts, metric, value)
+      SELECT org_id, device_id, array_agg(ts), array_agg(metric), array_agg(value)
+      FROM input GROUP BY org_id, device_id`.execute(db);
+    return readings;
+  }
   const result = await sql<DeviceReading>`
     WITH stored AS (
       INSERT INTO telemetry (org_id, device_id, ts, metric, value)
-      SELECT * FROM unnest(${readings.map((r) => r.orgId)}::uuid[], ${readings.map((r) => r.deviceId)}::uuid[],
-                           ${readings.map((r) => r.ts.toISOString())}::timestamptz[], ${readings.map((r) => r.metric)}::text[],
-                           ${readings.map((r) => r.value)}::float8[]) AS t(org_id, device_id, ts, metric, value)
-      ${resent ? sql`ON CONFLICT (device_id, metric, ts) DO NOTHING` : sql``}
+      SELECT * FROM ${input}
+      ON CONFLICT (device_id, metric, ts) DO NOTHING
       RETURNING org_id, device_id, ts, metric, value
     ), pending AS (
       INSERT INTO telemetry_rollup_pending (org_id, device_id, ts, metric, value)

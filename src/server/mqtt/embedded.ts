@@ -29,28 +29,36 @@ const KINDS: Record<string, IngestKind> = { [DEVICE_TOPICS.telemetry]: 'telemetr
 /**
  * The time given to items without a timestamp, remembered per (connection, packet id, payload) for a
  * few minutes so that a QoS 1/2 retransmission of a "now" message gets the same time and is
- * recognised as a duplicate instead of being stored again.
+ * recognised as a duplicate instead of being stored again. Times are kept in two generations that
+ * rotate every half TTL (or when full): lookups and expiry cost O(1), with no scan of old entries.
  */
 class ReceiveTimes {
-  private readonly times = new Map<string, { iso: string; at: number }>();
+  private current = new Map<string, string>();
+  private previous = new Map<string, string>();
+  private rotatedAt = Date.now();
   constructor(
     private readonly ttlMs = 5 * 60_000,
     private readonly max = 50_000,
   ) {}
 
-  of(clientId: string, packet: PublishPacket, payload: Buffer, now = Date.now()): string {
+  /** The message's arrival time, computed (and remembered) only when an item asks for it. */
+  of(clientId: string, packet: PublishPacket, payload: Buffer): () => string {
+    let iso: string | undefined;
+    return () => (iso ??= this.lookup(clientId, packet, payload, Date.now()));
+  }
+
+  private lookup(clientId: string, packet: PublishPacket, payload: Buffer, now: number): string {
     if (!packet.qos || packet.messageId === undefined) return new Date(now).toISOString();
-    const key = `${clientId}|${packet.messageId}|${createHash('sha256').update(payload).digest('base64url')}`;
-    const known = this.times.get(key);
-    if (known && now - known.at < this.ttlMs) return known.iso;
-    this.times.delete(key);
-    const iso = new Date(now).toISOString();
-    this.times.set(key, { iso, at: now });
-    // Insertion order is age order: drop the oldest beyond the cap, and expired ones from the front.
-    for (const [oldest, value] of this.times) {
-      if (this.times.size <= this.max && now - value.at < this.ttlMs) break;
-      this.times.delete(oldest);
+    if (now - this.rotatedAt >= this.ttlMs / 2 || this.current.size >= this.max / 2) {
+      this.previous = this.current;
+      this.current = new Map();
+      this.rotatedAt = now;
     }
+    const key = `${clientId}|${packet.messageId}|${createHash('sha256').update(payload).digest('base64url')}`;
+    const known = this.current.get(key) ?? this.previous.get(key);
+    if (known) return known;
+    const iso = new Date(now).toISOString();
+    this.current.set(key, iso);
     return iso;
   }
 }

@@ -116,7 +116,8 @@ export class ExternalBridge {
     const kind: IngestKind | undefined = packet.topic === this.topics.telemetry ? 'telemetry' : packet.topic === this.topics.events ? 'events' : undefined;
     if (!kind) return; // not ours (a retained message on a wider subscription); nothing to store
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    const message: IncomingMessage = { topic: packet.topic, payload, receivedAt: new Date().toISOString() };
+    const arrived = new Date().toISOString();
+    const message: IncomingMessage = { topic: packet.topic, payload, receivedAt: () => arrived };
 
     let envelope;
     try {

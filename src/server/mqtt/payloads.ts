@@ -42,12 +42,15 @@ function isObject(value: unknown): value is Record<string, unknown> {
 // Beyond ±8.64e15 ms a Date is invalid; leave such a value as it is and let validation reject it.
 const MAX_EPOCH_MS = 8.64e15;
 
+/** The ISO time a message arrived, asked for only when an item has no time of its own. */
+export type ReceivedAt = () => string;
+
 /**
  * A missing time means "when the message arrived"; a number is epoch milliseconds (ThingsBoard);
  * anything else (normally an ISO 8601 string) is left to the ingest validation.
  */
-function timestamp(value: unknown, receivedAt: string): unknown {
-  if (value === undefined || value === null) return receivedAt;
+function timestamp(value: unknown, receivedAt: ReceivedAt): unknown {
+  if (value === undefined || value === null) return receivedAt();
   if (typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= MAX_EPOCH_MS) return new Date(value).toISOString();
   return value;
 }
@@ -64,7 +67,7 @@ export function parseJson(payload: Buffer): unknown {
  * Telemetry: `{"ts": …, "values": {…}}`, an array of those, or a flat object of metric → value
  * (optionally with a `ts`) meaning "now". Arrays may mix both forms, as ThingsBoard allows.
  */
-export function telemetryItems(body: unknown, receivedAt: string): unknown[] {
+export function telemetryItems(body: unknown, receivedAt: ReceivedAt): unknown[] {
   const item = (value: unknown): unknown => {
     if (!isObject(value)) return value;
     if ('values' in value) return { ...value, ts: timestamp(value.ts, receivedAt) };
@@ -77,14 +80,14 @@ export function telemetryItems(body: unknown, receivedAt: string): unknown[] {
 }
 
 /** Events: one event object or an array of them, with the fields of the HTTP API; `ts` defaults to now. */
-export function eventItems(body: unknown, receivedAt: string): unknown[] {
+export function eventItems(body: unknown, receivedAt: ReceivedAt): unknown[] {
   const item = (value: unknown): unknown => (isObject(value) ? { ...value, ts: timestamp(value.ts, receivedAt) } : value);
   if (Array.isArray(body)) return body.map(item);
   if (isObject(body)) return [item(body)];
   throw new PayloadError('invalid_payload', 'events must be a JSON object or an array of objects');
 }
 
-export function itemsOf(kind: IngestKind, body: unknown, receivedAt: string): unknown[] {
+export function itemsOf(kind: IngestKind, body: unknown, receivedAt: ReceivedAt): unknown[] {
   return kind === 'telemetry' ? telemetryItems(body, receivedAt) : eventItems(body, receivedAt);
 }
 

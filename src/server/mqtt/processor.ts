@@ -2,7 +2,7 @@ import type { DevicePrincipal } from '../core/access.js';
 import type { Config } from '../core/config.js';
 import { AppError } from '../core/http/errors.js';
 import type { IngestService } from '../ingest/service.js';
-import { itemsOf, parseJson, PayloadError, type IngestKind, type MqttReport } from './payloads.js';
+import { itemsOf, parseJson, PayloadError, type IngestKind, type MqttReport, type ReceivedAt } from './payloads.js';
 
 export type MqttIngest = Pick<IngestService, 'ingestTelemetry' | 'ingestEvents'>;
 
@@ -22,7 +22,7 @@ export interface IncomingMessage {
   messageId?: number;
   payload: Buffer;
   /** ISO time used for items without a timestamp. */
-  receivedAt: string;
+  receivedAt: ReceivedAt;
 }
 
 /**

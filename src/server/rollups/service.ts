@@ -39,7 +39,8 @@ export class RollupsService {
     const foldOnce = {
       events: store.foldEvents,
       telemetry: store.foldTelemetry,
-      equipment: (db: Db, n: number, w: boolean) => store.deriveEquipmentHours(db, n, READING_HOLD_SECONDS, w),
+      // In the background (no wait) only hours that have ended; a reader settles the current one.
+      equipment: (db: Db, n: number, w: boolean) => store.deriveEquipmentHours(db, n, READING_HOLD_SECONDS, w, !w),
     }[table];
     let total = 0;
     for (let attempt = 1; ; ) {

@@ -105,13 +105,17 @@ export const EQUIPMENT_METRICS = ['temperature', 'door', 'compressor'];
  * Recomputes the equipment figures of up to `limit` dirty hours from the raw readings, whole. Each
  * reading holds until the next reading of its metric, at most `holdSeconds`; spans are clipped to the
  * hour. Door and compressor count as on when their value is 1. Returns the hours done.
+ * `endedOnly` leaves hours still in progress: recomputing the current hour after every fold would
+ * re-read all of its readings each second (quadratic in the hour's readings); a read settles them.
  */
-export async function deriveEquipmentHours(db: Conn, limit: number, holdSeconds: number, wait: boolean): Promise<number> {
+export async function deriveEquipmentHours(db: Conn, limit: number, holdSeconds: number, wait: boolean, endedOnly: boolean): Promise<number> {
   const hold = sql`make_interval(secs => ${holdSeconds})`;
   const result = await sql<{ hours: number }>`
     WITH dirty AS (
       DELETE FROM equipment_hours_dirty WHERE (device_id, hour) IN (
-        SELECT device_id, hour FROM equipment_hours_dirty ORDER BY device_id, hour LIMIT ${limit} FOR UPDATE ${wait ? sql`` : sql`SKIP LOCKED`})
+        SELECT device_id, hour FROM equipment_hours_dirty
+        ${endedOnly ? sql`WHERE hour <= now() - interval '1 hour'` : sql``}
+        ORDER BY device_id, hour LIMIT ${limit} FOR UPDATE ${wait ? sql`` : sql`SKIP LOCKED`})
       RETURNING device_id, hour
     ), reading AS (
       SELECT d.device_id, d.hour, t.metric, t.value, t.ts,
