@@ -47,30 +47,46 @@ export interface DeviceRef {
 /**
  * Inserts a batch of events and records the newly stored ones as pending for the hourly rollups and
  * speed histograms (folded by the rollups domain), all in one statement: a resent event is not
- * stored, not returned, and so not counted twice.
+ * stored, not returned, and so not counted twice. Returns the stored events' ids with their keys.
  *
  * `resent` chooses the statement: a batch of new events (the common case) is a plain insert, as cheap
- * as a raw one; a batch that may hold stored events (`resent`, after the plain insert met a unique
- * violation) skips them with ON CONFLICT DO NOTHING, whose speculative insertion costs a third more.
+ * as a raw one, that stores every event or fails whole; its ids are drawn in the statement, in item
+ * order, so nothing is read back from the rows written. A batch that may hold stored events (`resent`,
+ * after the plain insert met a unique violation) skips them with ON CONFLICT DO NOTHING, whose
+ * speculative insertion costs a third more, and returns the rows it stored.
  */
-export async function insertEvents(db: Conn, device: DeviceRef, items: EventItem[], resent = false) {
-  const result = await sql<{ id: number; ts: Date; client_ref: string }>`
-    WITH stored AS (
-      INSERT INTO events (org_id, device_id, site_id, ts, device_ts, client_ref, kind, speed, speed_limit, severity, attributes)
-      SELECT ${device.orgId}::uuid, ${device.deviceId}::uuid, ${device.siteId}::uuid, ts, device_ts, client_ref, kind, speed, speed_limit, severity, attributes
-      FROM unnest(
+export async function insertEvents(db: Conn, device: DeviceRef, items: EventItem[], resent = false): Promise<{ id: number; ts: Date; client_ref: string }[]> {
+  const input = sql`unnest(
         ${items.map((i) => i.ts.toISOString())}::timestamptz[], ${items.map((i) => i.deviceTs)}::text[],
         ${items.map((i) => i.clientRef)}::text[], ${items.map((i) => i.kind)}::text[],
         ${items.map((i) => i.speed)}::real[], ${items.map((i) => i.speedLimit)}::real[],
         ${items.map((i) => i.severity)}::text[], ${items.map((i) => JSON.stringify(i.attributes))}::jsonb[]
-      ) AS t(ts, device_ts, client_ref, kind, speed, speed_limit, severity, attributes)
-      ${resent ? sql`ON CONFLICT (device_id, ts, client_ref) DO NOTHING` : sql``}
-      RETURNING id, ts, client_ref, kind, speed, speed_limit
-    ), pending AS (
+      )`;
+  const columns = sql`org_id, device_id, site_id, ts, device_ts, client_ref, kind, speed, speed_limit, severity, attributes`;
+  const values = sql`${device.orgId}::uuid, ${device.deviceId}::uuid, ${device.siteId}::uuid, ts, device_ts, client_ref, kind, speed, speed_limit, severity, attributes`;
+  const pending = (from: string) => sql`
       INSERT INTO event_rollup_pending (org_id, device_id, ts, kind, speed, speed_limit)
       SELECT ${device.orgId}::uuid, ${device.deviceId}::uuid, array_agg(ts), array_agg(kind), array_agg(speed), array_agg(speed_limit)
-      FROM stored HAVING count(*) > 0
-    )
+      FROM ${sql.table(from)} HAVING count(*) > 0`;
+  if (!resent) {
+    const result = await sql<{ id: number }>`
+      WITH input AS MATERIALIZED (
+        SELECT nextval('events_id_seq') AS id, t.*
+        FROM ${input} WITH ORDINALITY AS t(ts, device_ts, client_ref, kind, speed, speed_limit, severity, attributes, n)
+        ORDER BY n
+      ), stored AS (
+        INSERT INTO events (id, ${columns}) SELECT id, ${values} FROM input
+      ), pending AS (${pending('input')})
+      SELECT id FROM input ORDER BY n`.execute(db);
+    return result.rows.map((row, index) => ({ id: row.id, ts: items[index]!.ts, client_ref: items[index]!.clientRef }));
+  }
+  const result = await sql<{ id: number; ts: Date; client_ref: string }>`
+    WITH stored AS (
+      INSERT INTO events (${columns})
+      SELECT ${values} FROM ${input} AS t(ts, device_ts, client_ref, kind, speed, speed_limit, severity, attributes)
+      ON CONFLICT (device_id, ts, client_ref) DO NOTHING
+      RETURNING id, ts, client_ref, kind, speed, speed_limit
+    ), pending AS (${pending('stored')})
     SELECT id, ts, client_ref FROM stored`.execute(db);
   return result.rows;
 }
