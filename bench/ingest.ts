@@ -317,7 +317,8 @@ function loader(target: Target, s: Settings, mode: Mode, tag: string, agent: htt
   if (mode === 'vigil-sql') {
     return (seconds: number) => runLoad(seconds, s.connections, (w, seq) => eventItems(makeRows(s, tag, w, seq)), async (w, items) => {
       try {
-        return { accepted: (await insertEvents(target.db, deviceOf(w).ref, items)).length };
+        const device = deviceOf(w).ref;
+        return { accepted: (await insertEvents(target.db, items.map((item) => ({ device, item })))).length };
       } catch (error) {
         return pgError(error);
       }

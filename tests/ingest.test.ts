@@ -90,6 +90,29 @@ describe('native ingest API', () => {
     assert.equal(await count('SELECT sum(events) AS n FROM event_rollups_hourly WHERE device_id = $1', [radar.id]), 30);
   });
 
+
+  it('concurrent, overlapping event batches of several devices each get their own answer, with one id per event', async () => {
+    const radars = await Promise.all([device(), device(), device()]);
+    // Per radar: events 0–19, and at the same time an overlapping copy of events 10–29.
+    const all = speeds(30);
+    const answers = await Promise.all(radars.flatMap((r) => [
+      send(r.key, '/api/v1/ingest/events', { events: all.slice(0, 20) }),
+      send(r.key, '/api/v1/ingest/events', { events: all.slice(10, 30) }),
+    ]));
+    for (const [n, radar] of radars.entries()) {
+      const [a, b] = [answers[2 * n]!.json(), answers[2 * n + 1]!.json()];
+      assert.equal(a.accepted + b.accepted, 30, 'each event stored once per radar');
+      assert.equal(a.duplicates + b.duplicates, 10, 'the overlap is reported as duplicates');
+      const stored = (await app.runtime.ctx.pool.query('SELECT id::text, client_ref FROM events WHERE device_id = $1', [radar.id])).rows;
+      assert.equal(stored.length, 30);
+      const idOf = new Map(stored.map((row) => [row.client_ref as string, row.id as string]));
+      // Both answers give every event the id it is stored under, the overlap included.
+      for (const [answer, first] of [[a, 0], [b, 10]] as const) {
+        assert.deepEqual(answer.events.map((e: { id: string }) => e.id), all.slice(first, first + 20).map((e) => idOf.get(e.client_ref)));
+      }
+    }
+    assert.equal(await count('SELECT sum(events) AS n FROM event_rollups_hourly WHERE device_id = ANY($1::uuid[])', [radars.map((r) => r.id)]), 90);
+  });
   it('stores the valid items of a batch and reports each invalid one by index with reasons', async () => {
     const radar = await device();
     const now = Date.now();

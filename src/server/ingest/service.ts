@@ -46,6 +46,10 @@ export interface IngestObserver {
 const TELEMETRY_ROWS_PER_STATEMENT = 10_000;
 const TELEMETRY_STATEMENTS_AT_ONCE = 4;
 
+// The same for events: fewer statements at once, so that concurrent batches queue and share them.
+const EVENT_ROWS_PER_STATEMENT = 5_000;
+const EVENT_STATEMENTS_AT_ONCE = 2;
+
 // Items of one batch published in full on the live stream; beyond that only the count goes out.
 const LIVE_ITEMS = 100;
 
@@ -62,6 +66,13 @@ export class IngestService {
     (row) => `${row.deviceId}|${row.metric}|${row.ts.getTime()}`,
     TELEMETRY_ROWS_PER_STATEMENT,
     TELEMETRY_STATEMENTS_AT_ONCE,
+  );
+  /** Events of concurrent batches (HTTP requests, MQTT messages, any device) written in shared statements. */
+  private readonly eventWriter = new WriteCoalescer<store.DeviceEvent>(
+    (rows) => this.intoPartitions('events', rows.map((r) => r.item.ts), (resent) => store.insertEvents(this.ctx.db, rows, resent)),
+    (row) => store.eventKey(row.device.deviceId, row.item.ts, row.item.clientRef),
+    EVENT_ROWS_PER_STATEMENT,
+    EVENT_STATEMENTS_AT_ONCE,
   );
   private readonly observers: IngestObserver[] = [];
 
@@ -188,22 +199,26 @@ export class IngestService {
     const rejected: Rejection[] = [];
     const byKey = new Map<string, EventItem>();
     for (const item of this.retainable(items, rejected, Date.now())) {
-      const key = eventKey(item.ts, item.clientRef);
+      const key = store.eventKey(device.deviceId, item.ts, item.clientRef);
       const first = byKey.get(key);
       if (first) rejected.push({ index: item.index, errors: [{ field: 'client_ref', message: `repeats item ${first.index} of this batch` }] });
       else byKey.set(key, item);
     }
-    const unique = [...byKey.values()];
-    if (unique.length === 0) return { accepted: 0, rejected, events: [] };
+    if (byKey.size === 0) return { accepted: 0, rejected, events: [] };
 
-    return this.guarded(unique.length, async () => {
+    return this.guarded(byKey.size, async () => {
       const ref = { orgId: device.orgId, deviceId: device.deviceId, siteId: device.siteId };
-      const stored = await this.intoPartitions('events', unique.map((v) => v.ts), (resent) => store.insertEvents(this.ctx.db, ref, unique, resent));
-      const ids = new Map(stored.map((row) => [eventKey(row.ts, row.client_ref), { id: String(row.id), duplicate: false, photoKey: null as string | null }]));
-      const missing = [...byKey].filter(([key]) => !ids.has(key)).map(([, item]) => item);
+      const rows: store.DeviceEvent[] = [...byKey.values()].map((item) => ({ device: ref, item }));
+      const stored = new Set(await this.eventWriter.submit(rows));
+      const ids = new Map<string, { id: string; duplicate: boolean; photoKey: string | null }>();
+      const missing: EventItem[] = [];
+      for (const row of rows) {
+        if (stored.has(row)) ids.set(store.eventKey(device.deviceId, row.item.ts, row.item.clientRef), { id: String(row.id), duplicate: false, photoKey: null });
+        else missing.push(row.item);
+      }
       if (missing.length > 0) {
         for (const row of await store.findEventIds(this.ctx.db, device.deviceId, missing)) {
-          ids.set(eventKey(row.ts, row.client_ref), { id: String(row.id), duplicate: true, photoKey: row.photo_key });
+          ids.set(store.eventKey(device.deviceId, row.ts, row.client_ref), { id: String(row.id), duplicate: true, photoKey: row.photo_key });
         }
       }
       const events = [...byKey].map(([key, item]) => ({ index: item.index, item, ...ids.get(key)! }));
@@ -215,7 +230,6 @@ export class IngestService {
       return { accepted: fresh.length, rejected, events };
     });
   }
-
 
   async ingestTelemetry(device: DevicePrincipal, rawItems: unknown[]): Promise<TelemetryResult> {
     this.checkBatchSize(rawItems.length);
@@ -292,9 +306,4 @@ function isUniqueViolation(error: unknown): boolean {
 function isTransientConflict(error: unknown): boolean {
   const code = (error as { code?: string })?.code;
   return code === '40P01' || code === '40001';
-}
-
-/** What makes an event the same event: its time and its client reference. */
-function eventKey(ts: Date, clientRef: string): string {
-  return `${ts.getTime()}|${clientRef}`;
 }

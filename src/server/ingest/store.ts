@@ -44,51 +44,72 @@ export interface DeviceRef {
   siteId: string | null;
 }
 
+/** An event of a given device: batches of several devices are written in one statement. */
+export interface DeviceEvent {
+  device: DeviceRef;
+  item: EventItem;
+  /** Set once stored. */
+  id?: number;
+}
+
 /**
- * Inserts a batch of events and records the newly stored ones as pending for the hourly rollups and
- * speed histograms (folded by the rollups domain), all in one statement: a resent event is not
- * stored, not returned, and so not counted twice. Returns the stored events' ids with their keys.
+ * Inserts events, of one or many devices, and records the newly stored ones as pending for the hourly
+ * rollups and speed histograms (folded by the rollups domain; one pending row per device), all in one
+ * statement: a resent event is not stored, not returned, and so not counted twice. Returns the events
+ * newly stored, each with its `id` set.
  *
- * `resent` chooses the statement: a batch of new events (the common case) is a plain insert, as cheap
- * as a raw one, that stores every event or fails whole; its ids are drawn in the statement, in item
- * order, so nothing is read back from the rows written. A batch that may hold stored events (`resent`,
- * after the plain insert met a unique violation) skips them with ON CONFLICT DO NOTHING, whose
- * speculative insertion costs a third more, and returns the rows it stored.
+ * `resent` chooses the statement: events all new (the common case) go in with a plain insert, as cheap
+ * as a raw one, that stores every event or fails whole; their ids are drawn in the statement, in input
+ * order, so nothing is read back from the rows written. Events that may have been stored before
+ * (`resent`, after the plain insert met a unique violation) are skipped with ON CONFLICT DO NOTHING,
+ * whose speculative insertion costs a third more, and the rows stored are returned.
  */
-export async function insertEvents(db: Conn, device: DeviceRef, items: EventItem[], resent = false): Promise<{ id: number; ts: Date; client_ref: string }[]> {
+export async function insertEvents(db: Conn, events: DeviceEvent[], resent = false): Promise<DeviceEvent[]> {
   const input = sql`unnest(
-        ${items.map((i) => i.ts.toISOString())}::timestamptz[], ${items.map((i) => i.deviceTs)}::text[],
-        ${items.map((i) => i.clientRef)}::text[], ${items.map((i) => i.kind)}::text[],
-        ${items.map((i) => i.speed)}::real[], ${items.map((i) => i.speedLimit)}::real[],
-        ${items.map((i) => i.severity)}::text[], ${items.map((i) => JSON.stringify(i.attributes))}::jsonb[]
+        ${events.map((e) => e.device.orgId)}::uuid[], ${events.map((e) => e.device.deviceId)}::uuid[], ${events.map((e) => e.device.siteId)}::uuid[],
+        ${events.map((e) => e.item.ts.toISOString())}::timestamptz[], ${events.map((e) => e.item.deviceTs)}::text[],
+        ${events.map((e) => e.item.clientRef)}::text[], ${events.map((e) => e.item.kind)}::text[],
+        ${events.map((e) => e.item.speed)}::real[], ${events.map((e) => e.item.speedLimit)}::real[],
+        ${events.map((e) => e.item.severity)}::text[], ${events.map((e) => JSON.stringify(e.item.attributes))}::jsonb[]
       )`;
   const columns = sql`org_id, device_id, site_id, ts, device_ts, client_ref, kind, speed, speed_limit, severity, attributes`;
-  const values = sql`${device.orgId}::uuid, ${device.deviceId}::uuid, ${device.siteId}::uuid, ts, device_ts, client_ref, kind, speed, speed_limit, severity, attributes`;
   const pending = (from: string) => sql`
       INSERT INTO event_rollup_pending (org_id, device_id, ts, kind, speed, speed_limit)
-      SELECT ${device.orgId}::uuid, ${device.deviceId}::uuid, array_agg(ts), array_agg(kind), array_agg(speed), array_agg(speed_limit)
-      FROM ${sql.table(from)} HAVING count(*) > 0`;
+      SELECT org_id, device_id, array_agg(ts), array_agg(kind), array_agg(speed), array_agg(speed_limit)
+      FROM ${sql.table(from)} GROUP BY org_id, device_id`;
   if (!resent) {
     const result = await sql<{ id: number }>`
       WITH input AS MATERIALIZED (
         SELECT nextval('events_id_seq') AS id, t.*
-        FROM ${input} WITH ORDINALITY AS t(ts, device_ts, client_ref, kind, speed, speed_limit, severity, attributes, n)
-        ORDER BY n
+        FROM ${input} WITH ORDINALITY AS t(${columns}, n)
       ), stored AS (
-        INSERT INTO events (id, ${columns}) SELECT id, ${values} FROM input
+        INSERT INTO events (id, ${columns}) SELECT id, ${columns} FROM input
       ), pending AS (${pending('input')})
       SELECT id FROM input ORDER BY n`.execute(db);
-    return result.rows.map((row, index) => ({ id: row.id, ts: items[index]!.ts, client_ref: items[index]!.clientRef }));
+    result.rows.forEach((row, index) => (events[index]!.id = row.id));
+    return events;
   }
-  const result = await sql<{ id: number; ts: Date; client_ref: string }>`
+  const result = await sql<{ id: number; device_id: string; ts: Date; client_ref: string }>`
     WITH stored AS (
       INSERT INTO events (${columns})
-      SELECT ${values} FROM ${input} AS t(ts, device_ts, client_ref, kind, speed, speed_limit, severity, attributes)
+      SELECT ${columns} FROM ${input} AS t(${columns})
       ON CONFLICT (device_id, ts, client_ref) DO NOTHING
-      RETURNING id, ts, client_ref, kind, speed, speed_limit
+      RETURNING id, ${columns}
     ), pending AS (${pending('stored')})
-    SELECT id, ts, client_ref FROM stored`.execute(db);
-  return result.rows;
+    SELECT id, device_id, ts, client_ref FROM stored`.execute(db);
+  const ids = new Map(result.rows.map((row) => [eventKey(row.device_id, row.ts, row.client_ref), row.id]));
+  return events.filter((event) => {
+    const key = eventKey(event.device.deviceId, event.item.ts, event.item.clientRef);
+    event.id = ids.get(key);
+    // An event queued twice in one statement was stored once: the first of them gets the id.
+    ids.delete(key);
+    return event.id !== undefined;
+  });
+}
+
+/** What makes an event the same event: its device, its time and its client reference. */
+export function eventKey(deviceId: string, ts: Date, clientRef: string): string {
+  return `${deviceId}|${ts.getTime()}|${clientRef}`;
 }
 
 /** The stored ids of events already present (for duplicates: a resend gets the same ids back). */
