@@ -37,7 +37,6 @@ export function createServices(ctx: AppContext) {
   const stream = new StreamService(ctx.bus);
   const devices = new DevicesService(ctx, audit, organizations, sites);
   const ingest = new IngestService(ctx);
-  const rushroster = new RushRosterService(ctx, ingest, devices);
   const photos = new EventPhotosService(ctx);
   const polosanca = new PoloSancaService(ingest, devices);
   const rollups = new RollupsService(ctx);
@@ -46,6 +45,7 @@ export function createServices(ctx: AppContext) {
   const retention = new RetentionService(ctx, organizations);
   const traffic = new TrafficService(ctx, organizations, sites, rollups);
   const community = new CommunityService(ctx, audit, organizations, devices, traffic, rollups, photos);
+  const rushroster = new RushRosterService(ctx, ingest, devices, community);
   const alerting = createAlerting(ctx, { audit, devices, sites, ingest });
   const alertPreview = new AlertPreviewService(ctx);
   const alertPeople = new AlertPeopleService(ctx, alerting.alerts);
