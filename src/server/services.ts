@@ -14,6 +14,8 @@ import { TrafficService } from './traffic/service.js';
 import { CommunityService } from './community/service.js';
 import { ReportRunner } from './reports/runner.js';
 import { ReportsService } from './reports/service.js';
+import { ScheduleDelivery } from './reports/schedule-delivery.js';
+import { ReportSchedulesService } from './reports/schedules.js';
 import { RetentionService } from './retention/service.js';
 import { RollupsService } from './rollups/service.js';
 import { IdentityService } from './identity/service.js';
@@ -54,9 +56,12 @@ export function createServices(ctx: AppContext) {
   const maintenance = new MaintenanceService(ctx, audit, devices, maintenanceAttachments, maintenanceReminders);
   const reports = new ReportsService(ctx, audit, { devices, sites, organizations });
   const reportRunner = new ReportRunner(ctx, { traffic, devices, sites, organizations, rollups, maintenance });
+  const reportSchedules = new ReportSchedulesService(ctx, audit, { reports, channels: alerting.channels });
+  const scheduleDelivery = new ScheduleDelivery(ctx, { reports, channels: alerting.channels });
   return {
     audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups,
     alerting, alertPreview, alertPeople, maintenance, maintenanceAttachments, traffic, community, reports, reportRunner,
+    reportSchedules, scheduleDelivery,
   };
 }
 
