@@ -175,6 +175,29 @@ describe('report schedules', () => {
     }
   });
 
+  it('runs the HACCP compliance record of a refrigeration unit through the same job', async () => {
+    const fridge = await owner.client.post('/api/v1/devices', { kind: 'refrigeration', name: 'Walk-in cooler', serial: 'COOL-1', siteId: site, settings: { safeRange: { min: 0, max: 5 } } });
+    assert.equal(fridge.status, 201, JSON.stringify(fridge.body));
+    const created = await owner.client.post('/api/v1/report-schedules', {
+      name: 'Cooler monthly', kind: 'compliance', deviceId: fridge.body.device.id, cadence: 'monthly', dayOfMonth: 1, timeOfDay: '07:00', emailRecipients: ['inspector@food.example'],
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = created.body.schedule.id;
+    await dueAt(id, new Date('2026-11-01T07:00:00Z'));
+    const mailsBefore = sink.received.length;
+    assert.equal((await job(new Date('2026-11-01T07:01:00Z'))).started, 1);
+    await generate();
+    await job(new Date('2026-11-01T07:01:00Z'));
+    const report = (await owner.client.get('/api/v1/reports?kind=compliance')).body.items[0];
+    assert.equal(report.status, 'done', report.error);
+    assert.equal(report.parameters.from, '2026-09-30T23:00:00.000Z', 'October, London time');
+    assert.equal(sink.received.length, mailsBefore + 1);
+    const mail = sink.received.at(-1)!;
+    assert.deepEqual(mail.to, ['inspector@food.example']);
+    assert.ok(pdfText(attachment(mail.raw, 'application/pdf')!).includes('Walk-in cooler'));
+    await owner.client.delete(`/api/v1/report-schedules/${id}`);
+  });
+
   it('answers 400 with reasons for bad schedules; day 31 means the last day of each month', async () => {
     const bad = async (body: Record<string, unknown>, field: string) => {
       const response = await owner.client.post('/api/v1/report-schedules', body);
@@ -228,6 +251,18 @@ describe('report schedules', () => {
     assert.equal((await stranger.client.delete(`/api/v1/report-schedules/${schedule.id}`)).status, 404);
     assert.equal((await stranger.client.get(`/api/v1/report-schedules/${schedule.id}/runs`)).status, 404);
     assert.deepEqual((await stranger.client.get('/api/v1/report-schedules')).body.items, []);
+
+    // A member restricted to another site neither sees this schedule nor can schedule this radar.
+    const otherSite = (await owner.client.post('/api/v1/sites', { name: 'Harbour', timezone: ZONE })).body.id;
+    const restricted = await app.member(owner, 'manager', [otherSite]);
+    assert.deepEqual((await restricted.client.get('/api/v1/report-schedules')).body.items, []);
+    assert.equal((await restricted.client.get(`/api/v1/report-schedules/${schedule.id}`)).status, 404);
+    assert.equal((await restricted.client.patch(`/api/v1/report-schedules/${schedule.id}`, { enabled: false })).status, 404);
+    assert.equal((await restricted.client.post('/api/v1/report-schedules', weekly())).status, 400);
+    const theirs = await restricted.client.post('/api/v1/report-schedules', weekly({ name: 'Harbour weekly', deviceId: null, siteId: otherSite }));
+    assert.equal(theirs.status, 201, JSON.stringify(theirs.body));
+    assert.deepEqual((await restricted.client.get('/api/v1/report-schedules')).body.items.map((s: { name: string }) => s.name), ['Harbour weekly']);
+    await restricted.client.delete(`/api/v1/report-schedules/${theirs.body.schedule.id}`);
 
     const disabled = await manager.client.patch(`/api/v1/report-schedules/${schedule.id}`, { enabled: false });
     assert.equal(disabled.status, 200, JSON.stringify(disabled.body));
