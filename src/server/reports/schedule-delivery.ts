@@ -15,9 +15,9 @@ const LEASE_SECONDS = 120;
 const MAX_ATTEMPTS = 4;
 const WEBHOOK_TIMEOUT_MS = 10_000;
 /** How long the download link in a webhook stays valid. */
-export const LINK_DAYS = 7;
+const LINK_DAYS = 7;
 
-/** `t=…,v1=…` as alert webhooks sign (see alerts/webhook.ts); receivers verify it the same way. */
+/** The JSON body of a scheduled report's webhook, signed as alert webhooks are (alerts/webhook.ts); docs/reports.md shows it. */
 export interface ScheduledReportPayload {
   event: 'report.scheduled';
   organizationId: string;
