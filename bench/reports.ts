@@ -135,7 +135,8 @@ export const reports: Benchmark = {
   async run(report) {
     const s = settings();
     const scratch = await createScratchDatabase(s.serviceUrl, 'vigil_bench_reports');
-    const runtime = await startRuntime(testConfig({ databaseUrl: scratch.url, dataDir: makeTempDir('vigil-bench-reports-') }), { logger: pino({ level: 'silent' }) });
+    // No map tiles: the figure is the PDF's own time, not a tile server's.
+    const runtime = await startRuntime(testConfig({ databaseUrl: scratch.url, dataDir: makeTempDir('vigil-bench-reports-'), mapTiles: { url: 'https://tiles.invalid/{z}/{x}/{y}.png', attribution: 'none' } }), { logger: pino({ level: 'silent' }) });
     const unregister = onCleanup('stop Vigil', () => runtime.close(), 60_000);
     try {
       await measure(runtime, s, report);

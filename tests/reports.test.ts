@@ -1,36 +1,14 @@
 import assert from 'node:assert/strict';
-import zlib from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import type { BusMessage } from '../src/server/core/bus.js';
 import { startTestApp, type SignedIn, type TestApp } from './helpers/app.js';
+import { pdfText } from './helpers/pdf.js';
 
 /**
  * Reports: speed studies and compliance records generated in the background, kept, downloaded again, and
  * seen only by the members who may see their subject.
  */
 const ZONE = 'Europe/London';
-
-/** The text of a pdfkit document: its content streams inflated, the hex strings of each TJ array joined. */
-function pdfText(pdf: Buffer): string {
-  const lines: string[] = [];
-  const raw = pdf.toString('latin1');
-  const streams = /stream\r?\n/g;
-  let match: RegExpExecArray | null;
-  while ((match = streams.exec(raw))) {
-    const start = match.index + match[0].length;
-    const end = raw.indexOf('endstream', start);
-    let content: string;
-    try {
-      content = zlib.inflateSync(pdf.subarray(start, end)).toString('latin1');
-    } catch {
-      continue;
-    }
-    for (const array of content.matchAll(/\[([^\]]*)\]\s*TJ/g)) {
-      lines.push([...array[1]!.matchAll(/<([0-9a-fA-F]*)>/g)].map((h) => Buffer.from(h[1]!, 'hex').toString('latin1')).join(''));
-    }
-  }
-  return lines.join('\n');
-}
 
 function csvRows(text: string): string[][] {
   return text.trim().split('\n').map((line) => line.split(','));

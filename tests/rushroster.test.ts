@@ -147,4 +147,19 @@ describe('RushRoster device compatibility', () => {
       { total: 3, speeding: 2, avg: 30, max: 40, min: 20, hours: 24 },
     );
   });
+
+  it('device info says share_community only when both the device and its organization share', async () => {
+    const device = await radar();
+    const shareCommunity = async () => (await get(device.key, '/api/ingest/v1/device/info')).json().share_community;
+    assert.equal(await shareCommunity(), false, 'nothing shared yet');
+    assert.equal((await owner.client.request('PUT', `/api/v1/devices/${device.id}/sharing`, { shared: true })).status, 200);
+    assert.equal(await shareCommunity(), false, 'the device is marked, but the organization does not share');
+    assert.equal((await owner.client.patch('/api/v1/organization', { publicSharing: true })).status, 200);
+    assert.equal(await shareCommunity(), true);
+    assert.equal((await owner.client.request('PUT', `/api/v1/devices/${device.id}/sharing`, { shared: false })).status, 200);
+    assert.equal(await shareCommunity(), false, 'the device stopped sharing');
+    assert.equal((await owner.client.request('PUT', `/api/v1/devices/${device.id}/sharing`, { shared: true })).status, 200);
+    assert.equal((await owner.client.patch('/api/v1/organization', { publicSharing: false })).status, 200);
+    assert.equal(await shareCommunity(), false, 'the organization stopped sharing');
+  });
 });

@@ -21,6 +21,7 @@ import { telemetryRoutes } from './telemetry/routes.js';
 import { communityRoutes, publicCommunityRoutes } from './community/routes.js';
 import { trafficRoutes } from './traffic/routes.js';
 import { reportRoutes } from './reports/routes.js';
+import { reportScheduleRoutes } from './reports/schedule-routes.js';
 import { siteRoutes } from './sites/routes.js';
 import { streamRoutes } from './stream/routes.js';
 import type { Services } from './services.js';
@@ -45,6 +46,7 @@ export function buildApp(ctx: AppContext, services: Services) {
     communityRoutes(services.community),
     publicCommunityRoutes(services.community),
     reportRoutes(services.reports),
+    reportScheduleRoutes(services.reportSchedules, services.scheduleDelivery),
     poloSancaRoutes(services.polosanca),
     auditRoutes(services.audit),
     alertPreviewRoutes(services.alertPreview),

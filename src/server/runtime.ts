@@ -82,6 +82,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     jobs.register('maintenance-reminders', 15 * 60_000, () => services.maintenance.sendReminders());
     jobs.register('maintenance-files', 10 * 60_000, () => services.maintenanceAttachments.purgeDeletedFiles());
     jobs.register('reports', 2_000, () => services.reportRunner.runQueued());
+    jobs.register('report-schedules', 30_000, () => services.scheduleDelivery.runDue());
     closers.push(() => jobs.stop());
     if (options.jobs) jobs.start();
     return {

@@ -14,6 +14,8 @@ import { TrafficService } from './traffic/service.js';
 import { CommunityService } from './community/service.js';
 import { ReportRunner } from './reports/runner.js';
 import { ReportsService } from './reports/service.js';
+import { ScheduleDelivery } from './reports/schedule-delivery.js';
+import { ReportSchedulesService } from './reports/schedules.js';
 import { RetentionService } from './retention/service.js';
 import { RollupsService } from './rollups/service.js';
 import { IdentityService } from './identity/service.js';
@@ -37,7 +39,6 @@ export function createServices(ctx: AppContext) {
   const stream = new StreamService(ctx.bus);
   const devices = new DevicesService(ctx, audit, organizations, sites);
   const ingest = new IngestService(ctx);
-  const rushroster = new RushRosterService(ctx, ingest, devices);
   const photos = new EventPhotosService(ctx);
   const polosanca = new PoloSancaService(ingest, devices);
   const rollups = new RollupsService(ctx);
@@ -46,6 +47,7 @@ export function createServices(ctx: AppContext) {
   const retention = new RetentionService(ctx, organizations);
   const traffic = new TrafficService(ctx, organizations, sites, rollups);
   const community = new CommunityService(ctx, audit, organizations, devices, traffic, rollups, photos);
+  const rushroster = new RushRosterService(ctx, ingest, devices, community);
   const alerting = createAlerting(ctx, { audit, devices, sites, ingest });
   const alertPreview = new AlertPreviewService(ctx);
   const alertPeople = new AlertPeopleService(ctx, alerting.alerts);
@@ -54,9 +56,12 @@ export function createServices(ctx: AppContext) {
   const maintenance = new MaintenanceService(ctx, audit, devices, maintenanceAttachments, maintenanceReminders);
   const reports = new ReportsService(ctx, audit, { devices, sites, organizations });
   const reportRunner = new ReportRunner(ctx, { traffic, devices, sites, organizations, rollups, maintenance });
+  const reportSchedules = new ReportSchedulesService(ctx, audit, { reports, channels: alerting.channels });
+  const scheduleDelivery = new ScheduleDelivery(ctx, { reports, channels: alerting.channels });
   return {
     audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups,
     alerting, alertPreview, alertPeople, maintenance, maintenanceAttachments, traffic, community, reports, reportRunner,
+    reportSchedules, scheduleDelivery,
   };
 }
 

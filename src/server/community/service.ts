@@ -63,6 +63,12 @@ export class CommunityService {
     };
   }
 
+  /** Whether a device is on the public pages: it is marked shared and its organization shares (RushRoster's `share_community`). */
+  async sharedPublicly(orgId: string, deviceId: string): Promise<boolean> {
+    const [org, row] = await Promise.all([this.organizations.get(orgId), store.isShared(this.ctx.db, orgId, deviceId)]);
+    return row !== undefined && org.public_sharing;
+  }
+
   async setSharing(scope: Scope, deviceId: string, shared: boolean, actor: Actor) {
     const device = await this.devices.get(scope, deviceId);
     if (shared && device.kind !== 'speed_radar') throw invalidFields([{ field: 'shared', message: 'only speed radars can be shared on the public pages' }]);

@@ -63,6 +63,8 @@ export interface Config {
   ingestMaxBatch: number;
   /** The console map's raster tiles: a `{z}/{x}/{y}` URL template and the attribution its provider requires. */
   mapTiles: { url: string; attribution: string };
+  /** How long a report waits for the map tiles of its title page before it goes without the map. */
+  reportMapTimeoutMs: number;
   /** Items accepted for writing but not yet committed, per process: beyond it, 429. */
   ingestMaxPendingItems: number;
 }
@@ -232,6 +234,7 @@ export function loadConfig(env: Env = process.env): Config {
       url: r.tileUrl('MAP_TILE_URL', DEFAULT_TILE_URL),
       attribution: r.string('MAP_TILE_ATTRIBUTION', DEFAULT_TILE_ATTRIBUTION),
     },
+    reportMapTimeoutMs: r.int('REPORT_MAP_TIMEOUT_MS', 3000, 100, 60_000),
     ingestMaxPendingItems: r.int('INGEST_MAX_PENDING_ITEMS', 50_000, 1, 10_000_000),
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);

@@ -6,6 +6,8 @@ export interface Email {
   to: string;
   subject: string;
   text: string;
+  /** Files sent with the message (e.g. a scheduled report's PDF). */
+  attachments?: { filename: string; content: Buffer; contentType: string }[];
 }
 
 /**

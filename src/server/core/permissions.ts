@@ -42,6 +42,8 @@ export const PERMISSIONS = {
   // staff who also acknowledge alerts), not for read-only viewers.
   'report.read': EVERY_ROLE,
   'report.write': OPERATORS,
+  // A schedule sends the organization's figures outside it (email, webhooks) every week or month: managers decide that.
+  'report.schedule': MANAGERS,
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof PERMISSIONS;

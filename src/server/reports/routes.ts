@@ -28,6 +28,7 @@ const Report = Type.Object({
   siteId: Nullable(Uuid),
   parameters: Type.Record(Type.String(), Type.Unknown()),
   requestedBy: Nullable(Type.Object({ id: Uuid, label: Nullable(Type.String()) })),
+  schedule: Nullable(Type.Object({ id: Uuid, name: Nullable(Type.String()) }, { description: 'the schedule that made this report (then requestedBy is null)' })),
   requestedAt: Timestamp,
   status: Type.Union([Type.Literal('queued'), Type.Literal('running'), Type.Literal('done'), Type.Literal('failed')]),
   progress: Type.Integer({ minimum: 0, maximum: 100 }),

@@ -9,6 +9,7 @@ import type { RollupsService } from '../rollups/service.js';
 import type { SitesService } from '../sites/service.js';
 import type { TrafficService } from '../traffic/service.js';
 import { complianceCsv, excursionsOf, renderCompliancePdf, safeRangeOf, type ComplianceReport, type ComplianceUnit } from './compliance.js';
+import { mapImage } from './map-image.js';
 import { renderSpeedStudyPdf, speedStudyFiguresCsv, type SpeedStudy } from './speed-study.js';
 import * as store from './store.js';
 
@@ -118,10 +119,14 @@ export class ReportRunner {
       ts: e.ts, device: e.device_name, speed: e.speed, limit: e.speed_limit,
       photo: photosAllowed && e.photo_key ? await this.thumbnail(e.photo_key) : null,
     })));
+    const { mapTiles, reportMapTimeoutMs } = this.ctx.config;
+    const map = location.lat !== null && location.lon !== null
+      ? await mapImage({ ...mapTiles, timeoutMs: reportMapTimeoutMs }, location.lat, location.lon, this.ctx.logger)
+      : null;
     await progress(25);
     const study: SpeedStudy = {
       title: report.title, stats, location, devices, notes: p.notes ?? null, requestedBy: report.requested_by_label,
-      generatedAt: new Date(), topSpeeders, photosAllowed,
+      generatedAt: new Date(), topSpeeders, photosAllowed, map,
     };
     const pdf = await renderSpeedStudyPdf(study);
     await progress(40);

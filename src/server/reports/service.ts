@@ -1,6 +1,8 @@
 import type { Scope } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
-import type { ReportKind } from '../core/db/schema.js';
+import type { Tx } from '../core/db/database.js';
+import type { ReportKind, ReportSchedulesTable } from '../core/db/schema.js';
+import type { Selectable } from 'kysely';
 import { AppError, conflict, invalidFields, notFound, type FieldError } from '../core/http/errors.js';
 import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
 import type { Actor, AuditService } from '../audit/service.js';
@@ -20,6 +22,9 @@ export interface ReportRequest extends Partial<ReportParameters> {
   title?: string;
 }
 
+/** What a schedule's report is about: the schedule row's subject, period settings and creator's view. */
+export type ScheduledSubject = Pick<Selectable<ReportSchedulesTable>, 'id' | 'org_id' | 'name' | 'kind' | 'device_id' | 'subject_site_id' | 'site_id' | 'timezone' | 'units' | 'notes' | 'creator_site_ids'>;
+
 export type ReportFile = 'pdf' | 'csv' | 'events';
 
 const FILES: Record<ReportFile, { column: 'pdf_key' | 'csv_key' | 'events_csv_key'; type: string; suffix: string }> = {
@@ -27,6 +32,10 @@ const FILES: Record<ReportFile, { column: 'pdf_key' | 'csv_key' | 'events_csv_ke
   csv: { column: 'csv_key', type: 'text/csv; charset=utf-8', suffix: '-figures.csv' },
   events: { column: 'events_csv_key', type: 'text/csv; charset=utf-8', suffix: '-events.csv' },
 };
+
+function defaultTitle(kind: ReportKind, name: string, period: { from: string; to: string }, timezone: string): string {
+  return `${kind === 'speed_study' ? 'Speed study' : 'Compliance report'} · ${name} · ${localDate(new Date(period.from), timezone)} to ${localDate(new Date(new Date(period.to).getTime() - 1), timezone)}`;
+}
 
 export function presentReport(report: store.ReportRow) {
   return {
@@ -36,6 +45,7 @@ export function presentReport(report: store.ReportRow) {
     siteId: report.site_id,
     parameters: report.parameters,
     requestedBy: report.requested_by ? { id: report.requested_by, label: report.requested_by_label } : null,
+    schedule: report.schedule_id ? { id: report.schedule_id, name: report.requested_by_label } : null,
     requestedAt: report.requested_at.toISOString(),
     status: report.status,
     progress: report.progress,
@@ -64,13 +74,30 @@ export class ReportsService {
 
   async create(scope: Scope, request: ReportRequest, actor: Actor) {
     const { siteId, timezone, name, parameters } = await this.validate(scope, request);
-    const title = request.title?.trim() || `${request.kind === 'speed_study' ? 'Speed study' : 'Compliance report'} · ${name} · ${localDate(new Date(parameters.from), timezone)} to ${localDate(new Date(new Date(parameters.to).getTime() - 1), timezone)}`;
+    const title = request.title?.trim() || defaultTitle(request.kind, name, parameters, timezone);
     const report = await store.insertReport(this.ctx.db, {
       orgId: scope.orgId, siteId, kind: request.kind, title, parameters: { ...parameters },
       requestedBy: scope.userId, requestedByLabel: actor.label, requesterSiteIds: scope.siteIds,
     });
-    await this.ctx.bus.publish({ type: REPORT_PROGRESS, orgId: scope.orgId, siteId, requires: 'report.read', data: { id: report.id, status: report.status, progress: 0 } });
+    await this.announceQueued(report);
     return report;
+  }
+
+  /**
+   * The device or site a report (or a report schedule) is about, as the caller may see it: its site, time zone
+   * and name. A device must be of the kind the report reads; anything else is a 400 naming the field.
+   */
+  async subject(scope: Scope, kind: ReportKind, request: { deviceId?: string | null; siteId?: string | null }) {
+    const org = await this.deps.organizations.get(scope.orgId);
+    if (request.deviceId) {
+      const device = await this.visible(() => this.deps.devices.get(scope, request.deviceId!), 'deviceId', 'no such device among those you can see');
+      const wanted = kind === 'speed_study' ? 'speed_radar' : 'refrigeration';
+      if (device.kind !== wanted) throw invalidFields([{ field: 'deviceId', message: `a ${kind === 'speed_study' ? 'speed study' : 'compliance report'} needs a ${wanted.replace('_', ' ')} device, not a ${device.kind.replace('_', ' ')}` }]);
+      const timezone = device.site_id ? (await this.deps.sites.get(scope, device.site_id)).timezone : org.timezone;
+      return { siteId: device.site_id, timezone, name: device.name };
+    }
+    const site = await this.visible(() => this.deps.sites.get(scope, request.siteId!), 'siteId', 'no such site among those you can see');
+    return { siteId: site.id as string | null, timezone: site.timezone, name: site.name };
   }
 
   /** Checks the parameters against what the caller may see; every problem is reported at once as a 400. */
@@ -83,23 +110,7 @@ export class ReportsService {
     if (request.units && request.kind !== 'speed_study') problems.push({ field: 'units', message: 'applies to speed studies only' });
     if (problems.length) throw invalidFields(problems);
 
-    const org = await this.deps.organizations.get(scope.orgId);
-    let siteId: string | null;
-    let timezone = org.timezone;
-    let name: string;
-    if (request.deviceId) {
-      const device = await this.visible(() => this.deps.devices.get(scope, request.deviceId!), 'deviceId', 'no such device among those you can see');
-      const wanted = request.kind === 'speed_study' ? 'speed_radar' : 'refrigeration';
-      if (device.kind !== wanted) throw invalidFields([{ field: 'deviceId', message: `a ${request.kind === 'speed_study' ? 'speed study' : 'compliance report'} needs a ${wanted.replace('_', ' ')} device, not a ${device.kind.replace('_', ' ')}` }]);
-      siteId = device.site_id;
-      name = device.name;
-      if (device.site_id) timezone = (await this.deps.sites.get(scope, device.site_id)).timezone;
-    } else {
-      const site = await this.visible(() => this.deps.sites.get(scope, request.siteId!), 'siteId', 'no such site among those you can see');
-      siteId = site.id;
-      name = site.name;
-      timezone = site.timezone;
-    }
+    const { siteId, timezone, name } = await this.subject(scope, request.kind, request);
     const range = resolveRange({ from: request.from, to: request.to }, timezone);
     if (range.to.getTime() > Date.now() + DAY) throw invalidFields([{ field: 'to', message: 'is in the future' }]);
     if (request.kind === 'compliance' && range.to.getTime() - range.from.getTime() > MAX_COMPLIANCE_DAYS * DAY) {
@@ -113,6 +124,29 @@ export class ReportsService {
       ...(request.notes?.trim() ? { notes: request.notes.trim() } : {}),
     };
     return { siteId, timezone, name, parameters };
+  }
+
+  /**
+   * Queues the report of one period of a schedule, in the schedule's transaction (so the period's run and
+   * its report exist together or not at all). It is read with the view its creator had.
+   */
+  async createScheduled(tx: Tx, schedule: ScheduledSubject, period: { from: Date; to: Date }) {
+    const parameters: ReportParameters = {
+      ...(schedule.device_id ? { deviceId: schedule.device_id } : { siteId: schedule.subject_site_id! }),
+      from: period.from.toISOString(),
+      to: period.to.toISOString(),
+      ...(schedule.units ? { units: schedule.units } : {}),
+      ...(schedule.notes ? { notes: schedule.notes } : {}),
+    };
+    return store.insertReport(tx, {
+      orgId: schedule.org_id, siteId: schedule.site_id, kind: schedule.kind, title: defaultTitle(schedule.kind, schedule.name, parameters, schedule.timezone),
+      parameters: { ...parameters }, requestedBy: null, requestedByLabel: schedule.name, requesterSiteIds: schedule.creator_site_ids, scheduleId: schedule.id,
+    });
+  }
+
+  /** Tells live consoles about a queued report (after its transaction committed). */
+  announceQueued(report: store.ReportRow): Promise<void> {
+    return this.ctx.bus.publish({ type: REPORT_PROGRESS, orgId: report.org_id, siteId: report.site_id, requires: 'report.read', data: { id: report.id, status: report.status, progress: 0 } });
   }
 
   /** A device or site the caller cannot see is a bad parameter of this request, not a missing report. */

@@ -1,5 +1,6 @@
 import type { TrafficService } from '../traffic/service.js';
-import { barChart, COLORS, ensureSpace, heading, lineChart, paragraph, renderPdf, table, type Pdf } from './pdf.js';
+import { MAP_HEIGHT, MAP_WIDTH, type MapImage } from './map-image.js';
+import { barChart, COLORS, contentWidth, ensureSpace, heading, lineChart, paragraph, renderPdf, table, type Pdf } from './pdf.js';
 
 /** Everything a speed-study report shows, gathered before drawing (see ReportRunner.speedStudy). */
 export type SpeedStatistics = Awaited<ReturnType<TrafficService['statistics']>>;
@@ -15,6 +16,8 @@ export interface SpeedStudy {
   generatedAt: Date;
   topSpeeders: { ts: Date; device: string; speed: number; limit: number | null; photo: Buffer | null }[];
   photosAllowed: boolean;
+  /** The street map of the location; null when there are no coordinates or the tiles were unreachable. */
+  map: MapImage | null;
 }
 
 const PERCENT = (share: number | null | undefined) => (share === null || share === undefined ? '—' : `${(share * 100).toFixed(1)} %`);
@@ -71,7 +74,24 @@ function titlePage(doc: Pdf, study: SpeedStudy): void {
     doc.font('Helvetica').text(value, 200, y, { width: 345 });
     doc.moveDown(0.5);
   }
+  locationMap(doc, study);
   doc.addPage();
+}
+
+function locationMap(doc: Pdf, study: SpeedStudy): void {
+  const width = contentWidth(doc);
+  const height = (width * MAP_HEIGHT) / MAP_WIDTH;
+  doc.moveDown(1);
+  if (!study.map) {
+    const why = study.location.lat === null || study.location.lon === null ? 'no coordinates recorded' : 'the map tiles could not be reached';
+    paragraph(doc, `Location map unavailable (${why}).`, { muted: true });
+    return;
+  }
+  ensureSpace(doc, height + 30);
+  const top = doc.y;
+  doc.image(study.map.png, 50, top, { width, height });
+  doc.y = top + height + 4;
+  paragraph(doc, `Map: ${study.map.attribution}. The pin marks the coordinates above.`, { muted: true, size: 8 });
 }
 
 function summary(doc: Pdf, study: SpeedStudy): void {

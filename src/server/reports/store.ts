@@ -23,9 +23,10 @@ export interface NewReport {
   kind: ReportKind;
   title: string;
   parameters: Record<string, unknown>;
-  requestedBy: string;
+  requestedBy: string | null;
   requestedByLabel: string | null;
   requesterSiteIds: string[] | null;
+  scheduleId?: string;
 }
 
 export function insertReport(db: Conn, report: NewReport) {
@@ -38,6 +39,7 @@ export function insertReport(db: Conn, report: NewReport) {
     requested_by: report.requestedBy,
     requested_by_label: report.requestedByLabel,
     requester_site_ids: report.requesterSiteIds,
+    schedule_id: report.scheduleId ?? null,
   }).returningAll().executeTakeFirstOrThrow();
 }
 

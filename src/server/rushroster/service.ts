@@ -1,6 +1,7 @@
 import type { DevicePrincipal } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
 import type { FieldError } from '../core/http/errors.js';
+import type { CommunityService } from '../community/service.js';
 import type { DevicesService } from '../devices/service.js';
 import * as events from '../events/store.js';
 import { MAX_SPEED, parseTimestamp, type EventItem, type Rejection } from '../ingest/items.js';
@@ -58,6 +59,7 @@ export class RushRosterService {
     private readonly ctx: AppContext,
     private readonly ingest: IngestService,
     private readonly devices: DevicesService,
+    private readonly community: CommunityService,
   ) {}
 
   async upload(device: DevicePrincipal, rawEvents: unknown[]): Promise<RushRosterUpload> {
@@ -109,6 +111,7 @@ export class RushRosterService {
 
   async info(device: DevicePrincipal) {
     const row = await this.devices.own(device);
+    const shareCommunity = await this.community.sharedPublicly(row.org_id, row.id);
     return {
       id: row.id,
       device_id: row.serial,
@@ -116,7 +119,7 @@ export class RushRosterService {
       location: { latitude: row.lat, longitude: row.lon, street_name: row.name },
       speed_limit: row.speed_limit,
       is_active: true,
-      share_community: false,
+      share_community: shareCommunity,
       registered_at: row.created_at.toISOString(),
       last_sync: row.last_seen_at?.toISOString() ?? null,
     };

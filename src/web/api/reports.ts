@@ -13,6 +13,8 @@ export interface Report {
   siteId: string | null;
   parameters: { deviceId?: string; siteId?: string; from?: string; to?: string; units?: string; notes?: string };
   requestedBy: { id: string; label: string | null } | null;
+  /** The schedule that made the report (then requestedBy is null). */
+  schedule: { id: string; name: string | null } | null;
   requestedAt: string;
   status: ReportStatus;
   progress: number;

@@ -13,6 +13,7 @@ import { may } from '../lib/access';
 import { useDisplayContext } from '../lib/display';
 import { formatTime } from '../lib/format';
 import { useTitle } from '../lib/title';
+import { ScheduleSection } from './ReportSchedules';
 import './ReportsPage.css';
 
 const KIND_LABELS: Record<ReportKind, string> = { speed_study: 'Speed study', compliance: 'Compliance (HACCP)' };
@@ -37,6 +38,7 @@ export function ReportsPage() {
       </header>
       <Notice message={notice.message} />
       <ReportTable canWrite={canWrite} onDelete={setDeleting} onCreate={() => setCreating(true)} />
+      <ScheduleSection canWrite={may(me, 'report.schedule')} />
       {creating && <CreateReportDialog onClose={() => setCreating(false)} onCreated={(r) => { setCreating(false); notice.show(`“${r.title}” is being prepared.`); }} />}
       {deleting && <DeleteReportDialog report={deleting} onClose={() => setDeleting(null)} onDeleted={() => { notice.show(`“${deleting.title}” deleted.`); setDeleting(null); }} />}
     </div>
@@ -79,7 +81,7 @@ function ReportTable({ canWrite, onDelete, onCreate }: { canWrite: boolean; onDe
                 </td>
                 <td className="hide-narrow">
                   <div>{formatTime(report.requestedAt, display.zoneFor(report.siteId))}</div>
-                  <div className="muted small">{report.requestedBy?.label ?? '—'}</div>
+                  <div className="muted small">{report.schedule ? `Schedule: ${report.schedule.name ?? ''}` : report.requestedBy?.label ?? '—'}</div>
                 </td>
                 <td><ReportStatus report={report} /></td>
                 <td>

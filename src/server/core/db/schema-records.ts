@@ -1,7 +1,7 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { CreatedAt, UpdatedAt } from './schema-columns.js';
 
-/** Reports (migration 0015) and maintenance records (migration 0008). */
+/** Reports (migrations 0015, 0016) and maintenance records (migration 0008). */
 export type ReportKind = 'speed_study' | 'compliance';
 export type ReportStatus = 'queued' | 'running' | 'done' | 'failed';
 
@@ -27,6 +27,61 @@ export interface ReportsTable {
   csv_key: string | null;
   events_csv_key: string | null;
   size_bytes: number | null;
+  /** The schedule that made this report; null when a member asked for it. */
+  schedule_id: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export type ScheduleCadence = 'weekly' | 'monthly';
+export type DeliveryTargetStatus = 'none' | 'pending' | 'sent' | 'failed';
+export type ScheduleRunStatus = 'generating' | 'delivering' | 'delivered' | 'failed';
+
+export interface ReportSchedulesTable {
+  id: Generated<string>;
+  org_id: string;
+  name: string;
+  kind: ReportKind;
+  device_id: string | null;
+  subject_site_id: string | null;
+  site_id: string | null;
+  cadence: ScheduleCadence;
+  day_of_week: number | null;
+  day_of_month: number | null;
+  /** 'HH:MM', local to `timezone`. */
+  time_of_day: string;
+  timezone: string;
+  units: 'mph' | 'kmh' | null;
+  notes: string | null;
+  email_recipients: ColumnType<string[], string[] | undefined, string[]>;
+  webhook_url: string | null;
+  webhook_secret_sealed: string | null;
+  enabled: Generated<boolean>;
+  creator_site_ids: string[] | null;
+  created_by: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+  next_run_at: Date | null;
+  last_run_at: Date | null;
+  last_status: string | null;
+  last_error: string | null;
+}
+
+export interface ReportScheduleRunsTable {
+  id: Generated<string>;
+  schedule_id: string;
+  org_id: string;
+  period_start: Date;
+  period_end: Date;
+  report_id: string | null;
+  status: Generated<ScheduleRunStatus>;
+  email_status: DeliveryTargetStatus;
+  webhook_status: DeliveryTargetStatus;
+  webhook_response_status: number | null;
+  attempts: Generated<number>;
+  next_attempt_at: Generated<Date>;
+  locked_until: Date | null;
+  last_error: string | null;
+  created_at: CreatedAt;
+  delivered_at: Date | null;
 }
 
 export interface ReportSettingsTable {

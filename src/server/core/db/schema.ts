@@ -3,7 +3,7 @@ import type { DeviceKind } from '../../../shared/devices.js';
 import type { Role } from '../../../shared/roles.js';
 import type { CreatedAt, UpdatedAt } from './schema-columns.js';
 import type { AlertRulesTable, AlertRuleStatesTable, AlertsTable, NotificationChannelsTable, AlertSettingsTable, NotificationOutboxTable } from './schema-alerts.js';
-import type { ReportsTable, ReportSettingsTable, MaintenanceRecordsTable, MaintenanceAttachmentsTable, MaintenanceFileDeletionsTable, MaintenanceSettingsTable } from './schema-records.js';
+import type { ReportsTable, ReportSettingsTable, ReportSchedulesTable, ReportScheduleRunsTable, MaintenanceRecordsTable, MaintenanceAttachmentsTable, MaintenanceFileDeletionsTable, MaintenanceSettingsTable } from './schema-records.js';
 
 /** Every table Vigil's stores touch, as the migrations in `./migrations` create them. */
 
@@ -207,6 +207,8 @@ export interface Database {
   notification_outbox: NotificationOutboxTable;
   reports: ReportsTable;
   report_settings: ReportSettingsTable;
+  report_schedules: ReportSchedulesTable;
+  report_schedule_runs: ReportScheduleRunsTable;
   maintenance_records: MaintenanceRecordsTable;
   maintenance_attachments: MaintenanceAttachmentsTable;
   maintenance_settings: MaintenanceSettingsTable;

@@ -1,0 +1,78 @@
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { api } from './client';
+import type { ReportKind } from './reports';
+import type { Page } from './types';
+
+/** Report schedules (GET/POST /report-schedules): weekly or monthly reports sent by email and/or webhook. */
+export type Cadence = 'weekly' | 'monthly';
+
+export interface ReportSchedule {
+  id: string;
+  name: string;
+  kind: ReportKind;
+  deviceId: string | null;
+  siteId: string | null;
+  cadence: Cadence;
+  dayOfWeek: number | null;
+  dayOfMonth: number | null;
+  timeOfDay: string;
+  timezone: string;
+  units: 'mph' | 'kmh' | null;
+  notes: string | null;
+  emailRecipients: string[];
+  webhookUrl: string | null;
+  enabled: boolean;
+  nextRunAt: string | null;
+  lastRunAt: string | null;
+  lastStatus: string | null;
+  lastError: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ScheduleInput {
+  name: string;
+  kind: ReportKind;
+  deviceId: string | null;
+  siteId: string | null;
+  cadence: Cadence;
+  dayOfWeek: number | null;
+  dayOfMonth: number | null;
+  timeOfDay: string;
+  timezone: string | null;
+  notes: string | null;
+  emailRecipients: string[];
+  webhookUrl: string | null;
+  enabled: boolean;
+}
+
+export interface ScheduleSaved {
+  schedule: ReportSchedule;
+  /** A new webhook's signing secret: shown once. */
+  webhookSecret: string | null;
+}
+
+export const scheduleKeys = {
+  all: ['report-schedules'] as const,
+  list: (cursor: string | null) => ['report-schedules', 'list', cursor] as const,
+};
+
+export function useReportSchedules(cursor: string | null) {
+  return useQuery({
+    queryKey: scheduleKeys.list(cursor),
+    queryFn: ({ signal }) => api<Page<ReportSchedule>>('/report-schedules', { query: { cursor, limit: 25 }, signal }),
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function createSchedule(input: ScheduleInput) {
+  return api<ScheduleSaved>('/report-schedules', { method: 'POST', body: input });
+}
+
+export function updateSchedule(id: string, patch: Partial<ScheduleInput>) {
+  return api<ScheduleSaved>(`/report-schedules/${id}`, { method: 'PATCH', body: patch });
+}
+
+export function deleteSchedule(id: string) {
+  return api<void>(`/report-schedules/${id}`, { method: 'DELETE' });
+}
