@@ -6,6 +6,8 @@ export interface Email {
   to: string;
   subject: string;
   text: string;
+  /** An HTML alternative (e.g. a digest's table); `text` stays the plain version. */
+  html?: string;
 }
 
 /**
