@@ -3,7 +3,8 @@
  * administrator writes a rule in the editor (a server complaint shown at its field, then the preview),
  * a refrigeration unit posts telemetry over the threshold through the device API, the alert appears in
  * an operator's inbox without a reload, the operator acknowledges it with a comment, the detail names
- * who acknowledged; a viewer gets no acknowledge controls; the notification channels page; axe-core;
+ * who acknowledged; a viewer gets no acknowledge controls; the notification channels page (and a
+ * channel's digest setting); axe-core;
  * a 390 px phone in dark theme. Screenshots go to test-artifacts/browser/ (alerts-*.png).
  */
 import assert from 'node:assert/strict';
@@ -198,6 +199,35 @@ describe('alert pages in a browser', { skip, timeout: 180_000 }, () => {
     await page.getByText('Nothing sent yet').waitFor();
     await assertAccessible(page, 'alerts-notifications');
     await page.getByRole('button', { name: 'Close' }).click();
+    await page.close();
+  });
+
+  it('an administrator turns an email channel into a daily digest in the channel editor', async () => {
+    const page = await newPage();
+    await signIn(page, owner, '/admin/notifications');
+    await page.getByRole('button', { name: 'New channel' }).first().click();
+    const dialog = page.getByRole('dialog', { name: 'New channel' });
+    await dialog.getByLabel('Name').fill('Morning summary');
+    await dialog.getByLabel('Recipients').fill('morning@example.com');
+    await dialog.getByLabel('Delivery').selectOption('minutes');
+    await dialog.getByLabel('Every (minutes)').fill('2');
+    await dialog.getByRole('button', { name: 'Create channel' }).click();
+    await dialog.getByText('Enter whole minutes from 5 to 1440.').waitFor();
+    await dialog.getByLabel('Delivery').selectOption('daily');
+    await dialog.getByLabel('At (organization time)').fill('07:30');
+    await dialog.getByText('Critical alerts still go out at once.', { exact: false }).waitFor();
+    await assertAccessible(page, 'alerts-channel-digest');
+    await dialog.getByRole('button', { name: 'Create channel' }).click();
+    await page.getByRole('row', { name: /Morning summary/ }).getByText('Daily digest at 07:30').waitFor();
+    const saved = (await owner.client.get('/api/v1/notification-channels')).body.items.find((c: { name: string }) => c.name === 'Morning summary');
+    assert.deepEqual(saved.digest, { every: 'day', at: '07:30' });
+
+    await page.getByRole('button', { name: 'Edit Morning summary' }).click();
+    const editor = page.getByRole('dialog', { name: 'Edit “Morning summary”' });
+    assert.equal(await editor.getByLabel('Delivery').inputValue(), 'daily');
+    await editor.getByLabel('Delivery').selectOption('hourly');
+    await editor.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('row', { name: /Morning summary/ }).getByText('Hourly digest').waitFor();
     await page.close();
   });
 
