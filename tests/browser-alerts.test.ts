@@ -252,4 +252,22 @@ describe('alert pages in a browser', { skip, timeout: 180_000 }, () => {
     const unexpected = errors.filter((e) => !/status of 400 .*\/api\/v1\/(alert-rules|notification-channels)\)$|status of 404 .*\/api\/v1\/alerts\/00000000-/.test(e));
     assert.deepEqual(unexpected, []);
   });
+
+  it('the operator who acknowledged an alert is told in the console when someone else resolves it', async () => {
+    const second = await owner.client.post('/api/v1/devices', { kind: 'refrigeration', name: 'Cold room 2', serial: 'CR-2' });
+    const now = Date.now();
+    const hot = [-90, -60, -30, 0].map((sec) => ({ ts: new Date(now + sec * 1000).toISOString(), values: { temperature: 12 } }));
+    const sent = await app.runtime.app.inject({ method: 'POST', url: '/api/v1/ingest/telemetry', headers: { 'x-api-key': second.body.apiKey }, payload: { items: hot } });
+    assert.equal(sent.statusCode, 200);
+    const [alert] = (await owner.client.get(`/api/v1/alerts?deviceId=${second.body.device.id}`)).body.items;
+    assert.equal((await operator.client.post(`/api/v1/alerts/${alert.id}/acknowledge`, {})).status, 200);
+
+    const page = await newPage();
+    await signIn(page, operator, '/alerts');
+    await page.locator('.live-live').waitFor();
+    assert.equal((await owner.client.post(`/api/v1/alerts/${alert.id}/resolve`)).status, 200);
+    await page.getByRole('status').filter({ hasText: /^Resolved: Cold room 2: temperature is .* \(you acknowledged it\)$/ }).waitFor();
+    await screenshot(page, 'alerts-resolved-notice');
+    await page.close();
+  });
 });
