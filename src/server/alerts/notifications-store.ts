@@ -82,7 +82,8 @@ export async function channelsToldOf(db: Conn, alertId: string): Promise<string[
   return rows.map((row) => row.channel_id);
 }
 
-export interface Notice {
+/** One notification to queue on some of an organization's channels. */
+export interface Outgoing {
   orgId: string;
   /** null: every enabled channel of the organization. */
   channelIds: string[] | null;
@@ -97,7 +98,7 @@ export interface Notice {
  * Queues one notification per enabled channel of the organization among `channelIds`: pending, or held
  * for the channel's next digest unless urgent.
  */
-export async function enqueue(db: Conn, notice: Notice): Promise<number> {
+export async function enqueue(db: Conn, notice: Outgoing): Promise<number> {
   if (notice.channelIds?.length === 0) return 0;
   const among = notice.channelIds ? sql`AND c.id = ANY(${notice.channelIds}::uuid[])` : sql``;
   const result = await sql`

@@ -23,9 +23,10 @@ export function backoffMs(attempts: number): number {
 type Claimed = Awaited<ReturnType<typeof store.claimDue>>[number];
 
 /**
- * Alert notifications through a durable outbox: rows are written in the transaction that changes the
- * alert, then delivered by `deliverDue` (a leased job, and right after each change for low latency),
- * retried with backoff, and kept as the delivery log.
+ * Notifications through a durable outbox: alert changes, and notices from other domains (maintenance
+ * reminders). Rows are written in the transaction that causes them, then delivered by `deliverDue` (a
+ * leased job, and right after each change for low latency), retried with backoff, and kept as the
+ * delivery log. Rows for a digest channel are held instead, for `DigestRunner` to send together.
  */
 export class Notifier {
   private running: Promise<void> | null = null;
