@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import type { Scope } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
 import { isUniqueViolation } from '../core/db/database.js';
+import type { DigestSchedule } from '../core/db/schema.js';
 import { badRequest, conflict, invalidFields, notFound, type FieldError } from '../core/http/errors.js';
 import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
 import { seal } from '../core/secret-box.js';
 import type { Actor, AuditService } from '../audit/service.js';
 import * as store from './notifications-store.js';
-import type { DigestSchedule } from '../core/db/schema.js';
-import { digestProblem, nextDigestAt } from './digests.js';
+import { digestProblem, nextDigestAt, sameDigest } from './digests.js';
 import { quietHoursProblem } from './quiet-hours.js';
 import { urlProblem } from './webhook.js';
 
@@ -103,7 +103,7 @@ export class NotificationChannelsService {
   async update(scope: Scope, id: string, patch: Partial<Omit<store.ChannelFields, 'kind'>>, actor: Actor) {
     const current = await this.get(scope, id);
     await this.check(scope, { name: current.name, kind: current.kind, recipients: current.recipients, url: current.url, quietHours: current.quiet_hours, digest: current.digest, enabled: current.enabled, ...patch });
-    const rescheduled = patch.digest !== undefined && JSON.stringify(patch.digest) !== JSON.stringify(current.digest);
+    const rescheduled = patch.digest !== undefined && !sameDigest(patch.digest, current.digest);
     const nextDigest = rescheduled ? { next_digest_at: await this.nextDigest(scope, patch.digest ?? null) } : {};
     const channel = await this.ctx.db.transaction().execute(async (tx) => {
       const updated = await store.updateChannel(tx, scope.orgId, id, { ...patch, ...nextDigest });

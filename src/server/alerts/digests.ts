@@ -14,6 +14,12 @@ export function digestProblem(schedule: DigestSchedule): string | null {
   return null;
 }
 
+/** Whether two schedules are the same (jsonb does not keep key order, so no string comparison). */
+export function sameDigest(a: DigestSchedule | null, b: DigestSchedule | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.every === 'day' ? b.every === 'day' && a.at === b.at : b.every === 'minutes' && a.minutes === b.minutes;
+}
+
 /**
  * When the digest after `now` is due, in the organization's time zone: every N minutes counted from
  * local midnight (so "60" is on the hour, and the day's last window ends at midnight), or daily at HH:MM.
