@@ -3,7 +3,8 @@
  * administrator writes a rule in the editor (a server complaint shown at its field, then the preview),
  * a refrigeration unit posts telemetry over the threshold through the device API, the alert appears in
  * an operator's inbox without a reload, the operator acknowledges it with a comment, the detail names
- * who acknowledged; a viewer gets no acknowledge controls; the notification channels page; axe-core;
+ * who acknowledged; a viewer gets no acknowledge controls; the notification channels page (and a
+ * channel's digest setting); axe-core;
  * a 390 px phone in dark theme. Screenshots go to test-artifacts/browser/ (alerts-*.png).
  */
 import assert from 'node:assert/strict';
@@ -201,6 +202,35 @@ describe('alert pages in a browser', { skip, timeout: 180_000 }, () => {
     await page.close();
   });
 
+  it('an administrator turns an email channel into a daily digest in the channel editor', async () => {
+    const page = await newPage();
+    await signIn(page, owner, '/admin/notifications');
+    await page.getByRole('button', { name: 'New channel' }).first().click();
+    const dialog = page.getByRole('dialog', { name: 'New channel' });
+    await dialog.getByLabel('Name').fill('Morning summary');
+    await dialog.getByLabel('Recipients').fill('morning@example.com');
+    await dialog.getByLabel('Delivery').selectOption('minutes');
+    await dialog.getByLabel('Every (minutes)').fill('2');
+    await dialog.getByRole('button', { name: 'Create channel' }).click();
+    await dialog.getByText('Enter whole minutes from 5 to 1440.').waitFor();
+    await dialog.getByLabel('Delivery').selectOption('daily');
+    await dialog.getByLabel('At (organization time)').fill('07:30');
+    await dialog.getByText('Critical alerts still go out at once.', { exact: false }).waitFor();
+    await assertAccessible(page, 'alerts-channel-digest');
+    await dialog.getByRole('button', { name: 'Create channel' }).click();
+    await page.getByRole('row', { name: /Morning summary/ }).getByText('Daily digest at 07:30').waitFor();
+    const saved = (await owner.client.get('/api/v1/notification-channels')).body.items.find((c: { name: string }) => c.name === 'Morning summary');
+    assert.deepEqual(saved.digest, { every: 'day', at: '07:30' });
+
+    await page.getByRole('button', { name: 'Edit Morning summary' }).click();
+    const editor = page.getByRole('dialog', { name: 'Edit “Morning summary”' });
+    assert.equal(await editor.getByLabel('Delivery').inputValue(), 'daily');
+    await editor.getByLabel('Delivery').selectOption('hourly');
+    await editor.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('row', { name: /Morning summary/ }).getByText('Hourly digest').waitFor();
+    await page.close();
+  });
+
   it('works on a 390 px phone in dark theme, and the overview counts open alerts', async () => {
     const page = await newPage({ width: 390, colorScheme: 'dark' });
     await signIn(page, owner, '/alerts');
@@ -221,5 +251,23 @@ describe('alert pages in a browser', { skip, timeout: 180_000 }, () => {
     // The refused rule (400) and the unknown alert (404) were asked for on purpose; nothing else failed.
     const unexpected = errors.filter((e) => !/status of 400 .*\/api\/v1\/(alert-rules|notification-channels)\)$|status of 404 .*\/api\/v1\/alerts\/00000000-/.test(e));
     assert.deepEqual(unexpected, []);
+  });
+
+  it('the operator who acknowledged an alert is told in the console when someone else resolves it', async () => {
+    const second = await owner.client.post('/api/v1/devices', { kind: 'refrigeration', name: 'Cold room 2', serial: 'CR-2' });
+    const now = Date.now();
+    const hot = [-90, -60, -30, 0].map((sec) => ({ ts: new Date(now + sec * 1000).toISOString(), values: { temperature: 12 } }));
+    const sent = await app.runtime.app.inject({ method: 'POST', url: '/api/v1/ingest/telemetry', headers: { 'x-api-key': second.body.apiKey }, payload: { items: hot } });
+    assert.equal(sent.statusCode, 200);
+    const [alert] = (await owner.client.get(`/api/v1/alerts?deviceId=${second.body.device.id}`)).body.items;
+    assert.equal((await operator.client.post(`/api/v1/alerts/${alert.id}/acknowledge`, {})).status, 200);
+
+    const page = await newPage();
+    await signIn(page, operator, '/alerts');
+    await page.locator('.live-live').waitFor();
+    assert.equal((await owner.client.post(`/api/v1/alerts/${alert.id}/resolve`)).status, 200);
+    await page.getByRole('status').filter({ hasText: /^Resolved: Cold room 2: temperature is .* \(you acknowledged it\)$/ }).waitFor();
+    await screenshot(page, 'alerts-resolved-notice');
+    await page.close();
   });
 });

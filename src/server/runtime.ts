@@ -79,6 +79,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     jobs.register('retention', 3_600_000, () => services.retention.run());
     jobs.register('alert-timers', 15_000, () => services.alerting.timers.run());
     jobs.register('alert-notifications', 5_000, () => services.alerting.notifier.deliverDue());
+    jobs.register('alert-digests', 30_000, () => services.alerting.digests.sendDue());
     jobs.register('maintenance-reminders', 15 * 60_000, () => services.maintenance.sendReminders());
     jobs.register('maintenance-files', 10 * 60_000, () => services.maintenanceAttachments.purgeDeletedFiles());
     jobs.register('reports', 2_000, () => services.reportRunner.runQueued());

@@ -25,7 +25,7 @@ import { SetupService } from './setup/service.js';
 import { SitesService } from './sites/service.js';
 import { StreamService } from './stream/service.js';
 import { MaintenanceAttachmentsService } from './maintenance/attachments.js';
-import { EmailReminderSender } from './maintenance/reminders.js';
+import { ChannelReminderSender } from './maintenance/reminders.js';
 import { MaintenanceService } from './maintenance/service.js';
 
 /** Every domain service of one process, wired once. */
@@ -51,7 +51,7 @@ export function createServices(ctx: AppContext) {
   const alerting = createAlerting(ctx, { audit, devices, sites, ingest });
   const alertPreview = new AlertPreviewService(ctx);
   const alertPeople = new AlertPeopleService(ctx, alerting.alerts);
-  const maintenanceReminders = new EmailReminderSender(ctx.mailer, (orgId) => members.adminEmails(orgId), ctx.config.publicUrl);
+  const maintenanceReminders = new ChannelReminderSender(alerting.notifier, ctx.config.publicUrl);
   const maintenanceAttachments = new MaintenanceAttachmentsService(ctx, audit);
   const maintenance = new MaintenanceService(ctx, audit, devices, maintenanceAttachments, maintenanceReminders);
   const reports = new ReportsService(ctx, audit, { devices, sites, organizations });

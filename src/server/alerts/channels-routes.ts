@@ -12,6 +12,10 @@ const QuietHours = Type.Object({
   from: Type.String({ description: 'HH:MM in the organization\'s time zone' }),
   to: Type.String({ description: 'HH:MM; before "from" means the window crosses midnight' }),
 }, { description: 'Notifications of non-critical alerts wait until the window ends' });
+const Digest = Type.Union([
+  Type.Object({ every: Type.Literal('minutes'), minutes: Type.Integer({ minimum: 5, maximum: 1440, description: 'Counted from local midnight: 60 sends on the hour' }) }),
+  Type.Object({ every: Type.Literal('day'), at: Type.String({ description: 'HH:MM in the organization\'s time zone' }) }),
+], { description: 'Collect notifications and send one digest per window instead of one message each; critical alerts still go out at once. Email and webhook channels only.' });
 const Channel = Type.Object({
   id: Uuid,
   name: Type.String(),
@@ -19,6 +23,8 @@ const Channel = Type.Object({
   recipients: Type.Array(Type.String()),
   url: Nullable(Type.String()),
   quietHours: Nullable(QuietHours),
+  digest: Nullable(Digest),
+  nextDigestAt: NullableTimestamp,
   enabled: Type.Boolean(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
@@ -30,13 +36,16 @@ const WithSecret = Type.Object({
 const Delivery = Type.Object({
   id: Type.String(),
   alertId: Nullable(Uuid),
-  event: Type.String(),
-  status: Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('failed')]),
+  event: Type.String({ description: 'alert.opened, alert.resolved, alert.escalated, maintenance.due, maintenance.overdue or digest' }),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('failed'), Type.Literal('held'), Type.Literal('digested')], {
+    description: 'held: waiting for the channel\'s next digest; digested: sent inside the digest `digestId`',
+  }),
   attempts: Type.Integer(),
   nextAttemptAt: NullableTimestamp,
   lastError: Nullable(Type.String()),
   responseStatus: Nullable(Type.Integer()),
   deliveredAt: NullableTimestamp,
+  digestId: Nullable(Type.String()),
   createdAt: Timestamp,
 });
 const Fields = {
@@ -44,6 +53,7 @@ const Fields = {
   recipients: Type.Optional(Type.Array(Email, { maxItems: 20, uniqueItems: true })),
   url: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))),
   quietHours: Type.Optional(Nullable(QuietHours)),
+  digest: Type.Optional(Nullable(Digest)),
   enabled: Type.Optional(Type.Boolean()),
 };
 const Settings = Type.Object({
@@ -74,7 +84,7 @@ export function notificationRoutes(channels: NotificationChannelsService) {
     }, async (request, reply) => {
       const { body } = request;
       const created = await channels.create(scopeOf(request), {
-        name: body.name, kind: body.kind, recipients: body.recipients ?? [], url: body.url ?? null, quietHours: body.quietHours ?? null, enabled: body.enabled ?? true,
+        name: body.name, kind: body.kind, recipients: body.recipients ?? [], url: body.url ?? null, quietHours: body.quietHours ?? null, digest: body.digest ?? null, enabled: body.enabled ?? true,
       }, requestActor(request));
       return reply.code(201).send({ channel: presentChannel(created.channel), secret: created.secret });
     });

@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import type { Scope } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
 import { isUniqueViolation } from '../core/db/database.js';
+import type { DigestSchedule } from '../core/db/schema.js';
 import { badRequest, conflict, invalidFields, notFound, type FieldError } from '../core/http/errors.js';
 import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
 import { seal } from '../core/secret-box.js';
 import type { Actor, AuditService } from '../audit/service.js';
 import * as store from './notifications-store.js';
+import { digestProblem, nextDigestAt, sameDigest } from './digests.js';
 import { quietHoursProblem } from './quiet-hours.js';
 import { urlProblem } from './webhook.js';
 
@@ -18,6 +20,8 @@ export function presentChannel(channel: store.ChannelRow) {
     recipients: channel.recipients,
     url: channel.url,
     quietHours: channel.quiet_hours,
+    digest: channel.digest,
+    nextDigestAt: channel.next_digest_at?.toISOString() ?? null,
     enabled: channel.enabled,
     createdAt: channel.created_at.toISOString(),
     updatedAt: channel.updated_at.toISOString(),
@@ -35,6 +39,7 @@ export function presentDelivery(row: Awaited<ReturnType<typeof store.listDeliver
     lastError: row.last_error,
     responseStatus: row.response_status,
     deliveredAt: row.delivered_at?.toISOString() ?? null,
+    digestId: row.digest_id === null ? null : String(row.digest_id),
     createdAt: row.created_at.toISOString(),
   };
 }
@@ -47,8 +52,8 @@ function taken(error: unknown): never {
 }
 
 /**
- * An organization's notification channels (email, signed webhook, in-app), the delivery log and the
- * alert settings. Administrators only; every change is audited.
+ * An organization's notification channels (email, signed webhook, in-app; each immediate or a digest),
+ * the delivery log and the alert settings. Administrators only; every change is audited.
  */
 export class NotificationChannelsService {
   constructor(private readonly ctx: AppContext, private readonly audit: AuditService) {}
@@ -78,6 +83,10 @@ export class NotificationChannelsService {
     } else if (fields.url) problems.push({ field: 'url', message: 'only webhook channels have a URL' });
     const quiet = fields.quietHours && quietHoursProblem(fields.quietHours);
     if (quiet) problems.push({ field: 'quietHours', message: quiet });
+    if (fields.digest) {
+      const problem = fields.kind === 'in_app' ? 'in-app notifications are live; digests are for email and webhook channels' : digestProblem(fields.digest);
+      if (problem) problems.push({ field: 'digest', message: problem });
+    }
     if (problems.length > 0) throw invalidFields(problems);
   }
 
@@ -85,18 +94,30 @@ export class NotificationChannelsService {
   async create(scope: Scope, fields: store.ChannelFields, actor: Actor) {
     await this.check(scope, fields);
     const secret = fields.kind === 'webhook' ? newSecret() : null;
-    const channel = await store.insertChannel(this.ctx.db, scope.orgId, fields, secret ? seal(this.ctx.secrets.encryptionKey, secret) : null).catch(taken);
+    const nextDigest = await this.nextDigest(scope, fields.digest);
+    const channel = await store.insertChannel(this.ctx.db, scope.orgId, fields, secret ? seal(this.ctx.secrets.encryptionKey, secret) : null, nextDigest).catch(taken);
     await this.audit.record(actor, { orgId: scope.orgId, action: 'notification_channel.created', resourceType: 'notification_channel', resourceId: channel.id, details: { name: channel.name, kind: channel.kind, url: channel.url } });
     return { channel, secret };
   }
 
   async update(scope: Scope, id: string, patch: Partial<Omit<store.ChannelFields, 'kind'>>, actor: Actor) {
     const current = await this.get(scope, id);
-    await this.check(scope, { name: current.name, kind: current.kind, recipients: current.recipients, url: current.url, quietHours: current.quiet_hours, enabled: current.enabled, ...patch });
-    const channel = await store.updateChannel(this.ctx.db, scope.orgId, id, patch).catch(taken);
+    await this.check(scope, { name: current.name, kind: current.kind, recipients: current.recipients, url: current.url, quietHours: current.quiet_hours, digest: current.digest, enabled: current.enabled, ...patch });
+    const rescheduled = patch.digest !== undefined && !sameDigest(patch.digest, current.digest);
+    const nextDigest = rescheduled ? { next_digest_at: await this.nextDigest(scope, patch.digest ?? null) } : {};
+    const channel = await this.ctx.db.transaction().execute(async (tx) => {
+      const updated = await store.updateChannel(tx, scope.orgId, id, { ...patch, ...nextDigest });
+      // Turned into an immediate channel: what it held for a digest goes out now rather than never.
+      if (updated && updated.digest === null) await store.releaseHeld(tx, id);
+      return updated;
+    }).catch(taken);
     if (!channel) throw notFound('notification channel');
     await this.audit.record(actor, { orgId: scope.orgId, action: 'notification_channel.updated', resourceType: 'notification_channel', resourceId: id, details: { changes: patch } });
     return channel;
+  }
+
+  private async nextDigest(scope: Scope, digest: DigestSchedule | null): Promise<Date | null> {
+    return digest ? nextDigestAt(digest, new Date(), await store.orgTimezone(this.ctx.db, scope.orgId)) : null;
   }
 
   async rotateSecret(scope: Scope, id: string, actor: Actor) {

@@ -4,6 +4,7 @@ import type { DevicesService } from '../devices/service.js';
 import type { IngestService } from '../ingest/service.js';
 import type { SitesService } from '../sites/service.js';
 import { NotificationChannelsService } from './channels-service.js';
+import { DigestRunner } from './digests.js';
 import { AlertEvaluator } from './evaluator.js';
 import { Notifier } from './notifier.js';
 import { RuleBook } from './rule-book.js';
@@ -21,6 +22,7 @@ export function createAlerting(ctx: AppContext, deps: { audit: AuditService; dev
   deps.ingest.observe(evaluator);
   return {
     notifier,
+    digests: new DigestRunner(ctx, notifier),
     evaluator,
     timers: new AlertTimers(ctx.db, book, transitions, notifier),
     rules: new AlertRulesService(ctx, deps.audit, deps.devices, deps.sites, transitions),

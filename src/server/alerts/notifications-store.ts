@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { Db, Tx } from '../core/db/database.js';
-import type { NotificationChannelsTable, NotificationOutboxTable, QuietHours } from '../core/db/schema.js';
+import type { DigestSchedule, NotificationChannelsTable, NotificationOutboxTable, QuietHours } from '../core/db/schema.js';
 
 /** Every SQL statement about notification channels, the per-organization alert settings and the outbox. */
 type Conn = Db | Tx;
@@ -8,7 +8,7 @@ type Conn = Db | Tx;
 export type ChannelRow = Selectable<NotificationChannelsTable>;
 export type DeliveryRow = Selectable<NotificationOutboxTable>;
 
-const CHANNEL_COLUMNS = ['id', 'org_id', 'name', 'kind', 'recipients', 'url', 'secret_sealed', 'quiet_hours', 'enabled', 'created_at', 'updated_at'] as const;
+const CHANNEL_COLUMNS = ['id', 'org_id', 'name', 'kind', 'recipients', 'url', 'secret_sealed', 'quiet_hours', 'digest', 'next_digest_at', 'enabled', 'created_at', 'updated_at'] as const;
 
 export interface ChannelFields {
   name: string;
@@ -16,12 +16,15 @@ export interface ChannelFields {
   recipients: string[];
   url: string | null;
   quietHours: QuietHours | null;
+  digest: DigestSchedule | null;
   enabled: boolean;
 }
 
+const json = (value: object | null) => (value ? JSON.stringify(value) : null);
+
 function columns(fields: Partial<ChannelFields>) {
-  const { quietHours, ...rest } = fields;
-  return { ...rest, ...(quietHours !== undefined && { quiet_hours: quietHours ? JSON.stringify(quietHours) : null }) };
+  const { quietHours, digest, ...rest } = fields;
+  return { ...rest, ...(quietHours !== undefined && { quiet_hours: json(quietHours) }), ...(digest !== undefined && { digest: json(digest) }) };
 }
 
 export function listChannels(db: Conn, orgId: string, limit: number, after: [string, string] | null) {
@@ -34,14 +37,14 @@ export function findChannel(db: Conn, orgId: string, id: string) {
   return db.selectFrom('notification_channels').select(CHANNEL_COLUMNS).where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
 }
 
-export function insertChannel(db: Conn, orgId: string, fields: ChannelFields, secretSealed: string | null) {
+export function insertChannel(db: Conn, orgId: string, fields: ChannelFields, secretSealed: string | null, nextDigestAt: Date | null) {
   return db.insertInto('notification_channels').values({
     org_id: orgId, name: fields.name, kind: fields.kind, recipients: fields.recipients, url: fields.url, enabled: fields.enabled,
-    quiet_hours: fields.quietHours ? JSON.stringify(fields.quietHours) : null, secret_sealed: secretSealed,
+    quiet_hours: json(fields.quietHours), digest: json(fields.digest), next_digest_at: nextDigestAt, secret_sealed: secretSealed,
   }).returning(CHANNEL_COLUMNS).executeTakeFirstOrThrow();
 }
 
-export function updateChannel(db: Conn, orgId: string, id: string, fields: Partial<ChannelFields> & { secret_sealed?: string }) {
+export function updateChannel(db: Conn, orgId: string, id: string, fields: Partial<ChannelFields> & { secret_sealed?: string; next_digest_at?: Date | null }) {
   return db.updateTable('notification_channels').set({ ...columns(fields), updated_at: new Date() }).where('org_id', '=', orgId).where('id', '=', id)
     .returning(CHANNEL_COLUMNS).executeTakeFirst();
 }
@@ -62,18 +65,47 @@ export async function saveSettings(db: Conn, orgId: string, allowPrivateWebhooks
     .execute();
 }
 
-/** The channels a rule notifies, in order, and whether it escalates. */
-export function ruleChannels(db: Conn, ruleId: string) {
-  return db.selectFrom('alert_rules').select(['channel_ids', 'escalate_after_minutes']).where('id', '=', ruleId).executeTakeFirst();
+export async function orgTimezone(db: Conn, orgId: string): Promise<string> {
+  const row = await db.selectFrom('organizations').select('timezone').where('id', '=', orgId).executeTakeFirstOrThrow();
+  return row.timezone;
 }
 
-/** Queues one notification per enabled channel among `channelIds` that belongs to the organization. */
-export async function enqueue(db: Conn, orgId: string, channelIds: string[], alertId: string, event: string, payload: Record<string, unknown>): Promise<number> {
-  if (channelIds.length === 0) return 0;
+/** Puts a channel's held notifications back in the queue (its digest was turned off). */
+export async function releaseHeld(db: Conn, channelId: string): Promise<void> {
+  await db.updateTable('notification_outbox').set({ status: 'pending', next_attempt_at: new Date() }).where('channel_id', '=', channelId).where('status', '=', 'held').execute();
+}
+
+/** The channels that were told an alert opened or escalated (whatever became of those deliveries). */
+export async function channelsToldOf(db: Conn, alertId: string): Promise<string[]> {
+  const rows = await db.selectFrom('notification_outbox').select('channel_id').distinct()
+    .where('alert_id', '=', alertId).where('event', 'in', ['alert.opened', 'alert.escalated']).execute();
+  return rows.map((row) => row.channel_id);
+}
+
+/** One notification to queue on some of an organization's channels. */
+export interface Outgoing {
+  orgId: string;
+  /** null: every enabled channel of the organization. */
+  channelIds: string[] | null;
+  alertId: string | null;
+  event: string;
+  payload: Record<string, unknown>;
+  /** Sent at once even through a digest channel. */
+  urgent: boolean;
+}
+
+/**
+ * Queues one notification per enabled channel of the organization among `channelIds`: pending, or held
+ * for the channel's next digest unless urgent.
+ */
+export async function enqueue(db: Conn, notice: Outgoing): Promise<number> {
+  if (notice.channelIds?.length === 0) return 0;
+  const among = notice.channelIds ? sql`AND c.id = ANY(${notice.channelIds}::uuid[])` : sql``;
   const result = await sql`
-    INSERT INTO notification_outbox (org_id, channel_id, alert_id, event, payload)
-    SELECT ${orgId}::uuid, c.id, ${alertId}::uuid, ${event}, ${JSON.stringify(payload)}::jsonb
-    FROM notification_channels c WHERE c.org_id = ${orgId}::uuid AND c.id = ANY(${channelIds}::uuid[]) AND c.enabled`.execute(db);
+    INSERT INTO notification_outbox (org_id, channel_id, alert_id, event, payload, status)
+    SELECT ${notice.orgId}::uuid, c.id, ${notice.alertId}::uuid, ${notice.event}, ${JSON.stringify(notice.payload)}::jsonb,
+      CASE WHEN c.digest IS NOT NULL AND NOT ${notice.urgent}::boolean THEN 'held' ELSE 'pending' END
+    FROM notification_channels c WHERE c.org_id = ${notice.orgId}::uuid AND c.enabled ${among}`.execute(db);
   return Number(result.numAffectedRows ?? 0);
 }
 
@@ -116,7 +148,7 @@ export async function defer(db: Conn, id: number, until: Date): Promise<void> {
 
 export function listDeliveries(db: Conn, orgId: string, channelId: string, limit: number, afterId: number | null) {
   let query = db.selectFrom('notification_outbox')
-    .select(['id', 'alert_id', 'event', 'status', 'attempts', 'next_attempt_at', 'last_error', 'response_status', 'delivered_at', 'created_at'])
+    .select(['id', 'alert_id', 'event', 'status', 'attempts', 'next_attempt_at', 'last_error', 'response_status', 'delivered_at', 'digest_id', 'created_at'])
     .where('org_id', '=', orgId).where('channel_id', '=', channelId).orderBy('id', 'desc').limit(limit + 1);
   if (afterId !== null) query = query.where('id', '<', afterId);
   return query.execute();

@@ -15,6 +15,8 @@ export interface RuleTarget {
 export const RULES_CHANGED = 'alert_rule.changed';
 
 const TTL_MS = 60_000;
+/** How often, at most, a process asks the database whether rules changed (only while it evaluates data). */
+export const VERSION_CHECK_MS = 1000;
 const MAX_MEMO = 10_000;
 
 interface OrgRules {
@@ -53,22 +55,53 @@ export function rank(rules: RuleRow[]): { rule: RuleRow; priority: number; shado
 
 /**
  * The enabled rules per organization, held in memory so that evaluating a batch costs no query when
- * nothing applies. Every rule change is announced on the bus and drops the organization's entry in
- * every process (a global rule's change drops all); the TTL only bounds staleness if a message is lost.
+ * nothing applies. A rule change drops the organization's entry (a global rule's change drops all):
+ * at once in the process that made it and, through the bus, in every process when Redis connects them.
+ * Without Redis, each process learns of other processes' changes from the rule versions a trigger
+ * records in the database, read at most once a second while it evaluates data (one indexed query).
+ * The TTL only bounds staleness should both fail.
  */
 export class RuleBook {
   private readonly orgs = new Map<string | null, OrgRules>();
   private generation = 0;
+  private seenVersion: number | null = null;
+  private checkedAt = 0;
+  private checking: Promise<void> | null = null;
 
   constructor(private readonly db: Db, bus: Bus) {
     bus.subscribe((message) => this.apply(message));
   }
 
+  private drop(orgId: string | null): void {
+    this.generation += 1;
+    if (orgId === null) this.orgs.clear();
+    else this.orgs.delete(orgId);
+  }
+
+  /** Drops the organizations whose rules changed since the last check (shared by concurrent callers). */
+  private async checkVersions(): Promise<void> {
+    if (Date.now() - this.checkedAt < VERSION_CHECK_MS) return;
+    this.checking ??= (async () => {
+      try {
+        if (this.seenVersion === null) {
+          this.seenVersion = await rulesStore.latestRuleVersion(this.db);
+          return;
+        }
+        for (const { scope_key: key, version } of await rulesStore.ruleVersionsAfter(this.db, this.seenVersion)) {
+          if (key === '*') this.seenVersion = Math.max(this.seenVersion, version);
+          else this.drop(key === 'global' ? null : key);
+        }
+      } finally {
+        this.checkedAt = Date.now();
+        this.checking = null;
+      }
+    })();
+    await this.checking;
+  }
+
   private apply(message: BusMessage): void {
     if (message.type === RULES_CHANGED) {
-      this.generation += 1;
-      if (message.orgId === null) this.orgs.clear();
-      else this.orgs.delete(message.orgId);
+      this.drop(message.orgId);
     } else if (message.type === 'device.updated' || message.type === 'device.deleted') {
       this.orgs.get(message.orgId)?.byDevice.clear();
     }
@@ -86,6 +119,7 @@ export class RuleBook {
 
   /** The enabled rules in force for a device after priority (cached). */
   async effective(device: RuleTarget): Promise<RuleRow[]> {
+    await this.checkVersions();
     const [org, global] = await Promise.all([this.load(device.orgId), this.load(null)]);
     const memoKey = `${device.id}|${device.siteId ?? ''}|${device.kind}|${global.loadedAt}`;
     const memo = org.byDevice.get(memoKey);

@@ -123,3 +123,16 @@ export async function existingChannels(db: Conn, orgId: string, ids: string[]): 
   const rows = await db.selectFrom('notification_channels').select('id').where('org_id', '=', orgId).where('id', 'in', ids).execute();
   return new Set(rows.map((r) => r.id));
 }
+
+/**
+ * The rule changes committed after `version` (a trigger records them, migration 0017): per organization
+ * ('global' for the global rules) its latest version, and '*' with the latest overall.
+ */
+export function ruleVersionsAfter(db: Conn, version: number) {
+  return db.selectFrom('alert_rule_versions').select(['scope_key', 'version']).where('version', '>', version).execute();
+}
+
+export async function latestRuleVersion(db: Conn): Promise<number> {
+  const row = await db.selectFrom('alert_rule_versions').select('version').where('scope_key', '=', '*').executeTakeFirst();
+  return row?.version ?? 0;
+}

@@ -104,6 +104,7 @@ export class AlertsService {
       throw new AppError(409, 'alert_resolved', 'this alert is already resolved');
     }
     await this.publish('alert.resolved', [resolved]);
+    await this.notifier.tellAcknowledgers([resolved]);
     this.notifier.kick();
     return resolved;
   }

@@ -91,6 +91,7 @@ export class AlertTransitions {
     for (const [type, alert] of messages) {
       await this.ctx.bus.publish({ type, orgId: alert.org_id, siteId: alert.site_id, requires: 'alert.read', data: { alert: presentAlert(alert) } });
     }
+    await this.notifier.tellAcknowledgers(changes.resolved);
     if (changes.opened.length > 0 || changes.resolved.length > 0) this.notifier.kick();
   }
 }

@@ -20,6 +20,8 @@ export interface BusMessage {
   siteId?: string | null;
   /** The permission a recipient needs (e.g. `member.read`); absent = anyone who sees the organization. */
   requires?: Action;
+  /** Set when the message is for one user only (a personal notification); absent = everyone else allowed. */
+  userId?: string;
   data: Record<string, unknown>;
 }
 

@@ -8,6 +8,8 @@ export interface Email {
   text: string;
   /** Files sent with the message (e.g. a scheduled report's PDF). */
   attachments?: { filename: string; content: Buffer; contentType: string }[];
+  /** An HTML alternative (e.g. a digest's table); `text` stays the plain version. */
+  html?: string;
 }
 
 /**

@@ -1,4 +1,5 @@
-import type { Mailer } from '../core/mailer.js';
+import type { Tx } from '../core/db/database.js';
+import type { Notifier } from '../alerts/notifier.js';
 
 /** One maintenance reminder: a device whose next maintenance is due soon or overdue. */
 export interface MaintenanceReminder {
@@ -8,6 +9,7 @@ export interface MaintenanceReminder {
   deviceId: string;
   deviceName: string;
   serial: string;
+  siteId: string | null;
   siteName: string | null;
   /** 'YYYY-MM-DD' */
   dueOn: string;
@@ -16,12 +18,20 @@ export interface MaintenanceReminder {
   lastPerformedBy: string;
 }
 
-/**
- * Delivers reminders. Kept to one method so that reminders can go through the organization's
- * notification channels once they exist, in place of plain email to its admins.
- */
+export interface ReminderSettings {
+  reminderDays: number;
+  /** null: every enabled notification channel of the organization. */
+  channelIds: string[] | null;
+}
+
+/** Where reminders go: the organization's notification channels (the alerting domain's notifier). */
 export interface ReminderSender {
-  send(reminder: MaintenanceReminder): Promise<void>;
+  /** Queues the reminder in `tx`, the transaction that records it as sent. */
+  queue(tx: Tx, reminder: MaintenanceReminder, channelIds: string[] | null): Promise<void>;
+  /** Delivers what was queued (after the commit); failures are retried by the notification outbox. */
+  deliver(): Promise<void>;
+  /** Those of `ids` that are not notification channels of the organization. */
+  unknownChannels(orgId: string, ids: string[]): Promise<string[]>;
 }
 
 export function reminderText(reminder: MaintenanceReminder, publicUrl: string) {
@@ -41,23 +51,31 @@ export function reminderText(reminder: MaintenanceReminder, publicUrl: string) {
   };
 }
 
-/** Email to the organization's active owners and admins. */
-export class EmailReminderSender implements ReminderSender {
-  constructor(
-    private readonly mailer: Mailer,
-    private readonly recipients: (orgId: string) => Promise<string[]>,
-    private readonly publicUrl: string,
-  ) {}
+/**
+ * Reminders through the notification channels, as notices: email channels get the text below, webhooks
+ * the JSON (with `maintenance`), in-app channels a `maintenance.reminder` message; digest channels
+ * include them in their next digest.
+ */
+export class ChannelReminderSender implements ReminderSender {
+  constructor(private readonly notifier: Notifier, private readonly publicUrl: string) {}
 
-  /**
-   * Throws when the SMTP server did not take a message, so the reminder is tried again later. Without
-   * SMTP the reminder is written to the log, which counts as sent (there is nothing to retry).
-   */
-  async send(reminder: MaintenanceReminder): Promise<void> {
+  async queue(tx: Tx, reminder: MaintenanceReminder, channelIds: string[] | null): Promise<void> {
     const { subject, text } = reminderText(reminder, this.publicUrl);
-    for (const to of await this.recipients(reminder.orgId)) {
-      if (this.mailer.configured) await this.mailer.deliver({ to, subject, text });
-      else await this.mailer.send({ to, subject, text });
-    }
+    const { orgId, orgName, ...maintenance } = reminder;
+    await this.notifier.queueNotice(tx, orgId, channelIds, {
+      event: reminder.daysUntilDue < 0 ? 'maintenance.overdue' : 'maintenance.due',
+      organizationId: orgId,
+      notice: { subject, text, siteId: reminder.siteId, deviceId: reminder.deviceId, deviceName: reminder.deviceName },
+      maintenance: { ...maintenance, organizationName: orgName },
+      sentBy: 'vigil',
+    });
+  }
+
+  async deliver(): Promise<void> {
+    await this.notifier.deliverDue();
+  }
+
+  unknownChannels(orgId: string, ids: string[]): Promise<string[]> {
+    return this.notifier.unknownChannels(orgId, ids);
   }
 }

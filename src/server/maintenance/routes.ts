@@ -78,7 +78,10 @@ const DueQuery = Type.Object({
 });
 
 const RecordsQuery = Type.Object({ type: Type.Optional(MaintenanceType) });
-const Settings = Type.Object({ reminderDays: Type.Integer({ minimum: 0, maximum: 365, description: 'Reminders go out this many days before the due date' }) });
+const ReminderDays = Type.Integer({ minimum: 0, maximum: 365, description: 'Reminders go out this many days before the due date' });
+const ReminderChannels = Nullable(Type.Array(Uuid, { maxItems: 50, uniqueItems: true, description: 'The notification channels reminders go to; null: every enabled channel of the organization, [] none' }));
+const Settings = Type.Object({ reminderDays: ReminderDays, channelIds: ReminderChannels });
+const SettingsChange = Type.Object({ reminderDays: ReminderDays, channelIds: Type.Optional(ReminderChannels) });
 
 /** A file answer in the OpenAPI document (the body is streamed or sent as bytes, never serialized). */
 const csvFile = { description: 'CSV with a header row', content: { 'text/csv': { schema: Type.Unsafe<Readable>({ type: 'string' }) } } };
@@ -220,12 +223,17 @@ export function maintenanceRoutes(maintenance: MaintenanceService, attachments: 
 
     app.get('/api/v1/maintenance/settings', {
       config: { access: 'maintenance.read' },
-      schema: { tags, summary: "The organization's maintenance reminder setting", response: { 200: Settings, ...errors(401, 403) } },
-    }, async (request) => ({ reminderDays: await maintenance.reminderDays(scopeOf(request)) }));
+      schema: { tags, summary: "The organization's maintenance reminder settings", response: { 200: Settings, ...errors(401, 403) } },
+    }, async (request) => maintenance.settings(scopeOf(request)));
 
     app.put('/api/v1/maintenance/settings', {
       config: { access: 'org.update' },
-      schema: { tags, summary: 'Change how many days before the due date reminders go out (admins)', body: Settings, response: { 200: Settings, ...errors(400, 401, 403) } },
-    }, async (request) => ({ reminderDays: await maintenance.setReminderDays(scopeOf(request), request.body.reminderDays, requestActor(request)) }));
+      schema: {
+        tags,
+        summary: 'Change how many days before the due date reminders go out, and through which notification channels (admins; channelIds absent: unchanged)',
+        body: SettingsChange,
+        response: { 200: Settings, ...errors(400, 401, 403) },
+      },
+    }, async (request) => maintenance.saveSettings(scopeOf(request), request.body, requestActor(request)));
   };
 }

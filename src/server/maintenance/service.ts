@@ -9,7 +9,7 @@ import type { Actor, AuditService } from '../audit/service.js';
 import type { DevicesService } from '../devices/service.js';
 import type { MaintenanceAttachmentsService } from './attachments.js';
 import { DUE_CSV_COLUMNS, dueCsvRow, presentDue, presentRecord, RECORD_CSV_COLUMNS, recordCsvRow, type MaintenanceRecord } from './present.js';
-import type { ReminderSender } from './reminders.js';
+import type { ReminderSender, ReminderSettings } from './reminders.js';
 import * as store from './store.js';
 
 export interface RecordInput {
@@ -179,16 +179,20 @@ export class MaintenanceService {
     await this.ctx.bus.publish({ type: 'maintenance.deleted', orgId: scope.orgId, siteId: record.siteId, data: { recordId: id, deviceId: record.deviceId } });
   }
 
-  async reminderDays(scope: Scope): Promise<number> {
-    return store.reminderDays(this.ctx.db, scope.orgId);
+  /** How many days ahead reminders go out, and through which notification channels (null: all enabled ones). */
+  async settings(scope: Scope): Promise<ReminderSettings> {
+    const [reminderDays, channelIds] = await Promise.all([store.reminderDays(this.ctx.db, scope.orgId), store.reminderChannels(this.ctx.db, scope.orgId)]);
+    return { reminderDays, channelIds };
   }
 
-  async setReminderDays(scope: Scope, days: number, actor: Actor): Promise<number> {
+  async saveSettings(scope: Scope, settings: { reminderDays: number; channelIds?: string[] | null }, actor: Actor): Promise<ReminderSettings> {
+    const unknown = settings.channelIds ? await this.reminders.unknownChannels(scope.orgId, settings.channelIds) : [];
+    if (unknown.length > 0) throw invalidFields([{ field: 'channelIds', message: `not notification channels of this organization: ${unknown.join(', ')}` }]);
     await this.ctx.db.transaction().execute(async (tx) => {
-      await store.setReminderDays(tx, scope.orgId, days);
-      await this.audit.record(actor, { orgId: scope.orgId, action: 'maintenance.settings_updated', resourceType: 'organization', resourceId: scope.orgId, details: { reminderDays: days } }, tx);
+      await store.saveSettings(tx, scope.orgId, settings.reminderDays, settings.channelIds);
+      await this.audit.record(actor, { orgId: scope.orgId, action: 'maintenance.settings_updated', resourceType: 'organization', resourceId: scope.orgId, details: { ...settings } }, tx);
     });
-    return days;
+    return this.settings(scope);
   }
 
   /** Devices overdue or due within `withinDays` (default: the organization's reminder window), soonest first. */
@@ -209,27 +213,30 @@ export class MaintenanceService {
   }
 
   /**
-   * Sends one reminder per record and due date: the flag is set in the transaction that holds the
-   * record's lock while the reminder goes out, so a crash before the commit sends it again rather
-   * than never. Run by the job runner, in one process at a time.
+   * Queues, per record and due date, one reminder inside the reminder window and one overdue notice
+   * once the date has passed, on the organization's notification channels: the
+   * notifications are written in the transaction that holds the record's lock and sets its flag, so a
+   * reminder is queued exactly once; delivery (retries, digests, quiet hours) is the channels' business.
+   * Run by the job runner, in one process at a time.
    */
   async sendReminders(): Promise<number> {
     const candidates = await this.ctx.db.transaction().execute((tx) => store.dueForReminder(tx, REMINDER_BATCH));
-    let sent = 0;
+    let queued = 0;
     for (const c of candidates) {
       const dueOn = c.next_due_on!;
-      // A reminder that could not be delivered rolls back its flag and is tried again at the next run.
+      const overdue = c.days_until_due < 0;
       await this.ctx.db.transaction().execute(async (tx) => {
-        if (!(await store.lockForReminder(tx, c.id, dueOn))) return;
-        await this.reminders.send({
+        if (!(await store.lockForReminder(tx, c.id, dueOn, overdue))) return;
+        await this.reminders.queue(tx, {
           orgId: c.org_id, orgName: c.org_name, recordId: c.id, deviceId: c.device_id, deviceName: c.device_name, serial: c.serial,
-          siteName: c.site_name, dueOn, daysUntilDue: c.days_until_due, lastPerformedBy: c.performed_by,
-        });
-        await store.markReminded(tx, c.id, dueOn);
-        sent += 1;
-      }).catch((error: unknown) => this.ctx.logger.warn({ err: error, recordId: c.id }, 'maintenance reminder not sent; will retry'));
+          siteId: c.site_id, siteName: c.site_name, dueOn, daysUntilDue: c.days_until_due, lastPerformedBy: c.performed_by,
+        }, c.channel_ids);
+        await store.markReminded(tx, c.id, dueOn, overdue);
+        queued += 1;
+      });
     }
-    return sent;
+    if (queued > 0) await this.reminders.deliver();
+    return queued;
   }
 
   private async announce(type: string, orgId: string, record: MaintenanceRecord): Promise<MaintenanceRecord> {

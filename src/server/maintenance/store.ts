@@ -170,11 +170,19 @@ export async function reminderDays(db: Conn, orgId: string): Promise<number> {
   return row?.reminder_days ?? DEFAULT_REMINDER_DAYS;
 }
 
-export async function setReminderDays(db: Conn, orgId: string, days: number): Promise<void> {
+/** The reminder channels: null = every enabled notification channel of the organization. */
+export async function reminderChannels(db: Conn, orgId: string): Promise<string[] | null> {
+  const row = await db.selectFrom('maintenance_settings').select('channel_ids').where('org_id', '=', orgId).executeTakeFirst();
+  return row?.channel_ids ?? null;
+}
+
+/** `channelIds` undefined leaves the channels as they are. */
+export async function saveSettings(db: Conn, orgId: string, days: number, channelIds: string[] | null | undefined): Promise<void> {
+  const channels = channelIds === undefined ? {} : { channel_ids: channelIds };
   await db
     .insertInto('maintenance_settings')
-    .values({ org_id: orgId, reminder_days: days })
-    .onConflict((oc) => oc.column('org_id').doUpdateSet({ reminder_days: days, updated_at: new Date() }))
+    .values({ org_id: orgId, reminder_days: days, ...channels })
+    .onConflict((oc) => oc.column('org_id').doUpdateSet({ reminder_days: days, ...channels, updated_at: new Date() }))
     .execute();
 }
 
@@ -240,27 +248,30 @@ export function dueForReminder(db: Tx, limit: number) {
     .leftJoin('maintenance_settings as ms', 'ms.org_id', 'd.org_id')
     .select([
       'r.id', 'r.org_id', 'r.device_id', 'r.type', 'r.performed_at', 'r.performed_by', 'r.next_due_on', 'r.description',
-      'd.name as device_name', 'd.serial', 'd.site_id', 's.name as site_name', 'o.name as org_name',
+      'd.name as device_name', 'd.serial', 'd.site_id', 's.name as site_name', 'o.name as org_name', 'ms.channel_ids',
       sql<number>`r.next_due_on - ${today}`.as('days_until_due'),
     ])
-    .where(sql<boolean>`r.next_due_on <= ${today} + COALESCE(ms.reminder_days, ${DEFAULT_REMINDER_DAYS}::int)`)
-    .where(sql<boolean>`r.reminded_for IS DISTINCT FROM r.next_due_on`)
+    .where(sql<boolean>`(
+      (r.next_due_on >= ${today} AND r.next_due_on <= ${today} + COALESCE(ms.reminder_days, ${DEFAULT_REMINDER_DAYS}::int) AND r.reminded_for IS DISTINCT FROM r.next_due_on)
+      OR (r.next_due_on < ${today} AND r.overdue_noticed_for IS DISTINCT FROM r.next_due_on))`)
     .orderBy('r.next_due_on')
     .limit(limit)
     .execute();
 }
 
-/** Locks one record's row for the reminder being sent; false when it changed meanwhile. */
-export async function lockForReminder(db: Tx, id: string, dueOn: string): Promise<boolean> {
+/** Locks one record's row for the reminder (or overdue notice) being queued; false when it changed or was sent meanwhile. */
+export async function lockForReminder(db: Tx, id: string, dueOn: string, overdue: boolean): Promise<boolean> {
+  const flag = overdue ? sql`overdue_noticed_for` : sql`reminded_for`;
   const row = await sql<{ id: string }>`
     SELECT id FROM maintenance_records
-    WHERE id = ${id} AND next_due_on = ${dueOn}::date AND reminded_for IS DISTINCT FROM next_due_on
+    WHERE id = ${id} AND next_due_on = ${dueOn}::date AND ${flag} IS DISTINCT FROM next_due_on
     FOR UPDATE SKIP LOCKED`.execute(db);
   return row.rows.length > 0;
 }
 
-export async function markReminded(db: Tx, id: string, dueOn: string): Promise<void> {
-  await db.updateTable('maintenance_records').set({ reminded_for: dueOn }).where('id', '=', id).execute();
+/** An overdue notice also stands for the reminder: a date first seen overdue gets the notice only. */
+export async function markReminded(db: Tx, id: string, dueOn: string, overdue: boolean): Promise<void> {
+  await db.updateTable('maintenance_records').set({ reminded_for: dueOn, ...(overdue && { overdue_noticed_for: dueOn }) }).where('id', '=', id).execute();
 }
 
 /** Storage keys of deleted attachments whose files are still to be removed (queued by a trigger). */

@@ -66,11 +66,6 @@ export class MembersService {
     return toPage(rows, page.limit, (r) => [r.email.toLowerCase(), r.user_id]);
   }
 
-  /** Where the organization's notices go: its active owners' and admins' addresses. */
-  adminEmails(orgId: string): Promise<string[]> {
-    return store.adminEmails(this.ctx.db, orgId);
-  }
-
   async invite(scope: Scope, input: { email: string; role: Role; siteIds?: string[] | null }, actor: Actor) {
     const email = normaliseEmail(input.email);
     this.assertMayGrant(scope, input.role);

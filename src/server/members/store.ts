@@ -30,17 +30,6 @@ export async function memberEmailExists(db: Conn, orgId: string, email: string):
   return row !== undefined;
 }
 
-/** Email addresses of the organization's active owners and admins (who receive its notices). */
-export async function adminEmails(db: Conn, orgId: string): Promise<string[]> {
-  const rows = await members(db, orgId)
-    .where('m.role', 'in', ['owner', 'admin'])
-    .where('m.is_active', '=', true)
-    .where('u.is_active', '=', true)
-    .orderBy('u.email')
-    .execute();
-  return rows.map((row) => row.email);
-}
-
 export async function insertMembership(db: Conn, m: { orgId: string; userId: string; role: Role; siteIds: string[] | null }) {
   await db
     .insertInto('memberships')

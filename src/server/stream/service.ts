@@ -9,6 +9,7 @@ export const RESUME_BUFFER_SIZE = 1000;
 export function visibleTo(message: BusMessage, scope: Scope): boolean {
   if (message.orgId !== scope.orgId) return false;
   if (message.requires && !roleMay(scope.role, message.requires)) return false;
+  if (message.userId !== undefined && message.userId !== scope.userId) return false;
   // siteId null is a device without a site: members limited to some sites cannot see it (absent = org-wide).
   if (scope.siteIds && message.siteId !== undefined && (message.siteId === null || !scope.siteIds.includes(message.siteId))) return false;
   return true;

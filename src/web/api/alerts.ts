@@ -112,6 +112,9 @@ export interface RulePreview {
 
 export type ChannelKind = 'email' | 'webhook' | 'in_app';
 
+/** Collect notifications and send one digest per window: every N minutes (from local midnight), or daily at HH:MM. */
+export type DigestSchedule = { every: 'minutes'; minutes: number } | { every: 'day'; at: string };
+
 export interface Channel {
   id: string;
   name: string;
@@ -119,6 +122,8 @@ export interface Channel {
   recipients: string[];
   url: string | null;
   quietHours: { from: string; to: string } | null;
+  digest: DigestSchedule | null;
+  nextDigestAt: string | null;
   enabled: boolean;
   createdAt: string;
   updatedAt: string;
@@ -130,6 +135,7 @@ export interface ChannelInput {
   recipients?: string[];
   url?: string | null;
   quietHours?: { from: string; to: string } | null;
+  digest?: DigestSchedule | null;
   enabled?: boolean;
 }
 
@@ -137,12 +143,13 @@ export interface Delivery {
   id: string;
   alertId: string | null;
   event: string;
-  status: 'pending' | 'delivered' | 'failed';
+  status: 'pending' | 'delivered' | 'failed' | 'held' | 'digested';
   attempts: number;
   nextAttemptAt: string | null;
   lastError: string | null;
   responseStatus: number | null;
   deliveredAt: string | null;
+  digestId: string | null;
   createdAt: string;
 }
 

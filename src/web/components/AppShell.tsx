@@ -3,6 +3,7 @@ import { Link, NavLink, Outlet, useLocation } from 'react-router';
 import { useLiveUpdates, type LiveState } from '../lib/live';
 import { NoOrganizationPage } from '../pages/NoOrganizationPage';
 import { navigationFor } from './navigation';
+import { useNotice } from './Notice';
 import { OrgSwitcher } from './OrgSwitcher';
 import { useSession } from './session';
 import { ThemeToggle } from './ThemeToggle';
@@ -27,7 +28,8 @@ function LiveIndicator({ state }: { state: LiveState }) {
 export function AppShell() {
   const { me } = useSession();
   const location = useLocation();
-  const live = useLiveUpdates(me.organization?.id ?? null);
+  const notification = useNotice(10_000);
+  const live = useLiveUpdates(me.organization?.id ?? null, notification.show);
   const [menuOpen, setMenuOpen] = useState(false);
   const [shownPath, setShownPath] = useState(location.pathname);
   const main = useRef<HTMLElement>(null);
@@ -88,6 +90,8 @@ export function AppShell() {
           <UserMenu />
         </div>
       </header>
+      {/* Notifications for this user as they arrive (alerts from an in-app channel, "your alert resolved"). */}
+      <p className={`notice notice-live${notification.message ? '' : ' notice-empty'}`} role="status" aria-live="polite">{notification.message}</p>
       <div className="body">
         <nav id="main-nav" className={`sidenav${menuOpen ? ' open' : ''}`} aria-label="Main">
           <OrgSwitcher className="narrow-only" />

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useQueryClient, type QueryKey } from '@tanstack/react-query';
 import { maintenanceKeys } from '../api/maintenance';
 import { keys } from '../api/queries';
@@ -18,6 +18,8 @@ const INVALIDATES: Record<string, QueryKey[]> = {
   'alert.updated': [['alerts']],
   'alert.acknowledged': [['alerts']],
   'alert.resolved': [['alerts']],
+  'alert.notification': [['alerts']],
+  'maintenance.reminder': [maintenanceKeys.all],
   'alert_rule.changed': [['alert-rules']],
   'site.created': [keys.sites],
   'site.updated': [keys.sites],
@@ -31,17 +33,39 @@ const INVALIDATES: Record<string, QueryKey[]> = {
   'report.deleted': [['reports']],
 };
 
+interface NotificationMessage {
+  event?: string;
+  reason?: string;
+  alert?: { message: string; severity: string };
+  notice?: { subject: string };
+}
+
+/** What a notification for this user (an in-app channel, or a personal one) says in a toast. */
+export function notificationText(type: string, data: NotificationMessage): string | null {
+  if (type === 'maintenance.reminder') return data.notice?.subject ?? null;
+  if (!data.alert) return null;
+  if (data.reason === 'acknowledged_by_you') return `Resolved: ${data.alert.message} (you acknowledged it)`;
+  const what = data.event === 'alert.resolved' ? 'Resolved' : data.event === 'alert.escalated' ? 'Escalated' : `${data.alert.severity[0]!.toUpperCase()}${data.alert.severity.slice(1)}`;
+  return `${what}: ${data.alert.message}`;
+}
+
 /** At most one refetch per key per second however busy the fleet is: the first at once, the rest folded into one. */
 const THROTTLE_MS = 1000;
 
 /**
  * Keeps the console live: one EventSource on /api/v1/stream for the active organization; each message
- * invalidates the queries it affects. `reset` (missed too much) refreshes everything. A dropped
+ * invalidates the queries it affects, and notifications (in-app channels, personal notices) are handed
+ * to `onNotification` as a sentence. `reset` (missed too much) refreshes everything. A dropped
  * connection is reopened by the browser; one the server closed or refused makes the app check the
  * session first (a revoked session leads to the sign-in page).
  */
-export function useLiveUpdates(orgId: string | null): LiveState {
+export function useLiveUpdates(orgId: string | null, onNotification?: (text: string) => void): LiveState {
   const queryClient = useQueryClient();
+  // The latest callback, without reopening the stream when it changes.
+  const notify = useRef(onNotification);
+  useEffect(() => {
+    notify.current = onNotification;
+  }, [onNotification]);
   const [attempt, setAttempt] = useState(0);
   // The state of the current connection only: a new organization or attempt starts at 'connecting'.
   const connection = `${orgId}:${attempt}`;
@@ -79,6 +103,12 @@ export function useLiveUpdates(orgId: string | null): LiveState {
     };
     for (const [type, affected] of Object.entries(INVALIDATES)) {
       source.addEventListener(type, () => affected.forEach(invalidate));
+    }
+    for (const type of ['alert.notification', 'maintenance.reminder']) {
+      source.addEventListener(type, (event: MessageEvent<string>) => {
+        const text = notificationText(type, JSON.parse(event.data) as NotificationMessage);
+        if (text) notify.current?.(text);
+      });
     }
     source.addEventListener('reset', () => void queryClient.invalidateQueries());
     source.addEventListener('closed', () => {

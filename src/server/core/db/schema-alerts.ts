@@ -2,7 +2,7 @@ import type { ColumnType, Generated } from 'kysely';
 import type { DeviceKind } from '../../../shared/devices.js';
 import type { CreatedAt, UpdatedAt } from './schema-columns.js';
 
-/** The alerts tables (migration 0007): rules, per-(rule, device) state, alerts, channels, the notification outbox. */
+/** The alerts tables (migrations 0007 and 0017): rules, per-(rule, device) state, alerts, channels, the notification outbox. */
 export type AlertSeverity = 'critical' | 'major' | 'minor' | 'warning' | 'info';
 export type AlertCondition = 'metric' | 'event' | 'offline' | 'no_data' | 'door_open';
 export type AlertOperator = 'gt' | 'gte' | 'lt' | 'lte' | 'eq' | 'ne' | 'outside';
@@ -50,6 +50,9 @@ export interface QuietHours {
   from: string;
   to: string;
 }
+
+/** How often a digest channel sends what it collected: every N minutes, or once a day at HH:MM (organization time zone). */
+export type DigestSchedule = { every: 'minutes'; minutes: number } | { every: 'day'; at: string };
 
 export interface AlertRuleStatesTable {
   rule_id: string;
@@ -104,6 +107,8 @@ export interface NotificationChannelsTable {
   url: string | null;
   secret_sealed: string | null;
   quiet_hours: ColumnType<QuietHours | null, string | null, string | null>;
+  digest: ColumnType<DigestSchedule | null, string | null, string | null>;
+  next_digest_at: Date | null;
   enabled: Generated<boolean>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
@@ -122,12 +127,22 @@ export interface NotificationOutboxTable {
   alert_id: string | null;
   event: string;
   payload: ColumnType<Record<string, unknown>, string, string>;
-  status: Generated<'pending' | 'delivered' | 'failed'>;
+  status: Generated<OutboxStatus>;
   attempts: Generated<number>;
   next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
   locked_until: Date | null;
   last_error: string | null;
   response_status: number | null;
   delivered_at: Date | null;
+  digest_id: number | null;
   created_at: CreatedAt;
+}
+
+/** `held`: waiting for its channel's digest; `digested`: sent inside the digest row `digest_id`. */
+export type OutboxStatus = 'pending' | 'delivered' | 'failed' | 'held' | 'digested';
+
+/** Per organization ('global', and '*' for the latest overall) the version of the last rule change (migration 0017). */
+export interface AlertRuleVersionsTable {
+  scope_key: string;
+  version: number;
 }

@@ -107,6 +107,7 @@ export interface MaintenanceRecordsTable {
   /** A calendar day, 'YYYY-MM-DD'. */
   next_due_on: string | null;
   reminded_for: string | null;
+  overdue_noticed_for: string | null;
   created_by: string | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
@@ -132,5 +133,7 @@ export interface MaintenanceFileDeletionsTable {
 export interface MaintenanceSettingsTable {
   org_id: string;
   reminder_days: number;
+  /** NULL: every enabled notification channel of the organization. */
+  channel_ids: string[] | null;
   updated_at: UpdatedAt;
 }

@@ -2,7 +2,7 @@ import type { ColumnType, Generated } from 'kysely';
 import type { DeviceKind } from '../../../shared/devices.js';
 import type { Role } from '../../../shared/roles.js';
 import type { CreatedAt, UpdatedAt } from './schema-columns.js';
-import type { AlertRulesTable, AlertRuleStatesTable, AlertsTable, NotificationChannelsTable, AlertSettingsTable, NotificationOutboxTable } from './schema-alerts.js';
+import type { AlertRulesTable, AlertRuleStatesTable, AlertRuleVersionsTable, AlertsTable, NotificationChannelsTable, AlertSettingsTable, NotificationOutboxTable } from './schema-alerts.js';
 import type { ReportsTable, ReportSettingsTable, ReportSchedulesTable, ReportScheduleRunsTable, MaintenanceRecordsTable, MaintenanceAttachmentsTable, MaintenanceFileDeletionsTable, MaintenanceSettingsTable } from './schema-records.js';
 
 /** Every table Vigil's stores touch, as the migrations in `./migrations` create them. */
@@ -201,6 +201,7 @@ export interface Database {
   audit_log: AuditLogTable;
   alert_rules: AlertRulesTable;
   alert_rule_states: AlertRuleStatesTable;
+  alert_rule_versions: AlertRuleVersionsTable;
   alerts: AlertsTable;
   notification_channels: NotificationChannelsTable;
   alert_settings: AlertSettingsTable;

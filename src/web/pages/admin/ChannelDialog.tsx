@@ -1,11 +1,28 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { alertKeys, type Channel, type ChannelInput, type ChannelKind } from '../../api/alerts';
+import { alertKeys, type Channel, type ChannelInput, type ChannelKind, type DigestSchedule } from '../../api/alerts';
 import { ApiError, api } from '../../api/client';
 import { Dialog } from '../../components/Dialog';
 import { TextField } from '../../components/TextField';
 
-const FIELDS = ['name', 'kind', 'recipients', 'url', 'quietHours', 'quietHours.from', 'quietHours.to', 'enabled'];
+const FIELDS = ['name', 'kind', 'recipients', 'url', 'quietHours', 'quietHours.from', 'quietHours.to', 'digest', 'digest.minutes', 'digest.at', 'enabled'];
+
+type Delivery = 'now' | 'minutes' | 'hourly' | 'daily';
+
+function deliveryOf(digest: DigestSchedule | null | undefined): Delivery {
+  if (!digest) return 'now';
+  if (digest.every === 'day') return 'daily';
+  return digest.minutes === 60 ? 'hourly' : 'minutes';
+}
+
+function digestOf(delivery: Delivery, minutes: string, at: string): DigestSchedule | null {
+  switch (delivery) {
+    case 'now': return null;
+    case 'hourly': return { every: 'minutes', minutes: 60 };
+    case 'minutes': return { every: 'minutes', minutes: Number(minutes) };
+    case 'daily': return { every: 'day', at };
+  }
+}
 
 /** Create or edit a notification channel; a new webhook's signing secret comes back once. */
 export function ChannelDialog({ channel, onClose, onSaved }: { channel: Channel | null; onClose: () => void; onSaved: (channel: Channel, secret: string | null) => void }) {
@@ -17,6 +34,9 @@ export function ChannelDialog({ channel, onClose, onSaved }: { channel: Channel 
   const [quiet, setQuiet] = useState(channel?.quietHours !== null && channel !== null);
   const [from, setFrom] = useState(channel?.quietHours?.from ?? '22:00');
   const [to, setTo] = useState(channel?.quietHours?.to ?? '07:00');
+  const [delivery, setDelivery] = useState<Delivery>(deliveryOf(channel?.digest));
+  const [digestMinutes, setDigestMinutes] = useState(channel?.digest?.every === 'minutes' ? String(channel.digest.minutes) : '30');
+  const [digestAt, setDigestAt] = useState(channel?.digest?.every === 'day' ? channel.digest.at : '08:00');
   const [enabled, setEnabled] = useState(channel?.enabled ?? true);
   const [local, setLocal] = useState<Record<string, string>>({});
 
@@ -41,6 +61,8 @@ export function ChannelDialog({ channel, onClose, onSaved }: { channel: Channel 
     if (!name.trim()) problems.name = 'Enter a name.';
     if (kind === 'email' && list.length === 0) problems.recipients = 'Enter at least one email address.';
     if (kind === 'webhook' && !url.trim()) problems.url = 'Enter the receiver\'s URL.';
+    const minutes = Number(digestMinutes);
+    if (kind !== 'in_app' && delivery === 'minutes' && !(Number.isInteger(minutes) && minutes >= 5 && minutes <= 1440)) problems['digest.minutes'] = 'Enter whole minutes from 5 to 1440.';
     setLocal(problems);
     if (Object.keys(problems).length > 0) return;
     save.mutate({
@@ -49,6 +71,7 @@ export function ChannelDialog({ channel, onClose, onSaved }: { channel: Channel 
       ...(kind === 'email' ? { recipients: list } : {}),
       ...(kind === 'webhook' ? { url: url.trim() } : {}),
       quietHours: quiet ? { from, to } : null,
+      digest: kind === 'in_app' ? null : digestOf(delivery, digestMinutes, digestAt),
       enabled,
     });
   };
@@ -72,6 +95,30 @@ export function ChannelDialog({ channel, onClose, onSaved }: { channel: Channel 
         {kind === 'webhook' && (
           <TextField id="channel-url" label="URL" type="url" value={url} onChange={(e) => setUrl(e.target.value)} error={fieldError('url')}
             hint={channel ? undefined : 'The signing secret is shown once after saving.'} placeholder="https://example.com/hooks/vigil" />
+        )}
+        {kind !== 'in_app' && (
+          <div className="field-row">
+            <div className="field">
+              <label htmlFor="channel-delivery">Delivery</label>
+              <select id="channel-delivery" value={delivery} onChange={(e) => setDelivery(e.target.value as Delivery)} aria-describedby="channel-delivery-hint">
+                <option value="now">Immediately, one message each</option>
+                <option value="minutes">Digest every few minutes</option>
+                <option value="hourly">Digest every hour</option>
+                <option value="daily">Digest once a day</option>
+              </select>
+              <span id="channel-delivery-hint" className="field-hint">{delivery === 'now'
+                ? 'Each alert change and reminder is sent as it happens.'
+                : 'One summary per window; nothing is sent for an empty window. Critical alerts still go out at once.'}</span>
+              {fieldError('digest') && !fieldError('digest.minutes') && !fieldError('digest.at') && <span className="field-error" role="alert">{fieldError('digest')}</span>}
+            </div>
+            {delivery === 'minutes' && (
+              <TextField id="channel-digest-minutes" label="Every (minutes)" type="number" min={5} max={1440} value={digestMinutes}
+                onChange={(e) => setDigestMinutes(e.target.value)} error={fieldError('digest.minutes')} />
+            )}
+            {delivery === 'daily' && (
+              <TextField id="channel-digest-at" label="At (organization time)" type="time" value={digestAt} onChange={(e) => setDigestAt(e.target.value)} error={fieldError('digest.at')} />
+            )}
+          </div>
         )}
         <div className="field field-checkbox">
           <input id="channel-quiet" type="checkbox" checked={quiet} onChange={(e) => setQuiet(e.target.checked)} />

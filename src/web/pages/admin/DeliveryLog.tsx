@@ -5,7 +5,7 @@ import { Pager, useCursorPager } from '../../components/Pager';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
 import { browserZone } from '../../lib/format';
 
-const STATUS_TEXT = { pending: '… Pending', delivered: '✓ Delivered', failed: '✗ Failed' } as const;
+const STATUS_TEXT = { pending: '… Pending', delivered: '✓ Delivered', failed: '✗ Failed', held: '◷ Held for the digest', digested: '✓ In a digest' } as const;
 
 /** A channel's deliveries, newest first: what was sent, how it went, and when the next try is. */
 export function DeliveryLog({ channel, onClose }: { channel: Channel; onClose: () => void }) {
@@ -16,7 +16,7 @@ export function DeliveryLog({ channel, onClose }: { channel: Channel; onClose: (
       <p className="muted small">Times in {browserZone}.</p>
       {deliveries.isPending ? <LoadingState label="Loading deliveries…" />
         : deliveries.isError ? <ErrorState title="The log could not be loaded" error={deliveries.error} onRetry={() => void deliveries.refetch()} />
-          : deliveries.data.items.length === 0 ? <EmptyState title="Nothing sent yet"><p>Deliveries appear here when a rule using this channel opens or resolves an alert.</p></EmptyState>
+          : deliveries.data.items.length === 0 ? <EmptyState title="Nothing sent yet"><p>Deliveries appear here when a rule using this channel opens or resolves an alert, or a maintenance reminder goes out.</p></EmptyState>
             : (
               <>
                 <div className="table-wrap" role="region" aria-label="Deliveries" tabIndex={0}>
@@ -34,6 +34,7 @@ export function DeliveryLog({ channel, onClose }: { channel: Channel; onClose: (
                             {d.responseStatus !== null && <>HTTP {d.responseStatus}. </>}
                             {d.lastError}
                             {d.status === 'pending' && d.nextAttemptAt && <> Next try <EventTime iso={d.nextAttemptAt} zone={browserZone} />.</>}
+                            {d.digestId && <>Sent in digest #{d.digestId}.</>}
                           </td>
                         </tr>
                       ))}

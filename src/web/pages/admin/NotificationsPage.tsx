@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { alertKeys, useAlertSettings, useChannels, type Channel } from '../../api/alerts';
+import { alertKeys, useAlertSettings, useChannels, type Channel, type DigestSchedule } from '../../api/alerts';
 import { api } from '../../api/client';
 import { ConfirmDialog } from '../../components/Dialog';
 import { Notice, useNotice } from '../../components/Notice';
@@ -12,6 +12,11 @@ import { DeliveryLog } from './DeliveryLog';
 import '../alerts/alerts.css';
 
 const KIND_NAMES: Record<Channel['kind'], string> = { email: 'Email', webhook: 'Webhook', in_app: 'In the console' };
+
+function digestText(digest: DigestSchedule): string {
+  if (digest.every === 'day') return `Daily digest at ${digest.at}`;
+  return digest.minutes === 60 ? 'Hourly digest' : `Digest every ${digest.minutes} min`;
+}
 
 /** `/admin/notifications`: where alerts are sent (email, signed webhooks, in-app), each channel's delivery log, and the organization's alert settings. */
 export function NotificationsPage() {
@@ -29,7 +34,7 @@ export function NotificationsPage() {
       <header className="page-header">
         <div>
           <h1>Notifications</h1>
-          <p className="muted">Channels that alert rules notify when an alert opens, escalates or resolves.</p>
+          <p className="muted">Channels that alert rules notify when an alert opens, escalates or resolves, and that maintenance reminders go to.</p>
         </div>
         <button type="button" className="button button-primary" onClick={() => setEditing('new')}>New channel</button>
       </header>
@@ -61,7 +66,11 @@ export function NotificationsPage() {
                 <tbody>
                   {channels.data.items.map((channel) => (
                     <tr key={channel.id}>
-                      <td>{channel.name}{channel.quietHours && <div className="muted small">Quiet {channel.quietHours.from}–{channel.quietHours.to}</div>}</td>
+                      <td>
+                        {channel.name}
+                        {channel.digest && <div className="muted small">{digestText(channel.digest)}</div>}
+                        {channel.quietHours && <div className="muted small">Quiet {channel.quietHours.from}–{channel.quietHours.to}</div>}
+                      </td>
                       <td>{KIND_NAMES[channel.kind]}</td>
                       <td className="hide-narrow alert-message">{channel.kind === 'email' ? channel.recipients.join(', ') : channel.url ?? '—'}</td>
                       <td>{channel.enabled ? 'Enabled' : 'Disabled'}</td>
