@@ -7,9 +7,11 @@
  *
  * `write` gets every queued row and returns the rows it newly stored; each caller gets back its own
  * stored rows (a row queued twice in one statement is stored once and given to the first caller).
+ * `committed`, when given, sees every caller's stored rows with the caller's context once per
+ * statement, before the callers get their answers (e.g. to evaluate alerts per device, not per caller).
  */
-export class WriteCoalescer<Row> {
-  private queue: Submission<Row>[] = [];
+export class WriteCoalescer<Row, Context = undefined> {
+  private queue: Submission<Row, Context>[] = [];
   private queuedRows = 0;
   private scheduled = false;
   private writing = 0;
@@ -19,11 +21,12 @@ export class WriteCoalescer<Row> {
     private readonly keyOf: (row: Row) => string,
     private readonly maxRows: number,
     private readonly maxWrites: number,
+    private readonly committed?: (parts: { context: Context; stored: Row[] }[]) => Promise<void>,
   ) {}
 
-  submit(rows: Row[]): Promise<Row[]> {
+  submit(rows: Row[], context: Context): Promise<Row[]> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ rows, resolve, reject });
+      this.queue.push({ rows, context, resolve, reject });
       this.queuedRows += rows.length;
       if (this.queuedRows >= this.maxRows) this.flush();
       else if (!this.scheduled) {
@@ -38,7 +41,7 @@ export class WriteCoalescer<Row> {
 
   private flush(): void {
     if (this.queue.length === 0 || this.writing >= this.maxWrites) return;
-    const batch: Submission<Row>[] = [];
+    const batch: Submission<Row, Context>[] = [];
     let rows = 0;
     while (this.queue.length > 0 && (batch.length === 0 || rows + this.queue[0]!.rows.length <= this.maxRows)) {
       const next = this.queue.shift()!;
@@ -47,31 +50,42 @@ export class WriteCoalescer<Row> {
     }
     this.queuedRows -= rows;
     this.writing += 1;
-    void this.run(batch).finally(() => {
-      this.writing -= 1;
-      this.flush();
-    });
+    void this.run(batch);
   }
 
-  private async run(batch: Submission<Row>[]): Promise<void> {
+  /** The statement is done (committed or failed): the next queued rows may be written. */
+  private released(): void {
+    this.writing -= 1;
+    this.flush();
+  }
+
+  private async run(batch: Submission<Row, Context>[]): Promise<void> {
+    let parts: { context: Context; stored: Row[] }[];
     try {
       const rows = batch.flatMap((s) => s.rows);
       const stored = await this.write(rows);
-      // The common case: everything was new, and each caller simply gets its own rows back.
       if (stored.length === rows.length) {
-        for (const submission of batch) submission.resolve(submission.rows);
-        return;
+        // The common case: everything was new, and each caller simply gets its own rows back.
+        parts = batch.map((s) => ({ context: s.context, stored: s.rows }));
+      } else {
+        const storedKeys = new Set(stored.map(this.keyOf));
+        parts = batch.map((s) => ({ context: s.context, stored: s.rows.filter((row) => storedKeys.delete(this.keyOf(row))) }));
       }
-      const storedKeys = new Set(stored.map(this.keyOf));
-      for (const submission of batch) submission.resolve(submission.rows.filter((row) => storedKeys.delete(this.keyOf(row))));
     } catch (error) {
+      this.released();
       for (const submission of batch) submission.reject(error);
+      return;
     }
+    this.released();
+    // The rows are committed: a failure after this point must not fail the callers.
+    await this.committed?.(parts).catch(() => undefined);
+    batch.forEach((submission, i) => submission.resolve(parts[i]!.stored));
   }
 }
 
-interface Submission<Row> {
+interface Submission<Row, Context> {
   rows: Row[];
+  context: Context;
   resolve: (stored: Row[]) => void;
   reject: (error: unknown) => void;
 }

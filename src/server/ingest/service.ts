@@ -61,14 +61,15 @@ export class IngestService {
   private readonly partitions = new Set<string>();
   private pendingItems = 0;
   /** Telemetry of concurrent batches (HTTP requests, MQTT messages, any device) written in shared statements. */
-  private readonly telemetryWriter = new WriteCoalescer<store.DeviceReading>(
+  private readonly telemetryWriter = new WriteCoalescer<store.DeviceReading, DevicePrincipal>(
     (rows) => this.intoPartitions('telemetry', rows.map((r) => r.ts), (resent) => store.insertTelemetry(this.ctx.db, rows, resent)),
     (row) => `${row.deviceId}|${row.metric}|${row.ts.getTime()}`,
     TELEMETRY_ROWS_PER_STATEMENT,
     TELEMETRY_STATEMENTS_AT_ONCE,
+    (parts) => this.telemetryCommitted(parts),
   );
   /** Events of concurrent batches (HTTP requests, MQTT messages, any device) written in shared statements. */
-  private readonly eventWriter = new WriteCoalescer<store.DeviceEvent>(
+  private readonly eventWriter = new WriteCoalescer<store.DeviceEvent, undefined>(
     (rows) => this.intoPartitions('events', rows.map((r) => r.item.ts), (resent) => store.insertEvents(this.ctx.db, rows, resent)),
     (row) => store.eventKey(row.device.deviceId, row.item.ts, row.item.clientRef),
     EVENT_ROWS_PER_STATEMENT,
@@ -78,7 +79,7 @@ export class IngestService {
 
   constructor(private readonly ctx: AppContext) {}
 
-  /** Registers a reaction to committed data; observers run in registration order after each batch. */
+  /** Registers a reaction to committed data; observers run in registration order after each commit (telemetry: once per statement and device). */
   observe(observer: IngestObserver): void {
     this.observers.push(observer);
   }
@@ -91,6 +92,21 @@ export class IngestService {
         this.ctx.logger.error({ err: error }, 'ingest observer failed');
       }
     }
+  }
+
+  /**
+   * Observers see a shared statement's readings once per device (an MQTT device with twenty messages
+   * in flight is evaluated once, not twenty times); devices are handled side by side.
+   */
+  private async telemetryCommitted(parts: { context: DevicePrincipal; stored: store.DeviceReading[] }[]): Promise<void> {
+    const byDevice = new Map<string, StoredTelemetry>();
+    for (const { context: device, stored } of parts) {
+      if (stored.length === 0) continue;
+      const batch = byDevice.get(device.deviceId);
+      if (batch) batch.readings.push(...stored);
+      else byDevice.set(device.deviceId, { device, readings: [...stored] });
+    }
+    await Promise.all([...byDevice.values()].map((batch) => this.notify((o) => o.telemetryStored?.(batch))));
   }
 
   /** Creates this month's and the next two months' partitions (and learns which exist). */
@@ -209,7 +225,7 @@ export class IngestService {
     return this.guarded(byKey.size, async () => {
       const ref = { orgId: device.orgId, deviceId: device.deviceId, siteId: device.siteId };
       const rows: store.DeviceEvent[] = [...byKey.values()].map((item) => ({ device: ref, item }));
-      const stored = new Set(await this.eventWriter.submit(rows));
+      const stored = new Set(await this.eventWriter.submit(rows, undefined));
       const ids = new Map<string, { id: string; duplicate: boolean; photoKey: string | null }>();
       const missing: EventItem[] = [];
       for (const row of rows) {
@@ -248,8 +264,7 @@ export class IngestService {
     const { orgId, deviceId } = device;
     const readings = retained.flatMap((item) => item.values.map(([metric, value]) => ({ orgId, deviceId, ts: item.ts, metric, value })));
     return this.guarded(readings.length, async () => {
-      const stored = await this.telemetryWriter.submit(readings);
-      if (stored.length > 0) await this.notify((o) => o.telemetryStored?.({ device, readings: stored }));
+      const stored = await this.telemetryWriter.submit(readings, device);
       const fresh = stored.length === readings.length ? retained : freshItems(retained, stored);
       if (fresh.length > 0) {
         const latest = fresh.reduce((a, b) => (a.ts > b.ts ? a : b));
