@@ -3,7 +3,7 @@ import {
   addTo, type Bins, convertBins, convertExcess, convertMoments, EMPTY_MOMENTS, mergeMoments, type Moments, movingAverage, percentile,
   unitFactor, type Units,
 } from './statistics.js';
-import type { ExcessRow, VolumeRow } from './store.js';
+import type { ExcessRow, Volume } from './store.js';
 
 /**
  * Turns the rows of the rollup queries (store.speedVolume, speedBins, speedExcess, hourOfDayBins) into figures in
@@ -12,7 +12,8 @@ import type { ExcessRow, VolumeRow } from './store.js';
 type Tagged<R> = R & { units: Units };
 
 export interface Rollups {
-  volume: Tagged<VolumeRow>[];
+  /** One per unit system and time zone among the devices (almost always one). */
+  volume: Tagged<Volume>[];
   bins: { units: Units; bin: number; count: number }[];
   excess: Tagged<ExcessRow>[];
   /** Only when hourly percentiles were asked for. */
@@ -41,8 +42,8 @@ function share(part: number, whole: number): number | null {
 
 /** What both statistics and comparison need: exact sums, the merged histogram, the excess over the limit in force. */
 export function coreOf(rollups: Rollups, units: Units) {
-  const moments = rollups.volume.reduce<Moments>((all, row) => mergeMoments(all, convertMoments(
-    { count: row.count, sum: row.sum, sumSquares: row.sum_squares, min: row.min, max: row.max }, unitFactor(row.units, units),
+  const moments = rollups.volume.reduce<Moments>((all, { total, units: from }) => mergeMoments(all, convertMoments(
+    { count: total.count, sum: total.sum, sumSquares: total.sum_squares, min: total.min, max: total.max }, unitFactor(from, units),
   )), EMPTY_MOMENTS);
   const limits = new Map<number, number>();
   for (const row of rollups.excess) {
@@ -54,7 +55,7 @@ export function coreOf(rollups: Rollups, units: Units) {
     bins: speedBinsOf(rollups.bins, units),
     excess: mergeConverted(rollups.excess, units, (r) => r.excess, (r) => r.count, convertExcess),
     limits: [...limits].sort((a, b) => a[0] - b[0]).map(([limit, count]) => ({ limit, count })),
-    converted: rollups.volume.some((row) => row.units !== units),
+    converted: rollups.volume.some((v) => v.units !== units && v.total.count > 0),
   };
 }
 
@@ -64,12 +65,14 @@ export function patternsOf(rollups: Rollups, units: Units) {
   const volume = grid();
   const speeding = grid();
   const hours = Array.from({ length: 24 }, () => ({ count: 0, sum: 0, speeding: 0 }));
-  for (const row of rollups.volume) {
-    volume[row.dow - 1]![row.hour]! += row.count;
-    speeding[row.dow - 1]![row.hour]! += row.speeding;
-    hours[row.hour]!.count += row.count;
-    hours[row.hour]!.sum += row.sum * unitFactor(row.units, units);
-    hours[row.hour]!.speeding += row.speeding;
+  for (const group of rollups.volume) {
+    for (const row of group.byHourOfWeek) {
+      volume[row.dow - 1]![row.hour]! += row.count;
+      speeding[row.dow - 1]![row.hour]! += row.speeding;
+      hours[row.hour]!.count += row.count;
+      hours[row.hour]!.sum += row.sum * unitFactor(group.units, units);
+      hours[row.hour]!.speeding += row.speeding;
+    }
   }
   const hourly = hours.map((h, hour) => ({
     hour,
@@ -100,14 +103,17 @@ function hoursInLocalDay(date: string, zone: string): number {
  * trailing averages, and whether the study holds a complete 24-hour weekday (FHWA's basis for the 85th percentile).
  */
 export function trendOf(rollups: Rollups, units: Units, range: Range, zone: string, weekdaysOnly: boolean) {
-  const days = new Map<string, { count: number; sum: number; hours: Set<number>; speeding: number }>();
-  for (const row of rollups.volume) {
-    if (!days.has(row.date)) days.set(row.date, { count: 0, sum: 0, hours: new Set(), speeding: 0 });
-    const d = days.get(row.date)!;
-    d.count += row.count;
-    d.sum += row.sum * unitFactor(row.units, units);
-    d.hours.add(row.hour);
-    d.speeding += row.speeding;
+  const days = new Map<string, { count: number; sum: number; hours: number; speeding: number }>();
+  for (const group of rollups.volume) {
+    for (const row of group.byDate) {
+      if (!days.has(row.date)) days.set(row.date, { count: 0, sum: 0, hours: 0, speeding: 0 });
+      const d = days.get(row.date)!;
+      d.count += row.count;
+      d.sum += row.sum * unitFactor(group.units, units);
+      // Hours with traffic: in the best-covered zone when devices are in several (rare).
+      d.hours = Math.max(d.hours, row.hours);
+      d.speeding += row.speeding;
+    }
   }
   const series = localDates(range, zone).map((date) => {
     const d = days.get(date);
@@ -117,7 +123,7 @@ export function trendOf(rollups: Rollups, units: Units, range: Range, zone: stri
       count: d?.count ?? 0,
       mean: d && d.count ? d.sum / d.count : null,
       speedingShare: d ? share(d.speeding, d.count) : null,
-      fullDay: !!d && d.hours.size >= hoursInLocalDay(date, zone),
+      fullDay: !!d && d.hours >= hoursInLocalDay(date, zone),
     };
   });
   const countAverage = movingAverage(series.map((d) => (weekdaysOnly && !d.weekday ? null : d.count)), 7);

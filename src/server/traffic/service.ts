@@ -85,7 +85,7 @@ export class TrafficService {
         hourlyPercentiles ? store.analytic(db, (tx) => store.hourOfDayBins(tx, group)) : [],
       ]);
       const tag = <R>(rows: R[]) => rows.map((row) => ({ ...row, units }));
-      return { volume: tag(volume), bins: tag(bins), excess: tag(excess), hourBins: tag(hourBins) };
+      return { volume: [{ ...volume, units }], bins: tag(bins), excess: tag(excess), hourBins: tag(hourBins) };
     }));
     return {
       volume: parts.flatMap((p) => p.volume),

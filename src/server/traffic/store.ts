@@ -53,6 +53,15 @@ export interface RangeQuery {
 }
 
 /**
+ * The devices' time zone as a literal, not a parameter: with a parameter PostgreSQL looks the zone up
+ * again for every row (25× slower here). Zones are validated names from sites and organizations, and
+ * sql.lit quotes them.
+ */
+function zoneOf(q: RangeQuery): RawBuilder<unknown> {
+  return sql.lit(q.devices[0]?.timezone ?? 'UTC');
+}
+
+/**
  * Every query takes devices of one unit system and one time zone (the service groups them), so rollup
  * rows are summed without joining each one to its device, and local time is worked out per hour of the
  * range, not per rollup row (the time-zone arithmetic costs more than the rest of the query).
@@ -61,15 +70,14 @@ export interface RangeQuery {
  * devices' zone (weekdays only when asked).
  */
 function withLocalHours(q: RangeQuery): RawBuilder<unknown> {
-  // A literal, not a parameter: with a parameter PostgreSQL looks the zone up again for every row (25× slower
-  // here). Zones are validated names from sites and organizations, and sql.lit quotes them.
-  const zone = sql.lit(q.devices[0]?.timezone ?? 'UTC');
+  const zone = zoneOf(q);
+  // date_part and a date cast, not extract and to_char: extract answers numeric, and both cost more
+  // than the rest of a year's query; dates are formatted after grouping.
   return sql`WITH h AS MATERIALIZED (
-      SELECT * FROM (
-        SELECT g.hour, to_char(g.hour AT TIME ZONE ${zone}, 'YYYY-MM-DD') AS date,
-               extract(isodow FROM g.hour AT TIME ZONE ${zone})::int AS dow, extract(hour FROM g.hour AT TIME ZONE ${zone})::int AS local_hour
-        FROM generate_series(${q.from}::timestamptz, ${q.to}::timestamptz - interval '1 hour', interval '1 hour') AS g(hour)
-      ) local ${q.weekdaysOnly ? sql`WHERE dow <= 5` : sql``}
+      SELECT hour, local_ts::date AS date, date_part('isodow', local_ts)::int AS dow, date_part('hour', local_ts)::int AS local_hour
+      FROM (SELECT g.hour, g.hour AT TIME ZONE ${zone} AS local_ts
+            FROM generate_series(${q.from}::timestamptz, ${q.to}::timestamptz - interval '1 hour', interval '1 hour') AS g(hour)) l
+      ${q.weekdaysOnly ? sql`WHERE date_part('isodow', local_ts) <= 5` : sql``}
     )`;
 }
 
@@ -111,10 +119,8 @@ function dailyAndEdges(q: RangeQuery, columns: RawBuilder<unknown>, daily: strin
                AND ((e.hour >= ${q.from} AND e.hour < ${parts.firstDay}) OR (e.hour >= ${parts.endDay} AND e.hour < ${q.to}))`;
 }
 
-export interface VolumeRow {
-  date: string;
-  dow: number;
-  hour: number;
+/** Speed figures summed over a set of hours. */
+export interface VolumeFigures {
   count: number;
   sum: number;
   sum_squares: number;
@@ -123,19 +129,48 @@ export interface VolumeRow {
   speeding: number;
 }
 
-/** Speed count, sums, extremes and speeding count per local hour of the range (one row per zone and hour). */
-export async function speedVolume(db: Conn, q: RangeQuery): Promise<VolumeRow[]> {
-  const result = await sql<VolumeRow>`
-    ${withLocalHours(q)}, per_hour AS (
-      SELECT r.hour, sum(r.speed_count)::int AS count, sum(r.speed_sum)::float8 AS sum, sum(r.speed_sum_squares)::float8 AS sum_squares,
-             min(r.speed_min)::float8 AS min, max(r.speed_max)::float8 AS max, sum(r.speeding)::int AS speeding
+/** The range's volume three ways: in total, per local weekday and hour, and per local date. */
+export interface Volume {
+  total: VolumeFigures;
+  /** `dow` 1 = Monday; `hour` the local hour of day. */
+  byHourOfWeek: (VolumeFigures & { dow: number; hour: number })[];
+  /** `hours`: how many hours of the date had traffic. */
+  byDate: (VolumeFigures & { date: string; hours: number })[];
+}
+
+/**
+ * Speed count, sums, extremes and speeding count of the range: summed per UTC hour over the devices,
+ * then in one pass per local weekday and hour, per local date and in total (GROUPING SETS), so a year
+ * comes back as ~530 rows, not 8,760.
+ */
+export async function speedVolume(db: Conn, q: RangeQuery): Promise<Volume> {
+  const result = await sql<VolumeFigures & { date: string | null; dow: number | null; hour: number | null; hours: number; level: number }>`
+    WITH per_hour AS (
+      SELECT r.hour AT TIME ZONE ${zoneOf(q)} AS local_ts, sum(r.speed_count)::int AS count, sum(r.speed_sum)::float8 AS sum,
+             sum(r.speed_sum_squares)::float8 AS sum_squares, min(r.speed_min)::float8 AS min, max(r.speed_max)::float8 AS max,
+             sum(r.speeding)::int AS speeding
       FROM event_rollups_hourly r
       WHERE r.device_id = ANY(${ids(q)}::uuid[]) AND r.hour >= ${q.from} AND r.hour < ${q.to} AND r.speed_count > 0
-      GROUP BY 1
+      GROUP BY r.hour
+    ), local AS (
+      SELECT local_ts::date AS date, date_part('isodow', local_ts)::int AS dow, date_part('hour', local_ts)::int AS hour,
+             count, sum, sum_squares, min, max, speeding
+      FROM per_hour
     )
-    SELECT h.date, h.dow, h.local_hour AS hour, p.count, p.sum, p.sum_squares, p.min, p.max, p.speeding
-    FROM per_hour p JOIN h ON h.hour = p.hour`.execute(db);
-  return result.rows;
+    SELECT to_char(date, 'YYYY-MM-DD') AS date, dow, hour, coalesce(sum(count), 0)::int AS count, coalesce(sum(sum), 0)::float8 AS sum,
+           coalesce(sum(sum_squares), 0)::float8 AS sum_squares, min(min) AS min, max(max) AS max,
+           coalesce(sum(speeding), 0)::int AS speeding, count(*)::int AS hours, GROUPING(date, dow, hour) AS level
+    FROM local ${q.weekdaysOnly ? sql`WHERE dow <= 5` : sql``}
+    GROUP BY GROUPING SETS ((dow, hour), (date), ())`.execute(db);
+  const figures = ({ count, sum, sum_squares, min, max, speeding }: VolumeFigures): VolumeFigures => ({ count, sum, sum_squares, min, max, speeding });
+  const volume: Volume = { total: { count: 0, sum: 0, sum_squares: 0, min: null, max: null, speeding: 0 }, byHourOfWeek: [], byDate: [] };
+  for (const row of result.rows) {
+    // GROUPING(date, dow, hour): 0b100 = grouped by weekday and hour, 0b011 = by date, 0b111 = the total.
+    if (row.level === 0b100) volume.byHourOfWeek.push({ ...figures(row), dow: row.dow!, hour: row.hour! });
+    else if (row.level === 0b011) volume.byDate.push({ ...figures(row), date: row.date!, hours: row.hours });
+    else volume.total = figures(row);
+  }
+  return volume;
 }
 
 /** The merged 1-unit speed histogram. */
@@ -157,9 +192,10 @@ export interface ExcessRow {
 export async function speedExcess(db: Conn, q: RangeQuery): Promise<ExcessRow[]> {
   const result = await sql<ExcessRow>`
     ${withLocalHours(q)}
-    SELECT speed_limit::float8 AS speed_limit, excess, sum(count)::int AS count
-    FROM (${dailyAndEdges(q, sql`e.speed_limit, e.excess, e.count`, 'speed_excess_daily', 'speed_excess_hourly')}) x
-    GROUP BY 1, 2`.execute(db);
+    SELECT speed_limit::float8 AS speed_limit, excess, count FROM (
+      SELECT speed_limit, excess, sum(count)::int AS count
+      FROM (${dailyAndEdges(q, sql`e.speed_limit, e.excess, e.count`, 'speed_excess_daily', 'speed_excess_hourly')}) x
+      GROUP BY 1, 2) per_excess`.execute(db);
   return result.rows;
 }
 
