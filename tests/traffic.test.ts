@@ -187,6 +187,16 @@ describe('traffic statistics', () => {
     assert.deepEqual(stats.daily.map((d: { date: string }) => d.date), ['2026-11-01']);
   });
 
+  it('counts the 25-hour day the clocks go back as a full day only when all 25 hours had traffic', async () => {
+    const stats = (await owner.client.get(`/api/v1/traffic/statistics?deviceId=${radar.id}&from=2026-11-01&to=2026-11-01`)).body;
+    // Local 2026-11-01 runs from 04:00Z (EDT) to 05:00Z the next day (EST): 25 hours.
+    const start = Date.UTC(2026, 10, 1, 4);
+    const hours = new Set(raw.filter((e) => e.ts.getTime() >= start && e.ts.getTime() < start + 25 * 3_600_000).map((e) => Math.floor(e.ts.getTime() / 3_600_000)));
+    assert.equal(hours.size, 25, 'the generated data covers every hour of that day');
+    assert.equal(stats.daily.length, 1);
+    assert.equal(stats.daily[0].fullDay, true);
+  });
+
   it('keeps only weekdays in the weekday view', async () => {
     const stats = (await owner.client.get(`/api/v1/traffic/statistics?deviceId=${radar.id}&from=2026-10-19&to=2026-11-09&weekdaysOnly=true`)).body;
     const weekday = raw.filter((e) => localParts(e.ts).dow < 5).length;
