@@ -290,6 +290,29 @@ describe('telemetry ingest', () => {
     assert.deepEqual(rollup, { count: 2, min: -3.5, max: 0, sum: -3.5 });
   });
 
+  it('announces newly stored readings on the live stream: times, values and the latest readings; a resend announces nothing', async () => {
+    const created = await owner.client.post('/api/v1/devices', { kind: 'refrigeration', name: 'Freezer', serial: 'FZ-1' });
+    const published: BusMessage[] = [];
+    const unsubscribe = app.runtime.ctx.bus.subscribe((m) => published.push(m));
+    const payload = { items: [
+      { ts: '2026-05-03T10:00:00Z', values: { temperature: -18, door: false } },
+      { ts: '2026-05-03T10:01:00Z', values: { temperature: -17.5, door: true } },
+    ] };
+    const post = () => app.runtime.app.inject({ method: 'POST', url: '/api/v1/ingest/telemetry', headers: { 'x-api-key': created.body.apiKey }, payload });
+    assert.equal((await post()).json().accepted, 2);
+    assert.equal((await post()).json().duplicates, 2);
+    // With the Redis bus messages come back asynchronously, in order: everything before a marker has arrived with it.
+    const marked = new Promise<void>((resolve) => app.runtime.ctx.bus.subscribe((m) => m.type === 'test.marker' && resolve()));
+    await app.runtime.ctx.bus.publish({ type: 'test.marker', orgId: owner.orgId, siteId: null, data: {} });
+    await marked;
+    unsubscribe();
+    const announced = published.filter((m) => m.type === 'telemetry.ingested');
+    assert.equal(announced.length, 1);
+    assert.deepEqual(announced[0]!.data, {
+      deviceId: created.body.device.id, items: 2, values: 4, latest: { ts: '2026-05-03T10:01:00.000Z', values: { temperature: -17.5, door: 1 } },
+    });
+  });
+
   it('concurrent, overlapping batches of many devices each get their own answer, every reading stored once', async () => {
     const fridges = await Promise.all(Array.from({ length: 4 }, (_, n) =>
       owner.client.post('/api/v1/devices', { kind: 'refrigeration', name: `Fridge ${n}`, serial: `F-${n}` })));

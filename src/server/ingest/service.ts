@@ -95,8 +95,9 @@ export class IngestService {
   }
 
   /**
-   * Observers see a shared statement's readings once per device (an MQTT device with twenty messages
-   * in flight is evaluated once, not twenty times); devices are handled side by side.
+   * A shared statement's readings are announced on the live stream and shown to observers once per
+   * device (an MQTT device with twenty messages in flight is evaluated once, not twenty times);
+   * devices are handled side by side.
    */
   private async telemetryCommitted(parts: { context: DevicePrincipal; stored: store.DeviceReading[] }[]): Promise<void> {
     const byDevice = new Map<string, StoredTelemetry>();
@@ -106,7 +107,32 @@ export class IngestService {
       if (batch) batch.readings.push(...stored);
       else byDevice.set(device.deviceId, { device, readings: [...stored] });
     }
-    await Promise.all([...byDevice.values()].map((batch) => this.notify((o) => o.telemetryStored?.(batch))));
+    await Promise.all([...byDevice.values()].map(async (batch) => {
+      await this.publishTelemetry(batch);
+      await this.notify((o) => o.telemetryStored?.(batch));
+    }));
+  }
+
+  /** One live message per device and statement: how many readings and times were stored, and the latest values. */
+  private async publishTelemetry({ device, readings }: StoredTelemetry): Promise<void> {
+    let latest = -Infinity;
+    const times = new Set<number>();
+    for (const reading of readings) {
+      const at = reading.ts.getTime();
+      times.add(at);
+      if (at > latest) latest = at;
+    }
+    await this.ctx.bus.publish({
+      type: 'telemetry.ingested',
+      orgId: device.orgId,
+      siteId: device.siteId,
+      data: {
+        deviceId: device.deviceId,
+        items: times.size,
+        values: readings.length,
+        latest: { ts: new Date(latest).toISOString(), values: Object.fromEntries(readings.filter((r) => r.ts.getTime() === latest).map((r) => [r.metric, r.value])) },
+      },
+    });
   }
 
   /** Creates this month's and the next two months' partitions (and learns which exist). */
@@ -266,15 +292,6 @@ export class IngestService {
     return this.guarded(readings.length, async () => {
       const stored = await this.telemetryWriter.submit(readings, device);
       const fresh = stored.length === readings.length ? retained : freshItems(retained, stored);
-      if (fresh.length > 0) {
-        const latest = fresh.reduce((a, b) => (a.ts > b.ts ? a : b));
-        await this.ctx.bus.publish({
-          type: 'telemetry.ingested',
-          orgId: device.orgId,
-          siteId: device.siteId,
-          data: { deviceId: device.deviceId, items: fresh.length, values: stored.length, latest: { ts: latest.ts.toISOString(), values: Object.fromEntries(latest.values) } },
-        });
-      }
       return { accepted: fresh.length, duplicates: retained.length - fresh.length, rejected, values: stored.length };
     });
   }
