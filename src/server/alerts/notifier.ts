@@ -8,11 +8,10 @@ import { presentAlert } from './present.js';
 import { quietUntil } from './quiet-hours.js';
 import type { RuleRow } from './rule-model.js';
 import { existingChannels } from './rules-store.js';
-import { SIGNATURE_HEADER, sign, urlProblem } from './webhook.js';
+import { postSignedWebhook } from './webhook.js';
 
 const BATCH = 50;
 const MAX_ATTEMPTS = 8;
-const WEBHOOK_TIMEOUT_MS = 10_000;
 
 /** 30 s, 1 min, 2 min … capped at an hour, with ±20 % jitter so a recovering receiver is not hit all at once. */
 export function backoffMs(attempts: number): number {
@@ -154,26 +153,14 @@ export class Notifier {
 
   private async postWebhook(delivery: Claimed): Promise<number> {
     if (!delivery.url || !delivery.secret_sealed) throw new Error('the channel has no URL or secret');
-    const problem = await urlProblem(delivery.url, await store.allowsPrivateWebhooks(this.ctx.db, delivery.org_id));
-    if (problem) throw new Error(`webhook URL ${problem}`);
-    const body = JSON.stringify({ ...delivery.payload, deliveryId: String(delivery.id), attempt: delivery.attempts });
-    const response = await fetch(delivery.url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': 'Vigil-Webhooks/1',
-        [SIGNATURE_HEADER]: sign(unseal(this.ctx.secrets.encryptionKey, delivery.secret_sealed), body),
-        'x-vigil-event': delivery.event,
-        'x-vigil-delivery': String(delivery.id),
-      },
-      body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+    return postSignedWebhook({
+      url: delivery.url,
+      secret: unseal(this.ctx.secrets.encryptionKey, delivery.secret_sealed),
+      event: delivery.event,
+      deliveryId: String(delivery.id),
+      body: JSON.stringify({ ...delivery.payload, deliveryId: String(delivery.id), attempt: delivery.attempts }),
+      allowPrivate: await store.allowsPrivateWebhooks(this.ctx.db, delivery.org_id),
     });
-    await response.body?.cancel();
-    if (response.status < 200 || response.status >= 300) {
-      throw Object.assign(new Error(`the receiver answered ${response.status}`), { status: response.status });
-    }
-    return response.status;
   }
+
 }

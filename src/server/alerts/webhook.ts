@@ -59,3 +59,43 @@ export async function urlProblem(raw: string, allowPrivate: boolean): Promise<st
   }
   return null;
 }
+
+const WEBHOOK_TIMEOUT_MS = 10_000;
+
+export interface SignedWebhook {
+  url: string;
+  /** The receiver's shared secret (unsealed). */
+  secret: string;
+  /** Sent as x-vigil-event. */
+  event: string;
+  /** Sent as x-vigil-delivery: receivers use it to drop a redelivery they already handled. */
+  deliveryId: string;
+  body: string;
+  allowPrivate: boolean;
+}
+
+/**
+ * POSTs a signed JSON body, after checking the URL again (DNS may have changed since it was saved).
+ * Redirects are not followed (they could lead to a private address). Resolves to the receiver's 2xx
+ * status; throws, with `status` when there was an answer, otherwise.
+ */
+export async function postSignedWebhook(webhook: SignedWebhook): Promise<number> {
+  const problem = await urlProblem(webhook.url, webhook.allowPrivate);
+  if (problem) throw new Error(`webhook URL ${problem}`);
+  const response = await fetch(webhook.url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'user-agent': 'Vigil-Webhooks/1',
+      [SIGNATURE_HEADER]: sign(webhook.secret, webhook.body),
+      'x-vigil-event': webhook.event,
+      'x-vigil-delivery': webhook.deliveryId,
+    },
+    body: webhook.body,
+    redirect: 'manual',
+    signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+  });
+  await response.body?.cancel();
+  if (response.status < 200 || response.status >= 300) throw Object.assign(new Error(`the receiver answered ${response.status}`), { status: response.status });
+  return response.status;
+}

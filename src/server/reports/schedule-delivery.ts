@@ -3,7 +3,7 @@ import { AppError, notFound } from '../core/http/errors.js';
 import { unseal } from '../core/secret-box.js';
 import { hmac, safeEqual } from '../core/tokens.js';
 import type { NotificationChannelsService } from '../alerts/channels-service.js';
-import { SIGNATURE_HEADER, sign, urlProblem } from '../alerts/webhook.js';
+import { postSignedWebhook } from '../alerts/webhook.js';
 import { localDate } from '../traffic/range.js';
 import { latestDueRun, nextRun, periodOf } from './cadence.js';
 import * as store from './schedule-store.js';
@@ -13,7 +13,6 @@ const DUE_BATCH = 20;
 const LEASE_SECONDS = 120;
 /** A delivery that fails is tried again after 1, 4 and 16 minutes, then the run is marked failed. */
 const MAX_ATTEMPTS = 4;
-const WEBHOOK_TIMEOUT_MS = 10_000;
 /** How long the download link in a webhook stays valid. */
 const LINK_DAYS = 7;
 
@@ -146,8 +145,6 @@ export class ScheduleDelivery {
   private async webhook(run: store.OpenRun): Promise<number> {
     if (!run.webhook_url || !run.webhook_secret_sealed) throw new Error('the schedule has no webhook URL or secret');
     const scope = { orgId: run.org_id, userId: '', role: 'viewer' as const, siteIds: null };
-    const problem = await urlProblem(run.webhook_url, (await this.deps.channels.settings(scope)).allowPrivateWebhooks);
-    if (problem) throw new Error(`webhook URL ${problem}`);
     const expires = Math.floor(Date.now() / 1000) + LINK_DAYS * 86_400;
     const payload: ScheduledReportPayload = {
       event: 'report.scheduled',
@@ -158,24 +155,16 @@ export class ScheduleDelivery {
       download: { pdf: this.downloadUrl(run.report_id!, expires), expiresAt: new Date(expires * 1000).toISOString() },
       sentBy: 'vigil',
     };
-    const body = JSON.stringify(payload);
-    const response = await fetch(run.webhook_url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': 'Vigil-Webhooks/1',
-        [SIGNATURE_HEADER]: sign(unseal(this.ctx.secrets.encryptionKey, run.webhook_secret_sealed), body),
-        'x-vigil-event': payload.event,
-        'x-vigil-delivery': run.id,
-      },
-      body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+    return postSignedWebhook({
+      url: run.webhook_url,
+      secret: unseal(this.ctx.secrets.encryptionKey, run.webhook_secret_sealed),
+      event: payload.event,
+      deliveryId: run.id,
+      body: JSON.stringify(payload),
+      allowPrivate: (await this.deps.channels.settings(scope)).allowPrivateWebhooks,
     });
-    await response.body?.cancel();
-    if (response.status < 200 || response.status >= 300) throw Object.assign(new Error(`the receiver answered ${response.status}`), { status: response.status });
-    return response.status;
   }
+
 
   // Signed download links: the link is the authorization, so it names one file and expires.
 
