@@ -231,6 +231,25 @@ describe('alert pages in a browser', { skip, timeout: 180_000 }, () => {
     await page.close();
   });
 
+  it('an administrator sends maintenance reminders 10 days ahead through one chosen channel', async () => {
+    const page = await newPage();
+    await signIn(page, owner, '/admin/notifications');
+    const panel = page.getByRole('region', { name: 'Maintenance reminders' });
+    await panel.getByLabel('Days before the due date').fill('10');
+    await panel.getByLabel('Only these channels').check();
+    await panel.getByLabel('Morning summary').check();
+    await panel.getByRole('button', { name: 'Save reminder settings' }).click();
+    await page.getByRole('status').filter({ hasText: 'Maintenance reminder settings saved.' }).waitFor();
+    const channelId = (await owner.client.get('/api/v1/notification-channels')).body.items.find((c: { name: string }) => c.name === 'Morning summary').id;
+    assert.deepEqual((await owner.client.get('/api/v1/maintenance/settings')).body, { reminderDays: 10, channelIds: [channelId] });
+    await panel.getByLabel('Days before the due date').fill('400');
+    await panel.getByRole('button', { name: 'Save reminder settings' }).click();
+    await panel.getByRole('alert').filter({ hasText: 'Enter whole days from 0 to 365.' }).waitFor();
+    assert.equal((await owner.client.get('/api/v1/maintenance/settings')).body.reminderDays, 10, 'nothing saved');
+    await assertAccessible(page, 'maintenance-reminder-settings');
+    await page.close();
+  });
+
   it('works on a 390 px phone in dark theme, and the overview counts open alerts', async () => {
     const page = await newPage({ width: 390, colorScheme: 'dark' });
     await signIn(page, owner, '/alerts');

@@ -100,3 +100,15 @@ export function uploadAttachment(recordId: string, file: File) {
   form.append('file', file, file.name);
   return api<MaintenanceAttachment>(`/maintenance/records/${recordId}/attachments`, { method: 'POST', body: form });
 }
+
+/** When reminders go out (days before the due date) and to which notification channels (null: every enabled one). */
+export interface MaintenanceSettings {
+  reminderDays: number;
+  channelIds: string[] | null;
+}
+
+export const maintenanceSettingsKey = ['maintenance', 'settings'] as const;
+
+export function useMaintenanceSettings() {
+  return useQuery({ queryKey: maintenanceSettingsKey, queryFn: ({ signal }) => api<MaintenanceSettings>('/maintenance/settings', { signal }) });
+}

@@ -9,6 +9,7 @@ import { EmptyState, ErrorState, LoadingState } from '../../components/states';
 import { useTitle } from '../../lib/title';
 import { ChannelDialog } from './ChannelDialog';
 import { DeliveryLog } from './DeliveryLog';
+import { MaintenanceReminders } from './MaintenanceReminders';
 import '../alerts/alerts.css';
 
 const KIND_NAMES: Record<Channel['kind'], string> = { email: 'Email', webhook: 'Webhook', in_app: 'In the console' };
@@ -79,7 +80,7 @@ export function NotificationsPage() {
                           <button type="button" className="button button-small" onClick={() => setLogOf(channel)} aria-label={`Delivery log of ${channel.name}`}>Log</button>
                           <button type="button" className="button button-small" onClick={() => setEditing(channel)} aria-label={`Edit ${channel.name}`}>Edit</button>
                           {channel.kind === 'webhook' && (
-                            <button type="button" className="button button-small" onClick={() => setRotating(channel)} aria-label={`New signing secret for ${channel.name}`}>Rotate secret</button>
+                            <button type="button" className="button button-small" onClick={() => setRotating(channel)} aria-label={`Rotate secret of ${channel.name}`}>Rotate secret</button>
                           )}
                           <button type="button" className="button button-small button-danger" onClick={() => setDeleting(channel)} aria-label={`Delete ${channel.name}`}>Delete</button>
                         </div>
@@ -92,6 +93,7 @@ export function NotificationsPage() {
           )}
       {logOf && <DeliveryLog channel={logOf} onClose={() => setLogOf(null)} />}
       <AlertSettings onSaved={notice.show} />
+      <MaintenanceReminders channels={channels.data?.items ?? []} onSaved={notice.show} />
       {editing && (
         <ChannelDialog channel={editing === 'new' ? null : editing} onClose={() => setEditing(null)}
           onSaved={(saved, newSecret) => {
