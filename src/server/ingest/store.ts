@@ -64,7 +64,7 @@ export async function insertEvents(db: Conn, device: DeviceRef, items: EventItem
         ${items.map((i) => i.speed)}::real[], ${items.map((i) => i.speedLimit)}::real[],
         ${items.map((i) => i.severity)}::text[], ${items.map((i) => JSON.stringify(i.attributes))}::jsonb[]
       ) AS t(ts, device_ts, client_ref, kind, speed, speed_limit, severity, attributes)
-      ${resent ? sql`ON CONFLICT (device_id, ts, client_ref) DO NOTHING` : sql``}
+      ${resent ? sql`ON CONFLICT (org_id, device_id, ts, client_ref) DO NOTHING` : sql``}
       RETURNING id, ts, client_ref, kind, speed, speed_limit
     ), pending AS (
       INSERT INTO event_rollup_pending (org_id, device_id, ts, kind, speed, speed_limit)
@@ -108,7 +108,7 @@ export async function insertTelemetry(db: Conn, readings: DeviceReading[], resen
       SELECT * FROM unnest(${readings.map((r) => r.orgId)}::uuid[], ${readings.map((r) => r.deviceId)}::uuid[],
                            ${readings.map((r) => r.ts.toISOString())}::timestamptz[], ${readings.map((r) => r.metric)}::text[],
                            ${readings.map((r) => r.value)}::float8[]) AS t(org_id, device_id, ts, metric, value)
-      ${resent ? sql`ON CONFLICT (device_id, metric, ts) DO NOTHING` : sql``}
+      ${resent ? sql`ON CONFLICT (org_id, device_id, metric, ts) DO NOTHING` : sql``}
       RETURNING org_id, device_id, ts, metric, value
     ), pending AS (
       INSERT INTO telemetry_rollup_pending (org_id, device_id, ts, metric, value)
