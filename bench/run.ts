@@ -12,10 +12,11 @@ import { ingest } from './ingest.js';
 import { mqttBench } from './mqtt.js';
 import { platform } from './platform.js';
 import { reports } from './reports.js';
+import { retention } from './retention.js';
 import { traffic } from './traffic.js';
 import { web } from './web.js';
 
-const BENCHMARKS: Benchmark[] = [platform, ingest, mqttBench, web, alerts, traffic, reports];
+const BENCHMARKS: Benchmark[] = [platform, ingest, mqttBench, web, alerts, traffic, reports, retention];
 
 function git(...args: string[]): string {
   const result = spawnSync('git', args, { cwd: ROOT, encoding: 'utf8', timeout: 10_000 });
