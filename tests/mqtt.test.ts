@@ -296,9 +296,79 @@ describe('MQTT ingestion', { timeout: 120_000 }, () => {
       bridgeCtx = { ...app.runtime.ctx, config: { ...app.runtime.ctx.config, mqttPort: undefined, mqttUrl: MOSQUITTO_URL } };
     });
     after(async () => {
-      // Forget the bridge's persistent session on the shared broker.
-      const cleaner = await mqtt.connectAsync(MOSQUITTO_URL, { clientId: bridgeId, clean: true, reconnectPeriod: 0 }).catch(() => undefined);
-      await cleaner?.endAsync();
+      // Forget the bridges' persistent sessions on the shared broker (one per connection).
+      for (const base of [bridgeId, `${bridgeId}-a`, `${bridgeId}-b`]) {
+        for (const id of [base, `${base}-1`, `${base}-2`, `${base}-3`]) {
+          const cleaner = await mqtt.connectAsync(MOSQUITTO_URL, { clientId: id, clean: true, reconnectPeriod: 0 }).catch(() => undefined);
+          await cleaner?.endAsync();
+        }
+      }
+    });
+
+    /** The real ingest, counting the telemetry messages each bridge handles. */
+    function countingIngest(hold?: () => Promise<void>) {
+      const counted = {
+        messages: 0,
+        ingestTelemetry: async (...args: Parameters<MqttIngest['ingestTelemetry']>) => {
+          counted.messages += 1;
+          await hold?.();
+          return app.runtime.services.ingest.ingestTelemetry(...args);
+        },
+        ingestEvents: (...args: Parameters<MqttIngest['ingestEvents']>) => app.runtime.services.ingest.ingestEvents(...args),
+      };
+      return counted;
+    }
+
+    async function publishReadings(sensors: { key: string }[], perDevice: number) {
+      const publisher = await connect(undefined, { clientId: `dev-${randomBytes(4).toString('hex')}` }, MOSQUITTO_URL);
+      await Promise.all(sensors.flatMap((sensor) => Array.from({ length: perDevice }, (_, i) =>
+        publisher.publishAsync(telemetryTopic, JSON.stringify({ key: sensor.key, data: { ts: Date.parse('2026-03-20T00:00:00Z') + i * 1000, values: { t: i } } }), { qos: 1 }))));
+    }
+
+    it('handles messages on several connections at once and stores each message of many devices exactly once', async () => {
+      const sensors = await Promise.all(Array.from({ length: 12 }, () => device()));
+      // The first four messages wait for one another: they are released only if four are handled at once.
+      let waiting = 0;
+      let release!: () => void;
+      const fourAtOnce = new Promise<void>((resolve) => { release = resolve; });
+      const ingest = countingIngest(async () => {
+        if (++waiting === 4) release();
+        await fourAtOnce;
+      });
+      const bridge = new MqttService(bridgeCtx, app.runtime.services.devices, ingest, { topicPrefix: prefix, clientId: bridgeId, connections: 4 });
+      await bridge.start();
+      try {
+        await publishReadings(sensors, 5);
+        for (const sensor of sensors) await waitFor(async () => (await telemetryRows(sensor.id)) === 5, `the readings of ${sensor.id}`);
+        assert.equal(ingest.messages, 60, 'each message handled once');
+      } finally {
+        await bridge.stop();
+      }
+      // Every message was acknowledged after its commit: a new bridge on the same sessions gets none again.
+      const again = countingIngest();
+      const next = new MqttService(bridgeCtx, app.runtime.services.devices, again, { topicPrefix: prefix, clientId: bridgeId, connections: 4 });
+      await next.start();
+      await settle(500);
+      await next.stop();
+      assert.equal(again.messages, 0);
+    });
+
+    it('two Vigil processes on the same broker share the messages: none is handled twice', async () => {
+      const sensors = await Promise.all(Array.from({ length: 8 }, () => device()));
+      const ingestA = countingIngest();
+      const ingestB = countingIngest();
+      const a = new MqttService(bridgeCtx, app.runtime.services.devices, ingestA, { topicPrefix: prefix, clientId: `${bridgeId}-a`, connections: 2 });
+      const b = new MqttService(bridgeCtx, app.runtime.services.devices, ingestB, { topicPrefix: prefix, clientId: `${bridgeId}-b`, connections: 2 });
+      await a.start();
+      await b.start();
+      try {
+        await publishReadings(sensors, 5);
+        for (const sensor of sensors) await waitFor(async () => (await telemetryRows(sensor.id)) === 5, `the readings of ${sensor.id}`);
+        assert.equal(ingestA.messages + ingestB.messages, 40, 'each message went to one process');
+        assert.ok(ingestA.messages > 0 && ingestB.messages > 0, `both processes took a share (${ingestA.messages}, ${ingestB.messages})`);
+      } finally {
+        await Promise.all([a.stop(), b.stop()]);
+      }
     });
 
     it('authenticates each message by its key, stores it before acknowledging, and reports problems', async () => {
@@ -318,7 +388,7 @@ describe('MQTT ingestion', { timeout: 120_000 }, () => {
         assert.deepEqual(rejected.rejected!.map((r) => r.index), [1]);
         assert.equal(await eventRows(sensor.id), 1);
 
-        // Messages are handled in order: once the last is stored, the forged ones were dropped.
+        // The forged messages are dropped (and logged); the valid one after them is stored.
         await publisher.publishAsync(telemetryTopic, JSON.stringify({ key: `vgd_${'1'.repeat(64)}`, data: { t: 9 } }), { qos: 1 });
         await publisher.publishAsync(telemetryTopic, 'not json', { qos: 1 });
         await publisher.publishAsync(telemetryTopic, JSON.stringify({ data: { t: 9 } }), { qos: 1 });
