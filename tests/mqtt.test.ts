@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { AppContext } from '../src/server/core/context.js';
 import { tooManyRequests } from '../src/server/core/http/errors.js';
@@ -295,14 +295,18 @@ describe('MQTT ingestion', { timeout: 120_000 }, () => {
     before(() => {
       bridgeCtx = { ...app.runtime.ctx, config: { ...app.runtime.ctx.config, mqttPort: undefined, mqttUrl: MOSQUITTO_URL } };
     });
-    after(async () => {
-      // Forget the bridges' persistent sessions on the shared broker (one per connection).
-      for (const base of [bridgeId, `${bridgeId}-a`, `${bridgeId}-b`]) {
-        for (const id of [base, `${base}-1`, `${base}-2`, `${base}-3`]) {
-          const cleaner = await mqtt.connectAsync(MOSQUITTO_URL, { clientId: id, clean: true, reconnectPeriod: 0 }).catch(() => undefined);
-          await cleaner?.endAsync();
-        }
+    /**
+     * Forgets a bridge's persistent sessions (one per connection). A stopped bridge's sessions stay
+     * subscribed and would take their share of the next test's messages.
+     */
+    async function forgetSessions(base: string) {
+      for (const id of [base, `${base}-1`, `${base}-2`, `${base}-3`]) {
+        const cleaner = await mqtt.connectAsync(MOSQUITTO_URL, { clientId: id, clean: true, reconnectPeriod: 0 }).catch(() => undefined);
+        await cleaner?.endAsync();
       }
+    }
+    afterEach(async () => {
+      for (const base of [bridgeId, `${bridgeId}-a`, `${bridgeId}-b`]) await forgetSessions(base);
     });
 
     /** The real ingest, counting the telemetry messages each bridge handles. */
@@ -344,7 +348,7 @@ describe('MQTT ingestion', { timeout: 120_000 }, () => {
       } finally {
         await bridge.stop();
       }
-      // Every message was acknowledged after its commit: a new bridge on the same sessions gets none again.
+      // Every message was acknowledged: a new bridge on the same sessions gets none again.
       const again = countingIngest();
       const next = new MqttService(bridgeCtx, app.runtime.services.devices, again, { topicPrefix: prefix, clientId: bridgeId, connections: 4 });
       await next.start();

@@ -33,15 +33,10 @@ const MAX_BACKOFF_MS = 30_000;
 // broker hands each message to one of them.
 const SHARE_GROUP = 'vigil';
 
-// On stop, how long a connection goes on handling what the broker sent before the unsubscription.
-const DRAIN_MS = 5000;
-const QUIET_MS = 100;
-
 interface Connection {
   client: MqttClient;
   /** The message being handled (settled, never rejected). */
   current: Promise<void>;
-  lastMessageAt: number;
 }
 
 /**
@@ -103,9 +98,8 @@ export class ExternalBridge {
       reconnectPeriod: 2000,
       connectTimeout: this.options.connectTimeoutMs ?? 10_000,
     });
-    const connection: Connection = { client, current: Promise.resolve(), lastMessageAt: 0 };
+    const connection: Connection = { client, current: Promise.resolve() };
     client.handleMessage = (packet, callback) => {
-      connection.lastMessageAt = Date.now();
       const run = this.onMessage(packet, client);
       connection.current = run.then(noop, noop);
       run.then(() => callback(), (error: Error) => callback(error));
@@ -137,31 +131,22 @@ export class ExternalBridge {
     return connection;
   }
 
+  /**
+   * Batches being written commit and are acknowledged; those waiting for a retry are left
+   * unacknowledged. The sessions stay subscribed, so that the broker keeps queueing messages while
+   * Vigil is away (unsubscribing would let it drop them when no other Vigil process is connected);
+   * the cost is that a stopped process's sessions keep taking their share until it returns (docs/mqtt.md).
+   */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     this.abort.abort();
-    await Promise.all(this.connections.map((c) => this.leave(c)));
-  }
-
-  /**
-   * Unsubscribes first: a persistent session that stays subscribed keeps receiving its share of the
-   * messages while no one reads them, instead of the broker giving them to the connections still up.
-   * Then handles what the broker had already sent (batches commit and are acknowledged; those that
-   * would wait for a retry are left unacknowledged in the session) and disconnects.
-   */
-  private async leave(connection: Connection): Promise<void> {
-    const { client } = connection;
-    const deadline = Date.now() + DRAIN_MS;
-    await Promise.race([client.unsubscribeAsync(this.sharedTopics()).catch(noop), delay(DRAIN_MS)]);
-    while (Date.now() < deadline) {
-      await connection.current;
-      if (Date.now() - connection.lastMessageAt >= QUIET_MS) break;
-      await delay(QUIET_MS);
-    }
-    // A graceful end flushes the last acknowledgements; do not wait long for a broker that is gone.
-    await Promise.race([client.endAsync(false).catch(noop), delay(2000)]);
-    if (!client.disconnected) await client.endAsync(true).catch(noop);
+    await Promise.all(this.connections.map((c) => c.current));
+    await Promise.all(this.connections.map(async ({ client }) => {
+      // A graceful end flushes the last acknowledgements; do not wait long for a broker that is gone.
+      await Promise.race([client.endAsync(false).catch(noop), delay(2000)]);
+      if (!client.disconnected) await client.endAsync(true).catch(noop);
+    }));
   }
 
   private async onMessage(packet: IPublishPacket, client: MqttClient): Promise<void> {
