@@ -4,7 +4,10 @@ import fs from 'node:fs';
 import { after, afterEach, describe, it } from 'node:test';
 import pg from 'pg';
 import pino from 'pino';
+import { openDatabase } from '../src/server/core/db/database.js';
 import { migrate, MIGRATIONS_DIR, readMigrations, type Migration } from '../src/server/core/db/migrate.js';
+import { createPartition } from '../src/server/core/db/partitions.js';
+import { insertEvents, insertTelemetry } from '../src/server/ingest/store.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -137,5 +140,36 @@ describe('database migrations', () => {
     assert.deepEqual([...a, ...b].sort((x, y) => x - y), all, 'between them, every migration once');
     assert.ok(a.length === 0 || b.length === 0, 'one process did all the work, the other waited');
     assert.deepEqual((await recorded(db)).map((r) => r.version), all);
+  });
+
+  it('0018 migrates a database holding events and telemetry in plain monthly partitions: rows kept, resends still recognised', async () => {
+    const db = await freshPool();
+    await migrate(db, logger, readMigrations().filter((m) => m.version < 18));
+    const org = '11111111-1111-4111-8111-111111111111';
+    const device = '22222222-2222-4222-8222-222222222222';
+    // As earlier versions created months: plain partitions shared by every organization.
+    await db.query(`CREATE TABLE events_y2026m03 PARTITION OF events FOR VALUES FROM ('2026-03-01T00:00:00Z') TO ('2026-04-01T00:00:00Z')`);
+    await db.query(`CREATE TABLE telemetry_y2026m03 PARTITION OF telemetry FOR VALUES FROM ('2026-03-01T00:00:00Z') TO ('2026-04-01T00:00:00Z')`);
+    await db.query(`INSERT INTO events (org_id, device_id, ts, client_ref, kind, speed) VALUES ($1, $2, '2026-03-05T10:00:00Z', 'a', 'speed', 31)`, [org, device]);
+    await db.query(`INSERT INTO telemetry (org_id, device_id, ts, metric, value) VALUES ($1, $2, '2026-03-05T10:00:00Z', 'temperature', 4)`, [org, device]);
+
+    assert.deepEqual(await migrate(db, logger), readMigrations().filter((m) => m.version >= 18).map((m) => m.version));
+    const database = openDatabase(databases.at(-1)!, 2);
+    try {
+      const deviceRef = { orgId: org, deviceId: device, siteId: null };
+      const event = (ts: string, clientRef: string) => ({ device: deviceRef, item: { index: 0, ts: new Date(ts), deviceTs: ts, clientRef, kind: 'speed', speed: 31, speedLimit: null, severity: null, attributes: {} } });
+      // The old month: the stored event and reading are recognised as resent.
+      assert.equal((await insertEvents(database.db, [event('2026-03-05T10:00:00Z', 'a'), event('2026-03-06T10:00:00Z', 'b')], true)).length, 1);
+      const reading = { orgId: org, deviceId: device, ts: new Date('2026-03-05T10:00:00Z'), metric: 'temperature', value: 4 };
+      assert.equal((await insertTelemetry(database.db, [reading], true)).length, 0);
+      // A month created now is laid out by organization, and dedupes the same way.
+      await createPartition(database.db, 'events', new Date('2026-04-10T00:00:00Z'));
+      assert.equal((await db.query(`SELECT relkind::text FROM pg_class WHERE relname = 'events_y2026m04'`)).rows[0].relkind, 'p');
+      assert.equal((await insertEvents(database.db, [event('2026-04-10T00:00:00Z', 'c')])).length, 1);
+      assert.equal((await insertEvents(database.db, [event('2026-04-10T00:00:00Z', 'c')], true)).length, 0);
+      assert.equal(Number((await db.query('SELECT count(*) AS n FROM events')).rows[0].n), 3);
+    } finally {
+      await database.close();
+    }
   });
 });

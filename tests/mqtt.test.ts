@@ -2,63 +2,14 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
-import type { AppContext } from '../src/server/core/context.js';
-import { tooManyRequests } from '../src/server/core/http/errors.js';
 import { MqttService } from '../src/server/mqtt/service.js';
 import type { MqttIngest } from '../src/server/mqtt/processor.js';
 import { startTestApp, type SignedIn, type TestApp } from './helpers/app.js';
+import { granted, nextMessage, settle } from './helpers/mqtt.js';
 
 const TELEMETRY = 'v1/devices/me/telemetry';
 const EVENTS = 'v1/devices/me/events';
 const ERRORS = 'v1/devices/me/errors';
-const MOSQUITTO_URL = process.env.TEST_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
-
-interface Report {
-  topic: string;
-  messageId?: number;
-  code: string;
-  message: string;
-  accepted?: number;
-  rejected?: { index: number; errors: { field: string; message: string }[] }[];
-}
-
-/** Resolves with the next message on `topic`, or fails after `ms`. */
-function nextMessage(client: MqttClient, topic: string, ms = 5000): Promise<Report> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      client.off('message', onMessage);
-      reject(new Error(`no message on ${topic} within ${ms} ms`));
-    }, ms);
-    function onMessage(received: string, payload: Buffer) {
-      if (received !== topic) return;
-      clearTimeout(timer);
-      client.off('message', onMessage);
-      resolve(JSON.parse(payload.toString()) as Report);
-    }
-    client.on('message', onMessage);
-  });
-}
-
-async function waitFor(check: () => Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** The QoS the broker granted for one subscription, or 128 when it refused it. */
-async function granted(client: MqttClient, topic: string): Promise<number> {
-  try {
-    return (await client.subscribeAsync(topic, { qos: 1 }))[0]!.qos;
-  } catch (error) {
-    const suback = (error as { packet?: { granted?: number[] } }).packet;
-    if (!suback?.granted) throw error;
-    return suback.granted[0]!;
-  }
-}
-
-const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('MQTT ingestion', { timeout: 120_000 }, () => {
   let app: TestApp;
@@ -283,77 +234,5 @@ describe('MQTT ingestion', { timeout: 120_000 }, () => {
     assert.equal(acked, false);
     assert.equal(await telemetryRows(sensor.id), 1);
     await assert.rejects(connect(sensor.key), (error: Error & { code?: number }) => error.code === 5);
-  });
-
-  describe('external broker (Mosquitto)', () => {
-    const prefix = `vigil-test-${randomBytes(6).toString('hex')}`;
-    const bridgeId = `vigil-test-bridge-${randomBytes(6).toString('hex')}`;
-    let bridgeCtx: AppContext;
-    const telemetryTopic = `${prefix}/v1/telemetry`;
-    const eventsTopic = `${prefix}/v1/events`;
-
-    before(() => {
-      bridgeCtx = { ...app.runtime.ctx, config: { ...app.runtime.ctx.config, mqttPort: undefined, mqttUrl: MOSQUITTO_URL } };
-    });
-    after(async () => {
-      // Forget the bridge's persistent session on the shared broker.
-      const cleaner = await mqtt.connectAsync(MOSQUITTO_URL, { clientId: bridgeId, clean: true, reconnectPeriod: 0 }).catch(() => undefined);
-      await cleaner?.endAsync();
-    });
-
-    it('authenticates each message by its key, stores it before acknowledging, and reports problems', async () => {
-      const sensor = await device();
-      const bridge = new MqttService(bridgeCtx, app.runtime.services.devices, app.runtime.services.ingest, { topicPrefix: prefix, clientId: bridgeId });
-      await bridge.start(); // fails the test when Mosquitto is unreachable
-      try {
-        const publisher = await connect(undefined, { clientId: `dev-${randomBytes(4).toString('hex')}` }, MOSQUITTO_URL);
-        await publisher.subscribeAsync(`${prefix}/v1/errors/${sensor.id}`, { qos: 1 });
-        await publisher.publishAsync(telemetryTopic, JSON.stringify({ key: sensor.key, data: { ts: Date.parse('2026-03-15T00:00:00Z'), values: { t: 1, u: 2 } } }), { qos: 1 });
-        await waitFor(async () => (await telemetryRows(sensor.id)) === 2, 'telemetry from Mosquitto');
-
-        const report = nextMessage(publisher, `${prefix}/v1/errors/${sensor.id}`);
-        await publisher.publishAsync(eventsTopic, JSON.stringify({ key: sensor.key, data: [{ client_ref: 'x', ts: '2026-03-15T00:00:00Z' }, { ts: 'soon' }] }), { qos: 1 });
-        const rejected = await report;
-        assert.equal(rejected.code, 'rejected_items');
-        assert.deepEqual(rejected.rejected!.map((r) => r.index), [1]);
-        assert.equal(await eventRows(sensor.id), 1);
-
-        // Messages are handled in order: once the last is stored, the forged ones were dropped.
-        await publisher.publishAsync(telemetryTopic, JSON.stringify({ key: `vgd_${'1'.repeat(64)}`, data: { t: 9 } }), { qos: 1 });
-        await publisher.publishAsync(telemetryTopic, 'not json', { qos: 1 });
-        await publisher.publishAsync(telemetryTopic, JSON.stringify({ data: { t: 9 } }), { qos: 1 });
-        await publisher.publishAsync(telemetryTopic, JSON.stringify({ key: sensor.key, data: [{ ts: '2026-03-15T00:00:01Z', values: { t: 3 } }] }), { qos: 1 });
-        await waitFor(async () => (await telemetryRows(sensor.id)) === 3, 'the last telemetry');
-      } finally {
-        await bridge.stop();
-      }
-    });
-
-    it('leaves a message it could not store unacknowledged, so the broker redelivers it', async () => {
-      const sensor = await device();
-      let attempts = 0;
-      const overloaded: MqttIngest = {
-        ingestTelemetry: async () => { attempts += 1; throw tooManyRequests(1); },
-        ingestEvents: async () => { attempts += 1; throw tooManyRequests(1); },
-      };
-      const first = new MqttService(bridgeCtx, app.runtime.services.devices, overloaded, { topicPrefix: prefix, clientId: bridgeId });
-      await first.start();
-      const publisher = await connect(undefined, { clientId: `dev-${randomBytes(4).toString('hex')}` }, MOSQUITTO_URL);
-      try {
-        await publisher.publishAsync(telemetryTopic, JSON.stringify({ key: sensor.key, data: { ts: '2026-03-16T00:00:00Z', values: { t: 7 } } }), { qos: 1 });
-        await waitFor(async () => attempts > 0, 'a first attempt');
-      } finally {
-        await first.stop(); // while retrying: the message stays unacknowledged in the bridge's session
-      }
-      assert.equal(await telemetryRows(sensor.id), 0);
-
-      const second = new MqttService(bridgeCtx, app.runtime.services.devices, app.runtime.services.ingest, { topicPrefix: prefix, clientId: bridgeId });
-      await second.start();
-      try {
-        await waitFor(async () => (await telemetryRows(sensor.id)) === 1, 'the redelivered message');
-      } finally {
-        await second.stop();
-      }
-    });
   });
 });

@@ -53,6 +53,8 @@ export interface Config {
   mqttPort?: number;
   /** An external MQTT broker to subscribe to (mqtt:// or mqtts://). */
   mqttUrl?: string;
+  /** Connections to the external broker (shared subscription), each handling one message at a time. */
+  mqttBridgeConnections: number;
   /** S3-compatible media storage; local files in DATA_DIR/media when unset. */
   s3?: S3Settings;
   /** Days of raw events and telemetry the platform keeps (whole monthly partitions are dropped); unset: forever. */
@@ -226,6 +228,7 @@ export function loadConfig(env: Env = process.env): Config {
     streamHeartbeatSeconds: r.int('STREAM_HEARTBEAT_SECONDS', 15, 1, 3600),
     mqttPort: r.raw('MQTT_PORT') === undefined ? undefined : r.int('MQTT_PORT', 1883, 0, 65535),
     mqttUrl: r.url('MQTT_URL', ['mqtt:', 'mqtts:', 'tcp:', 'ws:', 'wss:']),
+    mqttBridgeConnections: r.int('MQTT_BRIDGE_CONNECTIONS', 4, 1, 64),
     s3,
     retentionDays: r.raw('RETENTION_DAYS') === undefined ? undefined : r.int('RETENTION_DAYS', 365, 31, 36500),
     mediaMaxBytes: r.int('MEDIA_MAX_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),

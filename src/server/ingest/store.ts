@@ -3,40 +3,13 @@ import type { Db, Tx } from '../core/db/database.js';
 import type { EventItem } from './items.js';
 
 /**
- * Every SQL statement of the write path: partitions, and the batch inserts of events and telemetry
- * with their pending rollup rows. Each batch is one multi-row statement (`INSERT … SELECT FROM unnest`).
+ * Every SQL statement of the write path: the batch inserts of events and telemetry with their pending
+ * rollup rows. Each batch is one multi-row statement (`INSERT … SELECT FROM unnest`).
  */
 type Conn = Db | Tx;
 
-export type PartitionedTable = 'events' | 'telemetry';
-
-/** `events_y2026m11` for the month that contains `date` (UTC months). */
-export function partitionName(table: PartitionedTable, date: Date): string {
-  return `${table}_y${date.getUTCFullYear()}m${String(date.getUTCMonth() + 1).padStart(2, '0')}`;
-}
-
-/**
- * Creates the month's partition if it is missing. A transaction-scoped advisory lock on the name
- * keeps two processes from racing on the same partition.
- */
-export async function createPartition(db: Db, table: PartitionedTable, month: Date): Promise<void> {
-  const from = new Date(Date.UTC(month.getUTCFullYear(), month.getUTCMonth(), 1));
-  const to = new Date(Date.UTC(month.getUTCFullYear(), month.getUTCMonth() + 1, 1));
-  const name = partitionName(table, from);
-  await db.transaction().execute(async (tx) => {
-    await sql`SELECT pg_advisory_xact_lock(hashtext(${name}))`.execute(tx);
-    await sql`CREATE TABLE IF NOT EXISTS ${sql.table(name)} PARTITION OF ${sql.table(table)}
-              FOR VALUES FROM (${sql.lit(from.toISOString())}) TO (${sql.lit(to.toISOString())})`.execute(tx);
-  });
-}
-
-export async function existingPartitions(db: Conn, table: PartitionedTable): Promise<string[]> {
-  const result = await sql<{ name: string }>`
-    SELECT c.relname AS name FROM pg_inherits i
-    JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
-    WHERE p.relname = ${table}`.execute(db);
-  return result.rows.map((r) => r.name);
-}
+// Partition DDL is shared with retention (the layout by organization); ingest creates months ahead and on demand.
+export { createPartition, existingPartitions, partitionName, type PartitionedTable } from '../core/db/partitions.js';
 
 export interface DeviceRef {
   orgId: string;
@@ -93,7 +66,7 @@ export async function insertEvents(db: Conn, events: DeviceEvent[], resent = fal
     WITH stored AS (
       INSERT INTO events (${columns})
       SELECT ${columns} FROM ${input} AS t(${columns})
-      ON CONFLICT (device_id, ts, client_ref) DO NOTHING
+      ON CONFLICT (org_id, device_id, ts, client_ref) DO NOTHING
       RETURNING id, ${columns}
     ), pending AS (${pending('stored')})
     SELECT id, device_id, ts, client_ref FROM stored`.execute(db);
@@ -157,7 +130,7 @@ export async function insertTelemetry(db: Conn, readings: DeviceReading[], resen
     WITH stored AS (
       INSERT INTO telemetry (org_id, device_id, ts, metric, value)
       SELECT * FROM ${input}
-      ON CONFLICT (device_id, metric, ts) DO NOTHING
+      ON CONFLICT (org_id, device_id, metric, ts) DO NOTHING
       RETURNING org_id, device_id, ts, metric, value
     ), pending AS (
       INSERT INTO telemetry_rollup_pending (org_id, device_id, ts, metric, value)

@@ -16,6 +16,8 @@ export interface ExternalBrokerOptions {
   clientId?: string;
   /** How long start() waits for the first connection. */
   connectTimeoutMs?: number;
+  /** Connections to the broker, each handling one message at a time (MQTT_BRIDGE_CONNECTIONS, default 4). */
+  connections?: number;
 }
 
 export function externalTopics(prefix: string) {
@@ -27,6 +29,15 @@ export function externalTopics(prefix: string) {
 }
 
 const MAX_BACKOFF_MS = 30_000;
+// Every Vigil connection, of every process, subscribes in this shared-subscription group, so that the
+// broker hands each message to one of them.
+const SHARE_GROUP = 'vigil';
+
+interface Connection {
+  client: MqttClient;
+  /** The message being handled (settled, never rejected). */
+  current: Promise<void>;
+}
 
 /**
  * Vigil as a client of an external broker (Mosquitto, EMQX, HiveMQ…) shared by many devices.
@@ -34,16 +45,18 @@ const MAX_BACKOFF_MS = 30_000;
  * `<prefix>/v1/events`; Vigil authenticates every message with its key, as on HTTP, so that which
  * tenant and device data belongs to never depends on the broker's ACLs (see docs/mqtt.md).
  *
- * Messages are handled one at a time (mqtt.js `handleMessage`, which runs before the PUBACK/PUBCOMP
- * is sent), so Vigil acknowledges a message to the broker only after its batch is committed. When the
- * database cannot take it, Vigil retries with backoff and holds the acknowledgement meanwhile; on
- * shutdown the message stays unacknowledged and the broker redelivers it to the persistent session.
+ * mqtt.js hands a connection's messages to `handleMessage` one at a time and sends the PUBACK/PUBCOMP
+ * only after it completes, so Vigil acknowledges a message only after its batch is committed. To handle
+ * several messages at once, Vigil opens several connections, each subscribed through the shared
+ * subscription `$share/vigil/<topic>`: the broker gives each message to one connection, of this or of
+ * any other Vigil process. When the database cannot take a message, Vigil retries with backoff and
+ * holds its acknowledgement meanwhile; on shutdown it stays unacknowledged and the broker redelivers it
+ * to the persistent session.
  */
 export class ExternalBridge {
-  private client?: MqttClient;
+  private readonly connections: Connection[] = [];
   private readonly topics: ReturnType<typeof externalTopics>;
   private readonly abort = new AbortController();
-  private current: Promise<void> = Promise.resolve();
   private stopping = false;
 
   constructor(
@@ -59,6 +72,25 @@ export class ExternalBridge {
   async start(): Promise<void> {
     const fromUrl = new URL(this.url).searchParams.get('clientId');
     const clientId = fromUrl ?? this.options.clientId ?? `vigil-${os.hostname()}`;
+    const count = this.options.connections ?? 4;
+    // The first connection keeps the plain client id, so that it takes over the session of a Vigil
+    // that had one connection (and drops that session's unshared subscriptions).
+    const ids = Array.from({ length: count }, (_, i) => (i === 0 ? clientId : `${clientId}-${i}`));
+    const opened = await Promise.allSettled(ids.map((id, i) => this.connect(id, i === 0)));
+    for (const result of opened) if (result.status === 'fulfilled') this.connections.push(result.value);
+    const failed = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await Promise.all(this.connections.splice(0).map((c) => c.client.endAsync(true).catch(noop)));
+      throw failed.reason;
+    }
+    this.logger.info({ url: redact(this.url), clientIds: ids, topics: this.sharedTopics() }, 'mqtt bridge subscribed');
+  }
+
+  private sharedTopics(): string[] {
+    return [this.topics.telemetry, this.topics.events].map((topic) => `$share/${SHARE_GROUP}/${topic}`);
+  }
+
+  private async connect(clientId: string, first: boolean): Promise<Connection> {
     const client = mqtt.connect(this.url, {
       clientId,
       clean: false,
@@ -66,10 +98,10 @@ export class ExternalBridge {
       reconnectPeriod: 2000,
       connectTimeout: this.options.connectTimeoutMs ?? 10_000,
     });
-    this.client = client;
+    const connection: Connection = { client, current: Promise.resolve() };
     client.handleMessage = (packet, callback) => {
-      const run = this.onMessage(packet);
-      this.current = run.then(noop, noop);
+      const run = this.onMessage(packet, client);
+      connection.current = run.then(noop, noop);
       run.then(() => callback(), (error: Error) => callback(error));
     };
 
@@ -85,34 +117,39 @@ export class ExternalBridge {
           reject(error);
         });
       });
-      const granted = await client.subscribeAsync({ [this.topics.telemetry]: { qos: 1 }, [this.topics.events]: { qos: 1 } });
+      const granted = await client.subscribeAsync(Object.fromEntries(this.sharedTopics().map((topic) => [topic, { qos: 1 as const }])));
       const refused = granted.filter((g) => g.qos !== 0 && g.qos !== 1 && g.qos !== 2);
       if (refused.length > 0) throw new Error(`the broker refused the subscription to ${refused.map((g) => g.topic).join(', ')}`);
+      if (first) await client.unsubscribeAsync([this.topics.telemetry, this.topics.events]);
     } catch (error) {
       await client.endAsync(true).catch(noop);
       throw new Error(`MQTT_URL: ${(error as Error).message}`, { cause: error });
     }
-    client.on('error', (error) => this.logger.error({ err: error }, 'mqtt broker connection error'));
-    client.on('offline', () => this.logger.warn({ url: redact(this.url) }, 'mqtt broker offline; reconnecting'));
-    client.on('connect', () => this.logger.info({ url: redact(this.url) }, 'mqtt broker reconnected'));
-    this.logger.info({ url: redact(this.url), clientId, topics: [this.topics.telemetry, this.topics.events] }, 'mqtt bridge subscribed');
+    client.on('error', (error) => this.logger.error({ err: error, clientId }, 'mqtt broker connection error'));
+    client.on('offline', () => this.logger.warn({ url: redact(this.url), clientId }, 'mqtt broker offline; reconnecting'));
+    client.on('connect', () => this.logger.info({ url: redact(this.url), clientId }, 'mqtt broker reconnected'));
+    return connection;
   }
 
+  /**
+   * Batches being written commit and are acknowledged; those waiting for a retry are left
+   * unacknowledged. The sessions stay subscribed, so that the broker keeps queueing messages while
+   * Vigil is away (unsubscribing would let it drop them when no other Vigil process is connected);
+   * the cost is that a stopped process's sessions keep taking their share until it returns (docs/mqtt.md).
+   */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     this.abort.abort();
-    // A batch being written commits and is acknowledged; one waiting for a retry is left unacknowledged.
-    await this.current;
-    const client = this.client;
-    if (!client) return;
-    // A graceful end flushes the last acknowledgements; do not wait long for a broker that is gone.
-    const timeout = new Promise<void>((resolve) => setTimeout(resolve, 2000).unref());
-    await Promise.race([client.endAsync(false).catch(noop), timeout]);
-    if (!client.disconnected) await client.endAsync(true).catch(noop);
+    await Promise.all(this.connections.map((c) => c.current));
+    await Promise.all(this.connections.map(async ({ client }) => {
+      // A graceful end flushes the last acknowledgements; do not wait long for a broker that is gone.
+      await Promise.race([client.endAsync(false).catch(noop), delay(2000)]);
+      if (!client.disconnected) await client.endAsync(true).catch(noop);
+    }));
   }
 
-  private async onMessage(packet: IPublishPacket): Promise<void> {
+  private async onMessage(packet: IPublishPacket, client: MqttClient): Promise<void> {
     const kind: IngestKind | undefined = packet.topic === this.topics.telemetry ? 'telemetry' : packet.topic === this.topics.events ? 'events' : undefined;
     if (!kind) return; // not ours (a retained message on a wider subscription); nothing to store
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
@@ -137,7 +174,7 @@ export class ExternalBridge {
           return;
         }
         const report = await this.processor.process(device, kind, message, envelope.data);
-        if (report) this.report(device.deviceId, report);
+        if (report) this.report(client, device.deviceId, report);
         return;
       } catch (error) {
         if (!(error instanceof RetryLater)) throw error;
@@ -158,12 +195,12 @@ export class ExternalBridge {
     }
   }
 
-  private report(deviceId: string, report: MqttReport): void {
+  private report(client: MqttClient, deviceId: string, report: MqttReport): void {
     const topic = this.topics.errors(deviceId);
     this.logger.warn({ deviceId, report: { ...report, rejected: report.rejected?.slice(0, 10) } }, 'mqtt message not fully stored');
     // Not awaited: the broker's PUBACK for it is read only after this message is handled. Best
     // effort: a report that cannot be published is only logged.
-    this.client?.publish(topic, JSON.stringify(report), { qos: 1 }, (error) => {
+    client.publish(topic, JSON.stringify(report), { qos: 1 }, (error) => {
       if (error) this.logger.warn({ err: error, topic }, 'mqtt: could not publish an error report');
     });
   }
@@ -181,3 +218,7 @@ function redact(url: string): string {
 }
 
 function noop(): void {}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -34,7 +34,7 @@ export class MqttService {
   }
 
   async start(): Promise<void> {
-    const { mqttPort, mqttUrl, host } = this.ctx.config;
+    const { mqttPort, mqttUrl, mqttBridgeConnections, host } = this.ctx.config;
     try {
       if (mqttPort !== undefined) {
         const embedded = new EmbeddedBroker(this.devices, this.processor, this.logger);
@@ -42,7 +42,7 @@ export class MqttService {
         await embedded.start(mqttPort, host);
       }
       if (mqttUrl !== undefined) {
-        const external = new ExternalBridge(mqttUrl, this.devices, this.processor, this.logger, this.options);
+        const external = new ExternalBridge(mqttUrl, this.devices, this.processor, this.logger, { connections: mqttBridgeConnections, ...this.options });
         this.external = external;
         await external.start();
       }

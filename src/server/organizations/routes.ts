@@ -30,7 +30,7 @@ const Settings = {
   timezone: Type.Optional(Type.String({ maxLength: 64 })),
   publicSharing: Type.Optional(Type.Boolean()),
   publicPhotos: Type.Optional(Type.Boolean()),
-  retentionDays: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 36500 }), Type.Null()], { description: 'days of raw events and telemetry kept; hourly rollups are kept' })),
+  retentionDays: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 36500 }), Type.Null()], { description: 'days of raw events and telemetry kept; hourly rollups are kept. Raw data is dropped a whole month at a time once the month is past it, so it may stay up to a month longer (docs/retention.md)' })),
 };
 const PlanLimits = {
   slug: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' })),
