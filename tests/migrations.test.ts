@@ -172,4 +172,20 @@ describe('database migrations', () => {
       await database.close();
     }
   });
+  it('0019 turns telemetry batches waiting for the rollups into hourly aggregates, so none is lost on upgrade', async () => {
+    const db = await freshPool();
+    await migrate(db, logger, readMigrations().filter((m) => m.version < 19));
+    const org = '11111111-1111-4111-8111-111111111111';
+    const device = '22222222-2222-4222-8222-222222222222';
+    await db.query(`INSERT INTO telemetry_rollup_pending (org_id, device_id, ts, metric, value) VALUES
+      ($1, $2, ARRAY['2026-03-05T10:00:00Z', '2026-03-05T10:30:00Z', '2026-03-05T11:05:00Z']::timestamptz[], ARRAY['temperature', 'temperature', 'temperature'], ARRAY[4, -2, 7]),
+      ($1, $2, ARRAY['2026-03-05T10:10:00Z']::timestamptz[], ARRAY['door'], ARRAY[1])`, [org, device]);
+    assert.deepEqual(await migrate(db, logger), readMigrations().filter((m) => m.version >= 19).map((m) => m.version));
+    const rows = (await db.query(`SELECT metric, hour, count, sum, min, max FROM telemetry_rollup_pending ORDER BY metric, hour`)).rows;
+    assert.deepEqual(rows.map((r) => [r.metric, new Date(r.hour).toISOString(), r.count, r.sum, r.min, r.max]), [
+      ['door', '2026-03-05T10:00:00.000Z', 1, 1, 1, 1],
+      ['temperature', '2026-03-05T10:00:00.000Z', 2, 2, -2, 4],
+      ['temperature', '2026-03-05T11:00:00.000Z', 1, 7, 7, 7],
+    ]);
+  });
 });

@@ -112,7 +112,7 @@ export async function metricSeen(db: Conn, orgId: string | null, metric: string)
   const result = await sql`
     SELECT 1 FROM telemetry_rollups_hourly WHERE metric = ${metric} ${org}
     UNION ALL
-    SELECT 1 FROM telemetry_rollup_pending WHERE ${metric} = ANY(metric) ${org}
+    SELECT 1 FROM telemetry_rollup_pending WHERE metric = ${metric} ${org}
     LIMIT 1`.execute(db);
   return result.rows.length > 0;
 }

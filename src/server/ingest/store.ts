@@ -107,11 +107,19 @@ export interface DeviceReading extends Reading {
   deviceId: string;
 }
 
+/** The hourly aggregates a set of readings adds to the rollups, as rows waiting for the fold. */
+function pendingTelemetry(from: string) {
+  return sql`
+    INSERT INTO telemetry_rollup_pending (org_id, device_id, metric, hour, count, sum, min, max)
+    SELECT org_id, device_id, metric, date_trunc('hour', ts), count(*), sum(value), min(value), max(value)
+    FROM ${sql.table(from)} GROUP BY 1, 2, 3, 4`;
+}
+
 /**
- * Inserts telemetry readings, of one or many devices, and records the new ones as pending for the
- * hourly rollups (one pending row per device), in one statement; returns the readings newly stored.
- * A plain insert (`resent` false, see insertEvents) either stores every reading or fails whole, so
- * it returns nothing from the database: the input is the answer.
+ * Inserts telemetry readings, of one or many devices, and records the new ones for the hourly rollups
+ * (their count, sum, min and max per device, metric and hour), in one statement; returns the readings
+ * newly stored. A plain insert (`resent` false, see insertEvents) either stores every reading or fails
+ * whole, so it returns nothing from the database: the input is the answer.
  */
 export async function insertTelemetry(db: Conn, readings: DeviceReading[], resent = false): Promise<DeviceReading[]> {
   const input = sql`unnest(${readings.map((r) => r.orgId)}::uuid[], ${readings.map((r) => r.deviceId)}::uuid[],
@@ -121,9 +129,7 @@ export async function insertTelemetry(db: Conn, readings: DeviceReading[], resen
     await sql`
       WITH input AS MATERIALIZED (SELECT * FROM ${input}),
       stored AS (INSERT INTO telemetry (org_id, device_id, ts, metric, value) SELECT * FROM input)
-      INSERT INTO telemetry_rollup_pending (org_id, device_id, ts, metric, value)
-      SELECT org_id, device_id, array_agg(ts), array_agg(metric), array_agg(value)
-      FROM input GROUP BY org_id, device_id`.execute(db);
+      ${pendingTelemetry('input')}`.execute(db);
     return readings;
   }
   const result = await sql<DeviceReading>`
@@ -132,11 +138,7 @@ export async function insertTelemetry(db: Conn, readings: DeviceReading[], resen
       SELECT * FROM ${input}
       ON CONFLICT (org_id, device_id, metric, ts) DO NOTHING
       RETURNING org_id, device_id, ts, metric, value
-    ), pending AS (
-      INSERT INTO telemetry_rollup_pending (org_id, device_id, ts, metric, value)
-      SELECT org_id, device_id, array_agg(ts), array_agg(metric), array_agg(value)
-      FROM stored GROUP BY org_id, device_id
-    )
+    ), pending AS (${pendingTelemetry('stored')})
     SELECT org_id AS "orgId", device_id AS "deviceId", ts, metric, value FROM stored`.execute(db);
   return result.rows;
 }

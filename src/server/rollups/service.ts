@@ -4,6 +4,8 @@ import * as store from './store.js';
 
 /** Pending batches folded per statement: large enough to group well, small enough to keep locks short. */
 const FOLD_BATCHES = 500;
+/** Pending telemetry aggregates (one per device, metric and hour of a batch) folded per statement. */
+const FOLD_TELEMETRY_ROWS = 5_000;
 /** Dirty equipment hours recomputed per statement. */
 const DERIVE_HOURS = 200;
 /** How long a reading holds when no next reading follows (a silent unit is not assumed unchanged). */
@@ -35,7 +37,7 @@ export class RollupsService {
   }
 
   private async fold(table: RollupTable, wait: boolean): Promise<number> {
-    const limit = table === 'equipment' ? DERIVE_HOURS : FOLD_BATCHES;
+    const limit = { events: FOLD_BATCHES, telemetry: FOLD_TELEMETRY_ROWS, equipment: DERIVE_HOURS }[table];
     const foldOnce = {
       events: store.foldEvents,
       telemetry: store.foldTelemetry,

@@ -74,14 +74,11 @@ export async function foldTelemetry(db: Conn, limit: number, wait: boolean): Pro
     WITH batch AS (
       DELETE FROM telemetry_rollup_pending WHERE id IN (
         SELECT id FROM telemetry_rollup_pending ORDER BY id LIMIT ${limit} FOR UPDATE ${wait ? sql`` : sql`SKIP LOCKED`})
-      RETURNING org_id, device_id, ts, metric, value
-    ), item AS (
-      SELECT b.org_id, b.device_id, date_trunc('hour', u.ts) AS hour, u.metric, u.value
-      FROM batch b, unnest(b.ts, b.metric, b.value) AS u(ts, metric, value)
+      RETURNING org_id, device_id, metric, hour, count, sum, min, max
     ), rollup AS (
       INSERT INTO telemetry_rollups_hourly AS r (org_id, device_id, metric, hour, count, sum, min, max)
-      SELECT org_id, device_id, metric, hour, count(*), sum(value), min(value), max(value)
-      FROM item GROUP BY org_id, device_id, metric, hour
+      SELECT org_id, device_id, metric, hour, sum(count), sum(sum), min(min), max(max)
+      FROM batch GROUP BY org_id, device_id, metric, hour
       ORDER BY device_id, metric, hour
       ON CONFLICT (device_id, metric, hour) DO UPDATE SET
         count = r.count + EXCLUDED.count, sum = r.sum + EXCLUDED.sum,
@@ -89,7 +86,7 @@ export async function foldTelemetry(db: Conn, limit: number, wait: boolean): Pro
     ), dirty AS (
       -- A reading may hold into the next hour, so that hour's equipment figures change too.
       INSERT INTO equipment_hours_dirty (device_id, hour)
-      SELECT DISTINCT device_id, h FROM item, LATERAL (VALUES (hour), (hour + interval '1 hour')) AS x(h)
+      SELECT DISTINCT device_id, h FROM batch, LATERAL (VALUES (hour), (hour + interval '1 hour')) AS x(h)
       WHERE metric IN (${sql.join(EQUIPMENT_METRICS)})
       ORDER BY device_id, h
       ON CONFLICT DO NOTHING
