@@ -89,11 +89,14 @@ export async function foldTelemetry(db: Conn, limit: number, wait: boolean): Pro
       SELECT DISTINCT device_id, h FROM batch, LATERAL (VALUES (hour), (hour + interval '1 hour')) AS x(h)
       WHERE metric IN (${sql.join(EQUIPMENT_METRICS)})
       ORDER BY device_id, h
-      ON CONFLICT DO NOTHING
+      ON CONFLICT (device_id, hour) DO UPDATE SET marked_at = now()
     )
     SELECT count(*)::int AS batches FROM batch`.execute(db);
   return result.rows[0]!.batches;
 }
+
+/** How long an hour must go without new readings before the background derives its figures. */
+const QUIET_SECONDS = 15;
 
 /** The metrics equipment figures are derived from (the Polo Sanca telemetry names). */
 export const EQUIPMENT_METRICS = ['temperature', 'door', 'compressor'];
@@ -102,8 +105,9 @@ export const EQUIPMENT_METRICS = ['temperature', 'door', 'compressor'];
  * Recomputes the equipment figures of up to `limit` dirty hours from the raw readings, whole. Each
  * reading holds until the next reading of its metric, at most `holdSeconds`; spans are clipped to the
  * hour. Door and compressor count as on when their value is 1. Returns the hours done.
- * `endedOnly` leaves hours still in progress: recomputing the current hour after every fold would
- * re-read all of its readings each second (quadratic in the hour's readings); a read settles them.
+ * `endedOnly` leaves hours still in progress, and hours marked in the last QUIET_SECONDS (a device
+ * uploading a backlog): recomputing an hour after every fold would re-read all of its readings each
+ * second, quadratic in the hour's readings. A read settles every dirty hour first.
  */
 export async function deriveEquipmentHours(db: Conn, limit: number, holdSeconds: number, wait: boolean, endedOnly: boolean): Promise<number> {
   const hold = sql`make_interval(secs => ${holdSeconds})`;
@@ -111,7 +115,7 @@ export async function deriveEquipmentHours(db: Conn, limit: number, holdSeconds:
     WITH dirty AS (
       DELETE FROM equipment_hours_dirty WHERE (device_id, hour) IN (
         SELECT device_id, hour FROM equipment_hours_dirty
-        ${endedOnly ? sql`WHERE hour <= now() - interval '1 hour'` : sql``}
+        ${endedOnly ? sql`WHERE hour <= now() - interval '1 hour' AND marked_at <= now() - make_interval(secs => ${QUIET_SECONDS})` : sql``}
         ORDER BY device_id, hour LIMIT ${limit} FOR UPDATE ${wait ? sql`` : sql`SKIP LOCKED`})
       RETURNING device_id, hour
     ), reading AS (
