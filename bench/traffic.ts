@@ -16,7 +16,7 @@
  *     `speed_histogram_daily`, `speed_excess_daily`) aggregated from those rows by the same expressions
  *     the ingest statement uses (GROUP BY device and hour or UTC day), written in time order as the fold
  *     writes them, then VACUUM ANALYZE (as autovacuum would).
- * Each case: one warm-up, then BENCH_TRAFFIC_REPEATS (15) timed calls of the statistics and
+ * Each case: one warm-up, then BENCH_TRAFFIC_REPEATS (40: a p95 of fewer calls is their maximum) timed calls of the statistics and
  * BENCH_TRAFFIC_BASELINE_REPEATS (3) of the raw scan; p50/p95 and the ratio raw p95 / statistics p95.
  *
  * Settings (environment): the above, BENCH_TRAFFIC_DATABASES ("service,bundled"),
@@ -43,7 +43,7 @@ function settings() {
     days: envInt('BENCH_TRAFFIC_DAYS', 30, 1, 400),
     events: envInt('BENCH_TRAFFIC_EVENTS', 10_000_000, 1000, 100_000_000),
     yearEvents: envInt('BENCH_TRAFFIC_YEAR_EVENTS', 1_200_000, 0, 100_000_000),
-    repeats: envInt('BENCH_TRAFFIC_REPEATS', 15, 1, 1000),
+    repeats: envInt('BENCH_TRAFFIC_REPEATS', 40, 1, 1000),
     baselineRepeats: envInt('BENCH_TRAFFIC_BASELINE_REPEATS', 3, 1, 100),
   };
 }
