@@ -20,25 +20,6 @@ export interface MaintenanceAttachment {
   url: string;
 }
 
-export interface MaintenanceRecord {
-  id: string;
-  deviceId: string;
-  deviceName: string;
-  siteId: string | null;
-  type: MaintenanceType;
-  performedAt: string;
-  performedBy: string;
-  description: string;
-  cost: number | null;
-  currency: string | null;
-  parts: string[];
-  notes: string | null;
-  nextDueOn: string | null;
-  createdAt: string;
-  updatedAt: string;
-  attachments: MaintenanceAttachment[];
-}
-
 export interface MaintenanceInput {
   type: MaintenanceType;
   performedAt: string;
@@ -49,6 +30,16 @@ export interface MaintenanceInput {
   parts: string[];
   notes: string | null;
   nextDueOn: string | null;
+}
+
+export interface MaintenanceRecord extends MaintenanceInput {
+  id: string;
+  deviceId: string;
+  deviceName: string;
+  siteId: string | null;
+  createdAt: string;
+  updatedAt: string;
+  attachments: MaintenanceAttachment[];
 }
 
 export interface DueEntry {

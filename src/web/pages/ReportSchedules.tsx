@@ -1,7 +1,6 @@
-import { useMemo, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { ApiError } from '../api/client';
-import { useDeviceIndex, useSites } from '../api/queries';
 import type { ReportKind } from '../api/reports';
 import { createSchedule, deleteSchedule, scheduleKeys, updateSchedule, useReportSchedules, type Cadence, type ReportSchedule, type ScheduleInput } from '../api/report-schedules';
 import { ConfirmDialog, Dialog } from '../components/Dialog';
@@ -10,9 +9,9 @@ import { Pager, useCursorPager } from '../components/Pager';
 import { SecretReveal } from '../components/SecretReveal';
 import { ErrorState, LoadingState } from '../components/states';
 import { TextField } from '../components/TextField';
+import { KIND_LABELS, ReportSubjectFields } from './ReportSubjectFields';
 import { formatTime } from '../lib/format';
 
-const KIND_LABELS: Record<ReportKind, string> = { speed_study: 'Speed study', compliance: 'Compliance (HACCP)' };
 const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 const STATUS_LABELS: Record<string, string> = { generating: 'Generating', delivered: 'Delivered', retrying: 'Retrying', failed: 'Failed', skipped: 'Skipped (already sent)' };
 
@@ -114,8 +113,6 @@ export function ScheduleSection({ canWrite }: { canWrite: boolean }) {
 
 function ScheduleDialog({ schedule, onClose, onSaved }: { schedule: ReportSchedule | null; onClose: () => void; onSaved: (result: { schedule: ReportSchedule; webhookSecret: string | null }) => void }) {
   const queryClient = useQueryClient();
-  const devices = useDeviceIndex();
-  const sites = useSites();
   const [name, setName] = useState(schedule?.name ?? '');
   const [kind, setKind] = useState<ReportKind>(schedule?.kind ?? 'speed_study');
   const [subject, setSubject] = useState(schedule ? (schedule.deviceId ? `device:${schedule.deviceId}` : `site:${schedule.siteId}`) : '');
@@ -127,8 +124,6 @@ function ScheduleDialog({ schedule, onClose, onSaved }: { schedule: ReportSchedu
   const [recipients, setRecipients] = useState(schedule?.emailRecipients.join(', ') ?? '');
   const [webhookUrl, setWebhookUrl] = useState(schedule?.webhookUrl ?? '');
   const [notes, setNotes] = useState(schedule?.notes ?? '');
-  const wantedKind = kind === 'speed_study' ? 'speed_radar' : 'refrigeration';
-  const choices = useMemo(() => (devices.data ?? []).filter((d) => d.kind === wantedKind), [devices.data, wantedKind]);
 
   const save = useMutation({
     mutationFn: (input: ScheduleInput) => (schedule ? updateSchedule(schedule.id, input) : createSchedule(input)),
@@ -164,27 +159,7 @@ function ScheduleDialog({ schedule, onClose, onSaved }: { schedule: ReportSchedu
     <Dialog title={schedule ? `Edit ${schedule.name}` : 'New schedule'} onClose={onClose}>
       <form onSubmit={submit} noValidate>
         <TextField id="schedule-name" label="Name" value={name} maxLength={100} required onChange={(e) => setName(e.target.value)} error={fieldError('name')} />
-        <fieldset className="radio-group">
-          <legend>Kind</legend>
-          {(Object.keys(KIND_LABELS) as ReportKind[]).map((k) => (
-            <label key={k}>
-              <input type="radio" name="schedule-kind" value={k} checked={kind === k} onChange={() => { setKind(k); setSubject(''); }} /> {KIND_LABELS[k]}
-            </label>
-          ))}
-        </fieldset>
-        <div className="field">
-          <label htmlFor="schedule-subject">{kind === 'speed_study' ? 'Radar or site' : 'Refrigeration unit or site'}</label>
-          <select id="schedule-subject" value={subject} onChange={(e) => setSubject(e.target.value)} aria-invalid={subjectError ? true : undefined} aria-describedby={subjectError ? 'schedule-subject-error' : undefined}>
-            <option value="">Choose…</option>
-            <optgroup label="Devices">
-              {choices.map((d) => <option key={d.id} value={`device:${d.id}`}>{d.name} ({d.serial})</option>)}
-            </optgroup>
-            <optgroup label="Sites">
-              {[...(sites.data?.values() ?? [])].map((s) => <option key={s.id} value={`site:${s.id}`}>{s.name}</option>)}
-            </optgroup>
-          </select>
-          {subjectError && <span id="schedule-subject-error" className="field-error" role="alert">{subjectError}</span>}
-        </div>
+        <ReportSubjectFields idPrefix="schedule" kind={kind} onKind={setKind} subject={subject} onSubject={setSubject} error={subjectError} />
         <div className="field-row">
           <div className="field">
             <label htmlFor="schedule-cadence">Every</label>

@@ -1,7 +1,6 @@
-import { useMemo, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { ApiError } from '../api/client';
-import { useDeviceIndex, useSites } from '../api/queries';
 import { createReport, deleteReport, reportFileUrl, reportKeys, useReports, type Report, type ReportInput, type ReportKind } from '../api/reports';
 import { ConfirmDialog, Dialog } from '../components/Dialog';
 import { Notice, useNotice } from '../components/Notice';
@@ -9,6 +8,7 @@ import { Pager, useCursorPager } from '../components/Pager';
 import { useSession } from '../components/session';
 import { EmptyState, ErrorState, LoadingState } from '../components/states';
 import { TextField } from '../components/TextField';
+import { KIND_LABELS, ReportSubjectFields } from './ReportSubjectFields';
 import { may } from '../lib/access';
 import { useDisplayContext } from '../lib/display';
 import { formatTime } from '../lib/format';
@@ -16,7 +16,6 @@ import { useTitle } from '../lib/title';
 import { ScheduleSection } from './ReportSchedules';
 import './ReportsPage.css';
 
-const KIND_LABELS: Record<ReportKind, string> = { speed_study: 'Speed study', compliance: 'Compliance (HACCP)' };
 const STATUS_LABELS: Record<Report['status'], string> = { queued: 'Queued', running: 'Running', done: 'Ready', failed: 'Failed' };
 
 /** `/reports`: generated reports with live progress, a dialog to request one, and downloads. */
@@ -121,15 +120,11 @@ function daysAgo(days: number): string {
 
 function CreateReportDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (r: Report) => void }) {
   const queryClient = useQueryClient();
-  const devices = useDeviceIndex();
-  const sites = useSites();
   const [kind, setKind] = useState<ReportKind>('speed_study');
   const [subject, setSubject] = useState('');
   const [from, setFrom] = useState(daysAgo(7));
   const [to, setTo] = useState(daysAgo(1));
   const [notes, setNotes] = useState('');
-  const wantedKind = kind === 'speed_study' ? 'speed_radar' : 'refrigeration';
-  const choices = useMemo(() => (devices.data ?? []).filter((d) => d.kind === wantedKind), [devices.data, wantedKind]);
 
   const create = useMutation({
     mutationFn: (input: ReportInput) => createReport(input),
@@ -152,28 +147,7 @@ function CreateReportDialog({ onClose, onCreated }: { onClose: () => void; onCre
   return (
     <Dialog title="New report" onClose={onClose}>
       <form onSubmit={submit} noValidate>
-        <fieldset className="radio-group">
-          <legend>Kind</legend>
-          {(Object.keys(KIND_LABELS) as ReportKind[]).map((k) => (
-            <label key={k}>
-              <input type="radio" name="report-kind" value={k} checked={kind === k} onChange={() => { setKind(k); setSubject(''); }} /> {KIND_LABELS[k]}
-            </label>
-          ))}
-        </fieldset>
-        <div className="field">
-          <label htmlFor="report-subject">{kind === 'speed_study' ? 'Radar or site' : 'Refrigeration unit or site'}</label>
-          <select id="report-subject" value={subject} onChange={(e) => setSubject(e.target.value)} aria-invalid={subjectError ? true : undefined} aria-describedby={subjectError ? 'report-subject-error' : undefined}>
-            <option value="">Choose…</option>
-            <optgroup label="Devices">
-              {choices.map((d) => <option key={d.id} value={`device:${d.id}`}>{d.name} ({d.serial})</option>)}
-            </optgroup>
-            <optgroup label="Sites">
-              {[...(sites.data?.values() ?? [])].map((s) => <option key={s.id} value={`site:${s.id}`}>{s.name}</option>)}
-            </optgroup>
-          </select>
-          {devices.isPending && <span className="field-hint">Loading devices…</span>}
-          {subjectError && <span id="report-subject-error" className="field-error" role="alert">{subjectError}</span>}
-        </div>
+        <ReportSubjectFields idPrefix="report" kind={kind} onKind={setKind} subject={subject} onSubject={setSubject} error={subjectError} />
         <div className="field-row">
           <TextField id="report-from" label="From (first day)" type="date" value={from} onChange={(e) => setFrom(e.target.value)} error={fieldError('from')} />
           <TextField id="report-to" label="To (last day)" type="date" value={to} onChange={(e) => setTo(e.target.value)} error={fieldError('to')} />
