@@ -145,7 +145,12 @@ export class NotificationChannelsService {
   }
 
   async settings(scope: Scope) {
-    return { allowPrivateWebhooks: await store.allowsPrivateWebhooks(this.ctx.db, scope.orgId) };
+    return { allowPrivateWebhooks: await this.allowsPrivateWebhooks(scope.orgId) };
+  }
+
+  /** Whether the organization lets its webhooks (alert channels, report schedules) reach private addresses. */
+  allowsPrivateWebhooks(orgId: string): Promise<boolean> {
+    return store.allowsPrivateWebhooks(this.ctx.db, orgId);
   }
 
   async saveSettings(scope: Scope, settings: { allowPrivateWebhooks: boolean }, actor: Actor) {

@@ -144,7 +144,6 @@ export class ScheduleDelivery {
 
   private async webhook(run: store.OpenRun): Promise<number> {
     if (!run.webhook_url || !run.webhook_secret_sealed) throw new Error('the schedule has no webhook URL or secret');
-    const scope = { orgId: run.org_id, userId: '', role: 'viewer' as const, siteIds: null };
     const expires = Math.floor(Date.now() / 1000) + LINK_DAYS * 86_400;
     const payload: ScheduledReportPayload = {
       event: 'report.scheduled',
@@ -161,7 +160,7 @@ export class ScheduleDelivery {
       event: payload.event,
       deliveryId: run.id,
       body: JSON.stringify(payload),
-      allowPrivate: (await this.deps.channels.settings(scope)).allowPrivateWebhooks,
+      allowPrivate: await this.deps.channels.allowsPrivateWebhooks(run.org_id),
     });
   }
 
