@@ -14,7 +14,7 @@
  *     year with BENCH_TRAFFIC_YEAR_EVENTS (1,200,000) events;
  *  2. the rollups (`event_rollups_hourly`, `speed_histogram_hourly`, `speed_excess_hourly`, and the daily
  *     `speed_histogram_daily`, `speed_excess_daily`) aggregated from those rows by the same expressions
- *     the ingest statement uses (GROUP BY device and hour or UTC day), written in time order as the fold
+ *     the ingest statement uses (GROUP BY device and hour or local day), written in time order as the fold
  *     writes them, then VACUUM ANALYZE (as autovacuum would).
  * Each case: one warm-up, then BENCH_TRAFFIC_REPEATS (40: a p95 of fewer calls is their maximum) timed calls of the statistics and
  * BENCH_TRAFFIC_BASELINE_REPEATS (3) of the raw scan; p50/p95 and the ratio raw p95 / statistics p95.
@@ -96,10 +96,13 @@ async function load(runtime: Runtime, s: Settings, report: Reporter, label: stri
             SELECT device_id, date_trunc('hour', ts), floor(speed)::smallint, count(*) FROM bench_events GROUP BY 1, 2, 3 ORDER BY 2, 1`.execute(db);
   await sql`INSERT INTO speed_excess_hourly (device_id, hour, speed_limit, excess, count)
             SELECT device_id, date_trunc('hour', ts), speed_limit, ceil(speed - speed_limit)::smallint, count(*) FROM bench_events GROUP BY 1, 2, 3, 4 ORDER BY 2, 1`.execute(db);
+  // Daily rows under the local date of each hour in the devices' zone, recorded as the fold records it.
+  await sql`INSERT INTO traffic_day_zones (device_id, zone) SELECT id, ${ZONE} FROM devices WHERE org_id = ${scope.orgId}::uuid`.execute(db);
+  const localDay = sql`(date_trunc('hour', ts) AT TIME ZONE ${sql.lit(ZONE)})::date`;
   await sql`INSERT INTO speed_histogram_daily (device_id, day, bin, count)
-            SELECT device_id, (ts AT TIME ZONE 'UTC')::date, floor(speed)::smallint, count(*) FROM bench_events GROUP BY 1, 2, 3 ORDER BY 2, 1`.execute(db);
+            SELECT device_id, ${localDay}, floor(speed)::smallint, count(*) FROM bench_events GROUP BY 1, 2, 3 ORDER BY 2, 1`.execute(db);
   await sql`INSERT INTO speed_excess_daily (device_id, day, speed_limit, excess, count)
-            SELECT device_id, (ts AT TIME ZONE 'UTC')::date, speed_limit, ceil(speed - speed_limit)::smallint, count(*) FROM bench_events GROUP BY 1, 2, 3, 4 ORDER BY 2, 1`.execute(db);
+            SELECT device_id, ${localDay}, speed_limit, ceil(speed - speed_limit)::smallint, count(*) FROM bench_events GROUP BY 1, 2, 3, 4 ORDER BY 2, 1`.execute(db);
   await sql`VACUUM ANALYZE`.execute(db);
   const counts = (await sql<{ events: number; histogram: number; excess: number }>`
     SELECT (SELECT count(*) FROM bench_events) AS events, (SELECT count(*) FROM speed_histogram_hourly) AS histogram,

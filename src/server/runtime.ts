@@ -75,6 +75,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     const jobs = new JobRunner(database.pool, logger);
     jobs.register('device-offline', 30_000, () => services.devices.announceOffline());
     jobs.register('rollups', 1000, () => services.rollups.foldPending());
+    jobs.register('traffic-day-zones', 60_000, () => services.traffic.rekeyDayZones());
     jobs.register('partitions-ahead', 6 * 3_600_000, () => services.ingest.preparePartitions());
     jobs.register('retention', 3_600_000, () => services.retention.run());
     jobs.register('alert-timers', 15_000, () => services.alerting.timers.run());

@@ -120,22 +120,26 @@ export async function deleteEvent(db: Tx, scope: Scope, eventId: number): Promis
             AND ts >= date_trunc('hour', ${row.ts}::timestamptz) AND ts < date_trunc('hour', ${row.ts}::timestamptz) + interval '1 hour') m
     WHERE r.device_id = ${row.device_id}::uuid AND r.kind = ${row.kind} AND r.hour = date_trunc('hour', ${row.ts}::timestamptz)`.execute(db);
   await sql`DELETE FROM event_rollups_hourly WHERE device_id = ${row.device_id}::uuid AND events <= 0`.execute(db);
+  // Daily traffic rows are keyed by the local date in the device's recorded zone (migration 0021), held
+  // against a re-key until this transaction ends; a device without one has no daily rows yet.
+  const zone = await sql<{ zone: string }>`SELECT zone FROM traffic_day_zones WHERE device_id = ${row.device_id}::uuid FOR SHARE`.execute(db);
+  const day = sql`(date_trunc('hour', ${row.ts}::timestamptz) AT TIME ZONE ${zone.rows[0]?.zone ?? 'UTC'}::text)::date`;
   if (row.speed !== null) {
     await sql`UPDATE speed_histogram_hourly SET count = count - 1
               WHERE device_id = ${row.device_id}::uuid AND hour = date_trunc('hour', ${row.ts}::timestamptz) AND bin = floor(${row.speed}::real)`.execute(db);
     await sql`DELETE FROM speed_histogram_hourly WHERE device_id = ${row.device_id}::uuid AND count <= 0`.execute(db);
     await sql`UPDATE speed_histogram_daily SET count = count - 1
-              WHERE device_id = ${row.device_id}::uuid AND day = (${row.ts}::timestamptz AT TIME ZONE 'UTC')::date AND bin = floor(${row.speed}::real)`.execute(db);
+              WHERE device_id = ${row.device_id}::uuid AND day = ${day} AND bin = floor(${row.speed}::real)`.execute(db);
     await sql`DELETE FROM speed_histogram_daily WHERE device_id = ${row.device_id}::uuid AND count <= 0`.execute(db);
   }
   if (row.speed !== null && row.speed_limit !== null) {
-    // Traffic statistics' excess over the limit in force (migration 0006), hourly and per UTC day.
+    // Traffic statistics' excess over the limit in force (migration 0006), hourly and per local day.
     const excess = sql`ceil(${row.speed}::real - ${row.speed_limit}::real)::smallint`;
     await sql`UPDATE speed_excess_hourly SET count = count - 1
               WHERE device_id = ${row.device_id}::uuid AND hour = date_trunc('hour', ${row.ts}::timestamptz)
                 AND speed_limit = ${row.speed_limit}::real AND excess = ${excess}`.execute(db);
     await sql`UPDATE speed_excess_daily SET count = count - 1
-              WHERE device_id = ${row.device_id}::uuid AND day = (${row.ts}::timestamptz AT TIME ZONE 'UTC')::date
+              WHERE device_id = ${row.device_id}::uuid AND day = ${day}
                 AND speed_limit = ${row.speed_limit}::real AND excess = ${excess}`.execute(db);
     await sql`DELETE FROM speed_excess_hourly WHERE device_id = ${row.device_id}::uuid AND count <= 0`.execute(db);
     await sql`DELETE FROM speed_excess_daily WHERE device_id = ${row.device_id}::uuid AND count <= 0`.execute(db);

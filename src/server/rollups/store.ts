@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db, Tx } from '../core/db/database.js';
 
 /**
@@ -19,9 +19,9 @@ export async function foldEvents(db: Conn, limit: number, wait: boolean): Promis
         SELECT id FROM event_rollup_pending ORDER BY id LIMIT ${limit} FOR UPDATE ${wait ? sql`` : sql`SKIP LOCKED`})
       RETURNING org_id, device_id, ts, kind, speed, speed_limit
     ), item AS (
-      SELECT b.org_id, b.device_id, date_trunc('hour', u.ts) AS hour, (u.ts AT TIME ZONE 'UTC')::date AS day, u.kind, u.speed, u.speed_limit
+      SELECT b.org_id, b.device_id, date_trunc('hour', u.ts) AS hour, u.kind, u.speed, u.speed_limit
       FROM batch b, unnest(b.ts, b.kind, b.speed, b.speed_limit) AS u(ts, kind, speed, speed_limit)
-    ), rollup AS (
+    ), ${dayZones(sql`SELECT device_id FROM batch`)}, rollup AS (
       INSERT INTO event_rollups_hourly AS r
         (org_id, device_id, hour, kind, events, speed_count, speed_sum, speed_sum_squares, speed_min, speed_max, speeding)
       SELECT org_id, device_id, hour, kind, count(*), count(speed), coalesce(sum(speed), 0),
@@ -38,35 +38,64 @@ export async function foldEvents(db: Conn, limit: number, wait: boolean): Promis
         speed_min = LEAST(r.speed_min, EXCLUDED.speed_min),
         speed_max = GREATEST(r.speed_max, EXCLUDED.speed_max),
         speeding = r.speeding + EXCLUDED.speeding
+    ), bins AS (
+      SELECT device_id, hour, floor(speed)::smallint AS bin, count(*)::int AS count
+      FROM item WHERE speed IS NOT NULL GROUP BY 1, 2, 3
+    ), excesses AS (
+      -- Traffic statistics (migration 0006): speeds by how far above the limit in force.
+      SELECT device_id, hour, speed_limit, ceil(speed - speed_limit)::smallint AS excess, count(*)::int AS count
+      FROM item WHERE speed IS NOT NULL AND speed_limit IS NOT NULL GROUP BY 1, 2, 3, 4
+    ), hour_day AS (
+      -- The local date each hour's daily rows go under (migration 0021), worked out once per device and hour.
+      SELECT h.device_id, h.hour, (h.hour AT TIME ZONE z.zone)::date AS day
+      FROM (SELECT DISTINCT device_id, hour FROM item) h JOIN day_zone z USING (device_id)
     ), histogram AS (
       INSERT INTO speed_histogram_hourly AS h (device_id, hour, bin, count)
-      SELECT device_id, hour, floor(speed)::smallint, count(*)
-      FROM item WHERE speed IS NOT NULL GROUP BY device_id, hour, floor(speed)
-      ORDER BY device_id, hour, floor(speed)
+      SELECT device_id, hour, bin, count FROM bins
+      ORDER BY device_id, hour, bin
       ON CONFLICT (device_id, hour, bin) DO UPDATE SET count = h.count + EXCLUDED.count
     ), excess AS (
-      -- Traffic statistics (migration 0006): speeds by how far above the limit in force, hourly and per UTC day,
-      -- and the speed histogram per UTC day.
       INSERT INTO speed_excess_hourly AS x (device_id, hour, speed_limit, excess, count)
-      SELECT device_id, hour, speed_limit, ceil(speed - speed_limit)::smallint, count(*)
-      FROM item WHERE speed IS NOT NULL AND speed_limit IS NOT NULL GROUP BY 1, 2, 3, 4
+      SELECT device_id, hour, speed_limit, excess, count FROM excesses
       ORDER BY 1, 2, 3, 4
       ON CONFLICT (device_id, hour, speed_limit, excess) DO UPDATE SET count = x.count + EXCLUDED.count
     ), daily_histogram AS (
       INSERT INTO speed_histogram_daily AS d (device_id, day, bin, count)
-      SELECT device_id, day, floor(speed)::smallint, count(*)
-      FROM item WHERE speed IS NOT NULL GROUP BY 1, 2, 3
+      SELECT b.device_id, hd.day, b.bin, sum(b.count)
+      FROM bins b JOIN hour_day hd USING (device_id, hour) GROUP BY 1, 2, 3
       ORDER BY 1, 2, 3
       ON CONFLICT (device_id, day, bin) DO UPDATE SET count = d.count + EXCLUDED.count
     ), daily_excess AS (
       INSERT INTO speed_excess_daily AS x (device_id, day, speed_limit, excess, count)
-      SELECT device_id, day, speed_limit, ceil(speed - speed_limit)::smallint, count(*)
-      FROM item WHERE speed IS NOT NULL AND speed_limit IS NOT NULL GROUP BY 1, 2, 3, 4
+      SELECT e.device_id, hd.day, e.speed_limit, e.excess, sum(e.count)
+      FROM excesses e JOIN hour_day hd USING (device_id, hour) GROUP BY 1, 2, 3, 4
       ORDER BY 1, 2, 3, 4
       ON CONFLICT (device_id, day, speed_limit, excess) DO UPDATE SET count = x.count + EXCLUDED.count
     )
     SELECT count(*)::int AS batches FROM batch`.execute(db);
   return result.rows[0]!.batches;
+}
+
+/**
+ * CTEs `day_zone (device_id, zone)`: the zone keying the daily traffic rollups of each of `devices`
+ * (migration 0021), locked against a re-key until the statement's transaction ends; a device without
+ * one gets its current time zone, recorded here.
+ */
+export function dayZones(devices: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`recorded_zone AS (
+      SELECT device_id, zone FROM traffic_day_zones WHERE device_id IN (${devices}) FOR SHARE
+    ), day_zone AS (
+      SELECT device_id, zone FROM recorded_zone
+      UNION ALL
+      SELECT d.id, COALESCE(s.timezone, o.timezone)
+      FROM devices d JOIN organizations o ON o.id = d.org_id LEFT JOIN sites s ON s.id = d.site_id
+      WHERE d.id IN (${devices}) AND d.id NOT IN (SELECT device_id FROM recorded_zone)
+    ), zone_recorded AS (
+      INSERT INTO traffic_day_zones (device_id, zone)
+      SELECT device_id, zone FROM day_zone WHERE device_id NOT IN (SELECT device_id FROM recorded_zone)
+      ORDER BY device_id
+      ON CONFLICT (device_id) DO NOTHING
+    )`;
 }
 
 export async function foldTelemetry(db: Conn, limit: number, wait: boolean): Promise<number> {

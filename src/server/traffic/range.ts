@@ -49,13 +49,17 @@ export function localDate(instant: Date, zone: string): string {
   return new Date(instant.getTime() + zoneOffset(instant.getTime(), zone)).toISOString().slice(0, 10);
 }
 
+/** The calendar date after `date` (YYYY-MM-DD). */
+export function nextDate(date: string): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + DAY).toISOString().slice(0, 10);
+}
+
 function parseBound(value: string, field: 'from' | 'to', zone: string): Date {
   if (DATE_ONLY.test(value)) {
     const start = startOfLocalDay(value, zone);
     if (Number.isNaN(start.getTime())) throw invalidFields([{ field, message: 'is not a valid date' }]);
     if (field === 'from') return start;
-    const next = new Date(Date.parse(`${value}T00:00:00Z`) + DAY).toISOString().slice(0, 10);
-    return startOfLocalDay(next, zone);
+    return startOfLocalDay(nextDate(value), zone);
   }
   const instant = new Date(value);
   if (Number.isNaN(instant.getTime())) throw invalidFields([{ field, message: 'must be an ISO 8601 date-time or a YYYY-MM-DD date' }]);

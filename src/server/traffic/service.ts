@@ -31,6 +31,9 @@ export interface ComparisonQuery extends SubjectQuery {
   afterTo: string;
 }
 
+/** Devices re-keyed per run of the background job. */
+const REKEY_DEVICES = 20;
+
 interface Subject {
   kind: 'device' | 'site' | 'organization';
   id: string;
@@ -67,12 +70,12 @@ export class TrafficService {
     return { kind: 'organization', id: org.id, name: org.name, timezone: org.timezone, units: query.units ?? org.units, devices };
   }
 
-  /** The rollup queries of a range, side by side; once per unit system and time zone among the devices (almost always one). */
+  /** The rollup queries of a range, side by side; once per unit system, time zone and day zone among the devices (almost always one). */
   private async read(q: store.RangeQuery, hourlyPercentiles = false): Promise<Rollups> {
     const db = this.ctx.db;
     // Every batch committed before this read is in the rollups.
     await this.rollups.settle('events');
-    const groupOf = (d: store.SubjectDevice) => `${d.units} ${d.timezone}`;
+    const groupOf = (d: store.SubjectDevice) => `${d.units} ${d.timezone} ${d.dayZone}`;
     const groups = [...new Set(q.devices.map(groupOf))].map((key) => {
       const devices = q.devices.filter((d) => groupOf(d) === key);
       return { units: devices[0]!.units, q: { ...q, devices } };
@@ -168,6 +171,16 @@ export class TrafficService {
         describeChange('mean speed', figuresA.mean, figuresB.mean, meanTest, unitLabel),
       ],
     };
+  }
+
+  /**
+   * Re-keys the daily rollups of devices whose time zone changed into their new zone (see
+   * store.rekeyDays); statistics are exact meanwhile, reading those devices' days in the old zone.
+   */
+  async rekeyDayZones(): Promise<number> {
+    const stale = await store.staleDayZones(this.ctx.db, REKEY_DEVICES);
+    for (const { deviceId, zone } of stale) await store.rekeyDays(this.ctx.db, deviceId, zone);
+    return stale.length;
   }
 
   /**

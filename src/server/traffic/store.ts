@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Scope } from '../core/access.js';
 import type { Db, Tx } from '../core/db/database.js';
+import { localDate, nextDate, startOfLocalDay } from './range.js';
 import type { Units } from './statistics.js';
 
 /**
@@ -8,6 +9,7 @@ import type { Units } from './statistics.js';
  * (`event_rollups_hourly`, `speed_histogram_hourly`, `speed_excess_hourly`), never from raw events,
  * except `rebuildSpeedExcess`, which (re)builds the excess rollup of a device from its events.
  * Local hours, weekdays and dates are taken in each device's time zone: its site's, else its organization's.
+ * Daily rows are keyed by local dates in the device's recorded day zone (migration 0021).
  */
 type Conn = Db | Tx;
 const DAY = 86_400_000;
@@ -16,14 +18,18 @@ export interface SubjectDevice {
   id: string;
   name: string;
   timezone: string;
+  /** The zone whose local dates key the device's daily rollups: its time zone, unless that changed and the re-key has not run yet. */
+  dayZone: string;
   units: Units;
 }
 
 /** The devices a statistics request covers, within the caller's scope (one device, one site, or every visible device). */
 export async function subjectDevices(db: Conn, scope: Scope, subject: { deviceId?: string; siteId?: string }): Promise<SubjectDevice[]> {
   const result = await sql<SubjectDevice>`
-    SELECT d.id, d.name, COALESCE(s.timezone, o.timezone) AS timezone, COALESCE(d.speed_units, o.units) AS units
+    SELECT d.id, d.name, COALESCE(s.timezone, o.timezone) AS timezone, COALESCE(z.zone, s.timezone, o.timezone) AS "dayZone",
+           COALESCE(d.speed_units, o.units) AS units
     FROM devices d JOIN organizations o ON o.id = d.org_id LEFT JOIN sites s ON s.id = d.site_id
+    LEFT JOIN traffic_day_zones z ON z.device_id = d.id
     WHERE d.org_id = ${scope.orgId}::uuid
     ${scope.siteIds ? sql`AND d.site_id = ANY(${scope.siteIds}::uuid[])` : sql``}
     ${subject.deviceId ? sql`AND d.id = ${subject.deviceId}::uuid` : sql``}
@@ -62,7 +68,7 @@ function zoneOf(q: RangeQuery): RawBuilder<unknown> {
 }
 
 /**
- * Every query takes devices of one unit system and one time zone (the service groups them), so rollup
+ * Every query takes devices of one unit system, one time zone and one day zone (the service groups them), so rollup
  * rows are summed without joining each one to its device, and local time is worked out per hour of the
  * range, not per rollup row (the time-zone arithmetic costs more than the rest of the query).
  *
@@ -81,42 +87,45 @@ function withLocalHours(q: RangeQuery): RawBuilder<unknown> {
     )`;
 }
 
-/** A UTC calendar date as text: a Date parameter cast to date would be read in the session's time zone. */
-function utcDate(instant: Date): string {
-  return instant.toISOString().slice(0, 10);
-}
-
 function ids(q: RangeQuery) {
   return q.devices.map((d) => d.id);
 }
 
 /**
- * The whole UTC days inside the range, [firstDay, endDay), read from the daily tables; the hours before
- * and after them from the hourly ones. Without a whole day, the hourly part is the whole range.
+ * The whole local days inside the range in the devices' day zone, [firstDay, endDay), read from the
+ * daily tables, and the instants they span; the hours before and after them come from the hourly
+ * tables. An hour belongs to the local date of its start, so in a zone offset by half an hour the
+ * hour holding midnight belongs to the day before. Undefined when no whole day fits.
  */
 function dayParts(q: RangeQuery) {
-  const firstDay = new Date(Math.ceil(q.from.getTime() / DAY) * DAY);
-  const endDay = new Date(Math.floor(q.to.getTime() / DAY) * DAY);
-  if (firstDay >= endDay) return { firstDay: q.to, endDay: q.to };
-  return { firstDay, endDay };
+  const zone = q.devices[0]?.dayZone ?? 'UTC';
+  let firstDay = localDate(q.from, zone);
+  if (startOfLocalDay(firstDay, zone) < q.from) firstDay = nextDate(firstDay);
+  const endDay = localDate(q.to, zone);
+  if (firstDay >= endDay) return undefined;
+  return { firstDay, endDay, firstStart: startOfLocalDay(firstDay, zone), endStart: startOfLocalDay(endDay, zone) };
 }
 
 /**
  * Rows of a daily table over the whole days of the range plus rows of its hourly table over the edge
- * hours; with a weekday filter, only hourly rows of local weekdays (a UTC day is not a local day).
+ * hours. With a weekday filter, daily rows of local weekdays when the days are in the devices' own
+ * zone; otherwise (a day zone not yet re-keyed) the hourly rows of local weekdays only.
  */
 function dailyAndEdges(q: RangeQuery, columns: RawBuilder<unknown>, daily: string, hourly: string): RawBuilder<unknown> {
-  if (q.weekdaysOnly) {
-    return sql`SELECT ${columns} FROM ${sql.table(hourly)} e
-               WHERE e.device_id = ANY(${ids(q)}::uuid[]) AND e.hour >= ${q.from} AND e.hour < ${q.to} AND e.hour IN (SELECT hour FROM h)`;
-  }
   const parts = dayParts(q);
+  const ownZone = q.devices.every((d) => d.dayZone === d.timezone);
+  const weekdayHours = q.weekdaysOnly ? sql`AND e.hour IN (SELECT hour FROM h)` : sql``;
+  if (!parts || (q.weekdaysOnly && !ownZone)) {
+    return sql`SELECT ${columns} FROM ${sql.table(hourly)} e
+               WHERE e.device_id = ANY(${ids(q)}::uuid[]) AND e.hour >= ${q.from} AND e.hour < ${q.to} ${weekdayHours}`;
+  }
   return sql`SELECT ${columns} FROM ${sql.table(daily)} e
-             WHERE e.device_id = ANY(${ids(q)}::uuid[]) AND e.day >= ${utcDate(parts.firstDay)}::date AND e.day < ${utcDate(parts.endDay)}::date
+             WHERE e.device_id = ANY(${ids(q)}::uuid[]) AND e.day >= ${parts.firstDay}::date AND e.day < ${parts.endDay}::date
+               ${q.weekdaysOnly ? sql`AND date_part('isodow', e.day) <= 5` : sql``}
              UNION ALL
              SELECT ${columns} FROM ${sql.table(hourly)} e
              WHERE e.device_id = ANY(${ids(q)}::uuid[])
-               AND ((e.hour >= ${q.from} AND e.hour < ${parts.firstDay}) OR (e.hour >= ${parts.endDay} AND e.hour < ${q.to}))`;
+               AND ((e.hour >= ${q.from} AND e.hour < ${parts.firstStart}) OR (e.hour >= ${parts.endStart} AND e.hour < ${q.to})) ${weekdayHours}`;
 }
 
 /** Speed figures summed over a set of hours. */
@@ -215,29 +224,71 @@ export async function hourOfDayBins(db: Conn, q: RangeQuery) {
 }
 
 /**
- * (Re)builds the traffic rollups of one device from its stored events, over the whole UTC days that
- * hold [from, to): the hourly excess, and the daily histogram and excess. One transaction. Ingest is to
- * maintain the same rows per batch; until it does, this fills them (tests, and a backfill after upgrading).
+ * (Re)builds the traffic rollups of one device from its stored events, over the whole local days (in
+ * its day zone) that hold [from, to): the hourly excess, and the daily histogram and excess. One
+ * transaction, holding the device's day zone against a re-key. Ingest maintains the same rows per
+ * batch; this fills them for data stored before they existed (tests, and a backfill after upgrading).
  */
-export async function rebuildTrafficRollups(db: Db, deviceId: string, fromInstant: Date, toInstant: Date): Promise<void> {
-  const from = new Date(Math.floor(fromInstant.getTime() / DAY) * DAY);
-  const to = new Date(Math.ceil(toInstant.getTime() / DAY) * DAY);
+export async function rebuildTrafficRollups(db: Db, deviceId: string, from: Date, to: Date): Promise<void> {
   await db.transaction().execute(async (tx) => {
-    await sql`DELETE FROM speed_excess_hourly WHERE device_id = ${deviceId}::uuid AND hour >= ${from} AND hour < ${to}`.execute(tx);
-    await sql`DELETE FROM speed_histogram_daily WHERE device_id = ${deviceId}::uuid AND day >= ${utcDate(from)}::date AND day < ${utcDate(to)}::date`.execute(tx);
-    await sql`DELETE FROM speed_excess_daily WHERE device_id = ${deviceId}::uuid AND day >= ${utcDate(from)}::date AND day < ${utcDate(to)}::date`.execute(tx);
-    const events = sql`events WHERE device_id = ${deviceId}::uuid AND ts >= ${from} AND ts < ${to} AND speed IS NOT NULL`;
+    await sql`INSERT INTO traffic_day_zones (device_id, zone)
+              SELECT d.id, COALESCE(s.timezone, o.timezone) FROM devices d JOIN organizations o ON o.id = d.org_id LEFT JOIN sites s ON s.id = d.site_id
+              WHERE d.id = ${deviceId}::uuid
+              ON CONFLICT (device_id) DO NOTHING`.execute(tx);
+    const zone = (await sql<{ zone: string }>`SELECT zone FROM traffic_day_zones WHERE device_id = ${deviceId}::uuid FOR SHARE`.execute(tx)).rows[0]?.zone;
+    if (!zone) return;
+    const firstDay = localDate(from, zone);
+    const endDay = nextDate(localDate(new Date(to.getTime() - 1), zone));
+    // The hours of those days: a day starts at most a day away from its UTC date, so a margin of two.
+    const hours = sql`hour >= ${firstDay}::date - 2 AND hour < ${endDay}::date + 2
+                      AND (hour AT TIME ZONE ${sql.lit(zone)})::date >= ${firstDay}::date AND (hour AT TIME ZONE ${sql.lit(zone)})::date < ${endDay}::date`;
+    const days = sql`day >= ${firstDay}::date AND day < ${endDay}::date`;
+    await sql`DELETE FROM speed_excess_hourly WHERE device_id = ${deviceId}::uuid AND ${hours}`.execute(tx);
+    await sql`DELETE FROM speed_histogram_daily WHERE device_id = ${deviceId}::uuid AND ${days}`.execute(tx);
+    await sql`DELETE FROM speed_excess_daily WHERE device_id = ${deviceId}::uuid AND ${days}`.execute(tx);
+    const events = sql`(SELECT device_id, date_trunc('hour', ts) AS hour, speed, speed_limit FROM events
+                        WHERE device_id = ${deviceId}::uuid AND ts >= ${firstDay}::date - 2 AND ts < ${endDay}::date + 2 AND speed IS NOT NULL) e`;
+    const local = sql`(hour AT TIME ZONE ${sql.lit(zone)})::date`;
     await sql`
       INSERT INTO speed_excess_hourly (device_id, hour, speed_limit, excess, count)
-      SELECT device_id, date_trunc('hour', ts), speed_limit, ceil(speed - speed_limit)::smallint, count(*)
-      FROM ${events} AND speed_limit IS NOT NULL GROUP BY 1, 2, 3, 4`.execute(tx);
+      SELECT device_id, hour, speed_limit, ceil(speed - speed_limit)::smallint, count(*)
+      FROM ${events} WHERE speed_limit IS NOT NULL AND ${hours} GROUP BY 1, 2, 3, 4`.execute(tx);
     await sql`
       INSERT INTO speed_histogram_daily (device_id, day, bin, count)
-      SELECT device_id, (ts AT TIME ZONE 'UTC')::date, floor(speed)::smallint, count(*)
-      FROM ${events} GROUP BY 1, 2, 3`.execute(tx);
+      SELECT device_id, ${local}, floor(speed)::smallint, count(*)
+      FROM ${events} WHERE ${hours} GROUP BY 1, 2, 3`.execute(tx);
     await sql`
       INSERT INTO speed_excess_daily (device_id, day, speed_limit, excess, count)
-      SELECT device_id, (ts AT TIME ZONE 'UTC')::date, speed_limit, ceil(speed - speed_limit)::smallint, count(*)
-      FROM ${events} AND speed_limit IS NOT NULL GROUP BY 1, 2, 3, 4`.execute(tx);
+      SELECT device_id, ${local}, speed_limit, ceil(speed - speed_limit)::smallint, count(*)
+      FROM ${events} WHERE speed_limit IS NOT NULL AND ${hours} GROUP BY 1, 2, 3, 4`.execute(tx);
+  });
+}
+
+/** Devices whose daily traffic rollups are keyed in a zone other than their time zone now (a site or organization changed zone, or the device moved). */
+export async function staleDayZones(db: Db, limit: number): Promise<{ deviceId: string; zone: string }[]> {
+  const result = await sql<{ deviceId: string; zone: string }>`
+    SELECT z.device_id AS "deviceId", COALESCE(s.timezone, o.timezone) AS zone
+    FROM traffic_day_zones z JOIN devices d ON d.id = z.device_id JOIN organizations o ON o.id = d.org_id LEFT JOIN sites s ON s.id = d.site_id
+    WHERE z.zone <> COALESCE(s.timezone, o.timezone)
+    ORDER BY z.device_id LIMIT ${limit}`.execute(db);
+  return result.rows;
+}
+
+/**
+ * Re-keys a device's daily traffic rollups into `zone` from its hourly ones, in one transaction. The
+ * zone row is updated first: folds and deletes of this device wait for the re-key (they hold the row
+ * FOR SHARE), and a fold already holding it finishes, with its hourly rows, before the re-key reads them.
+ */
+export async function rekeyDays(db: Db, deviceId: string, zone: string): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    const updated = await sql`UPDATE traffic_day_zones SET zone = ${zone} WHERE device_id = ${deviceId}::uuid AND zone <> ${zone}`.execute(tx);
+    if (Number(updated.numAffectedRows ?? 0) === 0) return;
+    const local = sql`(hour AT TIME ZONE ${sql.lit(zone)})::date`;
+    await sql`DELETE FROM speed_histogram_daily WHERE device_id = ${deviceId}::uuid`.execute(tx);
+    await sql`DELETE FROM speed_excess_daily WHERE device_id = ${deviceId}::uuid`.execute(tx);
+    await sql`INSERT INTO speed_histogram_daily (device_id, day, bin, count)
+              SELECT device_id, ${local}, bin, sum(count) FROM speed_histogram_hourly WHERE device_id = ${deviceId}::uuid GROUP BY 1, 2, 3`.execute(tx);
+    await sql`INSERT INTO speed_excess_daily (device_id, day, speed_limit, excess, count)
+              SELECT device_id, ${local}, speed_limit, excess, sum(count) FROM speed_excess_hourly WHERE device_id = ${deviceId}::uuid GROUP BY 1, 2, 3, 4`.execute(tx);
   });
 }
