@@ -12,7 +12,6 @@ import type { Units } from './statistics.js';
  * Daily rows are keyed by local dates in the device's recorded day zone (migration 0021).
  */
 type Conn = Db | Tx;
-const DAY = 86_400_000;
 
 export interface SubjectDevice {
   id: string;
