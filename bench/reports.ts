@@ -18,6 +18,7 @@ import type { BusMessage } from '../src/server/core/bus.js';
 import type { Scope } from '../src/server/core/access.js';
 import { testConfig } from '../src/server/core/config.js';
 import { startRuntime, type Runtime } from '../src/server/runtime.js';
+import { rebuildTrafficRollups } from '../src/server/traffic/store.js';
 import { type Benchmark, createScratchDatabase, envInt, makeTempDir, now, onCleanup, type Reporter, round } from './lib.js';
 
 const START = new Date('2026-09-01T04:00:00Z');
@@ -63,12 +64,7 @@ async function load(runtime: Runtime, s: Settings, report: Reporter) {
             FROM events WHERE ${where} GROUP BY device_id, date_trunc('hour', ts)`.execute(db);
   await sql`INSERT INTO speed_histogram_hourly (device_id, hour, bin, count)
             SELECT device_id, date_trunc('hour', ts), floor(speed)::smallint, count(*) FROM events WHERE ${where} GROUP BY 1, 2, 3`.execute(db);
-  await sql`INSERT INTO speed_excess_hourly (device_id, hour, speed_limit, excess, count)
-            SELECT device_id, date_trunc('hour', ts), speed_limit, ceil(speed - speed_limit)::smallint, count(*) FROM events WHERE ${where} GROUP BY 1, 2, 3, 4`.execute(db);
-  await sql`INSERT INTO speed_histogram_daily (device_id, day, bin, count)
-            SELECT device_id, (ts AT TIME ZONE 'UTC')::date, floor(speed)::smallint, count(*) FROM events WHERE ${where} GROUP BY 1, 2, 3`.execute(db);
-  await sql`INSERT INTO speed_excess_daily (device_id, day, speed_limit, excess, count)
-            SELECT device_id, (ts AT TIME ZONE 'UTC')::date, speed_limit, ceil(speed - speed_limit)::smallint, count(*) FROM events WHERE ${where} GROUP BY 1, 2, 3, 4`.execute(db);
+  await rebuildTrafficRollups(db, deviceId, START, new Date(START.getTime() + DAYS * DAY));
   await sql`ANALYZE`.execute(db);
   report.add({ metric: 'events loaded (1 radar, 30 days)', value: s.events, note: `${round((loaded - started) / 1000)} s, rollups ${round((now() - loaded) / 1000)} s` });
   return { scope, deviceId };

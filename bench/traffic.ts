@@ -95,14 +95,14 @@ async function load(runtime: Runtime, s: Settings, report: Reporter, label: stri
   await sql`INSERT INTO speed_histogram_hourly (device_id, hour, bin, count)
             SELECT device_id, date_trunc('hour', ts), floor(speed)::smallint, count(*) FROM bench_events GROUP BY 1, 2, 3 ORDER BY 2, 1`.execute(db);
   await sql`INSERT INTO speed_excess_hourly (device_id, hour, speed_limit, excess, count)
-            SELECT device_id, date_trunc('hour', ts), speed_limit, ceil(speed - speed_limit)::smallint, count(*) FROM bench_events GROUP BY 1, 2, 3, 4 ORDER BY 2, 1`.execute(db);
+            SELECT device_id, date_trunc('hour', ts), speed_limit, greatest(ceil(speed - speed_limit), 0)::smallint, count(*) FROM bench_events GROUP BY 1, 2, 3, 4 ORDER BY 2, 1`.execute(db);
   // Daily rows under the local date of each hour in the devices' zone, recorded as the fold records it.
   await sql`INSERT INTO traffic_day_zones (device_id, zone) SELECT id, ${ZONE} FROM devices WHERE org_id = ${scope.orgId}::uuid`.execute(db);
   const localDay = sql`(date_trunc('hour', ts) AT TIME ZONE ${sql.lit(ZONE)})::date`;
   await sql`INSERT INTO speed_histogram_daily (device_id, day, bin, count)
             SELECT device_id, ${localDay}, floor(speed)::smallint, count(*) FROM bench_events GROUP BY 1, 2, 3 ORDER BY 2, 1`.execute(db);
   await sql`INSERT INTO speed_excess_daily (device_id, day, speed_limit, excess, count)
-            SELECT device_id, ${localDay}, speed_limit, ceil(speed - speed_limit)::smallint, count(*) FROM bench_events GROUP BY 1, 2, 3, 4 ORDER BY 2, 1`.execute(db);
+            SELECT device_id, ${localDay}, speed_limit, greatest(ceil(speed - speed_limit), 0)::smallint, count(*) FROM bench_events GROUP BY 1, 2, 3, 4 ORDER BY 2, 1`.execute(db);
   await sql`VACUUM ANALYZE`.execute(db);
   const counts = (await sql<{ events: number; histogram: number; excess: number }>`
     SELECT (SELECT count(*) FROM bench_events) AS events, (SELECT count(*) FROM speed_histogram_hourly) AS histogram,

@@ -134,7 +134,7 @@ export async function deleteEvent(db: Tx, scope: Scope, eventId: number): Promis
   }
   if (row.speed !== null && row.speed_limit !== null) {
     // Traffic statistics' excess over the limit in force (migration 0006), hourly and per local day.
-    const excess = sql`ceil(${row.speed}::real - ${row.speed_limit}::real)::smallint`;
+    const excess = sql`greatest(ceil(${row.speed}::real - ${row.speed_limit}::real), 0)::smallint`;
     await sql`UPDATE speed_excess_hourly SET count = count - 1
               WHERE device_id = ${row.device_id}::uuid AND hour = date_trunc('hour', ${row.ts}::timestamptz)
                 AND speed_limit = ${row.speed_limit}::real AND excess = ${excess}`.execute(db);

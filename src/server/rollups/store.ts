@@ -42,8 +42,9 @@ export async function foldEvents(db: Conn, limit: number, wait: boolean): Promis
       SELECT device_id, hour, floor(speed)::smallint AS bin, count(*)::int AS count
       FROM item WHERE speed IS NOT NULL GROUP BY 1, 2, 3
     ), excesses AS (
-      -- Traffic statistics (migration 0006): speeds by how far above the limit in force.
-      SELECT device_id, hour, speed_limit, ceil(speed - speed_limit)::smallint AS excess, count(*)::int AS count
+      -- Traffic statistics (migration 0006): speeds by how far above the limit in force; 0 for every
+      -- speed not above it (migration 0022).
+      SELECT device_id, hour, speed_limit, greatest(ceil(speed - speed_limit), 0)::smallint AS excess, count(*)::int AS count
       FROM item WHERE speed IS NOT NULL AND speed_limit IS NOT NULL GROUP BY 1, 2, 3, 4
     ), hour_day AS (
       -- The local date each hour's daily rows go under (migration 0021), worked out once per device and hour.

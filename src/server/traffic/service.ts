@@ -82,10 +82,10 @@ export class TrafficService {
     });
     const parts = await Promise.all(groups.map(async ({ units, q: group }) => {
       const [volume, bins, excess, hourBins] = await Promise.all([
-        store.analytic(db, (tx) => store.speedVolume(tx, group)),
-        store.analytic(db, (tx) => store.speedBins(tx, group)),
-        store.analytic(db, (tx) => store.speedExcess(tx, group)),
-        hourlyPercentiles ? store.analytic(db, (tx) => store.hourOfDayBins(tx, group)) : [],
+        store.speedVolume(db, group),
+        store.speedBins(db, group),
+        store.speedExcess(db, group),
+        hourlyPercentiles ? store.hourOfDayBins(db, group) : [],
       ]);
       const tag = <R>(rows: R[]) => rows.map((row) => ({ ...row, units }));
       return { volume: [{ ...volume, units }], bins: tag(bins), excess: tag(excess), hourBins: tag(hourBins) };

@@ -55,8 +55,9 @@ export function convertBins(bins: Bins, factor: number): Bins {
 }
 
 /**
- * Excess bins are keyed by their upper bound (excess k holds k − 1 < speed − limit ≤ k), so the band
- * "1–5 above" is keys 1..5. They convert like speed bins shifted by one.
+ * Excess bins are keyed by their upper bound (excess k ≥ 1 holds k − 1 < speed − limit ≤ k; 0 holds every
+ * speed not above the limit), so the band "1–5 above" is keys 1..5. They convert like speed bins shifted
+ * by one: bin 0 lands on keys ≤ 0, still not above the limit.
  */
 export function convertExcess(excess: Bins, factor: number): Bins {
   if (factor === 1) return new Map(excess);

@@ -37,17 +37,6 @@ export async function subjectDevices(db: Conn, scope: Scope, subject: { deviceId
   return result.rows;
 }
 
-/**
- * Runs a statistics query with PostgreSQL's JIT off: the planner rates these aggregates expensive, and
- * compiling them took longer (~0.5 s measured) than running them.
- */
-export function analytic<T>(db: Db, query: (tx: Tx) => Promise<T>): Promise<T> {
-  return db.transaction().execute(async (tx) => {
-    await sql`SET LOCAL jit = off`.execute(tx);
-    return query(tx);
-  });
-}
-
 export interface RangeQuery {
   devices: SubjectDevice[];
   /** Whole UTC hours: from inclusive, to exclusive. */
@@ -250,7 +239,7 @@ export async function rebuildTrafficRollups(db: Db, deviceId: string, from: Date
     const local = sql`(hour AT TIME ZONE ${sql.lit(zone)})::date`;
     await sql`
       INSERT INTO speed_excess_hourly (device_id, hour, speed_limit, excess, count)
-      SELECT device_id, hour, speed_limit, ceil(speed - speed_limit)::smallint, count(*)
+      SELECT device_id, hour, speed_limit, greatest(ceil(speed - speed_limit), 0)::smallint, count(*)
       FROM ${events} WHERE speed_limit IS NOT NULL AND ${hours} GROUP BY 1, 2, 3, 4`.execute(tx);
     await sql`
       INSERT INTO speed_histogram_daily (device_id, day, bin, count)
@@ -258,7 +247,7 @@ export async function rebuildTrafficRollups(db: Db, deviceId: string, from: Date
       FROM ${events} WHERE ${hours} GROUP BY 1, 2, 3`.execute(tx);
     await sql`
       INSERT INTO speed_excess_daily (device_id, day, speed_limit, excess, count)
-      SELECT device_id, ${local}, speed_limit, ceil(speed - speed_limit)::smallint, count(*)
+      SELECT device_id, ${local}, speed_limit, greatest(ceil(speed - speed_limit), 0)::smallint, count(*)
       FROM ${events} WHERE speed_limit IS NOT NULL AND ${hours} GROUP BY 1, 2, 3, 4`.execute(tx);
   });
 }
