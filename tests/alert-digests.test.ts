@@ -57,7 +57,7 @@ describe('notification digests', () => {
 
   /** The digest window ends now (as the clock would make it) and the digest job runs. */
   async function windowEnds(channelId: string) {
-    await app.runtime.ctx.pool.query('UPDATE notification_channels SET next_digest_at = now() WHERE id = $1', [channelId]);
+    await app.runtime.ctx.pool.query("UPDATE notification_channels SET next_digest_at = now() - interval '1 second' WHERE id = $1", [channelId]);
     await app.runtime.jobs.tick('alert-digests');
     await app.runtime.services.alerting.notifier.idle();
   }
@@ -155,7 +155,7 @@ describe('notification digests', () => {
     await send((await device('Walk-in')).key, warm('door', 10));
     const second = await startRuntime(app.config, { logger: pino({ level: 'silent' }) });
     try {
-      await app.runtime.ctx.pool.query('UPDATE notification_channels SET next_digest_at = now() WHERE id = $1', [channelId]);
+      await app.runtime.ctx.pool.query("UPDATE notification_channels SET next_digest_at = now() - interval '1 second' WHERE id = $1", [channelId]);
       // Both processes run the digest job at the same moment, bypassing the job lease: the database claim decides.
       const counts = await Promise.all([app.runtime.services.alerting.digests.sendDue(), second.services.alerting.digests.sendDue()]);
       assert.equal(counts[0] + counts[1], 1);

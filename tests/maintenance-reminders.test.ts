@@ -167,7 +167,7 @@ describe('maintenance reminders through the notification channels', () => {
     await tick();
     const weekly = () => sink.received.filter((m) => m.to.includes('weekly@example.com'));
     assert.equal(weekly().length, 0, 'held for the digest');
-    await app.runtime.ctx.pool.query('UPDATE notification_channels SET next_digest_at = now() WHERE id = $1', [digest.body.channel.id]);
+    await app.runtime.ctx.pool.query("UPDATE notification_channels SET next_digest_at = now() - interval '1 second' WHERE id = $1", [digest.body.channel.id]);
     await app.runtime.jobs.tick('alert-digests');
     assert.equal(weekly().length, 1);
     assert.equal(weekly()[0]!.subject, '[Vigil] Digest: 2 notification(s) for Weekly desk');
