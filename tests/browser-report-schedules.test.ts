@@ -1,7 +1,7 @@
 /**
  * The Schedules section of /reports in a real browser: creating a schedule shows the server's reasons
- * inline, the new schedule is listed with its cadence and next run, it can be disabled, edited and
- * deleted, it fits a 390 px phone, and axe-core finds no serious problem. Screenshots go to
+ * inline, the new schedule is listed with its cadence and next run, it can be disabled, sent now,
+ * edited and deleted, it fits a 390 px phone, and axe-core finds no serious problem. Screenshots go to
  * test-artifacts/browser/ (report-schedules-*.png).
  */
 import assert from 'node:assert/strict';
@@ -89,6 +89,14 @@ describe('report schedules in a browser', { skip, timeout: 180_000 }, () => {
     const stored = (await owner.client.get('/api/v1/report-schedules')).body.items[0];
     assert.deepEqual([stored.enabled, stored.nextRunAt, stored.dayOfMonth, stored.timeOfDay], [false, null, 31, '07:30']);
 
+    // Sent now (disabled or not): the last full month's report is made and will go to its two addresses.
+    await card.getByRole('button', { name: 'Send now: Month-end study' }).click();
+    await page.getByText(/Sending “Month-end study” now: the report for .+ is being made, then goes to 2 email addresses\./).waitFor();
+    const runs = (await owner.client.get(`/api/v1/report-schedules/${stored.id}/runs`)).body.items;
+    assert.deepEqual(runs.map((r: { manual: boolean; status: string }) => [r.manual, r.status]), [[true, 'generating']]);
+    await card.getByRole('button', { name: 'Send now: Month-end study' }).click();
+    await page.getByRole('alert').filter({ hasText: 'this schedule is already being sent' }).waitFor();
+
     await card.getByRole('button', { name: 'Edit Month-end study' }).click();
     const edit = page.getByRole('dialog', { name: 'Edit Month-end study' });
     await edit.getByLabel('Name').fill('Monthly for the council');
@@ -114,7 +122,8 @@ describe('report schedules in a browser', { skip, timeout: 180_000 }, () => {
     assert.equal(await horizontalOverflow(phone), 0);
     await screenshot(phone, 'report-schedules-phone');
     await phone.close();
-    // The one 400 is the dialog's deliberate request without a subject or a delivery target.
-    assert.deepEqual(errors.filter((e) => !/status of 400 \(Bad Request\) \(http:\/\/[^)]+\/api\/v1\/report-schedules\)$/.test(e)), []);
+    // The one 400 is the dialog's deliberate request without a subject or a delivery target, the one 409 a second "Send now".
+    assert.deepEqual(errors.filter((e) => !/status of 400 \(Bad Request\) \(http:\/\/[^)]+\/api\/v1\/report-schedules\)$/.test(e)
+      && !/status of 409 \(Conflict\) \(http:\/\/[^)]+\/api\/v1\/report-schedules\/[^)]+\/send\)$/.test(e)), []);
   });
 });

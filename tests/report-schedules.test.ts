@@ -175,6 +175,59 @@ describe('report schedules', () => {
     }
   });
 
+  it('sends a schedule now, for its last full period, beside that period\'s scheduled run; one at a time; writers only', async () => {
+    const { schedule, webhookSecret } = (await owner.client.post('/api/v1/report-schedules', weekly({ name: 'Try me', enabled: false }))).body;
+    const viewer = await app.member(owner, 'viewer');
+    assert.equal((await viewer.client.post(`/api/v1/report-schedules/${schedule.id}/send`)).status, 403);
+    const stranger = await app.owner('Other borough');
+    assert.equal((await stranger.client.post(`/api/v1/report-schedules/${schedule.id}/send`)).status, 404);
+    // Invitations go to the sink too: count the schedule's own mails.
+    const reportMails = () => sink.received.filter((m) => m.to.includes('traffic@city.example'));
+    const mailsBefore = reportMails().length;
+    const hooksBefore = receiver.received.length;
+
+    const sent = await owner.client.post(`/api/v1/report-schedules/${schedule.id}/send`);
+    assert.equal(sent.status, 202, JSON.stringify(sent.body));
+    const run = sent.body;
+    assert.deepEqual([run.manual, run.status, run.email, run.webhook], [true, 'generating', 'pending', 'pending']);
+    const from = new Date(run.periodFrom);
+    const to = new Date(run.periodTo);
+    assert.ok(Math.abs(to.getTime() - from.getTime() - 7 * 86_400_000) <= 3_600_000, 'a whole week (an hour more or less across a clock change)');
+    assert.ok(to <= new Date() && Date.now() - to.getTime() < 7 * 86_400_000, 'the last full week');
+    const again = await owner.client.post(`/api/v1/report-schedules/${schedule.id}/send`);
+    assert.equal(again.status, 409);
+    assert.match(again.body.error.message, /already being sent/);
+
+    await generate();
+    await job(new Date());
+    assert.equal(reportMails().length, mailsBefore + 1);
+    assert.equal(attachment(reportMails().at(-1)!.raw, 'application/pdf')!.subarray(0, 5).toString(), '%PDF-');
+    assert.equal(receiver.received.length, hooksBefore + 1);
+    const hook = receiver.received.at(-1)!;
+    assert.ok(verifySignature(webhookSecret, String(hook.headers['x-vigil-signature']), hook.body));
+    assert.equal(JSON.parse(hook.body).report.periodFrom, run.periodFrom);
+    const current = (await owner.client.get(`/api/v1/report-schedules/${schedule.id}`)).body;
+    assert.deepEqual([current.enabled, current.nextRunAt, current.lastStatus], [false, null, 'delivered'], 'still disabled, with no next run');
+
+    // The period's scheduled run still happens once the schedule is enabled.
+    assert.equal((await owner.client.patch(`/api/v1/report-schedules/${schedule.id}`, { enabled: true })).status, 200);
+    const scheduledAt = new Date(to.getTime() + 6 * 3_600_000);
+    await dueAt(schedule.id, scheduledAt);
+    assert.equal((await job(new Date(scheduledAt.getTime() + 60_000))).started, 1);
+    await generate();
+    await job(new Date());
+    assert.equal(reportMails().length, mailsBefore + 2);
+    const runs = (await owner.client.get(`/api/v1/report-schedules/${schedule.id}/runs`)).body.items;
+    assert.deepEqual(runs.map((r: { manual: boolean; status: string; periodFrom: string }) => [r.manual, r.status, r.periodFrom]).sort(),
+      [[false, 'delivered', run.periodFrom], [true, 'delivered', run.periodFrom]]);
+    // Finished, it can be sent again.
+    assert.equal((await owner.client.post(`/api/v1/report-schedules/${schedule.id}/send`)).status, 202);
+
+    const audit = (await owner.client.get(`/api/v1/audit?resourceId=${schedule.id}`)).body.items.map((e: { action: string }) => e.action);
+    assert.equal(audit.filter((a: string) => a === 'report_schedule.sent_now').length, 2);
+    assert.equal((await owner.client.delete(`/api/v1/report-schedules/${schedule.id}`)).status, 204);
+  });
+
   it('runs the HACCP compliance record of a refrigeration unit through the same job', async () => {
     const fridge = await owner.client.post('/api/v1/devices', { kind: 'refrigeration', name: 'Walk-in cooler', serial: 'COOL-1', siteId: site, settings: { safeRange: { min: 0, max: 5 } } });
     assert.equal(fridge.status, 201, JSON.stringify(fridge.body));

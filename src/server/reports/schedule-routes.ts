@@ -71,6 +71,7 @@ const Run = Type.Object({
   lastError: Nullable(Type.String()),
   createdAt: Timestamp,
   deliveredAt: NullableTimestamp,
+  manual: Type.Boolean({ description: 'sent now by a member, beside the period\'s scheduled run' }),
 });
 const LinkQuery = Type.Object({ expires: Type.Integer(), signature: Type.String({ maxLength: 100 }) });
 
@@ -121,9 +122,20 @@ export function reportScheduleRoutes(schedules: ReportSchedulesService, delivery
       schema: { tags, summary: 'Replace the webhook signing secret (shown once; audited)', params: IdParams, response: { 200: Type.Object({ webhookSecret: Type.String() }), ...errors(400, 401, 403, 404) } },
     }, async (request) => ({ webhookSecret: (await schedules.rotateSecret(scopeOf(request), request.params.id, requestActor(request))).secret }));
 
+    app.post('/api/v1/report-schedules/:id/send', {
+      config: { access: 'report.schedule' },
+      schema: {
+        tags,
+        summary: 'Send the report of the last full period now, to the schedule\'s targets (audited; its next run is unchanged)',
+        description: 'Answers 202 with the run; the report is made and delivered in the background (see the runs). 409 while an earlier send of this schedule is still in progress.',
+        params: IdParams,
+        response: { 202: Run, ...errors(401, 403, 404, 409) },
+      },
+    }, async (request, reply) => reply.code(202).send(presentRun(await schedules.sendNow(scopeOf(request), request.params.id, requestActor(request)))));
+
     app.get('/api/v1/report-schedules/:id/runs', {
       config: { access: 'report.read' },
-      schema: { tags, summary: 'The runs of a schedule, newest first: one per period, with each delivery\'s outcome', params: IdParams, querystring: PageQuery, response: { 200: Page(Run), ...errors(400, 401, 403, 404) } },
+      schema: { tags, summary: 'The runs of a schedule, newest first: one per period, and any sent now, with each delivery\'s outcome', params: IdParams, querystring: PageQuery, response: { 200: Page(Run), ...errors(400, 401, 403, 404) } },
     }, async (request) => {
       const page = await schedules.runs(scopeOf(request), request.params.id, request.query);
       return { items: page.items.map(presentRun), nextCursor: page.nextCursor };

@@ -83,12 +83,33 @@ export function lockDue(tx: Tx, now: Date, limit: number) {
     .orderBy('next_run_at').limit(limit).forUpdate().skipLocked().execute();
 }
 
-/** The run of one period; undefined when that period already has one (it is never made twice). */
+/** The scheduled run of one period; undefined when that period already has one (it is never made twice). */
 export function insertRun(tx: Tx, run: { scheduleId: string; orgId: string; from: Date; to: Date; email: boolean; webhook: boolean }) {
   return tx.insertInto('report_schedule_runs').values({
     schedule_id: run.scheduleId, org_id: run.orgId, period_start: run.from, period_end: run.to,
     email_status: run.email ? 'pending' : 'none', webhook_status: run.webhook ? 'pending' : 'none',
-  }).onConflict((oc) => oc.columns(['schedule_id', 'period_start']).doNothing()).returningAll().executeTakeFirst();
+  }).onConflict((oc) => oc.columns(['schedule_id', 'period_start']).where('manual', '=', false).doNothing()).returningAll().executeTakeFirst();
+}
+
+/** A run sent now: any number per period, beside the scheduled one. */
+export function insertManualRun(tx: Tx, run: { scheduleId: string; orgId: string; from: Date; to: Date; email: boolean; webhook: boolean }) {
+  return tx.insertInto('report_schedule_runs').values({
+    schedule_id: run.scheduleId, org_id: run.orgId, period_start: run.from, period_end: run.to, manual: true,
+    email_status: run.email ? 'pending' : 'none', webhook_status: run.webhook ? 'pending' : 'none',
+  }).returningAll().executeTakeFirstOrThrow();
+}
+
+/** Whether a run sent now of this schedule is still being made or delivered (one at a time). */
+export async function hasManualRunInProgress(tx: Tx, scheduleId: string): Promise<boolean> {
+  const row = await tx.selectFrom('report_schedule_runs').select('id')
+    .where('schedule_id', '=', scheduleId).where('manual', '=', true).where('status', 'in', ['generating', 'delivering'])
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Locks a schedule row for the rest of the transaction (so two "send now" requests queue). */
+export function lockSchedule(tx: Tx, scope: Scope, id: string) {
+  return tx.selectFrom('report_schedules as s').selectAll('s').where(scopeSql(scope) as Expression<SqlBool>).where('s.id', '=', id).forUpdate().executeTakeFirst();
 }
 
 export async function attachReport(tx: Tx, runId: string, reportId: string): Promise<void> {

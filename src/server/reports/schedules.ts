@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Scope } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
-import { invalidFields, notFound, type FieldError } from '../core/http/errors.js';
+import { conflict, invalidFields, notFound, type FieldError } from '../core/http/errors.js';
 import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
 import { seal } from '../core/secret-box.js';
 import { isValidTimezone } from '../../shared/validation.js';
 import type { Actor, AuditService } from '../audit/service.js';
 import type { NotificationChannelsService } from '../alerts/channels-service.js';
 import { urlProblem } from '../alerts/webhook.js';
-import { nextRun } from './cadence.js';
+import { nextRun, periodOf } from './cadence.js';
 import * as store from './schedule-store.js';
 import type { ReportsService } from './service.js';
 
@@ -74,6 +74,7 @@ export function presentRun(r: store.ScheduleRunRow) {
     lastError: r.last_error,
     createdAt: r.created_at.toISOString(),
     deliveredAt: r.delivered_at?.toISOString() ?? null,
+    manual: r.manual,
   };
 }
 
@@ -210,6 +211,32 @@ export class ReportSchedulesService {
       await this.audit.record(actor, { orgId: scope.orgId, action: 'report_schedule.secret_rotated', resourceType: 'report_schedule', resourceId: id }, tx);
     });
     return { secret };
+  }
+
+  /**
+   * Sends a schedule's report for its last full period now (enabled or not), to the schedule's targets,
+   * without touching its next run: the run is marked manual, so the period's scheduled run still
+   * happens. One at a time per schedule; delivered by the same job, with the same retries.
+   */
+  async sendNow(scope: Scope, id: string, actor: Actor) {
+    const { run, report } = await this.ctx.db.transaction().execute(async (tx) => {
+      const schedule = await store.lockSchedule(tx, scope, id);
+      if (!schedule) throw notFound('report schedule');
+      if (await store.hasManualRunInProgress(tx, id)) throw conflict('this schedule is already being sent; wait for that run to finish');
+      const period = periodOf({ cadence: schedule.cadence, dayOfWeek: schedule.day_of_week, dayOfMonth: schedule.day_of_month, timeOfDay: schedule.time_of_day, timezone: schedule.timezone }, new Date());
+      const row = await store.insertManualRun(tx, {
+        scheduleId: id, orgId: schedule.org_id, ...period, email: schedule.email_recipients.length > 0, webhook: schedule.webhook_url !== null,
+      });
+      const queued = await this.deps.reports.createScheduled(tx, schedule, period);
+      await store.attachReport(tx, row.id, queued.id);
+      await this.audit.record(actor, {
+        orgId: scope.orgId, action: 'report_schedule.sent_now', resourceType: 'report_schedule', resourceId: id,
+        details: { name: schedule.name, periodFrom: period.from.toISOString(), periodTo: period.to.toISOString(), reportId: queued.id },
+      }, tx);
+      return { run: { ...row, report_id: queued.id }, report: queued };
+    });
+    await this.deps.reports.announceQueued(report);
+    return run;
   }
 
   async remove(scope: Scope, id: string, actor: Actor): Promise<void> {

@@ -46,6 +46,16 @@ export interface ScheduleInput {
   enabled: boolean;
 }
 
+/** One run of a schedule (POST /report-schedules/{id}/send answers with the run it started). */
+export interface ScheduleRun {
+  id: string;
+  periodFrom: string;
+  periodTo: string;
+  reportId: string | null;
+  status: 'generating' | 'delivering' | 'delivered' | 'failed';
+  manual: boolean;
+}
+
 export interface ScheduleSaved {
   schedule: ReportSchedule;
   /** A new webhook's signing secret: shown once. */
@@ -71,6 +81,11 @@ export function createSchedule(input: ScheduleInput) {
 
 export function updateSchedule(id: string, patch: Partial<ScheduleInput>) {
   return api<ScheduleSaved>(`/report-schedules/${id}`, { method: 'PATCH', body: patch });
+}
+
+/** Sends the report of the last full period now (the schedule's next run is unchanged). */
+export function sendScheduleNow(id: string) {
+  return api<ScheduleRun>(`/report-schedules/${id}/send`, { method: 'POST' });
 }
 
 export function deleteSchedule(id: string) {

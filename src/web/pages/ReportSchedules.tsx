@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { ApiError } from '../api/client';
 import type { ReportKind } from '../api/reports';
-import { createSchedule, deleteSchedule, scheduleKeys, updateSchedule, useReportSchedules, type Cadence, type ReportSchedule, type ScheduleInput } from '../api/report-schedules';
+import { createSchedule, deleteSchedule, scheduleKeys, sendScheduleNow, updateSchedule, useReportSchedules, type Cadence, type ReportSchedule, type ScheduleInput, type ScheduleRun } from '../api/report-schedules';
 import { ConfirmDialog, Dialog } from '../components/Dialog';
 import { Notice, useNotice } from '../components/Notice';
 import { Pager, useCursorPager } from '../components/Pager';
@@ -35,6 +35,12 @@ function describeDelivery(s: ReportSchedule): string {
   return parts.join(' · ');
 }
 
+/** "16 Nov – 22 Nov 2026": the local dates a run covers (its end is the start of the day after). */
+function describePeriod(run: ScheduleRun, zone: string): string {
+  const format = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', timeZone: zone });
+  return format.formatRange(new Date(run.periodFrom), new Date(new Date(run.periodTo).getTime() - 1));
+}
+
 /** The Schedules section of `/reports`: weekly or monthly reports sent by email and/or webhook. */
 export function ScheduleSection({ canWrite }: { canWrite: boolean }) {
   const pager = useCursorPager();
@@ -49,6 +55,14 @@ export function ScheduleSection({ canWrite }: { canWrite: boolean }) {
     onSuccess: async ({ schedule }) => {
       await queryClient.invalidateQueries({ queryKey: scheduleKeys.all });
       notice.show(`“${schedule.name}” ${schedule.enabled ? 'enabled' : 'disabled'}.`);
+    },
+  });
+
+  const sendNow = useMutation({
+    mutationFn: async (s: ReportSchedule) => ({ schedule: s, run: await sendScheduleNow(s.id) }),
+    onSuccess: async ({ schedule, run }) => {
+      await queryClient.invalidateQueries({ queryKey: scheduleKeys.all });
+      notice.show(`Sending “${schedule.name}” now: the report for ${describePeriod(run, schedule.timezone)} is being made, then goes to ${describeDelivery(schedule)}. It is listed with the reports.`);
     },
   });
 
@@ -69,6 +83,7 @@ export function ScheduleSection({ canWrite }: { canWrite: boolean }) {
       </div>
       <Notice message={notice.message} />
       {toggle.error && <p className="form-error" role="alert">{toggle.error.message}</p>}
+      {sendNow.error && <p className="form-error" role="alert">{sendNow.error.message}</p>}
       {secret && (
         <SecretReveal label={`Webhook signing secret of ${secret.name}`} value={secret.value}>
           <p>The webhook of “{secret.name}” signs each request with this secret (header <code>x-vigil-signature</code>).</p>
@@ -95,6 +110,7 @@ export function ScheduleSection({ canWrite }: { canWrite: boolean }) {
                 {canWrite && (
                   <div className="row-actions">
                     <button type="button" className="button button-small" onClick={() => toggle.mutate(s)} disabled={toggle.isPending} aria-label={`${s.enabled ? 'Disable' : 'Enable'} ${s.name}`}>{s.enabled ? 'Disable' : 'Enable'}</button>
+                    <button type="button" className="button button-small" onClick={() => sendNow.mutate(s)} disabled={sendNow.isPending} aria-label={`Send now: ${s.name}`}>Send now</button>
                     <button type="button" className="button button-small" onClick={() => setEditing(s)} aria-label={`Edit ${s.name}`}>Edit</button>
                     <button type="button" className="button button-small button-danger" onClick={() => setDeleting(s)} aria-label={`Delete ${s.name}`}>Delete</button>
                   </div>

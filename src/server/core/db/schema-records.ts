@@ -82,6 +82,8 @@ export interface ReportScheduleRunsTable {
   last_error: string | null;
   created_at: CreatedAt;
   delivered_at: Date | null;
+  /** Sent now by a member rather than by the schedule (migration 0023). */
+  manual: Generated<boolean>;
 }
 
 export interface ReportSettingsTable {
