@@ -48,7 +48,7 @@ const TELEMETRY_STATEMENTS_AT_ONCE = 4;
 
 // The same for events (4 measured best against 2 and 8 with 8 HTTP clients).
 const EVENT_ROWS_PER_STATEMENT = 5_000;
-const EVENT_STATEMENTS_AT_ONCE = Number(process.env.X_EVENT_AT_ONCE ?? 4);
+const EVENT_STATEMENTS_AT_ONCE = 4;
 
 // Items of one batch published in full on the live stream; beyond that only the count goes out.
 const LIVE_ITEMS = 100;
