@@ -1,7 +1,8 @@
+import type { Units } from '../../shared/traffic.js';
 import { localDates, startOfLocalDay, type Range } from './range.js';
 import {
   addTo, type Bins, convertBins, convertExcess, convertMoments, EMPTY_MOMENTS, mergeMoments, type Moments, movingAverage, percentile,
-  unitFactor, type Units,
+  unitFactor,
 } from './statistics.js';
 import type { ExcessRow, Volume } from './store.js';
 

@@ -1,3 +1,4 @@
+import type { DistributionTest, Interval } from '../../shared/traffic.js';
 import { percentile, type Bins, type Moments, mean, stddev } from './statistics.js';
 
 /**
@@ -11,13 +12,6 @@ import { percentile, type Bins, type Moments, mean, stddev } from './statistics.
  * "Meaningful" means the 95% interval of the change excludes zero (p < 0.05 for Mann–Whitney).
  */
 const Z95 = 1.959964;
-
-export interface Interval {
-  change: number;
-  low: number;
-  high: number;
-  meaningful: boolean;
-}
 
 function interval(change: number, se: number): Interval {
   const low = change - Z95 * se;
@@ -67,7 +61,7 @@ function normalCdf(z: number): number {
  * Mann–Whitney U of "after" against "before". `probabilityFaster` is the chance that a vehicle of the
  * after period is faster than one of the before period (ties count half): 0.5 means no shift.
  */
-export function mannWhitney(before: Bins, after: Bins): { probabilityFaster: number; z: number; pValue: number; meaningful: boolean } | null {
+export function mannWhitney(before: Bins, after: Bins): DistributionTest | null {
   const bins = [...new Set([...before.keys(), ...after.keys()])].sort((x, y) => x - y);
   let nBefore = 0;
   let nAfter = 0;

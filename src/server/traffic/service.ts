@@ -7,7 +7,8 @@ import type { SitesService } from '../sites/service.js';
 import { coreOf, patternsOf, trendOf, type Rollups } from './assemble.js';
 import { describeChange, mannWhitney, meanChange, percentileChange } from './comparison.js';
 import { resolveRange } from './range.js';
-import { distribution, speedFigures, speedingFigures, type Units } from './statistics.js';
+import type { TrafficComparison, TrafficStatistics, Units } from '../../shared/traffic.js';
+import { distribution, speedFigures, speedingFigures } from './statistics.js';
 import * as store from './store.js';
 
 export interface SubjectQuery {
@@ -98,7 +99,7 @@ export class TrafficService {
     };
   }
 
-  async statistics(scope: Scope, query: StatisticsQuery) {
+  async statistics(scope: Scope, query: StatisticsQuery): Promise<TrafficStatistics> {
     const subject = await this.subject(scope, query);
     const range = resolveRange(query, subject.timezone);
     const weekdaysOnly = query.weekdaysOnly ?? false;
@@ -127,7 +128,7 @@ export class TrafficService {
   }
 
   /** Two periods of the same subject: each figure before and after, and whether the mean and 85th percentile really changed. */
-  async compare(scope: Scope, query: ComparisonQuery) {
+  async compare(scope: Scope, query: ComparisonQuery): Promise<TrafficComparison> {
     const subject = await this.subject(scope, query);
     const before = resolveRange({ from: query.beforeFrom, to: query.beforeTo }, subject.timezone);
     const after = resolveRange({ from: query.afterFrom, to: query.afterTo }, subject.timezone);

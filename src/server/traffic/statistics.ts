@@ -1,9 +1,9 @@
+import type { SpeedFigures, SpeedingFigures, Units } from '../../shared/traffic.js';
 /**
  * Speed-study figures computed from merged histograms: pure functions, no I/O. Speeds are counted in
  * 1-unit bins keyed by the bin's lower bound (bin k holds k ≤ speed < k + 1), so percentiles and the
  * pace are exact to the bin; mean, standard deviation, minimum and maximum come from exact sums.
  */
-export type Units = 'mph' | 'kmh';
 
 export const KMH_PER_MPH = 1.609344;
 
@@ -130,18 +130,6 @@ export function pace(bins: Bins, width: number): { from: number; to: number; cou
   return { from: best.from, to: best.from + width, count: best.count, share: best.count / total };
 }
 
-export interface SpeedFigures {
-  count: number;
-  mean: number | null;
-  stddev: number | null;
-  min: number | null;
-  max: number | null;
-  p15: number | null;
-  median: number | null;
-  p85: number | null;
-  p95: number | null;
-  pace: { from: number; to: number; count: number; share: number } | null;
-}
 
 export function mean(m: Moments): number | null {
   return m.count === 0 ? null : m.sum / m.count;
@@ -198,7 +186,7 @@ export const BANDS = [
  * Speeding against the limit in force at each event, from excess bins. Shares are of every measured
  * vehicle; one measured while the device had no limit cannot be over it (counted in `withoutLimit`).
  */
-export function speedingFigures(excess: Bins, speedCount: number) {
+export function speedingFigures(excess: Bins, speedCount: number): SpeedingFigures {
   const judged = binTotal(excess);
   let speeding = 0;
   const bands = BANDS.map((band) => ({ band: band.name, count: 0, share: 0 }));

@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Scope } from '../core/access.js';
 import type { Db, Tx } from '../core/db/database.js';
 import { localDate, nextDate, startOfLocalDay } from './range.js';
-import type { Units } from './statistics.js';
+import type { Units } from '../../shared/traffic.js';
 
 /**
  * Every SQL statement of traffic statistics. Figures are read from the hourly rollups
