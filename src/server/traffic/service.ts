@@ -32,8 +32,9 @@ export interface ComparisonQuery extends SubjectQuery {
   afterTo: string;
 }
 
-/** Devices re-keyed per run of the background job. */
+/** Devices looked up per batch of the re-key job, and how long one run of it may go on. */
 const REKEY_DEVICES = 20;
+const REKEY_SECONDS = 20;
 
 interface Subject {
   kind: 'device' | 'site' | 'organization';
@@ -179,9 +180,17 @@ export class TrafficService {
    * store.rekeyDays); statistics are exact meanwhile, reading those devices' days in the old zone.
    */
   async rekeyDayZones(): Promise<number> {
-    const stale = await store.staleDayZones(this.ctx.db, REKEY_DEVICES);
-    for (const { deviceId, zone } of stale) await store.rekeyDays(this.ctx.db, deviceId, zone);
-    return stale.length;
+    const started = Date.now();
+    let done = 0;
+    // In batches until none is left or the run has taken its share of time (an organization changing zone
+    // re-keys all its devices; the next run goes on).
+    while (Date.now() - started < REKEY_SECONDS * 1000) {
+      const stale = await store.staleDayZones(this.ctx.db, REKEY_DEVICES);
+      for (const { deviceId, zone } of stale) await store.rekeyDays(this.ctx.db, deviceId, zone);
+      done += stale.length;
+      if (stale.length < REKEY_DEVICES) break;
+    }
+    return done;
   }
 
   /**
