@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { installTypeParsers } from './types.js';
@@ -14,12 +14,20 @@ export interface DatabaseHandle {
 
 export function openDatabase(url: string, poolSize: number): DatabaseHandle {
   installTypeParsers();
-  // JIT off: Vigil's statements are short, and the ones the planner rates expensive (statistics over
-  // rollups) compiled for longer (~0.5 s measured) than they ran.
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, idleTimeoutMillis: 30_000, options: '-c jit=off' });
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, idleTimeoutMillis: 30_000 });
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', () => undefined);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({
+      pool,
+      // JIT off: Vigil's statements are short, and the ones the planner rates expensive (statistics over
+      // rollups) compiled for longer (~0.5 s measured) than they ran. A SET before a connection's first
+      // statement rather than a startup option, which connection poolers such as PgBouncer refuse.
+      onCreateConnection: async (connection) => {
+        await connection.executeQuery(CompiledQuery.raw('SET jit = off'));
+      },
+    }),
+  });
   return {
     db,
     pool,
