@@ -7,7 +7,7 @@ import type { Units } from '../../shared/traffic.js';
 /**
  * Every SQL statement of traffic statistics. Figures are read from the hourly rollups
  * (`event_rollups_hourly`, `speed_histogram_hourly`, `speed_excess_hourly`), never from raw events,
- * except `rebuildSpeedExcess`, which (re)builds the excess rollup of a device from its events.
+ * except `rebuildTrafficRollups`, which (re)builds a device's excess and daily rollups from its events.
  * Local hours, weekdays and dates are taken in each device's time zone: its site's, else its organization's.
  * Daily rows are keyed by local dates in the device's recorded day zone (migration 0021).
  */
