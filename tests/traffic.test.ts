@@ -280,6 +280,28 @@ describe('traffic statistics', () => {
     assert.deepEqual(rebuilt, afterDelete);
   });
 
+  it('gives each local hour\'s 85th percentile over several radars of a site', async () => {
+    const twin = (await owner.client.post('/api/v1/sites', { name: 'Twin Road', timezone: ZONE })).body.id;
+    const radars = [];
+    for (const serial of ['TWIN-1', 'TWIN-2']) {
+      const created = await owner.client.post('/api/v1/devices', { kind: 'speed_radar', name: serial, serial, speedLimit: 30, siteId: twin });
+      radars.push({ id: created.body.device.id as string, key: created.body.apiKey as string });
+    }
+    // 21 October 2026 in New York (EDT, UTC−4): at 08:00 one radar sees 20–29 mph and the other 40–49; at 17:00 only the first, 30–39.
+    const at = (hour: number, minute: number) => new Date(Date.UTC(2026, 9, 21, hour + 4, minute)).toISOString();
+    const events = (from: number, hour: number) => Array.from({ length: 10 }, (_, i) => ({ client_ref: `t${hour}-${from + i}`, ts: at(hour, i * 5), kind: 'speed', speed: from + i + 0.5, speed_limit: 30 }));
+    await send(app, radars[0]!.key, [...events(20, 8), ...events(30, 17)]);
+    await send(app, radars[1]!.key, events(40, 8));
+    const response = await owner.client.get(`/api/v1/traffic/statistics?siteId=${twin}&from=2026-10-21&to=2026-10-21&hourlyPercentiles=true`);
+    assert.equal(response.status, 200, JSON.stringify(response.body));
+    const hourly = response.body.hourly as { hour: number; count: number; p85: number | null }[];
+    assert.deepEqual([hourly[8]!.count, hourly[17]!.count, hourly[12]!.count], [20, 10, 0]);
+    // 20 speeds at 08:00: the 17th is 46.5; 10 at 17:00: the 9th is 38.5.
+    assertInBin(hourly[8]!.p85, 46.5, '08:00');
+    assertInBin(hourly[17]!.p85, 38.5, '17:00');
+    assert.equal(hourly[12]!.p85, null);
+  });
+
   it('rejects bad input with a reason', async () => {
     const both = await owner.client.get(`/api/v1/traffic/statistics?deviceId=${radar.id}&siteId=${siteA}`);
     assert.equal(both.status, 400);
