@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
 import { MqttService } from '../src/server/mqtt/service.js';
 import type { MqttIngest } from '../src/server/mqtt/processor.js';
 import { startTestApp, type SignedIn, type TestApp } from './helpers/app.js';
+import { CliProcess, freePort } from './helpers/process.js';
 import { granted, nextMessage, settle } from './helpers/mqtt.js';
 
 const TELEMETRY = 'v1/devices/me/telemetry';
@@ -234,5 +238,21 @@ describe('MQTT ingestion', { timeout: 120_000 }, () => {
     assert.equal(acked, false);
     assert.equal(await telemetryRows(sensor.id), 1);
     await assert.rejects(connect(sensor.key), (error: Error & { code?: number }) => error.code === 5);
+  });
+
+  it('`vigil worker` leaves MQTT_PORT to `vigil serve`: it runs the jobs without a broker', { timeout: 60_000 }, async () => {
+    const port = await freePort();
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-worker-'));
+    const worker = new CliProcess(['worker'], { DATABASE_URL: app.databaseUrl, MQTT_PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+    try {
+      await worker.waitForOutput(/worker started/, 45_000);
+      await assert.rejects(connect(undefined, { connectTimeout: 2_000 }, `mqtt://127.0.0.1:${port}`),
+        (error: NodeJS.ErrnoException) => error.code === 'ECONNREFUSED', 'nothing listens on MQTT_PORT');
+    } finally {
+      worker.killGroup('SIGTERM');
+      await worker.exitWithin(10_000);
+      worker.killGroup();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -34,7 +34,7 @@ async function main(argv: string[]): Promise<number> {
   const logger = pino({ level: config.logLevel });
 
   if (command === 'serve' || command === 'worker') {
-    const runtime = await startRuntime(config, { logger, jobs: true });
+    const runtime = await startRuntime(config, { logger, jobs: true, mqttBroker: command === 'serve' });
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;
@@ -46,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
     process.on('SIGINT', () => void stop('SIGINT'));
     process.on('SIGTERM', () => void stop('SIGTERM'));
     if (command === 'worker') {
-      logger.info('worker started: running background jobs (each tick leased through the database)');
+      logger.info('worker started: running background jobs (each tick leased through the database); devices connect to `vigil serve`');
       return -1;
     }
     await runtime.app.listen({ port: config.port, host: config.host });

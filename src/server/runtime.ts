@@ -22,6 +22,11 @@ export interface RuntimeOptions {
   jobs?: boolean;
   /** Skip fsync on the bundled PostgreSQL (throwaway test clusters only). */
   durableEmbedded?: boolean;
+  /**
+   * Listen for devices on MQTT_PORT (default true). `vigil worker` does not: devices connect to the
+   * serving processes, as over HTTP; a worker still takes its share of an external broker (MQTT_URL).
+   */
+  mqttBroker?: boolean;
 }
 
 /**
@@ -69,7 +74,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     const { app, routes } = await buildApp(ctx, services);
     closers.push(() => app.close());
     // Closers run in reverse: MQTT stops before the HTTP app and the database, so batches in flight commit.
-    const mqtt = new MqttService(ctx, services.devices, services.ingest);
+    const mqtt = new MqttService(ctx, services.devices, services.ingest, { embeddedBroker: options.mqttBroker ?? true });
     closers.push(() => mqtt.stop());
     await mqtt.start();
     const jobs = new JobRunner(database.pool, logger);

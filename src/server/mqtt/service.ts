@@ -5,7 +5,10 @@ import { EmbeddedBroker } from './embedded.js';
 import { ExternalBridge, type ExternalBrokerOptions } from './external.js';
 import { MessageProcessor, type MqttIngest } from './processor.js';
 
-export type MqttServiceOptions = ExternalBrokerOptions;
+export interface MqttServiceOptions extends ExternalBrokerOptions {
+  /** Run the embedded broker when MQTT_PORT is set (default true). */
+  embeddedBroker?: boolean;
+}
 
 /**
  * MQTT ingestion for devices (docs/mqtt.md). With MQTT_PORT, an embedded broker that devices connect
@@ -35,14 +38,15 @@ export class MqttService {
 
   async start(): Promise<void> {
     const { mqttPort, mqttUrl, mqttBridgeConnections, host } = this.ctx.config;
+    const { embeddedBroker = true, ...bridgeOptions } = this.options;
     try {
-      if (mqttPort !== undefined) {
+      if (mqttPort !== undefined && embeddedBroker) {
         const embedded = new EmbeddedBroker(this.devices, this.processor, this.logger);
         this.embedded = embedded;
         await embedded.start(mqttPort, host);
       }
       if (mqttUrl !== undefined) {
-        const external = new ExternalBridge(mqttUrl, this.devices, this.processor, this.logger, { connections: mqttBridgeConnections, ...this.options });
+        const external = new ExternalBridge(mqttUrl, this.devices, this.processor, this.logger, { connections: mqttBridgeConnections, ...bridgeOptions });
         this.external = external;
         await external.start();
       }
