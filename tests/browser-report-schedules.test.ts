@@ -96,6 +96,17 @@ describe('report schedules in a browser', { skip, timeout: 180_000 }, () => {
     assert.deepEqual(runs.map((r: { manual: boolean; status: string }) => [r.manual, r.status]), [[true, 'generating']]);
     await card.getByRole('button', { name: 'Send now: Month-end study' }).click();
     await page.getByRole('alert').filter({ hasText: 'this schedule is already being sent' }).waitFor();
+    // Its runs open below it, and follow the run until it is delivered.
+    const latest = card.getByRole('list', { name: 'Latest runs of Month-end study' });
+    await latest.getByText(/Sent now · Generating · email waiting/).waitFor();
+    assert.equal(await card.getByRole('button', { name: 'Runs: Month-end study' }).getAttribute('aria-expanded'), 'true');
+    await app.runtime.services.reportRunner.runQueued();
+    await app.runtime.services.scheduleDelivery.runDue();
+    await latest.getByText(/Sent now · Delivered · email sent/).waitFor();
+    await screenshot(page, 'report-schedules-runs');
+    assert.deepEqual(await seriousA11yViolations(page), [], 'accessibility of the runs');
+    await card.getByRole('button', { name: 'Runs: Month-end study' }).click();
+    await latest.waitFor({ state: 'detached' });
 
     await card.getByRole('button', { name: 'Edit Month-end study' }).click();
     const edit = page.getByRole('dialog', { name: 'Edit Month-end study' });

@@ -46,13 +46,23 @@ export interface ScheduleInput {
   enabled: boolean;
 }
 
-/** One run of a schedule (POST /report-schedules/{id}/send answers with the run it started). */
+export type DeliveryTarget = 'none' | 'pending' | 'sent' | 'failed';
+
+/** One run of a schedule (GET /report-schedules/{id}/runs; POST …/send answers with the run it started). */
 export interface ScheduleRun {
   id: string;
   periodFrom: string;
   periodTo: string;
   reportId: string | null;
   status: 'generating' | 'delivering' | 'delivered' | 'failed';
+  email: DeliveryTarget;
+  webhook: DeliveryTarget;
+  webhookResponseStatus: number | null;
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+  deliveredAt: string | null;
+  /** Sent now by a member, beside the period's scheduled run. */
   manual: boolean;
 }
 
@@ -65,7 +75,19 @@ export interface ScheduleSaved {
 export const scheduleKeys = {
   all: ['report-schedules'] as const,
   list: (cursor: string | null) => ['report-schedules', 'list', cursor] as const,
+  runs: (id: string) => ['report-schedules', 'runs', id] as const,
 };
+
+const RECENT_RUNS = 5;
+
+/** A schedule's latest runs, asked again every few seconds while one is being made or delivered. */
+export function useScheduleRuns(id: string) {
+  return useQuery({
+    queryKey: scheduleKeys.runs(id),
+    queryFn: ({ signal }) => api<Page<ScheduleRun>>(`/report-schedules/${id}/runs`, { query: { limit: RECENT_RUNS }, signal }),
+    refetchInterval: (query) => (query.state.data?.items.some((r) => r.status === 'generating' || r.status === 'delivering') ? 3_000 : false),
+  });
+}
 
 export function useReportSchedules(cursor: string | null) {
   return useQuery({

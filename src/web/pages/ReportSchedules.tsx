@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { ApiError } from '../api/client';
 import type { ReportKind } from '../api/reports';
-import { createSchedule, deleteSchedule, scheduleKeys, sendScheduleNow, updateSchedule, useReportSchedules, type Cadence, type ReportSchedule, type ScheduleInput, type ScheduleRun } from '../api/report-schedules';
+import { createSchedule, deleteSchedule, scheduleKeys, sendScheduleNow, updateSchedule, useReportSchedules, type Cadence, type ReportSchedule, type ScheduleInput } from '../api/report-schedules';
 import { ConfirmDialog, Dialog } from '../components/Dialog';
 import { Notice, useNotice } from '../components/Notice';
 import { Pager, useCursorPager } from '../components/Pager';
@@ -10,6 +10,7 @@ import { SecretReveal } from '../components/SecretReveal';
 import { ErrorState, LoadingState } from '../components/states';
 import { TextField } from '../components/TextField';
 import { KIND_LABELS, ReportSubjectFields } from './ReportSubjectFields';
+import { describePeriod, ScheduleRuns } from './ScheduleRuns';
 import { formatTime } from '../lib/format';
 
 const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
@@ -35,12 +36,6 @@ function describeDelivery(s: ReportSchedule): string {
   return parts.join(' · ');
 }
 
-/** "16 Nov – 22 Nov 2026": the local dates a run covers (its end is the start of the day after). */
-function describePeriod(run: ScheduleRun, zone: string): string {
-  const format = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', timeZone: zone });
-  return format.formatRange(new Date(run.periodFrom), new Date(new Date(run.periodTo).getTime() - 1));
-}
-
 /** The Schedules section of `/reports`: weekly or monthly reports sent by email and/or webhook. */
 export function ScheduleSection({ canWrite }: { canWrite: boolean }) {
   const pager = useCursorPager();
@@ -50,6 +45,12 @@ export function ScheduleSection({ canWrite }: { canWrite: boolean }) {
   const [editing, setEditing] = useState<ReportSchedule | 'new' | null>(null);
   const [deleting, setDeleting] = useState<ReportSchedule | null>(null);
   const [secret, setSecret] = useState<{ name: string; value: string } | null>(null);
+  const [showingRuns, setShowingRuns] = useState<Set<string>>(new Set());
+  const toggleRuns = (id: string) => setShowingRuns((shown) => {
+    const next = new Set(shown);
+    if (!next.delete(id)) next.add(id);
+    return next;
+  });
   const toggle = useMutation({
     mutationFn: (s: ReportSchedule) => updateSchedule(s.id, { enabled: !s.enabled }),
     onSuccess: async ({ schedule }) => {
@@ -62,6 +63,7 @@ export function ScheduleSection({ canWrite }: { canWrite: boolean }) {
     mutationFn: async (s: ReportSchedule) => ({ schedule: s, run: await sendScheduleNow(s.id) }),
     onSuccess: async ({ schedule, run }) => {
       await queryClient.invalidateQueries({ queryKey: scheduleKeys.all });
+      setShowingRuns((shown) => new Set(shown).add(schedule.id));
       notice.show(`Sending “${schedule.name}” now: the report for ${describePeriod(run, schedule.timezone)} is being made, then goes to ${describeDelivery(schedule)}. It is listed with the reports.`);
     },
   });
@@ -107,14 +109,18 @@ export function ScheduleSection({ canWrite }: { canWrite: boolean }) {
                   {s.lastError && <div><dt>Problem</dt><dd className="report-failed">{s.lastError}</dd></div>}
                   <div><dt>Next run</dt><dd>{s.nextRunAt ? formatTime(s.nextRunAt, s.timezone) : '—'}</dd></div>
                 </dl>
-                {canWrite && (
-                  <div className="row-actions">
-                    <button type="button" className="button button-small" onClick={() => toggle.mutate(s)} disabled={toggle.isPending} aria-label={`${s.enabled ? 'Disable' : 'Enable'} ${s.name}`}>{s.enabled ? 'Disable' : 'Enable'}</button>
-                    <button type="button" className="button button-small" onClick={() => sendNow.mutate(s)} disabled={sendNow.isPending} aria-label={`Send now: ${s.name}`}>Send now</button>
-                    <button type="button" className="button button-small" onClick={() => setEditing(s)} aria-label={`Edit ${s.name}`}>Edit</button>
-                    <button type="button" className="button button-small button-danger" onClick={() => setDeleting(s)} aria-label={`Delete ${s.name}`}>Delete</button>
-                  </div>
-                )}
+                <div className="row-actions">
+                  <button type="button" className="button button-small" onClick={() => toggleRuns(s.id)} aria-expanded={showingRuns.has(s.id)} aria-controls={`runs-${s.id}`} aria-label={`Runs: ${s.name}`}>Runs</button>
+                  {canWrite && (
+                    <>
+                      <button type="button" className="button button-small" onClick={() => toggle.mutate(s)} disabled={toggle.isPending} aria-label={`${s.enabled ? 'Disable' : 'Enable'} ${s.name}`}>{s.enabled ? 'Disable' : 'Enable'}</button>
+                      <button type="button" className="button button-small" onClick={() => sendNow.mutate(s)} disabled={sendNow.isPending} aria-label={`Send now: ${s.name}`}>Send now</button>
+                      <button type="button" className="button button-small" onClick={() => setEditing(s)} aria-label={`Edit ${s.name}`}>Edit</button>
+                      <button type="button" className="button button-small button-danger" onClick={() => setDeleting(s)} aria-label={`Delete ${s.name}`}>Delete</button>
+                    </>
+                  )}
+                </div>
+                {showingRuns.has(s.id) && <ScheduleRuns schedule={s} id={`runs-${s.id}`} />}
               </li>
             ))}
           </ul>
