@@ -16,7 +16,8 @@
  *     `speed_histogram_daily`, `speed_excess_daily`) aggregated from those rows by the same expressions
  *     the ingest statement uses (GROUP BY device and hour or local day), written in time order as the fold
  *     writes them, then VACUUM ANALYZE (as autovacuum would).
- * Each case: one warm-up, then BENCH_TRAFFIC_REPEATS (40: a p95 of fewer calls is their maximum) timed calls of the statistics and
+ * Cases: the fleet's month, the radar's year, and the radar's year with each local hour's 85th percentile
+ * (what the console asks for a device). Each case: one warm-up, then BENCH_TRAFFIC_REPEATS (40: a p95 of fewer calls is their maximum) timed calls of the statistics and
  * BENCH_TRAFFIC_BASELINE_REPEATS (3) of the raw scan; p50/p95 and the ratio raw p95 / statistics p95.
  *
  * Settings (environment): the above, BENCH_TRAFFIC_DATABASES ("service,bundled"),
@@ -155,7 +156,11 @@ async function measure(runtime: Runtime, s: Settings, report: Reporter, label: s
   const { scope, fleet, yearDevice } = await load(runtime, s, report, label);
   const cases = [
     { name: `${s.devices} devices × ${s.days} days`, query: {}, ids: fleet, from: FLEET_START, to: new Date(FLEET_START.getTime() + s.days * DAY) },
-    ...(s.yearEvents > 0 ? [{ name: '1 device × 1 year', query: { deviceId: yearDevice }, ids: [yearDevice], from: YEAR_START, to: new Date(YEAR_START.getTime() + 365 * DAY) }] : []),
+    ...(s.yearEvents > 0 ? [
+      { name: '1 device × 1 year', query: { deviceId: yearDevice }, ids: [yearDevice], from: YEAR_START, to: new Date(YEAR_START.getTime() + 365 * DAY) },
+      // What the console asks for a device: each local hour's 85th percentile too.
+      { name: '1 device × 1 year, hourly percentiles', query: { deviceId: yearDevice, hourlyPercentiles: true }, ids: [yearDevice], from: YEAR_START, to: new Date(YEAR_START.getTime() + 365 * DAY) },
+    ] : []),
   ];
   for (const c of cases) {
     const query = { ...c.query, from: c.from.toISOString(), to: c.to.toISOString() };
