@@ -13,7 +13,7 @@
  *     half the radars the limit drops from 30 to 25 mph halfway through; plus one radar over a whole
  *     year with BENCH_TRAFFIC_YEAR_EVENTS (1,200,000) events;
  *  2. the rollups (`event_rollups_hourly`, `speed_histogram_hourly`, `speed_excess_hourly`, and the daily
- *     `speed_histogram_daily`, `speed_excess_daily`) aggregated from those rows by the same expressions
+ *     `speed_histogram_daily`, `speed_excess_daily`, `speed_histogram_hour_of_day`) aggregated from those rows by the same expressions
  *     the ingest statement uses (GROUP BY device and hour or local day), written in time order as the fold
  *     writes them, then VACUUM ANALYZE (as autovacuum would).
  * Cases: the fleet's month, the radar's year, and the radar's year with each local hour's 85th percentile
@@ -104,6 +104,10 @@ async function load(runtime: Runtime, s: Settings, report: Reporter, label: stri
             SELECT device_id, ${localDay}, floor(speed)::smallint, count(*) FROM bench_events GROUP BY 1, 2, 3 ORDER BY 2, 1`.execute(db);
   await sql`INSERT INTO speed_excess_daily (device_id, day, speed_limit, excess, count)
             SELECT device_id, ${localDay}, speed_limit, greatest(ceil(speed - speed_limit), 0)::smallint, count(*) FROM bench_events GROUP BY 1, 2, 3, 4 ORDER BY 2, 1`.execute(db);
+  await sql`INSERT INTO speed_histogram_hour_of_day (device_id, month, local_hour, bin, count)
+            SELECT device_id, date_trunc('month', local_ts)::date, date_part('hour', local_ts)::smallint, floor(speed)::smallint, count(*)
+            FROM (SELECT device_id, date_trunc('hour', ts) AT TIME ZONE ${sql.lit(ZONE)} AS local_ts, speed FROM bench_events) e
+            GROUP BY 1, 2, 3, 4 ORDER BY 2, 1`.execute(db);
   await sql`VACUUM ANALYZE`.execute(db);
   const counts = (await sql<{ events: number; histogram: number; excess: number }>`
     SELECT (SELECT count(*) FROM bench_events) AS events, (SELECT count(*) FROM speed_histogram_hourly) AS histogram,

@@ -123,7 +123,8 @@ export async function deleteEvent(db: Tx, scope: Scope, eventId: number): Promis
   // Daily traffic rows are keyed by the local date in the device's recorded zone (migration 0021), held
   // against a re-key until this transaction ends; a device without one has no daily rows yet.
   const zone = await sql<{ zone: string }>`SELECT zone FROM traffic_day_zones WHERE device_id = ${row.device_id}::uuid FOR SHARE`.execute(db);
-  const day = sql`(date_trunc('hour', ${row.ts}::timestamptz) AT TIME ZONE ${zone.rows[0]?.zone ?? 'UTC'}::text)::date`;
+  const local = sql`(date_trunc('hour', ${row.ts}::timestamptz) AT TIME ZONE ${zone.rows[0]?.zone ?? 'UTC'}::text)`;
+  const day = sql`${local}::date`;
   if (row.speed !== null) {
     await sql`UPDATE speed_histogram_hourly SET count = count - 1
               WHERE device_id = ${row.device_id}::uuid AND hour = date_trunc('hour', ${row.ts}::timestamptz) AND bin = floor(${row.speed}::real)`.execute(db);
@@ -131,6 +132,10 @@ export async function deleteEvent(db: Tx, scope: Scope, eventId: number): Promis
     await sql`UPDATE speed_histogram_daily SET count = count - 1
               WHERE device_id = ${row.device_id}::uuid AND day = ${day} AND bin = floor(${row.speed}::real)`.execute(db);
     await sql`DELETE FROM speed_histogram_daily WHERE device_id = ${row.device_id}::uuid AND count <= 0`.execute(db);
+    await sql`UPDATE speed_histogram_hour_of_day SET count = count - 1
+              WHERE device_id = ${row.device_id}::uuid AND month = date_trunc('month', ${local})::date
+                AND local_hour = date_part('hour', ${local}) AND bin = floor(${row.speed}::real)`.execute(db);
+    await sql`DELETE FROM speed_histogram_hour_of_day WHERE device_id = ${row.device_id}::uuid AND count <= 0`.execute(db);
   }
   if (row.speed !== null && row.speed_limit !== null) {
     // Traffic statistics' excess over the limit in force (migration 0006), hourly and per local day.

@@ -47,9 +47,11 @@ export async function foldEvents(db: Conn, limit: number, wait: boolean): Promis
       SELECT device_id, hour, speed_limit, greatest(ceil(speed - speed_limit), 0)::smallint AS excess, count(*)::int AS count
       FROM item WHERE speed IS NOT NULL AND speed_limit IS NOT NULL GROUP BY 1, 2, 3, 4
     ), hour_day AS (
-      -- The local date each hour's daily rows go under (migration 0021), worked out once per device and hour.
-      SELECT h.device_id, h.hour, (h.hour AT TIME ZONE z.zone)::date AS day
-      FROM (SELECT DISTINCT device_id, hour FROM item) h JOIN day_zone z USING (device_id)
+      -- The local date each hour's daily rows go under (migration 0021), and its local month and hour of day
+      -- (0024), worked out once per device and hour.
+      SELECT device_id, hour, local_ts::date AS day, date_trunc('month', local_ts)::date AS month, date_part('hour', local_ts)::smallint AS local_hour
+      FROM (SELECT h.device_id, h.hour, h.hour AT TIME ZONE z.zone AS local_ts
+            FROM (SELECT DISTINCT device_id, hour FROM item) h JOIN day_zone z USING (device_id)) l
     ), histogram AS (
       INSERT INTO speed_histogram_hourly AS h (device_id, hour, bin, count)
       SELECT device_id, hour, bin, count FROM bins
@@ -72,6 +74,12 @@ export async function foldEvents(db: Conn, limit: number, wait: boolean): Promis
       FROM excesses e JOIN hour_day hd USING (device_id, hour) GROUP BY 1, 2, 3, 4
       ORDER BY 1, 2, 3, 4
       ON CONFLICT (device_id, day, speed_limit, excess) DO UPDATE SET count = x.count + EXCLUDED.count
+    ), hour_of_day AS (
+      INSERT INTO speed_histogram_hour_of_day AS m (device_id, month, local_hour, bin, count)
+      SELECT b.device_id, hd.month, hd.local_hour, b.bin, sum(b.count)
+      FROM bins b JOIN hour_day hd USING (device_id, hour) GROUP BY 1, 2, 3, 4
+      ORDER BY 1, 2, 3, 4
+      ON CONFLICT (device_id, month, local_hour, bin) DO UPDATE SET count = m.count + EXCLUDED.count
     )
     SELECT count(*)::int AS batches FROM batch`.execute(db);
   return result.rows[0]!.batches;
