@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { BusMessage } from '../src/server/core/bus.js';
 import { startTestApp, type SignedIn, type TestApp } from './helpers/app.js';
 import { pdfText } from './helpers/pdf.js';
+import { topSpeeders } from '../src/server/reports/store.js';
 
 /**
  * Reports: speed studies and compliance records generated in the background, kept, downloaded again, and
@@ -94,6 +95,21 @@ describe('reports', () => {
     assert.equal(recorded.length, speeds.length);
     assert.deepEqual(recorded.map((s) => s.toFixed(1)), speeds.map((s) => s.toFixed(1)));
     assert.equal(events.slice(1).filter((r) => r[7] === 'yes').length, speeds.filter((s) => Number(s.toFixed(1)) > 30).length);
+  });
+
+  it('finds the fastest vehicles of any range as a scan of every event would, ties by time', async () => {
+    const pool = app.runtime.ctx.pool;
+    const start = Date.UTC(2026, 9, 5, 6);
+    const ranges = [[start, start + 18 * 3_600_000], [start + 73 * 60_000, start + 9.5 * 3_600_000], [start + 3.5 * 3_600_000, start + 3.8 * 3_600_000]] as const;
+    for (const [from, to] of ranges) {
+      for (const limit of [1, 10, 50]) {
+        const found = await topSpeeders(app.runtime.ctx.db, [radar], new Date(from), new Date(to), limit);
+        const scanned = (await pool.query('SELECT id FROM events WHERE device_id = $1 AND ts >= $2 AND ts < $3 AND speed IS NOT NULL ORDER BY speed DESC, ts LIMIT $4',
+          [radar, new Date(from), new Date(to), limit])).rows;
+        assert.ok(scanned.length > 0);
+        assert.deepEqual(found.map((e) => String(e.id)), scanned.map((r) => String(r.id)), `${new Date(from).toISOString()}–${new Date(to).toISOString()}, top ${limit}`);
+      }
+    }
   });
 
   it('gives a report that says so for a range without vehicles', async () => {
