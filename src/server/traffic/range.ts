@@ -54,6 +54,17 @@ export function nextDate(date: string): string {
   return new Date(Date.parse(`${date}T00:00:00Z`) + DAY).toISOString().slice(0, 10);
 }
 
+/** The first day of the month holding `date` (YYYY-MM-DD). */
+export function firstOfMonth(date: string): string {
+  return `${date.slice(0, 8)}01`;
+}
+
+/** The first day of the month after the one holding `date` (YYYY-MM-DD). */
+export function nextMonth(date: string): string {
+  const [y, m] = date.split('-').map(Number) as [number, number];
+  return new Date(Date.UTC(y, m, 1)).toISOString().slice(0, 10);
+}
+
 function parseBound(value: string, field: 'from' | 'to', zone: string): Date {
   if (DATE_ONLY.test(value)) {
     const start = startOfLocalDay(value, zone);

@@ -1,7 +1,8 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Scope } from '../core/access.js';
 import type { Db, Tx } from '../core/db/database.js';
-import { localDate, nextDate, startOfLocalDay } from './range.js';
+import { dayZones } from '../rollups/store.js';
+import { firstOfMonth, localDate, nextDate, nextMonth, startOfLocalDay } from './range.js';
 import type { Units } from '../../shared/traffic.js';
 
 /**
@@ -80,18 +81,19 @@ function ids(q: RangeQuery) {
 }
 
 /**
- * The whole local days inside the range in the devices' day zone, [firstDay, endDay), read from the
- * daily tables, and the instants they span; the hours before and after them come from the hourly
- * tables. An hour belongs to the local date of its start, so in a zone offset by half an hour the
- * hour holding midnight belongs to the day before. Undefined when no whole day fits.
+ * The whole local days (or months) inside the range in the devices' day zone, [first, end) as dates (a
+ * month as its first day), and the instants they span; the hours before and after them come from the
+ * hourly tables. An hour belongs to the local date of its start, so in a zone offset by half an hour the
+ * hour holding midnight belongs to the day before. Undefined when no whole period fits.
  */
-function dayParts(q: RangeQuery) {
+function wholePeriods(q: RangeQuery, period: 'day' | 'month') {
   const zone = q.devices[0]?.dayZone ?? 'UTC';
-  let firstDay = localDate(q.from, zone);
-  if (startOfLocalDay(firstDay, zone) < q.from) firstDay = nextDate(firstDay);
-  const endDay = localDate(q.to, zone);
-  if (firstDay >= endDay) return undefined;
-  return { firstDay, endDay, firstStart: startOfLocalDay(firstDay, zone), endStart: startOfLocalDay(endDay, zone) };
+  const startOf = (date: string) => (period === 'day' ? date : firstOfMonth(date));
+  let first = startOf(localDate(q.from, zone));
+  if (startOfLocalDay(first, zone) < q.from) first = period === 'day' ? nextDate(first) : nextMonth(first);
+  const end = startOf(localDate(q.to, zone));
+  if (first >= end) return undefined;
+  return { first, end, firstStart: startOfLocalDay(first, zone), endStart: startOfLocalDay(end, zone) };
 }
 
 /**
@@ -100,7 +102,7 @@ function dayParts(q: RangeQuery) {
  * zone; otherwise (a day zone not yet re-keyed) the hourly rows of local weekdays only.
  */
 function dailyAndEdges(q: RangeQuery, columns: RawBuilder<unknown>, daily: string, hourly: string): RawBuilder<unknown> {
-  const parts = dayParts(q);
+  const parts = wholePeriods(q, 'day');
   const ownZone = q.devices.every((d) => d.dayZone === d.timezone);
   const weekdayHours = q.weekdaysOnly ? sql`AND e.hour IN (SELECT hour FROM h)` : sql``;
   if (!parts || (q.weekdaysOnly && !ownZone)) {
@@ -108,7 +110,7 @@ function dailyAndEdges(q: RangeQuery, columns: RawBuilder<unknown>, daily: strin
                WHERE e.device_id = ANY(${ids(q)}::uuid[]) AND e.hour >= ${q.from} AND e.hour < ${q.to} ${weekdayHours}`;
   }
   return sql`SELECT ${columns} FROM ${sql.table(daily)} e
-             WHERE e.device_id = ANY(${ids(q)}::uuid[]) AND e.day >= ${parts.firstDay}::date AND e.day < ${parts.endDay}::date
+             WHERE e.device_id = ANY(${ids(q)}::uuid[]) AND e.day >= ${parts.first}::date AND e.day < ${parts.end}::date
                ${q.weekdaysOnly ? sql`AND date_part('isodow', e.day) <= 5` : sql``}
              UNION ALL
              SELECT ${columns} FROM ${sql.table(hourly)} e
@@ -196,25 +198,6 @@ export async function speedExcess(db: Conn, q: RangeQuery): Promise<ExcessRow[]>
   return result.rows;
 }
 
-/** The first day of the month after the one holding `date` (YYYY-MM-DD). */
-function nextMonth(date: string): string {
-  const [y, m] = date.split('-').map(Number) as [number, number];
-  return new Date(Date.UTC(y, m, 1)).toISOString().slice(0, 10);
-}
-
-/**
- * The whole local months inside the range in the devices' day zone, [firstMonth, endMonth) as their first
- * days, and the instants they span; undefined when no whole month fits.
- */
-function monthParts(q: RangeQuery) {
-  const zone = q.devices[0]?.dayZone ?? 'UTC';
-  let firstMonth = `${localDate(q.from, zone).slice(0, 8)}01`;
-  if (startOfLocalDay(firstMonth, zone) < q.from) firstMonth = nextMonth(firstMonth);
-  const endMonth = `${localDate(q.to, zone).slice(0, 8)}01`;
-  if (firstMonth >= endMonth) return undefined;
-  return { firstMonth, endMonth, firstStart: startOfLocalDay(firstMonth, zone), endStart: startOfLocalDay(endMonth, zone) };
-}
-
 /**
  * The speed histogram per local hour of day (for each hour's percentiles). Whole local months come from
  * `speed_histogram_hour_of_day` (migration 0024) when the months are in the devices' own zone and every
@@ -223,7 +206,7 @@ function monthParts(q: RangeQuery) {
  * 730 ms measured); one device's go straight to their local hour (17 against 10 ms).
  */
 export async function hourOfDayBins(db: Conn, q: RangeQuery) {
-  const months = !q.weekdaysOnly && q.devices.every((d) => d.dayZone === d.timezone) ? monthParts(q) : undefined;
+  const months = !q.weekdaysOnly && q.devices.every((d) => d.dayZone === d.timezone) ? wholePeriods(q, 'month') : undefined;
   const hours = months
     ? sql`((b.hour >= ${q.from} AND b.hour < ${months.firstStart}) OR (b.hour >= ${months.endStart} AND b.hour < ${q.to}))`
     : sql`b.hour >= ${q.from} AND b.hour < ${q.to}`;
@@ -235,7 +218,7 @@ export async function hourOfDayBins(db: Conn, q: RangeQuery) {
   const monthly = months
     ? sql`UNION ALL
           SELECT m.local_hour AS hour, m.bin, m.count FROM speed_histogram_hour_of_day m
-          WHERE m.device_id = ANY(${ids(q)}::uuid[]) AND m.month >= ${months.firstMonth}::date AND m.month < ${months.endMonth}::date`
+          WHERE m.device_id = ANY(${ids(q)}::uuid[]) AND m.month >= ${months.first}::date AND m.month < ${months.end}::date`
     : sql``;
   const result = await sql<{ hour: number; bin: number; count: number }>`
     ${withLocalHours(q)}
@@ -251,11 +234,8 @@ export async function hourOfDayBins(db: Conn, q: RangeQuery) {
  */
 export async function rebuildTrafficRollups(db: Db, deviceId: string, from: Date, to: Date): Promise<void> {
   await db.transaction().execute(async (tx) => {
-    await sql`INSERT INTO traffic_day_zones (device_id, zone)
-              SELECT d.id, COALESCE(s.timezone, o.timezone) FROM devices d JOIN organizations o ON o.id = d.org_id LEFT JOIN sites s ON s.id = d.site_id
-              WHERE d.id = ${deviceId}::uuid
-              ON CONFLICT (device_id) DO NOTHING`.execute(tx);
-    const zone = (await sql<{ zone: string }>`SELECT zone FROM traffic_day_zones WHERE device_id = ${deviceId}::uuid FOR SHARE`.execute(tx)).rows[0]?.zone;
+    // The zone the fold keys this device's days in, recorded and held as a fold does.
+    const zone = (await sql<{ zone: string }>`WITH ${dayZones(sql`SELECT ${deviceId}::uuid`)} SELECT zone FROM day_zone`.execute(tx)).rows[0]?.zone;
     if (!zone) return;
     const firstDay = localDate(from, zone);
     const lastDay = localDate(new Date(to.getTime() - 1), zone);
@@ -282,7 +262,7 @@ export async function rebuildTrafficRollups(db: Db, deviceId: string, from: Date
       INSERT INTO speed_excess_daily (device_id, day, speed_limit, excess, count)
       SELECT device_id, ${local}, speed_limit, greatest(ceil(speed - speed_limit), 0)::smallint, count(*)
       FROM ${events} WHERE speed_limit IS NOT NULL AND ${hours} GROUP BY 1, 2, 3, 4`.execute(tx);
-    await rebuildHourOfDay(tx, deviceId, zone, { first: `${firstDay.slice(0, 8)}01`, end: nextMonth(lastDay) });
+    await rebuildHourOfDay(tx, deviceId, zone, { first: firstOfMonth(firstDay), end: nextMonth(lastDay) });
   });
 }
 
