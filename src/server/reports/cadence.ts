@@ -17,6 +17,11 @@ export interface Cadence {
   timezone: string;
 }
 
+/** A stored schedule's cadence. */
+export function cadenceOf(s: { cadence: Cadence['cadence']; day_of_week: number | null; day_of_month: number | null; time_of_day: string; timezone: string }): Cadence {
+  return { cadence: s.cadence, dayOfWeek: s.day_of_week, dayOfMonth: s.day_of_month, timeOfDay: s.time_of_day, timezone: s.timezone };
+}
+
 export interface Period {
   from: Date;
   to: Date;

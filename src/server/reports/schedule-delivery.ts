@@ -5,7 +5,7 @@ import { hmac, safeEqual } from '../core/tokens.js';
 import type { NotificationChannelsService } from '../alerts/channels-service.js';
 import { postSignedWebhook } from '../alerts/webhook.js';
 import { localDate } from '../traffic/range.js';
-import { latestDueRun, nextRun, periodOf } from './cadence.js';
+import { cadenceOf, latestDueRun, nextRun, periodOf } from './cadence.js';
 import * as store from './schedule-store.js';
 import type { ReportsService } from './service.js';
 
@@ -54,7 +54,7 @@ export class ScheduleDelivery {
     const queued = await this.ctx.db.transaction().execute(async (tx) => {
       const reports = [];
       for (const schedule of await store.lockDue(tx, now, DUE_BATCH)) {
-        const cadence = { cadence: schedule.cadence, dayOfWeek: schedule.day_of_week, dayOfMonth: schedule.day_of_month, timeOfDay: schedule.time_of_day, timezone: schedule.timezone };
+        const cadence = cadenceOf(schedule);
         // After downtime, the missed runs collapse into the latest one: one report, for the latest full period.
         const runAt = latestDueRun(cadence, schedule.next_run_at!, now);
         const period = periodOf(cadence, runAt);

@@ -8,7 +8,7 @@ import { isValidTimezone } from '../../shared/validation.js';
 import type { Actor, AuditService } from '../audit/service.js';
 import type { NotificationChannelsService } from '../alerts/channels-service.js';
 import { urlProblem } from '../alerts/webhook.js';
-import { nextRun, periodOf } from './cadence.js';
+import { cadenceOf, nextRun, periodOf } from './cadence.js';
 import * as store from './schedule-store.js';
 import type { ReportsService } from './service.js';
 
@@ -223,7 +223,7 @@ export class ReportSchedulesService {
       const schedule = await store.lockSchedule(tx, scope, id);
       if (!schedule) throw notFound('report schedule');
       if (await store.hasManualRunInProgress(tx, id)) throw conflict('this schedule is already being sent; wait for that run to finish');
-      const period = periodOf({ cadence: schedule.cadence, dayOfWeek: schedule.day_of_week, dayOfMonth: schedule.day_of_month, timeOfDay: schedule.time_of_day, timezone: schedule.timezone }, new Date());
+      const period = periodOf(cadenceOf(schedule), new Date());
       const row = await store.insertManualRun(tx, {
         scheduleId: id, orgId: schedule.org_id, ...period, email: schedule.email_recipients.length > 0, webhook: schedule.webhook_url !== null,
       });
