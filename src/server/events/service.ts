@@ -1,7 +1,7 @@
-import { stringify } from 'csv-stringify';
 import type { Readable } from 'node:stream';
 import type { Scope } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
+import { csvStream } from '../core/csv.js';
 import { badRequest, notFound } from '../core/http/errors.js';
 import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
 import type { Actor, AuditService } from '../audit/service.js';
@@ -81,10 +81,7 @@ export class EventsService {
   /** CSV of every event matching the filter, streamed page by page (keyset), never held in memory whole. */
   exportCsv(scope: Scope, query: EventQuery): Readable {
     const filter = filterOf(query);
-    const csv = stringify({
-      header: true,
-      columns: ['id', 'timestamp', 'device', 'device_id', 'site_id', 'kind', 'speed', 'speed_limit', 'speeding', 'severity', 'photo_url'],
-    });
+    const csv = csvStream(['id', 'timestamp', 'device', 'device_id', 'site_id', 'kind', 'speed', 'speed_limit', 'speeding', 'severity', 'photo_url']);
     const db = this.ctx.db;
     const publicUrl = this.ctx.config.publicUrl;
     void (async () => {

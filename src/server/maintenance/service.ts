@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
-import { stringify } from 'csv-stringify';
 import type { Scope } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
+import { csvStream } from '../core/csv.js';
 import type { MaintenanceType } from '../core/db/schema.js';
 import { badRequest, invalidFields, notFound, type FieldError } from '../core/http/errors.js';
 import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
@@ -81,7 +81,7 @@ type PageFetcher<T> = (cursor: string | undefined) => Promise<{ items: T[]; next
 
 /** Writes rows to a CSV stream page by page (keyset), honouring back-pressure; never holds the whole set. */
 function streamCsv<T>(columns: string[], fetchPage: PageFetcher<T>, toRow: (item: T) => unknown[]): Readable {
-  const csv = stringify({ header: true, columns });
+  const csv = csvStream(columns);
   void (async () => {
     try {
       let cursor: string | undefined;

@@ -1,7 +1,7 @@
-import { stringify } from 'csv-stringify/sync';
 import sharp from 'sharp';
 import type { Scope } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
+import { csvField, csvText } from '../core/csv.js';
 import type { DevicesService } from '../devices/service.js';
 import type { MaintenanceService } from '../maintenance/service.js';
 import type { OrganizationsService } from '../organizations/service.js';
@@ -18,11 +18,6 @@ const LEASE_SECONDS = 120;
 const MAX_ATTEMPTS = 3;
 const EVENTS_BATCH = 20_000;
 const TOP_SPEEDERS = 10;
-
-/** One CSV field (RFC 4180): quoted when it holds a comma, quote or line break. */
-function csvText(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-}
 
 export interface ReportParameters {
   deviceId?: string;
@@ -130,19 +125,19 @@ export class ReportRunner {
     };
     const pdf = await renderSpeedStudyPdf(study);
     await progress(40);
-    const csv = Buffer.from(stringify(speedStudyFiguresCsv(study)));
+    const csv = Buffer.from(csvText(speedStudyFiguresCsv(study)));
     const eventsCsv = await this.eventsCsv(deviceIds, from, to, stats.summary.count, (share) => progress(40 + share * 58));
     return { pdf, csv, eventsCsv };
   }
 
   /** Every speed event of the range as CSV, read in batches from one cursor; progress follows the rows written. */
   private async eventsCsv(deviceIds: string[], from: Date, to: Date, expected: number, progress: (share: number) => Promise<void>): Promise<Buffer> {
-    const parts: Buffer[] = [Buffer.from(stringify([['event_id', 'ts_utc', 'device_id', 'device', 'kind', 'speed', 'speed_limit', 'over_limit']]))];
+    const parts: Buffer[] = [Buffer.from(csvText([['event_id', 'ts_utc', 'device_id', 'device', 'kind', 'speed', 'speed_limit', 'over_limit']]))];
     let written = 0;
     await store.eachSpeedEventBatch(this.ctx.db, deviceIds, from, to, EVENTS_BATCH, async (batch) => {
       // Written by hand rather than through csv-stringify: a million rows is the common case here, and only the
-      // device name and kind can hold a character that needs quoting.
-      parts.push(Buffer.from(batch.map((e) => `${e.id},${e.ts.toISOString()},${e.device_id},${csvText(e.device_name)},${csvText(e.kind)},${e.speed},${e.speed_limit ?? ''},${e.speed_limit === null ? '' : e.speed > e.speed_limit ? 'yes' : 'no'}\n`).join('')));
+      // device name and kind are text (csvField neutralises and quotes them as every other CSV cell is).
+      parts.push(Buffer.from(batch.map((e) => `${e.id},${e.ts.toISOString()},${e.device_id},${csvField(e.device_name)},${csvField(e.kind)},${e.speed},${e.speed_limit ?? ''},${e.speed_limit === null ? '' : e.speed > e.speed_limit ? 'yes' : 'no'}\n`).join('')));
       written += batch.length;
       await progress(expected > 0 ? Math.min(1, written / expected) : 1);
     });
@@ -225,6 +220,6 @@ export class ReportRunner {
       await progress(((i + 1) / units.length) * 80);
     }
     const pdf = await renderCompliancePdf(result);
-    return { pdf, csv: Buffer.from(stringify(complianceCsv(result))), eventsCsv: null };
+    return { pdf, csv: Buffer.from(csvText(complianceCsv(result))), eventsCsv: null };
   }
 }
