@@ -60,7 +60,8 @@ describe('sign-in, sessions and CSRF', () => {
     const laptop = app.client();
     await laptop.login(owner.email, owner.password);
     const change = await owner.client.post('/api/v1/auth/change-password', { currentPassword: owner.password, newPassword: 'a brand new passphrase' });
-    assert.equal(change.status, 204);
+    assert.equal(change.status, 200);
+    assert.equal(change.body.otherSessionsRevoked, 1);
     assert.equal((await laptop.get('/api/v1/auth/me')).status, 401);
     assert.equal((await owner.client.get('/api/v1/auth/me')).status, 200);
     assert.equal((await app.client().login(owner.email, 'a brand new passphrase')).status, 200);
@@ -75,7 +76,7 @@ describe('sign-in, sessions and CSRF', () => {
 
   it('personal API tokens act as the user, need no CSRF header, and stop working when revoked', async () => {
     const owner = await app.owner();
-    const created = await owner.client.post('/api/v1/auth/tokens', { name: 'reporting script' });
+    const created = await owner.client.post('/api/v1/auth/tokens', { name: 'reporting script', currentPassword: owner.password });
     assert.equal(created.status, 201);
     assert.match(created.body.token, /^vgl_/);
     const script = app.client();
@@ -89,10 +90,55 @@ describe('sign-in, sessions and CSRF', () => {
     assert.equal((await script.get('/api/v1/sites')).status, 401);
   });
 
+  it('a password change revokes my API tokens, says how many, and records it in the audit log', async () => {
+    const owner = await app.owner();
+    const script = app.client();
+    script.bearer = (await owner.client.post('/api/v1/auth/tokens', { name: 'nightly export', currentPassword: owner.password })).body.token;
+    assert.equal((await script.get('/api/v1/auth/me')).status, 200);
+    const newPassword = 'changed because it leaked';
+    const change = await owner.client.post('/api/v1/auth/change-password', { currentPassword: owner.password, newPassword });
+    assert.deepEqual(change.body, { otherSessionsRevoked: 0, apiTokensRevoked: 1 });
+    assert.equal((await script.get('/api/v1/auth/me')).status, 401);
+    const listed = await owner.client.get('/api/v1/auth/tokens');
+    assert.ok(listed.body.items[0].revokedAt, 'the console lists it as revoked');
+
+    const audit = await app.superadmin.client.get(`/api/v1/admin/audit?action=auth.password_changed&resourceId=${owner.userId}`);
+    assert.deepEqual(audit.body.items[0].details, { otherSessionsRevoked: 0, apiTokensRevoked: 1 });
+    assert.doesNotMatch(JSON.stringify(audit.body.items[0]), new RegExp(`${newPassword}|${owner.password}|vgl_`));
+  });
+
+  it('a password change may keep the API tokens when asked to', async () => {
+    const owner = await app.owner();
+    const script = app.client();
+    script.bearer = (await owner.client.post('/api/v1/auth/tokens', { name: 'kept', currentPassword: owner.password })).body.token;
+    const change = await owner.client.post('/api/v1/auth/change-password', { currentPassword: owner.password, newPassword: 'routine rotation here', keepApiTokens: true });
+    assert.deepEqual(change.body, { otherSessionsRevoked: 0, apiTokensRevoked: 0 });
+    assert.equal((await script.get('/api/v1/auth/me')).status, 200);
+  });
+
+  it('creating an API token asks for the current password, and a token cannot create tokens', async () => {
+    const owner = await app.owner();
+    const missing = await owner.client.post('/api/v1/auth/tokens', { name: 'no password' });
+    assert.equal(missing.status, 400);
+    assert.deepEqual(missing.body.error.details.map((d: { field: string }) => d.field), ['currentPassword']);
+    const wrong = await owner.client.post('/api/v1/auth/tokens', { name: 'wrong password', currentPassword: 'not my password' });
+    assert.equal(wrong.status, 400);
+    assert.equal(wrong.body.error.details[0].field, 'currentPassword');
+    const created = await owner.client.post('/api/v1/auth/tokens', { name: 'right password', currentPassword: owner.password });
+    assert.equal(created.status, 201);
+    assert.equal((await owner.client.get('/api/v1/auth/tokens')).body.items.length, 1, 'refused attempts created nothing');
+
+    const script = app.client();
+    script.bearer = created.body.token;
+    const minted = await script.post('/api/v1/auth/tokens', { name: 'from a token', currentPassword: owner.password });
+    assert.equal(minted.status, 403);
+    assert.match(minted.body.error.message, /API token cannot create/);
+  });
+
   it("another user's API token cannot be revoked (404) and keeps working", async () => {
     const alice = await app.owner();
     const bob = await app.owner();
-    const token = await alice.client.post('/api/v1/auth/tokens', { name: 'alice script' });
+    const token = await alice.client.post('/api/v1/auth/tokens', { name: 'alice script', currentPassword: alice.password });
     assert.equal((await bob.client.delete(`/api/v1/auth/tokens/${token.body.id}`)).status, 404);
     const script = app.client();
     script.bearer = token.body.token;
@@ -101,7 +147,7 @@ describe('sign-in, sessions and CSRF', () => {
 
   it('a platform administrator deactivating a user signs them out everywhere', async () => {
     const user = await app.owner();
-    const token = (await user.client.post('/api/v1/auth/tokens', { name: 'cron' })).body.token;
+    const token = (await user.client.post('/api/v1/auth/tokens', { name: 'cron', currentPassword: user.password })).body.token;
     const deactivate = await app.superadmin.client.patch(`/api/v1/admin/users/${user.userId}`, { isActive: false });
     assert.equal(deactivate.status, 200);
     assert.equal((await user.client.get('/api/v1/auth/me')).status, 401);

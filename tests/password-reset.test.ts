@@ -59,7 +59,10 @@ describe('password reset by email', () => {
     return unfolded.match(/reset-password\?token=([\w-]+)/)?.[1];
   };
 
-  it('emails a one-hour single-use link; the new password works and old sessions end', async () => {
+  it('emails a one-hour single-use link; the new password works, old sessions and API tokens end', async () => {
+    const script = app.client();
+    script.bearer = (await owner.client.post('/api/v1/auth/tokens', { name: 'left by an intruder', currentPassword: owner.password })).body.token;
+    assert.equal((await script.get('/api/v1/auth/me')).status, 200);
     const response = await app.client().post('/api/v1/auth/password-reset/request', { email: owner.email.toUpperCase() });
     assert.equal(response.status, 202);
     const mail = await waitFor(() => sink.received.find((m) => m.to.includes(owner.email)));
@@ -68,8 +71,12 @@ describe('password reset by email', () => {
     assert.ok(token, 'the email carries the link');
 
     const confirm = await app.client().post('/api/v1/auth/password-reset/confirm', { token, newPassword: 'reset to something new' });
-    assert.equal(confirm.status, 204);
+    assert.equal(confirm.status, 200);
+    assert.deepEqual(confirm.body, { sessionsRevoked: 1, apiTokensRevoked: 1 });
     assert.equal((await owner.client.get('/api/v1/auth/me')).status, 401, 'existing sessions were signed out');
+    assert.equal((await script.get('/api/v1/auth/me')).status, 401, 'API tokens were revoked');
+    const audit = await app.superadmin.client.get(`/api/v1/admin/audit?action=auth.password_reset&resourceId=${owner.userId}`);
+    assert.deepEqual(audit.body.items[0].details, { sessionsRevoked: 1, apiTokensRevoked: 1 });
     assert.equal((await app.client().login(owner.email, owner.password)).status, 401);
     assert.equal((await app.client().login(owner.email, 'reset to something new')).status, 200);
 
@@ -93,7 +100,7 @@ describe('password reset by email', () => {
     const token = linkIn(mail.raw)!;
     assert.equal(servedByServer('/reset-password'), false, 'the console answers /reset-password');
     const done = await app.client().post('/api/v1/auth/password-reset/confirm', { token, newPassword: 'set from the page' });
-    assert.equal(done.status, 204);
+    assert.equal(done.status, 200);
     assert.equal((await app.client().login(member.email, 'set from the page')).status, 200);
   });
 

@@ -118,7 +118,7 @@ describe('Polo Sanca acceptance checklist', () => {
       forged.bearer = 'vgt_not-a-real-token';
       assert.equal((await forged.get('/api/v1/devices')).status, 401);
 
-      const token = await V.client.post('/api/v1/auth/tokens', { name: 'script' });
+      const token = await V.client.post('/api/v1/auth/tokens', { name: 'script', currentPassword: V.password });
       assert.equal(token.status, 201, JSON.stringify(token.body));
       const script = app.client();
       script.bearer = token.body.token;

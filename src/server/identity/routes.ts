@@ -25,6 +25,9 @@ const ApiToken = Type.Object({
   revokedAt: NullableTimestamp,
 });
 
+/** The password typed again to confirm a sensitive change. */
+const CurrentPassword = Type.String({ minLength: 1, maxLength: 256, description: 'Your current password' });
+
 type TokenRow = { id: string; name: string; token_prefix: string; created_at: Date; last_used_at: Date | null; expires_at: Date | null; revoked_at: Date | null };
 const presentToken = (t: TokenRow) => ({
   id: t.id,
@@ -94,14 +97,15 @@ export function identityRoutes(identity: IdentityService, config: Config) {
       config: { access: 'authenticated' },
       schema: {
         tags,
-        summary: 'Change your password; signs out your other sessions',
-        body: Type.Object({ currentPassword: Type.String({ minLength: 1, maxLength: 256 }), newPassword: Password }),
-        response: { 204: NoContent, ...errors(400, 401, 403) },
+        summary: 'Change your password; signs out your other sessions and revokes your API tokens unless you keep them',
+        body: Type.Object({
+          currentPassword: CurrentPassword,
+          newPassword: Password,
+          keepApiTokens: Type.Optional(Type.Boolean({ default: false, description: 'Keep your personal API tokens working' })),
+        }),
+        response: { 200: Type.Object({ otherSessionsRevoked: Type.Integer(), apiTokensRevoked: Type.Integer() }), ...errors(400, 401, 403) },
       },
-    }, async (request, reply) => {
-      await identity.changePassword(principalOf(request), request.body.currentPassword, request.body.newPassword, requestActor(request));
-      return reply.code(204).send(null);
-    });
+    }, async (request) => identity.changePassword(principalOf(request), request.body, requestActor(request)));
 
     app.post('/api/v1/auth/password-reset/request', {
       config: { access: 'public' },
@@ -118,11 +122,13 @@ export function identityRoutes(identity: IdentityService, config: Config) {
 
     app.post('/api/v1/auth/password-reset/confirm', {
       config: { access: 'public' },
-      schema: { tags, summary: 'Set a new password with a reset token (single use)', body: Type.Object({ token: Type.String({ minLength: 10, maxLength: 200 }), newPassword: Password }), response: { 204: NoContent, ...errors(400) } },
-    }, async (request, reply) => {
-      await identity.confirmPasswordReset(request.body.token, request.body.newPassword, requestActor(request));
-      return reply.code(204).send(null);
-    });
+      schema: {
+        tags,
+        summary: 'Set a new password with a reset token (single use); signs out every session and revokes every API token',
+        body: Type.Object({ token: Type.String({ minLength: 10, maxLength: 200 }), newPassword: Password }),
+        response: { 200: Type.Object({ sessionsRevoked: Type.Integer(), apiTokensRevoked: Type.Integer() }), ...errors(400) },
+      },
+    }, async (request) => identity.confirmPasswordReset(request.body.token, request.body.newPassword, requestActor(request)));
 
     app.get('/api/v1/auth/tokens', {
       config: { access: 'authenticated' },
@@ -136,12 +142,16 @@ export function identityRoutes(identity: IdentityService, config: Config) {
       config: { access: 'authenticated' },
       schema: {
         tags,
-        summary: 'Create a personal API token (Bearer); the token is shown only in this response',
-        body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }), expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })) }),
+        summary: 'Create a personal API token (Bearer), signed in and with your password; the token is shown only in this response',
+        body: Type.Object({
+          name: Type.String({ minLength: 1, maxLength: 100 }),
+          expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+          currentPassword: CurrentPassword,
+        }),
         response: { 201: Type.Intersect([ApiToken, Type.Object({ token: Type.String() })]), ...errors(400, 401, 403) },
       },
     }, async (request, reply) => {
-      const created = await identity.createApiToken(principalOf(request), request.body.name, request.body.expiresInDays, requestActor(request));
+      const created = await identity.createApiToken(principalOf(request), request.body, requestActor(request));
       return reply.code(201).send({ ...presentToken(created), token: created.token });
     });
 

@@ -23,6 +23,12 @@ export interface LoginResult {
   expiresAt: Date;
 }
 
+/** What a new password ended: the sessions and API tokens the old one had let in. */
+interface Ended {
+  sessionIds: string[];
+  tokenIds: string[];
+}
+
 export class IdentityService implements Authenticator {
   private readonly loginPerIp: RateLimit;
   private readonly loginPerAccount: RateLimit;
@@ -168,21 +174,19 @@ export class IdentityService implements Authenticator {
     await this.audit.record(actor, { orgId, action: 'auth.switch_organization', resourceType: 'organization', resourceId: orgId });
   }
 
-  async changePassword(principal: Principal, currentPassword: string, newPassword: string, actor: Actor): Promise<void> {
-    const user = await store.findUserById(this.ctx.db, principal.userId);
-    if (!user || !(await verifyPassword(user.password_hash, currentPassword))) {
-      throw invalidFields([{ field: 'currentPassword', message: 'is not your current password' }]);
-    }
-    await store.updateUser(this.ctx.db, user.id, { passwordHash: await hashPassword(newPassword) });
-    const revoked = await store.revokeSessions(this.ctx.db, { userId: user.id, exceptSessionId: principal.sessionId ?? undefined });
-    await this.announceRevoked(revoked);
-    await this.audit.record(actor, {
-      orgId: null,
-      action: 'auth.password_changed',
-      resourceType: 'user',
-      resourceId: user.id,
-      details: { otherSessionsRevoked: revoked.length },
-    });
+  /**
+   * Signs out the user's other sessions and, unless they ask to keep them (they just proved the old password),
+   * revokes their API tokens: a password changed because it leaked must not leave an intruder's token working.
+   */
+  async changePassword(principal: Principal, input: { currentPassword: string; newPassword: string; keepApiTokens?: boolean }, actor: Actor) {
+    const user = await this.requireCurrentPassword(principal, input.currentPassword);
+    const passwordHash = await hashPassword(input.newPassword);
+    const ended = await this.ctx.db.transaction().execute((tx) =>
+      this.replacePassword(tx, user.id, passwordHash, { sessionId: principal.sessionId ?? undefined, apiTokens: input.keepApiTokens === true }));
+    await this.announceEnded(ended);
+    const outcome = { otherSessionsRevoked: ended.sessionIds.length, apiTokensRevoked: ended.tokenIds.length };
+    await this.audit.record(actor, { orgId: null, action: 'auth.password_changed', resourceType: 'user', resourceId: user.id, details: outcome });
+    return outcome;
   }
 
   /** Always answers the same way; the link goes by email (or to the log without SMTP). */
@@ -207,14 +211,36 @@ export class IdentityService implements Authenticator {
     });
   }
 
-  async confirmPasswordReset(token: string, newPassword: string, actor: Actor): Promise<void> {
-    const userId = await store.consumePasswordReset(this.ctx.db, hashToken(token));
-    if (!userId) throw new AppError(400, 'invalid_token', 'this reset link is not valid, already used or expired; request a new one');
-    await store.updateUser(this.ctx.db, userId, { passwordHash: await hashPassword(newPassword) });
-    const revoked = await store.revokeSessions(this.ctx.db, { userId });
-    await this.announceRevoked(revoked);
+  /** A reset is what someone does who lost the password, or whose password was taken: every session and token ends. */
+  async confirmPasswordReset(token: string, newPassword: string, actor: Actor) {
+    const passwordHash = await hashPassword(newPassword);
+    const reset = await this.ctx.db.transaction().execute(async (tx) => {
+      const userId = await store.consumePasswordReset(tx, hashToken(token));
+      return userId ? { userId, ended: await this.replacePassword(tx, userId, passwordHash, { apiTokens: false }) } : undefined;
+    });
+    if (!reset) throw new AppError(400, 'invalid_token', 'this reset link is not valid, already used or expired; request a new one');
+    const { userId, ended } = reset;
+    await this.announceEnded(ended);
     await this.loginPerAccount.reset((await store.findUserById(this.ctx.db, userId))?.email.toLowerCase() ?? '');
-    await this.audit.record({ ...actor, userId }, { orgId: null, action: 'auth.password_reset', resourceType: 'user', resourceId: userId });
+    const outcome = { sessionsRevoked: ended.sessionIds.length, apiTokensRevoked: ended.tokenIds.length };
+    await this.audit.record({ ...actor, userId }, { orgId: null, action: 'auth.password_reset', resourceType: 'user', resourceId: userId, details: outcome });
+    return outcome;
+  }
+
+  private async replacePassword(tx: Tx, userId: string, passwordHash: string, keep: { sessionId?: string; apiTokens: boolean }): Promise<Ended> {
+    await store.updateUser(tx, userId, { passwordHash });
+    const sessionIds = await store.revokeSessions(tx, { userId, exceptSessionId: keep.sessionId });
+    const tokenIds = keep.apiTokens ? [] : await store.revokeApiTokens(tx, userId);
+    return { sessionIds, tokenIds };
+  }
+
+  /** Re-authentication for sensitive changes made from a signed-in session. */
+  private async requireCurrentPassword(principal: Principal, currentPassword: string): Promise<store.UserRow> {
+    const user = await store.findUserById(this.ctx.db, principal.userId);
+    if (!user || !(await verifyPassword(user.password_hash, currentPassword))) {
+      throw invalidFields([{ field: 'currentPassword', message: 'is not your current password' }]);
+    }
+    return user;
   }
 
   /** Creates a user (setup, sign-up, CLI). Inside the caller's transaction when given one. */
@@ -247,7 +273,14 @@ export class IdentityService implements Authenticator {
     return store.countUsers(this.ctx.db);
   }
 
-  async createApiToken(principal: Principal, name: string, expiresInDays: number | undefined, actor: Actor) {
+  /**
+   * Only from a signed-in session and with the password typed again: a stolen session cookie or a leaked token
+   * must not be able to mint a long-lived credential of its own.
+   */
+  async createApiToken(principal: Principal, input: { name: string; expiresInDays?: number; currentPassword: string }, actor: Actor) {
+    if (principal.via === 'token') throw forbidden('an API token cannot create API tokens; create them signed in to the console');
+    await this.requireCurrentPassword(principal, input.currentPassword);
+    const { name, expiresInDays } = input;
     const token = newToken(API_TOKEN_PREFIX);
     const expiresAt = expiresInDays ? new Date(Date.now() + expiresInDays * 86_400_000) : null;
     const row = await store.insertApiToken(this.ctx.db, {
@@ -295,6 +328,12 @@ export class IdentityService implements Authenticator {
   /** Tells open live streams (in every process) to close connections of revoked sessions. */
   private async announceRevoked(sessionIds: string[]): Promise<void> {
     if (sessionIds.length > 0) await this.ctx.bus.publish({ type: 'session.revoked', orgId: null, data: { sessionIds } });
+  }
+
+  /** After the commit: every process stops accepting the ended sessions and tokens (cached identities included). */
+  private async announceEnded(ended: Ended): Promise<void> {
+    await this.announceRevoked(ended.sessionIds);
+    if (ended.tokenIds.length > 0) await announceAccessChange(this.ctx.bus, { credentialIds: ended.tokenIds });
   }
 }
 

@@ -187,6 +187,19 @@ export async function revokeApiToken(db: Conn, userId: string, id: string): Prom
   return result.numUpdatedRows > 0n;
 }
 
+/** Revokes every live API token of a user (password change or reset) and returns the ids revoked. */
+export async function revokeApiTokens(db: Conn, userId: string): Promise<string[]> {
+  const rows = await db
+    .updateTable('api_tokens')
+    .set({ revoked_at: new Date() })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', new Date())]))
+    .returning(['id'])
+    .execute();
+  return rows.map((r) => r.id);
+}
+
 export async function touchApiToken(db: Conn, id: string): Promise<void> {
   await db.updateTable('api_tokens').set({ last_used_at: new Date() }).where('id', '=', id).execute();
 }
