@@ -1,12 +1,11 @@
 import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { scopeOf } from '../core/access.js';
 import type { Config } from '../core/config.js';
-import { AppError } from '../core/http/errors.js';
 import { errors, IdParams, NoContent, Nullable, Timestamp, Uuid } from '../core/http/schemas.js';
+import { readSingleFile, registerFileUploads } from '../core/http/uploads.js';
 import { Page, PageQuery } from '../core/pagination.js';
 import { requestActor } from '../audit/service.js';
 import type { MaintenanceAttachmentsService } from './attachments.js';
@@ -104,7 +103,7 @@ export function maintenanceRoutes(maintenance: MaintenanceService, attachments: 
   return async function routes(base: FastifyInstance): Promise<void> {
     const app = base.withTypeProvider<TypeBoxTypeProvider>();
     const tags = ['maintenance'];
-    await app.register(multipart, { limits: { fileSize: config.mediaMaxBytes, files: 1, fields: 0 } });
+    await registerFileUploads(app, config.mediaMaxBytes);
 
     app.get('/api/v1/devices/:id/maintenance', {
       config: { access: 'maintenance.read' },
@@ -171,11 +170,8 @@ export function maintenanceRoutes(maintenance: MaintenanceService, attachments: 
         consumes: ['multipart/form-data'], params: IdParams, response: { 201: Attachment, ...errors(400, 401, 403, 404, 409, 413, 415) },
       },
     }, async (request, reply) => {
-      if (!request.isMultipart()) throw new AppError(415, 'multipart_required', 'send the file as multipart/form-data in a field named "file"');
-      const file = await request.file();
-      if (!file || file.fieldname !== 'file') throw new AppError(400, 'missing_file', 'send the file in a multipart field named "file"', [{ field: 'file', message: 'is required' }]);
-      const data = await file.toBuffer();
-      const attachment = await attachments.add(scopeOf(request), request.params.id, { name: file.filename, data }, requestActor(request));
+      const file = await readSingleFile(request);
+      const attachment = await attachments.add(scopeOf(request), request.params.id, { name: file.fileName, data: file.data }, requestActor(request));
       return reply.code(201).send(attachment);
     });
 

@@ -1,9 +1,9 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import multipart from '@fastify/multipart';
 import { Type } from 'typebox';
 import { deviceOf } from '../core/access.js';
 import { AppError } from '../core/http/errors.js';
+import { readSingleFile, registerFileUploads } from '../core/http/uploads.js';
 import type { Config } from '../core/config.js';
 import type { EventPhotosService } from '../events/photos.js';
 import type { RushRosterService } from './service.js';
@@ -66,7 +66,7 @@ export function rushRosterRoutes(rushroster: RushRosterService, photos: EventPho
     });
 
     // Step 2 carries no device key (the firmware sends none): the signed token in the URL is the credential.
-    await app.register(multipart, { limits: { fileSize: config.mediaMaxBytes, files: 1, fields: 5 } });
+    await registerFileUploads(app, config.mediaMaxBytes);
     app.addContentTypeParser(['image/jpeg', 'image/png', 'image/webp'], { parseAs: 'buffer', bodyLimit: config.mediaMaxBytes }, (_request, body, done) => done(null, body));
     app.put('/api/ingest/v1/photo-uploads/:token', {
       config: { access: 'public' },
@@ -75,11 +75,11 @@ export function rushRosterRoutes(rushroster: RushRosterService, photos: EventPho
     }, async (request) => {
       let data: Buffer;
       if (request.isMultipart()) {
-        const file = await request.file();
-        if (!file || file.fieldname !== 'file') throw new AppError(400, 'missing_file', 'send the photo in a multipart field named "file"');
-        data = await file.toBuffer();
+        data = (await readSingleFile(request)).data;
+      } else if (Buffer.isBuffer(request.body)) {
+        data = request.body;
       } else {
-        data = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+        throw new AppError(415, 'unsupported_upload', 'send the photo as multipart/form-data (field "file") or as a raw JPEG, PNG or WebP body');
       }
       const stored = await photos.acceptUpload(request.params.token, data);
       return { status: 'success', message: 'File uploaded successfully', key: stored.key, url: `/api/v1/events/${stored.eventId}/photo` };
