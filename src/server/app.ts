@@ -6,6 +6,7 @@ import { alertPeopleRoutes } from './alerts/people-routes.js';
 import { alertPreviewRoutes } from './alerts/preview-routes.js';
 import { alertRuleRoutes } from './alerts/rules-routes.js';
 import { auditRoutes } from './audit/routes.js';
+import { cameraRoutes } from './cameras/routes.js';
 import { deviceRoutes } from './devices/routes.js';
 import { eventRoutes } from './events/routes.js';
 import { healthRoutes } from './health/routes.js';
@@ -38,6 +39,7 @@ export function buildApp(ctx: AppContext, services: Services) {
     siteRoutes(services.sites),
     memberRoutes(services.members),
     deviceRoutes(services.devices),
+    cameraRoutes(services.cameras, ctx.config.cameraPlaceholderMaxBytes),
     ingestRoutes(services.ingest, ctx.config),
     rushRosterRoutes(services.rushroster, services.photos, ctx.config),
     eventRoutes(services.events, services.photos),

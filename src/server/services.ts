@@ -1,5 +1,6 @@
 import type { AppContext } from './core/context.js';
 import { AuditService } from './audit/service.js';
+import { CamerasService } from './cameras/service.js';
 import { createAlerting } from './alerts/module.js';
 import { AlertPeopleService } from './alerts/people.js';
 import { AlertPreviewService } from './alerts/preview.js';
@@ -38,6 +39,8 @@ export function createServices(ctx: AppContext) {
   const setup = new SetupService(ctx, audit, identity, organizations, members);
   const stream = new StreamService(ctx.bus);
   const devices = new DevicesService(ctx, audit, organizations, sites);
+  const cameras = new CamerasService(ctx, audit, devices);
+  devices.extend('camera', cameras);
   const ingest = new IngestService(ctx);
   const photos = new EventPhotosService(ctx);
   const polosanca = new PoloSancaService(ingest, devices);
@@ -59,7 +62,7 @@ export function createServices(ctx: AppContext) {
   const reportSchedules = new ReportSchedulesService(ctx, audit, { reports, channels: alerting.channels });
   const scheduleDelivery = new ScheduleDelivery(ctx, { reports, channels: alerting.channels });
   return {
-    audit, organizations, identity, sites, members, setup, stream, devices, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups,
+    audit, organizations, identity, sites, members, setup, stream, devices, cameras, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups,
     alerting, alertPreview, alertPeople, maintenance, maintenanceAttachments, traffic, community, reports, reportRunner,
     reportSchedules, scheduleDelivery,
   };

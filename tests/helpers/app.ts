@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { testConfig, type Config } from '../../src/server/core/config.js';
 import { startRuntime, type Runtime } from '../../src/server/runtime.js';
 import type { Role } from '../../src/shared/roles.js';
@@ -72,14 +72,15 @@ export function uniqueEmail(prefix = 'user'): string {
 /** Map tiles at an address that fails at once, as on a machine without internet (every test app's default). */
 export const OFFLINE_TILES = { url: 'https://tiles.invalid/{z}/{x}/{y}.png', attribution: 'Test tiles' };
 
-export async function startTestApp(overrides: Partial<Config> = {}): Promise<TestApp> {
+/** `logger`: to read what the server logs (e.g. that a secret never appears); silent by default. */
+export async function startTestApp(overrides: Partial<Config> = {}, options: { logger?: Logger } = {}): Promise<TestApp> {
   const databaseUrl = await createTestDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-app-'));
   // Tests sign in often from one address; the rate-limit tests pass their own, small limits.
   const rateLimits = { loginPerIp: 10_000, loginPerAccount: 1000, registerPerIp: 10_000, resetPerIp: 1000, windowSeconds: 60 };
   const redisPrefix = `vigil-test-${randomBytes(4).toString('hex')}`;
   const config = testConfig({ databaseUrl, dataDir, rateLimits, redisUrl: process.env.TEST_REDIS_URL || undefined, redisPrefix, mapTiles: OFFLINE_TILES, ...overrides });
-  const runtime = await startRuntime(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+  const runtime = await startRuntime(config, { logger: options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
   const app: TestApp = {
     superadmin: undefined as unknown as SignedIn,
     runtime,

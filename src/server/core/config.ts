@@ -61,6 +61,8 @@ export interface Config {
   retentionDays?: number;
   /** Largest accepted photo or attachment. */
   mediaMaxBytes: number;
+  /** Largest accepted placeholder video of a camera. */
+  cameraPlaceholderMaxBytes: number;
   /** Most items in one ingest batch. */
   ingestMaxBatch: number;
   /** The console map's raster tiles: a `{z}/{x}/{y}` URL template and the attribution its provider requires. */
@@ -232,6 +234,7 @@ export function loadConfig(env: Env = process.env): Config {
     s3,
     retentionDays: r.raw('RETENTION_DAYS') === undefined ? undefined : r.int('RETENTION_DAYS', 365, 31, 36500),
     mediaMaxBytes: r.int('MEDIA_MAX_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    cameraPlaceholderMaxBytes: r.int('CAMERA_PLACEHOLDER_MAX_BYTES', 50 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
     ingestMaxBatch: r.int('INGEST_MAX_BATCH', 5000, 1, 100_000),
     mapTiles: {
       url: r.tileUrl('MAP_TILE_URL', DEFAULT_TILE_URL),

@@ -23,6 +23,9 @@ export const PERMISSIONS = {
   'stream.read': EVERY_ROLE,
   'device.read': EVERY_ROLE,
   'device.write': MANAGERS,
+  // Everyone may look at cameras; their sources and credentials open a site's video, so only admins set them.
+  'camera.read': EVERY_ROLE,
+  'camera.write': ADMINS,
   'event.read': EVERY_ROLE,
   'event.delete': ADMINS,
   'alert.read': EVERY_ROLE,

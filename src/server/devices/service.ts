@@ -1,18 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { announceAccessChange, type DeviceAuthenticator, type DevicePrincipal, type Scope } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
-import { isUniqueViolation } from '../core/db/database.js';
+import { isUniqueViolation, type Tx } from '../core/db/database.js';
 import { AppError, conflict, invalidFields, notFound } from '../core/http/errors.js';
 import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
 import { hashToken } from '../core/tokens.js';
 import { deviceStatus, type DeviceKind } from '../../shared/devices.js';
 import type { Actor, AuditService } from '../audit/service.js';
-import type { OrganizationsService } from '../organizations/service.js';
+import type { OrganizationRow, OrganizationsService } from '../organizations/service.js';
 import type { SitesService } from '../sites/service.js';
 import { TtlCache } from '../core/cache.js';
 import * as store from './store.js';
 
-type DeviceRow = Awaited<ReturnType<typeof store.insertDevice>>;
+export type DeviceRow = Awaited<ReturnType<typeof store.insertDevice>>;
 type KeyRow = Awaited<ReturnType<typeof store.insertDeviceKey>>;
 
 /**
@@ -77,6 +77,17 @@ function validate(fields: Partial<store.DeviceFields>, kind: DeviceKind | undefi
   if (problems.length > 0) throw invalidFields(problems);
 }
 
+/**
+ * What a domain built on one device kind adds to the registry (cameras: their settings row, limit and
+ * rights), so a device of that kind is whole whichever route registers or deletes it.
+ */
+export interface DeviceKindExtension {
+  /** Runs in the registration's transaction, after the device row is written, with the organization locked. */
+  created(tx: Tx, scope: Scope, device: DeviceRow, org: OrganizationRow): Promise<void>;
+  /** Throws when the caller may not delete this device. */
+  removing(scope: Scope, device: DeviceRow): void;
+}
+
 // Writing "last used" on every device request would cost a write per read; a minute's precision is plenty.
 const CONTACT_INTERVAL_MS = 60 * 1000;
 
@@ -92,6 +103,7 @@ export class DevicesService implements DeviceAuthenticator {
   // Devices call often; their key is checked against the database at most every few seconds, and
   // revocation, rotation and device changes drop the entry at once (ACCESS_CHANGED on the bus).
   private readonly keys = new TtlCache<KnownKey>();
+  private readonly extensions = new Map<DeviceKind, DeviceKindExtension>();
 
   constructor(
     private readonly ctx: AppContext,
@@ -100,6 +112,10 @@ export class DevicesService implements DeviceAuthenticator {
     private readonly sites: SitesService,
   ) {
     ctx.bus.subscribe((message) => this.keys.apply(message));
+  }
+
+  extend(kind: DeviceKind, extension: DeviceKindExtension): void {
+    this.extensions.set(kind, extension);
   }
 
   async authenticateDevice(apiKey: string): Promise<DevicePrincipal | null> {
@@ -215,6 +231,7 @@ export class DevicesService implements DeviceAuthenticator {
         throw new AppError(403, 'plan_limit', `${org.name} has reached its limit of ${org.max_devices} devices`);
       }
       const device = await store.insertDevice(tx, scope.orgId, { ...fields, speedUnits }).catch(serialTaken);
+      await this.extensions.get(device.kind)?.created(tx, scope, device, org);
       const keyRow = await store.insertDeviceKey(tx, { orgId: scope.orgId, deviceId: device.id, keyHash: hashToken(key), prefix: key.slice(0, 16) });
       await this.audit.record(actor, {
         orgId: scope.orgId, action: 'device.created', resourceType: 'device', resourceId: device.id,
@@ -243,6 +260,7 @@ export class DevicesService implements DeviceAuthenticator {
 
   async remove(scope: Scope, id: string, actor: Actor): Promise<void> {
     const device = await this.get(scope, id);
+    this.extensions.get(device.kind)?.removing(scope, device);
     if (!(await store.deleteDevice(this.ctx.db, scope, id))) throw notFound('device');
     await this.audit.record(actor, { orgId: scope.orgId, action: 'device.deleted', resourceType: 'device', resourceId: id, details: { name: device.name, serial: device.serial } });
     await announceAccessChange(this.ctx.bus, { subjectIds: [id] });

@@ -14,6 +14,7 @@ const Organization = Type.Object({
   slug: Type.String(),
   maxUsers: Type.Union([Type.Integer(), Type.Null()]),
   maxDevices: Type.Union([Type.Integer(), Type.Null()]),
+  maxCameras: Type.Union([Type.Integer(), Type.Null()], { description: 'cameras the organization may register; null: no limit beyond maxDevices' }),
   allowedEmailDomains: Type.Array(Type.String()),
   units: Type.Union([Type.Literal('mph'), Type.Literal('kmh')]),
   timezone: Type.String(),
@@ -36,6 +37,7 @@ const PlanLimits = {
   slug: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' })),
   maxUsers: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
   maxDevices: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+  maxCameras: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
 };
 
 export function organizationRoutes(organizations: OrganizationsService, members: MembersService) {

@@ -17,6 +17,7 @@ export function presentOrganization(org: OrganizationRow) {
     slug: org.slug,
     maxUsers: org.max_users,
     maxDevices: org.max_devices,
+    maxCameras: org.max_cameras,
     allowedEmailDomains: org.allowed_email_domains,
     units: org.units,
     timezone: org.timezone,

@@ -5,7 +5,7 @@ import type { Db, Tx } from '../core/db/database.js';
 type Conn = Db | Tx;
 
 const COLUMNS = [
-  'id', 'name', 'slug', 'max_users', 'max_devices', 'allowed_email_domains', 'units', 'timezone', 'public_sharing', 'public_photos', 'retention_days', 'created_at',
+  'id', 'name', 'slug', 'max_users', 'max_devices', 'max_cameras', 'allowed_email_domains', 'units', 'timezone', 'public_sharing', 'public_photos', 'retention_days', 'created_at',
 ] as const;
 
 export interface OrganizationFields {
@@ -13,6 +13,7 @@ export interface OrganizationFields {
   slug: string;
   maxUsers?: number | null;
   maxDevices?: number | null;
+  maxCameras?: number | null;
   allowedEmailDomains?: string[];
   units?: 'mph' | 'kmh';
   timezone?: string;
@@ -29,6 +30,7 @@ export function insertOrganization(db: Conn, org: OrganizationFields) {
       slug: org.slug,
       max_users: org.maxUsers ?? null,
       max_devices: org.maxDevices ?? null,
+      max_cameras: org.maxCameras ?? null,
       allowed_email_domains: org.allowedEmailDomains ?? [],
       units: org.units ?? 'mph',
       timezone: org.timezone ?? 'UTC',
@@ -52,6 +54,7 @@ export function updateOrganization(db: Conn, id: string, patch: Partial<Organiza
       ...(patch.slug !== undefined && { slug: patch.slug }),
       ...(patch.maxUsers !== undefined && { max_users: patch.maxUsers }),
       ...(patch.maxDevices !== undefined && { max_devices: patch.maxDevices }),
+      ...(patch.maxCameras !== undefined && { max_cameras: patch.maxCameras }),
       ...(patch.allowedEmailDomains !== undefined && { allowed_email_domains: patch.allowedEmailDomains }),
       ...(patch.units !== undefined && { units: patch.units }),
       ...(patch.timezone !== undefined && { timezone: patch.timezone }),

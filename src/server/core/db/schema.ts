@@ -3,6 +3,7 @@ import type { DeviceKind } from '../../../shared/devices.js';
 import type { Role } from '../../../shared/roles.js';
 import type { CreatedAt, UpdatedAt } from './schema-columns.js';
 import type { AlertRulesTable, AlertRuleStatesTable, AlertRuleVersionsTable, AlertsTable, NotificationChannelsTable, AlertSettingsTable, NotificationOutboxTable } from './schema-alerts.js';
+import type { CamerasTable, CameraLeasesTable } from './schema-cameras.js';
 import type { ReportsTable, ReportSettingsTable, ReportSchedulesTable, ReportScheduleRunsTable, MaintenanceRecordsTable, MaintenanceAttachmentsTable, MaintenanceFileDeletionsTable, MaintenanceSettingsTable } from './schema-records.js';
 
 /** Every table Vigil's stores touch, as the migrations in `./migrations` create them. */
@@ -13,6 +14,7 @@ export interface OrganizationsTable {
   slug: string;
   max_users: number | null;
   max_devices: number | null;
+  max_cameras: number | null;
   allowed_email_domains: ColumnType<string[], string[] | undefined, string[]>;
   units: Generated<'mph' | 'kmh'>;
   timezone: Generated<string>;
@@ -182,6 +184,7 @@ export interface CommunityDevicesTable {
 // Tables of larger domains live in their own files; importers keep one entry point.
 export * from './schema-alerts.js';
 export * from './schema-records.js';
+export * from './schema-cameras.js';
 export type { DeviceKind };
 
 export interface Database {
@@ -214,4 +217,6 @@ export interface Database {
   maintenance_attachments: MaintenanceAttachmentsTable;
   maintenance_settings: MaintenanceSettingsTable;
   maintenance_file_deletions: MaintenanceFileDeletionsTable;
+  cameras: CamerasTable;
+  camera_leases: CameraLeasesTable;
 }

@@ -1,0 +1,166 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import multipart from '@fastify/multipart';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { scopeOf } from '../core/access.js';
+import { AppError } from '../core/http/errors.js';
+import { errors, IdParams, Nullable, Timestamp, Uuid } from '../core/http/schemas.js';
+import { Page, PageQuery } from '../core/pagination.js';
+import { requestActor } from '../audit/service.js';
+import { presentCamera, type CamerasService } from './service.js';
+import { INFERENCE_PRESETS, INFERENCE_SIZE_MAX, INFERENCE_SIZE_MIN, TARGET_FPS_MAX, TARGET_FPS_MIN, TARGET_FPS_PRESETS } from './settings.js';
+
+const Source = Type.Union([Type.Literal('rtsp'), Type.Literal('file')]);
+const Transport = Type.Union([Type.Literal('tcp'), Type.Literal('udp')]);
+const Status = Type.Union([Type.Literal('connecting'), Type.Literal('online'), Type.Literal('error'), Type.Literal('offline')]);
+const Position = Type.Object({ x: Type.Number({ minimum: 0, maximum: 1 }), y: Type.Number({ minimum: 0, maximum: 1 }) }, { description: 'on the site\'s floor plan, as fractions of its width and height from the top left' });
+
+const Camera = Type.Object({
+  id: Uuid,
+  siteId: Nullable(Uuid),
+  name: Type.String(),
+  serial: Type.String(),
+  source: Source,
+  rtspUrl: Nullable(Type.String()),
+  rtspTransport: Transport,
+  hasCredentials: Type.Boolean({ description: 'credentials are set; they are never returned' }),
+  placeholder: Nullable(Type.Object({
+    fileName: Type.String(), contentType: Type.String(), sizeBytes: Type.Integer(), width: Type.Integer(), height: Type.Integer(), durationSeconds: Type.Number(), uploadedAt: Timestamp,
+  })),
+  usePlaceholder: Type.Boolean(),
+  inferenceSize: Type.Integer(),
+  targetFps: Type.Number(),
+  zone: Type.String(),
+  position: Nullable(Position),
+  lat: Nullable(Type.Number()),
+  lon: Nullable(Type.Number()),
+  fallbackAfterFailures: Type.Integer(),
+  status: Status,
+  statusCause: Nullable(Type.String()),
+  statusChangedAt: Timestamp,
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+
+const Settings = Type.Object({
+  source: Type.Optional(Source),
+  rtspUrl: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 2000, description: 'rtsp:// or rtsps://, without user name or password' }))),
+  rtspTransport: Type.Optional(Transport),
+  usePlaceholder: Type.Optional(Type.Boolean({ description: 'play the placeholder video instead of the camera' })),
+  inferenceSize: Type.Optional(Type.Integer({ minimum: INFERENCE_SIZE_MIN, maximum: INFERENCE_SIZE_MAX, description: 'square frame size for detection: 640, 720, 1080 or any size up to 1920' })),
+  targetFps: Type.Optional(Type.Number({ minimum: TARGET_FPS_MIN, maximum: TARGET_FPS_MAX, description: 'frames analysed per second' })),
+  zone: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'the area the camera watches, e.g. "Loading bay"' })),
+  position: Type.Optional(Nullable(Position)),
+  lat: Type.Optional(Nullable(Type.Number({ minimum: -90, maximum: 90 }))),
+  lon: Type.Optional(Nullable(Type.Number({ minimum: -180, maximum: 180 }))),
+  fallbackAfterFailures: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'failed connection attempts before the placeholder video is played' })),
+}, { minProperties: 1, additionalProperties: false });
+
+const Credentials = Type.Object({
+  username: Type.String({ minLength: 1, maxLength: 200 }),
+  password: Type.String({ maxLength: 500 }),
+}, { additionalProperties: false });
+
+const Presets = Type.Object({
+  inferenceSizes: Type.Array(Type.Object({ name: Type.String(), size: Type.Integer() })),
+  inferenceSizeMin: Type.Integer(),
+  inferenceSizeMax: Type.Integer(),
+  targetFps: Type.Array(Type.Number()),
+  targetFpsMin: Type.Number(),
+  targetFpsMax: Type.Number(),
+});
+
+export function cameraRoutes(cameras: CamerasService, maxPlaceholderBytes: number) {
+  return async function routes(base: FastifyInstance): Promise<void> {
+    const app = base.withTypeProvider<TypeBoxTypeProvider>();
+    const tags = ['cameras'];
+    await app.register(multipart, { limits: { fileSize: maxPlaceholderBytes, files: 1, fields: 0 } });
+
+    app.get('/api/v1/cameras', {
+      config: { access: 'camera.read' },
+      schema: {
+        tags, summary: 'Cameras you may see, by name (register one as a device of kind "camera")',
+        querystring: Type.Intersect([PageQuery, Type.Object({ siteId: Type.Optional(Uuid), status: Type.Optional(Status), zone: Type.Optional(Type.String({ maxLength: 100 })) })]),
+        response: { 200: Page(Camera), ...errors(400, 401, 403) },
+      },
+    }, async (request) => {
+      const page = await cameras.list(scopeOf(request), request.query);
+      return { items: page.items.map(presentCamera), nextCursor: page.nextCursor };
+    });
+
+    app.get('/api/v1/cameras/presets', {
+      config: { access: 'camera.read' },
+      schema: { tags, summary: 'The inference sizes and frame rates a camera offers', response: { 200: Presets, ...errors(401, 403) } },
+    }, async () => ({
+      inferenceSizes: INFERENCE_PRESETS.map((p) => ({ ...p })), inferenceSizeMin: INFERENCE_SIZE_MIN, inferenceSizeMax: INFERENCE_SIZE_MAX,
+      targetFps: [...TARGET_FPS_PRESETS], targetFpsMin: TARGET_FPS_MIN, targetFpsMax: TARGET_FPS_MAX,
+    }));
+
+    app.get('/api/v1/cameras/:id', {
+      config: { access: 'camera.read' },
+      schema: { tags, summary: 'One camera and its settings (never its credentials)', params: IdParams, response: { 200: Camera, ...errors(401, 403, 404) } },
+    }, async (request) => presentCamera(await cameras.get(scopeOf(request), request.params.id)));
+
+    app.patch('/api/v1/cameras/:id', {
+      config: { access: 'camera.write' },
+      schema: { tags, summary: 'Change a camera\'s settings (audited)', params: IdParams, body: Settings, response: { 200: Camera, ...errors(400, 401, 403, 404) } },
+    }, async (request) => presentCamera(await cameras.configure(scopeOf(request), request.params.id, request.body, requestActor(request))));
+
+    app.put('/api/v1/cameras/:id/credentials', {
+      config: { access: 'camera.write' },
+      schema: {
+        tags, summary: 'Set the RTSP user name and password (stored encrypted, never returned)', params: IdParams, body: Credentials,
+        response: { 200: Camera, ...errors(400, 401, 403, 404) },
+      },
+    }, async (request) => presentCamera(await cameras.setCredentials(scopeOf(request), request.params.id, request.body, requestActor(request))));
+
+    app.delete('/api/v1/cameras/:id/credentials', {
+      config: { access: 'camera.write' },
+      schema: { tags, summary: 'Remove the RTSP credentials', params: IdParams, response: { 200: Camera, ...errors(401, 403, 404) } },
+    }, async (request) => presentCamera(await cameras.setCredentials(scopeOf(request), request.params.id, null, requestActor(request))));
+
+    app.post('/api/v1/cameras/:id/placeholder', {
+      config: { access: 'camera.write' },
+      schema: {
+        tags, summary: `Upload the placeholder video (MP4 or WebM, multipart field "file", at most ${Math.floor(maxPlaceholderBytes / (1024 * 1024))} MB): checked with ffprobe before it is accepted`,
+        consumes: ['multipart/form-data'], params: IdParams, response: { 200: Camera, ...errors(400, 401, 403, 404, 413, 415) },
+      },
+    }, async (request) => {
+      const scope = scopeOf(request);
+      await cameras.get(scope, request.params.id);
+      return receiveFile(request, maxPlaceholderBytes, async (upload) =>
+        presentCamera(await cameras.setPlaceholder(scope, request.params.id, upload, requestActor(request))));
+    });
+  };
+}
+
+/** Streams the multipart field "file" to a temporary file (videos are large), hands it on, and removes it. */
+async function receiveFile<T>(request: FastifyRequest, maxBytes: number, use: (upload: { fileName: string | undefined; path: string; sizeBytes: number }) => Promise<T>): Promise<T> {
+  if (!request.isMultipart()) throw new AppError(415, 'multipart_required', 'send the video as multipart/form-data in a field named "file"');
+  const file = await request.file();
+  if (!file || file.fieldname !== 'file') throw new AppError(400, 'missing_file', 'send the video in a multipart field named "file"', [{ field: 'file', message: 'is required' }]);
+  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'vigil-upload-'));
+  try {
+    const target = path.join(dir, 'upload');
+    try {
+      await pipeline(file.file, fs.createWriteStream(target));
+    } catch (error) {
+      if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(maxBytes);
+      throw error;
+    }
+    if (file.file.truncated) throw tooLarge(maxBytes);
+    const { size } = await fs.promises.stat(target);
+    return await use({ fileName: file.filename, path: target, sizeBytes: size });
+  } finally {
+    await fs.promises.rm(dir, { recursive: true, force: true });
+  }
+}
+
+function tooLarge(maxBytes: number): AppError {
+  const limit = maxBytes >= 1024 * 1024 ? `${Math.floor(maxBytes / (1024 * 1024))} MB` : `${maxBytes} bytes`;
+  return new AppError(413, 'file_too_large', `a placeholder video may be at most ${limit}`, [{ field: 'file', message: `is larger than ${limit}` }]);
+}

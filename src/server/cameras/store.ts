@@ -1,0 +1,89 @@
+import { sql, type Updateable } from 'kysely';
+import type { Scope } from '../core/access.js';
+import type { Db, Tx } from '../core/db/database.js';
+import { inScope } from '../core/db/scope.js';
+import type { CameraStatus, CamerasTable, PlaceholderVideo } from '../core/db/schema.js';
+
+/**
+ * Every SQL statement about cameras' settings. Reads show the camera with its device's name, serial and
+ * map position; everything a member asks for is scoped to their organization and sites (inScope).
+ */
+type Conn = Db | Tx;
+
+export type CameraSettings = Omit<Updateable<CamerasTable>, 'device_id' | 'org_id' | 'site_id' | 'created_at' | 'credentials_sealed' | 'placeholder'>;
+
+function withDevice(db: Conn) {
+  return db
+    .selectFrom('cameras as c')
+    .innerJoin('devices as d', 'd.id', 'c.device_id')
+    .select([
+      'c.device_id as id', 'c.org_id', 'c.site_id', 'd.name', 'd.serial', 'd.lat', 'd.lon',
+      'c.source', 'c.rtsp_url', 'c.rtsp_transport', 'c.placeholder', 'c.use_placeholder', 'c.inference_size', 'c.target_fps',
+      'c.zone', 'c.position_x', 'c.position_y', 'c.fallback_after_failures', 'c.status', 'c.status_cause', 'c.status_changed_at',
+      'c.created_at', 'c.updated_at',
+      // Whether credentials are set, never what they are: the sealed value stays in this store.
+      sql<boolean>`c.credentials_sealed IS NOT NULL`.as('has_credentials'),
+    ]);
+}
+
+export type CameraRow = Awaited<ReturnType<typeof findCamera>> & {};
+
+export interface CameraFilter {
+  siteId?: string;
+  status?: CameraStatus;
+  zone?: string;
+}
+
+export function listCameras(db: Conn, scope: Scope, filter: CameraFilter, limit: number, after: [string, string] | null) {
+  let query = withDevice(db).where(inScope(scope, 'c')).orderBy('d.name').orderBy('c.device_id').limit(limit + 1);
+  if (filter.siteId) query = query.where('c.site_id', '=', filter.siteId);
+  if (filter.status) query = query.where('c.status', '=', filter.status);
+  if (filter.zone) query = query.where('c.zone', '=', filter.zone);
+  if (after) query = query.where(sql<boolean>`(d.name, c.device_id) > (${after[0]}, ${after[1]}::uuid)`);
+  return query.execute();
+}
+
+export function findCamera(db: Conn, scope: Scope, id: string) {
+  return withDevice(db).where(inScope(scope, 'c')).where('c.device_id', '=', id).executeTakeFirst();
+}
+
+/** A newly registered camera device's settings row, with the defaults. */
+export async function insertCamera(db: Conn, device: { id: string; org_id: string; site_id: string | null }): Promise<void> {
+  await db.insertInto('cameras').values({ device_id: device.id, org_id: device.org_id, site_id: device.site_id }).execute();
+}
+
+export async function countCameras(db: Conn, orgId: string): Promise<number> {
+  const row = await db.selectFrom('cameras').select((eb) => eb.fn.countAll<number>().as('n')).where('org_id', '=', orgId).executeTakeFirstOrThrow();
+  return row.n;
+}
+
+/** Changes settings of a camera in scope; false when there is none. */
+export async function updateCamera(db: Conn, scope: Scope, id: string, settings: CameraSettings & Pick<Updateable<CamerasTable>, 'credentials_sealed'>): Promise<boolean> {
+  const result = await db
+    .updateTable('cameras as c')
+    .set({ ...settings, updated_at: new Date() })
+    .where(inScope(scope, 'c'))
+    .where('c.device_id', '=', id)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** Sets the placeholder video and returns the one it replaces (its file is then removed); undefined when no camera. */
+export async function replacePlaceholder(tx: Tx, scope: Scope, id: string, placeholder: PlaceholderVideo) {
+  const current = await tx.selectFrom('cameras as c').select('c.placeholder').where(inScope(scope, 'c')).where('c.device_id', '=', id).forUpdate().executeTakeFirst();
+  if (!current) return undefined;
+  await tx.updateTable('cameras').set({ placeholder: JSON.stringify(placeholder), updated_at: new Date() }).where('device_id', '=', id).execute();
+  return { previous: current.placeholder };
+}
+
+/** Everything a decoder needs to open a camera, sealed credentials included; unscoped (workers serve every organization). */
+export function findSource(db: Conn, id: string) {
+  return db
+    .selectFrom('cameras')
+    .select([
+      'device_id', 'org_id', 'site_id', 'source', 'rtsp_url', 'rtsp_transport', 'credentials_sealed', 'placeholder', 'use_placeholder',
+      'inference_size', 'target_fps', 'fallback_after_failures',
+    ])
+    .where('device_id', '=', id)
+    .executeTakeFirst();
+}
