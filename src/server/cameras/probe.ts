@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { AppError } from '../core/http/errors.js';
 
 /**
@@ -49,7 +52,19 @@ function run(file: string, timeoutMs: number): Promise<{ stdout: string } | { fa
   });
 }
 
-export async function probeVideo(file: string, timeoutMs = 20_000): Promise<ProbeResult> {
+/** Probes the bytes from a private temporary file (an MP4 may keep its index at the end, so ffprobe needs to seek). */
+export async function probeVideo(data: Buffer, timeoutMs = 20_000): Promise<ProbeResult> {
+  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'vigil-probe-'));
+  try {
+    const file = path.join(dir, 'upload');
+    await fs.promises.writeFile(file, data);
+    return await probeFile(file, timeoutMs);
+  } finally {
+    await fs.promises.rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function probeFile(file: string, timeoutMs: number): Promise<ProbeResult> {
   const ran = await run(file, timeoutMs);
   if ('failed' in ran) return { problem: ran.failed };
   let output: FfprobeOutput;

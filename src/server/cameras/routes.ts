@@ -1,13 +1,9 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import multipart from '@fastify/multipart';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { scopeOf } from '../core/access.js';
 import { AppError } from '../core/http/errors.js';
+import { readSingleFile, registerFileUploads } from '../core/http/uploads.js';
 import { errors, IdParams, Nullable, Timestamp, Uuid } from '../core/http/schemas.js';
 import { Page, PageQuery } from '../core/pagination.js';
 import { requestActor } from '../audit/service.js';
@@ -78,7 +74,7 @@ export function cameraRoutes(cameras: CamerasService, maxPlaceholderBytes: numbe
   return async function routes(base: FastifyInstance): Promise<void> {
     const app = base.withTypeProvider<TypeBoxTypeProvider>();
     const tags = ['cameras'];
-    await app.register(multipart, { limits: { fileSize: maxPlaceholderBytes, files: 1, fields: 0 } });
+    await registerFileUploads(app, maxPlaceholderBytes);
 
     app.get('/api/v1/cameras', {
       config: { access: 'camera.read' },
@@ -132,35 +128,19 @@ export function cameraRoutes(cameras: CamerasService, maxPlaceholderBytes: numbe
     }, async (request) => {
       const scope = scopeOf(request);
       await cameras.get(scope, request.params.id);
-      return receiveFile(request, maxPlaceholderBytes, async (upload) =>
-        presentCamera(await cameras.setPlaceholder(scope, request.params.id, upload, requestActor(request))));
+      const upload = await readVideo(request, maxPlaceholderBytes);
+      return presentCamera(await cameras.setPlaceholder(scope, request.params.id, upload, requestActor(request)));
     });
   };
 }
 
-/** Streams the multipart field "file" to a temporary file (videos are large), hands it on, and removes it. */
-async function receiveFile<T>(request: FastifyRequest, maxBytes: number, use: (upload: { fileName: string | undefined; path: string; sizeBytes: number }) => Promise<T>): Promise<T> {
-  if (!request.isMultipart()) throw new AppError(415, 'multipart_required', 'send the video as multipart/form-data in a field named "file"');
-  const file = await request.file();
-  if (!file || file.fieldname !== 'file') throw new AppError(400, 'missing_file', 'send the video in a multipart field named "file"', [{ field: 'file', message: 'is required' }]);
-  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'vigil-upload-'));
+/** The uploaded video; an oversize one is refused with this route's own limit. */
+async function readVideo(request: FastifyRequest, maxBytes: number) {
   try {
-    const target = path.join(dir, 'upload');
-    try {
-      await pipeline(file.file, fs.createWriteStream(target));
-    } catch (error) {
-      if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge(maxBytes);
-      throw error;
-    }
-    if (file.file.truncated) throw tooLarge(maxBytes);
-    const { size } = await fs.promises.stat(target);
-    return await use({ fileName: file.filename, path: target, sizeBytes: size });
-  } finally {
-    await fs.promises.rm(dir, { recursive: true, force: true });
+    return await readSingleFile(request);
+  } catch (error) {
+    if (!(error instanceof AppError) || error.code !== 'file_too_large') throw error;
+    const limit = maxBytes >= 1024 * 1024 ? `${Math.floor(maxBytes / (1024 * 1024))} MB` : `${maxBytes} bytes`;
+    throw new AppError(413, 'file_too_large', `a placeholder video may be at most ${limit}`, [{ field: 'file', message: `is larger than ${limit}` }]);
   }
-}
-
-function tooLarge(maxBytes: number): AppError {
-  const limit = maxBytes >= 1024 * 1024 ? `${Math.floor(maxBytes / (1024 * 1024))} MB` : `${maxBytes} bytes`;
-  return new AppError(413, 'file_too_large', `a placeholder video may be at most ${limit}`, [{ field: 'file', message: `is larger than ${limit}` }]);
 }

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import type { Scope } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
 import type { Tx } from '../core/db/database.js';
@@ -166,27 +165,27 @@ export class CamerasService implements DeviceKindExtension {
   }
 
   /**
-   * Accepts a placeholder video (a file on disk, already within the size limit) once ffprobe shows it
-   * plays; stores it in the media storage and removes the one it replaces.
+   * Accepts a placeholder video (already within the size limit) once ffprobe shows it plays; stores it in
+   * the media storage and removes the one it replaces.
    */
-  async setPlaceholder(scope: Scope, id: string, upload: { fileName: string | undefined; path: string; sizeBytes: number }, actor: Actor) {
+  async setPlaceholder(scope: Scope, id: string, upload: { fileName: string | undefined; data: Buffer }, actor: Actor) {
     await this.get(scope, id);
-    if (upload.sizeBytes === 0) throw new AppError(400, 'empty_upload', 'the upload has no file', [{ field: 'file', message: 'is empty' }]);
-    const probed = await probeVideo(upload.path);
+    if (upload.data.length === 0) throw new AppError(400, 'empty_upload', 'the upload has no file', [{ field: 'file', message: 'is empty' }]);
+    const probed = await probeVideo(upload.data);
     if ('problem' in probed) throw new AppError(415, 'unsupported_video', `the file ${probed.problem}`, [{ field: 'file', message: probed.problem }]);
     const { video } = probed;
     const placeholder: PlaceholderVideo = {
       storageKey: `cameras/${scope.orgId}/${id}/placeholder-${randomUUID()}.${EXTENSIONS[video.contentType]}`,
       contentType: video.contentType,
       fileName: displayName(upload.fileName),
-      sizeBytes: upload.sizeBytes,
+      sizeBytes: upload.data.length,
       width: video.width,
       height: video.height,
       durationSeconds: video.durationSeconds,
       uploadedAt: new Date().toISOString(),
     };
     // The file first: a row never points at a missing file; a failed update removes the new file again.
-    await this.ctx.media.put(placeholder.storageKey, await fs.promises.readFile(upload.path), video.contentType);
+    await this.ctx.media.put(placeholder.storageKey, upload.data, video.contentType);
     let replaced: { previous: PlaceholderVideo | null } | undefined;
     try {
       replaced = await this.ctx.db.transaction().execute(async (tx) => {
