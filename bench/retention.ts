@@ -14,7 +14,7 @@ import pino from 'pino';
 import { openDatabase } from '../src/server/core/db/database.js';
 import { migrate } from '../src/server/core/db/migrate.js';
 import { createPartition, dropPartition, organizationPartitionName } from '../src/server/core/db/partitions.js';
-import { deleteOrganizationEvents, partitionPhotoKeys } from '../src/server/retention/store.js';
+import { deleteOldEvents, partitionPhotoKeys } from '../src/server/retention/store.js';
 import { type Benchmark, createScratchDatabase, envInt, now, type Reporter, round } from './lib.js';
 
 const CHUNK = 5_000;
@@ -59,7 +59,7 @@ async function run(report: Reporter): Promise<void> {
     t = now();
     let deleted = 0;
     for (;;) {
-      const chunk = await deleteOrganizationEvents(database.db, 'events_y2024m02', ORG, new Date('2024-03-01T00:00:00Z'), CHUNK);
+      const chunk = await deleteOldEvents(database.db, 'events_y2024m02', ORG, new Date('2024-03-01T00:00:00Z'), CHUNK);
       deleted += chunk.deleted;
       if (chunk.deleted < CHUNK) break;
     }

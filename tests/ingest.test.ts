@@ -184,12 +184,12 @@ describe('native ingest API', () => {
     assert.equal(rows[1].ts.toISOString(), '2026-07-01T10:00:00.000Z');
   });
 
-  it('creates a partition for an old month on demand', async () => {
+  it('stores an old month in the DEFAULT partition instead of creating its partition', async () => {
     const radar = await device();
     const response = await send(radar.key, '/api/v1/ingest/events', { events: [{ ts: '2019-05-04T03:02:01Z', speed: 22 }] });
     assert.equal(response.json().accepted, 1);
-    assert.equal(await count(`SELECT count(*) AS n FROM pg_class WHERE relname = 'events_y2019m05'`, []), 1);
-    assert.equal(await count(`SELECT count(*) AS n FROM events_y2019m05 WHERE device_id = $1`, [radar.id]), 1);
+    assert.equal(await count(`SELECT count(*) AS n FROM pg_class WHERE relname = 'events_y2019m05'`, []), 0);
+    assert.equal(await count(`SELECT count(*) AS n FROM events_default WHERE device_id = $1`, [radar.id]), 1);
   });
 
   it('rolls up speeds per hour: count, min, max, speeding against the limit in force, 1-unit histogram', async () => {

@@ -164,5 +164,6 @@ describe('retention', () => {
     const response = await app.runtime.app.inject({ method: 'POST', url: '/api/v1/ingest/events', headers: { 'x-api-key': key }, payload: { events: [{ ts: daysAgo(3), speed: 35 }] } });
     assert.equal(response.statusCode, 200);
     assert.equal(response.json().accepted, 1);
+    assert.ok(await partitionExists(name), 'the month is created again, not filled into the DEFAULT partition');
   });
 });

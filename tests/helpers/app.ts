@@ -79,7 +79,10 @@ export async function startTestApp(overrides: Partial<Config> = {}, options: { l
   // Tests sign in often from one address; the rate-limit tests pass their own, small limits.
   const rateLimits = { loginPerIp: 10_000, loginPerAccount: 1000, registerPerIp: 10_000, resetPerIp: 1000, windowSeconds: 60 };
   const redisPrefix = `vigil-test-${randomBytes(4).toString('hex')}`;
-  const config = testConfig({ databaseUrl, dataDir, rateLimits, redisUrl: process.env.TEST_REDIS_URL || undefined, redisPrefix, mapTiles: OFFLINE_TILES, ...overrides });
+  // Fixtures carry fixed dates (RushRoster uploads of 2025…) that would age out of INGEST_MAX_AGE_DAYS as
+  // the calendar moves on; the window's own tests pass the default.
+  const ingestMaxAgeDays = 36_500;
+  const config = testConfig({ databaseUrl, dataDir, rateLimits, redisUrl: process.env.TEST_REDIS_URL || undefined, redisPrefix, mapTiles: OFFLINE_TILES, ingestMaxAgeDays, ...overrides });
   const runtime = await startRuntime(config, { logger: options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
   const app: TestApp = {
     superadmin: undefined as unknown as SignedIn,

@@ -65,6 +65,8 @@ export interface Config {
   cameraPlaceholderMaxBytes: number;
   /** Most items in one ingest batch. */
   ingestMaxBatch: number;
+  /** Days back an item's timestamp may lie: older items are refused, each with the reason. */
+  ingestMaxAgeDays: number;
   /** The console map's raster tiles: a `{z}/{x}/{y}` URL template and the attribution its provider requires. */
   mapTiles: { url: string; attribution: string };
   /** How long a report waits for the map tiles of its title page before it goes without the map. */
@@ -236,6 +238,8 @@ export function loadConfig(env: Env = process.env): Config {
     mediaMaxBytes: r.int('MEDIA_MAX_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     cameraPlaceholderMaxBytes: r.int('CAMERA_PLACEHOLDER_MAX_BYTES', 50 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
     ingestMaxBatch: r.int('INGEST_MAX_BATCH', 5000, 1, 100_000),
+    // A year of a device's offline queue or of a RushRoster restore, and a month to spare.
+    ingestMaxAgeDays: r.int('INGEST_MAX_AGE_DAYS', 400, 1, 36500),
     mapTiles: {
       url: r.tileUrl('MAP_TILE_URL', DEFAULT_TILE_URL),
       attribution: r.string('MAP_TILE_ATTRIBUTION', DEFAULT_TILE_ATTRIBUTION),

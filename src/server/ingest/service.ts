@@ -53,12 +53,19 @@ const EVENT_STATEMENTS_AT_ONCE = 4;
 // Items of one batch published in full on the live stream; beyond that only the count goes out.
 const LIVE_ITEMS = 100;
 
+// Months before the current one that get a partition of their own on demand: half a year, so that a
+// device back from a season offline fills months that retention drops whole. Older rows (restores,
+// back-fills) go to the DEFAULT partition, so old timestamps cannot add tables (docs/retention.md).
+const RECENT_MONTHS = 6;
+
 /**
  * The write path for device data: validate each item, write the valid ones in one statement per
  * batch (rollups included), answer only after commit, then publish what was stored.
  */
 export class IngestService {
   private readonly partitions = new Set<string>();
+  /** Per table, the month (ms) before which rows go to the DEFAULT partition and no month is created. */
+  private readonly defaultBounds = new Map<store.PartitionedTable, number>();
   private pendingItems = 0;
   /** Telemetry of concurrent batches (HTTP requests, MQTT messages, any device) written in shared statements. */
   private readonly telemetryWriter = new WriteCoalescer<store.DeviceReading, DevicePrincipal>(
@@ -135,9 +142,14 @@ export class IngestService {
     });
   }
 
-  /** Creates this month's and the next two months' partitions (and learns which exist). */
+  /**
+   * Moves the DEFAULT partition's bound on to the oldest recent month, then creates this month's and
+   * the next two months' partitions (and learns which exist).
+   */
   async preparePartitions(now = new Date()): Promise<void> {
     for (const table of ['events', 'telemetry'] as const) {
+      const oldestRecent = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - RECENT_MONTHS, 1));
+      this.defaultBounds.set(table, (await store.raiseDefaultPartitionBound(this.ctx.db, table, oldestRecent)).getTime());
       for (const name of await store.existingPartitions(this.ctx.db, table)) this.partitions.add(name);
       for (let ahead = 0; ahead < 3; ahead++) {
         await this.ensurePartition(table, new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + ahead, 1)));
@@ -148,20 +160,25 @@ export class IngestService {
   private async ensurePartition(table: store.PartitionedTable, date: Date): Promise<void> {
     const name = store.partitionName(table, date);
     if (this.partitions.has(name)) return;
+    // Refused when the DEFAULT partition holds rows of the month already: its rows keep going there.
     await store.createPartition(this.ctx.db, table, date);
     this.partitions.add(name);
   }
 
+  /** The partitions of the dates' months, for months from the DEFAULT partition's bound on; older rows go to the DEFAULT partition. */
   private async ensurePartitionsFor(table: store.PartitionedTable, dates: Date[]): Promise<void> {
-    const months = new Map(dates.map((d) => [store.partitionName(table, d), d]));
+    const bound = this.defaultBounds.get(table) ?? -Infinity;
+    const months = new Map<string, Date>();
+    for (const date of dates) if (date.getTime() >= bound) months.set(store.partitionName(table, date), date);
     for (const date of months.values()) await this.ensurePartition(table, date);
   }
 
   /**
    * Writes after making sure the months' partitions exist. A batch is first written as all new (a
    * plain insert); if some of it was stored before (a unique violation), it is written again skipping
-   * what exists. Another process may have dropped a partition this one remembers (retention): then the
-   * names are re-read and the write retried once. Deadlocks are retried.
+   * what exists. Another process may have dropped a partition this one remembers (retention), or moved
+   * the DEFAULT partition's bound on: the row then fits no partition (the DEFAULT one refuses it), the
+   * names and the bound are re-read and the write retried once. Deadlocks are retried.
    */
   private async intoPartitions<T>(table: store.PartitionedTable, dates: Date[], write: (resent: boolean) => Promise<T>): Promise<T> {
     await this.ensurePartitionsFor(table, dates);
@@ -177,6 +194,7 @@ export class IngestService {
           partitionsReread = true;
           this.partitions.clear();
           for (const name of await store.existingPartitions(this.ctx.db, table)) this.partitions.add(name);
+          this.defaultBounds.set(table, (await store.defaultPartitionBound(this.ctx.db, table)).getTime());
           await this.ensurePartitionsFor(table, dates);
         } else if (!(isTransientConflict(error) && attempt < 5)) {
           throw error;
@@ -185,14 +203,19 @@ export class IngestService {
     }
   }
 
-  /** Items older than the platform's retention would be dropped within the hour: refuse them now, saying why. */
+  /**
+   * Items older than INGEST_MAX_AGE_DAYS are refused, and so are items older than the platform's
+   * retention, which would be dropped within the hour: each with the bound that refused it.
+   */
   private retainable<T extends { index: number; ts: Date }>(items: T[], rejected: Rejection[], now: number): T[] {
-    const days = this.ctx.config.retentionDays;
-    if (days === undefined) return items;
+    const { retentionDays, ingestMaxAgeDays } = this.ctx.config;
+    const byRetention = retentionDays !== undefined && retentionDays < ingestMaxAgeDays;
+    const days = byRetention ? retentionDays : ingestMaxAgeDays;
+    const message = byRetention ? `is older than this server keeps data (${days} days)` : `is more than ${days} days old`;
     const cutoff = now - days * 86_400_000;
     return items.filter((item) => {
       if (item.ts.getTime() >= cutoff) return true;
-      rejected.push({ index: item.index, errors: [{ field: 'ts', message: `is older than this server keeps data (${days} days)` }] });
+      rejected.push({ index: item.index, errors: [{ field: 'ts', message }] });
       return false;
     });
   }
@@ -323,10 +346,13 @@ function freshItems(items: TelemetryItem[], stored: store.Reading[]): TelemetryI
   return items.filter((item) => item.values.some(([metric]) => storedKeys.has(`${item.ts.getTime()}|${metric}`)));
 }
 
-/** PostgreSQL's answer to a row whose partition does not exist (23514, "no partition of relation … found for row"). */
+/**
+ * PostgreSQL's answer to a row whose partition does not exist (23514): "no partition of relation … found
+ * for row", or the DEFAULT partition's bound refusing a row of a month that should have its own.
+ */
 function isMissingPartition(error: unknown): boolean {
   const e = error as { code?: string; message?: string };
-  return e?.code === '23514' && /no partition/.test(e.message ?? '');
+  return e?.code === '23514' && /no partition|_default_before_/.test(e.message ?? '');
 }
 
 /** A row already stored under the same unique key (23505): the batch is, at least partly, a resend. */

@@ -9,7 +9,9 @@ import type { EventItem } from './items.js';
 type Conn = Db | Tx;
 
 // Partition DDL is shared with retention (the layout by organization); ingest creates months ahead and on demand.
-export { createPartition, existingPartitions, partitionName, type PartitionedTable } from '../core/db/partitions.js';
+export {
+  createPartition, defaultPartitionBound, existingPartitions, partitionName, raiseDefaultPartitionBound, type PartitionedTable,
+} from '../core/db/partitions.js';
 
 export interface DeviceRef {
   orgId: string;

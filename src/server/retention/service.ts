@@ -24,9 +24,9 @@ interface OrganizationRetention {
 }
 
 /**
- * Applies platform retention (RETENTION_DAYS: whole months) and each organization's own retention
- * (its month sub-partitions once the whole month is past its cutoff; chunked deletes for its rows in
- * shared partitions). See docs/retention.md.
+ * Applies platform retention (RETENTION_DAYS: whole months, and chunked deletes in the DEFAULT
+ * partition) and each organization's own retention (its month sub-partitions once the whole month is
+ * past its cutoff; chunked deletes for its rows in shared partitions). See docs/retention.md.
  */
 export class RetentionService {
   constructor(private readonly ctx: AppContext, private readonly organizations: OrganizationsService) {}
@@ -50,12 +50,13 @@ export class RetentionService {
     return report;
   }
 
-  /** Drops the months past RETENTION_DAYS; returns the months left. */
+  /** Drops the months past RETENTION_DAYS and deletes the older rows of the DEFAULT partition; returns the months left. */
   private async applyPlatformRetention(table: PartitionedTable, months: MonthPartition[], now: Date, report: RetentionReport) {
     const days = this.ctx.config.retentionDays;
     if (days === undefined) return months;
     const cutoff = now.getTime() - days * DAY_MS;
     for (const month of months.filter((m) => m.to.getTime() <= cutoff)) await this.drop(table, table, month.name, report);
+    await this.deleteOldRows(table, [partitions.defaultPartitionName(table)], null, new Date(cutoff), report);
     return months.filter((m) => m.to.getTime() > cutoff);
   }
 
@@ -87,20 +88,25 @@ export class RetentionService {
     }
   }
 
-  /** The organization's old rows that share a table with other organizations' rows are deleted in chunks. */
+  /** The organization's old rows that share a table with other organizations' rows (the DEFAULT partition's too) are deleted in chunks. */
   private async deleteFromSharedPartitions(table: PartitionedTable, months: MonthPartition[], org: OrganizationRetention, report: RetentionReport) {
     const shared = months.filter((m) => m.from < org.cutoff && !m.organizations.has(org.id)).map(partitions.sharedPartitionOf);
+    await this.deleteOldRows(table, [partitions.defaultPartitionName(table), ...shared], org.id, org.cutoff, report);
+  }
+
+  /** Deletes the rows before `cutoff` of one organization (null: of all) from shared partitions, in chunks, at most MAX_PER_RUN. */
+  private async deleteOldRows(table: PartitionedTable, shared: string[], orgId: string | null, cutoff: Date, report: RetentionReport) {
     let done = 0;
     for (const partition of shared) {
       while (done < MAX_PER_RUN) {
         let deleted: number;
         if (table === 'events') {
-          const chunk = await store.deleteOrganizationEvents(this.ctx.db, partition, org.id, org.cutoff, CHUNK);
+          const chunk = await store.deleteOldEvents(this.ctx.db, partition, orgId, cutoff, CHUNK);
           deleted = chunk.deleted;
           report.deletedEvents += deleted;
           report.deletedPhotos += await this.deletePhotos(chunk.photoKeys);
         } else {
-          deleted = await store.deleteOrganizationTelemetry(this.ctx.db, partition, org.id, org.cutoff, CHUNK);
+          deleted = await store.deleteOldTelemetry(this.ctx.db, partition, orgId, cutoff, CHUNK);
           report.deletedTelemetry += deleted;
         }
         done += deleted;

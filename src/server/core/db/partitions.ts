@@ -10,6 +10,10 @@ import type { Db, Tx } from './database.js';
  * retention (`events_y2026m11_o<org id hex>`), and a DEFAULT one for every other organization
  * (`events_y2026m11_default`). Retention then drops an organization's month instead of deleting rows.
  * Older months are plain tables shared by all organizations.
+ *
+ * Rows of a month without a partition of its own go to the table's DEFAULT partition (`events_default`,
+ * plain, shared; migration 0025). Its CHECK constraint `events_default_before_y2026m06` says before which
+ * month it may hold rows; every month from there on has, or gets on demand, a partition of its own.
  */
 type Conn = Db | Tx;
 
@@ -26,7 +30,7 @@ export function organizationPartitionName(month: string, orgId: string): string 
 }
 
 const MONTH_NAME = /^(events|telemetry)_y\d{4}m\d{2}$/;
-const LEAF_NAME = /^(events|telemetry)_y\d{4}m\d{2}(_default|_o[0-9a-f]{32})?$/;
+const LEAF_NAME = /^(events|telemetry)_(y\d{4}m\d{2}(_default|_o[0-9a-f]{32})?|default)$/;
 
 function assertName(name: string, pattern: RegExp): void {
   if (!pattern.test(name)) throw new Error(`not a partition of events or telemetry: ${name}`);
@@ -60,14 +64,76 @@ async function createMonth(tx: Tx, table: PartitionedTable, name: string, from: 
   }
 }
 
-/** Creates the month's partition, laid out by organization, if it is missing. */
-export async function createPartition(db: Db, table: PartitionedTable, month: Date): Promise<void> {
+/**
+ * Creates the month's partition, laid out by organization, if it is missing. Returns false, creating
+ * nothing, when the DEFAULT partition already holds rows of the month (PostgreSQL refuses the month
+ * then): they stay there, and so do the month's later rows.
+ */
+export async function createPartition(db: Db, table: PartitionedTable, month: Date): Promise<boolean> {
   const { from, to } = monthRange(month);
   const name = partitionName(table, from);
-  await db.transaction().execute(async (tx) => {
-    await lockMonth(tx, name);
-    const exists = await sql<{ oid: string | null }>`SELECT to_regclass(${name})::text AS oid`.execute(tx);
-    if (exists.rows[0]!.oid === null) await createMonth(tx, table, name, from, to);
+  try {
+    await db.transaction().execute(async (tx) => {
+      await lockMonth(tx, name);
+      const exists = await sql<{ oid: string | null }>`SELECT to_regclass(${name})::text AS oid`.execute(tx);
+      if (exists.rows[0]!.oid === null) await createMonth(tx, table, name, from, to);
+    });
+    return true;
+  } catch (error) {
+    const e = error as { code?: string; message?: string };
+    if (e.code === '23514' && /default partition/.test(e.message ?? '')) return false;
+    throw error;
+  }
+}
+
+/** The partition holding the rows of months without a partition of their own. */
+export function defaultPartitionName(table: PartitionedTable): string {
+  return `${table}_default`;
+}
+
+const BOUND_NAME = /_default_before_y(\d{4})m(\d{2})$/;
+
+/** The month before which the DEFAULT partition may hold rows (its newest validated bound constraint). */
+export async function defaultPartitionBound(db: Conn, table: PartitionedTable): Promise<Date> {
+  const result = await sql<{ name: string }>`
+    SELECT conname AS name FROM pg_constraint
+    WHERE conrelid = ${defaultPartitionName(table)}::regclass AND contype = 'c' AND convalidated`.execute(db);
+  let bound = new Date(Date.UTC(2000, 0, 1));
+  for (const { name } of result.rows) {
+    const match = BOUND_NAME.exec(name);
+    const month = match && new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, 1));
+    if (month && month > bound) bound = month;
+  }
+  return bound;
+}
+
+/**
+ * Moves the DEFAULT partition's bound on to `month` (never back), so that months before it may go
+ * there, and returns the bound. The new constraint is added unchecked, then checked against the
+ * partition's rows while they can still be read and written, then the old one is dropped: only short
+ * exclusive locks. A session lock keeps two processes from doing it at once.
+ */
+export async function raiseDefaultPartitionBound(db: Db, table: PartitionedTable, month: Date): Promise<Date> {
+  const bound = monthRange(month).from;
+  const name = defaultPartitionName(table);
+  return db.connection().execute(async (conn) => {
+    await sql`SELECT pg_advisory_lock(hashtext(${name}))`.execute(conn);
+    try {
+      const current = await defaultPartitionBound(conn, table);
+      if (current >= bound) return current;
+      const constraint = `${name}_before_${partitionName(table, bound).slice(table.length + 1)}`;
+      await sql`ALTER TABLE ${sql.table(name)} DROP CONSTRAINT IF EXISTS ${sql.id(constraint)}`.execute(conn);
+      await sql`ALTER TABLE ${sql.table(name)} ADD CONSTRAINT ${sql.id(constraint)} CHECK (ts < ${sql.lit(bound.toISOString())}) NOT VALID`.execute(conn);
+      await sql`ALTER TABLE ${sql.table(name)} VALIDATE CONSTRAINT ${sql.id(constraint)}`.execute(conn);
+      const older = await sql<{ name: string }>`
+        SELECT conname AS name FROM pg_constraint WHERE conrelid = ${name}::regclass AND contype = 'c' AND conname <> ${constraint}`.execute(conn);
+      for (const old of older.rows.filter((c) => BOUND_NAME.test(c.name))) {
+        await sql`ALTER TABLE ${sql.table(name)} DROP CONSTRAINT ${sql.id(old.name)}`.execute(conn);
+      }
+      return bound;
+    } finally {
+      await sql`SELECT pg_advisory_unlock(hashtext(${name}))`.execute(conn);
+    }
   });
 }
 
