@@ -67,9 +67,8 @@ describe('notification digests', () => {
   before(async () => {
     sink = await smtpSink();
     receiver = await webhookReceiver();
-    app = await startTestApp({ smtp: { host: '127.0.0.1', port: sink.port, secure: false, from: 'Vigil <vigil@example.com>' } });
+    app = await startTestApp({ smtp: { host: '127.0.0.1', port: sink.port, secure: false, from: 'Vigil <vigil@example.com>' }, webhookAllowPrivate: ['127.0.0.1'] });
     admin = await app.owner('Digest Foods');
-    assert.equal((await admin.client.request('PUT', '/api/v1/alert-settings', { allowPrivateWebhooks: true })).status, 200);
   });
   after(async () => {
     await app.close();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { DateTime } from 'luxon';
 import { startTestApp, type SignedIn, type TestApp } from './helpers/app.js';
 import { eventually, smtpSink, webhookReceiver } from './helpers/receivers.js';
@@ -47,7 +48,8 @@ describe('alert notifications', () => {
 
   before(async () => {
     sink = await smtpSink();
-    app = await startTestApp({ smtp: { host: '127.0.0.1', port: sink.port, secure: false, from: 'Vigil <vigil@example.com>' } });
+    // The webhook receivers listen on 127.0.0.1, which the operator allows (WEBHOOK_ALLOW_PRIVATE).
+    app = await startTestApp({ smtp: { host: '127.0.0.1', port: sink.port, secure: false, from: 'Vigil <vigil@example.com>' }, webhookAllowPrivate: ['127.0.0.1'] });
     await app.runtime.app.listen({ port: 0, host: '127.0.0.1' });
     baseUrl = `http://127.0.0.1:${(app.runtime.app.server.address() as AddressInfo).port}`;
     admin = await app.owner('Polo Sanca');
@@ -63,7 +65,6 @@ describe('alert notifications', () => {
   it('done when: a sustained excursion opens one alert, the admin gets an email and a signed webhook, an operator acknowledges, it resolves itself', async () => {
     const receiver = await webhookReceiver();
     try {
-      assert.equal((await admin.client.request('PUT', '/api/v1/alert-settings', { allowPrivateWebhooks: true })).status, 200);
       const email = await admin.client.post('/api/v1/notification-channels', { name: 'Admins', kind: 'email', recipients: [admin.email] });
       const hook = await admin.client.post('/api/v1/notification-channels', { name: 'Ops webhook', kind: 'webhook', url: receiver.url });
       assert.equal(email.status, 201, JSON.stringify(email.body));
@@ -121,19 +122,51 @@ describe('alert notifications', () => {
     }
   });
 
-  it('refuses webhook URLs at private or loopback addresses unless the organization allowed them', async () => {
+  it('refuses webhook URLs at private or loopback addresses the operator has not allowed', async () => {
     const other = await app.owner('Careful');
-    for (const url of ['http://127.0.0.1:9/hook', 'http://10.1.2.3/hook', 'http://localhost:8080/', 'http://[::1]/x', 'http://169.254.169.254/latest/meta-data', 'ftp://example.com/x']) {
+    for (const url of ['http://10.1.2.3/hook', 'http://127.0.0.2:9/hook', 'http://[::1]/x', 'http://[::ffff:10.1.2.3]/x', 'http://169.254.169.254/latest/meta-data', 'http://100.64.0.1/', 'http://0.0.0.0:9/', 'ftp://example.com/x']) {
       const refused = await other.client.post('/api/v1/notification-channels', { name: `Hook ${url}`, kind: 'webhook', url });
       assert.equal(refused.status, 400, url);
       assert.equal(refused.body.error.details[0].field, 'url');
     }
     assert.equal((await other.client.post('/api/v1/notification-channels', { name: 'No URL', kind: 'webhook' })).status, 400);
     assert.equal((await other.client.post('/api/v1/notification-channels', { name: 'No one', kind: 'email', recipients: [] })).status, 400);
-    assert.equal((await other.client.request('PUT', '/api/v1/alert-settings', { allowPrivateWebhooks: true })).status, 200);
-    assert.equal((await other.client.post('/api/v1/notification-channels', { name: 'Local', kind: 'webhook', url: 'http://127.0.0.1:9/hook' })).status, 201);
-    const member = await app.member(other, 'manager');
-    assert.equal((await member.client.request('PUT', '/api/v1/alert-settings', { allowPrivateWebhooks: false })).status, 403, 'administrators only');
+    assert.equal((await other.client.post('/api/v1/notification-channels', { name: 'Local', kind: 'webhook', url: 'http://127.0.0.1:9/hook' })).status, 201, 'the operator allows 127.0.0.1');
+  });
+
+  it('on a server whose operator allows no private destination, an organization cannot either; a receiver on 127.0.0.1 gets nothing and the delivery log says why', async () => {
+    const closed = await startTestApp();
+    const receiver = await webhookReceiver();
+    try {
+      const owner = await closed.owner('Own network');
+      const refused = await owner.client.post('/api/v1/notification-channels', { name: 'Local', kind: 'webhook', url: receiver.url });
+      assert.equal(refused.status, 400);
+      assert.match(refused.body.error.details[0].message, /private, loopback or link-local address; only the server's operator can allow/);
+      // The organization switch is gone: neither readable nor settable.
+      assert.equal((await owner.client.request('PUT', '/api/v1/alert-settings', { allowPrivateWebhooks: true })).status, 404);
+      assert.equal((await owner.client.get('/api/v1/alert-settings')).status, 404);
+      assert.equal((await owner.client.post('/api/v1/notification-channels', { name: 'Local', kind: 'webhook', url: receiver.url, allowPrivateWebhooks: true })).status, 400, 'nor smuggled into a channel');
+
+      // A channel saved while organizations could allow private webhooks still points at loopback.
+      const hook = await owner.client.post('/api/v1/notification-channels', { name: 'Saved earlier', kind: 'webhook', url: 'https://93.184.215.14/hook' });
+      assert.equal(hook.status, 201, JSON.stringify(hook.body));
+      await sql`UPDATE notification_channels SET url = ${receiver.url} WHERE id = ${hook.body.channel.id}::uuid`.execute(closed.runtime.ctx.db);
+      const unit = (await owner.client.post('/api/v1/devices', { kind: 'refrigeration', name: 'Back room', serial: 'BR-1' })).body;
+      await owner.client.post('/api/v1/alert-rules', {
+        name: 'Too warm', scope: 'device', deviceId: unit.device.id, condition: 'metric', metric: 'temperature', operator: 'gt', threshold: 8,
+        durationSeconds: 60, severity: 'major', channelIds: [hook.body.channel.id],
+      });
+      const sent = await closed.runtime.app.inject({ method: 'POST', url: '/api/v1/ingest/telemetry', headers: { 'x-api-key': unit.apiKey }, payload: { items: series(12, -3, 0) } });
+      assert.equal(sent.statusCode, 200, sent.body);
+      await closed.runtime.services.alerting.notifier.idle();
+      const [entry] = (await owner.client.get(`/api/v1/notification-channels/${hook.body.channel.id}/deliveries`)).body.items;
+      assert.equal(entry.status, 'pending', 'failed, to be retried');
+      assert.match(entry.lastError, /points at a private, loopback or link-local address.*WEBHOOK_ALLOW_PRIVATE/);
+      assert.equal(receiver.received.length, 0);
+    } finally {
+      await receiver.close();
+      await closed.close();
+    }
   });
 
   it('retries a failing webhook with backoff, the same delivery id each time, and logs every attempt\'s outcome', async () => {

@@ -31,11 +31,10 @@ describe('maintenance reminders through the notification channels', () => {
   before(async () => {
     sink = await smtpSink();
     receiver = await webhookReceiver();
-    app = await startTestApp({ smtp: { host: '127.0.0.1', port: sink.port, secure: false, from: 'Vigil <vigil@example.com>' } });
+    app = await startTestApp({ smtp: { host: '127.0.0.1', port: sink.port, secure: false, from: 'Vigil <vigil@example.com>' }, webhookAllowPrivate: ['127.0.0.1'] });
     owner = await app.owner('Polo');
     admin = await app.member(owner, 'admin');
     viewer = await app.member(owner, 'viewer');
-    assert.equal((await owner.client.request('PUT', '/api/v1/alert-settings', { allowPrivateWebhooks: true })).status, 200);
     emailChannel = (await owner.client.post('/api/v1/notification-channels', { name: 'Maintenance desk', kind: 'email', recipients: ['desk@example.com'] })).body.channel.id;
     const hook = await owner.client.post('/api/v1/notification-channels', { name: 'CMMS webhook', kind: 'webhook', url: receiver.url });
     hookChannel = hook.body.channel.id;

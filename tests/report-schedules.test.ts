@@ -51,10 +51,8 @@ describe('report schedules', () => {
   before(async () => {
     sink = await smtpSink();
     receiver = await webhookReceiver();
-    app = await startTestApp({ smtp: { host: '127.0.0.1', port: sink.port, secure: false, from: 'Vigil <vigil@example.com>' } });
+    app = await startTestApp({ smtp: { host: '127.0.0.1', port: sink.port, secure: false, from: 'Vigil <vigil@example.com>' }, webhookAllowPrivate: ['127.0.0.1'] });
     owner = await app.owner();
-    // The receiver listens on loopback: this organization allows private webhooks, as for alert channels.
-    assert.equal((await owner.client.request('PUT', '/api/v1/alert-settings', { allowPrivateWebhooks: true })).status, 200);
     site = (await owner.client.post('/api/v1/sites', { name: 'School Road', timezone: ZONE, lat: 51.5, lon: -0.12 })).body.id;
     const created = await owner.client.post('/api/v1/devices', { kind: 'speed_radar', name: 'Radar S', serial: 'RADAR-S', speedLimit: 30, siteId: site, lat: 51.501, lon: -0.123 });
     radar = created.body.device.id;
@@ -270,8 +268,8 @@ describe('report schedules', () => {
 
     const stranger = await app.owner('Elsewhere');
     const strangerSite = (await stranger.client.post('/api/v1/sites', { name: 'Their site', timezone: ZONE })).body.id;
-    // An organization that has not allowed private webhooks cannot point one at loopback.
-    const refused = await stranger.client.post('/api/v1/report-schedules', { ...weekly({ deviceId: null, siteId: strangerSite }), webhookUrl: 'http://127.0.0.1:9/hook', emailRecipients: [] });
+    // The operator allows the receivers' 127.0.0.1 here, and no other private address.
+    const refused = await stranger.client.post('/api/v1/report-schedules', { ...weekly({ deviceId: null, siteId: strangerSite }), webhookUrl: 'http://10.1.2.3:9/hook', emailRecipients: [] });
     assert.equal(refused.status, 400);
     assert.equal(refused.body.error.details[0].field, 'webhookUrl');
     assert.match(refused.body.error.details[0].message, /private, loopback or link-local/);

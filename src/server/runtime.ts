@@ -11,6 +11,7 @@ import { JobRunner } from './core/jobs.js';
 import { Mailer } from './core/mailer.js';
 import { LocalMediaStorage, S3MediaStorage } from './core/media.js';
 import { createMetrics } from './core/metrics.js';
+import { OutboundHttp } from './core/outbound-http.js';
 import { loadSecrets } from './core/secrets.js';
 import { buildApp } from './app.js';
 import { MqttService } from './mqtt/service.js';
@@ -65,6 +66,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       mailer: new Mailer(logger, config.smtp),
       media: config.s3 ? new S3MediaStorage(config.s3) : new LocalMediaStorage(path.join(config.dataDir, 'media')),
       metrics: createMetrics(),
+      outbound: new OutboundHttp(config.webhookAllowPrivate),
       redis,
     };
     const services = createServices(ctx);

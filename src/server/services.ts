@@ -59,8 +59,8 @@ export function createServices(ctx: AppContext) {
   const maintenance = new MaintenanceService(ctx, audit, devices, maintenanceAttachments, maintenanceReminders);
   const reports = new ReportsService(ctx, audit, { devices, sites, organizations });
   const reportRunner = new ReportRunner(ctx, { traffic, devices, sites, organizations, rollups, maintenance });
-  const reportSchedules = new ReportSchedulesService(ctx, audit, { reports, channels: alerting.channels });
-  const scheduleDelivery = new ScheduleDelivery(ctx, { reports, channels: alerting.channels });
+  const reportSchedules = new ReportSchedulesService(ctx, audit, { reports });
+  const scheduleDelivery = new ScheduleDelivery(ctx, { reports });
   return {
     audit, organizations, identity, sites, members, setup, stream, devices, cameras, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups,
     alerting, alertPreview, alertPeople, maintenance, maintenanceAttachments, traffic, community, reports, reportRunner,

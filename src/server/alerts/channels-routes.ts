@@ -56,9 +56,6 @@ const Fields = {
   digest: Type.Optional(Nullable(Digest)),
   enabled: Type.Optional(Type.Boolean()),
 };
-const Settings = Type.Object({
-  allowPrivateWebhooks: Type.Boolean({ description: 'Allow webhooks to private, loopback and link-local addresses (e.g. a receiver on your own network)' }),
-});
 
 export function notificationRoutes(channels: NotificationChannelsService) {
   return async function routes(base: FastifyInstance): Promise<void> {
@@ -134,15 +131,5 @@ export function notificationRoutes(channels: NotificationChannelsService) {
       const page = await channels.deliveries(scopeOf(request), request.params.id, request.query);
       return { items: page.items.map(presentDelivery), nextCursor: page.nextCursor };
     });
-
-    app.get('/api/v1/alert-settings', {
-      config: { access: 'notification.read' },
-      schema: { tags, summary: 'Your organization\'s alert settings', response: { 200: Settings, ...errors(401, 403) } },
-    }, async (request) => channels.settings(scopeOf(request)));
-
-    app.put('/api/v1/alert-settings', {
-      config: { access: 'notification.write' },
-      schema: { tags, summary: 'Change your organization\'s alert settings', body: Settings, response: { 200: Settings, ...errors(400, 401, 403) } },
-    }, async (request) => channels.saveSettings(scopeOf(request), request.body, requestActor(request)));
   };
 }

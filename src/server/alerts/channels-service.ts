@@ -10,7 +10,6 @@ import type { Actor, AuditService } from '../audit/service.js';
 import * as store from './notifications-store.js';
 import { digestProblem, nextDigestAt, sameDigest } from './digests.js';
 import { quietHoursProblem } from './quiet-hours.js';
-import { urlProblem } from './webhook.js';
 
 export function presentChannel(channel: store.ChannelRow) {
   return {
@@ -53,7 +52,7 @@ function taken(error: unknown): never {
 
 /**
  * An organization's notification channels (email, signed webhook, in-app; each immediate or a digest),
- * the delivery log and the alert settings. Administrators only; every change is audited.
+ * and the delivery log. Administrators only; every change is audited.
  */
 export class NotificationChannelsService {
   constructor(private readonly ctx: AppContext, private readonly audit: AuditService) {}
@@ -77,7 +76,7 @@ export class NotificationChannelsService {
     if (fields.kind === 'webhook') {
       if (!fields.url) problems.push({ field: 'url', message: 'a webhook channel needs a URL' });
       else {
-        const problem = await urlProblem(fields.url, await store.allowsPrivateWebhooks(this.ctx.db, scope.orgId));
+        const problem = await this.ctx.outbound.problem(fields.url);
         if (problem) problems.push({ field: 'url', message: problem });
       }
     } else if (fields.url) problems.push({ field: 'url', message: 'only webhook channels have a URL' });
@@ -144,18 +143,4 @@ export class NotificationChannelsService {
     return toPage(rows, page.limit, (r) => [r.id]);
   }
 
-  async settings(scope: Scope) {
-    return { allowPrivateWebhooks: await this.allowsPrivateWebhooks(scope.orgId) };
-  }
-
-  /** Whether the organization lets its webhooks (alert channels, report schedules) reach private addresses. */
-  allowsPrivateWebhooks(orgId: string): Promise<boolean> {
-    return store.allowsPrivateWebhooks(this.ctx.db, orgId);
-  }
-
-  async saveSettings(scope: Scope, settings: { allowPrivateWebhooks: boolean }, actor: Actor) {
-    await store.saveSettings(this.ctx.db, scope.orgId, settings.allowPrivateWebhooks);
-    await this.audit.record(actor, { orgId: scope.orgId, action: 'alert_settings.updated', resourceType: 'organization', resourceId: scope.orgId, details: { ...settings } });
-    return settings;
-  }
 }

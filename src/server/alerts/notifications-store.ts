@@ -2,7 +2,7 @@ import { sql, type Selectable } from 'kysely';
 import type { Db, Tx } from '../core/db/database.js';
 import type { DigestSchedule, NotificationChannelsTable, NotificationOutboxTable, QuietHours } from '../core/db/schema.js';
 
-/** Every SQL statement about notification channels, the per-organization alert settings and the outbox. */
+/** Every SQL statement about notification channels and the outbox. */
 type Conn = Db | Tx;
 
 export type ChannelRow = Selectable<NotificationChannelsTable>;
@@ -52,17 +52,6 @@ export function updateChannel(db: Conn, orgId: string, id: string, fields: Parti
 export async function deleteChannel(db: Conn, orgId: string, id: string): Promise<boolean> {
   const result = await db.deleteFrom('notification_channels').where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
   return result.numDeletedRows > 0n;
-}
-
-export async function allowsPrivateWebhooks(db: Conn, orgId: string): Promise<boolean> {
-  const row = await db.selectFrom('alert_settings').select('allow_private_webhooks').where('org_id', '=', orgId).executeTakeFirst();
-  return row?.allow_private_webhooks ?? false;
-}
-
-export async function saveSettings(db: Conn, orgId: string, allowPrivateWebhooks: boolean): Promise<void> {
-  await db.insertInto('alert_settings').values({ org_id: orgId, allow_private_webhooks: allowPrivateWebhooks, updated_at: new Date() })
-    .onConflict((oc) => oc.column('org_id').doUpdateSet({ allow_private_webhooks: allowPrivateWebhooks, updated_at: new Date() }))
-    .execute();
 }
 
 export async function orgTimezone(db: Conn, orgId: string): Promise<string> {

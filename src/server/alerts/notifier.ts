@@ -153,13 +153,12 @@ export class Notifier {
 
   private async postWebhook(delivery: Claimed): Promise<number> {
     if (!delivery.url || !delivery.secret_sealed) throw new Error('the channel has no URL or secret');
-    return postSignedWebhook({
+    return postSignedWebhook(this.ctx.outbound, {
       url: delivery.url,
       secret: unseal(this.ctx.secrets.encryptionKey, delivery.secret_sealed),
       event: delivery.event,
       deliveryId: String(delivery.id),
       body: JSON.stringify({ ...delivery.payload, deliveryId: String(delivery.id), attempt: delivery.attempts }),
-      allowPrivate: await store.allowsPrivateWebhooks(this.ctx.db, delivery.org_id),
     });
   }
 

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { S3Settings } from './media.js';
+import { allowListEntryProblem } from './private-networks.js';
 
 /**
  * Configuration comes only from environment variables (optionally loaded from `.env` by the CLI).
@@ -73,6 +74,8 @@ export interface Config {
   reportMapTimeoutMs: number;
   /** Items accepted for writing but not yet committed, per process: beyond it, 429. */
   ingestMaxPendingItems: number;
+  /** Private destinations webhooks may reach (addresses, CIDR networks, host names); none by default. */
+  webhookAllowPrivate: string[];
 }
 
 export class ConfigError extends Error {
@@ -151,6 +154,16 @@ class Reader {
       return fallback;
     }
     return value;
+  }
+
+  /** A list separated by commas or spaces, each entry checked by `problem`. */
+  list(name: string, problem: (entry: string) => string | null): string[] {
+    const entries = (this.raw(name) ?? '').split(/[\s,]+/).filter(Boolean);
+    for (const entry of entries) {
+      const message = problem(entry);
+      if (message) this.problems.push(`${name}: ${message}`);
+    }
+    return entries;
   }
 }
 
@@ -246,6 +259,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     reportMapTimeoutMs: r.int('REPORT_MAP_TIMEOUT_MS', 3000, 100, 60_000),
     ingestMaxPendingItems: r.int('INGEST_MAX_PENDING_ITEMS', 50_000, 1, 10_000_000),
+    webhookAllowPrivate: r.list('WEBHOOK_ALLOW_PRIVATE', allowListEntryProblem),
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;

@@ -7,6 +7,7 @@ import type { Db } from './db/database.js';
 import type { Mailer } from './mailer.js';
 import type { MediaStorage } from './media.js';
 import type { Metrics } from './metrics.js';
+import type { OutboundHttp } from './outbound-http.js';
 import type { Secrets } from './secrets.js';
 
 /** The shared infrastructure every domain receives; created once per process in `server/runtime.ts`. */
@@ -20,5 +21,7 @@ export interface AppContext {
   mailer: Mailer;
   media: MediaStorage;
   metrics: Metrics;
+  /** Calls to user-chosen URLs (webhooks), held to the operator's address rules. */
+  outbound: OutboundHttp;
   redis?: Redis;
 }

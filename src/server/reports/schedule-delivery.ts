@@ -2,7 +2,6 @@ import type { AppContext } from '../core/context.js';
 import { AppError, notFound } from '../core/http/errors.js';
 import { unseal } from '../core/secret-box.js';
 import { hmac, safeEqual } from '../core/tokens.js';
-import type { NotificationChannelsService } from '../alerts/channels-service.js';
 import { postSignedWebhook } from '../alerts/webhook.js';
 import { localDate } from '../traffic/range.js';
 import { cadenceOf, latestDueRun, nextRun, periodOf } from './cadence.js';
@@ -36,7 +35,7 @@ export interface ScheduledReportPayload {
 export class ScheduleDelivery {
   constructor(
     private readonly ctx: AppContext,
-    private readonly deps: { reports: ReportsService; channels: NotificationChannelsService },
+    private readonly deps: { reports: ReportsService },
   ) {}
 
   /** One tick: start due schedules, then deliver finished runs. Returns how many runs were started and delivered. */
@@ -154,13 +153,12 @@ export class ScheduleDelivery {
       download: { pdf: this.downloadUrl(run.report_id!, expires), expiresAt: new Date(expires * 1000).toISOString() },
       sentBy: 'vigil',
     };
-    return postSignedWebhook({
+    return postSignedWebhook(this.ctx.outbound, {
       url: run.webhook_url,
       secret: unseal(this.ctx.secrets.encryptionKey, run.webhook_secret_sealed),
       event: payload.event,
       deliveryId: run.id,
       body: JSON.stringify(payload),
-      allowPrivate: await this.deps.channels.allowsPrivateWebhooks(run.org_id),
     });
   }
 

@@ -6,8 +6,6 @@ import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
 import { seal } from '../core/secret-box.js';
 import { isValidTimezone } from '../../shared/validation.js';
 import type { Actor, AuditService } from '../audit/service.js';
-import type { NotificationChannelsService } from '../alerts/channels-service.js';
-import { urlProblem } from '../alerts/webhook.js';
 import { cadenceOf, nextRun, periodOf } from './cadence.js';
 import * as store from './schedule-store.js';
 import type { ReportsService } from './service.js';
@@ -88,7 +86,7 @@ export class ReportSchedulesService {
   constructor(
     private readonly ctx: AppContext,
     private readonly audit: AuditService,
-    private readonly deps: { reports: ReportsService; channels: NotificationChannelsService },
+    private readonly deps: { reports: ReportsService },
   ) {}
 
   async list(scope: Scope, query: PageQuery) {
@@ -133,8 +131,7 @@ export class ReportSchedulesService {
     if (recipients.length > 0 && !this.ctx.mailer.configured) problems.push({ field: 'emailRecipients', message: 'this server cannot send email: SMTP is not configured (SMTP_HOST)' });
     const webhookUrl = input.webhookUrl?.trim() || null;
     if (webhookUrl) {
-      const { allowPrivateWebhooks } = await this.deps.channels.settings(scope);
-      const problem = await urlProblem(webhookUrl, allowPrivateWebhooks);
+      const problem = await this.ctx.outbound.problem(webhookUrl);
       if (problem) problems.push({ field: 'webhookUrl', message: problem });
     }
     if (recipients.length === 0 && !webhookUrl) problems.push({ field: 'emailRecipients', message: 'give at least one delivery target: email recipients or a webhook URL' });

@@ -3,8 +3,8 @@ import { api } from './client';
 import type { DeviceKind, Page } from './types';
 
 /**
- * The alerting API's shapes and queries: alerts, rules (with the preview), notification channels and
- * alert settings. Alert keys start with 'alerts' so the live stream's alert messages refresh every view.
+ * The alerting API's shapes and queries: alerts, rules (with the preview) and notification channels.
+ * Alert keys start with 'alerts' so the live stream's alert messages refresh every view.
  */
 
 export type Severity = 'critical' | 'major' | 'minor' | 'warning' | 'info';
@@ -163,7 +163,6 @@ export const alertKeys = {
   ruleList: (cursor: string | null) => ['alert-rules', 'list', cursor] as const,
   channels: ['notification-channels'] as const,
   deliveries: (id: string, cursor: string | null) => ['notification-channels', 'deliveries', id, cursor] as const,
-  settings: ['alert-settings'] as const,
 };
 
 export function useAlerts(filter: AlertFilter, cursor: string | null) {
@@ -236,10 +235,6 @@ export function useDeliveries(channelId: string, cursor: string | null) {
     queryFn: ({ signal }) => api<Page<Delivery>>(`/notification-channels/${encodeURIComponent(channelId)}/deliveries`, { query: { cursor, limit: 25 }, signal }),
     placeholderData: keepPreviousData,
   });
-}
-
-export function useAlertSettings() {
-  return useQuery({ queryKey: alertKeys.settings, queryFn: ({ signal }) => api<{ allowPrivateWebhooks: boolean }>('/alert-settings', { signal }) });
 }
 
 export const SEVERITY_LABELS: Record<Severity, string> = { critical: 'Critical', major: 'Major', minor: 'Minor', warning: 'Warning', info: 'Info' };

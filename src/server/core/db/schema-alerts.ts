@@ -114,12 +114,6 @@ export interface NotificationChannelsTable {
   updated_at: UpdatedAt;
 }
 
-export interface AlertSettingsTable {
-  org_id: string;
-  allow_private_webhooks: boolean;
-  updated_at: UpdatedAt;
-}
-
 export interface NotificationOutboxTable {
   id: Generated<number>;
   org_id: string;

@@ -2,7 +2,7 @@ import type { ColumnType, Generated } from 'kysely';
 import type { DeviceKind } from '../../../shared/devices.js';
 import type { Role } from '../../../shared/roles.js';
 import type { CreatedAt, UpdatedAt } from './schema-columns.js';
-import type { AlertRulesTable, AlertRuleStatesTable, AlertRuleVersionsTable, AlertsTable, NotificationChannelsTable, AlertSettingsTable, NotificationOutboxTable } from './schema-alerts.js';
+import type { AlertRulesTable, AlertRuleStatesTable, AlertRuleVersionsTable, AlertsTable, NotificationChannelsTable, NotificationOutboxTable } from './schema-alerts.js';
 import type { CamerasTable, CameraLeasesTable } from './schema-cameras.js';
 import type { ReportsTable, ReportSettingsTable, ReportSchedulesTable, ReportScheduleRunsTable, MaintenanceRecordsTable, MaintenanceAttachmentsTable, MaintenanceFileDeletionsTable, MaintenanceSettingsTable } from './schema-records.js';
 
@@ -207,7 +207,6 @@ export interface Database {
   alert_rule_versions: AlertRuleVersionsTable;
   alerts: AlertsTable;
   notification_channels: NotificationChannelsTable;
-  alert_settings: AlertSettingsTable;
   notification_outbox: NotificationOutboxTable;
   reports: ReportsTable;
   report_settings: ReportSettingsTable;

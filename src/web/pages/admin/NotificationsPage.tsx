@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { alertKeys, useAlertSettings, useChannels, type Channel, type DigestSchedule } from '../../api/alerts';
+import { alertKeys, useChannels, type Channel, type DigestSchedule } from '../../api/alerts';
 import { api } from '../../api/client';
 import { ConfirmDialog } from '../../components/Dialog';
 import { Notice, useNotice } from '../../components/Notice';
@@ -19,7 +19,7 @@ function digestText(digest: DigestSchedule): string {
   return digest.minutes === 60 ? 'Hourly digest' : `Digest every ${digest.minutes} min`;
 }
 
-/** `/admin/notifications`: where alerts are sent (email, signed webhooks, in-app), each channel's delivery log, and the organization's alert settings. */
+/** `/admin/notifications`: where alerts are sent (email, signed webhooks, in-app), each channel's delivery log and maintenance reminders. */
 export function NotificationsPage() {
   useTitle('Notifications');
   const notice = useNotice();
@@ -92,7 +92,6 @@ export function NotificationsPage() {
             </div>
           )}
       {logOf && <DeliveryLog channel={logOf} onClose={() => setLogOf(null)} />}
-      <AlertSettings onSaved={notice.show} />
       <MaintenanceReminders channels={channels.data?.items ?? []} onSaved={notice.show} />
       {editing && (
         <ChannelDialog channel={editing === 'new' ? null : editing} onClose={() => setEditing(null)}
@@ -132,31 +131,3 @@ function RotateSecret({ channel, onClose, onDone }: { channel: Channel; onClose:
     </ConfirmDialog>
   );
 }
-
-function AlertSettings({ onSaved }: { onSaved: (message: string) => void }) {
-  const settings = useAlertSettings();
-  const queryClient = useQueryClient();
-  const save = useMutation({
-    mutationFn: (allowPrivateWebhooks: boolean) => api<{ allowPrivateWebhooks: boolean }>('/alert-settings', { method: 'PUT', body: { allowPrivateWebhooks } }),
-    onSuccess: (saved) => { queryClient.setQueryData(alertKeys.settings, saved); onSaved('Alert settings saved.'); },
-  });
-  return (
-    <section className="panel" aria-labelledby="alert-settings-heading">
-      <div className="panel-header"><h2 id="alert-settings-heading">Alert settings</h2></div>
-      {settings.isPending ? <LoadingState label="Loading settings…" />
-        : settings.isError ? <ErrorState title="Settings could not be loaded" error={settings.error} onRetry={() => void settings.refetch()} />
-          : (
-            <>
-              <div className="field field-checkbox">
-                <input id="allow-private-webhooks" type="checkbox" checked={settings.data.allowPrivateWebhooks} disabled={save.isPending}
-                  aria-describedby="allow-private-webhooks-hint" onChange={(e) => save.mutate(e.target.checked)} />
-                <label htmlFor="allow-private-webhooks">Allow webhooks to private and loopback addresses</label>
-              </div>
-              <p className="field-hint" id="allow-private-webhooks-hint">For a receiver on your own network. Leave off otherwise: it keeps webhooks from reaching internal services.</p>
-              {save.error && <p className="form-error" role="alert">{save.error.message}</p>}
-            </>
-          )}
-    </section>
-  );
-}
-
