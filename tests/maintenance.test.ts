@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'csv-parse/sync';
+import sharp from 'sharp';
 import { startTestApp, type ApiClient, type SignedIn, type TestApp } from './helpers/app.js';
 
-const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
+const PNG = await sharp({ create: { width: 4, height: 3, channels: 3, background: { r: 0, g: 0, b: 255 } } }).png().toBuffer();
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n');
 
 /** A multipart/form-data body with one file field, as a browser sends it. */
@@ -124,7 +125,7 @@ describe('maintenance records', () => {
     const id = created.body.id;
     const photo = await upload(owner.client, `/api/v1/maintenance/records/${id}/attachments`, PNG, '../../etc/passwd.png');
     assert.equal(photo.status, 201, JSON.stringify(photo.body));
-    assert.equal(photo.body.contentType, 'image/png');
+    assert.equal(photo.body.contentType, 'image/jpeg', 'images are kept re-encoded');
     assert.equal(photo.body.fileName, 'passwd.png', 'only the last path segment is kept, as a display name');
     const pdf = await upload(owner.client, `/api/v1/maintenance/records/${id}/attachments`, PDF, 'report.pdf');
     assert.equal(pdf.status, 201);
@@ -139,7 +140,7 @@ describe('maintenance records', () => {
 
     const served = await owner.client.get(photo.body.url);
     assert.equal(served.status, 200);
-    assert.equal(served.headers['content-type'], 'image/png');
+    assert.equal(served.headers['content-type'], 'image/jpeg');
     const pdfServed = await owner.client.get(pdf.body.url);
     assert.match(String(pdfServed.headers['content-disposition']), /^attachment; filename="report.pdf"/);
     const read = await owner.client.get(`/api/v1/maintenance/records/${id}`);

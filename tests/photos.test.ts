@@ -4,8 +4,10 @@ import type { InjectOptions } from 'fastify';
 import sharp from 'sharp';
 import { startTestApp, type SignedIn, type TestApp } from './helpers/app.js';
 
-// A real JPEG, as a radar camera would send (800 × 600).
-const JPEG = await sharp({ create: { width: 800, height: 600, channels: 3, background: { r: 40, g: 90, b: 160 } } }).jpeg().toBuffer();
+// A real JPEG, as a radar camera would send (800 × 600), with EXIF that names where it was taken.
+const JPEG = await sharp({ create: { width: 800, height: 600, channels: 3, background: { r: 40, g: 90, b: 160 } } })
+  .jpeg().withExif({ IFD0: { Artist: 'radar-cam' }, IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '51/1 30/1 0/1' } }).toBuffer();
+const OTHER_JPEG = await sharp({ create: { width: 800, height: 600, channels: 3, background: { r: 220, g: 20, b: 20 } } }).jpeg().toBuffer();
 
 function multipart(field: string, filename: string, type: string, data: Buffer) {
   const boundary = '----vigiltest' + Math.random().toString(16).slice(2);
@@ -48,7 +50,7 @@ describe('RushRoster photo flow', () => {
     assert.equal(echoed, eventId);
     assert.equal(expiresIn, 3600);
     assert.ok(uploadUrl.startsWith('https://vigil.example.org/base/'), 'absolute, from PUBLIC_URL');
-    assert.match(photoKey, new RegExp(`^photos/${deviceId}/\\d{4}/\\d{2}/${eventId}\\.jpg$`));
+    assert.match(photoKey, new RegExp(`^photos/${deviceId}/\\d{4}/\\d{2}/${eventId}-[0-9a-f]{16}\\.jpg$`));
 
     const form = multipart('file', 'photo.jpg', 'image/jpeg', JPEG);
     const put = await inject({ method: 'PUT', url: pathOf(uploadUrl), headers: { 'content-type': form.contentType }, payload: form.body });
@@ -63,7 +65,9 @@ describe('RushRoster photo flow', () => {
     const photo = await app.runtime.app.inject({ method: 'GET', url: `/api/v1/events/${eventId}/photo`, headers: { cookie: owner.client.cookie! } });
     assert.equal(photo.statusCode, 200);
     assert.equal(photo.headers['content-type'], 'image/jpeg');
-    assert.ok(photo.rawPayload.equals(JPEG), 'the original bytes');
+    assert.ok(!photo.rawPayload.equals(JPEG), 'a re-encoded copy, not the bytes the device sent');
+    const served = await sharp(photo.rawPayload).metadata();
+    assert.deepEqual([served.format, served.width, served.height, served.exif], ['jpeg', 800, 600, undefined], 'same size, no EXIF (no GPS position)');
     const thumb = await app.runtime.app.inject({ method: 'GET', url: `/api/v1/events/${eventId}/photo?size=thumb`, headers: { cookie: owner.client.cookie! } });
     const meta = await sharp(thumb.rawPayload).metadata();
     assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', 320, 240]);
@@ -121,13 +125,43 @@ describe('RushRoster photo flow', () => {
     assert.equal(early.statusCode, 409, 'not uploaded yet');
     const traversal = await inject({ method: 'POST', url: confirmUrl(first.eventId, '../../etc/passwd'), headers: { 'x-api-key': first.key } });
     assert.equal(traversal.statusCode, 403);
-    const foreignKey = await inject({ method: 'POST', url: confirmUrl(first.eventId, photoKey.replace(new RegExp(`/${first.eventId}\\.jpg$`), `/${second.eventId}.jpg`)), headers: { 'x-api-key': first.key } });
+    const foreignKey = await inject({ method: 'POST', url: confirmUrl(first.eventId, photoKey.replace(new RegExp(`/${first.eventId}-`), `/${second.eventId}-`)), headers: { 'x-api-key': first.key } });
     assert.equal(foreignKey.statusCode, 403);
     assert.equal((await askUrl(second.key, first.eventId)).statusCode, 403, 'another device\'s event');
     assert.equal((await askUrl(first.key, '999999999')).statusCode, 404);
     assert.equal((await askUrl(first.key, 'not-a-uuid')).statusCode, 422);
     const noKey = await inject({ method: 'POST', url: `/api/ingest/v1/events/${first.eventId}/photo/confirm`, headers: { 'x-api-key': first.key } });
     assert.equal(noKey.statusCode, 422);
+  });
+
+  it('an upload URL works once; a later upload for a confirmed photo is kept as a new version and audited, never replacing it', async () => {
+    const { key, eventId, deviceId } = await radarWithEvent();
+    const confirm = (photoKey: string) => inject({ method: 'POST', url: `/api/ingest/v1/events/${eventId}/photo/confirm?photo_key=${encodeURIComponent(photoKey)}`, headers: { 'x-api-key': key } });
+    const first = (await askUrl(key, eventId)).json();
+    assert.equal((await inject({ method: 'PUT', url: pathOf(first.upload_url), headers: { 'content-type': 'image/jpeg' }, payload: JPEG })).statusCode, 200);
+    const replay = await inject({ method: 'PUT', url: pathOf(first.upload_url), headers: { 'content-type': 'image/jpeg' }, payload: OTHER_JPEG });
+    assert.equal(replay.statusCode, 410, replay.body);
+    assert.match(replay.json().detail, /already been used/);
+    assert.equal((await confirm(first.photo_key)).statusCode, 200);
+    const photoUrl = `/api/v1/events/${eventId}/photo`;
+    const readPhoto = async () => (await app.runtime.app.inject({ method: 'GET', url: photoUrl, headers: { cookie: owner.client.cookie! } })).rawPayload;
+    const original = await readPhoto();
+
+    const second = (await askUrl(key, eventId)).json();
+    assert.notEqual(second.photo_key, first.photo_key, 'each URL has its own key');
+    assert.equal((await inject({ method: 'PUT', url: pathOf(second.upload_url), headers: { 'content-type': 'image/jpeg' }, payload: OTHER_JPEG })).statusCode, 200);
+    assert.equal((await confirm(second.photo_key)).statusCode, 200, 'the device sees success');
+    assert.equal((await confirm(second.photo_key)).statusCode, 200, 'and again');
+    assert.ok((await readPhoto()).equals(original), 'the confirmed photo still serves the first upload');
+
+    const versions = await app.runtime.ctx.pool.query('SELECT storage_key, confirmed_at IS NOT NULL AS confirmed, original_sha256 FROM event_photo_uploads WHERE event_id = $1 ORDER BY uploaded_at', [eventId]);
+    assert.deepEqual(versions.rows.map((r) => [r.storage_key, r.confirmed]), [[first.photo_key, true], [second.photo_key, true]]);
+    assert.ok(await app.runtime.ctx.media.exists(second.photo_key), 'the new version is kept');
+    const entries = (await owner.client.get(`/api/v1/audit?resourceType=event&resourceId=${eventId}`)).body.items as { action: string; actor: string; details: Record<string, unknown> }[];
+    assert.deepEqual(entries.map((entry) => entry.action), ['event.photo_version_added'], 'audited once');
+    assert.match(entries[0]!.actor, /^device ph-/);
+    assert.deepEqual(entries[0]!.details, { deviceId, photoKey: second.photo_key, keptPhotoKey: first.photo_key, versions: 2 });
+    assert.ok(!JSON.stringify(entries[0]).includes(pathOf(second.upload_url).split('/').pop()!), 'no upload token in the audit log');
   });
 
   it('a restricted viewer sees photos only of their sites', async () => {

@@ -42,7 +42,7 @@ export function createServices(ctx: AppContext) {
   const cameras = new CamerasService(ctx, audit, devices);
   devices.extend('camera', cameras);
   const ingest = new IngestService(ctx);
-  const photos = new EventPhotosService(ctx);
+  const photos = new EventPhotosService(ctx, audit);
   const polosanca = new PoloSancaService(ingest, devices);
   const rollups = new RollupsService(ctx);
   const events = new EventsService(ctx, audit, rollups);

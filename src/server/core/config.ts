@@ -62,6 +62,8 @@ export interface Config {
   retentionDays?: number;
   /** Largest accepted photo or attachment. */
   mediaMaxBytes: number;
+  /** Most pixels (width × height) of an uploaded image, checked from its header before it is decoded. */
+  mediaMaxPixels: number;
   /** Largest accepted placeholder video of a camera. */
   cameraPlaceholderMaxBytes: number;
   /** Most items in one ingest batch. */
@@ -249,6 +251,8 @@ export function loadConfig(env: Env = process.env): Config {
     s3,
     retentionDays: r.raw('RETENTION_DAYS') === undefined ? undefined : r.int('RETENTION_DAYS', 365, 31, 36500),
     mediaMaxBytes: r.int('MEDIA_MAX_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    // 40 MP: more than any radar camera or phone takes; a 16383 × 16383 image bomb (268 MP) is refused unread.
+    mediaMaxPixels: r.int('MEDIA_MAX_PIXELS', 40_000_000, 10_000, 268_402_689),
     cameraPlaceholderMaxBytes: r.int('CAMERA_PLACEHOLDER_MAX_BYTES', 50 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
     ingestMaxBatch: r.int('INGEST_MAX_BATCH', 5000, 1, 100_000),
     // A year of a device's offline queue or of a RushRoster restore, and a month to spare.

@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import sharp from 'sharp';
+import { AppError } from './http/errors.js';
 
 /**
  * Where photos and other files live. Keys are Vigil's own (never taken from a URL as a path): a
@@ -149,3 +151,30 @@ export function documentTypeOf(data: Buffer): DocumentType | null {
   if (data.length >= 5 && data.toString('ascii', 0, 5) === '%PDF-') return 'application/pdf';
   return imageTypeOf(data);
 }
+
+/**
+ * What Vigil stores and serves of an uploaded image: a JPEG re-encoded from its pixels, never the bytes
+ * that were sent. Its size is checked from the header before any pixel is decoded (a few kilobytes of PNG
+ * can declare 16383 × 16383 pixels: a gigabyte of memory and seconds of CPU to decode); the copy is turned
+ * upright and carries no metadata (EXIF with GPS position, camera serials, comments), and nothing a
+ * browser could take for something other than an image.
+ */
+export async function reencodeImage(data: Buffer, maxPixels: number): Promise<Buffer> {
+  const header = await sharp(data).metadata().catch(() => null);
+  if (!header?.width || !header.height) throw unreadableImage();
+  const pixels = header.width * header.height;
+  if (pixels > maxPixels) {
+    const megapixels = (count: number) => `${Math.round(count / 100_000) / 10} megapixels`;
+    throw new AppError(413, 'image_too_large', `the image is ${header.width} × ${header.height} pixels (${megapixels(pixels)}); at most ${megapixels(maxPixels)} are accepted`, {
+      width: header.width, height: header.height, maxPixels,
+    });
+  }
+  try {
+    // limitInputPixels holds even if the header lied; transparent areas become white, as a JPEG has no alpha.
+    return await sharp(data, { limitInputPixels: maxPixels }).rotate().flatten({ background: '#ffffff' }).jpeg({ quality: 85 }).toBuffer();
+  } catch {
+    throw unreadableImage();
+  }
+}
+
+const unreadableImage = () => new AppError(415, 'unreadable_image', 'the image could not be decoded');

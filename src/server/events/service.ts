@@ -117,11 +117,13 @@ export class EventsService {
         orgId: scope.orgId, action: 'event.deleted', resourceType: 'event', resourceId: String(id),
         details: { deviceId: row.device_id, ts: row.ts.toISOString(), kind: row.kind, speed: row.speed },
       }, tx);
-      return row;
+      return { row, photoKeys: await store.deletePhotoUploads(tx, row.device_id, id) };
     });
-    if (deleted.photo_key) {
-      await this.ctx.media.delete(deleted.photo_key);
-      await this.ctx.media.delete(thumbnailKey(deleted.photo_key));
+    // Every version of the event's photo, and the photo itself (stored before versions were recorded).
+    const photoKeys = new Set([...deleted.photoKeys, ...(deleted.row.photo_key ? [deleted.row.photo_key] : [])]);
+    for (const key of photoKeys) {
+      await this.ctx.media.delete(key);
+      await this.ctx.media.delete(thumbnailKey(key));
     }
   }
 }

@@ -42,9 +42,58 @@ export async function deviceSpeedSummary(db: Conn, deviceId: string, since: Date
   return result.rows[0]!;
 }
 
-export async function setEventPhoto(db: Conn, deviceId: string, eventId: number, photoKey: string): Promise<boolean> {
-  const result = await sql`UPDATE events SET photo_key = ${photoKey} WHERE device_id = ${deviceId}::uuid AND id = ${eventId}`.execute(db);
+/** Gives an event its photo unless it has one: a confirmed photo is never replaced. */
+export async function setFirstEventPhoto(db: Conn, deviceId: string, eventId: number, photoKey: string): Promise<boolean> {
+  const result = await sql`UPDATE events SET photo_key = ${photoKey} WHERE device_id = ${deviceId}::uuid AND id = ${eventId} AND photo_key IS NULL`.execute(db);
   return Number(result.numAffectedRows ?? 0) > 0;
+}
+
+export interface PhotoUpload {
+  storageKey: string;
+  deviceId: string;
+  eventId: number;
+  originalSha256: string;
+  originalBytes: number;
+}
+
+/** Records an upload under its URL's key; false when that key was used before (or its device is gone). */
+export async function claimPhotoUpload(db: Conn, upload: PhotoUpload): Promise<boolean> {
+  const inserted = await db.insertInto('event_photo_uploads')
+    .columns(['storage_key', 'device_id', 'event_id', 'original_sha256', 'original_bytes'])
+    .expression((eb) => eb.selectFrom('devices')
+      .select([eb.val(upload.storageKey).as('storage_key'), 'id', eb.val(upload.eventId).as('event_id'), eb.val(upload.originalSha256).as('original_sha256'), eb.val(upload.originalBytes).as('original_bytes')])
+      .where('id', '=', upload.deviceId))
+    .onConflict((oc) => oc.column('storage_key').doNothing())
+    .returning('storage_key')
+    .executeTakeFirst();
+  return inserted !== undefined;
+}
+
+export async function forgetPhotoUpload(db: Conn, storageKey: string): Promise<void> {
+  await db.deleteFrom('event_photo_uploads').where('storage_key', '=', storageKey).execute();
+}
+
+export function findPhotoUpload(db: Conn, deviceId: string, eventId: number, storageKey: string) {
+  return db.selectFrom('event_photo_uploads').selectAll()
+    .where('storage_key', '=', storageKey).where('device_id', '=', deviceId).where('event_id', '=', eventId)
+    .executeTakeFirst();
+}
+
+/** Marks an upload confirmed: whether this was its first confirmation, and how many of the event's uploads are confirmed. */
+export async function confirmPhotoUpload(db: Conn, deviceId: string, eventId: number, storageKey: string) {
+  const updated = await db.updateTable('event_photo_uploads').set({ confirmed_at: new Date() })
+    .where('storage_key', '=', storageKey).where('confirmed_at', 'is', null).executeTakeFirst();
+  const row = await db.selectFrom('event_photo_uploads').select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('device_id', '=', deviceId).where('event_id', '=', eventId).where('confirmed_at', 'is not', null)
+    .executeTakeFirstOrThrow();
+  return { first: Number(updated.numUpdatedRows) > 0, versions: Number(row.count) };
+}
+
+/** Forgets every upload of an event (it is being deleted); returns their storage keys. */
+export async function deletePhotoUploads(db: Conn, deviceId: string, eventId: number): Promise<string[]> {
+  const rows = await db.deleteFrom('event_photo_uploads').where('device_id', '=', deviceId).where('event_id', '=', eventId)
+    .returning('storage_key').execute();
+  return rows.map((row) => row.storage_key);
 }
 
 /** An event the caller may see: their organization, and their sites when restricted. */

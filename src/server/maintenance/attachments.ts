@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Scope } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
 import { AppError, notFound } from '../core/http/errors.js';
-import { documentTypeOf } from '../core/media.js';
+import { documentTypeOf, reencodeImage } from '../core/media.js';
 import type { Actor, AuditService } from '../audit/service.js';
 import { presentAttachment } from './present.js';
 import * as store from './store.js';
@@ -35,22 +35,25 @@ export class MaintenanceAttachmentsService {
     const record = await store.findRecord(this.ctx.db, scope, recordId);
     if (!record) throw notFound('maintenance record');
     if (file.data.length === 0) throw new AppError(400, 'empty_upload', 'the upload has no file', [{ field: 'file', message: 'is empty' }]);
-    const type = documentTypeOf(file.data);
-    if (!type) throw new AppError(415, 'unsupported_file', 'only JPEG, PNG or WebP images and PDF documents are accepted', [{ field: 'file', message: 'is not an image or a PDF' }]);
+    const sent = documentTypeOf(file.data);
+    if (!sent) throw new AppError(415, 'unsupported_file', 'only JPEG, PNG or WebP images and PDF documents are accepted', [{ field: 'file', message: 'is not an image or a PDF' }]);
     if ((await store.countAttachments(this.ctx.db, recordId)) >= MAX_ATTACHMENTS_PER_RECORD) {
       throw new AppError(409, 'too_many_attachments', `a record has at most ${MAX_ATTACHMENTS_PER_RECORD} attachments`);
     }
+    // Images are kept as a re-encoded JPEG (pixel count checked first, metadata such as GPS dropped); PDFs as sent.
+    const data = sent === 'application/pdf' ? file.data : await reencodeImage(file.data, this.ctx.config.mediaMaxPixels);
+    const type = sent === 'application/pdf' ? sent : 'image/jpeg';
     const id = randomUUID();
     const storageKey = `maintenance/${scope.orgId}/${recordId}/${id}.${EXTENSIONS[type]}`;
     // The file first: a row never points at a missing file; a failed insert leaves an orphan file at worst.
-    await this.ctx.media.put(storageKey, file.data, type);
+    await this.ctx.media.put(storageKey, data, type);
     const row = await this.ctx.db.transaction().execute(async (tx) => {
       const inserted = await store.insertAttachment(tx, {
-        id, orgId: scope.orgId, recordId, fileName: displayName(file.name), contentType: type, sizeBytes: file.data.length, storageKey, createdBy: actor.userId,
+        id, orgId: scope.orgId, recordId, fileName: displayName(file.name), contentType: type, sizeBytes: data.length, storageKey, createdBy: actor.userId,
       });
       await this.audit.record(actor, {
         orgId: scope.orgId, action: 'maintenance.attachment_added', resourceType: 'maintenance_record', resourceId: recordId,
-        details: { attachmentId: id, fileName: inserted.file_name, contentType: type, sizeBytes: file.data.length },
+        details: { attachmentId: id, fileName: inserted.file_name, contentType: type, sizeBytes: data.length },
       }, tx);
       return inserted;
     });

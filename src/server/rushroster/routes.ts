@@ -2,9 +2,11 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { deviceOf } from '../core/access.js';
+import { isDatabaseUnavailable } from '../core/db/database.js';
 import { AppError } from '../core/http/errors.js';
 import { readSingleFile, registerFileUploads } from '../core/http/uploads.js';
 import type { Config } from '../core/config.js';
+import { requestActor } from '../audit/service.js';
 import type { EventPhotosService } from '../events/photos.js';
 import type { RushRosterService } from './service.js';
 
@@ -26,6 +28,10 @@ function compatibleErrors(error: FastifyError | AppError, request: FastifyReques
   }
   if ((error as FastifyError).validation || (error as FastifyError).statusCode === 400) {
     return reply.code(422).send({ detail: error.message });
+  }
+  if (isDatabaseUnavailable(error)) {
+    // Not stored: the radar keeps the batch and sends it again.
+    return reply.code(503).header('retry-after', '5').send({ detail: 'The database is unreachable; retry in a few seconds' });
   }
   const status = (error as FastifyError).statusCode ?? 500;
   if (status >= 500) request.log.error({ err: error }, 'unhandled error');
@@ -94,7 +100,9 @@ export function rushRosterRoutes(rushroster: RushRosterService, photos: EventPho
         querystring: Type.Object({ photo_key: Type.String({ minLength: 1, maxLength: 500 }) }),
       },
     }, async (request) => {
-      const confirmed = await photos.confirm(deviceOf(request), request.params.id, request.query.photo_key);
+      const device = deviceOf(request);
+      const actor = { ...requestActor(request), label: `device ${device.serial}` };
+      const confirmed = await photos.confirm(device, request.params.id, request.query.photo_key, actor);
       return { status: 'success', message: 'Photo URL updated', photo_url: confirmed.photoUrl };
     });
 

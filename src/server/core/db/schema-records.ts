@@ -132,6 +132,17 @@ export interface MaintenanceFileDeletionsTable {
   queued_at: CreatedAt;
 }
 
+/** A photo a device uploaded for an event (migration 0026): one row per upload URL, kept as a version. */
+export interface EventPhotoUploadsTable {
+  storage_key: string;
+  device_id: string;
+  event_id: number;
+  original_sha256: string;
+  original_bytes: number;
+  uploaded_at: CreatedAt;
+  confirmed_at: Date | null;
+}
+
 export interface MaintenanceSettingsTable {
   org_id: string;
   reminder_days: number;

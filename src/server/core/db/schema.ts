@@ -4,7 +4,7 @@ import type { Role } from '../../../shared/roles.js';
 import type { CreatedAt, UpdatedAt } from './schema-columns.js';
 import type { AlertRulesTable, AlertRuleStatesTable, AlertRuleVersionsTable, AlertsTable, NotificationChannelsTable, NotificationOutboxTable } from './schema-alerts.js';
 import type { CamerasTable, CameraLeasesTable } from './schema-cameras.js';
-import type { ReportsTable, ReportSettingsTable, ReportSchedulesTable, ReportScheduleRunsTable, MaintenanceRecordsTable, MaintenanceAttachmentsTable, MaintenanceFileDeletionsTable, MaintenanceSettingsTable } from './schema-records.js';
+import type { ReportsTable, ReportSettingsTable, ReportSchedulesTable, ReportScheduleRunsTable, MaintenanceRecordsTable, MaintenanceAttachmentsTable, MaintenanceFileDeletionsTable, MaintenanceSettingsTable, EventPhotoUploadsTable } from './schema-records.js';
 
 /** Every table Vigil's stores touch, as the migrations in `./migrations` create them. */
 
@@ -216,6 +216,7 @@ export interface Database {
   maintenance_attachments: MaintenanceAttachmentsTable;
   maintenance_settings: MaintenanceSettingsTable;
   maintenance_file_deletions: MaintenanceFileDeletionsTable;
+  event_photo_uploads: EventPhotoUploadsTable;
   cameras: CamerasTable;
   camera_leases: CameraLeasesTable;
 }
