@@ -9,6 +9,7 @@
  * stored rows (a row queued twice in one statement is stored once and given to the first caller).
  * `committed`, when given, sees every caller's stored rows with the caller's context once per
  * statement, before the callers get their answers (e.g. to evaluate alerts per device, not per caller).
+ * `isolates` says which failures may come from one caller's rows: those fail only that caller (see settle).
  */
 export class WriteCoalescer<Row, Context = undefined> {
   private queue: Submission<Row, Context>[] = [];
@@ -22,6 +23,7 @@ export class WriteCoalescer<Row, Context = undefined> {
     private readonly maxRows: number,
     private readonly maxWrites: number,
     private readonly committed?: (parts: { context: Context; stored: Row[] }[]) => Promise<void>,
+    private readonly isolates: (error: unknown) => boolean = () => false,
   ) {}
 
   submit(rows: Row[], context: Context): Promise<Row[]> {
@@ -60,28 +62,45 @@ export class WriteCoalescer<Row, Context = undefined> {
   }
 
   private async run(batch: Submission<Row, Context>[]): Promise<void> {
-    let parts: { context: Context; stored: Row[] }[];
+    const outcomes = await this.settle(batch);
+    this.released();
+    const parts: { context: Context; stored: Row[] }[] = [];
+    batch.forEach((submission, i) => {
+      const outcome = outcomes[i]!;
+      if ('stored' in outcome) parts.push({ context: submission.context, stored: outcome.stored });
+    });
+    // The rows are committed: a failure after this point must not fail the callers.
+    if (parts.length > 0) await this.committed?.(parts).catch(() => undefined);
+    batch.forEach((submission, i) => {
+      const outcome = outcomes[i]!;
+      if ('stored' in outcome) submission.resolve(outcome.stored);
+      else submission.reject(outcome.error);
+    });
+  }
+
+  /**
+   * Writes the submissions in one statement. When it fails for a reason the rows of one submission
+   * may cause (`isolates`, e.g. a value the database refuses), the submissions are written again in
+   * halves, and so on, until only the submissions at fault fail: one device's bad rows never fail the
+   * other callers sharing its statement. Any other failure (a lost connection) fails them all.
+   */
+  private async settle(batch: Submission<Row, Context>[]): Promise<Outcome<Row>[]> {
     try {
       const rows = batch.flatMap((s) => s.rows);
       const stored = await this.write(rows);
-      if (stored.length === rows.length) {
-        // The common case: everything was new, and each caller simply gets its own rows back.
-        parts = batch.map((s) => ({ context: s.context, stored: s.rows }));
-      } else {
-        const storedKeys = new Set(stored.map(this.keyOf));
-        parts = batch.map((s) => ({ context: s.context, stored: s.rows.filter((row) => storedKeys.delete(this.keyOf(row))) }));
-      }
+      // The common case: everything was new, and each caller simply gets its own rows back.
+      if (stored.length === rows.length) return batch.map((s) => ({ stored: s.rows }));
+      const storedKeys = new Set(stored.map(this.keyOf));
+      return batch.map((s) => ({ stored: s.rows.filter((row) => storedKeys.delete(this.keyOf(row))) }));
     } catch (error) {
-      this.released();
-      for (const submission of batch) submission.reject(error);
-      return;
+      if (batch.length === 1 || !this.isolates(error)) return batch.map(() => ({ error }));
+      const half = Math.ceil(batch.length / 2);
+      return [...await this.settle(batch.slice(0, half)), ...await this.settle(batch.slice(half))];
     }
-    this.released();
-    // The rows are committed: a failure after this point must not fail the callers.
-    await this.committed?.(parts).catch(() => undefined);
-    batch.forEach((submission, i) => submission.resolve(parts[i]!.stored));
   }
 }
+
+type Outcome<Row> = { stored: Row[] } | { error: unknown };
 
 interface Submission<Row, Context> {
   rows: Row[];

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { FieldError } from '../core/http/errors.js';
+import { jsonProblem, textProblem } from '../core/text.js';
 
 /**
  * Validation of the items of an ingest batch. Each item is checked on its own so that a batch is
@@ -96,11 +97,16 @@ export function parseEventItem(item: unknown, index: number, defaults: EventDefa
   const severity = item.severity ?? null;
   if (severity !== null && !(SEVERITIES as readonly unknown[]).includes(severity)) errors.push({ field: 'severity', message: `must be one of ${SEVERITIES.join(', ')}` });
   const attributes = item.attributes ?? {};
+  // Checked for what PostgreSQL cannot store (and for depth) before anything serializes it.
+  const unstorable = isObject(attributes) ? jsonProblem(attributes, 'attributes') : null;
   if (!isObject(attributes)) errors.push({ field: 'attributes', message: 'must be an object' });
+  else if (unstorable) errors.push(unstorable);
   else if (JSON.stringify(attributes).length > MAX_ATTRIBUTES_BYTES) errors.push({ field: 'attributes', message: `must be under ${MAX_ATTRIBUTES_BYTES} bytes as JSON` });
   const clientRef = item.client_ref;
   if (clientRef !== undefined && (typeof clientRef !== 'string' || clientRef.length < 1 || clientRef.length > 200)) {
     errors.push({ field: 'client_ref', message: 'must be a string of 1 to 200 characters' });
+  } else if (typeof clientRef === 'string' && textProblem(clientRef) !== null) {
+    errors.push({ field: 'client_ref', message: textProblem(clientRef)! });
   }
   if (errors.length > 0 || typeof time === 'string') return { index, errors };
   return {

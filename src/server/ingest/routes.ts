@@ -36,7 +36,7 @@ export function ingestRoutes(ingest: IngestService, config: Config) {
             rejected: Rejected,
             events: Type.Array(Type.Object({ index: Type.Integer(), id: Type.String(), duplicate: Type.Boolean() })),
           }),
-          ...errors(400, 401, 413, 429),
+          ...errors(400, 401, 413, 422, 429),
         },
       },
     }, async (request) => ingest.ingestEvents(deviceOf(request), request.body.events));
@@ -52,7 +52,7 @@ export function ingestRoutes(ingest: IngestService, config: Config) {
         body: Type.Object({ items: Type.Array(Type.Unknown()) }),
         response: {
           200: Type.Object({ accepted: Type.Integer(), duplicates: Type.Integer(), rejected: Rejected, values: Type.Integer() }),
-          ...errors(400, 401, 413, 429),
+          ...errors(400, 401, 413, 422, 429),
         },
       },
     }, async (request) => ingest.ingestTelemetry(deviceOf(request), request.body.items));

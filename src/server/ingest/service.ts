@@ -1,5 +1,6 @@
 import type { DevicePrincipal } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
+import { isDataException, isRowError } from '../core/db/errors.js';
 import { AppError, tooManyRequests } from '../core/http/errors.js';
 import { isRejection, parseEventItem, parseTelemetryItem, type EventItem, type Rejection, type TelemetryItem } from './items.js';
 import { WriteCoalescer } from './coalescer.js';
@@ -74,6 +75,7 @@ export class IngestService {
     TELEMETRY_ROWS_PER_STATEMENT,
     TELEMETRY_STATEMENTS_AT_ONCE,
     (parts) => this.telemetryCommitted(parts),
+    isRowError,
   );
   /** Events of concurrent batches (HTTP requests, MQTT messages, any device) written in shared statements. */
   private readonly eventWriter = new WriteCoalescer<store.DeviceEvent, undefined>(
@@ -81,6 +83,8 @@ export class IngestService {
     (row) => store.eventKey(row.device.deviceId, row.item.ts, row.item.clientRef),
     EVENT_ROWS_PER_STATEMENT,
     EVENT_STATEMENTS_AT_ONCE,
+    undefined,
+    isRowError,
   );
   private readonly observers: IngestObserver[] = [];
 
@@ -274,7 +278,7 @@ export class IngestService {
     return this.guarded(byKey.size, async () => {
       const ref = { orgId: device.orgId, deviceId: device.deviceId, siteId: device.siteId };
       const rows: store.DeviceEvent[] = [...byKey.values()].map((item) => ({ device: ref, item }));
-      const stored = new Set(await this.eventWriter.submit(rows, undefined));
+      const stored = new Set(await this.eventWriter.submit(rows, undefined).catch(refusedData));
       const ids = new Map<string, { id: string; duplicate: boolean; photoKey: string | null }>();
       const missing: EventItem[] = [];
       for (const row of rows) {
@@ -313,7 +317,7 @@ export class IngestService {
     const { orgId, deviceId } = device;
     const readings = retained.flatMap((item) => item.values.map(([metric, value]) => ({ orgId, deviceId, ts: item.ts, metric, value })));
     return this.guarded(readings.length, async () => {
-      const stored = await this.telemetryWriter.submit(readings, device);
+      const stored = await this.telemetryWriter.submit(readings, device).catch(refusedData);
       const fresh = stored.length === readings.length ? retained : freshItems(retained, stored);
       return { accepted: fresh.length, duplicates: retained.length - fresh.length, rejected, values: stored.length };
     });
@@ -344,6 +348,16 @@ export class IngestService {
 function freshItems(items: TelemetryItem[], stored: store.Reading[]): TelemetryItem[] {
   const storedKeys = new Set(stored.map((r) => `${r.ts.getTime()}|${r.metric}`));
   return items.filter((item) => item.values.some(([metric]) => storedKeys.has(`${item.ts.getTime()}|${metric}`)));
+}
+
+/**
+ * The database refused a value of this caller's batch (the coalescer has already kept it from failing
+ * anyone else's): the device is told so, 422, instead of an internal error, and would not help itself
+ * by resending the same batch.
+ */
+function refusedData(error: unknown): never {
+  if (!isDataException(error)) throw error;
+  throw new AppError(422, 'unstorable_value', `the database refused a value of this batch (${(error as Error).message}); nothing of it was stored`);
 }
 
 /**

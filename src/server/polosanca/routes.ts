@@ -14,7 +14,7 @@ export function poloSancaRoutes(polosanca: PoloSancaService) {
         summary: 'Polo Sanca equipment reading (wire-compatible): JSON or form data with serial, temperature, pressure, door, heater, compressor, fan',
         response: {
           200: Type.Object({ success: Type.Boolean(), message: Type.String(), timestamp: Type.String(), record_id: Type.String() }),
-          ...errors(400, 401, 404, 409, 429, 503),
+          ...errors(400, 401, 404, 409, 422, 429, 503),
         },
       },
     }, async (request) => polosanca.record(deviceOf(request), request.body));

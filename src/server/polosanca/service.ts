@@ -1,5 +1,6 @@
 import type { DevicePrincipal } from '../core/access.js';
 import { AppError, invalidFields, notFound, unauthorized, type FieldError } from '../core/http/errors.js';
+import { textProblem } from '../core/text.js';
 import type { DevicesService } from '../devices/service.js';
 import type { IngestService } from '../ingest/service.js';
 
@@ -10,10 +11,18 @@ import type { IngestService } from '../ingest/service.js';
 const MEASUREMENTS = { temperature: 999.99, pressure: 99_999.99 } as const;
 const FLAGS = ['door', 'heater', 'compressor', 'fan'] as const;
 
-function numberFrom(value: unknown): number | null {
-  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
-  if (typeof value === 'string' && value.trim() !== '' && /^[-+]?\d*\.?\d+(e[-+]?\d+)?$/i.test(value.trim())) return Number(value);
-  return null;
+// A decimal number as form data carries it: "4", "-3.5", ".5", "1e3". Each part of the pattern matches
+// what no neighbour can, so it never backtracks over a run of digits (it is linear in the length).
+const DECIMAL = /^[-+]?(?:\d+(?:\.\d+)?|\.\d+)(?:e[-+]?\d+)?$/i;
+export const MAX_NUMBER_CHARS = 32;
+
+/** A reading's number, sent as a JSON number or as text; a string says what is wrong with it. */
+export function readingNumber(value: unknown): number | string {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : 'must be a finite number';
+  if (typeof value !== 'string') return 'must be a number';
+  const text = value.trim();
+  if (text.length > MAX_NUMBER_CHARS) return `must be a number of at most ${MAX_NUMBER_CHARS} characters`;
+  return DECIMAL.test(text) ? Number(text) : 'must be a number';
 }
 
 function flagFrom(value: unknown): 0 | 1 | null {
@@ -42,6 +51,8 @@ export class PoloSancaService {
     if (!body || typeof body !== 'object') throw invalidFields([{ field: 'body', message: 'send the reading as JSON or form data' }]);
     const serial = body.serial;
     if (typeof serial !== 'string' || serial.trim() === '') throw invalidFields([{ field: 'serial', message: 'is required' }]);
+    const serialProblem = textProblem(serial);
+    if (serialProblem) throw invalidFields([{ field: 'serial', message: serialProblem }]);
     if (serial.trim() !== device.serial) {
       if (await this.devices.serialExists(device.orgId, serial.trim())) throw unauthorized('invalid serial or API key');
       throw notFound('equipment');
@@ -51,9 +62,9 @@ export class PoloSancaService {
     const errors: FieldError[] = [];
     const values: Record<string, number> = {};
     for (const [name, limit] of Object.entries(MEASUREMENTS)) {
-      const value = numberFrom(body[name]);
+      const value = readingNumber(body[name]);
       if (body[name] === undefined || body[name] === null || body[name] === '') errors.push({ field: name, message: 'is required' });
-      else if (value === null) errors.push({ field: name, message: 'must be a number' });
+      else if (typeof value === 'string') errors.push({ field: name, message: value });
       else if (Math.abs(value) > limit) errors.push({ field: name, message: `must be between -${limit} and ${limit}` });
       else values[name] = value;
     }
