@@ -26,7 +26,10 @@ const ALL_KNOWN_METRICS = new Set(Object.values(KNOWN_METRICS).flat());
 const EVENT_FIELD = /^(speed|speedLimit|speedOverLimit|attributes\.[A-Za-z0-9_.-]{1,64})$/;
 
 export const PLACEHOLDERS = ['value', 'threshold', 'clearThreshold', 'peak', 'metric', 'device', 'serial', 'rule', 'severity', 'duration'] as const;
-const PLACEHOLDER = /\{\{\s*([^}]*?)\s*\}\}/g;
+// `{{ name }}`, the name trimmed in code: spaces matched by the pattern around a lazy name made it
+// backtrack cubically (a 500-character "{{   …" took over half a second). A name holds no brace, so
+// the scan from one "{{" never runs past the next: linear in the template's length.
+const PLACEHOLDER = /\{\{([^{}]*)\}\}/g;
 
 /** The longest a condition may be required to hold (a week); anything longer is a mistake. */
 export const MAX_DURATION_SECONDS = 7 * 86_400;
@@ -145,13 +148,13 @@ function validateActiveHours(hours: ActiveHours, problem: (field: string, messag
 }
 
 export function unknownPlaceholders(template: string): string[] {
-  const names = [...template.matchAll(PLACEHOLDER)].map((m) => m[1] ?? '');
+  const names = [...template.matchAll(PLACEHOLDER)].map((m) => (m[1] ?? '').trim());
   return [...new Set(names.filter((n) => !(PLACEHOLDERS as readonly string[]).includes(n)))];
 }
 
 export function renderMessage(template: string, values: Partial<Record<(typeof PLACEHOLDERS)[number], string | number | null>>): string {
   return template.replace(PLACEHOLDER, (_all, name: string) => {
-    const value = values[name as (typeof PLACEHOLDERS)[number]];
+    const value = values[name.trim() as (typeof PLACEHOLDERS)[number]];
     if (value === null || value === undefined) return '–';
     return typeof value === 'number' ? String(Math.round(value * 100) / 100) : value;
   });
