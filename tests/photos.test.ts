@@ -162,6 +162,9 @@ describe('RushRoster photo flow', () => {
     assert.match(entries[0]!.actor, /^device ph-/);
     assert.deepEqual(entries[0]!.details, { deviceId, photoKey: second.photo_key, keptPhotoKey: first.photo_key, versions: 2 });
     assert.ok(!JSON.stringify(entries[0]).includes(pathOf(second.upload_url).split('/').pop()!), 'no upload token in the audit log');
+
+    assert.equal((await owner.client.delete(`/api/v1/events/${eventId}`)).status, 204);
+    for (const photoKey of [first.photo_key, second.photo_key]) assert.equal(await app.runtime.ctx.media.exists(photoKey), false, 'deleting the event deletes every version');
   });
 
   it('a restricted viewer sees photos only of their sites', async () => {
