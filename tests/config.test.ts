@@ -36,7 +36,8 @@ describe('configuration from the environment', () => {
     assert.equal(config.trustProxy, false);
     assert.equal(config.databasePoolSize, 10);
     assert.equal(config.streamHeartbeatSeconds, 15);
-    assert.equal(config.rateLimits.loginPerAccount, 10);
+    assert.equal(config.rateLimits.loginPerAccount, 100);
+    assert.equal(config.rateLimits.loginFailuresPerClient, 5);
   });
 
   it('reads good values, trims them, and treats empty ones as unset', () => {

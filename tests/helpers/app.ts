@@ -77,7 +77,7 @@ export async function startTestApp(overrides: Partial<Config> = {}, options: { l
   const databaseUrl = await createTestDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-app-'));
   // Tests sign in often from one address; the rate-limit tests pass their own, small limits.
-  const rateLimits = { loginPerIp: 10_000, loginPerAccount: 1000, registerPerIp: 10_000, resetPerIp: 1000, windowSeconds: 60 };
+  const rateLimits = { loginPerIp: 10_000, loginPerAccount: 1000, loginFailuresPerClient: 1000, registerPerIp: 10_000, resetPerIp: 1000, windowSeconds: 60 };
   const redisPrefix = `vigil-test-${randomBytes(4).toString('hex')}`;
   // Fixtures carry fixed dates (RushRoster uploads of 2025…) that would age out of INGEST_MAX_AGE_DAYS as
   // the calendar moves on; the window's own tests pass the default.

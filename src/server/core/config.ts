@@ -19,8 +19,13 @@ export interface SmtpConfig {
 export interface RateLimitConfig {
   /** Login attempts per client IP per window. */
   loginPerIp: number;
-  /** Failed login attempts per account per window. */
+  /**
+   * Failed login attempts per account per window from browsers without that account's device cookie: a ceiling
+   * against guessing from many addresses. Browsers the user signed in with before are not held back by it.
+   */
   loginPerAccount: number;
+  /** Failed logins of one account from one client (IP, or device cookie) before each next attempt waits 1 s, 2 s, 4 s … */
+  loginFailuresPerClient: number;
   /** Sign-ups per client IP per window. */
   registerPerIp: number;
   /** Password reset requests per IP (and per account) per window. */
@@ -238,7 +243,8 @@ export function loadConfig(env: Env = process.env): Config {
     sessionMaxDays: r.int('SESSION_MAX_DAYS', 30, 1, 365),
     rateLimits: {
       loginPerIp: r.int('RATE_LIMIT_LOGIN_PER_IP', 30, 1, 100000),
-      loginPerAccount: r.int('RATE_LIMIT_LOGIN_PER_ACCOUNT', 10, 1, 100000),
+      loginPerAccount: r.int('RATE_LIMIT_LOGIN_PER_ACCOUNT', 100, 1, 100000),
+      loginFailuresPerClient: r.int('RATE_LIMIT_LOGIN_FAILURES_PER_CLIENT', 5, 1, 100000),
       registerPerIp: r.int('RATE_LIMIT_REGISTER_PER_IP', 20, 1, 100000),
       resetPerIp: r.int('RATE_LIMIT_RESET_PER_IP', 5, 1, 100000),
       windowSeconds: r.int('RATE_LIMIT_WINDOW_SECONDS', 900, 1, 86400),

@@ -3,10 +3,19 @@ import type { Redis } from 'ioredis';
 import type { AppContext } from './context.js';
 import { tooManyRequests } from './http/errors.js';
 
+type RedisStore = { client: Redis; prefix: string };
+
 /** The Redis store for rate limits when Redis is configured (shared by every replica). */
 export function redisOf(ctx: AppContext) {
   return ctx.redis ? { client: ctx.redis, prefix: ctx.config.redisPrefix } : undefined;
 }
+
+function limiter(name: string, points: number, durationSeconds: number, redis?: RedisStore): RateLimiterAbstract {
+  const options = { keyPrefix: `${redis?.prefix ?? 'vigil'}:rl:${name}`, points, duration: durationSeconds };
+  return redis ? new RateLimiterRedis({ ...options, storeClient: redis.client }) : new RateLimiterMemory(options);
+}
+
+const retryAfterSeconds = (msBeforeNext: number) => Math.max(1, Math.ceil(msBeforeNext / 1000));
 
 /**
  * Counters for abuse-prone endpoints (login, sign-up, password reset). Kept in memory for one process,
@@ -15,9 +24,8 @@ export function redisOf(ctx: AppContext) {
 export class RateLimit {
   private readonly limiter: RateLimiterAbstract;
 
-  constructor(name: string, points: number, durationSeconds: number, redis?: { client: Redis; prefix: string }) {
-    const options = { keyPrefix: `${redis?.prefix ?? 'vigil'}:rl:${name}`, points, duration: durationSeconds };
-    this.limiter = redis ? new RateLimiterRedis({ ...options, storeClient: redis.client }) : new RateLimiterMemory(options);
+  constructor(name: string, points: number, durationSeconds: number, redis?: RedisStore) {
+    this.limiter = limiter(name, points, durationSeconds, redis);
   }
 
   /** Counts one attempt; throws 429 with Retry-After once the budget is spent. */
@@ -25,7 +33,7 @@ export class RateLimit {
     try {
       await this.limiter.consume(key);
     } catch (error) {
-      if (error instanceof RateLimiterRes) throw tooManyRequests(Math.max(1, Math.ceil(error.msBeforeNext / 1000)));
+      if (error instanceof RateLimiterRes) throw tooManyRequests(retryAfterSeconds(error.msBeforeNext));
       throw error;
     }
   }
@@ -33,10 +41,45 @@ export class RateLimit {
   /** Throws 429 if the budget is already spent, without counting an attempt. */
   async check(key: string): Promise<void> {
     const state = await this.limiter.get(key);
-    if (state && state.remainingPoints <= 0) throw tooManyRequests(Math.max(1, Math.ceil(state.msBeforeNext / 1000)));
+    if (state && state.remainingPoints <= 0) throw tooManyRequests(retryAfterSeconds(state.msBeforeNext));
   }
 
   async reset(key: string): Promise<void> {
     await this.limiter.delete(key);
+  }
+}
+
+// Long enough that an attacker who waits out each delay keeps meeting longer ones; a success forgets at once.
+const FAILURE_MEMORY_SECONDS = 86_400;
+
+/**
+ * Failures per key with a wait that doubles: once a key has `freeFailures` failures, each further failure
+ * makes its next attempt wait 1 s, 2 s, 4 s … up to `maxWaitSeconds`. Attempts during the wait are refused
+ * (429 with Retry-After) without counting, so hammering costs the server no password hashing.
+ * In memory, or in Redis so that every replica sees the same waits.
+ */
+export class FailureBackoff {
+  private readonly failures: RateLimiterAbstract;
+  private readonly waits: RateLimiterAbstract;
+
+  constructor(name: string, private readonly freeFailures: number, private readonly maxWaitSeconds: number, redis?: RedisStore) {
+    this.failures = limiter(`${name}-failures`, 1, FAILURE_MEMORY_SECONDS, redis);
+    this.waits = limiter(`${name}-wait`, 1, maxWaitSeconds, redis);
+  }
+
+  /** Throws 429 while the key must still wait. */
+  async check(key: string): Promise<void> {
+    const wait = await this.waits.get(key);
+    if (wait && wait.remainingPoints <= 0) throw tooManyRequests(retryAfterSeconds(wait.msBeforeNext));
+  }
+
+  async fail(key: string): Promise<void> {
+    const counted = await this.failures.penalty(key, 1);
+    const beyondFree = counted.consumedPoints - this.freeFailures;
+    if (beyondFree >= 0) await this.waits.block(key, Math.min(this.maxWaitSeconds, 2 ** beyondFree));
+  }
+
+  async reset(key: string): Promise<void> {
+    await Promise.all([this.failures.delete(key), this.waits.delete(key)]);
   }
 }

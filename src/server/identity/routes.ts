@@ -7,6 +7,7 @@ import { PageQuery, Page } from '../core/pagination.js';
 import { Email, errors, IdParams, NoContent, NullableTimestamp, Password, Timestamp, Uuid } from '../core/http/schemas.js';
 import { requestActor } from '../audit/service.js';
 import type { IdentityService } from './service.js';
+import { DEVICE_COOKIE, DEVICE_COOKIE_DAYS } from './sign-in-limits.js';
 
 const Me = Type.Object({
   user: Type.Object({ id: Uuid, email: Type.String(), name: Type.String(), isSuperadmin: Type.Boolean() }),
@@ -49,22 +50,36 @@ export function setSessionCookie(reply: FastifyReply, config: Config, token: str
   });
 }
 
+const LOGIN_PATH = '/api/v1/auth/login';
+
+/** Only ever sent back to the sign-in route, where it marks a browser the user signed in with before. */
+function setDeviceCookie(reply: FastifyReply, config: Config, value: string): void {
+  reply.setCookie(DEVICE_COOKIE, value, {
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: config.publicUrl.startsWith('https://'),
+    path: LOGIN_PATH,
+    maxAge: DEVICE_COOKIE_DAYS * 86_400,
+  });
+}
+
 export function identityRoutes(identity: IdentityService, config: Config) {
   return async function routes(base: FastifyInstance): Promise<void> {
     const app = base.withTypeProvider<TypeBoxTypeProvider>();
     const tags = ['auth'];
 
-    app.post('/api/v1/auth/login', {
+    app.post(LOGIN_PATH, {
       config: { access: 'public' },
       schema: {
         tags,
-        summary: 'Sign in; sets the session cookie and returns the CSRF token for later writes',
+        summary: 'Sign in; sets the session cookie and the device cookie, and returns the CSRF token for later writes',
         body: Type.Object({ email: Email, password: Type.String({ minLength: 1, maxLength: 256 }) }),
         response: { 200: Me, ...errors(400, 401, 429) },
       },
     }, async (request, reply) => {
-      const result = await identity.login(request.body.email, request.body.password, requestActor(request));
+      const result = await identity.login(request.body.email, request.body.password, requestActor(request), request.cookies[DEVICE_COOKIE]);
       setSessionCookie(reply, config, result.sessionToken, result.expiresAt);
+      setDeviceCookie(reply, config, result.deviceCookie);
       // The new session is read back once, through the same path as every later request (and cached).
       const signedIn = await identity.authenticate({ sessionToken: result.sessionToken });
       if (!signedIn) throw new Error('a session just created could not be read back');

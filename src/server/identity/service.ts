@@ -11,6 +11,7 @@ import { normaliseEmail } from '../../shared/validation.js';
 import type { Actor, AuditService } from '../audit/service.js';
 import type { OrganizationsService } from '../organizations/service.js';
 import { TtlCache } from '../core/cache.js';
+import { SignInLimits } from './sign-in-limits.js';
 import * as store from './store.js';
 
 export const API_TOKEN_PREFIX = 'vgl_';
@@ -21,6 +22,8 @@ const TOUCH_INTERVAL_MS = 60 * 1000;
 export interface LoginResult {
   sessionToken: string;
   expiresAt: Date;
+  /** A fresh device cookie for the browser that signed in (see sign-in-limits.ts). */
+  deviceCookie: string;
 }
 
 /** What a new password ended: the sessions and API tokens the old one had let in. */
@@ -30,8 +33,7 @@ interface Ended {
 }
 
 export class IdentityService implements Authenticator {
-  private readonly loginPerIp: RateLimit;
-  private readonly loginPerAccount: RateLimit;
+  private readonly signInLimits: SignInLimits;
   private readonly resetPerIp: RateLimit;
   private readonly resetPerAccount: RateLimit;
 
@@ -48,8 +50,7 @@ export class IdentityService implements Authenticator {
       this.userOrganizations.apply(message);
     });
     const { rateLimits: rl } = ctx.config;
-    this.loginPerIp = new RateLimit('login-ip', rl.loginPerIp, rl.windowSeconds, redisOf(ctx));
-    this.loginPerAccount = new RateLimit('login-account', rl.loginPerAccount, rl.windowSeconds, redisOf(ctx));
+    this.signInLimits = new SignInLimits(ctx);
     this.resetPerIp = new RateLimit('reset-ip', rl.resetPerIp, rl.windowSeconds, redisOf(ctx));
     this.resetPerAccount = new RateLimit('reset-account', rl.resetPerIp, rl.windowSeconds, redisOf(ctx));
   }
@@ -101,15 +102,17 @@ export class IdentityService implements Authenticator {
     return row.org_id && row.role ? { orgId: row.org_id, userId: row.user_id, role: row.role, siteIds: row.site_ids } : null;
   }
 
-  async login(email: string, password: string, actor: Actor): Promise<LoginResult> {
+  async login(email: string, password: string, actor: Actor, deviceCookie?: string): Promise<LoginResult> {
     const account = normaliseEmail(email);
-    await this.loginPerIp.consume(actor.ip ?? 'unknown');
-    await this.loginPerAccount.check(account);
+    const ip = actor.ip ?? 'unknown';
+    await this.signInLimits.countAttempt(ip);
     const user = await store.findUserByEmail(this.ctx.db, account);
+    const client = this.signInLimits.clientOf(account, ip, user?.id, deviceCookie);
+    await this.signInLimits.check(client);
     // Unknown emails cost the same hash verification as known ones: timing reveals nothing.
     const valid = user ? await verifyPassword(user.password_hash, password) : await verifyAgainstNothing(password);
     if (!user || !valid || !user.is_active) {
-      await this.loginPerAccount.consume(account).catch(() => undefined);
+      await this.signInLimits.failed(client);
       this.ctx.metrics.logins.labels('failure').inc();
       await this.audit.record(actor, {
         orgId: null,
@@ -120,7 +123,7 @@ export class IdentityService implements Authenticator {
       });
       throw unauthorized('email or password is incorrect');
     }
-    await this.loginPerAccount.reset(account);
+    await this.signInLimits.succeeded(client);
     const orgs = await this.organizations.listForUser(user.id);
     const sessionToken = newToken();
     const tokenHash = hashToken(sessionToken);
@@ -141,7 +144,7 @@ export class IdentityService implements Authenticator {
       resourceType: 'user',
       resourceId: user.id,
     });
-    return { sessionToken, expiresAt };
+    return { sessionToken, expiresAt, deviceCookie: this.signInLimits.deviceCookieFor(user.id) };
   }
 
   async logout(principal: Principal, actor: Actor): Promise<void> {
@@ -221,7 +224,7 @@ export class IdentityService implements Authenticator {
     if (!reset) throw new AppError(400, 'invalid_token', 'this reset link is not valid, already used or expired; request a new one');
     const { userId, ended } = reset;
     await this.announceEnded(ended);
-    await this.loginPerAccount.reset((await store.findUserById(this.ctx.db, userId))?.email.toLowerCase() ?? '');
+    await this.signInLimits.forgetAccount((await store.findUserById(this.ctx.db, userId))?.email.toLowerCase() ?? '');
     const outcome = { sessionsRevoked: ended.sessionIds.length, apiTokensRevoked: ended.tokenIds.length };
     await this.audit.record({ ...actor, userId }, { orgId: null, action: 'auth.password_reset', resourceType: 'user', resourceId: userId, details: outcome });
     return outcome;
