@@ -83,6 +83,10 @@ export interface Config {
   ingestMaxPendingItems: number;
   /** Private destinations webhooks may reach (addresses, CIDR networks, host names); none by default. */
   webhookAllowPrivate: string[];
+  /** Bearer token that reads /metrics; without it /metrics answers 404 unless `metricsPublic`. */
+  metricsToken?: string;
+  /** Serve /metrics to anyone (a scraper on a private network that cannot send a token). */
+  metricsPublic: boolean;
 }
 
 export class ConfigError extends Error {
@@ -212,6 +216,11 @@ export function loadConfig(env: Env = process.env): Config {
     };
   }
 
+  const metricsToken = r.raw('METRICS_TOKEN');
+  const metricsPublic = r.bool('METRICS_PUBLIC', false);
+  if (metricsToken !== undefined && metricsToken.length < 16) r.problems.push('METRICS_TOKEN must be at least 16 characters (`openssl rand -hex 32`)');
+  if (metricsToken !== undefined && metricsPublic) r.problems.push('set either METRICS_TOKEN (scrapers send it) or METRICS_PUBLIC=true, not both');
+
   const s3Bucket = r.raw('S3_BUCKET');
   const s3: S3Settings | undefined = s3Bucket
     ? {
@@ -270,6 +279,8 @@ export function loadConfig(env: Env = process.env): Config {
     reportMapTimeoutMs: r.int('REPORT_MAP_TIMEOUT_MS', 3000, 100, 60_000),
     ingestMaxPendingItems: r.int('INGEST_MAX_PENDING_ITEMS', 50_000, 1, 10_000_000),
     webhookAllowPrivate: r.list('WEBHOOK_ALLOW_PRIVATE', allowListEntryProblem),
+    metricsToken,
+    metricsPublic,
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;

@@ -2,7 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { AppContext } from '../core/context.js';
 import { ping } from '../core/db/database.js';
+import { AppError, notFound } from '../core/http/errors.js';
 import { errors } from '../core/http/schemas.js';
+import { safeEqual } from '../core/tokens.js';
 
 /** Liveness, readiness and Prometheus metrics. */
 export function healthRoutes(ctx: AppContext) {
@@ -29,10 +31,24 @@ export function healthRoutes(ctx: AppContext) {
       }
     });
 
+    // Metrics name routes, queues and error rates: only for the operator's scraper. Off (404) unless the
+    // operator sets METRICS_TOKEN (sent as a Bearer token) or METRICS_PUBLIC=true.
     app.get('/metrics', {
       config: { access: 'public' },
-      schema: { tags: ['operations'], summary: 'Prometheus metrics' },
-    }, async (_request, reply) => {
+      schema: {
+        tags: ['operations'],
+        summary: 'Prometheus metrics: with METRICS_TOKEN as a Bearer token; 404 when neither METRICS_TOKEN nor METRICS_PUBLIC is set',
+        response: errors(401, 404),
+      },
+    }, async (request, reply) => {
+      const { metricsToken, metricsPublic } = ctx.config;
+      if (!metricsPublic) {
+        if (!metricsToken) throw notFound('page');
+        const given = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+        if (!given || !safeEqual(given, metricsToken)) {
+          throw new AppError(401, 'unauthorized', 'send the METRICS_TOKEN as "Authorization: Bearer <token>"', undefined, { 'www-authenticate': 'Bearer realm="metrics"' });
+        }
+      }
       reply.type(ctx.metrics.registry.contentType);
       return ctx.metrics.registry.metrics();
     });
