@@ -83,7 +83,9 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     const databaseName = options.databaseName ?? 'vigil';
     const base = `postgres://${SUPERUSER}:${encodeURIComponent(options.password)}@127.0.0.1:${port}`;
     await ensureDatabase(`${base}/postgres`, databaseName);
-    logger.info({ port, dir: pgDir }, 'bundled PostgreSQL is running on loopback');
+    // The address for pg_dump and psql; the password stays in DATA_DIR/secrets.json, out of the log.
+    const shownUrl = `postgres://${SUPERUSER}:****@127.0.0.1:${port}/${databaseName}`;
+    logger.info({ port, dir: pgDir, url: shownUrl }, 'bundled PostgreSQL is running on loopback (password: embeddedDatabasePassword in DATA_DIR/secrets.json)');
 
     let stopped = false;
     return {
