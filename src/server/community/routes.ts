@@ -71,13 +71,12 @@ export function publicCommunityRoutes(community: CommunityService) {
       config: { access: 'public' },
       schema: {
         tags,
-        summary: 'The thumbnail of a speeder\'s photo, through a signed link from a speeders list; only while the organization allows public photos',
-        params: Type.Object({ id: Type.String({ pattern: '^[1-9][0-9]{0,17}$' }) }),
-        querystring: Type.Object({ expires: Type.Integer({ minimum: 0 }), signature: Type.String({ maxLength: 100 }) }),
+        summary: 'The thumbnail of a speeder\'s photo, through a link from a speeders list (an opaque token that expires); only while the organization allows public photos',
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 300, description: 'the token of the link, not an event id' }) }),
         response: { 200: Type.Any({ description: 'the image' }), 302: Type.Null(), ...errors(400, 404, 410, 429) },
       },
     }, async (request, reply) => {
-      const photo = await community.photo(request.params.id, request.query.expires, request.query.signature);
+      const photo = await community.photo(request.params.id);
       if ('url' in photo) return reply.header('cache-control', 'no-store').redirect(photo.url, 302);
       return reply.type(photo.type).header('cache-control', 'public, max-age=300').send(photo.data);
     });

@@ -1,9 +1,9 @@
 import type { Scope } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
-import { AppError, invalidFields, notFound } from '../core/http/errors.js';
+import { AppError, badRequest, invalidFields, notFound } from '../core/http/errors.js';
 import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
 import { RateLimit, redisOf } from '../core/rate-limit.js';
-import { hmac, safeEqual } from '../core/tokens.js';
+import { seal, unseal } from '../core/secret-box.js';
 import type { Actor, AuditService } from '../audit/service.js';
 import type { DevicesService } from '../devices/service.js';
 import type { EventPhotosService, PhotoAnswer } from '../events/photos.js';
@@ -160,7 +160,7 @@ export class CommunityService {
   speeders(query: PageQuery & { deviceId?: string }) {
     return this.cache.get(`speeders:${query.deviceId ?? ''}:${query.limit ?? ''}:${query.cursor ?? ''}`, async () => {
       if (query.deviceId && !(await store.findPublicDevice(this.ctx.db, query.deviceId))) throw notFound('device');
-      const page = pageRequest({ limit: query.limit ?? 20, cursor: query.cursor });
+      const page = pageRequest({ limit: query.limit ?? 20, cursor: query.cursor && this.open('community-cursor', query.cursor, () => badRequest('cursor is not valid; use the nextCursor of a previous page')) });
       const rows = await store.recentSpeeders(this.ctx.db, this.since(), page.limit, { deviceId: query.deviceId, before: page.after as [string, string] | null });
       const { items, nextCursor } = toPage(rows, page.limit, (r) => [r.ts.toISOString(), r.id]);
       return {
@@ -171,28 +171,39 @@ export class CommunityService {
           speedLimit: r.speed_limit,
           photoUrl: r.has_photo && r.public_photos ? this.photoUrl(r.id) : null,
         })),
-        nextCursor,
+        // The cursor holds an event id, sealed like the photo links.
+        nextCursor: nextCursor && seal(this.ctx.secrets.encryptionKey, `community-cursor:${nextCursor}`),
       };
     });
   }
 
-  // Photos: a signed link that expires, and the opt-ins checked again when it is used.
-
-  private signPhoto(eventId: string, expires: number): string {
-    return hmac(this.ctx.secrets.secretKey, `community-photo:${eventId}:${expires}`);
-  }
+  // Photos: a link that expires, and the opt-ins checked again when it is used. Event ids are sequential
+  // across the platform, so a public link carries the event and its expiry sealed (AES-GCM with the
+  // server's key): it reveals neither how many events there are nor the id of any other one.
 
   private photoUrl(eventId: string): string {
     const expires = Math.floor(Date.now() / 1000) + PHOTO_URL_SECONDS;
-    return `/api/v1/public/photos/${eventId}?expires=${expires}&signature=${this.signPhoto(eventId, expires)}`;
+    return `/api/v1/public/photos/${seal(this.ctx.secrets.encryptionKey, `community-photo:${eventId}:${expires}`)}`;
   }
 
-  async photo(eventId: string, expires: number, signature: string): Promise<PhotoAnswer> {
-    if (!safeEqual(signature, this.signPhoto(eventId, expires))) throw notFound('photo');
+  /** What a sealed public token of `purpose` holds; anything the server did not issue for it (an old numeric link too) is `refused`. */
+  private open(purpose: string, token: string, refused: () => AppError): string {
+    let plain: string;
+    try {
+      plain = unseal(this.ctx.secrets.encryptionKey, token);
+    } catch {
+      throw refused();
+    }
+    if (!plain.startsWith(`${purpose}:`)) throw refused();
+    return plain.slice(purpose.length + 1);
+  }
+
+  async photo(token: string): Promise<PhotoAnswer> {
+    const [eventId, expires] = this.open('community-photo', token, () => notFound('photo')).split(':').map(Number) as [number, number];
     if (Date.now() / 1000 > expires) throw new AppError(410, 'photo_link_expired', 'this photo link has expired; reload the page');
-    const orgId = await store.publicPhotoOrg(this.ctx.db, Number(eventId));
+    const orgId = await store.publicPhotoOrg(this.ctx.db, eventId);
     if (!orgId) throw notFound('photo');
-    return this.photos.read(this.orgScope(orgId), Number(eventId), 'thumb');
+    return this.photos.read(this.orgScope(orgId), eventId, 'thumb');
   }
 
   /** Reads of a sharing organization's data on behalf of the public: as a viewer of every site, for shared devices only. */
