@@ -1,10 +1,11 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { isDatabaseUnavailable } from './db/database.js';
 
 interface Job {
   name: string;
   intervalMs: number;
-  run: () => Promise<unknown>;
+  run: (signal: AbortSignal) => Promise<unknown>;
   timer?: NodeJS.Timeout;
   running: boolean;
 }
@@ -20,7 +21,8 @@ export class JobRunner {
 
   constructor(private readonly pool: pg.Pool, private readonly logger: Logger) {}
 
-  register(name: string, intervalMs: number, run: () => Promise<unknown>): void {
+  /** `run` gets a signal that aborts when the tick's lease is lost: a long job stops at its next step. */
+  register(name: string, intervalMs: number, run: (signal: AbortSignal) => Promise<unknown>): void {
     this.jobs.push({ name, intervalMs, run, running: false });
   }
 
@@ -33,27 +35,47 @@ export class JobRunner {
     }
   }
 
-  /** Runs one tick of a job if no other process holds it; returns whether it ran here. */
+  /**
+   * Runs one tick of a job if no other process holds it; returns whether it ran here to the end. It
+   * never throws: a failure is logged and the next tick tries again, so jobs resume by themselves once
+   * an unreachable database is back.
+   */
   async tick(job: Job | string): Promise<boolean> {
     const entry = typeof job === 'string' ? this.jobs.find((j) => j.name === job) : job;
     if (!entry) throw new Error(`no job named ${String(job)}`);
     if (entry.running) return false;
     entry.running = true;
-    const client = await this.pool.connect();
+    const key = `vigil-job:${entry.name}`;
+    const lease = new AbortController();
+    const leaseLost = (error: Error) => lease.abort(error);
+    let client: pg.PoolClient | undefined;
+    let failure: Error | undefined;
     try {
-      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [`vigil-job:${entry.name}`]);
+      client = await this.pool.connect();
+      client.on('error', leaseLost);
+      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [key]);
       if (!rows[0]?.locked) return false;
       try {
-        await entry.run();
+        await entry.run(lease.signal);
       } finally {
-        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`vigil-job:${entry.name}`]);
+        if (!lease.signal.aborted) await client.query('SELECT pg_advisory_unlock(hashtext($1))', [key]);
       }
+      // The lock went with its connection while the job ran: another process may have taken it meanwhile.
+      if (lease.signal.aborted) throw lease.signal.reason;
       return true;
     } catch (error) {
-      this.logger.error({ err: error, job: entry.name }, 'background job failed');
+      failure = error as Error;
+      if (lease.signal.aborted || isDatabaseUnavailable(error)) {
+        this.logger.warn({ err: error, job: entry.name }, 'background job stopped: the database connection was lost; the next tick retries');
+      } else {
+        this.logger.error({ err: error, job: entry.name }, 'background job failed');
+      }
       return false;
     } finally {
-      client.release();
+      client?.off('error', leaseLost);
+      // A client whose tick failed is discarded rather than pooled: it may be broken, or its session may
+      // still hold the lock (a failed unlock); closing it frees the lock in any case.
+      client?.release(failure);
       entry.running = false;
     }
   }

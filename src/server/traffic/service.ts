@@ -179,12 +179,12 @@ export class TrafficService {
    * Re-keys the daily rollups of devices whose time zone changed into their new zone (see
    * store.rekeyDays); statistics are exact meanwhile, reading those devices' days in the old zone.
    */
-  async rekeyDayZones(): Promise<number> {
+  async rekeyDayZones(signal?: AbortSignal): Promise<number> {
     const started = Date.now();
     let done = 0;
     // In batches until none is left or the run has taken its share of time (an organization changing zone
-    // re-keys all its devices; the next run goes on).
-    while (Date.now() - started < REKEY_SECONDS * 1000) {
+    // re-keys all its devices; the next run goes on), or its job lease is lost (another process goes on).
+    while (Date.now() - started < REKEY_SECONDS * 1000 && !signal?.aborted) {
       const stale = await store.staleDayZones(this.ctx.db, REKEY_DEVICES);
       for (const { deviceId, zone } of stale) await store.rekeyDays(this.ctx.db, deviceId, zone);
       done += stale.length;

@@ -9,6 +9,7 @@ import { Ajv } from 'ajv';
 import addFormatsPlugin from 'ajv-formats';
 import type { AppContext } from '../context.js';
 import { accessHook, type Authenticator, type DeviceAuthenticator } from '../access.js';
+import { isDatabaseUnavailable } from '../db/database.js';
 import { AppError, type FieldError } from './errors.js';
 import { securityHeaders, tileImageSource } from './security-headers.js';
 
@@ -125,6 +126,11 @@ function errorHandler(error: FastifyError | AppError, request: FastifyRequest, r
     // Nothing was written (the transaction rolled back): the client may safely send the same request again.
     reply.headers({ 'retry-after': '1' });
     return reply.code(503).send({ error: { code: 'busy', message: 'the database is busy; retry in a second' } });
+  }
+  if (isDatabaseUnavailable(error)) {
+    // The connection was lost or refused: unacknowledged, so a device or browser sends the same request again.
+    reply.headers({ 'retry-after': '5' });
+    return reply.code(503).send({ error: { code: 'database_unavailable', message: 'the database is unreachable; retry in a few seconds' } });
   }
   const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
   if (status === 500) {
