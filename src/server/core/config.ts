@@ -61,6 +61,14 @@ export interface Config {
   mqttUrl?: string;
   /** Connections to the external broker (shared subscription), each handling one message at a time. */
   mqttBridgeConnections: number;
+  /** Largest MQTT packet of an accepted device on the embedded broker; unset: the ingest body limit plus room for the topic. */
+  mqttMaxPacketBytes?: number;
+  /** Connections to the embedded broker, per process. */
+  mqttMaxConnections: number;
+  /** Connections to the embedded broker whose device key has not been accepted yet. */
+  mqttMaxPendingConnections: number;
+  /** How long a new connection to the embedded broker may take to send its CONNECT. */
+  mqttConnectTimeoutMs: number;
   /** S3-compatible media storage; local files in DATA_DIR/media when unset. */
   s3?: S3Settings;
   /** Days of raw events and telemetry the platform keeps (whole monthly partitions are dropped); unset: forever. */
@@ -263,6 +271,10 @@ export function loadConfig(env: Env = process.env): Config {
     mqttPort: r.raw('MQTT_PORT') === undefined ? undefined : r.int('MQTT_PORT', 1883, 0, 65535),
     mqttUrl: r.url('MQTT_URL', ['mqtt:', 'mqtts:', 'tcp:', 'ws:', 'wss:']),
     mqttBridgeConnections: r.int('MQTT_BRIDGE_CONNECTIONS', 4, 1, 64),
+    mqttMaxPacketBytes: r.raw('MQTT_MAX_PACKET_BYTES') === undefined ? undefined : r.int('MQTT_MAX_PACKET_BYTES', 0, 1024, 268_435_460),
+    mqttMaxConnections: r.int('MQTT_MAX_CONNECTIONS', 10_000, 1, 1_000_000),
+    mqttMaxPendingConnections: r.int('MQTT_MAX_PENDING_CONNECTIONS', 1000, 1, 100_000),
+    mqttConnectTimeoutMs: r.int('MQTT_CONNECT_TIMEOUT_MS', 10_000, 100, 300_000),
     s3,
     retentionDays: r.raw('RETENTION_DAYS') === undefined ? undefined : r.int('RETENTION_DAYS', 365, 31, 36500),
     mediaMaxBytes: r.int('MEDIA_MAX_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),

@@ -3,6 +3,7 @@ import net from 'node:net';
 import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client, type ConnectPacket, type PublishPacket, type Subscription } from 'aedes';
 import type { Logger } from 'pino';
 import type { DeviceAuthenticator, DevicePrincipal } from '../core/access.js';
+import { ConnectionGate, PacketTooLarge, type ConnectionLimits } from './connectionLimits.js';
 import { DEVICE_TOPICS, PayloadError, type IngestKind, type MqttReport } from './payloads.js';
 import { MessageProcessor, RetryLater, sleep, type IncomingMessage } from './processor.js';
 
@@ -23,6 +24,17 @@ const HANDLED_TOPIC = '$vigil/handled';
 // How long a device's message may wait for an overloaded or unavailable database before the broker
 // gives up and closes the connection without PUBACK (the device resends after reconnecting).
 const RETRY_WINDOW_MS = 10_000;
+
+// Refused connections are logged at most this often (with their count), so that a flood does not flood the log.
+const REFUSAL_LOG_INTERVAL_MS = 10_000;
+
+/** The embedded broker's connection limits (docs/mqtt.md, "Limits"). */
+export interface BrokerLimits extends ConnectionLimits {
+  /** Connections of this process, accepted or not; more are closed as they arrive. */
+  maxConnections: number;
+  /** How long a new connection may take to send its CONNECT. */
+  connectTimeoutMs: number;
+}
 
 const KINDS: Record<string, IngestKind> = { [DEVICE_TOPICS.telemetry]: 'telemetry', [DEVICE_TOPICS.events]: 'events' };
 
@@ -80,13 +92,18 @@ export class EmbeddedBroker {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly receiveTimes = new ReceiveTimes();
   private readonly abort = new AbortController();
+  private readonly gate: ConnectionGate;
+  private refusals = { count: 0, loggedAt: 0 };
   private stopping = false;
 
   constructor(
     private readonly devices: DeviceAuthenticator,
     private readonly processor: MessageProcessor,
     private readonly logger: Logger,
-  ) {}
+    private readonly limits: BrokerLimits,
+  ) {
+    this.gate = new ConnectionGate(limits, (reason) => this.refused(reason));
+  }
 
   /** The bound TCP port (useful with port 0). */
   get port(): number | undefined {
@@ -98,6 +115,7 @@ export class EmbeddedBroker {
     const broker = await Aedes.createBroker({
       // Client ids are namespaced with the device id below; MQTT 3.1's 23-character limit would refuse them.
       maxClientsIdLength: 512,
+      connectTimeout: this.limits.connectTimeoutMs,
       preConnect: (client, packet, callback) => {
         void this.admit(client, packet).then(() => callback(null, true));
       },
@@ -112,14 +130,19 @@ export class EmbeddedBroker {
       this.logger.info({ clientId: client.id, deviceId: session?.device.deviceId }, 'mqtt device connected');
     });
     broker.on('clientDisconnect', (client) => this.logger.info({ clientId: client.id }, 'mqtt device disconnected'));
-    broker.on('clientError', (client, error) => this.logger.debug({ clientId: client.id, err: error }, 'mqtt client error'));
-    broker.on('connectionError', (_client, error) => this.logger.debug({ err: error }, 'mqtt connection error'));
+    broker.on('clientError', (client, error) => this.connectionError(error, client.id));
+    broker.on('connectionError', (_client, error) => this.connectionError(error));
     broker.on('unsubscribe', (topics, client) => {
       const session = this.session(client);
       if (session && topics.includes(DEVICE_TOPICS.errors)) session.errorsSubscribed = false;
     });
 
-    const server = net.createServer((socket) => broker.handle(socket));
+    const server = net.createServer((socket) => {
+      const conn = this.gate.open(socket);
+      if (conn) broker.handle(conn);
+    });
+    server.maxConnections = this.limits.maxConnections;
+    server.on('drop', () => this.refused(`MQTT_MAX_CONNECTIONS (${this.limits.maxConnections}) connections are open`));
     this.server = server;
     try {
       await new Promise<void>((resolve, reject) => {
@@ -149,6 +172,19 @@ export class EmbeddedBroker {
     const broker = this.broker;
     if (broker) await new Promise<void>((resolve) => broker.close(() => resolve()));
     await closed;
+  }
+
+  private connectionError(error: Error, clientId?: string): void {
+    if (error instanceof PacketTooLarge) this.logger.warn({ clientId, reason: error.message }, 'mqtt packet too large; connection closed');
+    else this.logger.debug({ clientId, err: error }, 'mqtt connection error');
+  }
+
+  private refused(reason: string): void {
+    this.refusals.count++;
+    const now = Date.now();
+    if (now - this.refusals.loggedAt < REFUSAL_LOG_INTERVAL_MS) return;
+    this.logger.warn({ reason, refused: this.refusals.count }, 'mqtt connections refused');
+    this.refusals = { count: 0, loggedAt: now };
   }
 
   private session(client: Client | null): Session | undefined {
@@ -184,7 +220,10 @@ export class EmbeddedBroker {
 
   private authenticate(client: Client, done: (error: AuthenticateError | null, success: boolean | null) => void): void {
     const admission = this.admissions.get(client);
-    if (admission && 'device' in admission) return done(null, true);
+    if (admission && 'device' in admission) {
+      this.gate.accept(client.conn);
+      return done(null, true);
+    }
     const refusal = admission ?? { refused: 5 as const, reason: 'not authorized' };
     this.logger.info({ reason: refusal.reason }, 'mqtt connection refused');
     done(authError(refusal.refused, refusal.reason), false);

@@ -1,9 +1,14 @@
 import type { Logger } from 'pino';
 import type { DeviceAuthenticator } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
-import { EmbeddedBroker } from './embedded.js';
+import { EmbeddedBroker, type BrokerLimits } from './embedded.js';
 import { ExternalBridge, type ExternalBrokerOptions } from './external.js';
 import { MessageProcessor, type MqttIngest } from './processor.js';
+
+// A CONNECT carries a client id, the key and a password Vigil ignores: a few hundred bytes in practice.
+const BYTES_BEFORE_ACCEPT = 16 * 1024;
+// Room in a packet for its headers and topic on top of the payload limit (MQTT topics are at most 64 KiB).
+const PACKET_HEADROOM_BYTES = 64 * 1024 + 16;
 
 export interface MqttServiceOptions extends ExternalBrokerOptions {
   /** Run the embedded broker when MQTT_PORT is set (default true). */
@@ -41,7 +46,7 @@ export class MqttService {
     const { embeddedBroker = true, ...bridgeOptions } = this.options;
     try {
       if (mqttPort !== undefined && embeddedBroker) {
-        const embedded = new EmbeddedBroker(this.devices, this.processor, this.logger);
+        const embedded = new EmbeddedBroker(this.devices, this.processor, this.logger, this.brokerLimits());
         this.embedded = embedded;
         await embedded.start(mqttPort, host);
       }
@@ -54,6 +59,17 @@ export class MqttService {
       await this.stop();
       throw error;
     }
+  }
+
+  private brokerLimits(): BrokerLimits {
+    const config = this.ctx.config;
+    return {
+      maxPacketBytes: config.mqttMaxPacketBytes ?? this.processor.maxPayloadBytes + PACKET_HEADROOM_BYTES,
+      bytesBeforeAccept: BYTES_BEFORE_ACCEPT,
+      maxPendingConnections: config.mqttMaxPendingConnections,
+      maxConnections: config.mqttMaxConnections,
+      connectTimeoutMs: config.mqttConnectTimeoutMs,
+    };
   }
 
   async stop(): Promise<void> {
