@@ -225,6 +225,11 @@ describe('account and administration in a browser', { skip, timeout: 180_000 }, 
     await page.getByRole('heading', { name: 'No API tokens yet' }).waitFor();
     await page.getByLabel('Token name').fill('Nightly report');
     await page.getByLabel('Expires').selectOption({ label: '90 days' });
+    // A token outlives the session, so creating one asks for the password again.
+    await page.getByLabel('Your password').fill('not my password at all');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Current password is not your current password.' }).waitFor();
+    await page.getByLabel('Your password').fill(NEW_PASSWORD);
     await page.getByRole('button', { name: 'Create token' }).click();
     const token = await page.getByLabel('New API token').inputValue();
     assert.equal((await bearer(token)).status, 200);

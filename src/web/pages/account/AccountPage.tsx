@@ -33,15 +33,25 @@ export function AccountPage() {
   );
 }
 
+/** "2 API tokens", "1 API token". */
+const tokenCount = (n: number) => `${n} API token${n === 1 ? '' : 's'}`;
+
 function ChangePassword({ onDone }: { onDone: (message: string) => void }) {
   const { me } = useSession();
+  const queryClient = useQueryClient();
   const [values, setValues] = useState({ currentPassword: '', newPassword: '', confirmation: '' });
+  const [keepApiTokens, setKeepApiTokens] = useState(false);
   const [local, setLocal] = useState<Record<string, string>>({});
   const change = useMutation({
-    mutationFn: () => api<void>('/auth/change-password', { method: 'POST', body: { currentPassword: values.currentPassword, newPassword: values.newPassword } }),
-    onSuccess: () => {
+    mutationFn: () => api<{ otherSessionsRevoked: number; apiTokensRevoked: number }>('/auth/change-password', {
+      method: 'POST',
+      body: { currentPassword: values.currentPassword, newPassword: values.newPassword, keepApiTokens },
+    }),
+    onSuccess: async ({ apiTokensRevoked }) => {
       setValues({ currentPassword: '', newPassword: '', confirmation: '' });
-      onDone('Password changed. Your other sessions are signed out.');
+      setKeepApiTokens(false);
+      onDone(`Password changed. Your other sessions are signed out${apiTokensRevoked > 0 ? ` and ${tokenCount(apiTokensRevoked)} revoked` : ''}.`);
+      await queryClient.invalidateQueries({ queryKey: accountKeys.tokens });
     },
   });
   const set = (field: keyof typeof values) => (e: { target: { value: string } }) => {
@@ -70,6 +80,11 @@ function ChangePassword({ onDone }: { onDone: (message: string) => void }) {
           <TextField id="new-password" label="New password" type="password" autoComplete="new-password" minLength={MIN_PASSWORD} maxLength={256} value={values.newPassword} onChange={set('newPassword')} error={errors.field('newPassword')} hint={`At least ${MIN_PASSWORD} characters.`} />
           <TextField id="confirm-password" label="Repeat the new password" type="password" autoComplete="new-password" maxLength={256} value={values.confirmation} onChange={set('confirmation')} error={errors.field('confirmation')} />
         </div>
+        <div className="field field-checkbox">
+          <input id="keep-api-tokens" type="checkbox" aria-describedby="keep-api-tokens-hint" checked={keepApiTokens} onChange={(e) => setKeepApiTokens(e.target.checked)} />
+          <label htmlFor="keep-api-tokens">Keep my API tokens working</label>
+        </div>
+        <p className="field-hint" id="keep-api-tokens-hint">Otherwise they are revoked, as they should be if someone else may know the old password.</p>
         {errors.other && <p className="form-error" role="alert">{errors.other}</p>}
         <button type="submit" className="button button-primary" disabled={change.isPending}>{change.isPending ? 'Changing…' : 'Change password'}</button>
       </form>
@@ -85,18 +100,25 @@ const EXPIRY_CHOICES = [
 ] as const;
 
 function ApiTokens({ onDone }: { onDone: (message: string) => void }) {
+  const { me } = useSession();
   const queryClient = useQueryClient();
   const [name, setName] = useState('');
   const [expiry, setExpiry] = useState('0');
+  const [password, setPassword] = useState('');
   const [local, setLocal] = useState<Record<string, string>>({});
   const [revoking, setRevoking] = useState<ApiToken | null>(null);
   const create = useMutation({
     mutationFn: () => api<ApiToken & { token: string }>('/auth/tokens', {
       method: 'POST',
-      body: { name: name.trim(), ...(EXPIRY_CHOICES[Number(expiry)]?.days && { expiresInDays: EXPIRY_CHOICES[Number(expiry)]!.days }) },
+      body: {
+        name: name.trim(),
+        currentPassword: password,
+        ...(EXPIRY_CHOICES[Number(expiry)]?.days && { expiresInDays: EXPIRY_CHOICES[Number(expiry)]!.days }),
+      },
     }),
     onSuccess: async () => {
       setName('');
+      setPassword('');
       await queryClient.invalidateQueries({ queryKey: accountKeys.tokens });
     },
   });
@@ -110,11 +132,14 @@ function ApiTokens({ onDone }: { onDone: (message: string) => void }) {
   });
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    const problems: Record<string, string> = name.trim() ? {} : { name: 'Name the token after what will use it.' };
+    const problems: Record<string, string> = {
+      ...(!name.trim() && { name: 'Name the token after what will use it.' }),
+      ...(!password && { currentPassword: 'Enter your password to create a token.' }),
+    };
     setLocal(problems);
-    if (!problems.name) create.mutate();
+    if (Object.keys(problems).length === 0) create.mutate();
   };
-  const errors = formErrors(create.error, ['name', 'expiresInDays'], local);
+  const errors = formErrors(create.error, ['name', 'expiresInDays', 'currentPassword'], local);
   return (
     <section className="section card-section" aria-labelledby="tokens-title">
       <h2 id="tokens-title">Personal API tokens</h2>
@@ -122,6 +147,7 @@ function ApiTokens({ onDone }: { onDone: (message: string) => void }) {
         For scripts and integrations: send <code>Authorization: Bearer &lt;token&gt;</code>. A token acts as you, with your roles, until it expires or is revoked.
       </p>
       <form className="inline-form" onSubmit={submit} noValidate>
+        <input type="email" autoComplete="username" value={me.user.email} readOnly hidden />
         <TextField id="token-name" label="Token name" placeholder="e.g. Nightly report script" maxLength={100} value={name} onChange={(e) => setName(e.target.value)} error={errors.field('name')} />
         <div className="field">
           <label htmlFor="token-expiry">Expires</label>
@@ -129,6 +155,10 @@ function ApiTokens({ onDone }: { onDone: (message: string) => void }) {
             {EXPIRY_CHOICES.map((choice, index) => <option key={choice.label} value={index}>{choice.label}</option>)}
           </select>
         </div>
+        <TextField
+          id="token-password" label="Your password" type="password" autoComplete="current-password" maxLength={256}
+          value={password} onChange={(e) => { setPassword(e.target.value); setLocal((l) => without(l, 'currentPassword')); }} error={errors.field('currentPassword')}
+        />
         <button type="submit" className="button button-primary" disabled={create.isPending}>{create.isPending ? 'Creating…' : 'Create token'}</button>
       </form>
       {errors.other && <p className="form-error" role="alert">{errors.other}</p>}

@@ -16,7 +16,7 @@ export function ResetPasswordPage() {
   const [local, setLocal] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const [done, setDone] = useState(false);
+  const [done, setDone] = useState<{ apiTokensRevoked: number } | null>(null);
 
   if (!token) {
     return (
@@ -29,7 +29,11 @@ export function ResetPasswordPage() {
   if (done) {
     return (
       <AuthLayout title="Password changed">
-        <p role="status">Your password is changed and your other sessions are signed out. Sign in with the new password.</p>
+        <p role="status">
+          Your password is changed and your other sessions are signed out
+          {done.apiTokensRevoked > 0 && <> and {done.apiTokensRevoked} API token{done.apiTokensRevoked === 1 ? '' : 's'} revoked</>}.
+          Sign in with the new password.
+        </p>
         <p><Link to="/login" className="button button-primary">Go to sign in</Link></p>
       </AuthLayout>
     );
@@ -44,8 +48,7 @@ export function ResetPasswordPage() {
     setBusy(true);
     setError(null);
     try {
-      await api('/auth/password-reset/confirm', { method: 'POST', body: { token, newPassword: password }, redirectOn401: false });
-      setDone(true);
+      setDone(await api<{ apiTokensRevoked: number }>('/auth/password-reset/confirm', { method: 'POST', body: { token, newPassword: password }, redirectOn401: false }));
     } catch (caught) {
       setError(caught);
       setBusy(false);
