@@ -7,6 +7,7 @@ import { alertPreviewRoutes } from './alerts/preview-routes.js';
 import { alertRuleRoutes } from './alerts/rules-routes.js';
 import { auditRoutes } from './audit/routes.js';
 import { cameraRoutes } from './cameras/routes.js';
+import { decoderRoutes } from './cameras/decoder/routes.js';
 import { deviceRoutes } from './devices/routes.js';
 import { eventRoutes } from './events/routes.js';
 import { healthRoutes } from './health/routes.js';
@@ -40,6 +41,7 @@ export function buildApp(ctx: AppContext, services: Services) {
     memberRoutes(services.members),
     deviceRoutes(services.devices),
     cameraRoutes(services.cameras, ctx.config.cameraPlaceholderMaxBytes),
+    decoderRoutes(ctx, services.cameras, services.decoders),
     ingestRoutes(services.ingest, ctx.config),
     rushRosterRoutes(services.rushroster, services.photos, ctx.config),
     eventRoutes(services.events, services.photos),

@@ -73,6 +73,8 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     await services.ingest.preparePartitions();
     closers.push(() => services.alerting.notifier.idle());
     closers.push(async () => services.stream.close());
+    // The decoders' ffmpeg children end before the database their status is written to.
+    closers.push(() => services.decoders.close());
     const { app, routes } = await buildApp(ctx, services);
     closers.push(() => app.close());
     // Closers run in reverse: MQTT stops before the HTTP app and the database, so batches in flight commit.

@@ -1,6 +1,7 @@
 import type { AppContext } from './core/context.js';
 import { AuditService } from './audit/service.js';
 import { CamerasService } from './cameras/service.js';
+import { DEFAULT_TIMING, DecoderSupervisor } from './cameras/decoder/supervisor.js';
 import { createAlerting } from './alerts/module.js';
 import { AlertPeopleService } from './alerts/people.js';
 import { AlertPreviewService } from './alerts/preview.js';
@@ -41,6 +42,9 @@ export function createServices(ctx: AppContext) {
   const devices = new DevicesService(ctx, audit, organizations, sites);
   const cameras = new CamerasService(ctx, audit, devices);
   devices.extend('camera', cameras);
+  const decoders = new DecoderSupervisor({ logger: ctx.logger, media: ctx.media, bus: ctx.bus, registry: ctx.metrics.registry }, cameras, {
+    ...DEFAULT_TIMING, ffmpegPath: ctx.config.ffmpegPath, watchdogMs: ctx.config.cameraWatchdogSeconds * 1000,
+  });
   const ingest = new IngestService(ctx);
   const photos = new EventPhotosService(ctx, audit);
   const polosanca = new PoloSancaService(ingest, devices);
@@ -62,7 +66,7 @@ export function createServices(ctx: AppContext) {
   const reportSchedules = new ReportSchedulesService(ctx, audit, { reports });
   const scheduleDelivery = new ScheduleDelivery(ctx, { reports });
   return {
-    audit, organizations, identity, sites, members, setup, stream, devices, cameras, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups,
+    audit, organizations, identity, sites, members, setup, stream, devices, cameras, decoders, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups,
     alerting, alertPreview, alertPeople, maintenance, maintenanceAttachments, traffic, community, reports, reportRunner,
     reportSchedules, scheduleDelivery,
   };

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Scope } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
 import type { Tx } from '../core/db/database.js';
-import type { CameraSource, CameraTransport, PlaceholderVideo } from '../core/db/schema.js';
+import type { CameraSource, CameraStatus, CameraTransport, PlaceholderVideo } from '../core/db/schema.js';
 import { AppError, forbidden, invalidFields, notFound, type FieldError } from '../core/http/errors.js';
 import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
 import { roleMay } from '../core/permissions.js';
@@ -227,6 +227,21 @@ export class CamerasService implements DeviceKindExtension {
       inferenceSize: row.inference_size,
       targetFps: row.target_fps,
     };
+  }
+
+  /** A decoder's status change: persisted, and announced to the console as `camera.status`. */
+  async recordStatus(cameraId: string, status: CameraStatus, cause: string | null): Promise<void> {
+    const changed = await store.updateStatus(this.ctx.db, cameraId, status, cause);
+    if (!changed) return;
+    await this.ctx.bus.publish({
+      type: 'camera.status', orgId: changed.org_id, siteId: changed.site_id, requires: 'camera.read',
+      data: { cameraId, status, statusCause: cause, statusChangedAt: changed.status_changed_at.toISOString() },
+    });
+  }
+
+  /** The camera delivers frames: its device is seen, like a device that sends data. */
+  async recordSeen(cameraId: string): Promise<void> {
+    await this.devices.recordSeen(cameraId);
   }
 
   /** Re-reads a changed camera and tells whoever follows it (the console; later the worker decoding it). */

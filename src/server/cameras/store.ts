@@ -87,3 +87,17 @@ export function findSource(db: Conn, id: string) {
     .where('device_id', '=', id)
     .executeTakeFirst();
 }
+
+/**
+ * Records a decoder's status and its cause when either changed; returns the camera's org and site for
+ * the announcement, or undefined when nothing changed (or the camera is gone).
+ */
+export async function updateStatus(db: Conn, id: string, status: CameraStatus, cause: string | null) {
+  return db
+    .updateTable('cameras')
+    .set({ status, status_cause: cause, status_changed_at: new Date() })
+    .where('device_id', '=', id)
+    .where((eb) => eb.or([eb('status', '!=', status), sql<boolean>`status_cause IS DISTINCT FROM ${cause}`]))
+    .returning(['org_id', 'site_id', 'status_changed_at'])
+    .executeTakeFirst();
+}

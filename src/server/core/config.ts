@@ -79,6 +79,10 @@ export interface Config {
   mediaMaxPixels: number;
   /** Largest accepted placeholder video of a camera. */
   cameraPlaceholderMaxBytes: number;
+  /** The ffmpeg program that decodes cameras (a name on PATH or a full path). */
+  ffmpegPath: string;
+  /** A camera stream that delivers no frame for this long is restarted. */
+  cameraWatchdogSeconds: number;
   /** Most items in one ingest batch. */
   ingestMaxBatch: number;
   /** Days back an item's timestamp may lie: older items are refused, each with the reason. */
@@ -281,6 +285,8 @@ export function loadConfig(env: Env = process.env): Config {
     // 40 MP: more than any radar camera or phone takes; a 16383 × 16383 image bomb (268 MP) is refused unread.
     mediaMaxPixels: r.int('MEDIA_MAX_PIXELS', 40_000_000, 10_000, 268_402_689),
     cameraPlaceholderMaxBytes: r.int('CAMERA_PLACEHOLDER_MAX_BYTES', 50 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
+    ffmpegPath: r.string('FFMPEG_PATH', 'ffmpeg'),
+    cameraWatchdogSeconds: r.int('CAMERA_WATCHDOG_SECONDS', 20, 1, 3600),
     ingestMaxBatch: r.int('INGEST_MAX_BATCH', 5000, 1, 100_000),
     // A year of a device's offline queue or of a RushRoster restore, and a month to spare.
     ingestMaxAgeDays: r.int('INGEST_MAX_AGE_DAYS', 400, 1, 36500),

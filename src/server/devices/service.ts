@@ -173,6 +173,19 @@ export class DevicesService implements DeviceAuthenticator {
     return row;
   }
 
+  /** Marks a device seen that has no key of its own (a decoded camera) and announces it coming online. */
+  async recordSeen(deviceId: string): Promise<void> {
+    const now = Date.now();
+    const row = await store.recordSeen(this.ctx.db, deviceId, new Date(now));
+    if (!row) return;
+    const before = deviceStatus(row.kind, row.previous_seen_at, row.reported_error, now);
+    const after = deviceStatus(row.kind, new Date(now), row.reported_error, now);
+    if (before === after) return;
+    await this.ctx.bus.publish({
+      type: 'device.status', orgId: row.org_id, siteId: row.site_id, data: { deviceId, status: after, lastSeenAt: new Date(now).toISOString() },
+    });
+  }
+
   /** Publishes `device.status` offline for each device that fell silent; run periodically by the job runner. */
   async announceOffline(): Promise<number> {
     const silent = await store.markNewlyOffline(this.ctx.db);

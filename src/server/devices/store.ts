@@ -175,6 +175,16 @@ export async function recordContact(db: Conn, deviceId: string, keyId: string, a
             UPDATE device_keys SET last_used_at = ${at} WHERE id = ${keyId}`.execute(db);
 }
 
+/** Records that a device was seen without a key (a camera whose stream Vigil decodes); returns when it was seen before. */
+export async function recordSeen(db: Conn, deviceId: string, at: Date) {
+  const result = await sql<{ org_id: string; site_id: string | null; kind: DeviceKind; reported_error: string | null; previous_seen_at: Date | null }>`
+    UPDATE devices d SET last_seen_at = GREATEST(d.last_seen_at, ${at})
+    FROM (SELECT id, last_seen_at FROM devices WHERE id = ${deviceId} FOR UPDATE) AS before
+    WHERE d.id = before.id
+    RETURNING d.org_id, d.site_id, d.kind, d.reported_error, before.last_seen_at AS previous_seen_at`.execute(db);
+  return result.rows[0];
+}
+
 /**
  * Devices that went silent past their kind's threshold since the last announcement: marks them
  * announced and returns them, so each transition to offline is announced once.
