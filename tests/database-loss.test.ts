@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import pino from 'pino';
 import { openDatabase } from '../src/server/core/db/database.js';
 import { JobRunner } from '../src/server/core/jobs.js';
 import { startTestApp, type SignedIn, type TestApp } from './helpers/app.js';
-import { eventually, sleep } from './helpers/process.js';
+import { CliProcess, eventually, freePort, isAlive, sleep } from './helpers/process.js';
 
 /** Ends every session of `database` but the caller's, as `pg_terminate_backend` by an operator or a failover does. */
 async function terminateBackends(admin: pg.Client, database: string): Promise<number> {
@@ -162,5 +165,90 @@ describe('losing database connections', () => {
       relay.close();
       for (const s of sockets) s.destroy();
     }
+  });
+});
+
+describe('the bundled PostgreSQL dying under a running Vigil', () => {
+  let dataDir: string;
+  const processes: CliProcess[] = [];
+  const admin = { email: 'admin@city.example', password: 'a long enough secret', name: 'Ada Admin', organizationName: 'City Traffic' };
+
+  before(() => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-pgloss-'));
+    // As root the bundled PostgreSQL runs as the "postgres" user, who must be able to enter the folder.
+    fs.chmodSync(dataDir, 0o755);
+  });
+  after(async () => {
+    for (const server of processes) {
+      if (server.running) {
+        server.child.kill('SIGTERM');
+        if (!(await server.exitWithin(20_000))) server.killGroup();
+      }
+      server.killGroup();
+    }
+    const postmaster = postmasterPid();
+    if (postmaster && isAlive(postmaster)) process.kill(postmaster, 'SIGKILL');
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  function postmasterPid(): number | undefined {
+    const file = path.join(dataDir, 'pg', 'postmaster.pid');
+    if (!fs.existsSync(file)) return undefined;
+    const pid = Number(fs.readFileSync(file, 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  }
+
+  function serve(port: number): CliProcess {
+    const server = new CliProcess(['serve'], { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
+    processes.push(server);
+    return server;
+  }
+
+  const status = async (url: string, init?: RequestInit) =>
+    (await fetch(url, { ...init, signal: AbortSignal.timeout(15_000) }).catch(() => undefined))?.status;
+  const login = (base: string) => fetch(`${base}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(admin), signal: AbortSignal.timeout(15_000),
+  });
+
+  async function becomesReady(base: string, server: CliProcess): Promise<void> {
+    const ready = await eventually(async () => !server.running || (await status(`${base}/ready`)) === 200, 60_000, 200);
+    assert.ok(ready && server.running, `not ready:\n${server.output()}`);
+  }
+
+  it('notices the kill -9 of its PostgreSQL, answers 503 meanwhile, restarts it and keeps the data; a start 0.5 s after the kill -9 of Vigil works', { timeout: 240_000 }, async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const server = serve(port);
+    const [, token] = await server.waitForOutput(/\/setup\?token=(\S+)/, 60_000);
+    await becomesReady(base, server);
+    const setup = await fetch(`${base}/api/v1/setup`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: decodeURIComponent(token!), ...admin }),
+    });
+    assert.equal(setup.status, 201);
+
+    const postmaster = postmasterPid()!;
+    process.kill(postmaster, 'SIGKILL');
+    const answers: number[] = [];
+    assert.ok(await eventually(async () => (await status(`${base}/ready`)) === 503, 10_000, 20), '/ready turns false');
+    answers.push((await login(base)).status);
+    assert.ok(await eventually(async () => {
+      const ready = await status(`${base}/ready`);
+      if (ready !== 200) answers.push((await login(base)).status);
+      return ready === 200;
+    }, 60_000, 200), `/ready comes back:\n${server.output()}`);
+    assert.ok(server.running, 'Vigil stays up');
+    assert.deepEqual(answers.filter((s) => s !== 503 && s !== 200), [], 'meanwhile the API answers 503');
+    assert.ok(answers.includes(503));
+    assert.notEqual(postmasterPid(), postmaster, 'a new PostgreSQL server runs');
+    assert.match(server.stdout, /the bundled PostgreSQL stopped unexpectedly; restarting it/);
+    assert.equal((await login(base)).status, 200, 'the administrator created before is still there');
+
+    // Now Vigil itself, with its PostgreSQL (the whole process group), then a start half a second later.
+    server.killGroup('SIGKILL');
+    await sleep(500);
+    const again = serve(port);
+    await again.waitForOutput(/Vigil is running at/, 90_000);
+    await becomesReady(base, again);
+    assert.equal((await login(base)).status, 200);
   });
 });

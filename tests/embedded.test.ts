@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { openDatabase, type DatabaseHandle } from '../src/server/core/db/database.js';
-import { acquireDataDirLock } from '../src/server/core/db/embedded.js';
+import { acquireDataDirLock } from '../src/server/core/db/data-dir-lock.js';
 import { createTestDatabase, dropTestDatabase } from './helpers/app.js';
 import { CliProcess, eventually, freePort, isAlive, REPO_ROOT } from './helpers/process.js';
 
@@ -28,7 +28,7 @@ describe('data folder lock', () => {
 
   /** Another process that takes the lock through the real function and keeps it until killed. */
   async function lockHolder() {
-    const module = pathToFileURL(path.join(REPO_ROOT, 'src/server/core/db/embedded.ts')).href;
+    const module = pathToFileURL(path.join(REPO_ROOT, 'src/server/core/db/data-dir-lock.ts')).href;
     const script = `import { acquireDataDirLock } from ${JSON.stringify(module)};
       acquireDataDirLock(process.env.LOCK_DIR); console.log('locked'); setInterval(() => {}, 60000);`;
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
@@ -67,6 +67,38 @@ describe('data folder lock', () => {
     assert.equal(fs.readFileSync(lockFile(), 'utf8'), String(process.pid), 'the stale lock (dead pid) is taken over');
     release();
     assert.equal(fs.existsSync(lockFile()), false, 'releasing removes the lock');
+  });
+
+  it('after a power loss, takes over a lock whose pid now belongs to an unrelated live process', async () => {
+    const bystander = spawn('sleep', ['30'], { stdio: 'ignore' });
+    const exited = new Promise<void>((resolve) => bystander.once('exit', () => resolve()));
+    try {
+      fs.writeFileSync(lockFile(), String(bystander.pid));
+      const release = acquireDataDirLock(dir);
+      assert.equal(fs.readFileSync(lockFile(), 'utf8'), String(process.pid));
+      release();
+      assert.equal(bystander.exitCode, null, 'the unrelated process is left alone');
+    } finally {
+      bystander.kill('SIGKILL');
+      await exited;
+    }
+  });
+
+  it('takes over the lock of a Vigil that was killed but not yet reaped by its parent (a zombie)', { skip: !fs.existsSync('/proc/self') }, async () => {
+    // The shell starts a child, then becomes `sleep`, which never reaps it: the child stays a zombie.
+    const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const exited = new Promise<void>((resolve) => parent.once('exit', () => resolve()));
+    try {
+      const zombie = Number(await new Promise<string>((resolve) => parent.stdout.setEncoding('utf8').once('data', resolve)));
+      assert.ok(await eventually(() => fs.readFileSync(`/proc/${zombie}/stat`, 'utf8').includes(') Z'), 5000, 20), 'the child is a zombie');
+      fs.writeFileSync(lockFile(), String(zombie));
+      const release = acquireDataDirLock(dir);
+      assert.equal(fs.readFileSync(lockFile(), 'utf8'), String(process.pid));
+      release();
+    } finally {
+      parent.kill('SIGKILL');
+      await exited;
+    }
   });
 
   it('takes over an unreadable lock, and releasing never removes a lock that another process holds now', () => {

