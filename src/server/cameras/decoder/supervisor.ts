@@ -173,6 +173,8 @@ export class DecoderSupervisor {
     if (!entry) return;
     this.running.delete(cameraId);
     await entry.stream.stop();
+    // Whoever stops a camera (its lease owner handing it over) may rely on its status saying offline.
+    await this.statusWrites.get(cameraId);
     if (entry.tempDir) await fs.promises.rm(entry.tempDir, { recursive: true, force: true });
     forgetCamera(this.metrics, cameraId);
     if (this.hubs.get(cameraId)?.subscriberCount === 0) this.hubs.delete(cameraId);
