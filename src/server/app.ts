@@ -7,6 +7,9 @@ import { alertPreviewRoutes } from './alerts/preview-routes.js';
 import { alertRuleRoutes } from './alerts/rules-routes.js';
 import { auditRoutes } from './audit/routes.js';
 import { cameraRoutes } from './cameras/routes.js';
+import { challanRoutes } from './challans/routes.js';
+import { challanPodRoutes } from './challans/pod-routes.js';
+import { customerRoutes } from './challans/customer-routes.js';
 import { decoderRoutes } from './cameras/decoder/routes.js';
 import { deviceRoutes } from './devices/routes.js';
 import { eventRoutes } from './events/routes.js';
@@ -59,6 +62,9 @@ export function buildApp(ctx: AppContext, services: Services) {
     alertRoutes(services.alerting.alerts),
     notificationRoutes(services.alerting.channels),
     maintenanceRoutes(services.maintenance, services.maintenanceAttachments, ctx.config),
+    challanRoutes(services.challans, services.challanInvoices),
+    challanPodRoutes(services.challanPods, ctx.config.challanPodMaxBytes),
+    customerRoutes(services.customers),
     streamRoutes(services.stream, services.identity, ctx.config.streamHeartbeatSeconds),
     consoleConfigRoutes(ctx.config),
     // Last: the console answers every other page path with its index.html.

@@ -12,8 +12,8 @@ import { DEMO_USAGE, SIMULATE_USAGE, demoCommand, simulateCommand } from './simu
 const USAGE = `Usage: vigil <command>
 
 Commands:
-  serve                 run the HTTP server (and, on the embedded default, the background work)
-  worker                run background work only (for scale-out deployments)
+  serve                 run the HTTP server (and, on the embedded default, the background work and cameras)
+  worker                run background work and a share of the cameras only (for scale-out deployments)
   migrate               apply pending database migrations and exit
   user create           create a user who owns a new organization
       --email <email> --name <name> --org <organization name> [--superadmin]
@@ -34,7 +34,8 @@ async function main(argv: string[]): Promise<number> {
   const logger = pino({ level: config.logLevel });
 
   if (command === 'serve' || command === 'worker') {
-    const runtime = await startRuntime(config, { logger, jobs: true, mqttBroker: command === 'serve' });
+    const cameras = command === 'worker' || config.serveDecodesCameras;
+    const runtime = await startRuntime(config, { logger, jobs: true, mqttBroker: command === 'serve', cameras });
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;
@@ -46,7 +47,7 @@ async function main(argv: string[]): Promise<number> {
     process.on('SIGINT', () => void stop('SIGINT'));
     process.on('SIGTERM', () => void stop('SIGTERM'));
     if (command === 'worker') {
-      logger.info('worker started: running background jobs (each tick leased through the database); devices connect to `vigil serve`');
+      logger.info({ worker: runtime.cameraLeases.workerId }, 'worker started: running background jobs (each tick leased through the database) and its share of the cameras; devices connect to `vigil serve`');
       return -1;
     }
     await runtime.app.listen({ port: config.port, host: config.host });

@@ -14,6 +14,7 @@ import { createMetrics } from './core/metrics.js';
 import { OutboundHttp } from './core/outbound-http.js';
 import { loadSecrets } from './core/secrets.js';
 import { buildApp } from './app.js';
+import { CameraLeaseManager } from './cameras/leases/manager.js';
 import { MqttService } from './mqtt/service.js';
 import { createServices } from './services.js';
 
@@ -28,6 +29,8 @@ export interface RuntimeOptions {
    * serving processes, as over HTTP; a worker still takes its share of an external broker (MQTT_URL).
    */
   mqttBroker?: boolean;
+  /** Hold a share of the cameras through leases and decode them (vigil worker; vigil serve unless SERVE_DECODES_CAMERAS=false). */
+  cameras?: boolean;
 }
 
 /**
@@ -96,6 +99,12 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     jobs.register('report-schedules', 30_000, () => services.scheduleDelivery.runDue());
     closers.push(() => jobs.stop());
     if (options.jobs) jobs.start();
+    const cameraLeases = new CameraLeaseManager({ db: database.db, logger, registry: ctx.metrics.registry, bus }, services.decoders, {
+      ttlMs: config.cameraLeaseSeconds * 1000, heartbeatMs: config.cameraLeaseHeartbeatSeconds * 1000,
+    });
+    // First to close: decoders stop and leases are given back while the database is still there.
+    closers.push(() => cameraLeases.stop());
+    if (options.cameras) cameraLeases.start();
     return {
       ctx,
       services,
@@ -103,6 +112,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       routes,
       jobs,
       mqtt,
+      cameraLeases,
       databaseUrl,
       async close() {
         for (const close of closers.reverse()) await close();

@@ -29,6 +29,10 @@ import { StreamService } from './stream/service.js';
 import { MaintenanceAttachmentsService } from './maintenance/attachments.js';
 import { ChannelReminderSender } from './maintenance/reminders.js';
 import { MaintenanceService } from './maintenance/service.js';
+import { ChallansService } from './challans/service.js';
+import { CustomersService } from './challans/customers.js';
+import { ChallanInvoicesService } from './challans/invoices.js';
+import { ChallanPodService } from './challans/pod.js';
 
 /** Every domain service of one process, wired once. */
 export function createServices(ctx: AppContext) {
@@ -61,6 +65,10 @@ export function createServices(ctx: AppContext) {
   const maintenanceReminders = new ChannelReminderSender(alerting.notifier, ctx.config.publicUrl);
   const maintenanceAttachments = new MaintenanceAttachmentsService(ctx, audit);
   const maintenance = new MaintenanceService(ctx, audit, devices, maintenanceAttachments, maintenanceReminders);
+  const customers = new CustomersService(ctx, audit);
+  const challans = new ChallansService(ctx, audit, sites, customers);
+  const challanInvoices = new ChallanInvoicesService(ctx, challans);
+  const challanPods = new ChallanPodService(ctx, audit, challans);
   const reports = new ReportsService(ctx, audit, { devices, sites, organizations });
   const reportRunner = new ReportRunner(ctx, { traffic, devices, sites, organizations, rollups, maintenance });
   const reportSchedules = new ReportSchedulesService(ctx, audit, { reports });
@@ -68,7 +76,7 @@ export function createServices(ctx: AppContext) {
   return {
     audit, organizations, identity, sites, members, setup, stream, devices, cameras, decoders, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups,
     alerting, alertPreview, alertPeople, maintenance, maintenanceAttachments, traffic, community, reports, reportRunner,
-    reportSchedules, scheduleDelivery,
+    reportSchedules, scheduleDelivery, customers, challans, challanInvoices, challanPods,
   };
 }
 

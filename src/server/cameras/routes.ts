@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { scopeOf } from '../core/access.js';
+import { roleMay } from '../core/permissions.js';
 import { AppError } from '../core/http/errors.js';
 import { readSingleFile, registerFileUploads } from '../core/http/uploads.js';
 import { errors, IdParams, Nullable, Timestamp, Uuid } from '../core/http/schemas.js';
@@ -40,6 +41,11 @@ const Camera = Type.Object({
   statusChangedAt: Timestamp,
   createdAt: Timestamp,
   updatedAt: Timestamp,
+  worker: Type.Optional(Nullable(Type.Object({
+    id: Type.String({ description: 'host name and process id of the worker, e.g. "vigil-worker-2:4113"' }),
+    since: Timestamp,
+    heartbeatAt: Timestamp,
+  }, { description: 'admins only: the worker process decoding the camera and since when; null while no worker holds it' }))),
 });
 
 const Settings = Type.Object({
@@ -84,8 +90,10 @@ export function cameraRoutes(cameras: CamerasService, maxPlaceholderBytes: numbe
         response: { 200: Page(Camera), ...errors(400, 401, 403) },
       },
     }, async (request) => {
-      const page = await cameras.list(scopeOf(request), request.query);
-      return { items: page.items.map(presentCamera), nextCursor: page.nextCursor };
+      const scope = scopeOf(request);
+      const page = await cameras.list(scope, request.query);
+      const showWorker = roleMay(scope.role, 'camera.write');
+      return { items: page.items.map((camera) => presentCamera(camera, showWorker)), nextCursor: page.nextCursor };
     });
 
     app.get('/api/v1/cameras/presets', {
@@ -99,7 +107,10 @@ export function cameraRoutes(cameras: CamerasService, maxPlaceholderBytes: numbe
     app.get('/api/v1/cameras/:id', {
       config: { access: 'camera.read' },
       schema: { tags, summary: 'One camera and its settings (never its credentials)', params: IdParams, response: { 200: Camera, ...errors(401, 403, 404) } },
-    }, async (request) => presentCamera(await cameras.get(scopeOf(request), request.params.id)));
+    }, async (request) => {
+      const scope = scopeOf(request);
+      return presentCamera(await cameras.get(scope, request.params.id), roleMay(scope.role, 'camera.write'));
+    });
 
     app.patch('/api/v1/cameras/:id', {
       config: { access: 'camera.write' },

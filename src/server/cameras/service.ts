@@ -15,7 +15,8 @@ import { probeVideo } from './probe.js';
 import { auditableUrl, rtspUrlProblem } from './settings.js';
 import * as store from './store.js';
 
-export function presentCamera(row: store.CameraRow) {
+/** `showWorker`: for admins, which worker decodes the camera (host:process id) and since when. */
+export function presentCamera(row: store.CameraRow, showWorker = false) {
   const placeholder = row.placeholder;
   return {
     id: row.id,
@@ -43,6 +44,11 @@ export function presentCamera(row: store.CameraRow) {
     statusChangedAt: row.status_changed_at.toISOString(),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
+    ...(showWorker && {
+      worker: row.worker_id === null || row.worker_since === null || row.worker_heartbeat_at === null
+        ? null
+        : { id: row.worker_id, since: row.worker_since.toISOString(), heartbeatAt: row.worker_heartbeat_at.toISOString() },
+    }),
   };
 }
 

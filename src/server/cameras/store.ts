@@ -16,11 +16,14 @@ function withDevice(db: Conn) {
   return db
     .selectFrom('cameras as c')
     .innerJoin('devices as d', 'd.id', 'c.device_id')
+    // The worker decoding the camera, while its lease runs (an expired lease is nobody's).
+    .leftJoin('camera_leases as l', (join) => join.onRef('l.camera_id', '=', 'c.device_id').on('l.expires_at', '>', sql<Date>`now()`))
     .select([
       'c.device_id as id', 'c.org_id', 'c.site_id', 'd.name', 'd.serial', 'd.lat', 'd.lon',
       'c.source', 'c.rtsp_url', 'c.rtsp_transport', 'c.placeholder', 'c.use_placeholder', 'c.inference_size', 'c.target_fps',
       'c.zone', 'c.position_x', 'c.position_y', 'c.fallback_after_failures', 'c.status', 'c.status_cause', 'c.status_changed_at',
       'c.created_at', 'c.updated_at',
+      'l.owner as worker_id', 'l.acquired_at as worker_since', 'l.heartbeat_at as worker_heartbeat_at',
       // Whether credentials are set, never what they are: the sealed value stays in this store.
       sql<boolean>`c.credentials_sealed IS NOT NULL`.as('has_credentials'),
     ]);

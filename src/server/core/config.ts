@@ -79,6 +79,12 @@ export interface Config {
   mediaMaxPixels: number;
   /** Largest accepted placeholder video of a camera. */
   cameraPlaceholderMaxBytes: number;
+  /** How long a worker's lease on a camera lasts unrenewed: a dead worker's cameras are taken over after it. */
+  cameraLeaseSeconds: number;
+  /** How often a worker renews its camera leases and rebalances its share; at most a third of the lease. */
+  cameraLeaseHeartbeatSeconds: number;
+  /** `vigil serve` also decodes its share of the cameras (off: only `vigil worker` processes do). */
+  serveDecodesCameras: boolean;
   /** The ffmpeg program that decodes cameras (a name on PATH or a full path). */
   ffmpegPath: string;
   /** A camera stream that delivers no frame for this long is restarted. */
@@ -233,6 +239,12 @@ export function loadConfig(env: Env = process.env): Config {
   if (metricsToken !== undefined && metricsToken.length < 16) r.problems.push('METRICS_TOKEN must be at least 16 characters (`openssl rand -hex 32`)');
   if (metricsToken !== undefined && metricsPublic) r.problems.push('set either METRICS_TOKEN (scrapers send it) or METRICS_PUBLIC=true, not both');
 
+  const cameraLeaseSeconds = r.int('CAMERA_LEASE_SECONDS', 15, 3, 600);
+  const cameraLeaseHeartbeatSeconds = r.int('CAMERA_LEASE_HEARTBEAT_SECONDS', 5, 1, 200);
+  if (cameraLeaseHeartbeatSeconds * 3 > cameraLeaseSeconds) {
+    r.problems.push(`CAMERA_LEASE_HEARTBEAT_SECONDS must be at most a third of CAMERA_LEASE_SECONDS (${cameraLeaseSeconds}): a worker may miss one renewal, and still stops its cameras before their lease runs out`);
+  }
+
   const s3Bucket = r.raw('S3_BUCKET');
   const s3: S3Settings | undefined = s3Bucket
     ? {
@@ -285,6 +297,9 @@ export function loadConfig(env: Env = process.env): Config {
     // 40 MP: more than any radar camera or phone takes; a 16383 × 16383 image bomb (268 MP) is refused unread.
     mediaMaxPixels: r.int('MEDIA_MAX_PIXELS', 40_000_000, 10_000, 268_402_689),
     cameraPlaceholderMaxBytes: r.int('CAMERA_PLACEHOLDER_MAX_BYTES', 50 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
+    cameraLeaseSeconds,
+    cameraLeaseHeartbeatSeconds,
+    serveDecodesCameras: r.bool('SERVE_DECODES_CAMERAS', true),
     ffmpegPath: r.string('FFMPEG_PATH', 'ffmpeg'),
     cameraWatchdogSeconds: r.int('CAMERA_WATCHDOG_SECONDS', 20, 1, 3600),
     ingestMaxBatch: r.int('INGEST_MAX_BATCH', 5000, 1, 100_000),

@@ -16,9 +16,34 @@ export function safeCsvText(value: string): string {
 
 const options: Options = { cast: { string: safeCsvText } };
 
-/** A streaming writer of rows (arrays) with a header line; write rows, then end(). */
-export function csvStream(columns: string[]): Stringifier {
-  return stringify({ ...options, header: true, columns });
+/**
+ * A streaming writer of rows (arrays) with a header line; write rows, then end(). `quoteAll`: every field
+ * in quotes, empty ones too (for files read by tools that expect it, e.g. the delivery-challan export).
+ */
+export function csvStream(columns: string[], { quoteAll = false } = {}): Stringifier {
+  return stringify({ ...options, header: true, columns, ...(quoteAll && { quoted: true, quoted_empty: true }) });
+}
+
+type PageFetcher<T> = (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>;
+
+/** Writes a keyset-paged list to a CSV stream page by page, honouring back-pressure; never holds the whole set. */
+export function streamCsvPages<T>(csv: Stringifier, fetchPage: PageFetcher<T>, toRow: (item: T) => unknown[]): Stringifier {
+  void (async () => {
+    try {
+      let cursor: string | undefined;
+      do {
+        const page = await fetchPage(cursor);
+        for (const item of page.items) {
+          if (!csv.write(toRow(item))) await new Promise((resolve) => csv.once('drain', resolve));
+        }
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      csv.end();
+    } catch (error) {
+      csv.destroy(error as Error);
+    }
+  })();
+  return csv;
 }
 
 /** Rows (the first one usually the header) as CSV text. */

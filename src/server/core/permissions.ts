@@ -39,6 +39,12 @@ export const PERMISSIONS = {
   'maintenance.write': OPERATORS,
   // Removing history that an inspection may ask for is a manager's decision; edits stay audited.
   'maintenance.delete': MANAGERS,
+  // The delivery-challan register: office staff (operators and up) keep it, everyone reads it; deleting a challan
+  // (soft, restorable for 30 days) and restoring one are for admins; the customer list is a manager's to keep.
+  'challan.read': EVERY_ROLE,
+  'challan.write': OPERATORS,
+  'challan.delete': ADMINS,
+  'customer.write': MANAGERS,
   'traffic.read': EVERY_ROLE,
   // Reports only gather what the member may already read, so every role may read them; requesting one runs
   // a background job and deleting one loses a record others rely on, so that is for operators and up (day-to-day

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Scope } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
-import { csvStream } from '../core/csv.js';
+import { csvStream, streamCsvPages } from '../core/csv.js';
 import type { MaintenanceType } from '../core/db/schema.js';
 import { badRequest, invalidFields, notFound, type FieldError } from '../core/http/errors.js';
 import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
@@ -75,29 +75,6 @@ function inputOf(row: store.RecordRow): RecordInput {
     type: row.type, performedAt: row.performed_at.toISOString(), performedBy: row.performed_by, description: row.description,
     cost: row.cost, currency: row.currency, parts: row.parts, notes: row.notes, nextDueOn: row.next_due_on,
   };
-}
-
-type PageFetcher<T> = (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>;
-
-/** Writes rows to a CSV stream page by page (keyset), honouring back-pressure; never holds the whole set. */
-function streamCsv<T>(columns: string[], fetchPage: PageFetcher<T>, toRow: (item: T) => unknown[]): Readable {
-  const csv = csvStream(columns);
-  void (async () => {
-    try {
-      let cursor: string | undefined;
-      do {
-        const page = await fetchPage(cursor);
-        for (const item of page.items) {
-          if (!csv.write(toRow(item))) await new Promise((resolve) => csv.once('drain', resolve));
-        }
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor);
-      csv.end();
-    } catch (error) {
-      csv.destroy(error as Error);
-    }
-  })();
-  return csv;
 }
 
 /** Maintenance records of devices: history, changes (audited, announced on the bus), due dates and reminders. */
@@ -205,11 +182,11 @@ export class MaintenanceService {
   }
 
   exportRecordsCsv(scope: Scope, filter: store.RecordFilter): Readable {
-    return streamCsv(RECORD_CSV_COLUMNS, (cursor) => this.list(scope, { ...filter, limit: EXPORT_PAGE, cursor }), recordCsvRow);
+    return streamCsvPages(csvStream(RECORD_CSV_COLUMNS), (cursor) => this.list(scope, { ...filter, limit: EXPORT_PAGE, cursor }), recordCsvRow);
   }
 
   exportDueCsv(scope: Scope, query: { withinDays?: number; status?: 'overdue' | 'due_soon' }): Readable {
-    return streamCsv(DUE_CSV_COLUMNS, (cursor) => this.due(scope, { ...query, limit: EXPORT_PAGE, cursor }), dueCsvRow);
+    return streamCsvPages(csvStream(DUE_CSV_COLUMNS), (cursor) => this.due(scope, { ...query, limit: EXPORT_PAGE, cursor }), dueCsvRow);
   }
 
   /**

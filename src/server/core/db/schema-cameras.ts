@@ -46,4 +46,14 @@ export interface CameraLeasesTable {
   owner: string;
   heartbeat_at: Generated<Date>;
   expires_at: Date;
+  /** Since when the current owner holds the camera (migration 0034). */
+  acquired_at: Generated<Date>;
+}
+
+/** A process that decodes cameras, alive while it renews expires_at (migration 0034). */
+export interface CameraWorkersTable {
+  id: string;
+  started_at: Generated<Date>;
+  heartbeat_at: Generated<Date>;
+  expires_at: Date;
 }

@@ -3,7 +3,7 @@ import type { DeviceKind } from '../../../shared/devices.js';
 import type { Role } from '../../../shared/roles.js';
 import type { CreatedAt, UpdatedAt } from './schema-columns.js';
 import type { AlertRulesTable, AlertRuleStatesTable, AlertRuleVersionsTable, AlertsTable, NotificationChannelsTable, NotificationOutboxTable } from './schema-alerts.js';
-import type { CamerasTable, CameraLeasesTable } from './schema-cameras.js';
+import type { CamerasTable, CameraLeasesTable, CameraWorkersTable } from './schema-cameras.js';
 import type { ReportsTable, ReportSettingsTable, ReportSchedulesTable, ReportScheduleRunsTable, MaintenanceRecordsTable, MaintenanceAttachmentsTable, MaintenanceFileDeletionsTable, MaintenanceSettingsTable, EventPhotoUploadsTable } from './schema-records.js';
 
 /** Every table Vigil's stores touch, as the migrations in `./migrations` create them. */
@@ -219,4 +219,5 @@ export interface Database {
   event_photo_uploads: EventPhotoUploadsTable;
   cameras: CamerasTable;
   camera_leases: CameraLeasesTable;
+  camera_workers: CameraWorkersTable;
 }

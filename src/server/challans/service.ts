@@ -1,0 +1,199 @@
+import type { Readable } from 'node:stream';
+import type { Scope } from '../core/access.js';
+import type { AppContext } from '../core/context.js';
+import { csvStream, streamCsvPages } from '../core/csv.js';
+import type { Tx } from '../core/db/database.js';
+import { AppError, badRequest, conflict, forbidden, notFound } from '../core/http/errors.js';
+import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
+import { roleMay } from '../core/permissions.js';
+import { clipboardText } from '../../shared/challans.js';
+import type { Actor, AuditService } from '../audit/service.js';
+import type { SitesService } from '../sites/service.js';
+import type { CustomersService } from './customers.js';
+import { challanCsvRow, CHALLAN_CSV_COLUMNS, changesOf, presentChallan, type Challan } from './present.js';
+import { fieldsOf, inputOf, monthOf, numberOf, validated, type ChallanInput } from './rules.js';
+import * as store from './store.js';
+
+export type ListQuery = PageQuery & store.ChallanFilter & { sort?: store.SortKey; order?: 'asc' | 'desc' };
+
+/** "Showing X of Y": Y is exact up to this many matches, beyond it the answer says "more than". */
+export const COUNT_CAP = 10_000;
+const RESTORE_DAYS = 30;
+const EXPORT_PAGE = 500;
+const MAX_SEQUENCE = 99_999;
+
+const NUMBER = /^\d{9}$/;
+const VALUE_CHECKS: Record<string, (value: string) => boolean> = {
+  text: (v) => v.length <= 200,
+  date: (v) => /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(v)),
+  timestamptz: (v) => !Number.isNaN(Date.parse(v)),
+  boolean: (v) => v === 'true' || v === 'false',
+};
+
+/** The cursor of a list: [sort, order, last number, last value (absent when empty)]; checked before it reaches SQL. */
+function cursorAfter(after: (string | number)[] | null, sort: store.Sort): store.After | null {
+  if (!after) return null;
+  const [key, order, number, value] = after;
+  const kind = store.SORT_COLUMNS[sort.key].kind;
+  const valid = key === sort.key && order === sort.order && typeof number === 'string' && NUMBER.test(number) && after.length <= 4 &&
+    (value === undefined || (typeof value === 'string' && VALUE_CHECKS[kind]!(value)));
+  if (!valid) throw badRequest('cursor is not valid for this sort; use the nextCursor of a previous page', [{ field: 'cursor', message: 'malformed' }]);
+  return { number: number as string, value: (value as string | undefined) ?? null };
+}
+
+function sortValue(row: store.ChallanRow, key: store.SortKey): string | null {
+  const value = row[store.SORT_COLUMNS[key].column.slice(2) as keyof store.ChallanRow];
+  if (value === null || value === undefined) return null;
+  return value instanceof Date ? value.toISOString() : String(value);
+}
+
+/** The delivery-challan register: numbering, date rules, changes (audited, announced on the bus), lists and exports. */
+export class ChallansService {
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly audit: AuditService,
+    private readonly sites: SitesService,
+    private readonly customers: CustomersService,
+  ) {}
+
+  /** Today in the organization's time zone (the date rules) and the zone (POD day ranges, CSV times). */
+  today(orgId: string) {
+    return store.organizationToday(this.ctx.db, orgId);
+  }
+
+  async list(scope: Scope, query: ListQuery) {
+    const { zone } = await this.today(scope.orgId);
+    const result = await this.page(scope, query, zone);
+    const counted = await store.countChallans(this.ctx.db, scope, this.filterOf(scope, query), zone, COUNT_CAP);
+    return { ...result, total: Math.min(counted, COUNT_CAP), totalExact: counted <= COUNT_CAP };
+  }
+
+  private filterOf(scope: Scope, query: ListQuery): store.ChallanFilter {
+    if (query.deleted && !roleMay(scope.role, 'challan.delete')) throw forbidden('only admins see deleted challans');
+    for (const [from, to] of [['from', 'to'], ['invoiceFrom', 'invoiceTo'], ['podFrom', 'podTo']] as const) {
+      if (query[from] && query[to] && query[from] > query[to]) throw badRequest(`"${from}" must not be after "${to}"`, [{ field: from, message: `must not be after "${to}"` }]);
+    }
+    return { ...query, q: query.q?.trim().toLowerCase() || undefined };
+  }
+
+  private async page(scope: Scope, query: ListQuery, zone: string) {
+    const sort: store.Sort = { key: query.sort ?? 'challanDate', order: query.order ?? 'desc' };
+    const page = pageRequest(query);
+    const rows = await store.listChallans(this.ctx.db, scope, this.filterOf(scope, query), zone, sort, page.limit, cursorAfter(page.after, sort));
+    const result = toPage(rows, page.limit, (row) => {
+      const value = sortValue(row, sort.key);
+      return value === null ? [sort.key, sort.order, row.number] : [sort.key, sort.order, row.number, value];
+    });
+    return { items: result.items.map(presentChallan), nextCursor: result.nextCursor };
+  }
+
+  async get(scope: Scope, id: string, liveness: store.Liveness = 'live'): Promise<Challan> {
+    const row = await store.findChallan(this.ctx.db, scope, id, liveness);
+    if (!row) throw notFound('challan');
+    return presentChallan(row);
+  }
+
+  async create(scope: Scope, input: ChallanInput, actor: Actor): Promise<Challan> {
+    const today = await this.today(scope.orgId);
+    const customer = await this.customers.find(scope.orgId, input.customerId);
+    const fields = validated(input, { today, scope, customer, current: null, now: new Date() });
+    await this.sites.assertSitesExist(scope.orgId, fields.siteId ? [fields.siteId] : null, 'siteId');
+    const id = await this.ctx.db.transaction().execute(async (tx) => {
+      // Last before the insert: the counter row stays locked until this transaction commits.
+      const month = monthOf(fields.challanDate);
+      const sequence = await store.takeSequence(tx, scope.orgId, month);
+      if (sequence > MAX_SEQUENCE) throw conflict(`all ${MAX_SEQUENCE} challan numbers of ${month} are used`);
+      const number = numberOf(month, sequence);
+      const challanId = await store.insertChallan(tx, scope.orgId, number, fields, actor.userId);
+      await this.audit.record(actor, { orgId: scope.orgId, action: 'challan.created', resourceType: 'delivery_challan', resourceId: challanId, details: { number, ...fields } }, tx);
+      return challanId;
+    });
+    return this.announce('challan.created', scope.orgId, await this.get(scope, id));
+  }
+
+  async update(scope: Scope, id: string, patch: Partial<ChallanInput>, actor: Actor): Promise<Challan> {
+    const today = await this.today(scope.orgId);
+    await this.ctx.db.transaction().execute(async (tx) => {
+      const [row] = await store.lockChallans(tx, scope, [id]);
+      if (!row) throw notFound('challan');
+      const current = fieldsOf(row);
+      const input = { ...inputOf(current), ...patch };
+      const customer = await this.customers.find(scope.orgId, input.customerId);
+      const fields = validated(input, { today, scope, customer, current, now: new Date() });
+      if (fields.siteId !== current.siteId) await this.sites.assertSitesExist(scope.orgId, fields.siteId ? [fields.siteId] : null, 'siteId');
+      await this.change(tx, scope, row, fields, 'challan.updated', actor);
+    });
+    return this.announce('challan.updated', scope.orgId, await this.get(scope, id));
+  }
+
+  /** Writes a changed challan with its audit entry (what changed); nothing when nothing did. */
+  async change(tx: Tx, scope: Scope, row: store.ChallanRow, fields: store.ChallanFields, action: string, actor: Actor): Promise<boolean> {
+    const changes = changesOf(fieldsOf(row), fields);
+    if (Object.keys(changes).length === 0) return false;
+    await store.updateChallan(tx, scope.orgId, row.id, fields, actor.userId);
+    await this.audit.record(actor, { orgId: scope.orgId, action, resourceType: 'delivery_challan', resourceId: row.id, details: { number: row.number, changes } }, tx);
+    return true;
+  }
+
+  /** Soft delete: the challan leaves the register, keeps its number, and may be restored for 30 days. */
+  async remove(scope: Scope, ids: string[], actor: Actor): Promise<{ deleted: string[]; notFound: string[] }> {
+    const rows = await this.ctx.db.transaction().execute(async (tx) => {
+      const found = await store.lockChallans(tx, scope, ids);
+      await store.setDeleted(tx, scope.orgId, found.map((r) => r.id), true, actor.userId);
+      for (const row of found) {
+        await this.audit.record(actor, { orgId: scope.orgId, action: 'challan.deleted', resourceType: 'delivery_challan', resourceId: row.id, details: { number: row.number } }, tx);
+      }
+      return found;
+    });
+    for (const row of rows) {
+      await this.ctx.bus.publish({ type: 'challan.deleted', orgId: scope.orgId, siteId: row.site_id, requires: 'challan.read', data: { challanId: row.id, number: row.number } });
+    }
+    const deleted = new Set(rows.map((r) => r.id));
+    return { deleted: [...deleted], notFound: ids.filter((id) => !deleted.has(id)) };
+  }
+
+  async restore(scope: Scope, id: string, actor: Actor): Promise<Challan> {
+    await this.ctx.db.transaction().execute(async (tx) => {
+      const [row] = await store.lockChallans(tx, scope, [id], 'deleted');
+      if (!row) throw notFound('deleted challan');
+      if (row.deleted_at!.getTime() < Date.now() - RESTORE_DAYS * 86_400_000) {
+        throw new AppError(409, 'restore_expired', `challan ${row.number} was deleted more than ${RESTORE_DAYS} days ago and can no longer be restored`);
+      }
+      await store.setDeleted(tx, scope.orgId, [id], false, actor.userId);
+      await this.audit.record(actor, { orgId: scope.orgId, action: 'challan.restored', resourceType: 'delivery_challan', resourceId: id, details: { number: row.number } }, tx);
+    });
+    return this.announce('challan.restored', scope.orgId, await this.get(scope, id));
+  }
+
+  /** Every matching challan as CSV, streamed page by page: all fields quoted, days dd-mm-yyyy. */
+  async exportCsv(scope: Scope, query: Omit<ListQuery, 'limit' | 'cursor'>): Promise<Readable> {
+    const { zone } = await this.today(scope.orgId);
+    this.filterOf(scope, query);
+    return streamCsvPages(
+      csvStream(CHALLAN_CSV_COLUMNS, { quoteAll: true }),
+      (cursor) => this.page(scope, { ...query, limit: EXPORT_PAGE, cursor }, zone),
+      (challan) => challanCsvRow(challan, zone),
+    );
+  }
+
+  /** The live challans among `ids` that the caller may see, by id. */
+  async byIds(scope: Scope, ids: string[]): Promise<Map<string, Challan>> {
+    const { zone } = await this.today(scope.orgId);
+    const { items } = await this.page(scope, { ids, limit: ids.length }, zone);
+    return new Map(items.map((c) => [c.id, c]));
+  }
+
+  /** The four-line clipboard blocks of the challans `ids`, in that order. */
+  async clipboard(scope: Scope, ids: string[]): Promise<string> {
+    const byId = await this.byIds(scope, ids);
+    const missing = ids.filter((id) => !byId.has(id));
+    if (missing.length > 0) throw new AppError(404, 'not_found', `challans not found: ${missing.join(', ')}`, { missing });
+    return clipboardText(ids.map((id) => byId.get(id)!));
+  }
+
+  /** Live update for open registers; only members who may see the challan's site receive it. */
+  async announce(type: string, orgId: string, challan: Challan): Promise<Challan> {
+    await this.ctx.bus.publish({ type, orgId, siteId: challan.siteId, requires: 'challan.read', data: { challan } });
+    return challan;
+  }
+}
