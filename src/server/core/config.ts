@@ -79,6 +79,8 @@ export interface Config {
   mediaMaxPixels: number;
   /** Largest accepted placeholder video of a camera. */
   cameraPlaceholderMaxBytes: number;
+  /** Largest accepted proof-of-delivery file of a delivery challan. */
+  challanPodMaxBytes: number;
   /** How long a worker's lease on a camera lasts unrenewed: a dead worker's cameras are taken over after it. */
   cameraLeaseSeconds: number;
   /** How often a worker renews its camera leases and rebalances its share; at most a third of the lease. */
@@ -297,6 +299,7 @@ export function loadConfig(env: Env = process.env): Config {
     // 40 MP: more than any radar camera or phone takes; a 16383 × 16383 image bomb (268 MP) is refused unread.
     mediaMaxPixels: r.int('MEDIA_MAX_PIXELS', 40_000_000, 10_000, 268_402_689),
     cameraPlaceholderMaxBytes: r.int('CAMERA_PLACEHOLDER_MAX_BYTES', 50 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
+    challanPodMaxBytes: r.int('CHALLAN_POD_MAX_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     cameraLeaseSeconds,
     cameraLeaseHeartbeatSeconds,
     serveDecodesCameras: r.bool('SERVE_DECODES_CAMERAS', true),

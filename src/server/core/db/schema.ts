@@ -4,6 +4,7 @@ import type { Role } from '../../../shared/roles.js';
 import type { CreatedAt, UpdatedAt } from './schema-columns.js';
 import type { AlertRulesTable, AlertRuleStatesTable, AlertRuleVersionsTable, AlertsTable, NotificationChannelsTable, NotificationOutboxTable } from './schema-alerts.js';
 import type { CamerasTable, CameraLeasesTable, CameraWorkersTable } from './schema-cameras.js';
+import type { ChallanCustomersTable, ChallanNumberCountersTable, ChallanPodFilesTable, DeliveryChallansTable } from './schema-challans.js';
 import type { ReportsTable, ReportSettingsTable, ReportSchedulesTable, ReportScheduleRunsTable, MaintenanceRecordsTable, MaintenanceAttachmentsTable, MaintenanceFileDeletionsTable, MaintenanceSettingsTable, EventPhotoUploadsTable } from './schema-records.js';
 
 /** Every table Vigil's stores touch, as the migrations in `./migrations` create them. */
@@ -185,6 +186,7 @@ export interface CommunityDevicesTable {
 export * from './schema-alerts.js';
 export * from './schema-records.js';
 export * from './schema-cameras.js';
+export * from './schema-challans.js';
 export type { DeviceKind };
 
 export interface Database {
@@ -220,4 +222,8 @@ export interface Database {
   cameras: CamerasTable;
   camera_leases: CameraLeasesTable;
   camera_workers: CameraWorkersTable;
+  delivery_challans: DeliveryChallansTable;
+  challan_customers: ChallanCustomersTable;
+  challan_number_counters: ChallanNumberCountersTable;
+  challan_pod_files: ChallanPodFilesTable;
 }
