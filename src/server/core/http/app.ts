@@ -5,7 +5,7 @@ import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsPlugin from 'ajv-formats';
 import type { AppContext } from '../context.js';
 import { accessHook, type Authenticator, type DeviceAuthenticator } from '../access.js';
@@ -151,7 +151,27 @@ const strict = addFormats(new Ajv({ ...ajvOptions, coerceTypes: false }));
 for (const ajv of [coercing, strict]) ajv.addKeyword('example');
 
 function validatorFor({ schema, httpPart }: { schema: object; httpPart?: string }) {
-  return (httpPart === 'body' ? strict : coercing).compile(schema);
+  return httpPart === 'body' ? strict.compile(schema) : finiteOnly(coercing.compile(schema));
+}
+
+/**
+ * Ajv coerces "Infinity" or "1e999" in a query string or a path to Infinity and then skips the
+ * schema's minimum and maximum (it checks them on finite numbers only): such a value is refused here,
+ * before a handler passes it on to SQL.
+ */
+function finiteOnly(validate: ValidateFunction): ValidateFunction {
+  const checked = ((data: unknown, context?: Parameters<ValidateFunction>[1]) => {
+    if (!validate(data, context)) {
+      checked.errors = validate.errors;
+      return false;
+    }
+    const values = data !== null && typeof data === 'object' ? Object.entries(data) : [];
+    const infinite = values.find(([, v]) => (Array.isArray(v) ? v : [v]).some((x) => typeof x === 'number' && !Number.isFinite(x)));
+    checked.errors = infinite ? [{ instancePath: `/${infinite[0]}`, schemaPath: '#/type', keyword: 'type', params: {}, message: 'must be a finite number' }] : null;
+    return !infinite;
+  }) as ValidateFunction;
+  // Fastify hands Ajv the request as parent data (so that a coerced root replaces it) when it sees this.
+  return Object.assign(checked, { schemaEnv: validate.schemaEnv, schema: validate.schema });
 }
 
 function fieldName(context: string | undefined, instancePath: string, params: Record<string, unknown>): string {
