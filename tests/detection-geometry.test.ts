@@ -5,7 +5,7 @@ import { assignAttributes, classRoles, DEFAULT_ATTRIBUTES } from '../src/server/
 import { parseNamesFile, parsePythonNames } from '../src/server/detection/class-names.js';
 import { decodeYolo, nms, type Detection } from '../src/server/detection/decode.js';
 import { pointInPolygon, type Box } from '../src/server/detection/geometry.js';
-import { boxToInput, boxToSource, decodeToRgb, letterbox, letterboxGeometry, PAD_GREY } from '../src/server/detection/letterbox.js';
+import { boxToInput, boxToSource, letterbox, letterboxGeometry, PAD_GREY } from '../src/server/detection/letterbox.js';
 import type { Track } from '../src/server/detection/tracker.js';
 import { PPE_CLASSES, pythonNames } from './helpers/onnx-models.js';
 
@@ -86,11 +86,13 @@ describe('letterbox', () => {
     close(boxToSource(found, geometry), rect, 1);
   });
 
-  it('reads a JPEG frame as well as raw pixels', async () => {
+  it('letterboxes a JPEG frame as well as raw pixels', async () => {
     const jpeg = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 10, b: 10 } } }).jpeg().toBuffer();
-    const frame = await decodeToRgb(jpeg);
-    assert.deepEqual([frame.width, frame.height, frame.rgb.length], [64, 48, 64 * 48 * 3]);
-    assert.ok(frame.rgb[0]! > 180 && frame.rgb[1]! < 40);
+    const { tensor, geometry } = await letterbox(jpeg, 64, 64);
+    assert.deepEqual([geometry.sourceWidth, geometry.sourceHeight, geometry.padY], [64, 48, 8]);
+    const centre = 32 * 64 + 32;
+    assert.ok(tensor[centre]! > 0.7 && tensor[64 * 64 + centre]! < 0.15, 'red in the middle');
+    assert.equal(tensor[0], Math.fround(PAD_GREY / 255));
   });
 });
 

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import type { Box } from './geometry.js';
 
 /**
@@ -67,12 +67,6 @@ export function boxToInput(box: Box, g: LetterboxGeometry): Box {
   return { x1: box.x1 * sx + g.padX, y1: box.y1 * sy + g.padY, x2: box.x2 * sx + g.padX, y2: box.y2 * sy + g.padY };
 }
 
-/** Decodes a JPEG (or any image sharp reads) to packed RGB24. */
-export async function decodeToRgb(image: Buffer): Promise<RgbFrame> {
-  const { data, info } = await sharp(image).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-  return { rgb: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
-}
-
 /** HWC uint8 RGB → CHW float32 in 0–1, the layout and range Ultralytics models are exported with. */
 export function toChwFloat(rgb: Uint8Array, width: number, height: number): Float32Array {
   const plane = width * height;
@@ -85,16 +79,39 @@ export function toChwFloat(rgb: Uint8Array, width: number, height: number): Floa
   return out;
 }
 
-/** Letterboxes a frame into the model's input: the tensor data ([1,3,H,W]) and the geometry to map boxes back. */
-export async function letterbox(frame: RgbFrame, inputWidth: number, inputHeight: number): Promise<{ tensor: Float32Array; geometry: LetterboxGeometry }> {
+/** A frame as sharp reads it: raw RGB24 with its size, or an encoded image (JPEG) it decodes itself. */
+export function imageOf(frame: RgbFrame | Buffer): Sharp {
+  if (Buffer.isBuffer(frame)) return sharp(frame).removeAlpha().toColourspace('srgb');
+  return sharp(checkedRgb(frame), { raw: { width: frame.width, height: frame.height, channels: 3 } });
+}
+
+function checkedRgb(frame: RgbFrame): Uint8Array {
   if (frame.rgb.length !== frame.width * frame.height * 3) {
     throw new Error(`an RGB frame of ${frame.width}×${frame.height} needs ${frame.width * frame.height * 3} bytes, got ${frame.rgb.length}`);
   }
-  const geometry = letterboxGeometry(frame.width, frame.height, inputWidth, inputHeight);
-  let pixels = frame.rgb;
-  if (geometry.scaledWidth !== frame.width || geometry.scaledHeight !== frame.height || geometry.padX > 0 || geometry.padY > 0) {
+  return frame.rgb;
+}
+
+/** The width and height of a frame; of a JPEG, read from its header without decoding it. */
+export async function frameSize(frame: RgbFrame | Buffer): Promise<{ width: number; height: number }> {
+  if (!Buffer.isBuffer(frame)) return { width: frame.width, height: frame.height };
+  const { width, height } = await sharp(frame).metadata();
+  return { width, height };
+}
+
+/**
+ * Letterboxes a frame into the model's input: the tensor data ([1,3,H,W]) and the geometry to map boxes back.
+ * A JPEG is decoded straight to the scaled size (libjpeg shrinks while decoding), never to a full-size copy.
+ */
+export async function letterbox(frame: RgbFrame | Buffer, inputWidth: number, inputHeight: number): Promise<{ tensor: Float32Array; geometry: LetterboxGeometry }> {
+  const { width, height } = await frameSize(frame);
+  const geometry = letterboxGeometry(width, height, inputWidth, inputHeight);
+  let pixels: Uint8Array;
+  if (!Buffer.isBuffer(frame) && geometry.scaledWidth === width && geometry.scaledHeight === height && geometry.padX === 0 && geometry.padY === 0) {
+    pixels = checkedRgb(frame);
+  } else {
     const { scaledWidth, scaledHeight, padX, padY } = geometry;
-    const data = await sharp(frame.rgb, { raw: { width: frame.width, height: frame.height, channels: 3 } })
+    const data = await imageOf(frame)
       .resize(scaledWidth, scaledHeight, { fit: 'fill' })
       .extend({
         top: padY,
