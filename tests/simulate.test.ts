@@ -43,7 +43,7 @@ describe('demo organization and device simulator', () => {
     baseUrl = `http://127.0.0.1:${(app.runtime.app.server.address() as AddressInfo).port}`;
     demo = await createDemo(app.runtime.services, {
       email: uniqueEmail('demo'), password: PASSWORD, organizationName: `Demo City ${randomBytes(2).toString('hex')}`,
-      radars: 4, fridges: 2, days: 1, seed: 11, now,
+      radars: 4, fridges: 2, cameras: 0, days: 1, seed: 11, now,
     });
   });
   after(async () => app.close());
@@ -214,6 +214,32 @@ describe('demo organization and device simulator', () => {
     });
     assert.equal(readings.errors, 0, readings.lastError ?? '');
     assert.equal(await count('SELECT count(*) AS n FROM telemetry WHERE device_id = ANY($1::uuid[])', [fridgeIds]) - readingsBefore, readings.accepted * 6);
+  });
+
+  it('adds cameras on a building site that play a video made by ffmpeg, or say they have none without ffmpeg', async () => {
+    const withVideo = await createDemo(app.runtime.services, {
+      email: uniqueEmail('demo-cameras'), password: PASSWORD, organizationName: `Camera City ${randomBytes(2).toString('hex')}`, radars: 0, fridges: 0, cameras: 2,
+    });
+    assert.equal(withVideo.camerasWithoutVideo, null);
+    const scope = { orgId: withVideo.organization.id, userId: withVideo.owner.id, role: 'owner' as const, siteIds: null };
+    const site = withVideo.sites.find((s) => s.name === 'Riverside Build');
+    assert.ok(site, 'a building site for the cameras');
+    const listed = (await app.runtime.services.cameras.list(scope, {})).items;
+    assert.deepEqual(listed.map((c) => [c.name, c.zone, c.site_id]).sort(), [['Main gate camera', 'Main gate', site.id], ['Tower crane camera', 'Tower crane', site.id]]);
+    for (const camera of listed) {
+      assert.equal(camera.use_placeholder, true, `${camera.name} plays its placeholder`);
+      assert.deepEqual([camera.placeholder?.contentType, camera.placeholder?.width, camera.placeholder?.height], ['video/mp4', 640, 360]);
+      assert.ok(camera.placeholder!.durationSeconds >= 5, 'a few seconds of video');
+      assert.equal(await app.runtime.ctx.media.exists(camera.placeholder!.storageKey), true, 'stored in the media storage');
+    }
+
+    const withoutFfmpeg = await createDemo(app.runtime.services, {
+      email: uniqueEmail('demo-no-ffmpeg'), password: PASSWORD, radars: 0, fridges: 0, cameras: 1, ffmpegPath: '/nonexistent/ffmpeg',
+    });
+    assert.match(withoutFfmpeg.camerasWithoutVideo ?? '', /ffmpeg is not installed/);
+    assert.deepEqual(withoutFfmpeg.cameras.map((c) => [c.name, c.video]), [['Main gate camera', false]]);
+    const bare = await app.runtime.services.cameras.get({ orgId: withoutFfmpeg.organization.id, userId: withoutFfmpeg.owner.id, role: 'owner', siteIds: null }, withoutFfmpeg.cameras[0]!.id);
+    assert.deepEqual([bare.placeholder, bare.use_placeholder], [null, false]);
   });
 
   it('refuses the mqtt protocol without a broker URL', async () => {

@@ -16,8 +16,8 @@ export const SIMULATE_USAGE = `  simulate              drive simulated devices a
       [--keys FILE] [--seed N] [--protocol rushroster|polosanca|native|mqtt] [--mqtt-url URL]
       [--interval S] [--batch N] [--flat] [--timezone ZONE] [--concurrency N]`;
 
-export const DEMO_USAGE = `  demo                  create a demo organization with sites, radars and refrigeration units
-      [--days D] [--email E] [--name ORG] [--radars N] [--fridges M] [--lat L --lon L] [--timezone Z]
+export const DEMO_USAGE = `  demo                  create a demo organization with sites, radars, refrigeration units and cameras
+      [--days D] [--email E] [--name ORG] [--radars N] [--fridges M] [--cameras C] [--lat L --lon L] [--timezone Z]
       [--seed N] [--keys FILE]; the owner's password is read from VIGIL_PASSWORD or standard input`;
 
 class UsageError extends Error {}
@@ -112,7 +112,7 @@ export async function demoCommand(args: string[], config: Config, logger: Logger
     ({ values } = parseArgs({
       args,
       options: {
-        days: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' }, radars: { type: 'string' }, fridges: { type: 'string' },
+        days: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' }, radars: { type: 'string' }, fridges: { type: 'string' }, cameras: { type: 'string' },
         lat: { type: 'string' }, lon: { type: 'string' }, timezone: { type: 'string' }, seed: { type: 'string' }, keys: { type: 'string' },
       },
     }));
@@ -123,6 +123,7 @@ export async function demoCommand(args: string[], config: Config, logger: Logger
       days: numberOption(values.days, 'days', 0, DEMO_LIMITS.days) ?? 7,
       radars: numberOption(values.radars, 'radars', 0, DEMO_LIMITS.radars, true),
       fridges: numberOption(values.fridges, 'fridges', 0, DEMO_LIMITS.fridges, true),
+      cameras: numberOption(values.cameras, 'cameras', 0, DEMO_LIMITS.cameras, true),
       seed: numberOption(values.seed, 'seed', 0, 2 ** 31 - 1, true),
       center: lat !== undefined && lon !== undefined ? { lat, lon } : undefined,
     };
@@ -153,6 +154,7 @@ export async function demoCommand(args: string[], config: Config, logger: Logger
       organizationName: values.name,
       timezone: values.timezone,
       batchSize: Math.min(DEMO_LIMITS.batchSize, config.ingestMaxBatch),
+      ffmpegPath: config.ffmpegPath,
       onProgress: (p) => {
         const now = Date.now();
         if (p.devicesDone === p.devicesTotal || now - lastPrinted > 2000) {
@@ -164,7 +166,12 @@ export async function demoCommand(args: string[], config: Config, logger: Logger
     writeDevicesFile(keysFile, demo);
     const radars = demo.devices.filter((d) => d.kind === 'speed_radar').length;
     const fridges = demo.devices.length - radars;
-    console.log(`\ncreated "${demo.organization.name}" with ${demo.sites.length} sites, ${radars} speed radars and ${fridges} refrigeration units`);
+    console.log(`\ncreated "${demo.organization.name}" with ${demo.sites.length} sites, ${radars} speed radars, ${fridges} refrigeration units and ${demo.cameras.length} cameras`);
+    if (demo.cameras.length > 0) {
+      console.log(demo.camerasWithoutVideo === null
+        ? 'cameras: each plays a placeholder video made by ffmpeg (open Cameras in the console)'
+        : `cameras have no video: ${demo.camerasWithoutVideo}; install ffmpeg (Debian: apt-get install ffmpeg) and upload a video on a camera's page`);
+    }
     if (demo.backfill.days > 0) {
       console.log(`history: ${demo.backfill.days} days, ${demo.backfill.events} events, ${demo.backfill.readings} readings (${demo.backfill.values} values)` +
         (demo.backfill.rejected ? `, ${demo.backfill.rejected} rejected (first: ${demo.backfill.firstRejection})` : ''));

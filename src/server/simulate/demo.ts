@@ -5,10 +5,12 @@ import { isValidTimezone } from '../../shared/validation.js';
 import { deriveSeed, Rng } from './random.js';
 import { fridgeSetpoint, FRIDGE_PROFILES, RefrigerationUnit, type FridgeProfile } from './fridge-model.js';
 import { RadarTraffic } from './radar-model.js';
+import { createDemoCameras, DEMO_CAMERAS_MAX, type DemoCamera } from './demo-cameras.js';
 
 /**
  * A demo organization that looks real: an owner, sites around one city centre, speed radars on a street
- * grid ("Elm St & 3rd Ave") and refrigeration units, all created through the services (audit records,
+ * grid ("Elm St & 3rd Ave"), refrigeration units and safety cameras on a building site playing a video made
+ * by ffmpeg (demo-cameras.ts), all created through the services (audit records,
  * live updates and plan checks included). Optionally loads the last days of history for every device
  * through the real ingest service, so dashboards have data at once.
  */
@@ -28,6 +30,10 @@ export interface DemoOptions {
   radars?: number;
   /** Default 3, at most 50. */
   fridges?: number;
+  /** Safety cameras on a building site; default 3, at most 3. */
+  cameras?: number;
+  /** The ffmpeg that makes the cameras' placeholder video (default "ffmpeg" on PATH). */
+  ffmpegPath?: string;
   /** Days of history to load (0 = none; at most 90). */
   days?: number;
   seed?: number | string;
@@ -71,10 +77,13 @@ export interface DemoResult {
   owner: { id: string; email: string; isSuperadmin: boolean };
   sites: { id: string; name: string; lat: number; lon: number; timezone: string }[];
   devices: DemoDevice[];
+  /** The cameras and, when they play no video, why (e.g. ffmpeg is not installed). */
+  cameras: DemoCamera[];
+  camerasWithoutVideo: string | null;
   backfill: { days: number; events: number; readings: number; values: number; duplicates: number; rejected: number; firstRejection: string | null };
 }
 
-export const DEMO_LIMITS = { radars: 200, fridges: 50, days: 90, batchSize: 5000 } as const;
+export const DEMO_LIMITS = { radars: 200, fridges: 50, cameras: DEMO_CAMERAS_MAX, days: 90, batchSize: 5000 } as const;
 
 const DEFAULT_CENTER = { lat: 39.7392, lon: -104.9903 };
 const DEFAULT_TIMEZONE = 'America/Denver';
@@ -116,6 +125,7 @@ const TRAFFIC_SITES: TrafficSite[] = [
   { name: 'Northside', northM: 2200, eastM: -100, firstAvenue: 6 },
 ];
 const DEPOT = { name: 'Cold Storage Depot', northM: -1500, eastM: 2600 };
+const BUILDING_SITE = { name: 'Riverside Build', northM: 900, eastM: 1800 };
 
 /** Arterials (every fourth avenue) 35 mph, collectors (even avenues) 30, the rest 25; busier roads carry more cars. */
 function roadClass(avenue: number): { speedLimit: number; dailyVolume: number } {
@@ -149,6 +159,7 @@ async function logDemoService(services: Services, scope: Scope, deviceId: string
 export async function createDemo(services: Services, options: DemoOptions): Promise<DemoResult> {
   const radars = options.radars ?? 12;
   const fridges = options.fridges ?? 3;
+  const cameraCount = options.cameras ?? DEMO_CAMERAS_MAX;
   const days = options.days ?? 0;
   const batchSize = options.batchSize ?? DEMO_LIMITS.batchSize;
   const center = options.center ?? DEFAULT_CENTER;
@@ -157,6 +168,7 @@ export async function createDemo(services: Services, options: DemoOptions): Prom
   const readingIntervalMinutes = options.readingIntervalMinutes ?? 1;
   checkCount('radars', radars, 0, DEMO_LIMITS.radars);
   checkCount('fridges', fridges, 0, DEMO_LIMITS.fridges);
+  checkCount('cameras', cameraCount, 0, DEMO_LIMITS.cameras);
   if (!(days >= 0 && days <= DEMO_LIMITS.days)) throw new Error(`days must be from 0 to ${DEMO_LIMITS.days} (got ${days})`);
   checkCount('batchSize', batchSize, 1, DEMO_LIMITS.batchSize);
   if (!(readingIntervalMinutes >= 0.1 && readingIntervalMinutes <= 60)) throw new Error('readingIntervalMinutes must be from 0.1 to 60');
@@ -225,6 +237,17 @@ export async function createDemo(services: Services, options: DemoOptions): Prom
     }
   }
 
+  let cameras: DemoCamera[] = [];
+  let camerasWithoutVideo: string | null = null;
+  if (cameraCount > 0) {
+    const origin = offset(center, BUILDING_SITE.northM, BUILDING_SITE.eastM);
+    const row = await services.sites.create(scope, { name: BUILDING_SITE.name, address: `40 River Road, ${created.organization.name}`, lat: origin.lat, lon: origin.lon, timezone }, actor);
+    sites.push({ id: row.id, name: row.name, lat: origin.lat, lon: origin.lon, timezone });
+    ({ cameras, noVideoReason: camerasWithoutVideo } = await createDemoCameras(services, scope, actor, {
+      count: cameraCount, site: { id: row.id, ...origin }, ffmpegPath: options.ffmpegPath ?? 'ffmpeg',
+    }));
+  }
+
   const backfill: DemoResult['backfill'] = { days, events: 0, readings: 0, values: 0, duplicates: 0, rejected: 0, firstRejection: null };
   if (days > 0) {
     const endMs = options.now ?? Date.now();
@@ -276,6 +299,8 @@ export async function createDemo(services: Services, options: DemoOptions): Prom
     owner: { id: created.user.id, email: created.user.email, isSuperadmin: created.user.isSuperadmin },
     sites,
     devices,
+    cameras,
+    camerasWithoutVideo,
     backfill,
   };
 }
