@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
+import { loadConfig } from '../src/server/core/config.js';
 import { createDetector, type FrameResult } from '../src/server/detection/detector.js';
 import { boxToInput, letterboxGeometry } from '../src/server/detection/letterbox.js';
 import { loadDetectionModel } from '../src/server/detection/model.js';
@@ -97,7 +98,10 @@ describe('detection with a model', () => {
   });
 
   it('without a model detection is off, says so, and frames pass without an error', async () => {
-    for (const modelPath of [undefined, path.join(dir, 'absent.onnx')]) {
+    const configured = loadConfig({ DATA_DIR: dir }).detectionModelPath;
+    assert.equal(configured, path.join(dir, 'models', 'ppe.onnx'), 'the default place is DATA_DIR/models/ppe.onnx');
+    assert.equal(loadConfig({ DATA_DIR: dir, DETECTION_MODEL_PATH: personModel }).detectionModelPath, personModel);
+    for (const modelPath of [undefined, configured]) {
       const detector = await createDetector({ modelPath });
       assert.equal(detector.state.status, 'off');
       assert.match(detector.state.status === 'off' ? detector.state.reason : '', /^detection off: no model installed/);

@@ -77,6 +77,8 @@ export interface Config {
   mediaMaxBytes: number;
   /** Most pixels (width × height) of an uploaded image, checked from its header before it is decoded. */
   mediaMaxPixels: number;
+  /** The YOLO detection model (ONNX) the cameras' detectors use; no file there: detection is off. */
+  detectionModelPath: string;
   /** Largest accepted placeholder video of a camera. */
   cameraPlaceholderMaxBytes: number;
   /** Largest accepted proof-of-delivery file of a delivery challan. */
@@ -298,6 +300,7 @@ export function loadConfig(env: Env = process.env): Config {
     mediaMaxBytes: r.int('MEDIA_MAX_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     // 40 MP: more than any radar camera or phone takes; a 16383 × 16383 image bomb (268 MP) is refused unread.
     mediaMaxPixels: r.int('MEDIA_MAX_PIXELS', 40_000_000, 10_000, 268_402_689),
+    detectionModelPath: path.resolve(r.raw('DETECTION_MODEL_PATH') ?? path.join(r.string('DATA_DIR', './data'), 'models', 'ppe.onnx')),
     cameraPlaceholderMaxBytes: r.int('CAMERA_PLACEHOLDER_MAX_BYTES', 50 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
     challanPodMaxBytes: r.int('CHALLAN_POD_MAX_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     cameraLeaseSeconds,
