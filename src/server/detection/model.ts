@@ -1,5 +1,5 @@
 import fs from 'node:fs/promises';
-import * as ort from 'onnxruntime-node';
+import type { InferenceSession } from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
 import { parseNamesFile, parsePythonNames } from './class-names.js';
 
@@ -120,7 +120,9 @@ export async function loadDetectionModel(modelPath: string | undefined, options:
     return { status: 'error', reason: `detection off: cannot read ${modelPath} (${(error as Error).message})` };
   }
   let description: ModelDescription;
-  let session: ort.InferenceSession;
+  let session: InferenceSession;
+  // Loaded only when there is a model: the native runtime is tens of megabytes a server without one does not need.
+  const ort = await import('onnxruntime-node');
   try {
     description = await describeModel(bytes, modelPath, options);
     session = await ort.InferenceSession.create(bytes, {
