@@ -11,6 +11,7 @@ import { challanRoutes } from './challans/routes.js';
 import { challanPodRoutes } from './challans/pod-routes.js';
 import { customerRoutes } from './challans/customer-routes.js';
 import { decoderRoutes } from './cameras/decoder/routes.js';
+import { liveRoutes } from './cameras/live/routes.js';
 import { deviceRoutes } from './devices/routes.js';
 import { eventRoutes } from './events/routes.js';
 import { healthRoutes } from './health/routes.js';
@@ -45,6 +46,7 @@ export function buildApp(ctx: AppContext, services: Services) {
     deviceRoutes(services.devices),
     cameraRoutes(services.cameras, ctx.config.cameraPlaceholderMaxBytes),
     decoderRoutes(ctx, services.cameras, services.decoders),
+    liveRoutes(services.live, services.cameras, services.identity, ctx.config.streamHeartbeatSeconds),
     ingestRoutes(services.ingest, ctx.config),
     rushRosterRoutes(services.rushroster, services.photos, ctx.config),
     eventRoutes(services.events, services.photos),

@@ -76,6 +76,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     await services.ingest.preparePartitions();
     closers.push(() => services.alerting.notifier.idle());
     closers.push(async () => services.stream.close());
+    closers.push(() => services.live.close());
     // The decoders' ffmpeg children end before the database their status is written to.
     closers.push(() => services.decoders.close());
     const { app, routes } = await buildApp(ctx, services);

@@ -2,6 +2,7 @@ import type { AppContext } from './core/context.js';
 import { AuditService } from './audit/service.js';
 import { CamerasService } from './cameras/service.js';
 import { DEFAULT_TIMING, DecoderSupervisor } from './cameras/decoder/supervisor.js';
+import { createLiveView } from './cameras/live/service.js';
 import { createAlerting } from './alerts/module.js';
 import { AlertPeopleService } from './alerts/people.js';
 import { AlertPreviewService } from './alerts/preview.js';
@@ -49,6 +50,7 @@ export function createServices(ctx: AppContext) {
   const decoders = new DecoderSupervisor({ logger: ctx.logger, media: ctx.media, bus: ctx.bus, registry: ctx.metrics.registry }, cameras, {
     ...DEFAULT_TIMING, ffmpegPath: ctx.config.ffmpegPath, watchdogMs: ctx.config.cameraWatchdogSeconds * 1000,
   });
+  const live = createLiveView(ctx, decoders);
   const ingest = new IngestService(ctx);
   const photos = new EventPhotosService(ctx, audit);
   const polosanca = new PoloSancaService(ingest, devices);
@@ -74,7 +76,7 @@ export function createServices(ctx: AppContext) {
   const reportSchedules = new ReportSchedulesService(ctx, audit, { reports });
   const scheduleDelivery = new ScheduleDelivery(ctx, { reports });
   return {
-    audit, organizations, identity, sites, members, setup, stream, devices, cameras, decoders, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups,
+    audit, organizations, identity, sites, members, setup, stream, devices, cameras, decoders, live, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups,
     alerting, alertPreview, alertPeople, maintenance, maintenanceAttachments, traffic, community, reports, reportRunner,
     reportSchedules, scheduleDelivery, customers, challans, challanInvoices, challanPods,
   };

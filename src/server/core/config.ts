@@ -93,6 +93,10 @@ export interface Config {
   ffmpegPath: string;
   /** A camera stream that delivers no frame for this long is restarted. */
   cameraWatchdogSeconds: number;
+  /** Open live views (MJPEG) of one camera on one server process; one more answers 429. */
+  cameraLiveMaxViewers: number;
+  /** Open live views of one user on one server process, all cameras together; one more answers 429. */
+  cameraLiveMaxStreamsPerUser: number;
   /** Most items in one ingest batch. */
   ingestMaxBatch: number;
   /** Days back an item's timestamp may lie: older items are refused, each with the reason. */
@@ -308,6 +312,8 @@ export function loadConfig(env: Env = process.env): Config {
     serveDecodesCameras: r.bool('SERVE_DECODES_CAMERAS', true),
     ffmpegPath: r.string('FFMPEG_PATH', 'ffmpeg'),
     cameraWatchdogSeconds: r.int('CAMERA_WATCHDOG_SECONDS', 20, 1, 3600),
+    cameraLiveMaxViewers: r.int('CAMERA_LIVE_MAX_VIEWERS', 50, 1, 10_000),
+    cameraLiveMaxStreamsPerUser: r.int('CAMERA_LIVE_MAX_STREAMS_PER_USER', 20, 1, 1000),
     ingestMaxBatch: r.int('INGEST_MAX_BATCH', 5000, 1, 100_000),
     // A year of a device's offline queue or of a RushRoster restore, and a month to spare.
     ingestMaxAgeDays: r.int('INGEST_MAX_AGE_DAYS', 400, 1, 36500),
