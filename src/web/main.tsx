@@ -76,6 +76,8 @@ const router = createBrowserRouter([
             ),
           },
           { path: 'devices/:id', element: <DeviceDetailPage /> },
+          { path: 'cameras', lazy: async () => ({ Component: (await import('./pages/cameras/CamerasPage')).CamerasPage }) },
+          { path: 'cameras/:id', lazy: async () => ({ Component: (await import('./pages/cameras/CameraPage')).CameraPage }) },
           { path: 'events', element: <EventsPage /> },
           { path: 'alerts', element: <AlertsPage /> },
           {

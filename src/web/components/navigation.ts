@@ -22,6 +22,7 @@ export const NAVIGATION: NavSection[] = [
     items: [
       { to: '/dashboard', label: 'Overview' },
       { to: '/devices', label: 'Devices' },
+      { to: '/cameras', label: 'Cameras', action: 'camera.read' },
       { to: '/events', label: 'Events' },
       { to: '/alerts', label: 'Alerts', action: 'alert.read' },
       { to: '/alerts/rules', label: 'Alert rules', action: 'alertrule.write' },

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { useQueryClient, type QueryKey } from '@tanstack/react-query';
+import { cameraKeys } from '../api/cameras';
 import { maintenanceKeys } from '../api/maintenance';
 import { keys } from '../api/queries';
 
@@ -10,9 +11,11 @@ const INVALIDATES: Record<string, QueryKey[]> = {
   'events.ingested': [keys.events],
   'event.photo': [keys.events],
   'device.status': [keys.devices],
-  'device.created': [keys.devices],
   'device.updated': [keys.devices],
-  'device.deleted': [keys.devices, keys.events],
+  'device.deleted': [keys.devices, keys.events, cameraKeys.all],
+  'device.created': [keys.devices, cameraKeys.all],
+  'camera.status': [cameraKeys.all],
+  'camera.updated': [cameraKeys.all],
   'telemetry.ingested': [['devices', 'telemetry']],
   'alert.opened': [['alerts']],
   'alert.updated': [['alerts']],

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { Link } from 'react-router';
+import { Link, useNavigate, useSearchParams } from 'react-router';
 import { ApiError } from '../api/client';
 import { useRegisterDevice } from '../api/fleet';
 import { useOrganization, useSites } from '../api/queries';
@@ -10,11 +10,13 @@ import { IdentityFields, LocationFields, RadarFields } from '../components/Devic
 import { checkDraft, emptyDraft, locationErrors, serverErrors, type DeviceDraft, type DraftErrors } from '../lib/device-draft';
 import { formatSpeed, KIND_LABELS } from '../lib/format';
 import { useTitle } from '../lib/title';
+import { may } from '../lib/access';
+import { useSession } from '../components/session';
 import './operations.css';
 
 const KIND_HINTS: Record<DeviceKind, string> = {
   speed_radar: 'Speeds and photos; RushRoster devices connect unchanged',
-  camera: 'Detections with pictures',
+  camera: 'RTSP video: live view and safety checks',
   refrigeration: 'Temperatures and door state',
   sensor: 'Any measurements',
 };
@@ -33,7 +35,12 @@ export function RegisterDevicePage() {
   const organization = useOrganization();
   const sites = useSites();
   const register = useRegisterDevice();
-  const [kind, setKind] = useState<DeviceKind>('speed_radar');
+  const [params] = useSearchParams();
+  const navigate = useNavigate();
+  const { me } = useSession();
+  // Cameras open a site's video: only roles that may configure them add one (the server says so too).
+  const mayAddCamera = may(me, 'camera.write');
+  const [kind, setKind] = useState<DeviceKind>(params.get('kind') === 'camera' && mayAddCamera ? 'camera' : 'speed_radar');
   const [draft, setDraft] = useState<DeviceDraft | null>(null);
   const [step, setStep] = useState<Step>('kind');
   const [errors, setErrors] = useState<DraftErrors>({});
@@ -74,7 +81,11 @@ export function RegisterDevicePage() {
       return;
     }
     register.mutate({ kind, ...input }, {
-      onSuccess: (result) => setCreated({ device: result.device, apiKey: result.apiKey }),
+      onSuccess: (result) => {
+        // A camera is decoded by Vigil and needs no key: its page asks for the RTSP address and credentials next.
+        if (result.device.kind === 'camera') void navigate(`/cameras/${result.device.id}`, { state: { registered: true } });
+        else setCreated({ device: result.device, apiKey: result.apiKey });
+      },
       onError: (error) => {
         if (!(error instanceof ApiError)) return;
         const fields = serverErrors(error.details);
@@ -120,8 +131,8 @@ export function RegisterDevicePage() {
             <div className="choice-grid">
               {DEVICE_KINDS.map((k) => (
                 <label key={k} className="choice">
-                  <input type="radio" name="kind" value={k} checked={kind === k} onChange={() => setKind(k)} />
-                  <span><strong>{KIND_LABELS[k]}</strong><span>{KIND_HINTS[k]}</span></span>
+                  <input type="radio" name="kind" value={k} checked={kind === k} onChange={() => setKind(k)} disabled={k === 'camera' && !mayAddCamera} />
+                  <span><strong>{KIND_LABELS[k]}</strong><span>{k === 'camera' && !mayAddCamera ? 'Administrators add cameras' : KIND_HINTS[k]}</span></span>
                 </label>
               ))}
             </div>
