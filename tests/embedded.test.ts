@@ -85,8 +85,9 @@ describe('data folder lock', () => {
   });
 
   it('takes over the lock of a Vigil that was killed but not yet reaped by its parent (a zombie)', { skip: !fs.existsSync('/proc/self') }, async () => {
-    // The shell starts a child, then becomes `sleep`, which never reaps it: the child stays a zombie.
-    const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // The shell starts a child, then becomes `sleep`, which never reaps it: the child stays a zombie. The child
+    // lives a moment so that it ends after the exec (a shell reaps a child that ends before).
+    const parent = spawn('sh', ['-c', 'sleep 0.3 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
     const exited = new Promise<void>((resolve) => parent.once('exit', () => resolve()));
     try {
       const zombie = Number(await new Promise<string>((resolve) => parent.stdout.setEncoding('utf8').once('data', resolve)));
