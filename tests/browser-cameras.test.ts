@@ -178,7 +178,11 @@ describe('cameras in a browser', { skip, timeout: 240_000 }, () => {
     await page.getByRole('button', { name: 'Leave wall view' }).click();
     await wall.waitFor({ state: 'detached' });
 
-    // The camera page shows the live view large, and the cause with its time.
+    // The camera page shows the live view large (the MJPEG stream in an <img>), and the cause with its time.
+    await tile('Gate camera').getByRole('link', { name: 'Gate camera' }).click();
+    const live = page.getByRole('img', { name: 'Live picture of Gate camera' });
+    await eventually(async () => assert.ok(await live.evaluate((img) => (img as HTMLImageElement).naturalWidth) > 0, 'the stream shows a picture'), 10_000);
+    await page.goBack();
     await tile('Crane camera').getByRole('link', { name: 'Crane camera' }).click();
     await page.getByTestId('camera-status-line').getByText(/connection refused/).waitFor();
     await page.getByRole('img', { name: 'Live picture of Crane camera' }).or(page.getByText('The live picture is not available.')).waitFor();
