@@ -10,6 +10,7 @@ import { cameraRoutes } from './cameras/routes.js';
 import { challanRoutes } from './challans/routes.js';
 import { challanPodRoutes } from './challans/pod-routes.js';
 import { customerRoutes } from './challans/customer-routes.js';
+import { challanCompatRoutes } from './challans/compat-routes.js';
 import { decoderRoutes } from './cameras/decoder/routes.js';
 import { liveRoutes } from './cameras/live/routes.js';
 import { deviceRoutes } from './devices/routes.js';
@@ -67,6 +68,7 @@ export function buildApp(ctx: AppContext, services: Services) {
     challanRoutes(services.challans, services.challanInvoices),
     challanPodRoutes(services.challanPods, ctx.config.challanPodMaxBytes),
     customerRoutes(services.customers),
+    challanCompatRoutes(services.challanCompat, ctx.config.challanPodMaxBytes),
     streamRoutes(services.stream, services.identity, ctx.config.streamHeartbeatSeconds),
     consoleConfigRoutes(ctx.config),
     // Last: the console answers every other page path with its index.html.

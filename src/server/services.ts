@@ -34,6 +34,7 @@ import { ChallansService } from './challans/service.js';
 import { CustomersService } from './challans/customers.js';
 import { ChallanInvoicesService } from './challans/invoices.js';
 import { ChallanPodService } from './challans/pod.js';
+import { ChallanCompatService } from './challans/compat.js';
 
 /** Every domain service of one process, wired once. */
 export function createServices(ctx: AppContext) {
@@ -41,7 +42,8 @@ export function createServices(ctx: AppContext) {
   const organizations = new OrganizationsService(ctx, audit);
   const identity = new IdentityService(ctx, audit, organizations);
   const sites = new SitesService(ctx, audit, organizations);
-  const members = new MembersService(ctx, audit, identity, organizations, sites);
+  const customers = new CustomersService(ctx, audit);
+  const members = new MembersService(ctx, audit, identity, organizations, sites, customers);
   const setup = new SetupService(ctx, audit, identity, organizations, members);
   const stream = new StreamService(ctx.bus);
   const devices = new DevicesService(ctx, audit, organizations, sites);
@@ -67,10 +69,10 @@ export function createServices(ctx: AppContext) {
   const maintenanceReminders = new ChannelReminderSender(alerting.notifier, ctx.config.publicUrl);
   const maintenanceAttachments = new MaintenanceAttachmentsService(ctx, audit);
   const maintenance = new MaintenanceService(ctx, audit, devices, maintenanceAttachments, maintenanceReminders);
-  const customers = new CustomersService(ctx, audit);
   const challans = new ChallansService(ctx, audit, sites, customers);
   const challanInvoices = new ChallanInvoicesService(ctx, challans);
   const challanPods = new ChallanPodService(ctx, audit, challans);
+  const challanCompat = new ChallanCompatService(challans, customers, challanPods, ctx.config.publicUrl);
   const reports = new ReportsService(ctx, audit, { devices, sites, organizations });
   const reportRunner = new ReportRunner(ctx, { traffic, devices, sites, organizations, rollups, maintenance });
   const reportSchedules = new ReportSchedulesService(ctx, audit, { reports });
@@ -78,7 +80,7 @@ export function createServices(ctx: AppContext) {
   return {
     audit, organizations, identity, sites, members, setup, stream, devices, cameras, decoders, live, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups,
     alerting, alertPreview, alertPeople, maintenance, maintenanceAttachments, traffic, community, reports, reportRunner,
-    reportSchedules, scheduleDelivery, customers, challans, challanInvoices, challanPods,
+    reportSchedules, scheduleDelivery, customers, challans, challanInvoices, challanPods, challanCompat,
   };
 }
 

@@ -4,7 +4,7 @@ import type { Db, Tx } from '../core/db/database.js';
 /** Every SQL statement about an organization's customers (organization-wide: customers have no site). */
 type Conn = Db | Tx;
 
-const COLUMNS = ['id', 'org_id', 'name', 'tag', 'address', 'contact', 'is_active', 'created_at', 'updated_at'] as const;
+const COLUMNS = ['id', 'org_id', 'name', 'tag', 'address', 'contact', 'is_active', 'email_domains', 'created_at', 'updated_at'] as const;
 
 export type CustomerRow = Awaited<ReturnType<typeof findCustomer>> & {};
 
@@ -14,13 +14,16 @@ export interface CustomerFields {
   address: string | null;
   contact: string | null;
   isActive: boolean;
+  emailDomains: string[];
 }
 
 export const TAG_INDEX = 'challan_customers_tag';
 
 /** By name, then id; `after` is the (name, id) of the previous page's last customer. */
-export function listCustomers(db: Conn, orgId: string, filter: { q?: string; active?: boolean }, limit: number, after: [string, string] | null) {
+/** `onlyId`: a client member's list, which holds their own customer only. */
+export function listCustomers(db: Conn, orgId: string, filter: { q?: string; active?: boolean; onlyId?: string }, limit: number, after: [string, string] | null) {
   let query = db.selectFrom('challan_customers').select(COLUMNS).where('org_id', '=', orgId).orderBy('name').orderBy('id').limit(limit + 1);
+  if (filter.onlyId) query = query.where('id', '=', filter.onlyId);
   if (filter.active !== undefined) query = query.where('is_active', '=', filter.active);
   if (filter.q) {
     const pattern = `%${filter.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
@@ -34,8 +37,18 @@ export function findCustomer(db: Conn, orgId: string, id: string) {
   return db.selectFrom('challan_customers').select(COLUMNS).where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
 }
 
+/** An active customer by tag, else by name (both without regard to case); the tag wins, being unique. */
+export function findCustomerByTagOrName(db: Conn, orgId: string, text: string) {
+  return db.selectFrom('challan_customers').select(COLUMNS)
+    .where('org_id', '=', orgId).where('is_active', '=', true)
+    .where((eb) => eb.or([eb(sql`lower(tag)`, '=', text.toLowerCase()), eb(sql`lower(name)`, '=', text.toLowerCase())]))
+    .orderBy(sql`lower(tag) = ${text.toLowerCase()}`, 'desc').orderBy('name').orderBy('id')
+    .limit(1)
+    .executeTakeFirst();
+}
+
 function columnsOf(f: CustomerFields) {
-  return { name: f.name, tag: f.tag, address: f.address, contact: f.contact, is_active: f.isActive };
+  return { name: f.name, tag: f.tag, address: f.address, contact: f.contact, is_active: f.isActive, email_domains: f.emailDomains };
 }
 
 export function insertCustomer(db: Conn, orgId: string, fields: CustomerFields) {

@@ -14,16 +14,19 @@ export interface CustomerInput {
   address?: string | null;
   contact?: string | null;
   active?: boolean;
+  emailDomains?: string[];
 }
 
 export function presentCustomer(c: store.CustomerRow) {
   return {
-    id: c.id, name: c.name, tag: c.tag, address: c.address, contact: c.contact, active: c.is_active,
+    id: c.id, name: c.name, tag: c.tag, address: c.address, contact: c.contact, active: c.is_active, emailDomains: c.email_domains,
     createdAt: c.created_at.toISOString(), updatedAt: c.updated_at.toISOString(),
   };
 }
 export type Customer = ReturnType<typeof presentCustomer>;
 
+// A host name: labels of letters, digits and inner hyphens, with a dot between at least two of them.
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function validated(input: CustomerInput): store.CustomerFields {
@@ -40,8 +43,11 @@ function validated(input: CustomerInput): store.CustomerFields {
   if (!tag) problems.push({ field: 'tag', message: 'is required: the short name used in the register' });
   const address = text('address', input.address);
   const contact = text('contact', input.contact);
+  const emailDomains = [...new Set((input.emailDomains ?? []).map((d) => d.trim().toLowerCase().replace(/^@/, '')))];
+  const badDomain = emailDomains.find((d) => !DOMAIN.test(d));
+  if (badDomain !== undefined) problems.push({ field: 'emailDomains', message: `"${badDomain}" is not a domain name (like acme.example)` });
   if (problems.length > 0) throw invalidFields(problems);
-  return { name: name!, tag: tag!, address, contact, isActive: input.active ?? true };
+  return { name: name!, tag: tag!, address, contact, isActive: input.active ?? true, emailDomains };
 }
 
 const tagTaken = (tag: string) => conflict(`the tag "${tag}" is already used by another customer`, [{ field: 'tag', message: 'is already used by another customer' }]);
@@ -59,7 +65,8 @@ export class CustomersService {
     if (after && (after.length !== 2 || typeof after[0] !== 'string' || typeof after[1] !== 'string' || !UUID.test(after[1]))) {
       throw badRequest('cursor is not valid; use the nextCursor of a previous page', [{ field: 'cursor', message: 'malformed' }]);
     }
-    const rows = await store.listCustomers(this.ctx.db, scope.orgId, { q: query.q?.trim() || undefined, active: query.active }, page.limit, after as [string, string] | null);
+    const filter = { q: query.q?.trim() || undefined, active: query.active, onlyId: scope.customerId ?? undefined };
+    const rows = await store.listCustomers(this.ctx.db, scope.orgId, filter, page.limit, after as [string, string] | null);
     const result = toPage(rows, page.limit, (c) => [c.name, c.id]);
     return { items: result.items.map(presentCustomer), nextCursor: result.nextCursor };
   }
@@ -69,8 +76,14 @@ export class CustomersService {
     return store.findCustomer(this.ctx.db, orgId, id);
   }
 
+  /** The active customer whose tag or name is `text` (either case): how the compatibility API names customers. */
+  findByTagOrName(orgId: string, text: string) {
+    return store.findCustomerByTagOrName(this.ctx.db, orgId, text.trim());
+  }
+
   async get(scope: Scope, id: string): Promise<Customer> {
-    const row = await store.findCustomer(this.ctx.db, scope.orgId, id);
+    // A client member reads their own customer and no other.
+    const row = scope.customerId && scope.customerId !== id ? undefined : await store.findCustomer(this.ctx.db, scope.orgId, id);
     if (!row) throw notFound('customer');
     return presentCustomer(row);
   }
@@ -93,7 +106,8 @@ export class CustomersService {
   async update(scope: Scope, id: string, patch: Partial<CustomerInput>, actor: Actor): Promise<Customer> {
     const current = await this.get(scope, id);
     const fields = validated({ ...current, ...patch });
-    const changes = changesOf({ name: current.name, tag: current.tag, address: current.address, contact: current.contact, isActive: current.active }, fields);
+    const before = { name: current.name, tag: current.tag, address: current.address, contact: current.contact, isActive: current.active, emailDomains: current.emailDomains };
+    const changes = changesOf(before, fields);
     try {
       const row = await this.ctx.db.transaction().execute(async (tx) => {
         const updated = await store.updateCustomer(tx, scope.orgId, id, fields);

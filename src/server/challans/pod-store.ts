@@ -2,6 +2,7 @@ import type { Scope } from '../core/access.js';
 import type { Db, Tx } from '../core/db/database.js';
 import type { PodContentType } from '../core/db/schema.js';
 import { inScope } from '../core/db/scope.js';
+import { READABLE } from './store.js';
 
 /** Every SQL statement about proof-of-delivery files: a file is seen through its (live) challan's scope. */
 type Conn = Db | Tx;
@@ -16,7 +17,7 @@ function visibleFiles(db: Conn, scope: Scope) {
     .innerJoin('delivery_challans as c', 'c.id', 'p.challan_id')
     .leftJoin('users as u', 'u.id', 'p.uploaded_by')
     .select([...FILE_COLUMNS, 'c.pod_file_id as current_file_id'])
-    .where(inScope(scope, 'c'))
+    .where(inScope(scope, 'c', READABLE))
     .where('c.deleted_at', 'is', null);
 }
 
@@ -33,7 +34,7 @@ export function listFiles(db: Conn, scope: Scope, challanId: string) {
 
 /** Locks the challan (concurrent uploads take versions one after the other) and answers its next version. */
 export async function lockForUpload(db: Tx, scope: Scope, challanId: string): Promise<number | null> {
-  const challan = await db.selectFrom('delivery_challans as c').select('c.id').where(inScope(scope, 'c'))
+  const challan = await db.selectFrom('delivery_challans as c').select('c.id').where(inScope(scope, 'c', READABLE))
     .where('c.id', '=', challanId).where('c.deleted_at', 'is', null).forUpdate().executeTakeFirst();
   if (!challan) return null;
   const row = await db.selectFrom('challan_pod_files').select((eb) => eb.fn.max('version').as('last'))

@@ -6,7 +6,7 @@ import type { Actor, AuditService } from '../audit/service.js';
 import { displayName } from '../maintenance/attachments.js';
 import { storedPod } from './pod-files.js';
 import * as store from './pod-store.js';
-import { presentPodFile, type Challan } from './present.js';
+import { forReader, presentPodFile, type Challan } from './present.js';
 import type { ChallansService } from './service.js';
 
 const READ_URL_SECONDS = 300;
@@ -53,7 +53,7 @@ export class ChallanPodService {
   /** Every file the challan had, newest first (the first one is the current one). */
   async versions(scope: Scope, challanId: string) {
     await this.challans.get(scope, challanId);
-    return (await store.listFiles(this.ctx.db, scope, challanId)).map(presentPodFile);
+    return (await store.listFiles(this.ctx.db, scope, challanId)).map((file) => forReader(scope, presentPodFile(file)));
   }
 
   /** A file (any version) or its preview, for a member who may read its challan: a short-lived URL (S3) or the bytes. */

@@ -40,6 +40,16 @@ export function presentChallan(c: ChallanRow) {
 }
 export type Challan = ReturnType<typeof presentChallan>;
 
+/**
+ * What a client member (a customer's own user) reads of a challan: everything but who on the staff made,
+ * changed or deleted it. Staff read it whole.
+ */
+export function forReader<T extends { createdBy: string | null } | { uploadedBy: string | null }>(scope: { customerId?: string | null }, item: T): T {
+  if (!scope.customerId) return item;
+  if ('uploadedBy' in item) return { ...item, uploadedBy: null, uploadedByName: null };
+  return { ...item, createdBy: null, createdByName: null, updatedBy: null, updatedByName: null, deletedBy: null };
+}
+
 export function presentPodFile(p: PodFileRow) {
   return {
     id: p.id,

@@ -120,6 +120,7 @@ export const Customer = Type.Object({
   address: Nullable(Type.String()),
   contact: Nullable(Type.String()),
   active: Type.Boolean(),
+  emailDomains: Type.Array(Type.String(), { description: "Where the customer's own people sign in from: client invitations must go to one of them" }),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
@@ -129,6 +130,7 @@ const customerFields = {
   address: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))),
   contact: Type.Optional(Nullable(Type.String({ maxLength: 500 }))),
   active: Type.Optional(Type.Boolean()),
+  emailDomains: Type.Optional(Type.Array(Type.String({ maxLength: 253 }), { maxItems: 20, uniqueItems: true })),
 };
 export const CustomerCreate = Type.Object(customerFields, closed);
 export const CustomerPatch = Type.Partial(Type.Object(customerFields), { ...closed, minProperties: 1 });

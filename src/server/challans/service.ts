@@ -10,7 +10,7 @@ import { clipboardText } from '../../shared/challans.js';
 import type { Actor, AuditService } from '../audit/service.js';
 import type { SitesService } from '../sites/service.js';
 import type { CustomersService } from './customers.js';
-import { challanCsvRow, CHALLAN_CSV_COLUMNS, changesOf, presentChallan, type Challan } from './present.js';
+import { challanCsvRow, CHALLAN_CSV_COLUMNS, changesOf, forReader, presentChallan, type Challan } from './present.js';
 import { fieldsOf, inputOf, monthOf, numberOf, validated, type ChallanInput } from './rules.js';
 import * as store from './store.js';
 
@@ -84,13 +84,13 @@ export class ChallansService {
       const value = sortValue(row, sort.key);
       return value === null ? [sort.key, sort.order, row.number] : [sort.key, sort.order, row.number, value];
     });
-    return { items: result.items.map(presentChallan), nextCursor: result.nextCursor };
+    return { items: result.items.map((row) => forReader(scope, presentChallan(row))), nextCursor: result.nextCursor };
   }
 
   async get(scope: Scope, id: string, liveness: store.Liveness = 'live'): Promise<Challan> {
     const row = await store.findChallan(this.ctx.db, scope, id, liveness);
     if (!row) throw notFound('challan');
-    return presentChallan(row);
+    return forReader(scope, presentChallan(row));
   }
 
   async create(scope: Scope, input: ChallanInput, actor: Actor): Promise<Challan> {

@@ -1,14 +1,17 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { Scope } from '../core/access.js';
 import type { Db, Tx } from '../core/db/database.js';
-import { inScope } from '../core/db/scope.js';
+import { inScope, type ScopeColumns } from '../core/db/scope.js';
 
 /**
  * Every SQL statement about delivery challans and their number counters. Reads go through `inScope`:
- * a member limited to some sites sees only those sites' challans. Writes take the organization and ids
+ * a member limited to some sites sees only those sites' challans, a client member only their customer's. Writes take the organization and ids
  * a scoped read returned first.
  */
 type Conn = Db | Tx;
+
+/** How `inScope` reads a challan row: its site for members limited to sites, its customer for client members. */
+export const READABLE: ScopeColumns = { customer: 'customer_id' };
 
 const COLUMNS = [
   'c.id', 'c.org_id', 'c.site_id', 'c.number', 'c.challan_date', 'c.customer_id', 'c.customer_name', 'c.description',
@@ -28,7 +31,7 @@ function visible(db: Conn, scope: Scope, liveness: Liveness) {
     .leftJoin('users as cu', 'cu.id', 'c.created_by')
     .leftJoin('users as uu', 'uu.id', 'c.updated_by')
     .select(COLUMNS)
-    .where(inScope(scope, 'c'));
+    .where(inScope(scope, 'c', READABLE));
   if (liveness === 'live') query = query.where('c.deleted_at', 'is', null);
   if (liveness === 'deleted') query = query.where('c.deleted_at', 'is not', null);
   return query;
@@ -133,7 +136,7 @@ export function listChallans(db: Conn, scope: Scope, filter: ChallanFilter, zone
 
 /** How many challans match, counted up to `cap` (beyond it the answer is `cap + 1`: "more than cap"). */
 export async function countChallans(db: Conn, scope: Scope, filter: ChallanFilter, zone: string, cap: number): Promise<number> {
-  let inner = db.selectFrom('delivery_challans as c').select(sql.lit(1).as('one')).where(inScope(scope, 'c'))
+  let inner = db.selectFrom('delivery_challans as c').select(sql.lit(1).as('one')).where(inScope(scope, 'c', READABLE))
     .where('c.deleted_at', filter.deleted ? 'is not' : 'is', null);
   for (const condition of conditions(filter, zone)) inner = inner.where(condition);
   const row = await db.selectFrom(inner.limit(cap + 1).as('t')).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

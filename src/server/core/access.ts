@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Role } from '../../shared/roles.js';
+import type { MemberRole } from '../../shared/roles.js';
 import { isAction, roleMay, type Access } from './permissions.js';
 import type { Bus } from './bus.js';
 import { badRequest, forbidden, unauthorized } from './http/errors.js';
@@ -23,8 +23,10 @@ export interface Principal {
 export interface Scope {
   orgId: string;
   userId: string;
-  role: Role;
+  role: MemberRole;
   siteIds: string[] | null;
+  /** A client member's customer: they see only rows of that customer (absent or null: staff). */
+  customerId?: string | null;
 }
 
 export interface Identity {

@@ -1,4 +1,4 @@
-import type { Role } from '../../shared/roles.js';
+import type { MemberRole, Role } from '../../shared/roles.js';
 
 const EVERY_ROLE: readonly Role[] = ['owner', 'admin', 'manager', 'operator', 'viewer'];
 const ADMINS: readonly Role[] = ['owner', 'admin'];
@@ -27,6 +27,8 @@ export const PERMISSIONS = {
   'camera.read': EVERY_ROLE,
   'camera.write': ADMINS,
   'event.read': EVERY_ROLE,
+  // Acknowledging an event (a safety violation seen to) is day-to-day work; deleting one deletes evidence: admins only.
+  'event.ack': OPERATORS,
   'event.delete': ADMINS,
   'alert.read': EVERY_ROLE,
   'alert.ack': OPERATORS,
@@ -41,7 +43,9 @@ export const PERMISSIONS = {
   'maintenance.delete': MANAGERS,
   // The delivery-challan register: office staff (operators and up) keep it, everyone reads it; deleting a challan
   // (soft, restorable for 30 days) and restoring one are for admins; the customer list is a manager's to keep.
-  'challan.read': EVERY_ROLE,
+  // A client company's user (role `client`) is in this one action only, and its stores show them only their
+  // customer's rows (core/db/scope.ts): every other route of the organization refuses them.
+  'challan.read': [...EVERY_ROLE, 'client'],
   'challan.write': OPERATORS,
   'challan.delete': ADMINS,
   'customer.write': MANAGERS,
@@ -53,7 +57,7 @@ export const PERMISSIONS = {
   'report.write': OPERATORS,
   // A schedule sends the organization's figures outside it (email, webhooks) every week or month: managers decide that.
   'report.schedule': MANAGERS,
-} as const satisfies Record<string, readonly Role[]>;
+} as const satisfies Record<string, readonly MemberRole[]>;
 
 export type Action = keyof typeof PERMISSIONS;
 
@@ -67,7 +71,7 @@ export function isAction(access: Access): access is Action {
   return access in PERMISSIONS;
 }
 
-export function roleMay(role: Role, action: Action): boolean {
+export function roleMay(role: MemberRole, action: Action): boolean {
   // An action this version does not know (a message from a newer process during a rolling deploy) allows nobody.
-  return ((PERMISSIONS[action] as readonly Role[] | undefined) ?? []).includes(role);
+  return ((PERMISSIONS[action] as readonly MemberRole[] | undefined) ?? []).includes(role);
 }

@@ -92,14 +92,12 @@ export class IdentityService implements Authenticator {
   /** Members act in their organization; superadmins may act in any organization as an owner. */
   private async scopeFor(row: store.IdentityRow, requestedOrgId: string | null): Promise<Scope | null> {
     const target = row.target_org_id;
-    if (row.org_id && row.role && (target === null || row.org_id === target)) {
-      return { orgId: row.org_id, userId: row.user_id, role: row.role, siteIds: row.site_ids };
-    }
+    if (row.org_id && row.role && (target === null || row.org_id === target)) return membershipScope(row);
     if (row.is_superadmin && target && (await this.organizations.exists(target))) {
       return { orgId: target, userId: row.user_id, role: 'owner', siteIds: null };
     }
     if (requestedOrgId) throw notFound('organization');
-    return row.org_id && row.role ? { orgId: row.org_id, userId: row.user_id, role: row.role, siteIds: row.site_ids } : null;
+    return row.org_id && row.role ? membershipScope(row) : null;
   }
 
   async login(email: string, password: string, actor: Actor, deviceCookie?: string): Promise<LoginResult> {
@@ -162,7 +160,7 @@ export class IdentityService implements Authenticator {
     }
     return {
       user: { id: principal.userId, email: principal.email, name: principal.name, isSuperadmin: principal.isSuperadmin },
-      organization: scope ? { id: scope.orgId, role: scope.role, siteIds: scope.siteIds } : null,
+      organization: scope ? { id: scope.orgId, role: scope.role, siteIds: scope.siteIds, customerId: scope.customerId ?? null } : null,
       organizations: organizations.map((o) => ({ id: o.id, name: o.name, slug: o.slug, role: o.role })),
       csrfToken: principal.csrfToken,
     };
@@ -338,6 +336,10 @@ export class IdentityService implements Authenticator {
     await this.announceRevoked(ended.sessionIds);
     if (ended.tokenIds.length > 0) await announceAccessChange(this.ctx.bus, { credentialIds: ended.tokenIds });
   }
+}
+
+function membershipScope(row: store.IdentityRow): Scope {
+  return { orgId: row.org_id!, userId: row.user_id, role: row.role!, siteIds: row.site_ids, customerId: row.customer_id };
 }
 
 function isStale(touchedAt: Date | null): boolean {

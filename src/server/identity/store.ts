@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db, Tx } from '../core/db/database.js';
-import type { Role } from '../../shared/roles.js';
+import type { MemberRole } from '../../shared/roles.js';
 
 /** Every SQL statement about users, sessions, personal API tokens and password resets. */
 type Conn = Db | Tx;
@@ -81,8 +81,9 @@ export interface IdentityRow {
   touched_at: Date | null;
   target_org_id: string | null;
   org_id: string | null;
-  role: Role | null;
+  role: MemberRole | null;
   site_ids: string[] | null;
+  customer_id: string | null;
 }
 
 /**
@@ -91,7 +92,7 @@ export interface IdentityRow {
  */
 function membershipFor(target: ReturnType<typeof sql>) {
   return sql`LEFT JOIN LATERAL (
-      SELECT m.org_id, m.role, m.site_ids FROM memberships m
+      SELECT m.org_id, m.role, m.site_ids, m.customer_id FROM memberships m
       WHERE m.user_id = u.id AND m.is_active
       ORDER BY (m.org_id = ${target}) IS TRUE DESC, m.created_at
       LIMIT 1) m ON true`;
@@ -100,7 +101,7 @@ function membershipFor(target: ReturnType<typeof sql>) {
 export async function findSessionIdentity(db: Conn, tokenHash: string, orgId: string | null, idleMinutes: number) {
   const result = await sql<IdentityRow>`
     SELECT s.id AS credential_id, u.id AS user_id, u.email, u.name, u.is_superadmin, s.last_seen_at AS touched_at,
-           COALESCE(${orgId}::uuid, s.active_org_id) AS target_org_id, m.org_id, m.role, m.site_ids
+           COALESCE(${orgId}::uuid, s.active_org_id) AS target_org_id, m.org_id, m.role, m.site_ids, m.customer_id
     FROM sessions s
     JOIN users u ON u.id = s.user_id AND u.is_active
     ${membershipFor(sql`COALESCE(${orgId}::uuid, s.active_org_id)`)}
@@ -112,7 +113,7 @@ export async function findSessionIdentity(db: Conn, tokenHash: string, orgId: st
 export async function findTokenIdentity(db: Conn, tokenHash: string, orgId: string | null) {
   const result = await sql<IdentityRow>`
     SELECT t.id AS credential_id, u.id AS user_id, u.email, u.name, u.is_superadmin, t.last_used_at AS touched_at,
-           ${orgId}::uuid AS target_org_id, m.org_id, m.role, m.site_ids
+           ${orgId}::uuid AS target_org_id, m.org_id, m.role, m.site_ids, m.customer_id
     FROM api_tokens t
     JOIN users u ON u.id = t.user_id AND u.is_active
     ${membershipFor(sql`${orgId}::uuid`)}

@@ -5,8 +5,10 @@ import { scopeOf } from '../core/access.js';
 import { PageQuery, Page } from '../core/pagination.js';
 import { Email, errors, IdParams, NoContent, NullableTimestamp, Password, RoleSchema, SiteIds, Timestamp, Uuid } from '../core/http/schemas.js';
 import { requestActor } from '../audit/service.js';
-import type { Role } from '../../shared/roles.js';
+import type { MemberRole } from '../../shared/roles.js';
 import type { MembersService } from './service.js';
+
+const CustomerId = Type.Union([Uuid, Type.Null()], { description: "A client member's customer (role client): whose challans they see; null for staff" });
 
 const Member = Type.Object({
   userId: Uuid,
@@ -14,31 +16,34 @@ const Member = Type.Object({
   name: Type.String(),
   role: RoleSchema,
   siteIds: SiteIds,
+  customerId: CustomerId,
   isActive: Type.Boolean(),
   joinedAt: Timestamp,
   lastLoginAt: NullableTimestamp,
 });
-type MemberRow = { user_id: string; email: string; name: string; role: Role; site_ids: string[] | null; is_active: boolean; user_active: boolean; created_at: Date; last_login_at: Date | null };
+type MemberRow = { user_id: string; email: string; name: string; role: MemberRole; site_ids: string[] | null; customer_id: string | null; is_active: boolean; user_active: boolean; created_at: Date; last_login_at: Date | null };
 const presentMember = (m: MemberRow) => ({
   userId: m.user_id,
   email: m.email,
   name: m.name,
   role: m.role,
   siteIds: m.site_ids,
+  customerId: m.customer_id,
   isActive: m.is_active && m.user_active,
   joinedAt: m.created_at.toISOString(),
   lastLoginAt: m.last_login_at?.toISOString() ?? null,
 });
 
 const Invitation = Type.Object({
-  id: Uuid, email: Type.String(), role: RoleSchema, siteIds: SiteIds, createdAt: Timestamp, expiresAt: Timestamp, acceptedAt: NullableTimestamp, revokedAt: NullableTimestamp,
+  id: Uuid, email: Type.String(), role: RoleSchema, siteIds: SiteIds, customerId: CustomerId, createdAt: Timestamp, expiresAt: Timestamp, acceptedAt: NullableTimestamp, revokedAt: NullableTimestamp,
 });
-type InvitationRow = { id: string; email: string; role: Role; site_ids: string[] | null; created_at: Date; expires_at: Date; accepted_at: Date | null; revoked_at: Date | null };
+type InvitationRow = { id: string; email: string; role: MemberRole; site_ids: string[] | null; customer_id: string | null; created_at: Date; expires_at: Date; accepted_at: Date | null; revoked_at: Date | null };
 const presentInvitation = (i: InvitationRow) => ({
   id: i.id,
   email: i.email,
   role: i.role,
   siteIds: i.site_ids,
+  customerId: i.customer_id,
   createdAt: i.created_at.toISOString(),
   expiresAt: i.expires_at.toISOString(),
   acceptedAt: i.accepted_at?.toISOString() ?? null,
@@ -49,7 +54,7 @@ const RegistrationCode = Type.Object({
   id: Uuid, prefix: Type.String(), label: Type.Union([Type.String(), Type.Null()]), role: RoleSchema, siteIds: SiteIds,
   maxUses: Type.Integer(), uses: Type.Integer(), expiresAt: NullableTimestamp, revokedAt: NullableTimestamp, createdAt: Timestamp,
 });
-type CodeRow = { id: string; code_prefix: string; label: string | null; role: Role; site_ids: string[] | null; max_uses: number; uses: number; expires_at: Date | null; revoked_at: Date | null; created_at: Date };
+type CodeRow = { id: string; code_prefix: string; label: string | null; role: MemberRole; site_ids: string[] | null; max_uses: number; uses: number; expires_at: Date | null; revoked_at: Date | null; created_at: Date };
 const presentCode = (c: CodeRow) => ({
   id: c.id,
   prefix: c.code_prefix,
@@ -110,8 +115,8 @@ export function memberRoutes(members: MembersService) {
       config: { access: 'member.write' },
       schema: {
         tags,
-        summary: 'Invite someone by email (link valid 7 days); the link is also returned for copying',
-        body: Type.Object({ email: Email, role: RoleSchema, siteIds: Type.Optional(SiteIds) }),
+        summary: 'Invite someone by email (link valid 7 days); the link is also returned for copying. A client (role client, with customerId) must have an address at one of the customer\'s email domains',
+        body: Type.Object({ email: Email, role: RoleSchema, siteIds: Type.Optional(SiteIds), customerId: Type.Optional(CustomerId) }),
         response: { 201: Type.Intersect([Invitation, Type.Object({ inviteUrl: Type.String() })]), ...errors(400, 401, 403) },
       },
     }, async (request, reply) => {

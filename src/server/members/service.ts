@@ -6,9 +6,10 @@ import { AppError, conflict, forbidden, invalidFields, notFound } from '../core/
 import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
 import { RateLimit, redisOf } from '../core/rate-limit.js';
 import { hashToken, newToken } from '../core/tokens.js';
-import { roleAtLeast, type Role } from '../../shared/roles.js';
+import { CLIENT_ROLE, roleAtLeast, type MemberRole, type Role } from '../../shared/roles.js';
 import { emailDomainAllowed, normaliseEmail } from '../../shared/validation.js';
 import type { Actor, AuditService } from '../audit/service.js';
+import type { CustomersService } from '../challans/customers.js';
 import type { IdentityService } from '../identity/service.js';
 import type { OrganizationsService } from '../organizations/service.js';
 import type { SitesService } from '../sites/service.js';
@@ -55,6 +56,7 @@ export class MembersService {
     private readonly identity: IdentityService,
     private readonly organizations: OrganizationsService,
     private readonly sites: SitesService,
+    private readonly customers: CustomersService,
   ) {
     const rl = ctx.config.rateLimits;
     this.registerPerIp = new RateLimit('register-ip', rl.registerPerIp, rl.windowSeconds, redisOf(ctx));
@@ -66,13 +68,11 @@ export class MembersService {
     return toPage(rows, page.limit, (r) => [r.email.toLowerCase(), r.user_id]);
   }
 
-  async invite(scope: Scope, input: { email: string; role: Role; siteIds?: string[] | null }, actor: Actor) {
+  async invite(scope: Scope, input: { email: string; role: MemberRole; siteIds?: string[] | null; customerId?: string | null }, actor: Actor) {
     const email = normaliseEmail(input.email);
     this.assertMayGrant(scope, input.role);
     const org = await this.organizations.get(scope.orgId);
-    if (!emailDomainAllowed(org.allowed_email_domains, email)) {
-      throw invalidFields([{ field: 'email', message: `must be an address at ${org.allowed_email_domains.join(' or ')}` }]);
-    }
+    const customerId = await this.assertEmailAllowed(org, { role: input.role, customerId: input.customerId ?? null, email, siteIds: input.siteIds });
     const siteIds = restriction(input.siteIds);
     await this.sites.assertSitesExist(scope.orgId, siteIds);
     if (await store.memberEmailExists(this.ctx.db, scope.orgId, email)) {
@@ -84,6 +84,7 @@ export class MembersService {
       email,
       role: input.role,
       siteIds,
+      customerId,
       tokenHash: hashToken(token),
       invitedBy: scope.userId,
       expiresAt: new Date(Date.now() + INVITATION_TTL_MS),
@@ -93,7 +94,7 @@ export class MembersService {
       action: 'member.invited',
       resourceType: 'invitation',
       resourceId: invitation.id,
-      details: { email, role: input.role, siteIds: invitation.site_ids },
+      details: { email, role: input.role, siteIds: invitation.site_ids, customerId },
     });
     const inviteUrl = `${this.ctx.config.publicUrl}/invite?token=${encodeURIComponent(token)}`;
     void this.ctx.mailer.send({
@@ -115,12 +116,18 @@ export class MembersService {
     await this.audit.record(actor, { orgId: scope.orgId, action: 'member.invitation_revoked', resourceType: 'invitation', resourceId: id });
   }
 
-  async update(scope: Scope, userId: string, patch: { role?: Role; siteIds?: string[] | null; isActive?: boolean }, actor: Actor) {
+  async update(scope: Scope, userId: string, patch: { role?: MemberRole; siteIds?: string[] | null; isActive?: boolean }, actor: Actor) {
     const member = await store.findMember(this.ctx.db, scope.orgId, userId);
     if (!member) throw notFound('member');
     this.assertMayManage(scope, member.role);
     if (patch.role) this.assertMayGrant(scope, patch.role);
-    const normalised = { ...patch, ...(patch.siteIds !== undefined && { siteIds: restriction(patch.siteIds) }) };
+    // Staff and client members come from different email domains and see different things: no switching.
+    if (patch.role && (patch.role === CLIENT_ROLE) !== (member.role === CLIENT_ROLE)) {
+      throw invalidFields([{ field: 'role', message: 'a client member cannot become staff, nor staff a client: remove the member and invite them again' }]);
+    }
+    if (member.role === CLIENT_ROLE && patch.siteIds) throw invalidFields([{ field: 'siteIds', message: 'a client member sees their customer, not sites' }]);
+    const staffPatch = patch as { role?: Role; siteIds?: string[] | null; isActive?: boolean };
+    const normalised = { ...staffPatch, ...(patch.siteIds !== undefined && { siteIds: restriction(patch.siteIds) }) };
     await this.sites.assertSitesExist(scope.orgId, normalised.siteIds);
     await this.ctx.db.transaction().execute(async (tx) => {
       const stillOwner = (normalised.role ?? member.role) === 'owner' && (normalised.isActive ?? member.is_active);
@@ -245,26 +252,27 @@ export class MembersService {
       throw invalidFields([{ field: 'registrationCode', message: 'an invitation or a registration code is required' }]);
     }
     const joined = await this.ctx.db.transaction().execute(async (tx) => {
-      let grant: { orgId: string; role: Role; siteIds: string[] | null; email: string; via: string; grantId: string };
+      let grant: { orgId: string; role: MemberRole; siteIds: string[] | null; customerId: string | null; email: string; via: string; grantId: string };
       if (input.invitationToken) {
         const invitation = await store.acceptInvitation(tx, hashToken(input.invitationToken));
         if (!invitation) throw new AppError(400, 'invalid_invitation', 'this invitation is not valid, already used, revoked or expired');
-        grant = { orgId: invitation.org_id, role: invitation.role, siteIds: invitation.site_ids, email: invitation.email, via: 'invitation', grantId: invitation.id };
+        grant = {
+          orgId: invitation.org_id, role: invitation.role, siteIds: invitation.site_ids, customerId: invitation.customer_id, email: invitation.email, via: 'invitation', grantId: invitation.id,
+        };
       } else {
         if (!input.email) throw invalidFields([{ field: 'email', message: 'is required' }]);
         const code = await store.consumeRegistrationCode(tx, hashToken(canonicalCode(input.registrationCode!)));
         if (!code) throw new AppError(400, 'invalid_registration_code', 'this registration code is not valid, used up, revoked or expired');
-        grant = { orgId: code.org_id, role: code.role, siteIds: code.site_ids, email: normaliseEmail(input.email), via: 'registration_code', grantId: code.id };
+        grant = { orgId: code.org_id, role: code.role, siteIds: code.site_ids, customerId: null, email: normaliseEmail(input.email), via: 'registration_code', grantId: code.id };
       }
       const org = await this.organizations.lock(tx, grant.orgId);
-      if (!emailDomainAllowed(org.allowed_email_domains, grant.email)) {
-        throw invalidFields([{ field: 'email', message: `must be an address at ${org.allowed_email_domains.join(' or ')}` }]);
-      }
+      // Checked again on joining: the organization's (or the customer's) domains may have changed since the invitation.
+      await this.assertEmailAllowed(org, grant);
       if (org.max_users !== null && (await store.countActiveMembers(tx, org.id)) >= org.max_users) {
         throw new AppError(403, 'plan_limit', `${org.name} has reached its limit of ${org.max_users} users`);
       }
       const user = await this.existingOrNewUser(tx, grant, input);
-      await store.insertMembership(tx, { orgId: org.id, userId: user.id, role: grant.role, siteIds: grant.siteIds });
+      await store.insertMembership(tx, { orgId: org.id, userId: user.id, role: grant.role, siteIds: grant.siteIds, customerId: grant.customerId });
       await this.audit.record({ ...actor, userId: user.id, label: user.email }, {
         orgId: org.id,
         action: 'member.joined',
@@ -291,11 +299,39 @@ export class MembersService {
     ]);
   }
 
-  private assertMayGrant(scope: Scope, role: Role): void {
+  /**
+   * Staff come from the organization's email domains (any, when it names none); a client member from their
+   * customer's, which must be named. Answers the customer of a client grant (null for staff).
+   */
+  private async assertEmailAllowed(
+    org: { id: string; allowed_email_domains: string[] },
+    grant: { role: MemberRole; customerId: string | null; email: string; siteIds?: string[] | null },
+  ): Promise<string | null> {
+    if (grant.role !== CLIENT_ROLE) {
+      if (grant.customerId) throw invalidFields([{ field: 'customerId', message: 'is only for client members' }]);
+      if (!emailDomainAllowed(org.allowed_email_domains, grant.email)) {
+        throw invalidFields([{ field: 'email', message: `must be an address at ${org.allowed_email_domains.join(' or ')}` }]);
+      }
+      return null;
+    }
+    if (!grant.customerId) throw invalidFields([{ field: 'customerId', message: 'is required for a client member: the customer whose challans they see' }]);
+    if (grant.siteIds) throw invalidFields([{ field: 'siteIds', message: 'a client member sees their customer, not sites' }]);
+    const customer = await this.customers.find(org.id, grant.customerId);
+    if (!customer) throw invalidFields([{ field: 'customerId', message: 'is not a customer of this organization' }]);
+    if (customer.email_domains.length === 0) {
+      throw invalidFields([{ field: 'customerId', message: `${customer.name} has no email domains yet: add them to the customer first` }]);
+    }
+    if (!emailDomainAllowed(customer.email_domains, grant.email)) {
+      throw invalidFields([{ field: 'email', message: `must be an address at ${customer.email_domains.join(' or ')} (${customer.name})` }]);
+    }
+    return customer.id;
+  }
+
+  private assertMayGrant(scope: Scope, role: MemberRole): void {
     if (!roleAtLeast(scope.role, role)) throw forbidden(`you cannot grant the role ${role}, which is above your own (${scope.role})`);
   }
 
-  private assertMayManage(scope: Scope, targetRole: Role): void {
+  private assertMayManage(scope: Scope, targetRole: MemberRole): void {
     if (!roleAtLeast(scope.role, targetRole)) throw forbidden(`you cannot change a member whose role (${targetRole}) is above yours`);
   }
 

@@ -1,12 +1,12 @@
 import { sql } from 'kysely';
 import type { Db, Tx } from '../core/db/database.js';
-import type { Role } from '../../shared/roles.js';
+import type { MemberRole, Role } from '../../shared/roles.js';
 
 /** Every SQL statement about memberships, invitations and registration codes. */
 type Conn = Db | Tx;
 
 const MEMBER_COLUMNS = [
-  'm.user_id', 'u.email', 'u.name', 'm.role', 'm.site_ids', 'm.is_active', 'u.is_active as user_active', 'm.created_at', 'u.last_login_at',
+  'm.user_id', 'u.email', 'u.name', 'm.role', 'm.site_ids', 'm.customer_id', 'm.is_active', 'u.is_active as user_active', 'm.created_at', 'u.last_login_at',
 ] as const;
 
 function members(db: Conn, orgId: string) {
@@ -30,11 +30,12 @@ export async function memberEmailExists(db: Conn, orgId: string, email: string):
   return row !== undefined;
 }
 
-export async function insertMembership(db: Conn, m: { orgId: string; userId: string; role: Role; siteIds: string[] | null }) {
+export async function insertMembership(db: Conn, m: { orgId: string; userId: string; role: MemberRole; siteIds: string[] | null; customerId?: string | null }) {
+  const customerId = m.customerId ?? null;
   await db
     .insertInto('memberships')
-    .values({ org_id: m.orgId, user_id: m.userId, role: m.role, site_ids: m.siteIds })
-    .onConflict((oc) => oc.columns(['org_id', 'user_id']).doUpdateSet({ role: m.role, site_ids: m.siteIds, is_active: true, updated_at: new Date() }))
+    .values({ org_id: m.orgId, user_id: m.userId, role: m.role, site_ids: m.siteIds, customer_id: customerId })
+    .onConflict((oc) => oc.columns(['org_id', 'user_id']).doUpdateSet({ role: m.role, site_ids: m.siteIds, customer_id: customerId, is_active: true, updated_at: new Date() }))
     .execute();
 }
 
@@ -86,11 +87,11 @@ export async function countActiveMembers(db: Conn, orgId: string): Promise<numbe
   return row.n;
 }
 
-const INVITATION_COLUMNS = ['id', 'org_id', 'email', 'role', 'site_ids', 'invited_by', 'created_at', 'expires_at', 'accepted_at', 'revoked_at'] as const;
+const INVITATION_COLUMNS = ['id', 'org_id', 'email', 'role', 'site_ids', 'customer_id', 'invited_by', 'created_at', 'expires_at', 'accepted_at', 'revoked_at'] as const;
 
 export function insertInvitation(
   db: Conn,
-  inv: { orgId: string; email: string; role: Role; siteIds: string[] | null; tokenHash: string; invitedBy: string; expiresAt: Date },
+  inv: { orgId: string; email: string; role: MemberRole; siteIds: string[] | null; customerId: string | null; tokenHash: string; invitedBy: string; expiresAt: Date },
 ) {
   return db
     .insertInto('invitations')
@@ -99,6 +100,7 @@ export function insertInvitation(
       email: inv.email,
       role: inv.role,
       site_ids: inv.siteIds,
+      customer_id: inv.customerId,
       token_hash: inv.tokenHash,
       invited_by: inv.invitedBy,
       expires_at: inv.expiresAt,
@@ -149,7 +151,7 @@ export function findOpenInvitation(db: Conn, tokenHash: string) {
   return db
     .selectFrom('invitations as i')
     .innerJoin('organizations as o', 'o.id', 'i.org_id')
-    .select(['i.email', 'i.role', 'i.expires_at', 'o.name as organization_name'])
+    .select(['i.email', 'i.role', 'i.customer_id', 'i.expires_at', 'o.name as organization_name'])
     .where('i.token_hash', '=', tokenHash)
     .where('i.accepted_at', 'is', null)
     .where('i.revoked_at', 'is', null)

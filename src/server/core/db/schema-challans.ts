@@ -16,6 +16,8 @@ export interface ChallanCustomersTable {
   address: string | null;
   contact: string | null;
   is_active: Generated<boolean>;
+  /** Where the customer's own people sign in from (client invitations); migration 0036. */
+  email_domains: ColumnType<string[], string[] | undefined, string[]>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -66,4 +68,19 @@ export interface ChallanPodFilesTable {
   preview_key: string | null;
   uploaded_by: string | null;
   uploaded_at: CreatedAt;
+}
+
+/** Media keys of deleted POD files, queued by a trigger for the purge job to remove (migration 0036). */
+export interface ChallanFileDeletionsTable {
+  storage_key: string;
+  queued_at: CreatedAt;
+}
+
+/** The weeks (Monday, organization time) whose outstanding-POD digest was queued, one row each. */
+export interface ChallanDigestWeeksTable {
+  org_id: string;
+  /** 'YYYY-MM-DD' */
+  week_of: string;
+  challans: number;
+  queued_at: CreatedAt;
 }

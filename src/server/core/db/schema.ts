@@ -1,10 +1,12 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { DeviceKind } from '../../../shared/devices.js';
-import type { Role } from '../../../shared/roles.js';
+import type { MemberRole, Role } from '../../../shared/roles.js';
 import type { CreatedAt, UpdatedAt } from './schema-columns.js';
 import type { AlertRulesTable, AlertRuleStatesTable, AlertRuleVersionsTable, AlertsTable, NotificationChannelsTable, NotificationOutboxTable } from './schema-alerts.js';
 import type { CamerasTable, CameraLeasesTable, CameraWorkersTable } from './schema-cameras.js';
-import type { ChallanCustomersTable, ChallanNumberCountersTable, ChallanPodFilesTable, DeliveryChallansTable } from './schema-challans.js';
+import type {
+  ChallanCustomersTable, ChallanDigestWeeksTable, ChallanFileDeletionsTable, ChallanNumberCountersTable, ChallanPodFilesTable, DeliveryChallansTable,
+} from './schema-challans.js';
 import type { ReportsTable, ReportSettingsTable, ReportSchedulesTable, ReportScheduleRunsTable, MaintenanceRecordsTable, MaintenanceAttachmentsTable, MaintenanceFileDeletionsTable, MaintenanceSettingsTable, EventPhotoUploadsTable } from './schema-records.js';
 
 /** Every table Vigil's stores touch, as the migrations in `./migrations` create them. */
@@ -54,8 +56,10 @@ export interface UsersTable {
 export interface MembershipsTable {
   org_id: string;
   user_id: string;
-  role: Role;
+  role: MemberRole;
   site_ids: string[] | null;
+  /** A client member's customer (role 'client'); null for staff. */
+  customer_id: ColumnType<string | null, string | null | undefined, string | null>;
   is_active: Generated<boolean>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
@@ -90,8 +94,9 @@ export interface InvitationsTable {
   id: Generated<string>;
   org_id: string;
   email: string;
-  role: Role;
+  role: MemberRole;
   site_ids: string[] | null;
+  customer_id: ColumnType<string | null, string | null | undefined, string | null>;
   token_hash: string;
   invited_by: string | null;
   created_at: CreatedAt;
@@ -226,4 +231,6 @@ export interface Database {
   challan_customers: ChallanCustomersTable;
   challan_number_counters: ChallanNumberCountersTable;
   challan_pod_files: ChallanPodFilesTable;
+  challan_file_deletions: ChallanFileDeletionsTable;
+  challan_digest_weeks: ChallanDigestWeeksTable;
 }

@@ -17,8 +17,9 @@ export function errors<const C extends number[]>(...codes: C): Record<C[number],
 
 export const Uuid = Type.String({ format: 'uuid' });
 export const IdParams = Type.Object({ id: Uuid });
+/** A member's role: the staff roles, and `client` (a client company's user, scoped to one customer). */
 export const RoleSchema = Type.Union([
-  Type.Literal('owner'), Type.Literal('admin'), Type.Literal('manager'), Type.Literal('operator'), Type.Literal('viewer'),
+  Type.Literal('owner'), Type.Literal('admin'), Type.Literal('manager'), Type.Literal('operator'), Type.Literal('viewer'), Type.Literal('client'),
 ]);
 export const Timestamp = Type.String({ format: 'date-time' });
 /** `T | null` for a response or body field. */

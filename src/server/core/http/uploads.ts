@@ -38,6 +38,31 @@ export async function readSingleFile(request: FastifyRequest, field = 'file'): P
   return found;
 }
 
+/**
+ * A form with text fields and at most one file in `fileField` (a compatibility API's multipart create):
+ * the fields as strings, the file when sent. Any other file part is refused.
+ */
+export async function readForm(request: FastifyRequest, fileField: string): Promise<{ fields: Record<string, string>; file: UploadedFile | null }> {
+  const fields: Record<string, string> = {};
+  let file: UploadedFile | null = null;
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'field') {
+        fields[part.fieldname] = String(part.value);
+        continue;
+      }
+      if (file || part.fieldname !== fileField) {
+        part.file.resume();
+        throw new AppError(400, 'one_file_only', `send at most one file, in a field named "${fileField}"`, [{ field: part.fieldname, message: 'is not expected' }]);
+      }
+      file = { data: await part.toBuffer(), fileName: part.filename };
+    }
+  } catch (error) {
+    throw uploadError(error);
+  }
+  return { fields, file };
+}
+
 function uploadError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   const { code, message } = error as { code?: string; message?: string };
