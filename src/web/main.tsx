@@ -90,6 +90,8 @@ const router = createBrowserRouter([
           },
           { path: 'alerts/:id', element: <AlertDetailPage /> },
           { path: 'maintenance', element: <MaintenancePage /> },
+          { path: 'challans', lazy: async () => ({ Component: (await import('./pages/challans/ChallansPage')).ChallansPage }) },
+          { path: 'challans/customers', lazy: async () => ({ Component: (await import('./pages/challans/CustomersPage')).CustomersPage }) },
           { path: 'account', element: <AccountPage /> },
           { path: 'stats', lazy: async () => ({ Component: (await import('./pages/StatsPage')).StatsPage }) },
           { path: 'reports', lazy: async () => ({ Component: (await import('./pages/ReportsPage')).ReportsPage }) },

@@ -28,6 +28,7 @@ export const NAVIGATION: NavSection[] = [
       { to: '/alerts/rules', label: 'Alert rules', action: 'alertrule.write' },
       { to: '/stats', label: 'Speed statistics' },
       { to: '/maintenance', label: 'Maintenance', action: 'maintenance.read' },
+      { to: '/challans', label: 'Challans', action: 'challan.read' },
       { to: '/reports', label: 'Reports' },
     ],
   },

@@ -34,6 +34,14 @@ const INVALIDATES: Record<string, QueryKey[]> = {
   'maintenance.attachment_removed': [maintenanceKeys.all],
   'report.progress': [['reports']],
   'report.deleted': [['reports']],
+  'challan.created': [['challans']],
+  'challan.updated': [['challans']],
+  'challan.deleted': [['challans']],
+  'challan.restored': [['challans']],
+  'challan.pod_attached': [['challans']],
+  'customer.created': [['customers']],
+  'customer.updated': [['customers']],
+  'customer.deleted': [['customers']],
 };
 
 interface NotificationMessage {
