@@ -11,6 +11,7 @@ import type { AppContext } from '../context.js';
 import { accessHook, type Authenticator, type DeviceAuthenticator } from '../access.js';
 import { isDatabaseUnavailable } from '../db/database.js';
 import { AppError, type FieldError } from './errors.js';
+import { requestLogSerializers } from './log-redaction.js';
 import { securityHeaders, tileImageSource } from './security-headers.js';
 
 export type DomainPlugin = (app: FastifyInstance) => Promise<void>;
@@ -31,7 +32,8 @@ export async function createHttpApp(
   domains: DomainPlugin[],
 ) {
   const app = Fastify({
-    loggerInstance: ctx.logger,
+    // Request and error lines with the one-time secrets of URLs (tokens, signed upload paths) removed.
+    loggerInstance: ctx.logger.child({}, { serializers: requestLogSerializers }),
     trustProxy: ctx.config.trustProxy,
     bodyLimit: ctx.config.bodyLimitBytes,
     // Signed upload URLs carry their token in the path.
