@@ -6,7 +6,7 @@ import { startTestApp, type ApiClient, type SignedIn, type TestApp } from './hel
 /** A multipart form as DC Tracker's console sent it: text fields, and the file in `proof_of_delivery`. */
 function form(client: ApiClient, method: string, url: string, fields: Record<string, string>, file?: Buffer) {
   const boundary = `----dc${Math.random().toString(16).slice(2)}`;
-  const parts = Object.entries(fields).map(([name, value]) => Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
+  const parts: Buffer[] = Object.entries(fields).map(([name, value]) => Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
   if (file) {
     parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="proof_of_delivery"; filename="ack.png"\r\nContent-Type: image/png\r\n\r\n`), file, Buffer.from('\r\n'));
   }

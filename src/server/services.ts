@@ -35,6 +35,7 @@ import { CustomersService } from './challans/customers.js';
 import { ChallanInvoicesService } from './challans/invoices.js';
 import { ChallanPodService } from './challans/pod.js';
 import { ChallanCompatService } from './challans/compat.js';
+import { ChallanRecordsService } from './challans/records.js';
 
 /** Every domain service of one process, wired once. */
 export function createServices(ctx: AppContext) {
@@ -73,6 +74,7 @@ export function createServices(ctx: AppContext) {
   const challanInvoices = new ChallanInvoicesService(ctx, challans);
   const challanPods = new ChallanPodService(ctx, audit, challans);
   const challanCompat = new ChallanCompatService(challans, customers, challanPods, ctx.config.publicUrl);
+  const challanRecords = new ChallanRecordsService(ctx, audit, alerting.notifier);
   const reports = new ReportsService(ctx, audit, { devices, sites, organizations });
   const reportRunner = new ReportRunner(ctx, { traffic, devices, sites, organizations, rollups, maintenance });
   const reportSchedules = new ReportSchedulesService(ctx, audit, { reports });
@@ -80,7 +82,7 @@ export function createServices(ctx: AppContext) {
   return {
     audit, organizations, identity, sites, members, setup, stream, devices, cameras, decoders, live, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups,
     alerting, alertPreview, alertPeople, maintenance, maintenanceAttachments, traffic, community, reports, reportRunner,
-    reportSchedules, scheduleDelivery, customers, challans, challanInvoices, challanPods, challanCompat,
+    reportSchedules, scheduleDelivery, customers, challans, challanInvoices, challanPods, challanCompat, challanRecords,
   };
 }
 

@@ -88,6 +88,9 @@ export const ChallanFilters = Type.Object({
   podFrom: Type.Optional(Type.String({ format: 'date', description: "POD uploaded on or after this day (organization's time zone)" })),
   podTo: Type.Optional(Type.String({ format: 'date', description: "POD uploaded on or before this day (organization's time zone)" })),
   deleted: Type.Optional(Type.Boolean({ description: 'Admins: the deleted challans instead (restorable for 30 days)' })),
+  outstandingDays: Type.Optional(Type.Integer({
+    minimum: 1, maximum: 3650, description: 'POD outstanding: challans dated this many days ago or earlier without a POD file or without a submitted invoice',
+  })),
   sort: Type.Optional(SortKey),
   order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
 });

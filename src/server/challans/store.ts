@@ -2,6 +2,7 @@ import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import type { Scope } from '../core/access.js';
 import type { Db, Tx } from '../core/db/database.js';
 import { inScope, type ScopeColumns } from '../core/db/scope.js';
+import { outstandingCondition } from './records-store.js';
 
 /**
  * Every SQL statement about delivery challans and their number counters. Reads go through `inScope`:
@@ -53,6 +54,8 @@ export interface ChallanFilter {
   podTo?: string;
   ids?: string[];
   deleted?: boolean;
+  /** Only challans this many days old or older without POD or without a submitted invoice. */
+  outstandingDays?: number;
 }
 
 /** The columns a list may be sorted by (each followed by the number, unique in the organization). */
@@ -101,6 +104,7 @@ function conditions(filter: ChallanFilter, zone: string): RawBuilder<SqlBool>[] 
   if (filter.podFrom) where.push(sql<SqlBool>`c.pod_uploaded_at >= (${filter.podFrom}::date)::timestamp AT TIME ZONE ${zone}`);
   if (filter.podTo) where.push(sql<SqlBool>`c.pod_uploaded_at < (${filter.podTo}::date + 1)::timestamp AT TIME ZONE ${zone}`);
   if (filter.ids) where.push(sql<SqlBool>`c.id = ANY(${filter.ids}::uuid[])`);
+  if (filter.outstandingDays) where.push(outstandingCondition('c', sql`${zone}::text`, filter.outstandingDays, new Date()));
   return where;
 }
 

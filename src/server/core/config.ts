@@ -83,6 +83,8 @@ export interface Config {
   cameraPlaceholderMaxBytes: number;
   /** Largest accepted proof-of-delivery file of a delivery challan. */
   challanPodMaxBytes: number;
+  /** A challan this many days old without POD or submitted invoice is outstanding (list filter, weekly digest). */
+  challanOutstandingDays: number;
   /** How long a worker's lease on a camera lasts unrenewed: a dead worker's cameras are taken over after it. */
   cameraLeaseSeconds: number;
   /** How often a worker renews its camera leases and rebalances its share; at most a third of the lease. */
@@ -307,6 +309,7 @@ export function loadConfig(env: Env = process.env): Config {
     detectionModelPath: path.resolve(r.raw('DETECTION_MODEL_PATH') ?? path.join(r.string('DATA_DIR', './data'), 'models', 'ppe.onnx')),
     cameraPlaceholderMaxBytes: r.int('CAMERA_PLACEHOLDER_MAX_BYTES', 50 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
     challanPodMaxBytes: r.int('CHALLAN_POD_MAX_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    challanOutstandingDays: r.int('CHALLAN_OUTSTANDING_DAYS', 7, 1, 365),
     cameraLeaseSeconds,
     cameraLeaseHeartbeatSeconds,
     serveDecodesCameras: r.bool('SERVE_DECODES_CAMERAS', true),
