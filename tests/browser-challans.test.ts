@@ -16,7 +16,7 @@ import sharp from 'sharp';
 import { clipboardText } from '../src/shared/challans.js';
 import { startTestApp, type ApiClient, type SignedIn, type TestApp } from './helpers/app.js';
 import {
-  chromiumAvailable, CHROMIUM, ensureWebBuild, eventually, horizontalOverflow, launchBrowser, OFFLINE_TILES, serveConsole, seriousA11yViolations, watchErrors, type ConsoleServer,
+  chromiumAvailable, CHROMIUM, ensureWebBuild, eventually, horizontalOverflow, launchBrowser, OFFLINE_TILES, screenshot, serveConsole, seriousA11yViolations, watchErrors, type ConsoleServer,
 } from './helpers/browser.js';
 
 const skip = !chromiumAvailable() && !process.env.CI ? `no browser at ${CHROMIUM} (apt-get install chromium)` : false;
@@ -140,6 +140,7 @@ describe('challan register in a browser', { skip, timeout: 240_000 }, () => {
     // The new challan stays open, ready for its signed copy.
     const opened = page.getByRole('dialog', { name: `Challan ${number}` });
     await opened.getByText('No signed copy yet.').waitFor();
+    await screenshot(page, 'challans-drawer', false);
     await page.keyboard.press('Escape');
     await opened.waitFor({ state: 'detached' });
     const row = page.getByRole('row', { name: new RegExp(number) });

@@ -100,7 +100,7 @@ export function ChallansPage() {
       </header>
       <form className="challan-toolbar" role="search" aria-label="Search challans" onSubmit={(e) => { e.preventDefault(); clearTimeout(pause.current); updateParams({ q: search.trim() || null }); }}>
         <label htmlFor="challan-search" className="visually-hidden">Search</label>
-        <input id="challan-search" ref={searchBox} type="search" placeholder="Search every field: number, customer, goods, people, invoice" maxLength={200}
+        <input id="challan-search" ref={searchBox} type="search" placeholder={phone ? 'Search every field' : 'Search every field: number, customer, goods, people, invoice'} maxLength={200}
           value={search} onChange={(e) => onSearch(e.target.value)} onKeyDown={(e) => { if (e.key === 'Escape') e.currentTarget.blur(); }} />
         <button type="button" className="button" aria-expanded={filtersOpen} onClick={() => setFiltersOpen((open) => !open)}>
           <span aria-hidden="true">⚲</span>Filters
