@@ -69,7 +69,9 @@ export function ChallansPage() {
     const onKey = (e: KeyboardEvent) => {
       if (e.ctrlKey || e.metaKey || e.altKey) return;
       const target = e.target as HTMLElement;
-      if (target.closest('input, textarea, select, [contenteditable="true"]') || document.querySelector('dialog[open]')) return;
+      // A ticked checkbox keeps the focus, and the shortcuts keep working from it.
+      const typing = target.closest('input:not([type="checkbox"]):not([type="radio"]), textarea, select, [contenteditable="true"]');
+      if (typing || document.querySelector('dialog[open]')) return;
       if (e.key === 'Escape') { setHelpOpen(false); setFiltersOpen(false); return; }
       if (e.key === '/') { e.preventDefault(); searchBox.current?.focus(); searchBox.current?.select(); return; }
       if (e.key === 'n') { e.preventDefault(); openNew(); return; }
