@@ -9,12 +9,46 @@ import { errors, IdParams, Nullable, Timestamp, Uuid } from '../core/http/schema
 import { Page, PageQuery } from '../core/pagination.js';
 import { requestActor } from '../audit/service.js';
 import { presentCamera, type CamerasService } from './service.js';
-import { INFERENCE_PRESETS, INFERENCE_SIZE_MAX, INFERENCE_SIZE_MIN, TARGET_FPS_MAX, TARGET_FPS_MIN, TARGET_FPS_PRESETS } from './settings.js';
+import {
+  DETECTION_CONFIDENCE_MAX, DETECTION_CONFIDENCE_MIN, INFERENCE_PRESETS, INFERENCE_SIZE_MAX, INFERENCE_SIZE_MIN, MASKS_MAX,
+  MIN_PERSON_AREA_MAX, POLYGON_POINTS_MAX, POLYGON_POINTS_MIN, TARGET_FPS_MAX, TARGET_FPS_MIN, TARGET_FPS_PRESETS, ZONES_MAX,
+} from './settings.js';
 
 const Source = Type.Union([Type.Literal('rtsp'), Type.Literal('file')]);
 const Transport = Type.Union([Type.Literal('tcp'), Type.Literal('udp')]);
 const Status = Type.Union([Type.Literal('connecting'), Type.Literal('online'), Type.Literal('error'), Type.Literal('offline')]);
 const Position = Type.Object({ x: Type.Number({ minimum: 0, maximum: 1 }), y: Type.Number({ minimum: 0, maximum: 1 }) }, { description: 'on the site\'s floor plan, as fractions of its width and height from the top left' });
+
+const Fraction = Type.Number({ minimum: 0, maximum: 1 });
+const Polygon = Type.Array(Type.Tuple([Fraction, Fraction]), {
+  minItems: POLYGON_POINTS_MIN, maxItems: POLYGON_POINTS_MAX,
+  description: `${POLYGON_POINTS_MIN} to ${POLYGON_POINTS_MAX} [x, y] points, fractions (0–1) of the picture's width and height from its top left`,
+});
+const Zone = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S', description: 'unique on the camera, e.g. "Crane swing"' }),
+  polygon: Polygon,
+}, { additionalProperties: false });
+const DetectionMode = Type.Union([Type.Literal('ppe'), Type.Literal('zone'), Type.Literal('both'), Type.Literal('off')], {
+  description: 'ppe: hard hats and vests; zone: restricted zones; both; off: the camera only streams',
+});
+const DetectionSettings = Type.Object({
+  mode: Type.Optional(DetectionMode),
+  confidence: Type.Optional(Type.Number({ minimum: DETECTION_CONFIDENCE_MIN, maximum: DETECTION_CONFIDENCE_MAX, description: 'least score of a detection (default 0.25)' })),
+  zones: Type.Optional(Type.Array(Zone, { maxItems: ZONES_MAX, description: 'restricted zones: a person whose feet are inside one breaches it' })),
+  masks: Type.Optional(Type.Array(Polygon, { maxItems: MASKS_MAX, description: 'areas whose detections are ignored (a poster, a mirror, the street)' })),
+  minPersonArea: Type.Optional(Type.Number({ minimum: 0, maximum: MIN_PERSON_AREA_MAX, description: 'least person box as a share of the picture (default 0.001)' })),
+}, { additionalProperties: false, minProperties: 1 });
+const Detection = Type.Object({
+  mode: DetectionMode,
+  confidence: Type.Number(),
+  zones: Type.Array(Zone),
+  masks: Type.Array(Polygon),
+  minPersonArea: Type.Number(),
+  status: Type.Union([Type.Literal('idle'), Type.Literal('running'), Type.Literal('off'), Type.Literal('error')], {
+    description: 'idle: no worker runs the camera; running; off: no model installed, or mode off; error: the model cannot be used',
+  }),
+  statusCause: Nullable(Type.String({ description: 'e.g. "detection off: no model installed (no file at …)"' })),
+});
 
 const Camera = Type.Object({
   id: Uuid,
@@ -39,6 +73,7 @@ const Camera = Type.Object({
   status: Status,
   statusCause: Nullable(Type.String()),
   statusChangedAt: Timestamp,
+  detection: Detection,
   createdAt: Timestamp,
   updatedAt: Timestamp,
   worker: Type.Optional(Nullable(Type.Object({
@@ -60,6 +95,7 @@ const Settings = Type.Object({
   lat: Type.Optional(Nullable(Type.Number({ minimum: -90, maximum: 90 }))),
   lon: Type.Optional(Nullable(Type.Number({ minimum: -180, maximum: 180 }))),
   fallbackAfterFailures: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'failed connection attempts before the placeholder video is played' })),
+  detection: Type.Optional(DetectionSettings),
 }, { minProperties: 1, additionalProperties: false });
 
 const Credentials = Type.Object({

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Scope } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
 import type { Tx } from '../core/db/database.js';
-import type { CameraSource, CameraStatus, CameraTransport, PlaceholderVideo } from '../core/db/schema.js';
+import type {
+  CameraSource, CameraStatus, CameraTransport, DetectionMode, DetectionPolygon, DetectionStatus, DetectionZone, PlaceholderVideo,
+} from '../core/db/schema.js';
 import { AppError, forbidden, invalidFields, notFound, type FieldError } from '../core/http/errors.js';
 import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
 import { roleMay } from '../core/permissions.js';
@@ -12,7 +14,7 @@ import type { DeviceKindExtension, DeviceRow, DevicesService } from '../devices/
 import { displayName } from '../maintenance/attachments.js';
 import type { OrganizationRow } from '../organizations/service.js';
 import { probeVideo } from './probe.js';
-import { auditableUrl, rtspUrlProblem } from './settings.js';
+import { auditableUrl, detectionProblems, rtspUrlProblem } from './settings.js';
 import * as store from './store.js';
 
 /** `showWorker`: for admins, which worker decodes the camera (host:process id) and since when. */
@@ -42,6 +44,15 @@ export function presentCamera(row: store.CameraRow, showWorker = false) {
     status: row.status,
     statusCause: row.status_cause,
     statusChangedAt: row.status_changed_at.toISOString(),
+    detection: {
+      mode: row.detection_mode,
+      confidence: row.detection_confidence,
+      zones: row.detection_zones,
+      masks: row.detection_masks,
+      minPersonArea: row.detection_min_person_area,
+      status: row.detection_status,
+      statusCause: row.detection_cause,
+    },
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     ...(showWorker && {
@@ -64,6 +75,31 @@ export interface CameraPatch {
   lat?: number | null;
   lon?: number | null;
   fallbackAfterFailures?: number;
+  detection?: DetectionPatch;
+}
+
+export interface DetectionPatch {
+  mode?: DetectionMode;
+  confidence?: number;
+  zones?: DetectionZone[];
+  masks?: DetectionPolygon[];
+  minPersonArea?: number;
+}
+
+/** What a camera's detector runs with, and the device its violations are reported as. Never sent over HTTP. */
+export interface CameraDetectionSettings {
+  cameraId: string;
+  orgId: string;
+  siteId: string | null;
+  name: string;
+  serial: string;
+  /** The zone the camera's local days (statistics) are counted in: its site's, else its organization's. */
+  timezone: string;
+  mode: DetectionMode;
+  confidence: number;
+  zones: DetectionZone[];
+  masks: DetectionPolygon[];
+  minPersonArea: number;
 }
 
 export interface RtspCredentials {
@@ -135,9 +171,10 @@ export class CamerasService implements DeviceKindExtension {
       problems.push({ field: 'source', message: 'a file camera plays its placeholder video: upload one first (POST /api/v1/cameras/{id}/placeholder)' });
     }
     if (patch.usePlaceholder === true && !hasPlaceholder) problems.push({ field: 'usePlaceholder', message: 'upload a placeholder video first' });
+    if (patch.detection) problems.push(...detectionProblems(patch.detection));
     if (problems.length > 0) throw invalidFields(problems);
 
-    const { lat, lon, position, ...rest } = patch;
+    const { lat, lon, position, detection, ...rest } = patch;
     // The map position is the device's: one place for it, changed (and audited) by the device registry.
     if (lat !== undefined || lon !== undefined) await this.devices.update(scope, id, { lat, lon }, actor);
     const settings: store.CameraSettings = {
@@ -150,10 +187,18 @@ export class CamerasService implements DeviceKindExtension {
       ...(rest.zone !== undefined && { zone: rest.zone }),
       ...(rest.fallbackAfterFailures !== undefined && { fallback_after_failures: rest.fallbackAfterFailures }),
       ...(position !== undefined && { position_x: position?.x ?? null, position_y: position?.y ?? null }),
+      ...(detection?.mode !== undefined && { detection_mode: detection.mode }),
+      ...(detection?.confidence !== undefined && { detection_confidence: detection.confidence }),
+      ...(detection?.zones !== undefined && { detection_zones: JSON.stringify(detection.zones.map((z) => ({ name: z.name.trim(), polygon: z.polygon }))) }),
+      ...(detection?.masks !== undefined && { detection_masks: JSON.stringify(detection.masks) }),
+      ...(detection?.minPersonArea !== undefined && { detection_min_person_area: detection.minPersonArea }),
     };
     if (Object.keys(settings).length > 0) {
       if (!(await store.updateCamera(this.ctx.db, scope, id, settings))) throw notFound('camera');
-      const changes = { ...rest, ...(position !== undefined && { position }), ...(rest.rtspUrl !== undefined && { rtspUrl: auditableUrl(rest.rtspUrl) }) };
+      const changes = {
+        ...rest, ...(position !== undefined && { position }), ...(detection !== undefined && { detection }),
+        ...(rest.rtspUrl !== undefined && { rtspUrl: auditableUrl(rest.rtspUrl) }),
+      };
       await this.audit.record(actor, { orgId: scope.orgId, action: 'camera.updated', resourceType: 'camera', resourceId: id, details: { changes } });
     }
     return this.changed(scope, id);
@@ -233,6 +278,27 @@ export class CamerasService implements DeviceKindExtension {
       inferenceSize: row.inference_size,
       targetFps: row.target_fps,
     };
+  }
+
+  /** The detection settings of a camera and the device its violations are reported as: for the worker holding its lease. */
+  async detectionFor(cameraId: string): Promise<CameraDetectionSettings> {
+    const row = await store.findDetectionSettings(this.ctx.db, cameraId);
+    if (!row) throw notFound('camera');
+    return {
+      cameraId: row.device_id, orgId: row.org_id, siteId: row.site_id, name: row.name, serial: row.serial, timezone: row.timezone,
+      mode: row.detection_mode, confidence: row.detection_confidence, zones: row.detection_zones, masks: row.detection_masks,
+      minPersonArea: row.detection_min_person_area,
+    };
+  }
+
+  /** The detector's state (running, off with the reason, error): persisted and announced like the decoder's status. */
+  async recordDetectionStatus(cameraId: string, status: DetectionStatus, cause: string | null): Promise<void> {
+    const changed = await store.updateDetectionStatus(this.ctx.db, cameraId, status, cause);
+    if (!changed) return;
+    await this.ctx.bus.publish({
+      type: 'camera.detection', orgId: changed.org_id, siteId: changed.site_id, requires: 'camera.read',
+      data: { cameraId, status, statusCause: cause },
+    });
   }
 
   /** A decoder's status change: persisted, and announced to the console as `camera.status`. */

@@ -42,3 +42,41 @@ export function auditableUrl(value: string | null): string | null {
   const url = new URL(value);
   return `${url.protocol}//${url.host}${url.pathname}`;
 }
+
+/** Detection settings' bounds, shared by the API schema and the service. */
+export const DETECTION_CONFIDENCE_MIN = 0.05;
+export const DETECTION_CONFIDENCE_MAX = 0.95;
+export const POLYGON_POINTS_MIN = 3;
+export const POLYGON_POINTS_MAX = 50;
+export const ZONES_MAX = 20;
+export const MASKS_MAX = 20;
+export const MIN_PERSON_AREA_MAX = 0.5;
+
+type Points = readonly (readonly number[])[];
+
+/** Twice the polygon's signed area (shoelace): zero for points on one line, which enclose nothing. */
+function doubleArea(points: Points): number {
+  let sum = 0;
+  for (let i = 0, j = points.length - 1; i < points.length; j = i++) sum += points[j]![0]! * points[i]![1]! - points[i]![0]! * points[j]![1]!;
+  return sum;
+}
+
+/**
+ * What the schema cannot say about zones and masks: zone names are unique on a camera (incidents and
+ * statistics name the zone), and a polygon must enclose an area (three points on a line never hold anyone).
+ * Point counts and the 0–1 range are the schema's.
+ */
+export function detectionProblems(detection: { zones?: readonly { name: string; polygon: Points }[]; masks?: readonly Points[] }): FieldError[] {
+  const problems: FieldError[] = [];
+  const seen = new Set<string>();
+  detection.zones?.forEach((zone, index) => {
+    const name = zone.name.trim().toLowerCase();
+    if (seen.has(name)) problems.push({ field: `detection.zones.${index}.name`, message: `"${zone.name}" names another zone of this camera already` });
+    seen.add(name);
+    if (Math.abs(doubleArea(zone.polygon)) < 1e-9) problems.push({ field: `detection.zones.${index}.polygon`, message: 'encloses no area (its points lie on one line)' });
+  });
+  detection.masks?.forEach((mask, index) => {
+    if (Math.abs(doubleArea(mask)) < 1e-9) problems.push({ field: `detection.masks.${index}`, message: 'encloses no area (its points lie on one line)' });
+  });
+  return problems;
+}

@@ -2,7 +2,7 @@ import { sql, type Updateable } from 'kysely';
 import type { Scope } from '../core/access.js';
 import type { Db, Tx } from '../core/db/database.js';
 import { inScope } from '../core/db/scope.js';
-import type { CameraStatus, CamerasTable, PlaceholderVideo } from '../core/db/schema.js';
+import type { CameraStatus, CamerasTable, DetectionStatus, PlaceholderVideo } from '../core/db/schema.js';
 
 /**
  * Every SQL statement about cameras' settings. Reads show the camera with its device's name, serial and
@@ -10,7 +10,10 @@ import type { CameraStatus, CamerasTable, PlaceholderVideo } from '../core/db/sc
  */
 type Conn = Db | Tx;
 
-export type CameraSettings = Omit<Updateable<CamerasTable>, 'device_id' | 'org_id' | 'site_id' | 'created_at' | 'credentials_sealed' | 'placeholder'>;
+export type CameraSettings = Omit<
+  Updateable<CamerasTable>,
+  'device_id' | 'org_id' | 'site_id' | 'created_at' | 'credentials_sealed' | 'placeholder' | 'detection_status' | 'detection_cause'
+>;
 
 function withDevice(db: Conn) {
   return db
@@ -23,6 +26,8 @@ function withDevice(db: Conn) {
       'c.source', 'c.rtsp_url', 'c.rtsp_transport', 'c.placeholder', 'c.use_placeholder', 'c.inference_size', 'c.target_fps',
       'c.zone', 'c.position_x', 'c.position_y', 'c.fallback_after_failures', 'c.status', 'c.status_cause', 'c.status_changed_at',
       'c.created_at', 'c.updated_at',
+      'c.detection_mode', 'c.detection_confidence', 'c.detection_zones', 'c.detection_masks', 'c.detection_min_person_area',
+      'c.detection_status', 'c.detection_cause',
       'l.owner as worker_id', 'l.acquired_at as worker_since', 'l.heartbeat_at as worker_heartbeat_at',
       // Whether credentials are set, never what they are: the sealed value stays in this store.
       sql<boolean>`c.credentials_sealed IS NOT NULL`.as('has_credentials'),
@@ -102,5 +107,34 @@ export async function updateStatus(db: Conn, id: string, status: CameraStatus, c
     .where('device_id', '=', id)
     .where((eb) => eb.or([eb('status', '!=', status), sql<boolean>`status_cause IS DISTINCT FROM ${cause}`]))
     .returning(['org_id', 'site_id', 'status_changed_at'])
+    .executeTakeFirst();
+}
+
+/**
+ * What a camera's detector needs: its detection settings, and the device it reports violations as (name,
+ * serial, and the zone its local days are counted in). Unscoped, for the worker holding the camera's lease.
+ */
+export function findDetectionSettings(db: Conn, id: string) {
+  return db
+    .selectFrom('cameras as c')
+    .innerJoin('devices as d', 'd.id', 'c.device_id')
+    .innerJoin('organizations as o', 'o.id', 'd.org_id')
+    .leftJoin('sites as s', 's.id', 'd.site_id')
+    .select([
+      'c.device_id', 'c.org_id', 'd.site_id', 'd.name', 'd.serial', sql<string>`COALESCE(s.timezone, o.timezone)`.as('timezone'),
+      'c.detection_mode', 'c.detection_confidence', 'c.detection_zones', 'c.detection_masks', 'c.detection_min_person_area',
+    ])
+    .where('c.device_id', '=', id)
+    .executeTakeFirst();
+}
+
+/** Records the detector's state when it changed (updated_at is left alone: it is the settings' version, which restarts the camera). */
+export async function updateDetectionStatus(db: Conn, id: string, status: DetectionStatus, cause: string | null) {
+  return db
+    .updateTable('cameras')
+    .set({ detection_status: status, detection_cause: cause })
+    .where('device_id', '=', id)
+    .where((eb) => eb.or([eb('detection_status', '!=', status), sql<boolean>`detection_cause IS DISTINCT FROM ${cause}`]))
+    .returning(['org_id', 'site_id'])
     .executeTakeFirst();
 }

@@ -1,7 +1,10 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { CreatedAt, UpdatedAt } from './schema-columns.js';
 
-/** The cameras tables (migration 0032): each camera's settings and the decoding leases of workers. */
+/**
+ * The cameras tables (migration 0032): each camera's settings and the decoding leases of workers; detection
+ * settings and state, violations, acknowledgements and daily detection statistics (migration 0037).
+ */
 export type CameraSource = 'rtsp' | 'file';
 export type CameraTransport = 'tcp' | 'udp';
 export type CameraStatus = 'connecting' | 'online' | 'error' | 'offline';
@@ -39,7 +42,26 @@ export interface CamerasTable {
   status_changed_at: Generated<Date>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
+  detection_mode: Generated<DetectionMode>;
+  detection_confidence: Generated<number>;
+  detection_zones: ColumnType<DetectionZone[], string | undefined, string>;
+  detection_masks: ColumnType<DetectionPolygon[], string | undefined, string>;
+  detection_min_person_area: Generated<number>;
+  detection_status: Generated<DetectionStatus>;
+  detection_cause: string | null;
 }
+
+/** Which rules a camera's detector judges: hard hats and vests, restricted zones, both, or none. */
+export type DetectionMode = 'ppe' | 'zone' | 'both' | 'off';
+/** idle: no worker runs the camera; off: no model installed or detection switched off. */
+export type DetectionStatus = 'idle' | 'running' | 'off' | 'error';
+/** [x, y] points as fractions (0–1) of the frame's width and height from its top left. */
+export type DetectionPolygon = [number, number][];
+export interface DetectionZone {
+  name: string;
+  polygon: DetectionPolygon;
+}
+export type ViolationRule = 'no_hardhat' | 'no_vest' | 'zone_breach';
 
 export interface CameraLeasesTable {
   camera_id: string;
@@ -56,4 +78,44 @@ export interface CameraWorkersTable {
   started_at: Generated<Date>;
   heartbeat_at: Generated<Date>;
   expires_at: Date;
+}
+
+/** The incident behind a violation event: its end is known only after the event was written. */
+export interface ViolationsTable {
+  event_id: number;
+  org_id: string;
+  camera_id: string;
+  site_id: string | null;
+  incident_id: string;
+  rule: ViolationRule;
+  zone: string | null;
+  started_at: Date;
+  last_seen_at: Date;
+  ended_at: Date | null;
+  frames: Generated<number>;
+}
+
+export interface EventAcknowledgementsTable {
+  event_id: number;
+  org_id: string;
+  user_id: string | null;
+  user_label: string;
+  comment: string | null;
+  acknowledged_at: Generated<Date>;
+}
+
+/** Per camera and local day; the worker adds its counts in batches. */
+export interface CameraDetectionDailyTable {
+  camera_id: string;
+  org_id: string;
+  day: ColumnType<string, string, string>;
+  frames_decoded: Generated<number>;
+  frames_inferred: Generated<number>;
+  frames_skipped: Generated<number>;
+  frames_failed: Generated<number>;
+  inference_ms: Generated<number>;
+  pipeline_ms: Generated<number>;
+  no_hardhat: Generated<number>;
+  no_vest: Generated<number>;
+  zone_breach: Generated<number>;
 }

@@ -3,7 +3,9 @@ import type { DeviceKind } from '../../../shared/devices.js';
 import type { MemberRole, Role } from '../../../shared/roles.js';
 import type { CreatedAt, UpdatedAt } from './schema-columns.js';
 import type { AlertRulesTable, AlertRuleStatesTable, AlertRuleVersionsTable, AlertsTable, NotificationChannelsTable, NotificationOutboxTable } from './schema-alerts.js';
-import type { CamerasTable, CameraLeasesTable, CameraWorkersTable } from './schema-cameras.js';
+import type {
+  CamerasTable, CameraDetectionDailyTable, CameraLeasesTable, CameraWorkersTable, EventAcknowledgementsTable, ViolationsTable,
+} from './schema-cameras.js';
 import type {
   ChallanCustomersTable, ChallanDigestWeeksTable, ChallanFileDeletionsTable, ChallanNumberCountersTable, ChallanPodFilesTable, DeliveryChallansTable,
 } from './schema-challans.js';
@@ -227,6 +229,9 @@ export interface Database {
   cameras: CamerasTable;
   camera_leases: CameraLeasesTable;
   camera_workers: CameraWorkersTable;
+  violations: ViolationsTable;
+  event_acknowledgements: EventAcknowledgementsTable;
+  camera_detection_daily: CameraDetectionDailyTable;
   delivery_challans: DeliveryChallansTable;
   challan_customers: ChallanCustomersTable;
   challan_number_counters: ChallanNumberCountersTable;
