@@ -118,6 +118,30 @@ export class EventPhotosService {
   }
 
   /**
+   * A picture the server itself took for one of a device's events (a camera's violation): stored like an
+   * upload (re-encoded JPEG, its own key, recorded as a version of the event's photo) with the given
+   * thumbnail. The first becomes the event's photo; a later one (`best`: a better frame of the same
+   * incident) takes its place while the earlier stays kept as a version, so no evidence is lost.
+   */
+  async attachServerPhoto(device: { orgId: string; deviceId: string; siteId: string | null }, eventId: number, image: Buffer, thumbnail: Buffer, best = false) {
+    const now = new Date();
+    const key = `photos/${device.deviceId}/${now.getUTCFullYear()}/${String(now.getUTCMonth() + 1).padStart(2, '0')}/${eventId}-${randomBytes(8).toString('hex')}.jpg`;
+    const stored = await reencodeImage(image, this.ctx.config.mediaMaxPixels);
+    await this.ctx.media.put(key, stored, 'image/jpeg');
+    await this.ctx.media.put(thumbnailKey(key), thumbnail, 'image/jpeg');
+    const upload = { storageKey: key, deviceId: device.deviceId, eventId, originalSha256: createHash('sha256').update(image).digest('hex'), originalBytes: image.length };
+    const first = await this.ctx.db.transaction().execute(async (tx) => {
+      await store.claimPhotoUpload(tx, upload);
+      await store.confirmPhotoUpload(tx, device.deviceId, eventId, key);
+      if (await store.setFirstEventPhoto(tx, device.deviceId, eventId, key)) return true;
+      if (best) await store.setEventPhoto(tx, device.deviceId, eventId, key);
+      return false;
+    });
+    if (first || best) await this.ctx.bus.publish({ type: 'event.photo', orgId: device.orgId, siteId: device.siteId, data: { deviceId: device.deviceId, eventId: String(eventId) } });
+    return key;
+  }
+
+  /**
    * The photo (or its thumbnail) of an event the caller may see: a short-lived signed URL when the
    * storage offers one (S3), else the bytes.
    */

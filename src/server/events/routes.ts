@@ -6,7 +6,7 @@ import { PageQuery, Page } from '../core/pagination.js';
 import { errors, Nullable, NoContent, NullableTimestamp, Timestamp, Uuid } from '../core/http/schemas.js';
 import { requestActor } from '../audit/service.js';
 import type { EventPhotosService } from './photos.js';
-import type { EventsService } from './service.js';
+import { ACK_MAX_IDS, type EventsService } from './service.js';
 
 
 const Event = Type.Object({
@@ -24,6 +24,12 @@ const Event = Type.Object({
   attributes: Type.Record(Type.String(), Type.Unknown()),
   photoUrl: Nullable(Type.String()),
   receivedAt: NullableTimestamp,
+  acknowledgement: Nullable(Type.Object({
+    at: Timestamp, userId: Nullable(Uuid), by: Type.String({ description: 'who acknowledged it (their email)' }), comment: Nullable(Type.String()),
+  }, { description: 'the first acknowledgement; null while nobody has acknowledged the event' })),
+  violation: Type.Optional(Type.Object({
+    startedAt: Timestamp, lastSeenAt: Timestamp, endedAt: NullableTimestamp,
+  }, { description: 'safety violations (ppe_violation, zone_breach): the incident\'s start, last sighting and end (null while it lasts)' })),
 });
 
 const Filter = Type.Object({
@@ -34,6 +40,13 @@ const Filter = Type.Object({
   to: Type.Optional(Timestamp),
   speedingOnly: Type.Optional(Type.Boolean()),
   hasPhoto: Type.Optional(Type.Boolean()),
+  acknowledged: Type.Optional(Type.Boolean()),
+});
+const Comment = Type.Optional(Nullable(Type.String({ maxLength: 1000, description: 'what was done about it' })));
+const AckResult = Type.Object({
+  acknowledged: Type.Array(Type.String(), { description: 'ids acknowledged by this request' }),
+  alreadyAcknowledged: Type.Integer({ description: 'ids skipped: acknowledged before (the first acknowledgement stands)' }),
+  notFound: Type.Integer({ description: 'ids skipped: no such event you may see' }),
 });
 const EventId = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 
@@ -75,6 +88,27 @@ export function eventRoutes(events: EventsService, photos: EventPhotosService) {
       config: { access: 'event.read' },
       schema: { tags, summary: 'One event', params: EventId, response: { 200: Event, ...errors(401, 403, 404) } },
     }, async (request) => events.get(scopeOf(request), request.params.id));
+
+    app.post('/api/v1/events/:id/ack', {
+      config: { access: 'event.ack' },
+      schema: {
+        tags, summary: 'Acknowledge an event, with a comment (operators and up; audited); 409 when it was acknowledged before',
+        params: EventId, body: Type.Object({ comment: Comment }, { additionalProperties: false }), response: { 200: Event, ...errors(400, 401, 403, 404, 409) },
+      },
+    }, async (request) => {
+      const scope = scopeOf(request);
+      await events.acknowledge(scope, [request.params.id], request.body.comment ?? null, requestActor(request), true);
+      return events.get(scope, request.params.id);
+    });
+
+    app.post('/api/v1/events/ack', {
+      config: { access: 'event.ack' },
+      schema: {
+        tags, summary: `Acknowledge the selected events (up to ${ACK_MAX_IDS}) with one comment; those acknowledged before or not yours to see are skipped and counted`,
+        body: Type.Object({ ids: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: ACK_MAX_IDS }), comment: Comment }, { additionalProperties: false }),
+        response: { 200: AckResult, ...errors(400, 401, 403) },
+      },
+    }, async (request) => events.acknowledge(scopeOf(request), request.body.ids, request.body.comment ?? null, requestActor(request)));
 
     app.delete('/api/v1/events/:id', {
       config: { access: 'event.delete' },

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Scope } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
 import { csvStream } from '../core/csv.js';
-import { badRequest, notFound } from '../core/http/errors.js';
+import { badRequest, conflict, notFound } from '../core/http/errors.js';
 import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
 import type { Actor, AuditService } from '../audit/service.js';
 import type { RollupsService } from '../rollups/service.js';
@@ -17,7 +17,11 @@ export interface EventQuery extends PageQuery {
   to?: string;
   speedingOnly?: boolean;
   hasPhoto?: boolean;
+  acknowledged?: boolean;
 }
+
+/** Most events one bulk acknowledgement takes (a page of the violation feed, several times over). */
+export const ACK_MAX_IDS = 500;
 
 const EXPORT_PAGE = 5_000;
 
@@ -37,6 +41,16 @@ export function presentEvent(row: store.EventListRow, publicUrl: string) {
     attributes: row.attributes,
     photoUrl: row.photo_key ? `${publicUrl}/api/v1/events/${row.id}/photo` : null,
     receivedAt: row.received_at.toISOString(),
+    acknowledgement: row.acknowledged_at && {
+      at: row.acknowledged_at.toISOString(), userId: row.acknowledged_by, by: row.acknowledged_by_label ?? '', comment: row.acknowledgement_comment,
+    },
+    ...(row.violation_started_at && {
+      violation: {
+        startedAt: row.violation_started_at.toISOString(),
+        lastSeenAt: row.violation_last_seen_at!.toISOString(),
+        endedAt: row.violation_ended_at?.toISOString() ?? null,
+      },
+    }),
   };
 }
 
@@ -44,7 +58,7 @@ function filterOf(query: EventQuery): store.EventFilter {
   const from = query.from ? new Date(query.from) : undefined;
   const to = query.to ? new Date(query.to) : undefined;
   if (from && to && from >= to) throw badRequest('"from" must be before "to"', [{ field: 'from', message: 'must be before "to"' }]);
-  return { deviceId: query.deviceId, siteId: query.siteId, kind: query.kind, from, to, speedingOnly: query.speedingOnly, hasPhoto: query.hasPhoto };
+  return { deviceId: query.deviceId, siteId: query.siteId, kind: query.kind, from, to, speedingOnly: query.speedingOnly, hasPhoto: query.hasPhoto, acknowledged: query.acknowledged };
 }
 
 export class EventsService {
@@ -105,6 +119,41 @@ export class EventsService {
       }
     })();
     return csv;
+  }
+
+  /**
+   * Acknowledges events (a violation seen to, with what was done): one id answers 409 when it was
+   * acknowledged before and 404 when the caller cannot see it; several ids skip those and say how many.
+   * The first acknowledgement stands; each one is audited and announced.
+   */
+  async acknowledge(scope: Scope, ids: number[], comment: string | null, actor: Actor, single = false) {
+    const unique = [...new Set(ids)];
+    if (unique.length > ACK_MAX_IDS) throw badRequest(`at most ${ACK_MAX_IDS} events at once`, [{ field: 'ids', message: `has more than ${ACK_MAX_IDS} ids` }]);
+    const text = comment?.trim() || null;
+    const result = await this.ctx.db.transaction().execute(async (tx) => {
+      const outcome = await store.acknowledgeEvents(tx, scope, unique, { userId: actor.userId, label: actor.label ?? 'unknown' }, text);
+      if (outcome.acknowledged.length > 0) {
+        await this.audit.record(actor, {
+          orgId: scope.orgId, action: 'event.acknowledged', resourceType: 'event', resourceId: outcome.acknowledged.length === 1 ? String(outcome.acknowledged[0]!.id) : null,
+          details: { eventIds: outcome.acknowledged.map((e) => String(e.id)), comment: text },
+        }, tx);
+      }
+      return outcome;
+    });
+    if (single && result.inScope.length === 0) throw notFound('event');
+    if (single && result.acknowledged.length === 0) throw conflict('this event was acknowledged before; the first acknowledgement stands');
+    // One message per site, so a member restricted to other sites hears nothing of these events.
+    const bySite = new Map<string | null, string[]>();
+    for (const { id, siteId } of result.acknowledged) bySite.set(siteId, [...(bySite.get(siteId) ?? []), String(id)]);
+    const at = new Date().toISOString();
+    for (const [siteId, eventIds] of bySite) {
+      await this.ctx.bus.publish({ type: 'events.acknowledged', orgId: scope.orgId, siteId, requires: 'event.read', data: { eventIds, by: actor.label, comment: text, at } });
+    }
+    return {
+      acknowledged: result.acknowledged.map((e) => String(e.id)),
+      alreadyAcknowledged: result.inScope.length - result.acknowledged.length,
+      notFound: unique.length - result.inScope.length,
+    };
   }
 
   async remove(scope: Scope, id: number, actor: Actor): Promise<void> {

@@ -48,6 +48,11 @@ export async function setFirstEventPhoto(db: Conn, deviceId: string, eventId: nu
   return Number(result.numAffectedRows ?? 0) > 0;
 }
 
+/** Points an event at a newer photo of its own (the server's better picture of a violation); the older stays a kept version. */
+export async function setEventPhoto(db: Conn, deviceId: string, eventId: number, photoKey: string): Promise<void> {
+  await sql`UPDATE events SET photo_key = ${photoKey} WHERE device_id = ${deviceId}::uuid AND id = ${eventId}`.execute(db);
+}
+
 export interface PhotoUpload {
   storageKey: string;
   deviceId: string;
@@ -113,6 +118,7 @@ export interface EventFilter {
   to?: Date;
   speedingOnly?: boolean;
   hasPhoto?: boolean;
+  acknowledged?: boolean;
 }
 
 export interface EventListRow extends EventRow {
@@ -121,6 +127,14 @@ export interface EventListRow extends EventRow {
   severity: string | null;
   attributes: Record<string, unknown>;
   device_name: string;
+  acknowledged_at: Date | null;
+  acknowledged_by: string | null;
+  acknowledged_by_label: string | null;
+  acknowledgement_comment: string | null;
+  /** A detection violation's incident (migration 0037): null for other events. */
+  violation_started_at: Date | null;
+  violation_last_seen_at: Date | null;
+  violation_ended_at: Date | null;
 }
 
 /** Events the caller may see, newest first, after the keyset cursor (ts, id). */
@@ -135,11 +149,16 @@ export async function listEvents(db: Conn, scope: Scope, filter: EventFilter, li
   if (filter.to) conditions.push(sql`e.ts < ${filter.to}`);
   if (filter.speedingOnly) conditions.push(sql`e.speed > e.speed_limit`);
   if (filter.hasPhoto !== undefined) conditions.push(filter.hasPhoto ? sql`e.photo_key IS NOT NULL` : sql`e.photo_key IS NULL`);
+  if (filter.acknowledged !== undefined) conditions.push(filter.acknowledged ? sql`a.event_id IS NOT NULL` : sql`a.event_id IS NULL`);
   if (after) conditions.push(sql`(e.ts, e.id) < (${after[0]}::timestamptz, ${after[1]}::bigint)`);
   const result = await sql<EventListRow>`
     SELECT e.id, e.org_id, e.device_id, e.site_id, e.ts, e.device_ts, e.kind, e.speed, e.speed_limit, e.severity, e.attributes,
-           e.photo_key, e.received_at, d.name AS device_name
+           e.photo_key, e.received_at, d.name AS device_name,
+           a.acknowledged_at, a.user_id AS acknowledged_by, a.user_label AS acknowledged_by_label, a.comment AS acknowledgement_comment,
+           v.started_at AS violation_started_at, v.last_seen_at AS violation_last_seen_at, v.ended_at AS violation_ended_at
     FROM events e JOIN devices d ON d.id = e.device_id
+    LEFT JOIN event_acknowledgements a ON a.event_id = e.id
+    LEFT JOIN violations v ON v.event_id = e.id
     WHERE ${sql.join(conditions, sql` AND `)}
     ORDER BY e.ts DESC, e.id DESC LIMIT ${limit + 1}`.execute(db);
   return result.rows;
@@ -156,6 +175,8 @@ export async function deleteEvent(db: Tx, scope: Scope, eventId: number): Promis
     RETURNING ${COLUMNS}, (speed > speed_limit) IS TRUE AS speeding`.execute(db);
   const row = deleted.rows[0];
   if (!row) return undefined;
+  await db.deleteFrom('event_acknowledgements').where('event_id', '=', eventId).execute();
+  await db.deleteFrom('violations').where('event_id', '=', eventId).execute();
   await sql`
     UPDATE event_rollups_hourly r SET
       events = r.events - 1,
@@ -211,4 +232,23 @@ export async function eventTotals(db: Conn, scope: Scope, filter: { from: Date; 
     ${filter.deviceId ? sql`AND r.device_id = ${filter.deviceId}::uuid` : sql``}
     ${filter.siteId ? sql`AND d.site_id = ${filter.siteId}::uuid` : sql``}`.execute(db);
   return result.rows[0]!;
+}
+
+/**
+ * Acknowledges the events among `ids` the caller may see; one already acknowledged keeps its first
+ * acknowledgement. Returns the events acknowledged now (with their sites) and the ids in scope (to tell "already" from "not found").
+ */
+export async function acknowledgeEvents(db: Conn, scope: Scope, ids: number[], by: { userId: string | null; label: string }, comment: string | null) {
+  const visible = await sql<{ id: number; site_id: string | null }>`
+    SELECT id, site_id FROM events WHERE org_id = ${scope.orgId}::uuid AND id = ANY(${ids}::bigint[])
+    ${scope.siteIds ? sql`AND site_id = ANY(${scope.siteIds}::uuid[])` : sql``}`.execute(db);
+  const sites = new Map(visible.rows.map((row) => [Number(row.id), row.site_id]));
+  const inScope = [...sites.keys()];
+  if (inScope.length === 0) return { acknowledged: [], inScope };
+  const rows = await db.insertInto('event_acknowledgements')
+    .values(inScope.map((id) => ({ event_id: id, org_id: scope.orgId, user_id: by.userId, user_label: by.label, comment })))
+    .onConflict((oc) => oc.column('event_id').doNothing())
+    .returning('event_id')
+    .execute();
+  return { acknowledged: rows.map((row) => ({ id: Number(row.event_id), siteId: sites.get(Number(row.event_id)) ?? null })), inScope };
 }
