@@ -159,7 +159,7 @@ describe('safety rules', () => {
     assert.deepEqual(kinds(stays), ['open:zone_breach']);
     assert.equal(stays[0]!.incident.zoneName, 'Crane area');
     assert.equal(stays[0]!.incident.severity, 'critical');
-    assert.equal(stays[0]!.incident.eventType, 'zone_violation');
+    assert.equal(stays[0]!.incident.eventType, 'zone_breach');
     assert.equal(stays[0]!.incident.startedAt, 12 * SECOND);
   });
 

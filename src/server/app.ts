@@ -13,6 +13,7 @@ import { customerRoutes } from './challans/customer-routes.js';
 import { challanCompatRoutes } from './challans/compat-routes.js';
 import { decoderRoutes } from './cameras/decoder/routes.js';
 import { liveRoutes } from './cameras/live/routes.js';
+import { detectionRoutes } from './detection/routes.js';
 import { deviceRoutes } from './devices/routes.js';
 import { eventRoutes } from './events/routes.js';
 import { healthRoutes } from './health/routes.js';
@@ -47,6 +48,7 @@ export function buildApp(ctx: AppContext, services: Services) {
     deviceRoutes(services.devices),
     cameraRoutes(services.cameras, ctx.config.cameraPlaceholderMaxBytes),
     decoderRoutes(ctx, services.cameras, services.decoders),
+    detectionRoutes(ctx.db, services.cameras),
     liveRoutes(services.live, services.cameras, services.identity, ctx.config.streamHeartbeatSeconds),
     ingestRoutes(services.ingest, ctx.config),
     rushRosterRoutes(services.rushroster, services.photos, ctx.config),

@@ -79,6 +79,8 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     closers.push(() => services.live.close());
     // The decoders' ffmpeg children end before the database their status is written to.
     closers.push(() => services.decoders.close());
+    // Detection stops before the decoders whose frames it reads (closers run in reverse).
+    closers.push(() => services.detection.close());
     const { app, routes } = await buildApp(ctx, services);
     closers.push(() => app.close());
     // Closers run in reverse: MQTT stops before the HTTP app and the database, so batches in flight commit.
@@ -102,7 +104,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     jobs.register('report-schedules', 30_000, () => services.scheduleDelivery.runDue());
     closers.push(() => jobs.stop());
     if (options.jobs) jobs.start();
-    const cameraLeases = new CameraLeaseManager({ db: database.db, logger, registry: ctx.metrics.registry, bus }, services.decoders, {
+    const cameraLeases = new CameraLeaseManager({ db: database.db, logger, registry: ctx.metrics.registry, bus }, services.detection.withDecoders(services.decoders), {
       ttlMs: config.cameraLeaseSeconds * 1000, heartbeatMs: config.cameraLeaseHeartbeatSeconds * 1000,
     });
     // First to close: decoders stop and leases are given back while the database is still there.

@@ -50,7 +50,7 @@ export interface Snapshot {
 export interface Incident {
   id: string;
   rule: RuleName;
-  eventType: 'ppe_violation' | 'zone_violation';
+  eventType: 'ppe_violation' | 'zone_breach';
   severity: 'medium' | 'high' | 'critical';
   trackId: number;
   /** The breached zone, or for PPE rules the zone the person stood in, if any. */
@@ -209,7 +209,7 @@ export class RuleEngine {
       state.incident = {
         id: randomUUID(),
         rule,
-        eventType: rule === 'zone_breach' ? 'zone_violation' : 'ppe_violation',
+        eventType: rule === 'zone_breach' ? 'zone_breach' : 'ppe_violation',
         severity: RULE_SEVERITY[rule],
         trackId: person.id,
         ...(zoneName !== undefined && { zoneName }),

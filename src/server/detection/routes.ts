@@ -1,0 +1,57 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { scopeOf } from '../core/access.js';
+import type { Db } from '../core/db/database.js';
+import { errors, IdParams, Nullable, Uuid } from '../core/http/schemas.js';
+import type { CamerasService } from '../cameras/service.js';
+import { cameraStatistics, MAX_RANGE_DAYS, organizationStatistics } from './statistics.js';
+
+const Day = Type.String({ format: 'date', description: 'a calendar day, YYYY-MM-DD (the camera\'s local day)' });
+const Range = Type.Object({
+  from: Type.Optional(Day),
+  to: Type.Optional(Day),
+}, { description: `days from "from" to "to" inclusive, at most ${MAX_RANGE_DAYS}; default the last 7 days` });
+const Counts = {
+  framesDecoded: Type.Integer({ description: 'frames the camera\'s decoder delivered' }),
+  framesInferred: Type.Integer({ description: 'frames the model ran on (motion, or a re-check of people standing still)' }),
+  framesSkipped: Type.Integer({ description: 'frames that arrived while the previous one was still being analysed' }),
+  framesFailed: Type.Integer({ description: 'frames that could not be read' }),
+  inferenceMsAverage: Nullable(Type.Number({ description: 'onnxruntime\'s time per inferred frame, ms' })),
+  pipelineMsAverage: Nullable(Type.Number({ description: 'the whole analysis per inferred frame (decode, letterbox, model, tracking, rules), ms' })),
+  violations: Type.Object({ no_hardhat: Type.Integer(), no_vest: Type.Integer(), zone_breach: Type.Integer() }, { description: 'violations opened, by rule' }),
+};
+const DayCounts = Type.Object({ day: Type.String(), ...Counts });
+const Totals = Type.Object(Counts);
+
+export function detectionRoutes(db: Db, cameras: CamerasService) {
+  return async function routes(base: FastifyInstance): Promise<void> {
+    const app = base.withTypeProvider<TypeBoxTypeProvider>();
+    const tags = ['cameras'];
+
+    app.get('/api/v1/cameras/statistics', {
+      config: { access: 'camera.read' },
+      schema: {
+        tags, summary: 'Detection statistics of every camera you may see: per camera and per day (kept as daily rollups by the workers)',
+        querystring: Range,
+        response: {
+          200: Type.Object({ from: Type.String(), to: Type.String(), cameras: Type.Array(Type.Object({ cameraId: Uuid, ...Counts })), days: Type.Array(DayCounts), totals: Totals }),
+          ...errors(400, 401, 403),
+        },
+      },
+    }, async (request) => organizationStatistics(db, scopeOf(request), request.query));
+
+    app.get('/api/v1/cameras/:id/statistics', {
+      config: { access: 'camera.read' },
+      schema: {
+        tags, summary: 'One camera\'s detection statistics per day: frames decoded and inferred, inference time, violations by rule',
+        params: IdParams, querystring: Range,
+        response: { 200: Type.Object({ cameraId: Uuid, from: Type.String(), to: Type.String(), days: Type.Array(DayCounts), totals: Totals }), ...errors(400, 401, 403, 404) },
+      },
+    }, async (request) => {
+      const scope = scopeOf(request);
+      await cameras.get(scope, request.params.id);
+      return cameraStatistics(db, scope, request.params.id, request.query);
+    });
+  };
+}
