@@ -326,6 +326,20 @@ describe('account and administration in a browser', { skip, timeout: 180_000 }, 
     await viewerPage.waitForURL('**/login?next=%2Fdashboard');
   });
 
+  it('a platform administrator opens an organization they do not belong to from the platform page', async () => {
+    await runtime.services.setup.createUserWithOrganization(
+      { email: 'olive@quarry.example', name: 'Olive Owner', password: 'quarry owner password', organizationName: 'Quarry Works' },
+      { userId: null, label: 'test', ip: null, userAgent: null },
+    );
+    const page = adminPage;
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'All organizations' }).click();
+    await page.getByRole('searchbox', { name: 'Search' }).fill('quarry');
+    await page.getByRole('region', { name: 'Organizations' }).getByRole('button', { name: 'Open Quarry Works' }).click();
+    await page.waitForURL('**/dashboard');
+    const menu = page.getByRole('combobox', { name: 'Organization' }).first();
+    await eventually(async () => assert.equal(await menu.locator('option:checked').innerText(), 'Quarry Works'));
+  });
+
   it('opens the emailed password reset link in the console, and fits a phone in dark theme', async () => {
     const page = await newPage({ width: 390, colorScheme: 'dark' });
     await page.goto(`${server.url}/reset-password?token=an-old-or-wrong-token`);

@@ -46,4 +46,20 @@ describe('platform administration', () => {
     assert.deepEqual(names(literal.body), ['Lighthouse 50% Keepers']);
     assert.equal((await owner.client.get('/api/v1/organizations?search=harbor')).status, 403);
   });
+
+  it('a platform administrator enters an organization they do not belong to, as its owner, and sees its name', async () => {
+    const owner = await app.owner('Quarry Works');
+    const admin = app.superadmin.client;
+    assert.equal((await admin.post('/api/v1/auth/switch-organization', { organizationId: owner.orgId })).status, 204);
+    const me = await admin.get('/api/v1/auth/me');
+    assert.equal(me.body.organization.id, owner.orgId);
+    assert.equal(me.body.organization.role, 'owner');
+    assert.match(me.body.organization.name, /^Quarry Works/);
+    assert.ok(!me.body.organizations.some((o: { id: string }) => o.id === owner.orgId), 'without becoming a member');
+    const site = await admin.post('/api/v1/sites', { name: 'North pit', timezone: 'UTC' });
+    assert.equal(site.status, 201, 'acts there as an owner');
+    assert.equal((await owner.client.get('/api/v1/sites')).body.items.length, 1);
+    assert.equal((await owner.client.post('/api/v1/auth/switch-organization', { organizationId: app.superadmin.orgId })).status, 404, 'an owner may not');
+    assert.equal((await admin.post('/api/v1/auth/switch-organization', { organizationId: app.superadmin.orgId })).status, 204);
+  });
 });

@@ -12,7 +12,7 @@ import { DEVICE_COOKIE, DEVICE_COOKIE_DAYS } from './sign-in-limits.js';
 const Me = Type.Object({
   user: Type.Object({ id: Uuid, email: Type.String(), name: Type.String(), isSuperadmin: Type.Boolean() }),
   organization: Type.Union([Type.Object({
-    id: Uuid, role: Type.String(), siteIds: Type.Union([Type.Array(Uuid), Type.Null()]),
+    id: Uuid, name: Type.String(), role: Type.String(), siteIds: Type.Union([Type.Array(Uuid), Type.Null()]),
     customerId: Type.Union([Uuid, Type.Null()], { description: "A client member's customer (role client); null for staff" }),
   }), Type.Null()]),
   organizations: Type.Array(Type.Object({ id: Uuid, name: Type.String(), slug: Type.String(), role: Type.String() })),

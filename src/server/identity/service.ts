@@ -158,9 +158,11 @@ export class IdentityService implements Authenticator {
       organizations = await this.organizations.listForUser(principal.userId);
       this.userOrganizations.set(principal.userId, organizations, principal.userId, null);
     }
+    // A platform administrator may act in an organization they do not belong to: its name comes from it.
+    const activeName = scope && (organizations.find((o) => o.id === scope.orgId)?.name ?? (await this.organizations.get(scope.orgId)).name);
     return {
       user: { id: principal.userId, email: principal.email, name: principal.name, isSuperadmin: principal.isSuperadmin },
-      organization: scope ? { id: scope.orgId, role: scope.role, siteIds: scope.siteIds, customerId: scope.customerId ?? null } : null,
+      organization: scope ? { id: scope.orgId, name: activeName!, role: scope.role, siteIds: scope.siteIds, customerId: scope.customerId ?? null } : null,
       organizations: organizations.map((o) => ({ id: o.id, name: o.name, slug: o.slug, role: o.role })),
       csrfToken: principal.csrfToken,
     };
@@ -305,6 +307,11 @@ export class IdentityService implements Authenticator {
     if (!(await store.revokeApiToken(this.ctx.db, principal.userId, id))) throw notFound('API token');
     await announceAccessChange(this.ctx.bus, { credentialIds: [id] });
     await this.audit.record(actor, { orgId: null, action: 'api_token.revoked', resourceType: 'api_token', resourceId: id });
+  }
+
+  /** The active platform administrators (ids), oldest first. */
+  platformAdministratorIds(): Promise<string[]> {
+    return store.activeSuperadminIds(this.ctx.db);
   }
 
   async listUsers(query: PageQuery & { search?: string }) {

@@ -59,6 +59,12 @@ export async function countUsers(db: Conn): Promise<number> {
   return row.n;
 }
 
+/** The active platform administrators, oldest first. */
+export async function activeSuperadminIds(db: Conn): Promise<string[]> {
+  const rows = await db.selectFrom('users').select('id').where('is_superadmin', '=', true).where('is_active', '=', true).orderBy('created_at').execute();
+  return rows.map((r) => r.id);
+}
+
 export function listUsers(db: Conn, limit: number, after: [string, string] | null, search?: string) {
   let query = db
     .selectFrom('users')

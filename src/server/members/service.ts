@@ -175,6 +175,25 @@ export class MembersService {
     });
   }
 
+  /**
+   * Makes every platform administrator an owner of the organization (a demo made from the command line
+   * belongs to its own owner, and the administrator who ran setup should find it in their list).
+   */
+  async addPlatformAdministrators(orgId: string, actor: Actor): Promise<string[]> {
+    const ids = await this.identity.platformAdministratorIds();
+    const added: string[] = [];
+    await this.ctx.db.transaction().execute(async (tx) => {
+      for (const userId of ids) {
+        if (await store.findMember(tx, orgId, userId)) continue;
+        added.push(userId);
+        await store.insertMembership(tx, { orgId, userId, role: 'owner', siteIds: null });
+        await this.audit.record(actor, { orgId, action: 'member.joined', resourceType: 'user', resourceId: userId, details: { role: 'owner', via: 'platform administrator' } }, tx);
+      }
+    });
+    if (added.length > 0) await announceAccessChange(this.ctx.bus, { subjectIds: added });
+    return added;
+  }
+
   /** Adds a membership inside the caller's transaction (organization creation, setup). */
   addMembership(conn: Tx, orgId: string, userId: string, role: Role, siteIds: string[] | null = null) {
     return store.insertMembership(conn, { orgId, userId, role, siteIds });

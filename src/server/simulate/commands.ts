@@ -3,6 +3,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import type { Config } from '../core/config.js';
+import { runningEmbeddedDatabaseUrl } from '../core/db/embedded.js';
+import { loadSecrets } from '../core/secrets.js';
 import { startRuntime } from '../runtime.js';
 import { createDemo, DEMO_LIMITS } from './demo.js';
 import { DEVICES_FILE, readDevicesFile, writeDevicesFile } from './devices-file.js';
@@ -144,7 +146,11 @@ export async function demoCommand(args: string[], config: Config, logger: Logger
   }
   const keysFile = path.resolve(values.keys ?? path.join(config.dataDir, DEVICES_FILE));
 
-  const runtime = await startRuntime(config, { logger });
+  // While a server runs on the bundled database, the data folder is its own: the demo goes into that
+  // server's database instead. The demo takes no MQTT port either (the server has it).
+  const runningServer = config.databaseUrl ? undefined : runningEmbeddedDatabaseUrl(config.dataDir, loadSecrets(config).embeddedDatabasePassword);
+  if (runningServer) console.log(`a Vigil server is running on ${config.dataDir}: the demo goes into its database`);
+  const runtime = await startRuntime(runningServer ? { ...config, databaseUrl: runningServer } : config, { logger, mqttBroker: false });
   try {
     let lastPrinted = 0;
     const demo = await createDemo(runtime.services, {
@@ -177,7 +183,8 @@ export async function demoCommand(args: string[], config: Config, logger: Logger
         (demo.backfill.rejected ? `, ${demo.backfill.rejected} rejected (first: ${demo.backfill.firstRejection})` : ''));
     }
     console.log(`sign in as ${demo.owner.email}${generated ? ` with the password ${password} (shown once)` : ''}` +
-      `${demo.owner.isSuperadmin ? ' (the first user: platform administrator)' : ''}`);
+      `${demo.owner.isSuperadmin ? ' (the first user: platform administrator)' : ''}` +
+      `${demo.platformAdministrators > 0 ? `, or as a platform administrator (${demo.platformAdministrators} added as owners)` : ''}`);
     console.log(`device keys written to ${keysFile} (keep it private); then run e.g.\n  vigil simulate --kind speed_radar --rate 20`);
   } finally {
     await runtime.close();

@@ -75,6 +75,8 @@ export interface DemoDevice {
 export interface DemoResult {
   organization: { id: string; name: string; slug: string };
   owner: { id: string; email: string; isSuperadmin: boolean };
+  /** Platform administrators made owners of the demo organization (besides its own owner). */
+  platformAdministrators: number;
   sites: { id: string; name: string; lat: number; lon: number; timezone: string }[];
   devices: DemoDevice[];
   /** The cameras and, when they play no video, why (e.g. ffmpeg is not installed). */
@@ -183,6 +185,8 @@ export async function createDemo(services: Services, options: DemoOptions): Prom
   const actor: Actor = { userId: created.user.id, label: created.user.email, ip: null, userAgent: 'vigil-demo' };
   const scope: Scope = { orgId: created.organization.id, userId: created.user.id, role: 'owner', siteIds: null };
   await services.organizations.update(scope.orgId, { timezone, units: 'mph' }, actor);
+  // The administrator who ran setup finds the demo in their organization list.
+  const platformAdministrators = (await services.members.addPlatformAdministrators(scope.orgId, actor)).length;
 
   const rng = new Rng(deriveSeed(seed, 'demo-layout'));
   const sites: DemoResult['sites'] = [];
@@ -297,6 +301,7 @@ export async function createDemo(services: Services, options: DemoOptions): Prom
   return {
     organization: created.organization,
     owner: { id: created.user.id, email: created.user.email, isSuperadmin: created.user.isSuperadmin },
+    platformAdministrators,
     sites,
     devices,
     cameras,

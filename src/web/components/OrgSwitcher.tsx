@@ -17,8 +17,10 @@ export function OrgSwitcher({ className }: { className?: string }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
-  if (me.organizations.length === 0) return null;
-  if (me.organizations.length === 1 && organization) {
+  // A platform administrator may have entered an organization they are not a member of.
+  const choices = organization && !me.organizations.some((o) => o.id === organization.id) ? [...me.organizations, organization] : me.organizations;
+  if (choices.length === 0) return null;
+  if (choices.length === 1 && organization) {
     return (
       <div className={`org-switcher ${className ?? ''}`}>
         <span className="org-name" title="Organization">{organization.name}</span>
@@ -47,7 +49,7 @@ export function OrgSwitcher({ className }: { className?: string }) {
       <label htmlFor={id} className="visually-hidden">Organization</label>
       <select id={id} value={organization?.id ?? ''} onChange={(e) => void change(e.target.value)} disabled={busy} aria-describedby={error ? `${id}-error` : undefined}>
         {!organization && <option value="">Choose an organization</option>}
-        {me.organizations.map((o) => (
+        {choices.map((o) => (
           <option key={o.id} value={o.id}>
             {o.name}
           </option>

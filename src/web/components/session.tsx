@@ -41,7 +41,7 @@ export function RequireSession() {
   }
   const active = me.data.organization;
   const organization = active
-    ? me.data.organizations.find((o) => o.id === active.id) ?? { id: active.id, name: 'Organization', slug: '', role: active.role }
+    ? me.data.organizations.find((o) => o.id === active.id) ?? { id: active.id, name: active.name, slug: '', role: active.role }
     : null;
   return (
     <SessionContext.Provider value={{ me: me.data, organization }}>

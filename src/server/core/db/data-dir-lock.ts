@@ -47,6 +47,19 @@ function takeLock(lockFile: string, candidate: string, dataDir: string): () => v
   throw new Error(`could not take the lock on ${lockFile}`);
 }
 
+/** The pid of the live Vigil process holding the data folder's lock, if any (this process included). */
+export function dataDirOwner(dataDir: string): number | undefined {
+  const lockFile = path.join(dataDir, 'vigil.lock');
+  let owner: number;
+  try {
+    owner = Number(fs.readFileSync(lockFile, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(owner) || owner <= 0) return undefined;
+  return owner === process.pid || holdsLock(owner, lockFile) ? owner : undefined;
+}
+
 /**
  * Whether the live process `pid` holds `lockFile`. Where `/proc` lists its open files, exactly: it has
  * the file open. Otherwise (another user's process, macOS) any live node process is trusted, and any

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { acquireDataDirLock, isAlive, processArgs } from './data-dir-lock.js';
+import { acquireDataDirLock, dataDirOwner, isAlive, processArgs } from './data-dir-lock.js';
 import { superviseServer, type BundledServer } from './embedded-supervisor.js';
 
 /**
@@ -26,6 +26,25 @@ export interface EmbeddedOptions {
 }
 
 const SUPERUSER = 'postgres';
+
+/**
+ * The address of the bundled PostgreSQL of a Vigil server running on this data folder, or undefined when
+ * none runs. Commands such as \`vigil demo\` use it instead of starting their own (the data folder is the
+ * server's while it runs); the port is the one PostgreSQL wrote to its postmaster.pid.
+ */
+export function runningEmbeddedDatabaseUrl(dataDir: string, password: string, databaseName = 'vigil'): string | undefined {
+  if (dataDirOwner(dataDir) === undefined) return undefined;
+  let lines: string[];
+  try {
+    lines = fs.readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid) || !Number.isInteger(port) || port <= 0) return undefined;
+  return `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${databaseName}`;
+}
 
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const { dataDir, logger } = options;

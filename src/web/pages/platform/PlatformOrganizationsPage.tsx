@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useNavigate } from 'react-router';
 import { api } from '../../api/client';
 import { platformKeys, usePlatformOrganizations, usePlatformStats, type OrganizationSettings } from '../../api/platform';
 import { keys } from '../../api/queries';
@@ -90,9 +91,26 @@ function PlatformFigures() {
   );
 }
 
+/**
+ * Enters an organization as its owner (platform administrators may act in any organization, member or
+ * not): the session switches, every cached answer of the previous organization goes, and its dashboard opens.
+ */
+function useEnterOrganization() {
+  const queryClient = useQueryClient();
+  const navigate = useNavigate();
+  return useMutation({
+    mutationFn: (organizationId: string) => api('/auth/switch-organization', { method: 'POST', body: { organizationId } }),
+    onSuccess: async () => {
+      await navigate('/dashboard');
+      await queryClient.resetQueries();
+    },
+  });
+}
+
 function OrganizationTable({ search, onEdit }: { search: string; onEdit: (organization: OrganizationSettings) => void }) {
   const pager = useCursorPager();
   const organizations = usePlatformOrganizations(search, pager.cursor);
+  const enter = useEnterOrganization();
   if (organizations.isPending) return <LoadingState label="Loading organizations…" />;
   if (organizations.isError) return <ErrorState title="Organizations could not be loaded" error={organizations.error} onRetry={() => void organizations.refetch()} />;
   const { items, nextCursor } = organizations.data;
@@ -122,6 +140,7 @@ function OrganizationTable({ search, onEdit }: { search: string; onEdit: (organi
                 <td className="hide-narrow">{formatTime(org.createdAt, browserZone)}</td>
                 <td>
                   <div className="row-actions">
+                    <button type="button" className="button button-small button-primary" onClick={() => enter.mutate(org.id)} disabled={enter.isPending} aria-label={`Open ${org.name}`}>Open</button>
                     <button type="button" className="button button-small" onClick={() => onEdit(org)} aria-label={`Edit ${org.name}`}>Edit</button>
                   </div>
                 </td>
@@ -130,6 +149,7 @@ function OrganizationTable({ search, onEdit }: { search: string; onEdit: (organi
           </tbody>
         </table>
       </div>
+      {enter.isError && <p className="field-error" role="alert">The organization could not be opened: {enter.error.message}</p>}
       <Pager label="Organization pages" page={pager.page} nextCursor={nextCursor} onNext={pager.next} onPrevious={pager.previous} busy={organizations.isPlaceholderData} />
     </>
   );
