@@ -32,6 +32,8 @@ export interface VigilOptions {
   profileDir?: string;
   /** Configuration beyond the defaults (e.g. MQTT_PORT). */
   env?: Record<string, string>;
+  /** Run the TypeScript sources through tsx instead of the build (no `npm run build` needed; same code at steady state). */
+  fromSource?: boolean;
 }
 
 /** Starts the built server (`node bin/vigil.js serve`, what `npm start` runs) with the default configuration. */
@@ -43,7 +45,8 @@ export function startVigil(label: string, dataDir: string, port: number, options
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
   const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   // cwd outside the repository, so that a developer's .env cannot change what is measured.
-  const child = startChild(label, process.execPath, [...nodeArgs, path.join(ROOT, 'bin', 'vigil.js'), 'serve'], { cwd: path.dirname(dataDir), env });
+  const entry = options.fromSource ? ['--import', import.meta.resolve('tsx'), path.join(ROOT, 'src', 'server', 'cli.ts')] : [path.join(ROOT, 'bin', 'vigil.js')];
+  const child = startChild(label, process.execPath, [...nodeArgs, ...entry, 'serve'], { cwd: path.dirname(dataDir), env });
   const logged = { count: 0, examples: [] as string[] };
   let partial = '';
   child.process.stdout?.on('data', (data: string) => {
