@@ -26,6 +26,45 @@ describe('audit log', () => {
     assert.deepEqual(updated.details.changes, { name: 'Renamed yard' });
   });
 
+  it('names the resource and lists only the fields an update changed', async () => {
+    const created = await owner.client.post('/api/v1/devices', { kind: 'speed_radar', name: 'Elm Street radar', serial: 'AUD-1', speedLimit: 25 });
+    const id = created.body.device.id;
+    // The console's dialog sends every field back; only the limit is new.
+    await owner.client.patch(`/api/v1/devices/${id}`, { name: 'Elm Street radar', serial: 'AUD-1', speedLimit: 30 });
+    const [updated] = (await owner.client.get(`/api/v1/audit?action=device.updated&resourceId=${id}`)).body.items;
+    assert.equal(updated.details.name, 'Elm Street radar');
+    assert.deepEqual(updated.details.changedFields, ['speedLimit']);
+    assert.deepEqual(updated.details.changes, { speedLimit: 30 });
+    const site = await owner.client.post('/api/v1/sites', { name: 'Named yard' });
+    await owner.client.patch(`/api/v1/sites/${site.body.id}`, { name: 'Named yard', address: '1 Main St' });
+    const [siteUpdate] = (await owner.client.get(`/api/v1/audit?action=site.updated&resourceId=${site.body.id}`)).body.items;
+    assert.equal(siteUpdate.details.name, 'Named yard');
+    assert.deepEqual(siteUpdate.details.changedFields, ['address']);
+  });
+
+  it('records alert acknowledgements and report requests, with what they are about', async () => {
+    const fridge = await owner.client.post('/api/v1/devices', { kind: 'refrigeration', name: 'Audited freezer', serial: 'AUD-F1' });
+    await owner.client.post('/api/v1/alert-rules', {
+      name: 'Too warm', scope: 'organization', condition: 'metric', metric: 'temperature', operator: 'gt', threshold: 5, durationSeconds: 60, severity: 'major',
+    });
+    const items = Array.from({ length: 6 }, (_, i) => ({ ts: new Date(Date.now() - (5 - i) * 60_000).toISOString(), values: { temperature: 9 } }));
+    const ingest = await app.runtime.app.inject({ method: 'POST', url: '/api/v1/ingest/telemetry', headers: { 'x-api-key': fridge.body.apiKey }, payload: { items } });
+    assert.equal(ingest.statusCode, 200, ingest.body);
+    const [alert] = (await owner.client.get(`/api/v1/devices/${fridge.body.device.id}/alerts`)).body.items;
+    assert.equal((await owner.client.post(`/api/v1/alerts/${alert.id}/acknowledge`, { comment: 'door closed' })).status, 200);
+    const [acked] = (await owner.client.get(`/api/v1/audit?action=alert.acknowledged&resourceId=${alert.id}`)).body.items;
+    assert.equal(acked.actor, owner.email);
+    assert.equal(acked.details.name, alert.message);
+    assert.equal(acked.details.comment, 'door closed');
+
+    const day = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    const report = await owner.client.post('/api/v1/reports', { kind: 'compliance', deviceId: fridge.body.device.id, from: day, to: day });
+    assert.equal(report.status, 202, JSON.stringify(report.body));
+    const [requested] = (await owner.client.get(`/api/v1/audit?action=report.requested&resourceId=${report.body.id}`)).body.items;
+    assert.equal(requested.details.name, report.body.title);
+    assert.equal(requested.details.kind, 'compliance');
+  });
+
   it('records successful and failed logins', async () => {
     await app.client().login(owner.email, 'definitely wrong');
     await app.client().login(owner.email, owner.password);

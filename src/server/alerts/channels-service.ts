@@ -111,7 +111,7 @@ export class NotificationChannelsService {
       return updated;
     }).catch(taken);
     if (!channel) throw notFound('notification channel');
-    await this.audit.record(actor, { orgId: scope.orgId, action: 'notification_channel.updated', resourceType: 'notification_channel', resourceId: id, details: { changes: patch } });
+    await this.audit.record(actor, { orgId: scope.orgId, action: 'notification_channel.updated', resourceType: 'notification_channel', resourceId: id, name: channel.name, details: { changes: patch } });
     return channel;
   }
 

@@ -110,7 +110,7 @@ export class AlertRulesService {
       .some((field) => patch[field] !== undefined);
     const rule = await this.ctx.db.transaction().execute(async (tx) => {
       const row = await rulesStore.updateRule(tx, id, checked);
-      await this.audit.record(actor, { orgId: current.org_id, action: 'alert_rule.updated', resourceType: 'alert_rule', resourceId: id, details: { changes: patch } }, tx);
+      await this.audit.record(actor, { orgId: current.org_id, action: 'alert_rule.updated', resourceType: 'alert_rule', resourceId: id, name: row?.name ?? current.name, details: { changes: patch } }, tx);
       return row;
     });
     if (testChanged) await evaluation.forgetRuleStates(this.ctx.db, id);

@@ -27,7 +27,32 @@ export interface AuditRecord {
   action: string;
   resourceType: string;
   resourceId?: string | null;
+  /**
+   * What the resource is called (a device's or a site's name), kept in the entry's details as `name`, so
+   * the log reads "Elm Street radar" rather than an id, even after a rename or a deletion.
+   */
+  name?: string | null;
+  /** `changes` (the new values) also gives `changedFields`, the fields' names, for the log's summary. */
   details?: Record<string, unknown>;
+}
+
+/** The fields of `patch` whose value differs from `before` (same field names): what an update really changed. */
+export function changedValues<T extends object>(before: Partial<Record<keyof T, unknown>>, patch: T): Partial<T> {
+  const changed: Partial<T> = {};
+  for (const [field, value] of Object.entries(patch) as [keyof T, T[keyof T]][]) {
+    if (value !== undefined && JSON.stringify(value) !== JSON.stringify(before[field] ?? null)) changed[field] = value;
+  }
+  return changed;
+}
+
+function detailsOf(entry: AuditRecord): Record<string, unknown> {
+  const details = { ...entry.details };
+  if (entry.name && details.name === undefined) details.name = entry.name;
+  const changes = details.changes;
+  if (changes && typeof changes === 'object' && !Array.isArray(changes) && details.changedFields === undefined) {
+    details.changedFields = Object.keys(changes).filter((field) => (changes as Record<string, unknown>)[field] !== undefined);
+  }
+  return details;
 }
 
 export class AuditService {
@@ -44,7 +69,7 @@ export class AuditService {
       resourceId: entry.resourceId ?? null,
       ip: actor.ip,
       userAgent: actor.userAgent,
-      details: entry.details ?? {},
+      details: detailsOf(entry),
     });
   }
 

@@ -6,7 +6,7 @@ import { AppError, conflict, invalidFields, notFound } from '../core/http/errors
 import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
 import { hashToken } from '../core/tokens.js';
 import { deviceStatus, type DeviceKind } from '../../shared/devices.js';
-import type { Actor, AuditService } from '../audit/service.js';
+import { changedValues, type Actor, type AuditService } from '../audit/service.js';
 import type { OrganizationRow, OrganizationsService } from '../organizations/service.js';
 import type { SitesService } from '../sites/service.js';
 import { TtlCache } from '../core/cache.js';
@@ -265,7 +265,8 @@ export class DevicesService implements DeviceAuthenticator {
     if (patch.siteId === null && scope.siteIds) throw invalidFields([{ field: 'siteId', message: 'is required: you are limited to some sites' }]);
     const device = await store.updateDevice(this.ctx.db, scope, id, patch).catch(serialTaken);
     if (!device) throw notFound('device');
-    await this.audit.record(actor, { orgId: scope.orgId, action: 'device.updated', resourceType: 'device', resourceId: id, details: { changes: patch } });
+    const before = { name: current.name, serial: current.serial, siteId: current.site_id, lat: current.lat, lon: current.lon, speedLimit: current.speed_limit, speedUnits: current.speed_units, settings: current.settings };
+    await this.audit.record(actor, { orgId: scope.orgId, action: 'device.updated', resourceType: 'device', resourceId: id, name: device.name, details: { changes: changedValues(before, patch) } });
     await announceAccessChange(this.ctx.bus, { subjectIds: [id] });
     await this.announce('device.updated', device);
     return device;

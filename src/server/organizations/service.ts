@@ -90,7 +90,7 @@ export class OrganizationsService {
     try {
       const org = await store.updateOrganization(this.ctx.db, id, patch);
       if (!org) throw notFound('organization');
-      await this.audit.record(actor, { orgId: id, action: 'organization.updated', resourceType: 'organization', resourceId: id, details: { changes: patch } });
+      await this.audit.record(actor, { orgId: id, action: 'organization.updated', resourceType: 'organization', resourceId: id, name: org.name, details: { changes: patch } });
       // Names and slugs appear in every member's organization list.
       await announceAccessChange(this.ctx.bus, { everyone: true });
       // Public community pages show what an organization shares: they drop their cached answers.

@@ -113,7 +113,7 @@ export class ReportSchedulesService {
     const problems: FieldError[] = [];
     const name = input.name.trim();
     if (!name) problems.push({ field: 'name', message: 'is required' });
-    if (!input.deviceId && !input.siteId) problems.push({ field: 'deviceId', message: 'give a device or a site' });
+    if (!input.deviceId && !input.siteId && input.kind !== 'site_safety') problems.push({ field: 'deviceId', message: 'give a device or a site' });
     if (input.deviceId && input.siteId) problems.push({ field: 'siteId', message: 'give a device or a site, not both' });
     if (input.cadence === 'weekly') {
       if (!input.dayOfWeek) problems.push({ field: 'dayOfWeek', message: 'a weekly schedule needs a day of the week (1 = Monday … 7 = Sunday)' });
@@ -193,7 +193,7 @@ export class ReportSchedulesService {
     const schedule = await this.ctx.db.transaction().execute(async (tx) => {
       const row = await store.updateSchedule(tx, scope, id, fields, extra);
       if (!row) throw notFound('report schedule');
-      await this.audit.record(actor, { orgId: scope.orgId, action: 'report_schedule.updated', resourceType: 'report_schedule', resourceId: id, details: { changes: { ...patch } } }, tx);
+      await this.audit.record(actor, { orgId: scope.orgId, action: 'report_schedule.updated', resourceType: 'report_schedule', resourceId: id, name: row.name, details: { changes: { ...patch } } }, tx);
       return row;
     });
     return { schedule, secret };

@@ -75,9 +75,13 @@ export class ReportsService {
   async create(scope: Scope, request: ReportRequest, actor: Actor) {
     const { siteId, timezone, name, parameters } = await this.validate(scope, request);
     const title = request.title?.trim() || defaultTitle(request.kind, name, parameters, timezone);
-    const report = await store.insertReport(this.ctx.db, {
-      orgId: scope.orgId, siteId, kind: request.kind, title, parameters: { ...parameters },
-      requestedBy: scope.userId, requestedByLabel: actor.label, requesterSiteIds: scope.siteIds,
+    const report = await this.ctx.db.transaction().execute(async (tx) => {
+      const row = await store.insertReport(tx, {
+        orgId: scope.orgId, siteId, kind: request.kind, title, parameters: { ...parameters },
+        requestedBy: scope.userId, requestedByLabel: actor.label, requesterSiteIds: scope.siteIds,
+      });
+      await this.audit.record(actor, { orgId: scope.orgId, action: 'report.requested', resourceType: 'report', resourceId: row.id, name: title, details: { kind: request.kind, ...parameters } }, tx);
+      return row;
     });
     await this.announceQueued(report);
     return report;

@@ -4,7 +4,7 @@ import { isUniqueViolation } from '../core/db/database.js';
 import { conflict, invalidFields, notFound } from '../core/http/errors.js';
 import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
 import { isValidTimezone } from '../../shared/validation.js';
-import type { Actor, AuditService } from '../audit/service.js';
+import { changedValues, type Actor, type AuditService } from '../audit/service.js';
 import type { OrganizationsService } from '../organizations/service.js';
 import * as store from './store.js';
 
@@ -68,9 +68,10 @@ export class SitesService {
 
   async update(scope: Scope, id: string, patch: Partial<store.SiteFields>, actor: Actor) {
     validate(patch);
+    const current = await this.get(scope, id);
     const site = await store.updateSite(this.ctx.db, scope, id, patch).catch(nameTaken);
     if (!site) throw notFound('site');
-    await this.audit.record(actor, { orgId: scope.orgId, action: 'site.updated', resourceType: 'site', resourceId: id, details: { changes: patch } });
+    await this.audit.record(actor, { orgId: scope.orgId, action: 'site.updated', resourceType: 'site', resourceId: id, name: site.name, details: { changes: changedValues(current, patch) } });
     await this.announce('site.updated', site);
     // Devices read timestamps in their site's time zone.
     if (patch.timezone !== undefined) await announceAccessChange(this.ctx.bus, { everyone: true });

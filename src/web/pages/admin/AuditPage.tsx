@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { useAuditLog, type AuditFilter } from '../../api/admin';
+import { useAuditLog, type AuditEntry, type AuditFilter } from '../../api/admin';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
 import { formatTime } from '../../lib/format';
 import { useTitle } from '../../lib/title';
@@ -11,6 +11,46 @@ function toIso(local: string): string {
   if (!local) return '';
   const time = new Date(local).getTime();
   return Number.isFinite(time) ? new Date(time).toISOString() : '';
+}
+
+const RESOURCE_LABELS: Record<string, string> = {
+  device: 'Device', site: 'Site', alert: 'Alert', alert_rule: 'Alert rule', report: 'Report', report_schedule: 'Report schedule',
+  notification_channel: 'Notification channel', organization: 'Organization', user: 'User', invitation: 'Invitation',
+  registration_code: 'Registration code', camera: 'Camera', delivery_challan: 'Challan', customer: 'Customer', session: 'Session',
+  api_token: 'API token', maintenance_record: 'Maintenance record',
+};
+
+/** What an entry is about, in words: the name recorded with it (older entries: whatever names it best). */
+function resourceName(entry: AuditEntry): string | null {
+  const d = entry.details;
+  for (const key of ['name', 'title', 'number', 'email', 'message'] as const) {
+    if (typeof d[key] === 'string' && d[key]) return d[key];
+    if (typeof d[key] === 'number') return String(d[key]);
+  }
+  return null;
+}
+
+/** "speedLimit" reads "speed limit". */
+const fieldLabel = (field: string) => field.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/_/g, ' ').toLowerCase();
+
+function changedFields(entry: AuditEntry): string[] {
+  const { changedFields: recorded, changes } = entry.details;
+  if (Array.isArray(recorded)) return recorded.filter((f): f is string => typeof f === 'string');
+  return changes && typeof changes === 'object' ? Object.keys(changes) : [];
+}
+
+function Resource({ entry }: { entry: AuditEntry }) {
+  const name = resourceName(entry);
+  const fields = changedFields(entry);
+  const comment = typeof entry.details.comment === 'string' ? entry.details.comment : null;
+  return (
+    <>
+      <span className="muted">{RESOURCE_LABELS[entry.resourceType] ?? entry.resourceType}</span>{' '}
+      {name ? <strong title={entry.resourceId ?? undefined}>{name}</strong> : entry.resourceId && <span className="muted small mono" title={entry.resourceId}>{entry.resourceId.slice(0, 8)}</span>}
+      {fields.length > 0 && <div className="small">Changed: {fields.map(fieldLabel).join(', ')}</div>}
+      {comment && <div className="small muted">“{comment}”</div>}
+    </>
+  );
 }
 
 /** `/admin/audit`: privileged changes and sign-ins, newest first, filtered, a page at a time. */
@@ -87,10 +127,7 @@ function AuditTable({ filter, filtered }: { filter: AuditFilter; filtered: boole
                 <td className="nowrap"><time dateTime={entry.createdAt}>{formatTime(entry.createdAt, LOCAL_ZONE)}</time></td>
                 <td>{entry.actor ?? <span className="muted">System</span>}</td>
                 <td className="mono">{entry.action}</td>
-                <td>
-                  {entry.resourceType}
-                  {entry.resourceId && <span className="muted small mono" title={entry.resourceId}> {entry.resourceId.slice(0, 8)}</span>}
-                </td>
+                <td><Resource entry={entry} /></td>
                 <td className="hide-narrow mono">{entry.ip ?? <span className="muted">—</span>}</td>
               </tr>
             ))}
