@@ -88,7 +88,7 @@ export function DeviceKeys({ device, zone }: { device: Device; zone: string }) {
       )}
       {issued && (
         <Dialog title="New device key" wide onClose={() => setIssued(null)}>
-          <DeviceSetup apiKey={issued.apiKey} kind={device.kind} />
+          <DeviceSetup apiKey={issued.apiKey} kind={device.kind} serial={device.serial} />
           <div className="dialog-actions"><button type="button" className="button button-primary" onClick={() => setIssued(null)}>I have copied it</button></div>
         </Dialog>
       )}

@@ -102,7 +102,7 @@ export function RegisterDevicePage() {
         <nav className="breadcrumbs" aria-label="Breadcrumbs"><Link to="/devices">Devices</Link></nav>
         <h1 ref={heading} tabIndex={-1}>{created.device.name} is registered</h1>
         <p>It shows as offline until it first reports. Give it this key:</p>
-        <DeviceSetup apiKey={created.apiKey} kind={created.device.kind} />
+        <DeviceSetup apiKey={created.apiKey} kind={created.device.kind} serial={created.device.serial} />
         <div className="wizard-actions">
           <Link className="button button-primary" to={`/devices/${created.device.id}`}>Go to the device</Link>
           <button type="button" className="button" onClick={() => { setCreated(null); setDraft(null); setStep('kind'); register.reset(); }}>Register another</button>
