@@ -26,7 +26,7 @@ export function createAlerting(ctx: AppContext, deps: { audit: AuditService; dev
     evaluator,
     timers: new AlertTimers(ctx.db, book, transitions, notifier),
     rules: new AlertRulesService(ctx, deps.audit, deps.devices, deps.sites, transitions),
-    alerts: new AlertsService(ctx, deps.devices, notifier),
+    alerts: new AlertsService(ctx, deps.devices, notifier, deps.audit),
     channels: new NotificationChannelsService(ctx, deps.audit),
   };
 }

@@ -25,6 +25,7 @@ export function presentAlert(alert: AlertRow) {
     acknowledgedAt: alert.acknowledged_at?.toISOString() ?? null,
     acknowledgedBy: alert.acknowledged_by,
     acknowledgeComment: alert.acknowledge_comment,
+    resolveComment: alert.resolve_comment,
     resolvedAt: alert.resolved_at?.toISOString() ?? null,
     resolvedBy: alert.resolved_by,
     resolution: alert.resolution,

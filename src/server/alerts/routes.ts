@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { scopeOf } from '../core/access.js';
+import { requestActor } from '../audit/service.js';
 import { Page, PageQuery } from '../core/pagination.js';
 import { errors, IdParams, Nullable, Timestamp, Uuid } from '../core/http/schemas.js';
 import { presentAlert } from './present.js';
@@ -105,8 +106,18 @@ export function alertRoutes(alerts: AlertsService) {
 
     app.post('/api/v1/alerts/:id/resolve', {
       config: { access: 'alert.ack' },
-      schema: { tags, summary: 'Resolve an alert by hand', params: IdParams, response: { 200: Alert, ...errors(401, 403, 404, 409) } },
-    }, async (request) => presentAlert(await alerts.resolve(scopeOf(request), request.params.id)));
+      schema: {
+        tags,
+        summary: 'Resolve an alert by hand, with an optional comment: the corrective action taken',
+        params: IdParams,
+        body: Type.Optional(Comment),
+        response: { 200: Alert, ...errors(400, 401, 403, 404, 409) },
+      },
+      // A request without a body (older clients) resolves with no comment.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
+    }, async (request) => presentAlert(await alerts.resolve(scopeOf(request), request.params.id, request.body?.comment ?? null, requestActor(request))));
 
     app.get('/api/v1/devices/:id/alerts', {
       config: { access: 'alert.read' },

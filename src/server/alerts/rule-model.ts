@@ -64,7 +64,7 @@ export function defaultTemplate(condition: AlertCondition): string {
     case 'offline': return '{{device}} has not been heard from for {{duration}}';
     case 'no_data': return '{{device}} sent no {{metric}} for {{duration}}';
     case 'door_open': return '{{device}}: door open for more than {{duration}}';
-    default: return '{{device}}: {{metric}} is {{value}} (threshold {{threshold}})';
+    default: return '{{device}}: {{metric}} is {{value}} (limit {{threshold}})';
   }
 }
 

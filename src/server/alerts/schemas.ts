@@ -100,5 +100,6 @@ export const Alert = Type.Object({
   acknowledgeComment: Nullable(Type.String()),
   resolvedAt: NullableTimestamp,
   resolvedBy: Nullable(Uuid),
+  resolveComment: Nullable(Type.String({ description: 'What was done about it (the corrective action), given when resolving by hand' })),
   resolution: Nullable(Type.Union([Type.Literal('auto'), Type.Literal('manual'), Type.Literal('rule_changed')])),
 });

@@ -2,6 +2,7 @@ import type { Scope } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
 import { AppError, badRequest, notFound } from '../core/http/errors.js';
 import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
+import type { Actor, AuditService } from '../audit/service.js';
 import type { DevicesService } from '../devices/service.js';
 import type { AlertRow } from './evaluation-store.js';
 import type { Notifier } from './notifier.js';
@@ -16,7 +17,12 @@ const DAY_MS = 86_400_000;
  * evaluator or by someone). Every change is published on the bus, for the live stream.
  */
 export class AlertsService {
-  constructor(private readonly ctx: AppContext, private readonly devices: DevicesService, private readonly notifier: Notifier) {}
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly devices: DevicesService,
+    private readonly notifier: Notifier,
+    private readonly audit: AuditService,
+  ) {}
 
   async list(scope: Scope, query: PageQuery & store.AlertFilter) {
     if (query.from && query.to && query.from >= query.to) throw badRequest('"from" must be before "to"', [{ field: 'from', message: 'must be before "to"' }]);
@@ -93,10 +99,21 @@ export class AlertsService {
     return { acknowledged, skipped: ids.filter((id) => !done.has(id)) };
   }
 
-  async resolve(scope: Scope, id: string): Promise<AlertRow> {
+  /**
+   * Resolves an alert by hand; the comment records what was done about it (the corrective action a
+   * HACCP record asks for), kept on the alert and in the audit log.
+   */
+  async resolve(scope: Scope, id: string, comment: string | null, actor: Actor): Promise<AlertRow> {
+    const text = comment?.trim() || null;
     const resolved = await this.ctx.db.transaction().execute(async (tx) => {
-      const row = await store.resolveByHand(tx, scope, id, scope.userId);
-      if (row) await this.notifier.queueResolved(tx, row);
+      const row = await store.resolveByHand(tx, scope, id, scope.userId, text);
+      if (row) {
+        await this.notifier.queueResolved(tx, row);
+        await this.audit.record(actor, {
+          orgId: row.org_id, action: 'alert.resolved', resourceType: 'alert', resourceId: row.id,
+          details: { message: row.message, comment: text },
+        }, tx);
+      }
       return row;
     });
     if (!resolved) {

@@ -61,9 +61,9 @@ export function acknowledge(db: Conn, scope: Scope, ids: string[], userId: strin
     .returningAll().execute();
 }
 
-export function resolveByHand(db: Conn, scope: Scope, id: string, userId: string) {
+export function resolveByHand(db: Conn, scope: Scope, id: string, userId: string, comment: string | null) {
   return db.updateTable('alerts as a')
-    .set({ status: 'resolved', resolved_at: new Date(), resolved_by: userId, resolution: 'manual', next_escalation_at: null, updated_at: new Date() })
+    .set({ status: 'resolved', resolved_at: new Date(), resolved_by: userId, resolution: 'manual', resolve_comment: comment, next_escalation_at: null, updated_at: new Date() })
     .where(scopeSql(scope) as Expression<SqlBool>).where('a.id', '=', id).where('a.status', '<>', 'resolved')
     .returningAll().executeTakeFirst();
 }

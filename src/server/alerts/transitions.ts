@@ -2,6 +2,8 @@ import type { AppContext } from '../core/context.js';
 import type { Tx } from '../core/db/database.js';
 import * as store from './evaluation-store.js';
 import type { AlertRow } from './evaluation-store.js';
+import { DEVICE_KINDS, type DeviceKind } from '../../shared/devices.js';
+import { formatMetricValue, metricInfo } from '../../shared/metrics.js';
 import { formatDuration, renderMessage, type RuleRow } from './rule-model.js';
 import type { Notifier } from './notifier.js';
 import { presentAlert } from './present.js';
@@ -49,9 +51,16 @@ export class AlertTransitions {
   }
 
   async open(changes: Changes, device: AlertDevice, rule: RuleRow, breach: Breach): Promise<AlertRow> {
+    const metric = rule.metric ?? (rule.condition === 'door_open' ? 'door' : null);
+    // Values read with the metric's unit ("11.6 °C"), the metric by its display name; event fields stay bare
+    // numbers, and so do values in a template that writes the unit itself ("{{value}}°C").
+    const info = metric && rule.condition !== 'event' && (DEVICE_KINDS as readonly string[]).includes(device.kind)
+      ? { ...metricInfo(device.kind as DeviceKind, metric), kind: 'measure' as const } : null;
+    const withUnit = info?.unit ? !rule.message_template.includes(info.unit) : Boolean(info);
+    const shown = (value: number | null) => (info && withUnit && value !== null ? formatMetricValue(value, info) : value);
     const message = renderMessage(rule.message_template, {
-      value: breach.latestValue, threshold: rule.threshold, clearThreshold: rule.clear_threshold ?? rule.threshold, peak: breach.peakValue,
-      metric: rule.metric ?? (rule.condition === 'door_open' ? 'door' : null), device: device.name, serial: device.serial,
+      value: shown(breach.latestValue), threshold: shown(rule.threshold), clearThreshold: shown(rule.clear_threshold ?? rule.threshold), peak: shown(breach.peakValue),
+      metric: info ? sentenceCase(info.name) : metric, device: device.name, serial: device.serial,
       rule: rule.name, severity: rule.severity, duration: formatDuration(rule.duration_seconds),
     });
     const { row, opened } = await store.openAlert(changes.tx, {
@@ -94,4 +103,9 @@ export class AlertTransitions {
     await this.notifier.tellAcknowledgers(changes.resolved);
     if (changes.opened.length > 0 || changes.resolved.length > 0) this.notifier.kick();
   }
+}
+
+/** "Temperature" reads "temperature" mid-sentence; a name in capitals ("CO2") stays as it is. */
+function sentenceCase(name: string): string {
+  return /^[A-Z][a-z]/.test(name) ? `${name[0]!.toLowerCase()}${name.slice(1)}` : name;
 }

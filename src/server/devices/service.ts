@@ -6,6 +6,7 @@ import { AppError, conflict, invalidFields, notFound } from '../core/http/errors
 import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
 import { hashToken } from '../core/tokens.js';
 import { deviceStatus, type DeviceKind } from '../../shared/devices.js';
+import { metricOverrideProblems } from '../../shared/metrics.js';
 import { changedValues, type Actor, type AuditService } from '../audit/service.js';
 import type { OrganizationRow, OrganizationsService } from '../organizations/service.js';
 import type { SitesService } from '../sites/service.js';
@@ -70,10 +71,13 @@ function validate(fields: Partial<store.DeviceFields>, kind: DeviceKind | undefi
     const { min, max } = safeRange;
     if (typeof min !== 'number' || typeof max !== 'number' || !Number.isFinite(min) || !Number.isFinite(max) || min >= max) {
       problems.push({ field: 'settings.safeRange', message: 'must be {"min": number, "max": number} with min below max (°C)' });
+    } else if (min < -60 || max > 60) {
+      problems.push({ field: 'settings.safeRange', message: 'must lie between -60 °C and 60 °C' });
     } else if (kind !== undefined && kind !== 'refrigeration') {
       problems.push({ field: 'settings.safeRange', message: 'only refrigeration units have a safe temperature range' });
     }
   }
+  problems.push(...metricOverrideProblems(fields.settings?.metrics));
   if (problems.length > 0) throw invalidFields(problems);
 }
 
@@ -221,6 +225,11 @@ export class DevicesService implements DeviceAuthenticator {
     const page = pageRequest(query);
     const rows = await store.listDevices(this.ctx.db, scope, query, page.limit, page.after as [string, string] | null);
     return toPage(rows, page.limit, (r) => [r.name, r.id]);
+  }
+
+  /** The zone a device's times and days are in: its site's, else its organization's. */
+  async timezoneOf(device: DeviceRow): Promise<string> {
+    return store.deviceTimezone(this.ctx.db, device.id);
   }
 
   async get(scope: Scope, id: string) {

@@ -152,6 +152,17 @@ export async function revokeDeviceKey(db: Conn, orgId: string, deviceId: string,
   return result.numUpdatedRows > 0n;
 }
 
+/** A device's zone: its site's, else its organization's. */
+export async function deviceTimezone(db: Conn, deviceId: string): Promise<string> {
+  const row = await db.selectFrom('devices as d')
+    .innerJoin('organizations as o', 'o.id', 'd.org_id')
+    .leftJoin('sites as s', 's.id', 'd.site_id')
+    .select(sql<string>`COALESCE(s.timezone, o.timezone)`.as('timezone'))
+    .where('d.id', '=', deviceId)
+    .executeTakeFirstOrThrow();
+  return row.timezone;
+}
+
 /** The device a key belongs to, if the key is live. One indexed lookup per device request. */
 export function findDeviceByKey(db: Conn, keyHash: string) {
   return db

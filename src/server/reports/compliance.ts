@@ -1,3 +1,4 @@
+import { metricInfo } from '../../shared/metrics.js';
 import { heading, paragraph, renderPdf, table, type Pdf } from './pdf.js';
 import { localTime } from './speed-study.js';
 import type { DailyTemperature, PeriodAlert } from './store.js';
@@ -92,7 +93,9 @@ export interface ComplianceReport {
 }
 
 const minutes = (seconds: number | null) => (seconds === null ? '—' : `${Math.round(seconds / 60)} min`);
-const celsius = (value: number | null) => (value === null ? '—' : `${value.toFixed(1)} °C`);
+const TEMPERATURE_UNIT = metricInfo('refrigeration', 'temperature').unit ?? '';
+const celsius = (value: number | null) => (value === null ? '—' : `${value.toFixed(1)} ${TEMPERATURE_UNIT}`);
+const outsideSeconds = (unit: ComplianceUnit) => unit.days.reduce((sum, d) => sum + (d.outside_seconds ?? 0), 0);
 
 export function renderCompliancePdf(report: ComplianceReport): Promise<Buffer> {
   return renderPdf(report.title, (doc) => {
@@ -101,10 +104,65 @@ export function renderCompliancePdf(report: ComplianceReport): Promise<Buffer> {
     paragraph(doc, `Period: ${localTime(report.from, report.timezone)} to ${localTime(report.to, report.timezone)} (${report.timezone}).`);
     paragraph(doc, `Prepared ${localTime(report.generatedAt, report.timezone)}${report.requestedBy ? ` for ${report.requestedBy}` : ''}. Units covered: ${report.units.length}.`);
     if (report.units.length === 0) paragraph(doc, 'There are no refrigeration units in this scope.');
+    else summary(doc, report);
+    signOff(doc);
     for (const unit of report.units) unitSection(doc, report, unit);
     heading(doc, 'How these figures are made');
     paragraph(doc, 'Daily minimum, maximum and mean come from every temperature reading of the day (local dates). A reading holds until the next one, for at most 15 minutes; time outside the safe range counts the held time below the minimum or above the maximum. An excursion runs from the first reading outside the range to the first reading back inside (or 15 minutes after the last reading when the unit fell silent); its peak is the reading farthest outside the range.', { muted: true });
   });
+}
+
+/** Page 1: one line per unit, then the verdict an inspector reads first. */
+function summary(doc: Pdf, report: ComplianceReport): void {
+  heading(doc, 'Summary', 12);
+  table(doc, [
+    { label: 'Unit', width: 140 }, { label: 'Safe range', width: 95 }, { label: 'Outside range', width: 75, align: 'right' },
+    { label: 'Excursions', width: 60, align: 'right' }, { label: 'Alerts', width: 45, align: 'right' }, { label: 'Unresolved', width: 80, align: 'right' },
+  ], report.units.map((u) => [
+    u.name, u.safeRange ? `${celsius(u.safeRange.min)} to ${celsius(u.safeRange.max)}` : 'not set',
+    u.safeRange ? minutes(outsideSeconds(u)) : '—', u.safeRange ? String(u.excursions.length) : '—',
+    String(u.alerts.length), String(u.alerts.filter((a) => !a.resolved_at).length),
+  ]), { rowHeight: 14 });
+  const unassessed = report.units.filter((u) => !u.safeRange);
+  const withExcursions = report.units.filter((u) => u.safeRange && u.excursions.length > 0);
+  const noActions = report.units.flatMap((u) => u.alerts).filter((a) => a.resolved_at && a.resolution === 'manual' && !a.resolve_comment);
+  const verdict = [
+    withExcursions.length === 0 ? 'No unit with a safe range left it in the period.'
+      : `${withExcursions.length} of ${report.units.length} units left their safe range: see each unit's excursions and the corrective actions recorded on its alerts.`,
+    unassessed.length > 0 ? `Not assessed (no safe range set): ${unassessed.map((u) => u.name).join(', ')}.` : '',
+    noActions.length > 0 ? `${noActions.length} alert${noActions.length === 1 ? ' was' : 's were'} resolved by hand without a recorded corrective action.` : '',
+  ];
+  paragraph(doc, verdict.filter(Boolean).join(' '));
+}
+
+/** Lines for the person who reviews the record to sign, as a paper HACCP log has. */
+function signOff(doc: Pdf): void {
+  heading(doc, 'Review and sign-off', 12);
+  paragraph(doc, 'I have reviewed this record and the corrective actions taken.', { muted: true });
+  doc.moveDown(1.2);
+  for (const label of ['Reviewed by (name)', 'Role', 'Signature', 'Date']) {
+    const y = doc.y + 14;
+    doc.font('Helvetica').fontSize(10).text(label, 50, y - 11, { width: 130, lineBreak: false });
+    doc.moveTo(185, y).lineTo(450, y).lineWidth(0.7).strokeColor('#616e7c').stroke();
+    doc.x = 50;
+    doc.y = y + 10;
+  }
+}
+
+/** Each alert's comments in full: who acknowledged it and what they said, who resolved it and the corrective action. */
+function alertComments(doc: Pdf, unit: ComplianceUnit, tz: string): void {
+  const noted = unit.alerts.filter((a) => a.acknowledge_comment || a.resolve_comment || (a.resolved_at && a.resolution === 'manual'));
+  if (noted.length === 0) return;
+  heading(doc, 'Corrective actions and comments', 11);
+  for (const a of noted) {
+    const lines = [`${localTime(a.started_at, tz)} · ${a.rule_name}: ${a.message}`];
+    if (a.acknowledged_at) lines.push(`Acknowledged by ${a.acknowledged_by_name ?? 'someone'}: ${a.acknowledge_comment ? `"${a.acknowledge_comment}"` : 'no comment'}`);
+    if (a.resolved_at && a.resolution === 'manual') {
+      lines.push(`Resolved by ${a.resolved_by_name ?? 'someone'}, ${localTime(a.resolved_at, tz)}. Corrective action: ${a.resolve_comment ? `"${a.resolve_comment}"` : 'none recorded'}`);
+    }
+    paragraph(doc, lines.join('\n'), { size: 9 });
+    doc.moveDown(0.4);
+  }
 }
 
 function unitSection(doc: Pdf, report: ComplianceReport, unit: ComplianceUnit): void {
@@ -112,8 +170,7 @@ function unitSection(doc: Pdf, report: ComplianceReport, unit: ComplianceUnit): 
   doc.addPage();
   heading(doc, `${unit.name} (serial ${unit.serial})${unit.site ? ` · ${unit.site}` : ''}`, 15);
   paragraph(doc, unit.safeRange ? `Safe range: ${celsius(unit.safeRange.min)} to ${celsius(unit.safeRange.max)}.` : 'No safe range is configured for this unit: time outside the range and excursions cannot be assessed.');
-  const outside = unit.days.reduce((sum, d) => sum + (d.outside_seconds ?? 0), 0);
-  if (unit.safeRange) paragraph(doc, `Time outside the safe range in the period: ${minutes(outside)}; excursions: ${unit.excursions.length}.`);
+  if (unit.safeRange) paragraph(doc, `Time outside the safe range in the period: ${minutes(outsideSeconds(unit))}; excursions: ${unit.excursions.length}.`);
 
   heading(doc, 'Daily temperatures', 12);
   if (unit.days.length === 0) paragraph(doc, 'No readings in this period.');
@@ -133,6 +190,7 @@ function unitSection(doc: Pdf, report: ComplianceReport, unit: ComplianceUnit): 
     unit.alerts.map((a) => [localTime(a.started_at, tz), a.rule_name, a.severity,
       a.acknowledged_at ? `${a.acknowledged_by_name ?? 'someone'}, ${localTime(a.acknowledged_at, tz)}` : 'not acknowledged',
       a.resolved_at ? localTime(a.resolved_at, tz) : 'open']));
+  alertComments(doc, unit, tz);
 
   heading(doc, 'Maintenance', 12);
   if (unit.maintenance.length === 0) paragraph(doc, 'No maintenance recorded in this period.');
@@ -146,7 +204,7 @@ export function complianceCsv(report: ComplianceReport): (string | number | null
   for (const unit of report.units) {
     for (const d of unit.days) rows.push([unit.name, unit.serial, 'day', d.date, d.min, d.max, d.mean, d.outside_seconds, null, null, `${d.readings} readings`]);
     for (const e of unit.excursions) rows.push([unit.name, unit.serial, 'excursion', e.start.toISOString(), null, null, null, null, e.durationSeconds, e.peak, `${e.direction}${e.ongoing ? ' (ongoing)' : ''}`]);
-    for (const a of unit.alerts) rows.push([unit.name, unit.serial, 'alert', a.started_at.toISOString(), null, null, null, null, null, a.peak_value, `${a.severity} ${a.rule_name}; acknowledged by ${a.acknowledged_by_name ?? '—'}${a.acknowledged_at ? ` at ${a.acknowledged_at.toISOString()}` : ''}`]);
+    for (const a of unit.alerts) rows.push([unit.name, unit.serial, 'alert', a.started_at.toISOString(), null, null, null, null, null, a.peak_value, `${a.severity} ${a.rule_name}; acknowledged by ${a.acknowledged_by_name ?? '—'}${a.acknowledged_at ? ` at ${a.acknowledged_at.toISOString()}` : ''}${a.acknowledge_comment ? ` ("${a.acknowledge_comment}")` : ''}${a.resolved_at ? `; resolved ${a.resolved_at.toISOString()}${a.resolved_by_name ? ` by ${a.resolved_by_name}` : ''}${a.resolve_comment ? ` ("${a.resolve_comment}")` : ''}` : ''}`]);
     for (const m of unit.maintenance) rows.push([unit.name, unit.serial, 'maintenance', m.date, null, null, null, null, null, null, `${m.type}: ${m.description ?? ''} (${m.technician ?? '—'})`]);
   }
   return rows;

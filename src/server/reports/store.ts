@@ -246,14 +246,17 @@ export interface PeriodAlert {
   acknowledged_by_name: string | null;
   acknowledge_comment: string | null;
   resolved_at: Date | null;
+  resolved_by_name: string | null;
+  resolve_comment: string | null;
+  resolution: string | null;
 }
 
-/** The alerts of some devices that were open at any moment of the range, with who acknowledged them. */
+/** The alerts of some devices that were open at any moment of the range, with who acknowledged and resolved them. */
 export async function periodAlerts(db: Conn, orgId: string, deviceIds: string[], from: Date, to: Date): Promise<PeriodAlert[]> {
   const result = await sql<PeriodAlert>`
     SELECT a.id, a.device_id, a.rule_name, a.severity, a.status, a.message, a.peak_value, a.started_at, a.acknowledged_at,
-      u.name AS acknowledged_by_name, a.acknowledge_comment, a.resolved_at
-    FROM alerts a LEFT JOIN users u ON u.id = a.acknowledged_by
+      u.name AS acknowledged_by_name, a.acknowledge_comment, a.resolved_at, r.name AS resolved_by_name, a.resolve_comment, a.resolution
+    FROM alerts a LEFT JOIN users u ON u.id = a.acknowledged_by LEFT JOIN users r ON r.id = a.resolved_by
     WHERE a.org_id = ${orgId}::uuid AND a.device_id = ANY(${deviceIds}::uuid[])
       AND a.started_at < ${to} AND (a.resolved_at IS NULL OR a.resolved_at >= ${from})
     ORDER BY a.started_at, a.id LIMIT 1000`.execute(db);

@@ -3,7 +3,7 @@ import type { Actor } from '../audit/service.js';
 import type { Services } from '../services.js';
 import { isValidTimezone } from '../../shared/validation.js';
 import { deriveSeed, Rng } from './random.js';
-import { fridgeSetpoint, FRIDGE_PROFILES, RefrigerationUnit, type FridgeProfile } from './fridge-model.js';
+import { fridgeSafeRange, fridgeSetpoint, FRIDGE_PROFILES, RefrigerationUnit, type FridgeProfile } from './fridge-model.js';
 import { RadarTraffic } from './radar-model.js';
 import { createDemoCameras, DEMO_CAMERAS_MAX, type DemoCamera } from './demo-cameras.js';
 
@@ -234,7 +234,7 @@ export async function createDemo(services: Services, options: DemoOptions): Prom
       // The units stand in one building, a few metres apart.
       const position = offset(center, DEPOT.northM + rng.uniform(-15, 15), DEPOT.eastM + rng.uniform(-15, 15));
       const made = await services.devices.create(scope, {
-        kind: 'refrigeration', name, serial, siteId: row.id, lat: position.lat, lon: position.lon, settings: { demo: true, profile, setpoint: fridgeSetpoint(profile) },
+        kind: 'refrigeration', name, serial, siteId: row.id, lat: position.lat, lon: position.lon, settings: { demo: true, profile, setpoint: fridgeSetpoint(profile), safeRange: fridgeSafeRange(profile) },
       }, actor);
       devices.push({ id: made.device.id, kind: 'refrigeration', name, serial, key: made.key, siteId: row.id, siteName: row.name, timezone, ...position, speedLimit: null, profile });
       await logDemoService(services, scope, made.device.id, n, options.now ?? Date.now(), actor);

@@ -42,6 +42,20 @@ export function fridgeSetpoint(profile: FridgeProfile): number {
   return PROFILES[profile].setpoint;
 }
 
+/**
+ * The safe range a food business would set for each profile (°C): chilled food at most 5 °C (8 °C for a
+ * display cabinet, the legal ceiling), frozen at most −15 °C; the lower bounds keep chilled food from freezing.
+ */
+const SAFE_RANGES: Record<FridgeProfile, { min: number; max: number }> = {
+  cooler: { min: 0, max: 5 },
+  freezer: { min: -25, max: -15 },
+  display: { min: 0, max: 8 },
+};
+
+export function fridgeSafeRange(profile: FridgeProfile): { min: number; max: number } {
+  return SAFE_RANGES[profile];
+}
+
 export interface FridgeValues {
   temperature: number;
   pressure: number;

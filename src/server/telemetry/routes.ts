@@ -57,9 +57,11 @@ export function telemetryRoutes(telemetry: TelemetryService) {
             bucket: Type.String(),
             from: Timestamp,
             to: Timestamp,
+            timezone: Type.String({ description: 'The site\'s zone (else the organization\'s): days are its local days' }),
             safeRange: Nullable(Type.Object({ min: Type.Number(), max: Type.Number() })),
             buckets: Type.Array(Type.Object({
               ts: Timestamp,
+              date: Type.String({ description: 'The bucket\'s local date (YYYY-MM-DD) in `timezone`' }),
               coveredSeconds: Seconds,
               doorOpenSeconds: Seconds,
               compressorDutyCycle: Nullable(Type.Number({ minimum: 0, maximum: 1 })),

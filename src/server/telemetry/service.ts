@@ -54,7 +54,7 @@ export class TelemetryService {
   }
 
   /**
-   * A refrigeration unit's derived figures per hour or day: seconds with the door open, compressor duty
+   * A refrigeration unit's derived figures per hour or per day of the site's zone: seconds with the door open, compressor duty
    * cycle, seconds outside the unit's safe range (`settings.safeRange`), temperature min/max.
    */
   async equipment(scope: Scope, deviceId: string, input: { from?: string; to?: string; bucket?: '1h' | '1d' }) {
@@ -69,14 +69,17 @@ export class TelemetryService {
       throw invalidFields([{ field: 'bucket', message: `this range has more than ${MAX_BUCKETS} ${bucket} buckets: use a larger bucket` }]);
     }
     await this.rollups.settle('equipment');
-    const rows = await store.equipmentBuckets(this.ctx.db, { deviceId, from, to }, seconds);
+    const timezone = await this.devices.timezoneOf(device);
+    const rows = await store.equipmentBuckets(this.ctx.db, { deviceId, from, to }, seconds, timezone);
     return {
       bucket,
       from: from.toISOString(),
       to: to.toISOString(),
+      timezone,
       safeRange: safeRangeOf(device.settings),
       buckets: rows.map((r) => ({
         ts: r.bucket.toISOString(),
+        date: r.date,
         coveredSeconds: r.covered_seconds,
         doorOpenSeconds: r.door_open_seconds,
         compressorDutyCycle: r.compressor_observed_seconds > 0 ? r.compressor_on_seconds / r.compressor_observed_seconds : null,

@@ -64,15 +64,21 @@ export interface EquipmentBucket {
   temperature_max: number | null;
 }
 
-/** Derived refrigeration figures (door open, compressor run time, time outside the safe range) per hour or day. */
-export async function equipmentBuckets(db: Conn, query: TelemetryQuery, bucketSeconds: number) {
-  const result = await sql<EquipmentBucket>`
-    SELECT date_bin(make_interval(secs => ${bucketSeconds}), hour, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket,
+/**
+ * Derived refrigeration figures (door open, compressor run time, time outside the safe range) per hour, or
+ * per day of `zone` (the site's): each stored hour counts in the local day it starts in. `date` is that day.
+ */
+export async function equipmentBuckets(db: Conn, query: TelemetryQuery, bucketSeconds: number, zone: string) {
+  const bucket = bucketSeconds >= 86_400
+    ? sql`date_trunc('day', hour AT TIME ZONE ${zone}) AT TIME ZONE ${zone}`
+    : sql`date_bin(make_interval(secs => ${bucketSeconds}), hour, TIMESTAMPTZ '2000-01-01 00:00:00+00')`;
+  const result = await sql<EquipmentBucket & { date: string }>`
+    SELECT bucket, to_char(bucket AT TIME ZONE ${zone}, 'YYYY-MM-DD') AS date,
            sum(covered_seconds)::float8 AS covered_seconds, sum(door_open_seconds)::float8 AS door_open_seconds,
            sum(compressor_observed_seconds)::float8 AS compressor_observed_seconds, sum(compressor_on_seconds)::float8 AS compressor_on_seconds,
            sum(outside_range_seconds)::float8 AS outside_range_seconds, min(temperature_min) AS temperature_min, max(temperature_max) AS temperature_max
-    FROM equipment_hourly
-    WHERE device_id = ${query.deviceId}::uuid AND hour >= date_trunc('hour', ${query.from}::timestamptz) AND hour < ${query.to}
-    GROUP BY 1 ORDER BY 1`.execute(db);
+    FROM (SELECT ${bucket} AS bucket, * FROM equipment_hourly
+          WHERE device_id = ${query.deviceId}::uuid AND hour >= date_trunc('hour', ${query.from}::timestamptz) AND hour < ${query.to}) h
+    GROUP BY bucket ORDER BY bucket`.execute(db);
   return result.rows;
 }

@@ -93,6 +93,7 @@ export interface AlertsTable {
   resolved_at: Date | null;
   resolved_by: string | null;
   resolution: 'auto' | 'manual' | 'rule_changed' | null;
+  resolve_comment: Generated<string | null>;
   escalation_level: Generated<number>;
   next_escalation_at: Date | null;
   updated_at: UpdatedAt;
