@@ -39,6 +39,8 @@ export interface Alert {
   acknowledgeComment: string | null;
   resolvedAt: string | null;
   resolvedBy: string | null;
+  /** The corrective action given when resolving by hand. */
+  resolveComment: string | null;
   resolution: 'auto' | 'manual' | 'rule_changed' | null;
 }
 
@@ -198,9 +200,9 @@ export function useAlertPeople(id: string, enabled: boolean) {
 export function useAlertAction() {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: async (action: { type: 'acknowledge'; ids: string[]; comment: string } | { type: 'resolve'; id: string }) => {
+    mutationFn: async (action: { type: 'acknowledge'; ids: string[]; comment: string } | { type: 'resolve'; id: string; comment?: string }) => {
       if (action.type === 'resolve') {
-        await api<Alert>(`/alerts/${encodeURIComponent(action.id)}/resolve`, { method: 'POST' });
+        await api<Alert>(`/alerts/${encodeURIComponent(action.id)}/resolve`, { method: 'POST', body: { comment: action.comment?.trim() || null } });
         return { acknowledged: 0, skipped: 0 };
       }
       const result = await api<{ acknowledged: Alert[]; skipped: string[] }>('/alerts/acknowledge', {

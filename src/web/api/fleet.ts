@@ -73,6 +73,8 @@ export interface DeviceInput {
   lon: number | null;
   speedLimit: number | null;
   speedUnits: 'mph' | 'kmh' | null;
+  /** Replaces the device's settings whole: send the current ones with the changes. */
+  settings?: Record<string, unknown>;
 }
 
 export interface DeviceKey {
@@ -159,6 +161,8 @@ export function useTelemetry(deviceId: string, range: TelemetryRange) {
 
 export interface EquipmentHour {
   ts: string;
+  /** The local date of a day bucket, in the figures' `timezone`. */
+  date: string;
   coveredSeconds: number;
   doorOpenSeconds: number;
   compressorDutyCycle: number | null;
@@ -169,6 +173,7 @@ export interface EquipmentHour {
 
 export interface EquipmentFigures {
   bucket: string;
+  timezone: string;
   safeRange: { min: number; max: number } | null;
   buckets: EquipmentHour[];
 }

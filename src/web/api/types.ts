@@ -51,6 +51,8 @@ export interface Device {
   lon: number | null;
   speedLimit: number | null;
   speedUnits: 'mph' | 'kmh' | null;
+  /** Kind-specific settings: a refrigeration unit's `safeRange` ({min, max} °C) and `metrics` overrides. */
+  settings: Record<string, unknown>;
   status: DeviceStatus;
   lastSeenAt: string | null;
   createdAt: string;

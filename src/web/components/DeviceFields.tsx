@@ -3,6 +3,7 @@ import { useSites } from '../api/queries';
 import type { DeviceDraft, DraftErrors } from '../lib/device-draft';
 import { LazyLocationPicker, type LatLon } from './map';
 import { TextField } from './TextField';
+import { METRIC_CATALOGUE, UNIT_CHOICES } from '../../shared/metrics';
 
 type Change = (patch: Partial<DeviceDraft>) => void;
 
@@ -66,5 +67,35 @@ export function RadarFields({ draft, errors, onChange }: { draft: DeviceDraft; e
         </select>
       </div>
     </div>
+  );
+}
+
+/** A refrigeration unit's safe temperature range (what the HACCP record and the charts judge readings by) and its pressure unit. */
+export function RefrigerationFields({ draft, errors, onChange }: { draft: DeviceDraft; errors: DraftErrors; onChange: Change }) {
+  const catalogueUnit = METRIC_CATALOGUE.refrigeration.pressure?.unit ?? '';
+  return (
+    <fieldset className="checklist" style={{ maxHeight: 'none' }}>
+      <legend>Refrigeration</legend>
+      <p className="field-hint" id="safe-range-hint">
+        The safe range is what the compliance record, the equipment figures and the charts judge readings by: time outside it is an excursion.
+        Typical: 0 to 5 °C for chilled food, -25 to -15 °C for a freezer.
+      </p>
+      <div className="field-row">
+        <TextField id="device-safe-min" label="Lowest safe temperature (°C)" inputMode="decimal" value={draft.safeMin} error={errors.safeMin}
+          placeholder="0" onChange={(e) => onChange({ safeMin: e.target.value })} />
+        <TextField id="device-safe-max" label="Highest safe temperature (°C)" inputMode="decimal" value={draft.safeMax} error={errors.safeMax}
+          placeholder="5" onChange={(e) => onChange({ safeMax: e.target.value })} />
+      </div>
+      <div className="field">
+        <label htmlFor="device-pressure-unit">Pressure unit</label>
+        <select id="device-pressure-unit" value={draft.pressureUnit} aria-invalid={errors.pressureUnit ? true : undefined}
+          aria-describedby={errors.pressureUnit ? 'device-pressure-unit-error' : 'device-pressure-unit-hint'} onChange={(e) => onChange({ pressureUnit: e.target.value })}>
+          <option value="">{catalogueUnit} (as the unit reports it)</option>
+          {(UNIT_CHOICES.pressure ?? []).filter((u) => u !== catalogueUnit).map((u) => <option key={u} value={u}>{u}</option>)}
+        </select>
+        {errors.pressureUnit ? <span className="field-error" id="device-pressure-unit-error" role="alert">{errors.pressureUnit}</span>
+          : <span className="field-hint" id="device-pressure-unit-hint">How charts and alerts label this unit's pressure readings; values are not converted.</span>}
+      </div>
+    </fieldset>
   );
 }

@@ -3,11 +3,11 @@ import { ApiError } from '../api/client';
 import { useUpdateDevice } from '../api/fleet';
 import { useOrganization } from '../api/queries';
 import type { Device } from '../api/types';
-import { checkDraft, draftOf, serverErrors, type DeviceDraft, type DraftErrors } from '../lib/device-draft';
-import { IdentityFields, LocationFields, RadarFields } from './DeviceFields';
+import { checkDraft, draftOf, refrigerationSettings, serverErrors, type DeviceDraft, type DraftErrors } from '../lib/device-draft';
+import { IdentityFields, LocationFields, RadarFields, RefrigerationFields } from './DeviceFields';
 import { Dialog } from './Dialog';
 
-/** Changes a device's name, serial, site, location and (radars) speed limit; the server's field errors show inline. */
+/** Changes a device's name, serial, site, location, (radars) speed limit and (refrigeration) safe range; the server's field errors show inline. */
 export function EditDeviceDialog({ device, onClose, onSaved }: { device: Device; onClose: () => void; onSaved: () => void }) {
   const organization = useOrganization();
   const update = useUpdateDevice(device.id);
@@ -18,9 +18,11 @@ export function EditDeviceDialog({ device, onClose, onSaved }: { device: Device;
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const checked = checkDraft(draft, device.kind);
-    setErrors(checked.errors);
-    if (Object.keys(checked.errors).length > 0) return;
-    update.mutate(checked.input, {
+    const fridge = device.kind === 'refrigeration' ? refrigerationSettings(draft, device.settings) : null;
+    const found = { ...checked.errors, ...fridge?.errors };
+    setErrors(found);
+    if (Object.keys(found).length > 0) return;
+    update.mutate(fridge ? { ...checked.input, settings: fridge.settings } : checked.input, {
       onSuccess: () => { onSaved(); onClose(); },
       onError: (error) => { if (error instanceof ApiError) setErrors(serverErrors(error.details)); },
     });
@@ -31,6 +33,7 @@ export function EditDeviceDialog({ device, onClose, onSaved }: { device: Device;
       <form onSubmit={submit} noValidate>
         <IdentityFields draft={draft} errors={errors} onChange={change} />
         {device.kind === 'speed_radar' && <RadarFields draft={draft} errors={errors} onChange={change} />}
+        {device.kind === 'refrigeration' && <RefrigerationFields draft={draft} errors={errors} onChange={change} />}
         <fieldset className="checklist" style={{ maxHeight: 'none' }}>
           <legend>Location</legend>
           <LocationFields draft={draft} errors={errors} onChange={change} />

@@ -97,8 +97,8 @@ export function DeviceDetailPage() {
         </dl>
       </section>
 
-      {(d.kind === 'refrigeration' || d.kind === 'sensor') && <TelemetryPanel deviceId={d.id} zone={zone} />}
-      {d.kind === 'refrigeration' && <EquipmentFigures deviceId={d.id} />}
+      {(d.kind === 'refrigeration' || d.kind === 'sensor') && <TelemetryPanel deviceId={d.id} zone={zone} kind={d.kind} settings={d.settings} />}
+      {d.kind === 'refrigeration' && <EquipmentFigures deviceId={d.id} canEdit={may(me, 'device.write')} onEdit={() => setEditing(true)} />}
 
       <section className="panel" aria-labelledby="device-events-heading">
         <div className="panel-header">

@@ -1,8 +1,11 @@
 import { lazy, Suspense, useMemo, useState } from 'react';
 import { useTelemetry, type TelemetryBucket, type TelemetryBuckets, type TelemetryRange } from '../../api/fleet';
-import { formatNumber, humanize } from '../../lib/format';
+import type { DeviceKind } from '../../api/types';
+import { formatNumber } from '../../lib/format';
+import { compareMetrics, formatMetricValue, metricInfo, type MetricInfo } from '../../../shared/metrics';
 import { EmptyState, ErrorState, LoadingState, Spinner } from '../states';
-import type { MetricSeries } from './MetricChart';
+import { excursionCount, safeRangeOf, type MetricSeries, type SafeRange } from './series';
+import { StateTimeline } from './StateTimeline';
 
 /** uPlot is loaded only with a device that has telemetry. */
 const MetricChart = lazy(() => import('./MetricChart'));
@@ -28,7 +31,7 @@ function localInput(date: Date): string {
   return shifted.toISOString().slice(0, 16);
 }
 
-function byMetric(data: TelemetryBuckets | undefined): [string, MetricSeries][] {
+function byMetric(data: TelemetryBuckets | undefined, kind: DeviceKind): [string, MetricSeries][] {
   const metrics = new Map<string, MetricSeries>();
   for (const b of data?.buckets ?? []) {
     let s = metrics.get(b.metric);
@@ -38,11 +41,14 @@ function byMetric(data: TelemetryBuckets | undefined): [string, MetricSeries][] 
     s.avg.push(b.avg);
     s.max.push(b.max);
   }
-  return [...metrics.entries()].sort(([a], [b]) => a.localeCompare(b));
+  return [...metrics.entries()].sort(([a], [b]) => compareMetrics(kind, a, b));
 }
 
-/** Telemetry charts of one device: a preset or custom range, one chart per metric with min/avg/max. */
-export function TelemetryPanel({ deviceId, zone }: { deviceId: string; zone: string }) {
+/**
+ * Telemetry charts of one device: a preset or custom range; per metric (in the catalogue's order, named and
+ * with units from it and the device's overrides) a min/avg/max chart of a measure, or a timeline of a state.
+ */
+export function TelemetryPanel({ deviceId, zone, kind, settings }: { deviceId: string; zone: string; kind: DeviceKind; settings: Record<string, unknown> }) {
   const [preset, setPreset] = useState<string>('24h');
   const [custom, setCustom] = useState(() => ({ from: localInput(new Date(Date.now() - 2 * 24 * HOUR)), to: localInput(new Date()) }));
   const customFrom = Date.parse(custom.from);
@@ -54,7 +60,11 @@ export function TelemetryPanel({ deviceId, zone }: { deviceId: string; zone: str
     return { from: new Date(customFrom).toISOString(), to: new Date(customTo).toISOString(), bucket: bucketFor(customTo - customFrom) };
   }, [preset, customValid, customFrom, customTo]);
   const telemetry = useTelemetry(deviceId, range);
-  const metrics = useMemo(() => byMetric(telemetry.data), [telemetry.data]);
+  const metrics = useMemo(() => byMetric(telemetry.data, kind), [telemetry.data, kind]);
+  const span = useMemo((): [number, number] => telemetry.data
+    ? [Date.parse(telemetry.data.from) / 1000, Date.parse(telemetry.data.to) / 1000] : [0, 1], [telemetry.data]);
+  const safeRange = useMemo(() => (kind === 'refrigeration' ? safeRangeOf(settings) : null), [kind, settings]);
+  const bucketSeconds = BUCKET_SECONDS.find(([name]) => name === telemetry.data?.bucket)?.[1] ?? 60;
 
   return (
     <section className="panel" aria-labelledby="telemetry-heading">
@@ -90,27 +100,42 @@ export function TelemetryPanel({ deviceId, zone }: { deviceId: string; zone: str
         <EmptyState title="No readings in this range"><p>Readings appear here as the device sends them.</p></EmptyState>
       ) : (
         <div className="charts" aria-busy={telemetry.isPlaceholderData || undefined}>
-          {metrics.map(([metric, series]) => (
-            <figure key={metric} className="chart" style={{ margin: 0 }}>
-              <h3>{humanize(metric)}</h3>
-              <Suspense fallback={<div className="chart-canvas"><Spinner label="Loading the chart…" /></div>}>
-                <MetricChart series={series} zone={zone} label={`${humanize(metric)}: minimum, average and maximum over time`} />
-              </Suspense>
-              <figcaption className="chart-figures">{summary(series)}</figcaption>
-            </figure>
-          ))}
+          {metrics.map(([metric, series]) => {
+            const info = metricInfo(kind, metric, settings);
+            const range = metric === 'temperature' ? safeRange : null;
+            return (
+              <figure key={metric} className="chart" style={{ margin: 0 }} data-metric={metric} data-kind={info.kind}>
+                <h3>{info.name}{info.unit ? ` (${info.unit})` : ''}</h3>
+                {info.kind === 'state' ? (
+                  <StateTimeline series={series} info={info} bucketSeconds={bucketSeconds} span={span} zone={zone} />
+                ) : (
+                  <>
+                    <Suspense fallback={<div className="chart-canvas"><Spinner label="Loading the chart…" /></div>}>
+                      <MetricChart series={series} zone={zone} unit={info.unit} span={span} safeRange={range}
+                        label={`${info.name}: minimum, average and maximum over time${range ? ', with the safe range' : ''}`} />
+                    </Suspense>
+                    <figcaption className="chart-figures">{summary(series, info, range, bucketSeconds)}</figcaption>
+                  </>
+                )}
+              </figure>
+            );
+          })}
         </div>
       )}
     </section>
   );
 }
 
-/** The range in words: lowest, mean of the averages, highest, latest. */
-function summary(series: MetricSeries): string {
+/** The range in words: lowest, mean of the averages, highest, latest; and the excursions from the safe range. */
+function summary(series: MetricSeries, info: MetricInfo, range: SafeRange | null, bucketSeconds: number): string {
   const low = Math.min(...series.min);
   const high = Math.max(...series.max);
   const mean = series.avg.reduce((sum, v) => sum + v, 0) / series.avg.length;
   const latest = series.avg[series.avg.length - 1]!;
-  const f = (v: number) => formatNumber(Math.round(v * 100) / 100);
-  return `Lowest ${f(low)}, average ${f(mean)}, highest ${f(high)}; latest ${f(latest)}.`;
+  const f = (v: number) => formatMetricValue(v, { ...info, kind: 'measure' }).replace(/^-?[\d.]+/, (n) => formatNumber(Number(n)));
+  const text = `Lowest ${f(low)}, average ${f(mean)}, highest ${f(high)}; latest ${f(latest)}.`;
+  if (!range) return text;
+  const excursions = excursionCount(series, range, bucketSeconds);
+  const within = `safe range ${f(range.min)} to ${f(range.max)}`;
+  return `${text} ${excursions === 0 ? `Inside the ${within} throughout.` : `${excursions} excursion${excursions === 1 ? '' : 's'} outside the ${within} (shaded red).`}`;
 }

@@ -1,21 +1,23 @@
 import { lazy, Suspense, useMemo, useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { useAlert, useAlertAction, useAlertPeople, type Alert } from '../../api/alerts';
+import { useAlert, useAlertPeople, type Alert } from '../../api/alerts';
 import { ApiError } from '../../api/client';
 import { useTelemetry, type TelemetryBucket } from '../../api/fleet';
 import { useDevice } from '../../api/queries';
 import { AlertStatusBadge, SeverityBadge } from '../../components/alerts/AlertBadges';
-import { ConfirmDialog } from '../../components/Dialog';
 import { EventTime } from '../../components/EventTime';
 import { Notice, useNotice } from '../../components/Notice';
 import { useSession } from '../../components/session';
 import { EmptyState, ErrorState, LoadingState, Spinner } from '../../components/states';
-import type { MetricSeries } from '../../components/telemetry/MetricChart';
+import { safeRangeOf, type MetricSeries } from '../../components/telemetry/series';
+import { formatMetricValue, metricInfo } from '../../../shared/metrics';
+import type { Device } from '../../api/types';
 import { may } from '../../lib/access';
 import { useDisplayContext } from '../../lib/display';
 import { formatNumber, humanize } from '../../lib/format';
 import { useTitle } from '../../lib/title';
 import { AcknowledgeDialog } from './AcknowledgeDialog';
+import { ResolveDialog } from './ResolveDialog';
 
 const MetricChart = lazy(() => import('../../components/telemetry/MetricChart'));
 
@@ -48,8 +50,9 @@ function AlertDetail({ alert }: { alert: Alert }) {
   const zone = display.zoneFor(alert.siteId);
   const notice = useNotice();
   const [dialog, setDialog] = useState<'acknowledge' | 'resolve' | null>(null);
-  const resolve = useAlertAction();
   const canAct = may(me, 'alert.ack');
+  const info = device.data && alert.metric && alert.condition !== 'event' ? { ...metricInfo(device.data.kind, alert.metric, device.data.settings), kind: 'measure' as const } : null;
+  const shown = (v: number | null) => (info && v !== null ? formatMetricValue(v, info) : value(v));
 
   return (
     <div className="page">
@@ -81,26 +84,20 @@ function AlertDetail({ alert }: { alert: Alert }) {
         <section className="panel" aria-labelledby="figures-heading">
           <div className="panel-header"><h2 id="figures-heading">Figures</h2></div>
           <dl className="details">
-            <dt>Metric</dt><dd>{alert.metric ? humanize(alert.metric) : humanize(alert.condition)}</dd>
-            <dt>Threshold</dt><dd>{value(alert.threshold)}</dd>
-            <dt>First value</dt><dd>{value(alert.firstValue)}</dd>
-            <dt>Latest value</dt><dd>{value(alert.latestValue)}</dd>
-            <dt>Peak</dt><dd>{value(alert.peakValue)}</dd>
+            <dt>Metric</dt><dd>{info ? info.name : alert.metric ? humanize(alert.metric) : humanize(alert.condition)}</dd>
+            <dt>Threshold</dt><dd>{shown(alert.threshold)}</dd>
+            <dt>First value</dt><dd>{shown(alert.firstValue)}</dd>
+            <dt>Latest value</dt><dd>{shown(alert.latestValue)}</dd>
+            <dt>Peak</dt><dd>{shown(alert.peakValue)}</dd>
             <dt>Breaches</dt><dd>{formatNumber(alert.breachCount)}</dd>
           </dl>
         </section>
       </div>
-      {alert.metric && alert.condition !== 'event' && <AlertChart alert={alert} zone={zone} />}
+      {alert.metric && alert.condition !== 'event' && <AlertChart alert={alert} zone={zone} device={device.data} />}
       {dialog === 'acknowledge' && (
         <AcknowledgeDialog ids={[alert.id]} onClose={() => setDialog(null)} onDone={() => { setDialog(null); notice.show('Alert acknowledged.'); }} />
       )}
-      {dialog === 'resolve' && (
-        <ConfirmDialog title="Resolve this alert?" confirmLabel="Resolve" busy={resolve.isPending} error={resolve.error}
-          onClose={() => setDialog(null)}
-          onConfirm={() => resolve.mutate({ type: 'resolve', id: alert.id }, { onSuccess: () => { setDialog(null); notice.show('Alert resolved.'); } })}>
-          <p>The alert is closed by hand. If the condition still holds, the rule raises a new alert after its duration.</p>
-        </ConfirmDialog>
-      )}
+      {dialog === 'resolve' && <ResolveDialog id={alert.id} onClose={() => setDialog(null)} onDone={() => { setDialog(null); notice.show('Alert resolved.'); }} />}
     </div>
   );
 }
@@ -131,6 +128,7 @@ function Timeline({ alert, zone }: { alert: Alert; zone: string }) {
                 : `Resolved by ${who(alert.resolvedBy, people.data?.resolvedBy)}`}
           </span>
           <EventTime iso={alert.resolvedAt} zone={zone} />
+          {alert.resolveComment && <blockquote className="timeline-comment">Corrective action: “{alert.resolveComment}”</blockquote>}
         </li>
       )}
       {!alert.resolvedAt && <li><span className="timeline-what">Still {alert.status}</span></li>}
@@ -139,7 +137,7 @@ function Timeline({ alert, zone }: { alert: Alert; zone: string }) {
 }
 
 /** An hour before the breach began until half an hour after it ended (or now), in buckets fine enough to see it. */
-function AlertChart({ alert, zone }: { alert: Alert; zone: string }) {
+function AlertChart({ alert, zone, device }: { alert: Alert; zone: string; device: Device | undefined }) {
   // The page's opening moment: the range of an alert still open ends there (a reload extends it).
   const [openedAt] = useState(() => Date.now());
   const range = useMemo(() => {
@@ -161,6 +159,9 @@ function AlertChart({ alert, zone }: { alert: Alert; zone: string }) {
     }
     return s;
   }, [telemetry.data, alert.metric]);
+  const info = device ? metricInfo(device.kind, alert.metric ?? '', device.settings) : null;
+  const safeRange = device?.kind === 'refrigeration' && alert.metric === 'temperature' ? safeRangeOf(device.settings) : null;
+  const span = useMemo((): [number, number] => [Date.parse(range.from) / 1000, Date.parse(range.to) / 1000], [range]);
   const label = `${humanize(alert.metric ?? '')} around the alert: minimum, average and maximum${alert.threshold !== null ? `; threshold ${value(alert.threshold)}` : ''}`;
   return (
     <section className="panel" aria-labelledby="alert-chart-heading">
@@ -173,7 +174,7 @@ function AlertChart({ alert, zone }: { alert: Alert; zone: string }) {
           : series.ts.length === 0 ? <EmptyState title="No readings in this period" />
             : (
               <Suspense fallback={<div className="chart-canvas"><Spinner label="Loading the chart…" /></div>}>
-                <MetricChart series={series} zone={zone} label={label} />
+                <MetricChart series={series} zone={zone} label={label} unit={info?.unit ?? null} span={span} safeRange={safeRange} />
               </Suspense>
             )}
     </section>
