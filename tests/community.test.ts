@@ -11,7 +11,17 @@ import { startTestApp, type SignedIn, type TestApp } from './helpers/app.js';
  * organization (owner with an email, a site with an address, shared and private radars at exact
  * coordinates, events with photos) is scanned through every public endpoint for anything private.
  */
-const JPEG = await sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 90, g: 40, b: 40 } } }).jpeg().toBuffer();
+// Sharp black and white stripes 4 px wide (like the strokes of a number plate), so a blur shows.
+const STRIPES = Buffer.alloc(640 * 480 * 3, 0).map((_, i) => (Math.floor((i / 3) % 640 / 4) % 2 === 0 ? 230 : 20));
+const JPEG = await sharp(STRIPES, { raw: { width: 640, height: 480, channels: 3 } }).jpeg().toBuffer();
+
+/** Mean difference between horizontally neighbouring grey pixels: high for sharp detail, near 0 once blurred. */
+async function sharpness(image: Buffer): Promise<number> {
+  const { data, info } = await sharp(image).greyscale().raw().toBuffer({ resolveWithObject: true });
+  let sum = 0;
+  for (let y = 0; y < info.height; y++) for (let x = 1; x < info.width; x++) sum += Math.abs(data[y * info.width + x]! - data[y * info.width + x - 1]!);
+  return sum / (info.height * (info.width - 1));
+}
 const HOUR = 3_600_000;
 
 function multipart(data: Buffer) {
@@ -218,6 +228,10 @@ describe('community sharing', () => {
     const photo = await app.runtime.app.inject({ method: 'GET', url: link });
     assert.equal(photo.statusCode, 200);
     assert.equal(photo.headers['content-type'], 'image/jpeg');
+    // What the public sees is blurred: the stripes (a plate's strokes) are gone, not just scaled down.
+    const original = await sharpness(await sharp(JPEG).resize({ width: (await sharp(photo.rawPayload).metadata()).width }).toBuffer());
+    const served = await sharpness(photo.rawPayload);
+    assert.ok(original > 40 && served < original / 10, `sharpness ${served.toFixed(1)} public against ${original.toFixed(1)} original`);
     const token = link.slice('/api/v1/public/photos/'.length);
     const tampered = `${token.slice(0, -2)}${token.endsWith('AA') ? 'BB' : 'AA'}`;
     assert.equal((await anonymous().get(`/api/v1/public/photos/${tampered}`)).status, 404, 'a changed token');

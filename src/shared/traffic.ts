@@ -96,3 +96,17 @@ export interface TrafficComparison {
   tests: { mean: Interval | null; p85: Interval | null; distribution: DistributionTest | null };
   conclusions: string[];
 }
+
+/**
+ * Below this many vehicles an 85th percentile moves by several units with a handful of cars: the figure is
+ * still shown, with the sample size and a warning, on the console, the public pages and the speed study.
+ */
+export const MIN_VEHICLES_FOR_P85 = 100;
+
+/** The caveat printed next to an 85th percentile from `count` vehicles; null when the sample is large enough. */
+export function p85Caveat(count: number): string | null {
+  if (count <= 0) return null;
+  return count < MIN_VEHICLES_FOR_P85
+    ? `from ${count} vehicle${count === 1 ? '' : 's'}: too few vehicles for a reliable 85th percentile (${MIN_VEHICLES_FOR_P85} or more)`
+    : null;
+}

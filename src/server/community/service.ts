@@ -1,3 +1,4 @@
+import sharp from 'sharp';
 import type { Scope } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
 import { AppError, badRequest, invalidFields, notFound } from '../core/http/errors.js';
@@ -203,11 +204,20 @@ export class CommunityService {
     if (Date.now() / 1000 > expires) throw new AppError(410, 'photo_link_expired', 'this photo link has expired; reload the page');
     const orgId = await store.publicPhotoOrg(this.ctx.db, eventId);
     if (!orgId) throw notFound('photo');
-    return this.photos.read(this.orgScope(orgId), eventId, 'thumb');
+    return { data: await blurred(await this.photos.readBytes(this.orgScope(orgId), eventId, 'thumb')), type: 'image/jpeg' };
   }
 
   /** Reads of a sharing organization's data on behalf of the public: as a viewer of every site, for shared devices only. */
   private orgScope(orgId: string): Scope {
     return { orgId, userId: 'community', role: 'viewer', siteIds: null };
   }
+}
+
+/**
+ * A public photo is always served blurred, so number plates and faces cannot be read from a shared page
+ * even where the organization shows photos: the vehicle and the scene stay recognisable, the text does not.
+ */
+async function blurred(image: Buffer): Promise<Buffer> {
+  const { width = 320 } = await sharp(image).metadata();
+  return sharp(image).rotate().blur(Math.max(6, width / 40)).jpeg({ quality: 70 }).toBuffer();
 }

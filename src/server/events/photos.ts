@@ -145,6 +145,14 @@ export class EventPhotosService {
    * The photo (or its thumbnail) of an event the caller may see: a short-lived signed URL when the
    * storage offers one (S3), else the bytes.
    */
+  /** The bytes of an event's photo (or thumbnail) the caller may see, from any storage: for serving a changed copy. */
+  async readBytes(scope: Scope, eventId: number, size: 'full' | 'thumb' = 'full'): Promise<Buffer> {
+    const event = await store.findVisibleEvent(this.ctx.db, scope, eventId);
+    const data = event?.photo_key ? await this.ctx.media.get(size === 'thumb' ? thumbnailKey(event.photo_key) : event.photo_key) : null;
+    if (!data) throw notFound('photo');
+    return data;
+  }
+
   async read(scope: Scope, eventId: number, size: 'full' | 'thumb' = 'full'): Promise<PhotoAnswer> {
     const event = await store.findVisibleEvent(this.ctx.db, scope, eventId);
     if (!event?.photo_key) throw notFound('photo');

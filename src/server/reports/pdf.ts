@@ -67,30 +67,43 @@ export interface Column {
   align?: 'left' | 'right';
 }
 
-/** A table with a bold header row, repeated on each page it runs onto. */
+/**
+ * A table with a bold header row, repeated on each page it runs onto. A long cell wraps inside its column
+ * and its row grows to hold it: the row's height is measured from the wrapped text before its rule is
+ * drawn, so the rule runs under the text rather than through it. `rowHeight` is the least height of a row.
+ */
 export function table(doc: Pdf, columns: Column[], rows: string[][], options: { rowHeight?: number } = {}): void {
-  const rowHeight = options.rowHeight ?? 16;
+  const minHeight = options.rowHeight ?? 16;
   const x0 = doc.page.margins.left;
-  const drawRow = (cells: string[], bold: boolean) => {
-    ensureSpace(doc, rowHeight);
+  const cellOptions = (column: Column) => ({ width: column.width - 4, align: column.align ?? 'left' });
+  const heightOf = (cells: string[], bold: boolean) => {
+    doc.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(9);
+    return Math.max(minHeight, ...columns.map((column, i) => Math.ceil(doc.heightOfString(cells[i] || ' ', cellOptions(column))) + 5));
+  };
+  const drawRow = (cells: string[], bold: boolean, height: number) => {
     const y = doc.y;
     let x = x0;
     doc.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(9).fillColor(INK);
     columns.forEach((column, i) => {
-      doc.text(cells[i] ?? '', x + 2, y + 3, { width: column.width - 4, align: column.align ?? 'left', lineBreak: false, ellipsis: true });
+      doc.text(cells[i] ?? '', x + 2, y + 3, cellOptions(column));
       x += column.width;
     });
-    doc.moveTo(x0, y + rowHeight).lineTo(x, y + rowHeight).lineWidth(0.5).strokeColor(GRID).stroke();
+    doc.moveTo(x0, y + height).lineTo(x, y + height).lineWidth(0.5).strokeColor(GRID).stroke();
     doc.x = x0;
-    doc.y = y + rowHeight;
+    doc.y = y + height;
   };
-  drawRow(columns.map((c) => c.label), true);
+  const header = columns.map((c) => c.label);
+  const headerHeight = heightOf(header, true);
+  const bottom = () => doc.page.height - doc.page.margins.bottom;
+  ensureSpace(doc, headerHeight + minHeight);
+  drawRow(header, true, headerHeight);
   for (const row of rows) {
-    if (doc.y + rowHeight > doc.page.height - doc.page.margins.bottom) {
+    const height = heightOf(row, false);
+    if (doc.y + height > bottom()) {
       doc.addPage();
-      drawRow(columns.map((c) => c.label), true);
+      drawRow(header, true, headerHeight);
     }
-    drawRow(row, false);
+    drawRow(row, false, height);
   }
   doc.font('Helvetica').fontSize(10).moveDown(0.5);
 }

@@ -164,15 +164,22 @@ export class ReportRunner {
     if (p.deviceId) {
       const device = await this.services.devices.get(scope, p.deviceId);
       const site = device.site_id ? await this.services.sites.get(scope, device.site_id) : null;
+      // A radar placed on the map has its own position; its site's address is then the site's, not the radar's.
+      const own = device.lat !== null && device.lon !== null;
+      const ownAddress = typeof device.settings?.address === 'string' && device.settings.address.trim() ? device.settings.address.trim() : null;
       return {
-        location: { name: device.name, site: site?.name ?? null, lat: device.lat ?? site?.lat ?? null, lon: device.lon ?? site?.lon ?? null, address: site?.address ?? null },
+        location: {
+          name: device.name, site: site?.name ?? null, lat: own ? device.lat : site?.lat ?? null, lon: own ? device.lon : site?.lon ?? null,
+          positionOf: own ? 'device' : site?.lat != null ? 'site' : null,
+          address: ownAddress ?? site?.address ?? null, addressOf: ownAddress ? 'device' : site?.address ? 'site' : null,
+        },
         devices: [{ name: device.name, serial: device.serial, speedLimit: device.speed_limit }],
       };
     }
     const site = await this.services.sites.get(scope, p.siteId!);
     const devices = await this.services.devices.list(scope, { siteId: site.id, kind: 'speed_radar', limit: 200 });
     return {
-      location: { name: site.name, site: site.name, lat: site.lat, lon: site.lon, address: site.address },
+      location: { name: site.name, site: site.name, lat: site.lat, lon: site.lon, positionOf: 'site', address: site.address, addressOf: 'site' },
       devices: devices.items.map((d) => ({ name: d.name, serial: d.serial, speedLimit: d.speed_limit })),
     };
   }

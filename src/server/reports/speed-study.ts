@@ -1,6 +1,7 @@
 import type { TrafficService } from '../traffic/service.js';
 import { MAP_HEIGHT, MAP_WIDTH, type MapImage } from './map-image.js';
 import { barChart, COLORS, contentWidth, ensureSpace, heading, lineChart, paragraph, renderPdf, table, type Pdf } from './pdf.js';
+import { p85Caveat } from '../../shared/traffic.js';
 
 /** Everything a speed-study report shows, gathered before drawing (see ReportRunner.speedStudy). */
 export type SpeedStatistics = Awaited<ReturnType<TrafficService['statistics']>>;
@@ -9,7 +10,11 @@ export interface SpeedStudy {
   title: string;
   stats: SpeedStatistics;
   /** Where the study was taken: the device (or site) name, coordinates and the posted limit. */
-  location: { name: string; site: string | null; lat: number | null; lon: number | null; address: string | null };
+  location: {
+    name: string; site: string | null; lat: number | null; lon: number | null; address: string | null;
+    /** Whose position and address these are: the radar's own, or its site's (a study of one radar says which). */
+    positionOf?: 'device' | 'site' | null; addressOf?: 'device' | 'site' | null;
+  };
   devices: { name: string; serial: string; speedLimit: number | null }[];
   notes: string | null;
   requestedBy: string | null;
@@ -58,8 +63,7 @@ function titlePage(doc: Pdf, study: SpeedStudy): void {
   const limits = [...new Set(study.devices.map((d) => d.speedLimit).filter((l): l is number => l !== null))];
   const rows: [string, string][] = [
     ['Location', location.name + (location.site && location.site !== location.name ? ` (${location.site})` : '')],
-    ['Coordinates', location.lat !== null && location.lon !== null ? `${location.lat.toFixed(6)}, ${location.lon.toFixed(6)} (WGS 84)` : 'not recorded'],
-    ['Address', location.address ?? '—'],
+    ...addressRows(study),
     ['Period', `${localTime(stats.from, tz)} to ${localTime(stats.to, tz)}`],
     ['Time zone', tz],
     ['Device(s)', study.devices.map((d) => `${d.name} (serial ${d.serial})`).join(', ') || '—'],
@@ -112,6 +116,8 @@ function summary(doc: Pdf, study: SpeedStudy): void {
     ['Share over the limit', PERCENT(sp.speedingShare)],
   ];
   table(doc, [{ label: 'Figure', width: 250 }, { label: 'Value', width: 245, align: 'right' }], rows);
+  const caveat = p85Caveat(s.count);
+  if (caveat) paragraph(doc, `85th percentile ${caveat}.`, { muted: true });
   if (study.stats.converted) paragraph(doc, 'Some devices record in the other unit; their figures were converted.', { muted: true });
 }
 
@@ -220,4 +226,17 @@ export function speedStudyFiguresCsv(study: SpeedStudy): (string | number | null
   for (const hour of stats.hourly) add('hourly', String(hour.hour), hour.count, hour.mean);
   for (const day of stats.daily) add('daily', day.date, day.count, day.mean);
   return rows;
+}
+
+/**
+ * The position and address rows of the cover page. For one radar the site's address is labelled as the
+ * site's: printed as "Address" it read as the radar's own, which stands elsewhere on the site's street.
+ */
+function addressRows(study: SpeedStudy): [string, string][] {
+  const { location } = study;
+  const oneRadar = study.devices.length === 1 && location.name === study.devices[0]!.name;
+  const coordinates = location.lat !== null && location.lon !== null ? `${location.lat.toFixed(6)}, ${location.lon.toFixed(6)} (WGS 84)` : 'not recorded';
+  const positionNote = oneRadar && location.positionOf === 'device' ? ', the radar\'s own position' : oneRadar && location.positionOf === 'site' ? ', the site\'s position (the radar has none of its own)' : '';
+  const addressLabel = oneRadar && location.addressOf === 'site' ? 'Site address' : 'Address';
+  return [['Coordinates', `${coordinates}${location.lat !== null ? positionNote : ''}`], [addressLabel, location.address ?? '—']];
 }
