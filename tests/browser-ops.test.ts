@@ -208,6 +208,7 @@ describe('operator console in a browser', { skip, timeout: 180_000 }, () => {
     await page.getByRole('heading', { name: 'Harbor gate radar is registered' }).waitFor();
     const key = await page.getByTestId('device-key').innerText();
     assert.match(key, /^\S{20,}$/);
+    await page.getByText(`Devices cannot reach ${app.config.publicUrl}.`).waitFor();
     const config = await page.getByRole('region', { name: /config.yaml/ }).or(page.locator('pre[aria-labelledby="rushroster-heading"]')).first().innerText();
     assert.equal(config.trim(), `cloud:\n  api_url: ${app.config.publicUrl}\n  api_key: ${key}`);
     await page.getByRole('button', { name: 'Copy configuration' }).click();

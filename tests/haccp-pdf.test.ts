@@ -33,7 +33,7 @@ describe('HACCP compliance PDF', { skip }, () => {
     assert.equal(rule.status, 201, JSON.stringify(rule.body));
     const warm = await owner.client.post('/api/v1/devices', { kind: 'refrigeration', name: 'Walk-in cooler', serial: 'W-1', siteId: site, settings: { safeRange: { min: 0, max: 5 } } });
     const unset = await owner.client.post('/api/v1/devices', { kind: 'refrigeration', name: 'Bar fridge', serial: 'B-1', siteId: site });
-    const items = [];
+    const items: { ts: string; values: { temperature: number } }[] = [];
     for (let m = 8 * 60; m <= 12 * 60; m += 5) {
       const temperature = m >= 9 * 60 + 10 && m < 9 * 60 + 30 ? 9.5 : 3;
       items.push({ ts: new Date(Date.UTC(2026, 5, 1, 0, m)).toISOString(), values: { temperature } });

@@ -99,14 +99,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+// Zombie-aware: where PID 1 does not reap orphans (some containers), a stopped orphan stays a zombie.
+export { isAlive } from '../../src/server/core/db/data-dir-lock.js';
 
 /** Polls `check` until it is true; false after `timeoutMs`. */
 export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<boolean> {

@@ -33,7 +33,7 @@ export default function MetricChart({ series, zone, label, unit, span, safeRange
     if (!element) return;
     const withUnit = (v: number | null | undefined) => (v === null || v === undefined ? '–' : `${Math.round(v * 100) / 100}${unit ? ` ${unit}` : ''}`);
     const axis = { stroke: cssVar('--muted', '#4b5563'), grid: { stroke: cssVar('--border', '#d4d9e1'), width: 1 }, ticks: { stroke: cssVar('--border', '#d4d9e1') } };
-    const outside = safeRange ? series.avg.map((v, i) => (outsideRange(series, i, safeRange) ? v : null)) : series.avg.map(() => null);
+    const outside = safeRange ? series.avg.map((v, i) => (outsideRange(series, i, safeRange) ? v : null)) : [];
     const shade = (u: uPlot) => {
       const { ctx, bbox } = u;
       ctx.save();
@@ -84,13 +84,14 @@ export default function MetricChart({ series, zone, label, unit, span, safeRange
         { label: 'min', stroke: 'rgb(37 99 235 / 45%)', width: 1, value: (_u, v) => withUnit(v) },
         { label: 'avg', stroke: '#2563eb', width: 2, value: (_u, v) => withUnit(v) },
         { label: 'max', stroke: 'rgb(37 99 235 / 45%)', width: 1, value: (_u, v) => withUnit(v) },
-        { label: 'outside safe range', stroke: EXCURSION_LINE, width: 3, spanGaps: false, points: { show: true, size: 5, fill: EXCURSION_LINE }, value: (_u, v) => withUnit(v), show: Boolean(safeRange) },
+        // Without a safe range there is nothing outside it: no series, and no greyed-out legend entry.
+        ...(safeRange ? [{ label: 'outside safe range', stroke: EXCURSION_LINE, width: 3, spanGaps: false, points: { show: true, size: 5, fill: EXCURSION_LINE }, value: (_u: uPlot, v: number | null) => withUnit(v) }] : []),
       ],
       bands: [{ series: [3, 1], fill: 'rgb(37 99 235 / 14%)' }],
       axes: [axis, { ...axis, size: 64, values: (_u, ticks) => ticks.map((v) => withUnit(v)) }],
       hooks: { drawAxes: [shade] },
     };
-    const chart = new uPlot(options, [series.ts, series.min, series.avg, series.max, outside], element);
+    const chart = new uPlot(options, safeRange ? [series.ts, series.min, series.avg, series.max, outside] : [series.ts, series.min, series.avg, series.max], element);
     const resize = new ResizeObserver(() => chart.setSize({ width: Math.max(200, element.clientWidth), height: 220 }));
     resize.observe(element);
     return () => {
