@@ -7,7 +7,7 @@ import { Page, PageQuery } from '../core/pagination.js';
 import { requestActor } from '../audit/service.js';
 import { presentReport, type ReportsService } from './service.js';
 
-const Kind = Type.Union([Type.Literal('speed_study'), Type.Literal('compliance')]);
+const Kind = Type.Union([Type.Literal('speed_study'), Type.Literal('compliance'), Type.Literal('site_safety')]);
 const Bound = Type.String({ minLength: 10, maxLength: 40, description: 'ISO 8601 date-time, or YYYY-MM-DD in the subject\'s time zone (a "to" date includes that whole day)' });
 
 const ReportRequest = Type.Object({
@@ -51,7 +51,7 @@ export function reportRoutes(reports: ReportsService) {
       config: { access: 'report.write' },
       schema: {
         tags,
-        summary: 'Request a speed-study or compliance report; it is generated in the background (follow `report.progress` on the live stream)',
+        summary: 'Request a speed-study, compliance or site-safety report; it is generated in the background (follow `report.progress` on the live stream)',
         body: ReportRequest,
         response: { 202: Report, ...errors(400, 401, 403) },
       },

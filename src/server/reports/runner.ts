@@ -10,6 +10,7 @@ import type { SitesService } from '../sites/service.js';
 import type { TrafficService } from '../traffic/service.js';
 import { complianceCsv, excursionsOf, renderCompliancePdf, safeRangeOf, type ComplianceReport, type ComplianceUnit } from './compliance.js';
 import { mapImage } from './map-image.js';
+import { siteSafetyFiles } from './site-safety-run.js';
 import { renderSpeedStudyPdf, speedStudyFiguresCsv, type SpeedStudy } from './speed-study.js';
 import * as store from './store.js';
 
@@ -68,7 +69,9 @@ export class ReportRunner {
       await this.announce(report, 'running', value);
     };
     try {
-      const files = report.kind === 'speed_study' ? await this.speedStudy(report, progress) : await this.compliance(report, progress);
+      const files = report.kind === 'speed_study' ? await this.speedStudy(report, progress)
+        : report.kind === 'site_safety' ? { ...await siteSafetyFiles(this.ctx, this.services, report, this.scopeOf(report), progress), eventsCsv: null }
+        : await this.compliance(report, progress);
       const base = `reports/${report.org_id}/${report.id}`;
       await this.ctx.media.put(`${base}/report.pdf`, files.pdf, 'application/pdf');
       await this.ctx.media.put(`${base}/figures.csv`, files.csv, 'text/csv');

@@ -8,7 +8,7 @@ import { requestActor } from '../audit/service.js';
 import type { ScheduleDelivery } from './schedule-delivery.js';
 import { presentRun, presentSchedule, type ReportSchedulesService } from './schedules.js';
 
-const Kind = Type.Union([Type.Literal('speed_study'), Type.Literal('compliance')]);
+const Kind = Type.Union([Type.Literal('speed_study'), Type.Literal('compliance'), Type.Literal('site_safety')]);
 const Cadence = Type.Union([Type.Literal('weekly'), Type.Literal('monthly')], { description: 'weekly: covers the previous full week (Monday to Sunday); monthly: the previous calendar month' });
 const Target = Type.Union([Type.Literal('none'), Type.Literal('pending'), Type.Literal('sent'), Type.Literal('failed')]);
 

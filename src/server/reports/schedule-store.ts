@@ -13,7 +13,10 @@ export type ScheduleRunRow = Selectable<ReportScheduleRunsTable>;
 
 function scopeSql(scope: Scope) {
   return scope.siteIds
-    ? sql<SqlBool>`s.org_id = ${scope.orgId}::uuid AND s.site_id = ANY(${scope.siteIds}::uuid[])`
+    // An organization-wide site-safety report (no site) made with a view of some sites shows only those sites:
+    // members who see all of them may see it.
+    ? sql<SqlBool>`s.org_id = ${scope.orgId}::uuid AND (s.site_id = ANY(${scope.siteIds}::uuid[])
+        OR (s.site_id IS NULL AND s.creator_site_ids <@ ${scope.siteIds}::uuid[]))`
     : sql<SqlBool>`s.org_id = ${scope.orgId}::uuid`;
 }
 

@@ -14,7 +14,7 @@ import { REPORT_PROGRESS, type ReportParameters } from './runner.js';
 import * as store from './store.js';
 
 const DAY = 86_400_000;
-/** A compliance report reads every temperature reading of its range: a year is the most one may cover. */
+/** Compliance and site-safety reports read every reading or violation of their range: a year is the most one may cover. */
 const MAX_COMPLIANCE_DAYS = 366;
 
 export interface ReportRequest extends Partial<ReportParameters> {
@@ -33,8 +33,12 @@ const FILES: Record<ReportFile, { column: 'pdf_key' | 'csv_key' | 'events_csv_ke
   events: { column: 'events_csv_key', type: 'text/csv; charset=utf-8', suffix: '-events.csv' },
 };
 
+const KIND_TITLES: Record<ReportKind, string> = { speed_study: 'Speed study', compliance: 'Compliance report', site_safety: 'Site safety report' };
+/** The device kind each report reads, when its subject is one device. */
+const SUBJECT_DEVICE: Record<ReportKind, string> = { speed_study: 'speed_radar', compliance: 'refrigeration', site_safety: 'camera' };
+
 function defaultTitle(kind: ReportKind, name: string, period: { from: string; to: string }, timezone: string): string {
-  return `${kind === 'speed_study' ? 'Speed study' : 'Compliance report'} · ${name} · ${localDate(new Date(period.from), timezone)} to ${localDate(new Date(new Date(period.to).getTime() - 1), timezone)}`;
+  return `${KIND_TITLES[kind]} · ${name} · ${localDate(new Date(period.from), timezone)} to ${localDate(new Date(new Date(period.to).getTime() - 1), timezone)}`;
 }
 
 export function presentReport(report: store.ReportRow) {
@@ -95,11 +99,13 @@ export class ReportsService {
     const org = await this.deps.organizations.get(scope.orgId);
     if (request.deviceId) {
       const device = await this.visible(() => this.deps.devices.get(scope, request.deviceId!), 'deviceId', 'no such device among those you can see');
-      const wanted = kind === 'speed_study' ? 'speed_radar' : 'refrigeration';
-      if (device.kind !== wanted) throw invalidFields([{ field: 'deviceId', message: `a ${kind === 'speed_study' ? 'speed study' : 'compliance report'} needs a ${wanted.replace('_', ' ')} device, not a ${device.kind.replace('_', ' ')}` }]);
+      const wanted = SUBJECT_DEVICE[kind];
+      if (device.kind !== wanted) throw invalidFields([{ field: 'deviceId', message: `a ${KIND_TITLES[kind].toLowerCase()} needs a ${wanted.replace('_', ' ')} device, not a ${device.kind.replace('_', ' ')}` }]);
       const timezone = device.site_id ? (await this.deps.sites.get(scope, device.site_id)).timezone : org.timezone;
       return { siteId: device.site_id, timezone, name: device.name };
     }
+    // A site-safety report without a device or site covers the organization (a site-restricted member's: their sites).
+    if (!request.siteId) return { siteId: null, timezone: org.timezone, name: org.name };
     const site = await this.visible(() => this.deps.sites.get(scope, request.siteId!), 'siteId', 'no such site among those you can see');
     return { siteId: site.id as string | null, timezone: site.timezone, name: site.name };
   }
@@ -107,7 +113,7 @@ export class ReportsService {
   /** Checks the parameters against what the caller may see; every problem is reported at once as a 400. */
   private async validate(scope: Scope, request: ReportRequest) {
     const problems: FieldError[] = [];
-    if (!request.deviceId && !request.siteId) problems.push({ field: 'deviceId', message: 'give a device or a site' });
+    if (!request.deviceId && !request.siteId && request.kind !== 'site_safety') problems.push({ field: 'deviceId', message: 'give a device or a site' });
     if (request.deviceId && request.siteId) problems.push({ field: 'siteId', message: 'give a device or a site, not both' });
     if (!request.from) problems.push({ field: 'from', message: 'is required' });
     if (!request.to) problems.push({ field: 'to', message: 'is required' });
@@ -117,11 +123,11 @@ export class ReportsService {
     const { siteId, timezone, name } = await this.subject(scope, request.kind, request);
     const range = resolveRange({ from: request.from, to: request.to }, timezone);
     if (range.to.getTime() > Date.now() + DAY) throw invalidFields([{ field: 'to', message: 'is in the future' }]);
-    if (request.kind === 'compliance' && range.to.getTime() - range.from.getTime() > MAX_COMPLIANCE_DAYS * DAY) {
-      throw invalidFields([{ field: 'from', message: `a compliance report may cover at most ${MAX_COMPLIANCE_DAYS} days` }]);
+    if (request.kind !== 'speed_study' && range.to.getTime() - range.from.getTime() > MAX_COMPLIANCE_DAYS * DAY) {
+      throw invalidFields([{ field: 'from', message: `a ${KIND_TITLES[request.kind].toLowerCase()} may cover at most ${MAX_COMPLIANCE_DAYS} days` }]);
     }
     const parameters: ReportParameters = {
-      ...(request.deviceId ? { deviceId: request.deviceId } : { siteId: request.siteId! }),
+      ...(request.deviceId ? { deviceId: request.deviceId } : request.siteId ? { siteId: request.siteId } : {}),
       from: range.from.toISOString(),
       to: range.to.toISOString(),
       ...(request.units ? { units: request.units } : {}),
@@ -136,7 +142,7 @@ export class ReportsService {
    */
   async createScheduled(tx: Tx, schedule: ScheduledSubject, period: { from: Date; to: Date }) {
     const parameters: ReportParameters = {
-      ...(schedule.device_id ? { deviceId: schedule.device_id } : { siteId: schedule.subject_site_id! }),
+      ...(schedule.device_id ? { deviceId: schedule.device_id } : schedule.subject_site_id ? { siteId: schedule.subject_site_id } : {}),
       from: period.from.toISOString(),
       to: period.to.toISOString(),
       ...(schedule.units ? { units: schedule.units } : {}),

@@ -13,7 +13,10 @@ export type ReportRow = Selectable<ReportsTable>;
 
 function scopeSql(scope: Scope) {
   return scope.siteIds
-    ? sql<SqlBool>`r.org_id = ${scope.orgId}::uuid AND r.site_id = ANY(${scope.siteIds}::uuid[])`
+    // An organization-wide site-safety report (no site) made with a view of some sites shows only those sites:
+    // members who see all of them may see it.
+    ? sql<SqlBool>`r.org_id = ${scope.orgId}::uuid AND (r.site_id = ANY(${scope.siteIds}::uuid[])
+        OR (r.site_id IS NULL AND r.requester_site_ids <@ ${scope.siteIds}::uuid[]))`
     : sql<SqlBool>`r.org_id = ${scope.orgId}::uuid`;
 }
 

@@ -2,8 +2,8 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { api, apiUrl } from './client';
 import type { Page } from './types';
 
-/** Report runs (GET/POST /reports): speed studies and compliance records generated in the background. */
-export type ReportKind = 'speed_study' | 'compliance';
+/** Report runs (GET/POST /reports): speed studies, compliance records and site-safety reports generated in the background. */
+export type ReportKind = 'speed_study' | 'compliance' | 'site_safety';
 export type ReportStatus = 'queued' | 'running' | 'done' | 'failed';
 
 export interface Report {

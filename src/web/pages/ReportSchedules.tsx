@@ -137,7 +137,7 @@ function ScheduleDialog({ schedule, onClose, onSaved }: { schedule: ReportSchedu
   const queryClient = useQueryClient();
   const [name, setName] = useState(schedule?.name ?? '');
   const [kind, setKind] = useState<ReportKind>(schedule?.kind ?? 'speed_study');
-  const [subject, setSubject] = useState(schedule ? (schedule.deviceId ? `device:${schedule.deviceId}` : `site:${schedule.siteId}`) : '');
+  const [subject, setSubject] = useState(schedule ? (schedule.deviceId ? `device:${schedule.deviceId}` : schedule.siteId ? `site:${schedule.siteId}` : 'organization') : '');
   const [cadence, setCadence] = useState<Cadence>(schedule?.cadence ?? 'weekly');
   const [dayOfWeek, setDayOfWeek] = useState(schedule?.dayOfWeek ?? 1);
   const [dayOfMonth, setDayOfMonth] = useState(schedule?.dayOfMonth ?? 1);

@@ -2,11 +2,14 @@ import { useMemo } from 'react';
 import { useDeviceIndex, useSites } from '../api/queries';
 import type { ReportKind } from '../api/reports';
 
-export const KIND_LABELS: Record<ReportKind, string> = { speed_study: 'Speed study', compliance: 'Compliance (HACCP)' };
+export const KIND_LABELS: Record<ReportKind, string> = { speed_study: 'Speed study', compliance: 'Compliance (HACCP)', site_safety: 'Site safety' };
+const DEVICE_KINDS: Record<ReportKind, string> = { speed_study: 'speed_radar', compliance: 'refrigeration', site_safety: 'camera' };
+const SUBJECT_LABELS: Record<ReportKind, string> = { speed_study: 'Radar or site', compliance: 'Refrigeration unit or site', site_safety: 'Camera, site or the whole organization' };
 
 /**
  * What a report is about, in the new-report and schedule dialogs: its kind, then a device of the
- * matching kind or a site. `subject` is `device:<id>`, `site:<id>` or '' (none chosen yet).
+ * matching kind or a site (site-safety reports also the whole organization). `subject` is `device:<id>`,
+ * `site:<id>`, `organization` or '' (none chosen yet).
  */
 export function ReportSubjectFields({ idPrefix, kind, onKind, subject, onSubject, error }: {
   idPrefix: string;
@@ -18,7 +21,7 @@ export function ReportSubjectFields({ idPrefix, kind, onKind, subject, onSubject
 }) {
   const devices = useDeviceIndex();
   const sites = useSites();
-  const wantedKind = kind === 'speed_study' ? 'speed_radar' : 'refrigeration';
+  const wantedKind = DEVICE_KINDS[kind];
   const choices = useMemo(() => (devices.data ?? []).filter((d) => d.kind === wantedKind), [devices.data, wantedKind]);
   const errorId = `${idPrefix}-subject-error`;
   return (
@@ -32,9 +35,10 @@ export function ReportSubjectFields({ idPrefix, kind, onKind, subject, onSubject
         ))}
       </fieldset>
       <div className="field">
-        <label htmlFor={`${idPrefix}-subject`}>{kind === 'speed_study' ? 'Radar or site' : 'Refrigeration unit or site'}</label>
+        <label htmlFor={`${idPrefix}-subject`}>{SUBJECT_LABELS[kind]}</label>
         <select id={`${idPrefix}-subject`} value={subject} onChange={(e) => onSubject(e.target.value)} aria-invalid={error ? true : undefined} aria-describedby={error ? errorId : undefined}>
           <option value="">Choose…</option>
+          {kind === 'site_safety' && <option value="organization">The whole organization</option>}
           <optgroup label="Devices">
             {choices.map((d) => <option key={d.id} value={`device:${d.id}`}>{d.name} ({d.serial})</option>)}
           </optgroup>

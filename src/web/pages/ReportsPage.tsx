@@ -31,7 +31,7 @@ export function ReportsPage() {
       <header className="page-header">
         <div>
           <h1>Reports</h1>
-          <p className="muted">Speed studies for authorities and temperature compliance records for inspections, as PDF and CSV.</p>
+          <p className="muted">Speed studies for authorities, temperature compliance records for inspections and site-safety records of camera violations, as PDF and CSV.</p>
         </div>
         {canWrite && <button type="button" className="button button-primary" onClick={() => setCreating(true)}>New report</button>}
       </header>

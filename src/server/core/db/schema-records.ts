@@ -1,8 +1,8 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { CreatedAt, UpdatedAt } from './schema-columns.js';
 
-/** Reports (migrations 0015, 0016) and maintenance records (migration 0008). */
-export type ReportKind = 'speed_study' | 'compliance';
+/** Reports (migrations 0015, 0016, 0039) and maintenance records (migration 0008). */
+export type ReportKind = 'speed_study' | 'compliance' | 'site_safety';
 export type ReportStatus = 'queued' | 'running' | 'done' | 'failed';
 
 export interface ReportsTable {
