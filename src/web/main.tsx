@@ -7,6 +7,7 @@ import { ApiError, setUnauthorizedHandler } from './api/client';
 import { AppShell } from './components/AppShell';
 import { RequireAction, RequireSuperadmin } from './components/RequireAction';
 import { loginPath, RequireSession } from './components/session';
+import { FullPageLoading } from './components/states';
 import { AccountPage } from './pages/account/AccountPage';
 import { JoinPage } from './pages/account/JoinPage';
 import { ResetPasswordPage } from './pages/account/ResetPasswordPage';
@@ -54,11 +55,16 @@ const router = createBrowserRouter([
   { path: '/register', element: <JoinPage mode="code" />, errorElement: <RouteError /> },
   { path: '/reset-password', element: <ResetPasswordPage />, errorElement: <RouteError /> },
   // The community pages need no sign-in; loaded only when visited.
-  { path: '/public', lazy: async () => ({ Component: (await import('./pages/public/PublicPage')).PublicPage }), errorElement: <RouteError /> },
-  { path: '/public/devices/:id', lazy: async () => ({ Component: (await import('./pages/public/PublicDevicePage')).PublicDevicePage }), errorElement: <RouteError /> },
+  { path: '/public', lazy: async () => ({ Component: (await import('./pages/public/PublicPage')).PublicPage }), errorElement: <RouteError />, hydrateFallbackElement: <FullPageLoading /> },
+  {
+    path: '/public/devices/:id', lazy: async () => ({ Component: (await import('./pages/public/PublicDevicePage')).PublicDevicePage }),
+    errorElement: <RouteError />, hydrateFallbackElement: <FullPageLoading />,
+  },
   {
     element: <RequireSession />,
     errorElement: <RouteError />,
+    // Shown while a first page's loader or lazy code is on its way (without it React Router warns).
+    hydrateFallbackElement: <FullPageLoading />,
     children: [
       {
         element: <AppShell />,
@@ -78,6 +84,8 @@ const router = createBrowserRouter([
           { path: 'devices/:id', element: <DeviceDetailPage /> },
           { path: 'cameras', lazy: async () => ({ Component: (await import('./pages/cameras/CamerasPage')).CamerasPage }) },
           { path: 'cameras/:id', lazy: async () => ({ Component: (await import('./pages/cameras/CameraPage')).CameraPage }) },
+          { path: 'violations', lazy: async () => ({ Component: (await import('./pages/violations/ViolationsPage')).ViolationsPage }) },
+          { path: 'violations/statistics', lazy: async () => ({ Component: (await import('./pages/violations/ViolationStatisticsPage')).ViolationStatisticsPage }) },
           { path: 'events', element: <EventsPage /> },
           { path: 'alerts', element: <AlertsPage /> },
           {

@@ -5,7 +5,7 @@ import { scopeOf } from '../core/access.js';
 import type { Db } from '../core/db/database.js';
 import { errors, IdParams, Nullable, Uuid } from '../core/http/schemas.js';
 import type { CamerasService } from '../cameras/service.js';
-import { cameraStatistics, MAX_RANGE_DAYS, organizationStatistics } from './statistics.js';
+import { cameraStatistics, MAX_RANGE_DAYS, organizationStatistics, violationHours } from './statistics.js';
 
 const Day = Type.String({ format: 'date', description: 'a calendar day, YYYY-MM-DD (the camera\'s local day)' });
 const Range = Type.Object({
@@ -24,7 +24,8 @@ const Counts = {
 const DayCounts = Type.Object({ day: Type.String(), ...Counts });
 const Totals = Type.Object(Counts);
 
-export function detectionRoutes(db: Db, cameras: CamerasService) {
+/** `settleEvents` folds pending event batches into the hourly rollups the heatmap reads. */
+export function detectionRoutes(db: Db, cameras: CamerasService, settleEvents: () => Promise<void>) {
   return async function routes(base: FastifyInstance): Promise<void> {
     const app = base.withTypeProvider<TypeBoxTypeProvider>();
     const tags = ['cameras'];
@@ -40,6 +41,23 @@ export function detectionRoutes(db: Db, cameras: CamerasService) {
         },
       },
     }, async (request) => organizationStatistics(db, scopeOf(request), request.query));
+
+    app.get('/api/v1/cameras/violations/hours', {
+      config: { access: 'camera.read' },
+      schema: {
+        tags, summary: 'Violation events of the cameras you may see by weekday and hour of the day (the organization\'s zone), from the hourly event rollups',
+        querystring: Type.Intersect([Range, Type.Object({ siteId: Type.Optional(Uuid) })]),
+        response: {
+          200: Type.Object({
+            from: Type.String(), to: Type.String(),
+            cells: Type.Array(Type.Object({
+              weekday: Type.Integer({ minimum: 1, maximum: 7, description: 'ISO weekday: 1 Monday … 7 Sunday' }), hour: Type.Integer({ minimum: 0, maximum: 23 }), violations: Type.Integer(),
+            }), { description: 'only the hours with violations' }),
+          }),
+          ...errors(400, 401, 403),
+        },
+      },
+    }, async (request) => violationHours(db, settleEvents, scopeOf(request), request.query));
 
     app.get('/api/v1/cameras/:id/statistics', {
       config: { access: 'camera.read' },

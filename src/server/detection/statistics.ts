@@ -153,3 +153,11 @@ export async function organizationStatistics(db: Db, scope: Scope, query: Statis
     totals,
   };
 }
+
+/** Violations by local weekday and hour (the organization's zone) over the range, for the heatmap. */
+export async function violationHours(db: Db, settle: () => Promise<void>, scope: Scope, query: StatisticsQuery & { siteId?: string }) {
+  const { from, to } = range(query);
+  await settle();
+  const cells = await store.violationsByHourOfWeek(db, scope, { from, to, siteId: query.siteId });
+  return { from, to, cells };
+}

@@ -117,3 +117,27 @@ export async function dailyStatistics(db: Conn, scope: Scope, range: { from: str
     ORDER BY s.day, s.camera_id`.execute(db);
   return result.rows;
 }
+
+export interface HourOfWeekRow {
+  /** ISO weekday, 1 Monday … 7 Sunday, in the organization's zone. */
+  weekday: number;
+  hour: number;
+  violations: number;
+}
+
+/**
+ * Violation events of the cameras the caller may see, counted by local weekday and hour from the hourly
+ * event rollups (read after they are settled), days `from` to `to` inclusive in the organization's zone.
+ */
+export async function violationsByHourOfWeek(db: Conn, scope: Scope, range: { from: string; to: string; siteId?: string }): Promise<HourOfWeekRow[]> {
+  const result = await sql<HourOfWeekRow>`
+    WITH zone AS (SELECT timezone AS name FROM organizations WHERE id = ${scope.orgId}::uuid)
+    SELECT extract(isodow FROM r.hour AT TIME ZONE zone.name)::int AS weekday, extract(hour FROM r.hour AT TIME ZONE zone.name)::int AS hour,
+           sum(r.events)::int AS violations
+    FROM event_rollups_hourly r JOIN cameras c ON c.device_id = r.device_id CROSS JOIN zone
+    WHERE ${inScope(scope, 'c')} AND r.org_id = ${scope.orgId}::uuid AND r.kind IN ('ppe_violation', 'zone_breach')
+      AND r.hour >= (${range.from}::date::timestamp AT TIME ZONE zone.name) AND r.hour < ((${range.to}::date + 1)::timestamp AT TIME ZONE zone.name)
+      ${range.siteId ? sql`AND c.site_id = ${range.siteId}::uuid` : sql``}
+    GROUP BY 1, 2 ORDER BY 1, 2`.execute(db);
+  return result.rows;
+}

@@ -35,7 +35,8 @@ const Event = Type.Object({
 const Filter = Type.Object({
   deviceId: Type.Optional(Uuid),
   siteId: Type.Optional(Uuid),
-  kind: Type.Optional(Type.String({ maxLength: 50 })),
+  kind: Type.Optional(Type.String({ maxLength: 200, description: 'one kind, or several separated by commas ("ppe_violation,zone_breach")' })),
+  severity: Type.Optional(Type.String({ maxLength: 50, description: 'e.g. critical, major, minor' })),
   from: Type.Optional(Timestamp),
   to: Type.Optional(Timestamp),
   speedingOnly: Type.Optional(Type.Boolean()),

@@ -13,6 +13,7 @@ export interface EventQuery extends PageQuery {
   deviceId?: string;
   siteId?: string;
   kind?: string;
+  severity?: string;
   from?: string;
   to?: string;
   speedingOnly?: boolean;
@@ -58,7 +59,12 @@ function filterOf(query: EventQuery): store.EventFilter {
   const from = query.from ? new Date(query.from) : undefined;
   const to = query.to ? new Date(query.to) : undefined;
   if (from && to && from >= to) throw badRequest('"from" must be before "to"', [{ field: 'from', message: 'must be before "to"' }]);
-  return { deviceId: query.deviceId, siteId: query.siteId, kind: query.kind, from, to, speedingOnly: query.speedingOnly, hasPhoto: query.hasPhoto, acknowledged: query.acknowledged };
+  // "ppe_violation,zone_breach": the safety feed lists both kinds of violation in one keyset order.
+  const kinds = query.kind?.split(',').map((kind) => kind.trim()).filter(Boolean);
+  return {
+    deviceId: query.deviceId, siteId: query.siteId, kinds: kinds?.length ? kinds : undefined, severity: query.severity, from, to,
+    speedingOnly: query.speedingOnly, hasPhoto: query.hasPhoto, acknowledged: query.acknowledged,
+  };
 }
 
 export class EventsService {

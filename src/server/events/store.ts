@@ -113,7 +113,8 @@ export interface EventFilter {
   id?: number;
   deviceId?: string;
   siteId?: string;
-  kind?: string;
+  kinds?: string[];
+  severity?: string;
   from?: Date;
   to?: Date;
   speedingOnly?: boolean;
@@ -144,7 +145,8 @@ export async function listEvents(db: Conn, scope: Scope, filter: EventFilter, li
   if (filter.id !== undefined) conditions.push(sql`e.id = ${filter.id}`);
   if (filter.deviceId) conditions.push(sql`e.device_id = ${filter.deviceId}::uuid`);
   if (filter.siteId) conditions.push(sql`e.site_id = ${filter.siteId}::uuid`);
-  if (filter.kind) conditions.push(sql`e.kind = ${filter.kind}`);
+  if (filter.kinds) conditions.push(sql`e.kind = ANY(${filter.kinds}::text[])`);
+  if (filter.severity) conditions.push(sql`e.severity = ${filter.severity}`);
   if (filter.from) conditions.push(sql`e.ts >= ${filter.from}`);
   if (filter.to) conditions.push(sql`e.ts < ${filter.to}`);
   if (filter.speedingOnly) conditions.push(sql`e.speed > e.speed_limit`);

@@ -51,11 +51,28 @@ export interface Camera {
   statusChangedAt: string;
   createdAt: string;
   updatedAt: string;
+  detection: CameraDetection;
   /** Admins only: the worker process that decodes the camera. */
   worker?: { id: string; since: string; heartbeatAt: string } | null;
 }
 
-export type CameraSettings = Partial<Pick<Camera, 'source' | 'rtspUrl' | 'rtspTransport' | 'usePlaceholder' | 'inferenceSize' | 'targetFps' | 'zone' | 'position' | 'fallbackAfterFailures'>>;
+export type DetectionMode = 'ppe' | 'zone' | 'both' | 'off';
+/** A polygon as [x, y] points, fractions (0–1) of the picture's width and height from its top left. */
+export type Polygon = [number, number][];
+export interface DetectionSettings {
+  mode: DetectionMode;
+  confidence: number;
+  zones: { name: string; polygon: Polygon }[];
+  masks: Polygon[];
+  minPersonArea: number;
+}
+export interface CameraDetection extends DetectionSettings {
+  status: 'idle' | 'running' | 'off' | 'error';
+  statusCause: string | null;
+}
+
+export type CameraSettings = Partial<Pick<Camera, 'source' | 'rtspUrl' | 'rtspTransport' | 'usePlaceholder' | 'inferenceSize' | 'targetFps' | 'zone' | 'position' | 'fallbackAfterFailures'>>
+  & { detection?: Partial<DetectionSettings> };
 
 export interface CameraPresets {
   inferenceSizes: { name: string; size: number }[];

@@ -10,6 +10,7 @@ export type LiveState = 'connecting' | 'live' | 'offline';
 const INVALIDATES: Record<string, QueryKey[]> = {
   'events.ingested': [keys.events],
   'event.photo': [keys.events],
+  'events.acknowledged': [keys.events],
   'device.status': [keys.devices],
   'device.updated': [keys.devices],
   'device.deleted': [keys.devices, keys.events, cameraKeys.all],

@@ -110,8 +110,12 @@ export function CameraSnapshot({ camera }: { camera: Camera }) {
   );
 }
 
-/** The camera page's live view: the MJPEG stream in one `<img>` (the browser follows it by itself). */
-export function CameraLiveView({ camera }: { camera: Camera }) {
+/**
+ * The camera page's live view: the MJPEG stream in one `<img>` (the browser follows it by itself), with
+ * `overlay` drawn over it given the picture's proportions (frames are squares unless told otherwise).
+ */
+export function CameraLiveView({ camera, overlay }: { camera: Camera; overlay?: (aspect: number) => React.ReactNode }) {
+  const [aspect, setAspect] = useState(1);
   const [attempt, setAttempt] = useState(0);
   const [failed, setFailed] = useState(false);
   // A camera that comes back online gets a new stream.
@@ -132,8 +136,12 @@ export function CameraLiveView({ camera }: { camera: Camera }) {
           <button type="button" className="button button-small" onClick={() => { setFailed(false); setAttempt((n) => n + 1); }}>Try again</button>
         </div>
       ) : (
-        <img key={attempt} src={cameraStreamUrl(camera.id)} alt={`Live picture of ${camera.name}`} onError={() => setFailed(true)} />
+        <img
+          key={attempt} src={cameraStreamUrl(camera.id)} alt={`Live picture of ${camera.name}`} onError={() => setFailed(true)}
+          onLoad={(e) => { if (e.currentTarget.naturalHeight > 0) setAspect(e.currentTarget.naturalWidth / e.currentTarget.naturalHeight); }}
+        />
       )}
+      {overlay?.(aspect)}
     </div>
   );
 }

@@ -7,6 +7,8 @@ import { CameraCredentials } from '../../components/cameras/CameraCredentials';
 import { CameraLiveView, CameraStatusBadge, cameraStatusWord } from '../../components/cameras/CameraPicture';
 import { CameraPlaceholder } from '../../components/cameras/CameraPlaceholder';
 import { CameraSettingsForm } from '../../components/cameras/CameraSettingsForm';
+import { DetectionPanel } from '../../components/cameras/DetectionPanel';
+import { ZoneOverlay } from '../../components/cameras/ZoneShapes';
 import { EventTime } from '../../components/EventTime';
 import { Notice, useNotice } from '../../components/Notice';
 import { useSession } from '../../components/session';
@@ -47,6 +49,7 @@ export function CameraPage() {
   const changes = useStatusChanges(camera.data);
   // Arrived from the register wizard: the camera exists, its address and credentials come next.
   const registered = (useLocation().state as { registered?: boolean } | null)?.registered === true;
+  const [showZones, setShowZones] = useState(true);
   useTitle(camera.data?.name ?? 'Camera');
 
   if (camera.isPending) return <div className="page"><LoadingState label="Loading the camera…" /></div>;
@@ -92,7 +95,11 @@ export function CameraPage() {
 
       <section className="panel camera-live-panel" aria-labelledby="camera-live-heading">
         <h2 id="camera-live-heading" className="visually-hidden">Live picture</h2>
-        <CameraLiveView camera={c} />
+        <CameraLiveView camera={c} overlay={showZones ? (aspect) => <ZoneOverlay detection={c.detection} aspect={aspect} /> : undefined} />
+        <div className="field field-checkbox camera-zones-toggle">
+          <input id="camera-show-zones" type="checkbox" checked={showZones} onChange={(e) => setShowZones(e.target.checked)} />
+          <label htmlFor="camera-show-zones">Show zones and masks over the picture</label>
+        </div>
         <p className="camera-status-line" data-testid="camera-status-line">
           <strong>{cameraStatusWord(c.status)}</strong> since <EventTime iso={c.statusChangedAt} zone={zone} /> <span className="muted">({formatRelative(c.statusChangedAt)})</span>
           {c.statusCause && <><br /><span className={`camera-cause${c.status === 'error' ? ' camera-cause-error' : ''}`}>{c.statusCause}</span></>}
@@ -129,6 +136,7 @@ export function CameraPage() {
         )}
       </div>
 
+      <DetectionPanel camera={c} canEdit={canEdit} onSaved={notice.show} />
       <section className="panel" aria-labelledby="camera-settings-heading">
         <h2 id="camera-settings-heading">Settings</h2>
         {canEdit ? <CameraSettingsForm camera={c} onSaved={notice.show} /> : <ReadOnlySettings camera={c} />}
