@@ -84,7 +84,7 @@ export function alertRoutes(alerts: AlertsService) {
         response: { 200: Type.Object({ acknowledged: Type.Array(Alert), skipped: Type.Array(Uuid, { description: 'Not open, or not an alert you may see' }) }), ...errors(400, 401, 403) },
       },
     }, async (request) => {
-      const result = await alerts.acknowledgeMany(scopeOf(request), request.body.ids, request.body.comment ?? null);
+      const result = await alerts.acknowledgeMany(scopeOf(request), request.body.ids, request.body.comment ?? null, requestActor(request));
       return { acknowledged: result.acknowledged.map(presentAlert), skipped: result.skipped };
     });
 
@@ -102,7 +102,7 @@ export function alertRoutes(alerts: AlertsService) {
         body: Comment,
         response: { 200: Alert, ...errors(400, 401, 403, 404, 409) },
       },
-    }, async (request) => presentAlert(await alerts.acknowledge(scopeOf(request), request.params.id, request.body.comment ?? null)));
+    }, async (request) => presentAlert(await alerts.acknowledge(scopeOf(request), request.params.id, request.body.comment ?? null, requestActor(request))));
 
     app.post('/api/v1/alerts/:id/resolve', {
       config: { access: 'alert.ack' },

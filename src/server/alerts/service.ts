@@ -79,8 +79,8 @@ export class AlertsService {
     };
   }
 
-  async acknowledge(scope: Scope, id: string, comment: string | null): Promise<AlertRow> {
-    const [acknowledged] = await store.acknowledge(this.ctx.db, scope, [id], scope.userId, comment);
+  async acknowledge(scope: Scope, id: string, comment: string | null, actor: Actor): Promise<AlertRow> {
+    const [acknowledged] = await this.acknowledgeAudited(scope, [id], comment, actor);
     if (!acknowledged) {
       const alert = await this.get(scope, id);
       throw new AppError(409, 'alert_not_open', alert.status === 'resolved'
@@ -92,11 +92,24 @@ export class AlertsService {
   }
 
   /** Acknowledges the open alerts among `ids`; the others (unknown, not visible, not open) are listed as skipped. */
-  async acknowledgeMany(scope: Scope, ids: string[], comment: string | null) {
-    const acknowledged = await store.acknowledge(this.ctx.db, scope, ids, scope.userId, comment);
+  async acknowledgeMany(scope: Scope, ids: string[], comment: string | null, actor: Actor) {
+    const acknowledged = await this.acknowledgeAudited(scope, ids, comment, actor);
     await this.publish('alert.acknowledged', acknowledged);
     const done = new Set(acknowledged.map((a) => a.id));
     return { acknowledged, skipped: ids.filter((id) => !done.has(id)) };
+  }
+
+  /** Acknowledges the open alerts among `ids`, with an audit entry for each in the same transaction. */
+  private acknowledgeAudited(scope: Scope, ids: string[], comment: string | null, actor: Actor): Promise<AlertRow[]> {
+    return this.ctx.db.transaction().execute(async (tx) => {
+      const acknowledged = await store.acknowledge(tx, scope, ids, scope.userId, comment);
+      for (const row of acknowledged) {
+        await this.audit.record(actor, {
+          orgId: row.org_id, action: 'alert.acknowledged', resourceType: 'alert', resourceId: row.id, name: row.message, details: { comment },
+        }, tx);
+      }
+      return acknowledged;
+    });
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { principalOf, SESSION_COOKIE } from '../core/access.js';
+import { credentialsOf, principalOf, SESSION_COOKIE } from '../core/access.js';
 import type { Config } from '../core/config.js';
 import { PageQuery, Page } from '../core/pagination.js';
 import { Email, errors, IdParams, NoContent, NullableTimestamp, Password, Timestamp, Uuid } from '../core/http/schemas.js';
@@ -102,6 +102,17 @@ export function identityRoutes(identity: IdentityService, config: Config) {
       config: { access: 'authenticated' },
       schema: { tags, summary: 'The signed-in user, their organizations and the CSRF token', response: { 200: Me, ...errors(401) } },
     }, async (request) => identity.me(principalOf(request), request.scope));
+
+    // The console's probe on load: a visitor without a session is an ordinary answer (200, me null), not a
+    // 401 that every browser logs as an error on the sign-in page.
+    app.get('/api/v1/auth/session', {
+      config: { access: 'public' },
+      schema: { tags, summary: 'The signed-in user as in /auth/me, or null when signed out (never 401)', response: { 200: Type.Object({ me: Type.Union([Me, Type.Null()]) }), ...errors(400) } },
+    }, async (request) => {
+      const credentials = credentialsOf(request);
+      const signedIn = credentials.sessionToken || credentials.bearerToken ? await identity.authenticate(credentials) : null;
+      return { me: signedIn ? await identity.me(signedIn.principal, signedIn.scope) : null };
+    });
 
     app.post('/api/v1/auth/switch-organization', {
       config: { access: 'authenticated' },

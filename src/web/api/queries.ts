@@ -1,5 +1,5 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { api, setCsrfToken, type QueryValue } from './client';
+import { api, ApiError, setCsrfToken, type QueryValue } from './client';
 import type { Device, DeviceKind, DeviceStatus, Me, Organization, Page, Site, VigilEvent } from './types';
 
 /**
@@ -19,7 +19,9 @@ export const keys = {
 };
 
 export async function fetchMe(): Promise<Me> {
-  const me = await api<Me>('/auth/me', { redirectOn401: false });
+  // The probe answers 200 with null when signed out, so a clean sign-in page logs no failed request.
+  const { me } = await api<{ me: Me | null }>('/auth/session', { redirectOn401: false });
+  if (!me) throw new ApiError(401, 'unauthorized', 'not signed in');
   setCsrfToken(me.csrfToken);
   return me;
 }

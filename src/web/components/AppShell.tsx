@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { Link, NavLink, Outlet, useLocation } from 'react-router';
+import { useCapabilities } from '../lib/capabilities';
 import { useLiveUpdates, type LiveState } from '../lib/live';
 import { NoOrganizationPage } from '../pages/NoOrganizationPage';
 import { navigationFor } from './navigation';
@@ -35,7 +36,7 @@ export function AppShell() {
   const main = useRef<HTMLElement>(null);
   const menuButton = useRef<HTMLButtonElement>(null);
   const firstRender = useRef(true);
-  const sections = navigationFor(me);
+  const sections = navigationFor(me, useCapabilities(me));
 
   // A new page closes the phone menu…
   if (shownPath !== location.pathname) {

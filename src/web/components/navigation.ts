@@ -1,5 +1,6 @@
-import type { Me } from '../api/types';
+import type { DeviceKind, Me } from '../api/types';
 import { may, type Action } from '../lib/access';
+import type { Capabilities } from '../lib/capabilities';
 
 export interface NavItem {
   to: string;
@@ -8,6 +9,8 @@ export interface NavItem {
   action?: Action;
   /** Only for platform administrators. */
   superadmin?: boolean;
+  /** The page is about devices of this kind: shown only when the member can see one. */
+  kind?: DeviceKind;
 }
 
 export interface NavSection {
@@ -22,11 +25,12 @@ export const NAVIGATION: NavSection[] = [
     items: [
       { to: '/dashboard', label: 'Overview' },
       { to: '/devices', label: 'Devices' },
-      { to: '/cameras', label: 'Cameras', action: 'camera.read' },
+      { to: '/cameras', label: 'Cameras', action: 'camera.read', kind: 'camera' },
+      { to: '/violations', label: 'Safety violations', action: 'camera.read', kind: 'camera' },
       { to: '/events', label: 'Events' },
       { to: '/alerts', label: 'Alerts', action: 'alert.read' },
       { to: '/alerts/rules', label: 'Alert rules', action: 'alertrule.write' },
-      { to: '/stats', label: 'Speed statistics' },
+      { to: '/stats', label: 'Speed statistics', kind: 'speed_radar' },
       { to: '/maintenance', label: 'Maintenance', action: 'maintenance.read' },
       { to: '/challans', label: 'Challans', action: 'challan.read' },
       { to: '/reports', label: 'Reports' },
@@ -52,7 +56,10 @@ export const NAVIGATION: NavSection[] = [
   },
 ];
 
-export function navigationFor(me: Me): NavSection[] {
-  return NAVIGATION.map((section) => ({ ...section, items: section.items.filter((item) => (!item.action || may(me, item.action)) && (!item.superadmin || me.user.isSuperadmin)) }))
+export function navigationFor(me: Me, capabilities: Capabilities): NavSection[] {
+  const shown = (item: NavItem) => (!item.action || may(me, item.action))
+    && (!item.superadmin || me.user.isSuperadmin)
+    && (!item.kind || (capabilities.known && capabilities.has(item.kind)));
+  return NAVIGATION.map((section) => ({ ...section, items: section.items.filter(shown) }))
     .filter((section) => section.items.length > 0);
 }

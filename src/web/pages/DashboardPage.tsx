@@ -8,6 +8,7 @@ import { LazyDeviceMap, preloadDeviceMap } from '../components/map';
 import { useSession } from '../components/session';
 import { ErrorState, LoadingState, EmptyState } from '../components/states';
 import { may } from '../lib/access';
+import { useCapabilities } from '../lib/capabilities';
 import { formatNumber, formatSpeed } from '../lib/format';
 import { useTitle } from '../lib/title';
 import { useDisplayContext } from '../lib/display';
@@ -39,6 +40,7 @@ export function DashboardPage() {
   const devices = useDeviceSummary();
   const events = useEventSummary(24);
   const alerts = useAlertCounts(may(me, 'alert.read'));
+  const capabilities = useCapabilities(me);
   const [selected, setSelected] = useState<string | null>(null);
   const close = useCallback(() => setSelected(null), []);
   const kpi = { loading: devices.isPending, failed: devices.isError };
@@ -61,7 +63,9 @@ export function DashboardPage() {
           <Kpi label="Devices offline" value={devices.data?.offline} to="/devices?status=offline" tone="offline" {...kpi} />
           <Kpi label="Devices reporting errors" value={devices.data?.error} to="/devices?status=error" tone="error" {...kpi} />
           <Kpi label="Events in the last 24 h" value={events.data?.events} to="/events" tone="events" {...eventKpi} />
-          <Kpi label="Speeding in the last 24 h" value={events.data?.speeding} to="/events?speedingOnly=true" tone="error" {...eventKpi} />
+          {capabilities.has('speed_radar') && (
+            <Kpi label="Speeding in the last 24 h" value={events.data?.speeding} to="/events?speedingOnly=true" tone="error" {...eventKpi} />
+          )}
           {/* Shown once there are alerts to speak of. */}
           {(alerts.data?.totalActive ?? 0) > 0 && (
             <Kpi label={`Open alerts (${formatNumber(alerts.data!.byStatus.acknowledged)} acknowledged)`} value={alerts.data!.totalActive} to="/alerts" tone="error" loading={false} failed={false} />

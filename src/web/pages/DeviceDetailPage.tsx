@@ -19,6 +19,7 @@ import { useDisplayContext } from '../lib/display';
 import { useTitle } from '../lib/title';
 import { may } from '../lib/access';
 import './operations.css';
+import { RadarStatistics } from '../components/traffic/RadarStatistics';
 
 /** `/devices/:id`: one device's state, settings, keys, telemetry charts and latest events. */
 export function DeviceDetailPage() {
@@ -98,6 +99,7 @@ export function DeviceDetailPage() {
       </section>
 
       {(d.kind === 'refrigeration' || d.kind === 'sensor') && <TelemetryPanel deviceId={d.id} zone={zone} kind={d.kind} settings={d.settings} />}
+      {d.kind === 'speed_radar' && <RadarStatistics deviceId={d.id} />}
       {d.kind === 'refrigeration' && <EquipmentFigures deviceId={d.id} canEdit={may(me, 'device.write')} onEdit={() => setEditing(true)} />}
 
       <section className="panel" aria-labelledby="device-events-heading">

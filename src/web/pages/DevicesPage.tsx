@@ -112,7 +112,7 @@ function DeviceTable({ filter, filtered }: { filter: DeviceFilter; filtered: boo
             <tr>
               <th scope="col">Status</th>
               <th scope="col">Name</th>
-              <th scope="col">Kind</th>
+              <th scope="col" className="hide-narrow">Kind</th>
               <th scope="col" className="hide-narrow">Serial</th>
               <th scope="col" className="hide-narrow">Site</th>
               <th scope="col">Last seen</th>
@@ -122,8 +122,12 @@ function DeviceTable({ filter, filtered }: { filter: DeviceFilter; filtered: boo
             {items.map((device) => (
               <tr key={device.id}>
                 <td><StatusDot status={device.status} /></td>
-                <td><Link to={`/devices/${device.id}`}>{device.name}</Link></td>
-                <td>{KIND_LABELS[device.kind]}</td>
+                <td>
+                  <Link to={`/devices/${device.id}`}>{device.name}</Link>
+                  {/* On a phone the kind goes under the name, so "Last seen" keeps its column. */}
+                  <span className="show-narrow muted small">{KIND_LABELS[device.kind]}</span>
+                </td>
+                <td className="hide-narrow">{KIND_LABELS[device.kind]}</td>
                 <td className="hide-narrow mono">{device.serial}</td>
                 <td className="hide-narrow">{display.siteName(device.siteId) ?? <span className="muted">—</span>}</td>
                 <td>

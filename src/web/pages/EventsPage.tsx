@@ -1,9 +1,12 @@
+import { useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { apiUrl } from '../api/client';
 import { useEvents, useSites, type EventFilter } from '../api/queries';
 import { EventsTable } from '../components/EventsTable';
 import { Pager, useCursorPager } from '../components/Pager';
+import { useSession } from '../components/session';
 import { EmptyState, ErrorState, LoadingState } from '../components/states';
+import { useCapabilities } from '../lib/capabilities';
 import { browserZone } from '../lib/format';
 import { useDisplayContext } from '../lib/display';
 import { useUpdateSearchParams } from '../lib/params';
@@ -39,6 +42,10 @@ export function EventsPage() {
     hasPhoto: params.get('hasPhoto') === 'true' || undefined,
   };
   const display = useDisplayContext();
+  const capabilities = useCapabilities(useSession().me);
+  // On a phone the filters fold behind a button, so the events themselves are on the first screen.
+  const [filtersOpen, setFiltersOpen] = useState(false);
+  const activeFilters = Object.values(filter).filter(Boolean).length;
   const sites = useSites();
   const siteList = [...(sites.data?.values() ?? [])].sort((a, b) => a.name.localeCompare(b.name));
   const rangeInvalid = Boolean(filter.from && filter.to && filter.from >= filter.to);
@@ -55,7 +62,10 @@ export function EventsPage() {
           Export CSV
         </a>
       </header>
-      <form className="filters" aria-label="Filter events" onSubmit={(e) => e.preventDefault()}>
+      <button type="button" className="button filters-toggle" aria-expanded={filtersOpen} aria-controls="event-filters" onClick={() => setFiltersOpen((o) => !o)}>
+        Filters{activeFilters > 0 ? ` (${activeFilters})` : ''}
+      </button>
+      <form id="event-filters" className={`filters filters-collapsible${filtersOpen ? ' open' : ''}`} aria-label="Filter events" onSubmit={(e) => e.preventDefault()}>
         <div className="field">
           <label htmlFor="event-device">Device</label>
           <select id="event-device" value={filter.deviceId ?? ''} onChange={(e) => update('deviceId', e.target.value || null)}>
@@ -86,10 +96,12 @@ export function EventsPage() {
           <input id="event-to" type="datetime-local" value={params.get('to') ?? ''} aria-invalid={rangeInvalid || undefined} aria-describedby={rangeInvalid ? 'event-range-error' : undefined}
             onChange={(e) => update('to', e.target.value || null)} />
         </div>
-        <div className="field field-checkbox">
-          <input id="event-speeding" type="checkbox" checked={filter.speedingOnly ?? false} onChange={(e) => update('speedingOnly', e.target.checked ? 'true' : null)} />
-          <label htmlFor="event-speeding">Speeding only</label>
-        </div>
+        {(capabilities.has('speed_radar') || filter.speedingOnly) && (
+          <div className="field field-checkbox">
+            <input id="event-speeding" type="checkbox" checked={filter.speedingOnly ?? false} onChange={(e) => update('speedingOnly', e.target.checked ? 'true' : null)} />
+            <label htmlFor="event-speeding">Speeding only</label>
+          </div>
+        )}
         <div className="field field-checkbox">
           <input id="event-photo" type="checkbox" checked={filter.hasPhoto ?? false} onChange={(e) => update('hasPhoto', e.target.checked ? 'true' : null)} />
           <label htmlFor="event-photo">With photo</label>

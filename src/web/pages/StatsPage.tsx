@@ -1,3 +1,4 @@
+import { useEffect, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { useSites } from '../api/queries';
 import { useTrafficStatistics, type StatisticsRequest, type Subject } from '../api/traffic';
@@ -26,7 +27,7 @@ function useSelection() {
     to: DATE.test(params.get('to') ?? '') ? params.get('to')! : fallback.to,
   };
   const range = period === 'custom' ? custom : presetRange(period);
-  return { subjectValue: params.get('subject') ?? '', subject, period, range, weekdaysOnly: params.get('weekdays') === 'true' };
+  return { subjectValue: params.get('subject') ?? '', subject, period, explicit: periodParam !== null, range, weekdaysOnly: params.get('weekdays') === 'true' };
 }
 
 /**
@@ -42,14 +43,25 @@ export function StatsPage() {
   const sites = useSites();
   const radars = display.devices.filter((d) => d.kind === 'speed_radar').sort((a, b) => a.name.localeCompare(b.name));
   const siteList = [...(sites.data?.values() ?? [])].sort((a, b) => a.name.localeCompare(b.name));
-  const request: StatisticsRequest = { ...selection.subject, ...selection.range, weekdaysOnly: selection.weekdaysOnly };
+  // Left to its default, the period starts with the first day that has data: 7 days of speeds read as
+  // 7 days, not as 30 days of which 23 are empty. Any period chosen by hand is kept as chosen.
+  const [firstDay, setFirstDay] = useState<{ subject: string; date: string } | null>(null);
+  const dataFrom = !selection.explicit && firstDay?.subject === selection.subjectValue && firstDay.date > selection.range.from ? firstDay.date : null;
+  const range = dataFrom ? { ...selection.range, from: dataFrom } : selection.range;
+  const request: StatisticsRequest = { ...selection.subject, ...range, weekdaysOnly: selection.weekdaysOnly };
+  const onFirstDay = (date: string | null) => {
+    if (!selection.explicit && date && date !== firstDay?.date) setFirstDay({ subject: selection.subjectValue, date });
+  };
 
   return (
     <div className="page stats-page">
       <header className="page-header">
         <div>
           <h1>Speed statistics</h1>
-          <p className="muted">{selection.range.from} to {selection.range.to}{selection.weekdaysOnly ? ', weekdays only' : ''}</p>
+          <p className="muted">
+            {range.from} to {range.to}{selection.weekdaysOnly ? ', weekdays only' : ''}
+            {dataFrom && <> (the first speeds in the last 30 days were measured on {dataFrom})</>}
+          </p>
         </div>
         <button type="button" className="button no-print" onClick={() => window.print()}>Print</button>
       </header>
@@ -78,7 +90,7 @@ export function StatsPage() {
             onChange={(e) => {
               const period = e.target.value as Preset;
               // A custom range starts from the period shown, so switching does not jump elsewhere.
-              update(period === 'custom' ? { period, ...selection.range } : { period, from: null, to: null });
+              update(period === 'custom' ? { period, ...range } : { period, from: null, to: null });
             }}
           >
             {Object.entries(PRESETS).map(([value, label]) => <option key={value} value={value}>{label}</option>)}
@@ -101,14 +113,18 @@ export function StatsPage() {
           <label htmlFor="stats-weekdays">Weekdays only</label>
         </div>
       </form>
-      <Statistics request={request} />
+      <Statistics request={request} onFirstDay={selection.explicit ? undefined : onFirstDay} />
       <ComparisonPanel key={selection.subjectValue} subject={selection.subject} weekdaysOnly={selection.weekdaysOnly} />
     </div>
   );
 }
 
-function Statistics({ request }: { request: StatisticsRequest }) {
+function Statistics({ request, onFirstDay }: { request: StatisticsRequest; onFirstDay?: (date: string | null) => void }) {
   const stats = useTrafficStatistics(request);
+  const first = stats.data && !stats.isPlaceholderData ? stats.data.daily.find((d) => d.count > 0)?.date ?? null : undefined;
+  useEffect(() => {
+    if (first !== undefined) onFirstDay?.(first);
+  }, [first, onFirstDay]);
   if (stats.isPending) return <LoadingState label="Computing statistics…" />;
   if (stats.isError) return <ErrorState title="Statistics could not be computed" error={stats.error} onRetry={() => void stats.refetch()} />;
   const data = stats.data;

@@ -141,10 +141,13 @@ export default function DeviceMap({ devices, tiles, selectedId, onSelect }: {
 
   const located = devices.some((d) => d.lat !== null && d.lon !== null);
   return (
-    <div className="map">
-      <div ref={container} className="map-canvas" style={{ height: '100%' }} role="region" aria-label="Map of devices" />
-      {!located && <div className="map-empty"><p>No device has a location yet.</p></div>}
+    <>
+      <div className="map">
+        <div ref={container} className="map-canvas" style={{ height: '100%' }} role="region" aria-label="Map of devices" />
+        {!located && <div className="map-empty"><p>No device has a location yet.</p></div>}
+      </div>
+      {/* Under the map, not over it: the markers stay in sight. */}
       {tilesFailed && <p className="map-note" role="status">Map tiles could not be loaded: devices are shown on a plain background.</p>}
-    </div>
+    </>
   );
 }

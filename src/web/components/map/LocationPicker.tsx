@@ -81,9 +81,11 @@ export default function LocationPicker({ value, onChange, center, tiles, label, 
   }, [value, pinTitle]);
 
   return (
-    <div className="map map-small">
-      <div ref={container} style={{ height: '100%' }} role="region" aria-label={label} data-testid="location-picker" />
+    <>
+      <div className="map map-small">
+        <div ref={container} style={{ height: '100%' }} role="region" aria-label={label} data-testid="location-picker" />
+      </div>
       {tilesFailed && <p className="map-note" role="status">Map tiles could not be loaded: place the pin on the plain background or type the coordinates.</p>}
-    </div>
+    </>
   );
 }

@@ -1,4 +1,5 @@
 import type { TrafficStatistics } from '../../api/traffic';
+import { p85Caveat } from '../../../shared/traffic';
 import { BarChart, CumulativeChart, Heatmap } from './Charts';
 import { count, hourLabel, percent, speed, unitLabel } from './format';
 
@@ -36,7 +37,7 @@ export function StatisticsView({ stats }: { stats: TrafficStatistics }) {
         <h2 id="summary-heading">Summary</h2>
         <ul className="stats">
           <Figure label="Vehicles measured" value={count(summary.count)} />
-          <Figure label="85th percentile" value={speed(summary.p85, units)} />
+          <Figure label="85th percentile" value={speed(summary.p85, units)} note={p85Caveat(summary.count) ?? undefined} />
           <Figure label="Median (50th)" value={speed(summary.median, units)} />
           <Figure label="Mean" value={speed(summary.mean, units)} />
           <Figure label={`${pace ? pace.to - pace.from : ''} ${u} pace`} value={pace ? `${pace.from}–${pace.to} ${u}` : '—'} note={pace ? `${percent(pace.share)} of vehicles` : undefined} />

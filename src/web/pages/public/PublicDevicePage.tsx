@@ -3,6 +3,7 @@ import { ApiError } from '../../api/client';
 import { usePublicDevice, usePublicSpeeders, type PublicDeviceDetail } from '../../api/community';
 import { BarChart } from '../../components/traffic/Charts';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
+import { p85Caveat } from '../../../shared/traffic';
 import { formatNumber, formatSpeed } from '../../lib/format';
 import { useTitle } from '../../lib/title';
 import { PublicLayout } from './PublicLayout';
@@ -15,7 +16,10 @@ function Figures({ device }: { device: PublicDeviceDetail }) {
   return (
     <ul className="stats">
       <li className="stat"><span className="stat-value">{formatNumber(s.count)}</span><span className="stat-label">vehicles</span></li>
-      <li className="stat"><span className="stat-value">{speed(s.p85)}</span><span className="stat-label">85th percentile</span></li>
+      <li className="stat">
+        <span className="stat-value">{speed(s.p85)}</span><span className="stat-label">85th percentile</span>
+        <span className="stat-note">{p85Caveat(s.count) ?? `from ${formatNumber(s.count)} vehicles`}</span>
+      </li>
       <li className="stat"><span className="stat-value">{speed(s.mean)}</span><span className="stat-label">mean speed</span></li>
       <li className="stat"><span className="stat-value">{s.speedingShare === null ? '—' : `${(s.speedingShare * 100).toFixed(1)} %`}</span><span className="stat-label">over the {speed(device.speedLimit)} limit</span></li>
     </ul>
