@@ -67,6 +67,9 @@ describe('configuration from the environment', () => {
     assert.equal(config.trustProxy, true);
     assert.deepEqual(config.smtp, { host: 'smtp.example.com', port: 465, secure: true, user: undefined, password: undefined, from: 'Vigil <vigil@example.com>' });
     assert.equal(config.streamHeartbeatSeconds, 15);
+    assert.equal(config.mqttTopicPrefix, 'vigil');
+    assert.equal(config.serveRunsJobs, true);
+    assert.deepEqual([loadConfig({ MQTT_TOPIC_PREFIX: 'acme/vigil' }).mqttTopicPrefix, loadConfig({ SERVE_RUNS_JOBS: 'false' }).serveRunsJobs], ['acme/vigil', false]);
     assert.equal(loadConfig({ PORT: '4000' }).publicUrl, 'http://localhost:4000', 'the public URL follows PORT');
   });
 
@@ -80,6 +83,10 @@ describe('configuration from the environment', () => {
     ['ENCRYPTION_KEY=zz', { ENCRYPTION_KEY: 'zz' }, /^ENCRYPTION_KEY must be 64 hexadecimal characters/],
     ['SMTP_HOST without SMTP_FROM', { SMTP_HOST: 'smtp.example.com' }, /^SMTP_FROM is required when SMTP_HOST is set/],
     ['TRUST_PROXY=maybe', { TRUST_PROXY: 'maybe' }, /^TRUST_PROXY must be true or false \(got "maybe"\)$/],
+    ['MQTT_TOPIC_PREFIX=site/#', { MQTT_TOPIC_PREFIX: 'site/#' }, /^MQTT_TOPIC_PREFIX must be topic levels without wildcards/],
+    ['MQTT_TOPIC_PREFIX=$SYS', { MQTT_TOPIC_PREFIX: '$SYS' }, /^MQTT_TOPIC_PREFIX must be topic levels without wildcards/],
+    ['MQTT_TOPIC_PREFIX=acme//vigil', { MQTT_TOPIC_PREFIX: 'acme//vigil' }, /^MQTT_TOPIC_PREFIX must be topic levels without wildcards/],
+    ['SERVE_RUNS_JOBS=sometimes', { SERVE_RUNS_JOBS: 'sometimes' }, /^SERVE_RUNS_JOBS must be true or false/],
   ];
   for (const [label, env, expected] of cases) {
     it(`${label} is refused with its own message`, () => {

@@ -35,7 +35,8 @@ async function main(argv: string[]): Promise<number> {
 
   if (command === 'serve' || command === 'worker') {
     const cameras = command === 'worker' || config.serveDecodesCameras;
-    const runtime = await startRuntime(config, { logger, jobs: true, mqttBroker: command === 'serve', cameras });
+    const jobs = command === 'worker' || config.serveRunsJobs;
+    const runtime = await startRuntime(config, { logger, jobs, mqttBroker: command === 'serve', cameras });
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;

@@ -61,6 +61,8 @@ export interface Config {
   mqttUrl?: string;
   /** Connections to the external broker (shared subscription), each handling one message at a time. */
   mqttBridgeConnections: number;
+  /** First topic level of Vigil's topics on the external broker (several deployments on one broker). */
+  mqttTopicPrefix: string;
   /** Largest MQTT packet of an accepted device on the embedded broker; unset: the ingest body limit plus room for the topic. */
   mqttMaxPacketBytes?: number;
   /** Connections to the embedded broker, per process. */
@@ -91,6 +93,8 @@ export interface Config {
   cameraLeaseHeartbeatSeconds: number;
   /** `vigil serve` also decodes its share of the cameras (off: only `vigil worker` processes do). */
   serveDecodesCameras: boolean;
+  /** `vigil serve` also runs the background jobs (off: only `vigil worker` processes do). */
+  serveRunsJobs: boolean;
   /** The ffmpeg program that decodes cameras (a name on PATH or a full path). */
   ffmpegPath: string;
   /** A camera stream that delivers no frame for this long is restarted. */
@@ -182,6 +186,17 @@ class Reader {
       this.problems.push(`${name} is not a valid URL`);
       return undefined;
     }
+  }
+
+  /** MQTT topic levels to put before Vigil's own: no wildcards, not a `$` system topic, no empty level. */
+  topicPrefix(name: string, fallback: string): string {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (/[+#\s]/.test(value) || value.startsWith('$') || value.split('/').some((level) => level === '')) {
+      this.problems.push(`${name} must be topic levels without wildcards, spaces, a leading $ or empty levels (e.g. "vigil" or "acme/vigil"; got "${value}")`);
+      return fallback;
+    }
+    return value;
   }
 
   /** A tile URL template: http(s), with the {z}, {x} and {y} placeholders a slippy map fills in. */
@@ -297,6 +312,7 @@ export function loadConfig(env: Env = process.env): Config {
     mqttPort: r.raw('MQTT_PORT') === undefined ? undefined : r.int('MQTT_PORT', 1883, 0, 65535),
     mqttUrl: r.url('MQTT_URL', ['mqtt:', 'mqtts:', 'tcp:', 'ws:', 'wss:']),
     mqttBridgeConnections: r.int('MQTT_BRIDGE_CONNECTIONS', 4, 1, 64),
+    mqttTopicPrefix: r.topicPrefix('MQTT_TOPIC_PREFIX', 'vigil'),
     mqttMaxPacketBytes: r.raw('MQTT_MAX_PACKET_BYTES') === undefined ? undefined : r.int('MQTT_MAX_PACKET_BYTES', 0, 1024, 268_435_460),
     mqttMaxConnections: r.int('MQTT_MAX_CONNECTIONS', 10_000, 1, 1_000_000),
     mqttMaxPendingConnections: r.int('MQTT_MAX_PENDING_CONNECTIONS', 1000, 1, 100_000),
@@ -313,6 +329,7 @@ export function loadConfig(env: Env = process.env): Config {
     cameraLeaseSeconds,
     cameraLeaseHeartbeatSeconds,
     serveDecodesCameras: r.bool('SERVE_DECODES_CAMERAS', true),
+    serveRunsJobs: r.bool('SERVE_RUNS_JOBS', true),
     ffmpegPath: r.string('FFMPEG_PATH', 'ffmpeg'),
     cameraWatchdogSeconds: r.int('CAMERA_WATCHDOG_SECONDS', 20, 1, 3600),
     cameraLiveMaxViewers: r.int('CAMERA_LIVE_MAX_VIEWERS', 50, 1, 10_000),

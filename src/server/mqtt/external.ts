@@ -91,7 +91,11 @@ export class ExternalBridge {
   }
 
   private async connect(clientId: string, first: boolean): Promise<Connection> {
-    const client = mqtt.connect(this.url, {
+    // mqtt.js lets a `clientId` in the URL's query win over the option, which would give every
+    // connection the same id and have the broker drop each one as the next connects.
+    const url = new URL(this.url);
+    url.searchParams.delete('clientId');
+    const client = mqtt.connect(url.toString(), {
       clientId,
       clean: false,
       protocolVersion: 4,

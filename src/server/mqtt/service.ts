@@ -51,7 +51,9 @@ export class MqttService {
         await embedded.start(mqttPort, host);
       }
       if (mqttUrl !== undefined) {
-        const external = new ExternalBridge(mqttUrl, this.devices, this.processor, this.logger, { connections: mqttBridgeConnections, ...bridgeOptions });
+        const external = new ExternalBridge(mqttUrl, this.devices, this.processor, this.logger, {
+          connections: mqttBridgeConnections, topicPrefix: this.ctx.config.mqttTopicPrefix, ...bridgeOptions,
+        });
         this.external = external;
         await external.start();
       }
