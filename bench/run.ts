@@ -10,6 +10,7 @@ import { cleanup, machineCpu, now, printTable, Reporter, ROOT, round, runCommand
 import { alerts } from './alerts.js';
 import { bridge } from './bridge.js';
 import { cameras } from './cameras.js';
+import { challans } from './challans.js';
 import { detection } from './detection.js';
 import { ingest } from './ingest.js';
 import { mqttBench } from './mqtt.js';
@@ -19,7 +20,7 @@ import { retention } from './retention.js';
 import { traffic } from './traffic.js';
 import { web } from './web.js';
 
-const BENCHMARKS: Benchmark[] = [platform, ingest, mqttBench, web, alerts, traffic, reports, retention, bridge, cameras, detection];
+const BENCHMARKS: Benchmark[] = [platform, ingest, mqttBench, web, alerts, traffic, reports, retention, bridge, cameras, detection, challans];
 
 function git(...args: string[]): string {
   const result = spawnSync('git', args, { cwd: ROOT, encoding: 'utf8', timeout: 10_000 });
