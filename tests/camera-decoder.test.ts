@@ -188,7 +188,7 @@ describe('camera decoder', () => {
 
   it('without ffmpeg the camera says so (status error)', async () => {
     const ctx = app.runtime.ctx;
-    const missing = new DecoderSupervisor({ logger: ctx.logger, media: ctx.media, bus: ctx.bus, registry: ctx.metrics.registry }, app.runtime.services.cameras, {
+    const missing = new DecoderSupervisor({ logger: ctx.logger, media: ctx.media, registry: ctx.metrics.registry }, app.runtime.services.cameras, {
       ...DEFAULT_TIMING, ffmpegPath: path.join(dir, 'no-ffmpeg-here'),
     });
     const id = await camera({ rtspUrl: relay.url });
@@ -196,5 +196,41 @@ describe('camera decoder', () => {
     const status = await statusBecomes(id, (c) => c.status === 'error');
     assert.match(status.statusCause!, /^ffmpeg is not installed/);
     await missing.close();
+  });
+
+  describe('owned by the lease manager', () => {
+    let leased: TestApp;
+    let starts: string;
+
+    before(async () => {
+      // ffmpeg behind a script that notes each start, so the test counts the decoder processes launched.
+      starts = path.join(dir, 'ffmpeg-starts.log');
+      const wrapper = path.join(dir, 'counting-ffmpeg');
+      fs.writeFileSync(wrapper, `#!/bin/sh\necho start >> '${starts}'\nexec ffmpeg "$@"\n`, { mode: 0o755 });
+      leased = await startTestApp({ ffmpegPath: wrapper });
+    });
+    after(() => leased.close());
+
+    it('one settings change restarts the camera once: one ffmpeg started, not two', async () => {
+      const admin = await leased.owner('Lease Builders');
+      const device = await admin.client.post('/api/v1/devices', { kind: 'camera', name: 'Hoist camera', serial: 'HOIST-1' });
+      const id = device.body.device.id as string;
+      assert.equal((await admin.client.patch(`/api/v1/cameras/${id}`, { rtspUrl: guarded.url('hoist'), inferenceSize: SIZE, targetFps: 2 })).status, 200);
+      assert.equal((await admin.client.request('PUT', `/api/v1/cameras/${id}/credentials`, CREDENTIALS)).status, 200);
+      const started = () => (fs.existsSync(starts) ? fs.readFileSync(starts, 'utf8').split('\n').filter(Boolean).length : 0);
+      const frameAfter = async (at: number) => eventually(() => (leased.runtime.services.decoders.latestFrame(id)?.at ?? 0) > at, 20_000);
+      leased.runtime.cameraLeases.start();
+      assert.ok(await frameAfter(0), 'the worker decodes the camera');
+      assert.equal(started(), 1);
+
+      const changedAt = Date.now();
+      assert.equal((await admin.client.patch(`/api/v1/cameras/${id}`, { targetFps: 1 })).status, 200);
+      assert.ok(await eventually(() => started() >= 2, 20_000), 'the change restarts the decoder');
+      // Two whole lease rounds after the restart began: any other restart of this change has been started by then.
+      await leased.runtime.cameraLeases.tick();
+      await leased.runtime.cameraLeases.tick();
+      assert.ok(await frameAfter(changedAt), 'frames flow again');
+      assert.equal(started() - 1, 1, 'ffmpeg started once for one change');
+    });
   });
 });

@@ -51,7 +51,7 @@ export function createServices(ctx: AppContext) {
   const devices = new DevicesService(ctx, audit, organizations, sites);
   const cameras = new CamerasService(ctx, audit, devices);
   devices.extend('camera', cameras);
-  const decoders = new DecoderSupervisor({ logger: ctx.logger, media: ctx.media, bus: ctx.bus, registry: ctx.metrics.registry }, cameras, {
+  const decoders = new DecoderSupervisor({ logger: ctx.logger, media: ctx.media, registry: ctx.metrics.registry }, cameras, {
     ...DEFAULT_TIMING, ffmpegPath: ctx.config.ffmpegPath, watchdogMs: ctx.config.cameraWatchdogSeconds * 1000,
   });
   const live = createLiveView(ctx, decoders);

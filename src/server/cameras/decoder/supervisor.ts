@@ -3,7 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Bus } from '../../core/bus.js';
 import type { CameraStatus } from '../../core/db/schema.js';
 import type { MediaStorage } from '../../core/media.js';
 import type { CameraSourceSettings } from '../service.js';
@@ -47,14 +46,14 @@ interface Running {
 export interface DecoderDeps {
   logger: Logger;
   media: MediaStorage;
-  bus: Bus;
   registry: Registry;
 }
 
 /**
  * The decoders of this process, by camera id. Whoever owns a camera (the worker holding its lease) calls
  * `start` and `stop`; consumers (detector, live view) `subscribe` to a camera's frames, before or after its
- * decoder starts. A running camera whose settings change is restarted with the new ones.
+ * decoder starts. A camera whose settings change is restarted by its owner (the lease manager sees the new
+ * settings version and restarts decoder and detector together), not here: two restarts would start ffmpeg twice.
  */
 export class DecoderSupervisor {
   private readonly running = new Map<string, Running>();
@@ -63,7 +62,6 @@ export class DecoderSupervisor {
   private readonly chains = new Map<string, Promise<unknown>>();
   private readonly statusWrites = new Map<string, Promise<void>>();
   private readonly metrics: DecoderMetrics;
-  private readonly unsubscribe: () => void;
 
   constructor(
     private readonly deps: DecoderDeps,
@@ -71,10 +69,6 @@ export class DecoderSupervisor {
     private readonly options: DecoderOptions,
   ) {
     this.metrics = createDecoderMetrics(deps.registry);
-    this.unsubscribe = deps.bus.subscribe((message) => {
-      const id = message.type === 'camera.updated' ? (message.data.camera as { id?: string } | undefined)?.id : undefined;
-      if (id && this.running.has(id)) void this.restart(id);
-    });
   }
 
   /** Starts decoding a camera (no-op when it already runs here). */
@@ -92,7 +86,6 @@ export class DecoderSupervisor {
   }
 
   async close(): Promise<void> {
-    this.unsubscribe();
     await this.stopAll();
   }
 
@@ -114,14 +107,6 @@ export class DecoderSupervisor {
     const running = this.running.get(cameraId);
     if (!running) return null;
     return { ...running.stream.status, stderrTail: [...running.stream.stderrTail], latestFrameAt: this.latestFrame(cameraId)?.at ?? null };
-  }
-
-  private restart(cameraId: string): Promise<void> {
-    return this.serially(cameraId, async () => {
-      if (!this.running.has(cameraId)) return;
-      await this.stopNow(cameraId);
-      await this.startNow(cameraId);
-    });
   }
 
   private serially(cameraId: string, step: () => Promise<void>): Promise<void> {
