@@ -7,6 +7,7 @@ import type { AppContext } from './core/context.js';
 import { openDatabase } from './core/db/database.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './core/db/embedded.js';
 import { migrate } from './core/db/migrate.js';
+import { openReadReplica } from './core/db/replica.js';
 import { JobRunner } from './core/jobs.js';
 import { Mailer } from './core/mailer.js';
 import { LocalMediaStorage, S3MediaStorage } from './core/media.js';
@@ -59,16 +60,25 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     if (redis) closers.push(async () => redis.disconnect());
     const bus = await createBus(config.redisUrl, config.redisPrefix);
     closers.push(() => bus.close());
+    const metrics = createMetrics();
+    const replica = openReadReplica(database, {
+      url: config.databaseReplicaUrl, poolSize: config.databasePoolSize, maxLagSeconds: () => config.databaseReplicaMaxLagSeconds, registry: metrics.registry, logger,
+    });
+    closers.push(() => replica.close());
+    // Reads start on the replica only once a check has found it close enough.
+    await replica.check();
+    replica.start();
     const ctx: AppContext = {
       config,
       secrets,
       db: database.db,
       pool: database.pool,
+      replica,
       bus,
       logger,
       mailer: new Mailer(logger, config.smtp),
       media: config.s3 ? new S3MediaStorage(config.s3) : new LocalMediaStorage(path.join(config.dataDir, 'media')),
-      metrics: createMetrics(),
+      metrics,
       outbound: new OutboundHttp(config.webhookAllowPrivate),
       redis,
     };

@@ -40,6 +40,10 @@ export interface Config {
   dataDir: string;
   databaseUrl?: string;
   databasePoolSize: number;
+  /** A streaming replica that statistics, reports, exports and list pages read from; unset: everything reads the primary. */
+  databaseReplicaUrl?: string;
+  /** Replication lag beyond which those reads go to the primary (also how long a session's own writes are read from the primary). */
+  databaseReplicaMaxLagSeconds: number;
   secretKey?: string;
   encryptionKey?: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -289,6 +293,8 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: path.resolve(r.string('DATA_DIR', './data')),
     databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
     databasePoolSize: r.int('DATABASE_POOL_SIZE', 10, 1, 500),
+    databaseReplicaUrl: r.url('DATABASE_REPLICA_URL', ['postgres:', 'postgresql:']),
+    databaseReplicaMaxLagSeconds: r.int('DATABASE_REPLICA_MAX_LAG_SECONDS', 10, 1, 3600),
     secretKey,
     encryptionKey,
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),

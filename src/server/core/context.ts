@@ -4,6 +4,7 @@ import type pg from 'pg';
 import type { Bus } from './bus.js';
 import type { Config } from './config.js';
 import type { Db } from './db/database.js';
+import type { ReadReplica } from './db/replica.js';
 import type { Mailer } from './mailer.js';
 import type { MediaStorage } from './media.js';
 import type { Metrics } from './metrics.js';
@@ -16,6 +17,8 @@ export interface AppContext {
   secrets: Secrets;
   db: Db;
   pool: pg.Pool;
+  /** Where statistics, reports, exports and list pages read: the streaming replica, or the primary (`db`). */
+  replica: ReadReplica;
   bus: Bus;
   logger: Logger;
   mailer: Mailer;

@@ -77,7 +77,8 @@ export class EventsService {
   async list(scope: Scope, query: EventQuery) {
     const page = pageRequest(query);
     const after = page.after ? ([String(page.after[0]), Number(page.after[1])] as [string, number]) : null;
-    const rows = await store.listEvents(this.ctx.db, scope, filterOf(query), page.limit, after);
+    // Lists, counts and exports read the replica; one event (the page after acknowledging it) the primary.
+    const rows = await store.listEvents(this.ctx.replica.db, scope, filterOf(query), page.limit, after);
     const result = toPage(rows, page.limit, (r) => [r.ts.toISOString(), r.id]);
     return { items: result.items.map((r) => presentEvent(r, this.ctx.config.publicUrl)), nextCursor: result.nextCursor };
   }
@@ -88,7 +89,7 @@ export class EventsService {
     const from = query.from ? new Date(query.from) : new Date(to.getTime() - 24 * 3_600_000);
     if (from >= to) throw badRequest('"from" must be before "to"', [{ field: 'from', message: 'must be before "to"' }]);
     await this.rollups.settle('events');
-    const totals = await store.eventTotals(this.ctx.db, scope, { from, to, deviceId: query.deviceId, siteId: query.siteId });
+    const totals = await store.eventTotals(this.ctx.replica.db, scope, { from, to, deviceId: query.deviceId, siteId: query.siteId });
     return { from: from.toISOString(), to: to.toISOString(), ...totals };
   }
 
@@ -102,7 +103,7 @@ export class EventsService {
   exportCsv(scope: Scope, query: EventQuery): Readable {
     const filter = filterOf(query);
     const csv = csvStream(['id', 'timestamp', 'device', 'device_id', 'site_id', 'kind', 'speed', 'speed_limit', 'speeding', 'severity', 'photo_url']);
-    const db = this.ctx.db;
+    const db = this.ctx.replica.db;
     const publicUrl = this.ctx.config.publicUrl;
     void (async () => {
       let after: [string, number] | null = null;

@@ -112,7 +112,8 @@ export class ReportRunner {
     const to = new Date(stats.to);
     const deviceIds = await this.subjectDeviceIds(scope, p);
     const photosAllowed = await store.includePhotos(this.ctx.db, report.org_id);
-    const top = stats.empty ? [] : await store.topSpeeders(this.ctx.db, deviceIds, from, to, TOP_SPEEDERS);
+    // A report's data reads the replica (at most the lag threshold behind); its own bookkeeping the primary.
+    const top = stats.empty ? [] : await store.topSpeeders(this.ctx.replica.db, deviceIds, from, to, TOP_SPEEDERS);
     const topSpeeders = await Promise.all(top.map(async (e) => ({
       ts: e.ts, device: e.device_name, speed: e.speed, limit: e.speed_limit,
       photo: photosAllowed && e.photo_key ? await this.thumbnail(e.photo_key) : null,
@@ -137,7 +138,7 @@ export class ReportRunner {
   private async eventsCsv(deviceIds: string[], from: Date, to: Date, expected: number, progress: (share: number) => Promise<void>): Promise<Buffer> {
     const parts: Buffer[] = [Buffer.from(csvText([['event_id', 'ts_utc', 'device_id', 'device', 'kind', 'speed', 'speed_limit', 'over_limit']]))];
     let written = 0;
-    await store.eachSpeedEventBatch(this.ctx.db, deviceIds, from, to, EVENTS_BATCH, async (batch) => {
+    await store.eachSpeedEventBatch(this.ctx.replica.db, deviceIds, from, to, EVENTS_BATCH, async (batch) => {
       // Written by hand rather than through csv-stringify: a million rows is the common case here, and only the
       // device name and kind are text (csvField neutralises and quotes them as every other CSV cell is).
       parts.push(Buffer.from(batch.map((e) => `${e.id},${e.ts.toISOString()},${e.device_id},${csvField(e.device_name)},${csvField(e.kind)},${e.speed},${e.speed_limit ?? ''},${e.speed_limit === null ? '' : e.speed > e.speed_limit ? 'yes' : 'no'}\n`).join('')));
@@ -207,22 +208,22 @@ export class ReportRunner {
     const p = report.parameters as unknown as ReportParameters;
     const scope = this.scopeOf(report);
     await this.services.rollups.settle('equipment');
-    const units = await store.refrigerationUnits(this.ctx.db, scope, { deviceId: p.deviceId, siteId: p.siteId });
+    const units = await store.refrigerationUnits(this.ctx.replica.db, scope, { deviceId: p.deviceId, siteId: p.siteId });
     const org = await this.services.organizations.get(report.org_id);
     const timezone = units[0]?.timezone ?? org.timezone;
     const from = new Date(p.from);
     const to = new Date(p.to);
-    const alerts = units.length ? await store.periodAlerts(this.ctx.db, report.org_id, units.map((u) => u.id), from, to) : [];
+    const alerts = units.length ? await store.periodAlerts(this.ctx.replica.db, report.org_id, units.map((u) => u.id), from, to) : [];
     const result: ComplianceReport = {
       title: report.title, subject: p.siteId ? (units[0]?.site_name ?? 'Site') : (units[0]?.name ?? 'Unit'), timezone, from, to,
       requestedBy: report.requested_by_label, generatedAt: new Date(), units: [],
     };
     for (const [i, unit] of units.entries()) {
       const safeRange = safeRangeOf(unit.settings);
-      const readings = safeRange ? await store.temperatureReadings(this.ctx.db, unit.id, from, to) : [];
+      const readings = safeRange ? await store.temperatureReadings(this.ctx.replica.db, unit.id, from, to) : [];
       result.units.push({
         id: unit.id, name: unit.name, serial: unit.serial, site: unit.site_name, safeRange,
-        days: await store.dailyTemperatures(this.ctx.db, unit.id, unit.timezone, from, to),
+        days: await store.dailyTemperatures(this.ctx.replica.db, unit.id, unit.timezone, from, to),
         excursions: safeRange ? excursionsOf(readings, safeRange, from, to) : [],
         alerts: alerts.filter((a) => a.device_id === unit.id),
         maintenance: await this.maintenanceDone(scope, unit.id, from, to),

@@ -28,14 +28,15 @@ export async function siteSafetyFiles(
   const from = new Date(p.from);
   const to = new Date(p.to);
   const org = await services.organizations.get(report.org_id);
-  const cameras = await store.safetyCameras(ctx.db, scope, subject);
+  // A report's data reads the replica (at most the lag threshold behind).
+  const cameras = await store.safetyCameras(ctx.replica.db, scope, subject);
   const site = p.siteId ? await services.sites.get(scope, p.siteId) : null;
   const timezone = site?.timezone ?? (p.deviceId ? cameras[0]?.timezone : undefined) ?? org.timezone;
-  const counts = await store.violationCounts(ctx.db, scope, subject, from, to);
-  const medianSecondsToAcknowledge = await store.medianSecondsToAcknowledge(ctx.db, scope, subject, from, to);
-  const frames = cameras.length ? await store.framesAnalysed(ctx.db, scope, cameras.map((c) => c.id), from, to) : [];
+  const counts = await store.violationCounts(ctx.replica.db, scope, subject, from, to);
+  const medianSecondsToAcknowledge = await store.medianSecondsToAcknowledge(ctx.replica.db, scope, subject, from, to);
+  const frames = cameras.length ? await store.framesAnalysed(ctx.replica.db, scope, cameras.map((c) => c.id), from, to) : [];
   await progress(20);
-  const violations = await store.periodViolations(ctx.db, scope, subject, from, to, MAX_LISTED);
+  const violations = await store.periodViolations(ctx.replica.db, scope, subject, from, to, MAX_LISTED);
   await progress(40);
 
   const withPhoto = violations.filter((v) => v.photo_key);

@@ -74,7 +74,8 @@ export class TrafficService {
 
   /** The rollup queries of a range, side by side; once per unit system, time zone and day zone among the devices (almost always one). */
   private async read(q: store.RangeQuery, hourlyPercentiles = false): Promise<Rollups> {
-    const db = this.ctx.db;
+    // Statistics read the replica: up to the lag threshold behind (read-your-writes aside).
+    const db = this.ctx.replica.db;
     // Every batch committed before this read is in the rollups.
     await this.rollups.settle('events');
     const groupOf = (d: store.SubjectDevice) => `${d.units} ${d.timezone} ${d.dayZone}`;

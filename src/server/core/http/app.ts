@@ -10,6 +10,7 @@ import addFormatsPlugin from 'ajv-formats';
 import type { AppContext } from '../context.js';
 import { accessHook, type Authenticator, type DeviceAuthenticator } from '../access.js';
 import { isDatabaseUnavailable } from '../db/database.js';
+import { readYourWrites } from '../db/read-your-writes.js';
 import { AppError, type FieldError } from './errors.js';
 import { requestLogSerializers } from './log-redaction.js';
 import { securityHeaders, tileImageSource } from './security-headers.js';
@@ -81,6 +82,11 @@ export async function createHttpApp(
     done();
   });
   await app.register(cookie);
+  if (ctx.replica.state().configured) {
+    const hooks = readYourWrites(ctx.replica, ctx.config.publicUrl.startsWith('https://'));
+    app.addHook('onRequest', hooks.onRequest);
+    app.addHook('onSend', hooks.onSend);
+  }
   await app.register(formbody);
   await app.register(swagger, {
     openapi: {
