@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import zlib from 'node:zlib';
 import PDFDocument from 'pdfkit';
 import sharp from 'sharp';
+import { pdfPreview, PDF_PREVIEW } from '../src/server/challans/pdf-preview.js';
 import { startTestApp, type ApiClient, type SignedIn, type TestApp } from './helpers/app.js';
 
 /** A multipart/form-data body with one file field, as a browser sends it. */
@@ -24,6 +26,37 @@ async function realPdf(text: string): Promise<Buffer> {
   doc.text(text);
   doc.end();
   return done;
+}
+
+/** A page of `size` points with its top half red and the rest white: what its preview must show. */
+async function redTopPdf(size: [number, number] = [300, 400]): Promise<Buffer> {
+  const doc = new PDFDocument({ size, margin: 0 });
+  const chunks: Buffer[] = [];
+  doc.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const done = new Promise<Buffer>((resolve) => doc.on('end', () => resolve(Buffer.concat(chunks))));
+  doc.rect(0, 0, size[0], size[1] / 2).fill('#d00000');
+  doc.addPage().text('Second page, never drawn');
+  doc.end();
+  return done;
+}
+
+/** This process's PDF-drawing children still alive (a killed one loses its command line at once). */
+function previewChildren(): string[] {
+  return fs.readdirSync('/proc').filter((pid) => {
+    try {
+      const ppid = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1];
+      return ppid === String(process.pid) && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('pdf-preview-child');
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The colour of the pixel at (x, y) of a JPEG. */
+async function pixel(jpeg: Buffer, x: number, y: number): Promise<number[]> {
+  const { data, info } = await sharp(jpeg).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const at = (y * info.width + x) * info.channels;
+  return [...data.subarray(at, at + 3)];
 }
 
 /** A zip of stored (uncompressed) entries, as Word writes a DOCX (there with deflate; the check reads only names). */
@@ -113,7 +146,7 @@ describe('proof of delivery files', () => {
     assert.match(big.body.error.message, /64 KB|65536 bytes/);
   });
 
-  it('an image gets a JPEG copy without metadata and a thumbnail; a PDF is kept as sent, without a preview', async () => {
+  it('an image gets a JPEG copy without metadata and a thumbnail; a PDF is kept as sent, with its first page as preview', async () => {
     const challan = await newChallan();
     const photo = await attach(owner.client, challan.id, jpeg, 'signed.jpg');
     const preview = await app.runtime.app.inject({ method: 'GET', url: photo.body.pod.previewUrl, headers: { cookie: owner.client.cookie! } });
@@ -123,12 +156,41 @@ describe('proof of delivery files', () => {
     const stored = await app.runtime.app.inject({ method: 'GET', url: photo.body.pod.url, headers: { cookie: owner.client.cookie! } });
     const full = await sharp(stored.rawPayload).metadata();
     assert.deepEqual([full.format, full.width, full.exif], ['jpeg', 640, undefined]);
-    const document = await attach(owner.client, challan.id, pdf, 'signed.pdf');
-    assert.equal(document.body.pod.previewUrl, null);
+    const signed = await redTopPdf();
+    const document = await attach(owner.client, challan.id, signed, 'signed.pdf');
+    const page = await app.runtime.app.inject({ method: 'GET', url: document.body.pod.previewUrl, headers: { cookie: owner.client.cookie! } });
+    assert.equal(page.statusCode, 200);
+    assert.equal(page.headers['content-type'], 'image/jpeg');
+    const drawn = await sharp(page.rawPayload).metadata();
+    assert.deepEqual([drawn.width, drawn.height], [320, 427], 'the first page at 320 px wide, in its proportions');
+    const [top, bottom] = [await pixel(page.rawPayload, 160, 100), await pixel(page.rawPayload, 160, 330)];
+    assert.ok(top[0]! > 180 && top[1]! < 60 && top[2]! < 60, `the top half is red: ${top}`);
+    assert.ok(bottom.every((c) => c > 230), `the bottom half is white: ${bottom}`);
     const download = await app.runtime.app.inject({ method: 'GET', url: `/api/v1/challans/${challan.id}/pod`, headers: { cookie: owner.client.cookie! } });
     assert.equal(download.statusCode, 200);
-    assert.ok(download.rawPayload.equals(pdf), 'the PDF is served byte for byte');
+    assert.ok(download.rawPayload.equals(signed), 'the PDF is served byte for byte');
     assert.match(String(download.headers['content-disposition']), /^attachment; filename="signed.pdf"/);
+  });
+
+  it('a PDF that cannot be drawn is still stored, without a preview; an outsized page is drawn within the limits', async () => {
+    const challan = await newChallan();
+    const broken = await attach(owner.client, challan.id, Buffer.from('%PDF-1.7\n1 0 obj << /Type /Catalog >> garbage'), 'broken.pdf');
+    assert.equal(broken.status, 201);
+    assert.equal(broken.body.pod.previewUrl, null);
+    assert.equal((await owner.client.get(`/api/v1/challans/pod-files/${broken.body.pod.fileId}/preview`)).status, 404);
+    const tall = await attach(owner.client, challan.id, await redTopPdf([10, 14_400]), 'tall.pdf');
+    const page = await app.runtime.app.inject({ method: 'GET', url: tall.body.pod.previewUrl, headers: { cookie: owner.client.cookie! } });
+    const drawn = await sharp(page.rawPayload).metadata();
+    assert.deepEqual([drawn.width, drawn.height], [PDF_PREVIEW.width, PDF_PREVIEW.maxHeight], 'only the top of a very tall page');
+  });
+
+  it('a PDF drawing past its time limit is abandoned: its process is killed and there is no preview', async () => {
+    const slow = await pdfPreview(await redTopPdf(), { ...PDF_PREVIEW, timeoutMs: 1 });
+    assert.deepEqual(slow, { problem: 'timeout', detail: 'not drawn within 1 ms' });
+    for (let waited = 0; previewChildren().length > 0 && waited < 5000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(previewChildren(), [], 'no drawing process is left running');
+    const drawn = await pdfPreview(await redTopPdf());
+    assert.ok('jpeg' in drawn, 'the next one is drawn');
   });
 
   it('the upload time is set by the server on attach and replace only; replacing keeps every version', async () => {

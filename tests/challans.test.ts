@@ -193,14 +193,23 @@ describe('delivery challans', () => {
     assert.equal((await owner.client.delete(`/api/v1/challans/${x.id}`)).status, 204);
     assert.equal((await owner.client.delete(`/api/v1/challans/${x.id}`)).status, 404);
     assert.equal((await owner.client.get(`/api/v1/challans/${x.id}`)).status, 404);
-    const bulk = await owner.client.post('/api/v1/challans/bulk-delete', { ids: [x.id, y.id] });
+    const bulk = await owner.client.post('/api/v1/challans/bulk-delete', { ids: [x.id, y.id], reason: '  Entered twice  ' });
     assert.deepEqual(bulk.body, { deleted: 1, failed: 1, notFound: [x.id] });
-    const deleted = await owner.client.get('/api/v1/challans?deleted=true&from=2022-03-01&to=2022-03-31');
-    assert.deepEqual(deleted.body.items.map((r: Row) => r.id).sort(), [x.id, y.id].sort());
+    assert.equal((await owner.client.post('/api/v1/challans/bulk-delete', { ids: [y.id], reason: 'x'.repeat(501) })).status, 400, 'a reason is at most 500 characters');
+    const deleted = await owner.client.get('/api/v1/challans?deleted=true&from=2022-03-01&to=2022-03-31&sort=deletedAt');
+    assert.deepEqual(deleted.body.items.map((r: Row) => r.id), [y.id, x.id], 'the latest deletion first');
+    const [deletedY, deletedX] = deleted.body.items;
+    assert.deepEqual([deletedY.deletedBy, deletedY.deletedByName, deletedY.deleteReason], [owner.userId, 'Olive Owner', 'Entered twice'], 'who, and why');
+    assert.equal(deletedX.deleteReason, null, 'deleted without a reason');
+    assert.ok(Date.parse(deletedY.deletedAt) >= Date.parse(deletedX.deletedAt));
     assert.equal((await viewer.client.get('/api/v1/challans?deleted=true')).status, 403);
-    const restored = await owner.client.post(`/api/v1/challans/${x.id}/restore`);
+    const restored = await owner.client.post(`/api/v1/challans/${y.id}/restore`);
     assert.equal(restored.status, 200);
-    assert.equal(restored.body.number, x.number);
+    assert.equal(restored.body.number, y.number);
+    assert.deepEqual([restored.body.deletedAt, restored.body.deletedByName, restored.body.deleteReason], [null, null, null]);
+    assert.equal((await owner.client.delete(`/api/v1/challans/${y.id}?reason=${encodeURIComponent('Customer cancelled')}`)).status, 204);
+    assert.equal((await owner.client.get('/api/v1/challans?deleted=true&sort=deletedAt&limit=1')).body.items[0].deleteReason, 'Customer cancelled');
+    assert.equal((await owner.client.post(`/api/v1/challans/${x.id}/restore`)).status, 200);
     assert.equal((await owner.client.post(`/api/v1/challans/${x.id}/restore`)).status, 404, 'not deleted');
   });
 

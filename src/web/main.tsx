@@ -100,6 +100,7 @@ const router = createBrowserRouter([
           { path: 'maintenance', element: <MaintenancePage /> },
           { path: 'challans', lazy: async () => ({ Component: (await import('./pages/challans/ChallansPage')).ChallansPage }) },
           { path: 'challans/customers', lazy: async () => ({ Component: (await import('./pages/challans/CustomersPage')).CustomersPage }) },
+          { path: 'challans/deleted', lazy: async () => ({ Component: (await import('./pages/challans/DeletedChallansPage')).DeletedChallansPage }) },
           { path: 'account', element: <AccountPage /> },
           { path: 'stats', lazy: async () => ({ Component: (await import('./pages/StatsPage')).StatsPage }) },
           { path: 'reports', lazy: async () => ({ Component: (await import('./pages/ReportsPage')).ReportsPage }) },

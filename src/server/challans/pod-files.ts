@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import type { PodContentType } from '../core/db/schema.js';
 import { AppError } from '../core/http/errors.js';
 import { imageTypeOf, reencodeImage } from '../core/media.js';
+import { pdfPreview } from './pdf-preview.js';
 
 /**
  * What a proof-of-delivery file is, by its content (never its name or declared type): a PDF, a JPEG or PNG
@@ -65,23 +66,27 @@ export interface StoredPod {
   data: Buffer;
   contentType: PodContentType;
   extension: string;
-  /** A small JPEG for the register (images only). */
+  /** A small JPEG for the register: the image itself, or a PDF's first page. */
   preview: Buffer | null;
+  /** Why a PDF has no preview (for the log). */
+  previewProblem?: string;
 }
 
 const PREVIEW_WIDTH = 320;
 
 /**
  * What is kept of an uploaded file: images re-encoded as JPEG (pixel count checked first; EXIF such as
- * the GPS position of the phone that took the photo dropped) with a thumbnail; documents as sent.
- * PDFs get no first-page preview: rendering one needs a PDF rasterizer (poppler's pdftoppm), which
- * Vigil does not require.
+ * the GPS position of the phone that took the photo dropped) with a thumbnail; documents as sent, a PDF
+ * with its first page drawn when it can be (pdf-preview.ts: bounded in time and size, never failing the upload).
  */
 export async function storedPod(data: Buffer, maxPixels: number): Promise<StoredPod> {
   const kind = podKindOf(data);
   switch (kind) {
-    case 'pdf':
-      return { data, contentType: 'application/pdf', extension: 'pdf', preview: null };
+    case 'pdf': {
+      const drawn = await pdfPreview(data);
+      const preview = 'jpeg' in drawn ? drawn.jpeg : null;
+      return { data, contentType: 'application/pdf', extension: 'pdf', preview, previewProblem: 'problem' in drawn ? `${drawn.problem}: ${drawn.detail}` : undefined };
+    }
     case 'doc':
       return { data, contentType: 'application/msword', extension: 'doc', preview: null };
     case 'docx':

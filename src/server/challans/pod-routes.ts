@@ -73,7 +73,7 @@ export function challanPodRoutes(pods: ChallanPodService, maxBytes: number) {
 
     app.get('/api/v1/challans/pod-files/:id/preview', {
       config: { access: 'challan.read' },
-      schema: { tags, summary: 'A small JPEG of an image proof of delivery (404 for documents)', params: IdParams, response: { 200: storedFile, ...errors(401, 403, 404) } },
+      schema: { tags, summary: 'A small JPEG of an image proof of delivery or of the first page of a PDF (404 when there is none: Word documents, PDFs that could not be drawn)', params: IdParams, response: { 200: storedFile, ...errors(401, 403, 404) } },
     }, async (request, reply) => sendFile(reply, await pods.read(scopeOf(request), request.params.id, true)));
   };
 }

@@ -28,6 +28,7 @@ export class ChallanPodService {
     const challan = await this.challans.get(scope, challanId);
     if (file.data.length === 0) throw new AppError(400, 'empty_upload', 'the upload has no file', [{ field: 'file', message: 'is empty' }]);
     const pod = await storedPod(file.data, this.ctx.config.mediaMaxPixels);
+    if (pod.previewProblem) this.ctx.logger.warn({ challanId, problem: pod.previewProblem }, 'no first-page preview for a proof-of-delivery PDF');
     const id = randomUUID();
     const base = `challans/${scope.orgId}/${challanId}/${id}`;
     const storageKey = `${base}.${pod.extension}`;

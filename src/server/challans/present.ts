@@ -36,6 +36,8 @@ export function presentChallan(c: ChallanRow) {
     updatedAt: c.updated_at.toISOString(),
     deletedAt: c.deleted_at?.toISOString() ?? null,
     deletedBy: c.deleted_by,
+    deletedByName: c.deleted_by_name,
+    deleteReason: c.delete_reason,
   };
 }
 export type Challan = ReturnType<typeof presentChallan>;
@@ -47,7 +49,7 @@ export type Challan = ReturnType<typeof presentChallan>;
 export function forReader<T extends { createdBy: string | null } | { uploadedBy: string | null }>(scope: { customerId?: string | null }, item: T): T {
   if (!scope.customerId) return item;
   if ('uploadedBy' in item) return { ...item, uploadedBy: null, uploadedByName: null };
-  return { ...item, createdBy: null, createdByName: null, updatedBy: null, updatedByName: null, deletedBy: null };
+  return { ...item, createdBy: null, createdByName: null, updatedBy: null, updatedByName: null, deletedBy: null, deletedByName: null, deleteReason: null };
 }
 
 export function presentPodFile(p: PodFileRow) {

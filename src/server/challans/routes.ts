@@ -8,7 +8,7 @@ import { PageQuery } from '../core/pagination.js';
 import { requestActor } from '../audit/service.js';
 import type { ChallanInvoicesService } from './invoices.js';
 import {
-  BulkDeleteAnswer, Challan, ChallanCreate, ChallanFilters, ChallanPage, ChallanPatch, csvFile, IdsBody, InvoiceLink, InvoiceSubmitted, textFile,
+  BulkDeleteAnswer, Challan, ChallanCreate, DeleteBody, DeleteQuery, ChallanFilters, ChallanPage, ChallanPatch, csvFile, IdsBody, InvoiceLink, InvoiceSubmitted, textFile,
 } from './schemas.js';
 import type { ChallansService } from './service.js';
 
@@ -79,18 +79,24 @@ export function challanRoutes(challans: ChallansService, invoices: ChallanInvoic
 
     app.delete('/api/v1/challans/:id', {
       config: { access: 'challan.delete' },
-      schema: { tags, summary: 'Delete a challan (soft: restorable for 30 days; its number stays taken)', params: IdParams, response: { 204: NoContent, ...errors(401, 403, 404) } },
+      schema: {
+        tags, summary: 'Delete a challan (soft: restorable for 30 days; its number stays taken), with an optional reason',
+        params: IdParams, querystring: DeleteQuery, response: { 204: NoContent, ...errors(400, 401, 403, 404) },
+      },
     }, async (request, reply) => {
-      const { deleted } = await challans.remove(scopeOf(request), [request.params.id], requestActor(request));
+      const { deleted } = await challans.remove(scopeOf(request), [request.params.id], requestActor(request), request.query.reason);
       if (deleted.length === 0) throw notFound('challan');
       return reply.code(204).send(null);
     });
 
     app.post('/api/v1/challans/bulk-delete', {
       config: { access: 'challan.delete' },
-      schema: { tags, summary: 'Delete several challans (soft); answers how many were deleted and which ids were not found', body: IdsBody, response: { 200: BulkDeleteAnswer, ...errors(400, 401, 403) } },
+      schema: {
+        tags, summary: 'Delete several challans (soft), with an optional reason; answers how many were deleted and which ids were not found',
+        body: DeleteBody, response: { 200: BulkDeleteAnswer, ...errors(400, 401, 403) },
+      },
     }, async (request) => {
-      const result = await challans.remove(scopeOf(request), request.body.ids, requestActor(request));
+      const result = await challans.remove(scopeOf(request), request.body.ids, requestActor(request), request.body.reason);
       return { deleted: result.deleted.length, failed: result.notFound.length, notFound: result.notFound };
     });
 

@@ -14,7 +14,7 @@ const PodSummary = Type.Object({
   contentType: Type.String(),
   sizeBytes: Type.Integer(),
   url: Type.String(),
-  previewUrl: Nullable(Type.String({ description: 'A small JPEG of an image; null for documents' })),
+  previewUrl: Nullable(Type.String({ description: "A small JPEG of an image or of a PDF's first page; null for Word documents and PDFs that could not be drawn" })),
 });
 
 export const Challan = Type.Object({
@@ -40,6 +40,8 @@ export const Challan = Type.Object({
   updatedAt: Timestamp,
   deletedAt: Nullable(Timestamp),
   deletedBy: Nullable(Uuid),
+  deletedByName: Nullable(Type.String()),
+  deleteReason: Nullable(Type.String({ description: 'Why it was deleted, as the admin who deleted it said' })),
 });
 
 export const PodFile = Type.Object({
@@ -104,6 +106,9 @@ export const ChallanPage = Type.Object({
 
 export const Ids = Type.Array(Uuid, { minItems: 1, maxItems: 500, uniqueItems: true });
 export const IdsBody = Type.Object({ ids: Ids });
+const DeleteReason = Type.String({ maxLength: 500, description: 'Why (shown with the deleted challans)' });
+export const DeleteBody = Type.Object({ ids: Ids, reason: Type.Optional(DeleteReason) });
+export const DeleteQuery = Type.Object({ reason: Type.Optional(DeleteReason) });
 export const InvoiceLink = Type.Object({
   ids: Ids,
   invoiceNumber: Type.String({ minLength: 1, maxLength: 50 }),

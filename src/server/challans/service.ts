@@ -136,12 +136,13 @@ export class ChallansService {
   }
 
   /** Soft delete: the challan leaves the register, keeps its number, and may be restored for 30 days. */
-  async remove(scope: Scope, ids: string[], actor: Actor): Promise<{ deleted: string[]; notFound: string[] }> {
+  async remove(scope: Scope, ids: string[], actor: Actor, reason?: string): Promise<{ deleted: string[]; notFound: string[] }> {
+    const why = reason?.trim() || null;
     const rows = await this.ctx.db.transaction().execute(async (tx) => {
       const found = await store.lockChallans(tx, scope, ids);
-      await store.setDeleted(tx, scope.orgId, found.map((r) => r.id), true, actor.userId);
+      await store.setDeleted(tx, scope.orgId, found.map((r) => r.id), { reason: why }, actor.userId);
       for (const row of found) {
-        await this.audit.record(actor, { orgId: scope.orgId, action: 'challan.deleted', resourceType: 'delivery_challan', resourceId: row.id, details: { number: row.number } }, tx);
+        await this.audit.record(actor, { orgId: scope.orgId, action: 'challan.deleted', resourceType: 'delivery_challan', resourceId: row.id, details: { number: row.number, reason: why } }, tx);
       }
       return found;
     });

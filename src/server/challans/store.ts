@@ -17,9 +17,9 @@ export const READABLE: ScopeColumns = { customer: 'customer_id' };
 const COLUMNS = [
   'c.id', 'c.org_id', 'c.site_id', 'c.number', 'c.challan_date', 'c.customer_id', 'c.customer_name', 'c.description',
   'c.delivery_executives', 'c.invoice_number', 'c.invoice_date', 'c.invoice_submitted', 'c.invoice_submitted_at',
-  'c.pod_file_id', 'c.pod_uploaded_at', 'c.created_by', 'c.updated_by', 'c.created_at', 'c.updated_at', 'c.deleted_at', 'c.deleted_by',
+  'c.pod_file_id', 'c.pod_uploaded_at', 'c.created_by', 'c.updated_by', 'c.created_at', 'c.updated_at', 'c.deleted_at', 'c.deleted_by', 'c.delete_reason',
   'p.version as pod_version', 'p.file_name as pod_file_name', 'p.content_type as pod_content_type', 'p.size_bytes as pod_size_bytes',
-  'p.preview_key as pod_preview_key', 'cu.name as created_by_name', 'uu.name as updated_by_name',
+  'p.preview_key as pod_preview_key', 'cu.name as created_by_name', 'uu.name as updated_by_name', 'du.name as deleted_by_name',
 ] as const;
 
 /** Which challans a read looks at: the register (live ones), the deleted ones (restorable), or either. */
@@ -31,6 +31,7 @@ function visible(db: Conn, scope: Scope, liveness: Liveness) {
     .leftJoin('challan_pod_files as p', 'p.id', 'c.pod_file_id')
     .leftJoin('users as cu', 'cu.id', 'c.created_by')
     .leftJoin('users as uu', 'uu.id', 'c.updated_by')
+    .leftJoin('users as du', 'du.id', 'c.deleted_by')
     .select(COLUMNS)
     .where(inScope(scope, 'c', READABLE));
   if (liveness === 'live') query = query.where('c.deleted_at', 'is', null);
@@ -69,6 +70,8 @@ export const SORT_COLUMNS = {
   podUploadedAt: { column: 'c.pod_uploaded_at', kind: 'timestamptz', nullable: true },
   createdAt: { column: 'c.created_at', kind: 'timestamptz', nullable: false },
   updatedAt: { column: 'c.updated_at', kind: 'timestamptz', nullable: false },
+  /** The deleted challans page: the latest deletions first. */
+  deletedAt: { column: 'c.deleted_at', kind: 'timestamptz', nullable: true },
 } as const;
 export type SortKey = keyof typeof SORT_COLUMNS;
 export interface Sort {
@@ -213,10 +216,13 @@ export async function updateChallan(db: Tx, orgId: string, id: string, fields: C
     .execute();
 }
 
-export async function setDeleted(db: Tx, orgId: string, ids: string[], deleted: boolean, userId: string | null): Promise<void> {
+/** Deletes (with the reason given, if any) or restores challans. */
+export async function setDeleted(db: Tx, orgId: string, ids: string[], deleted: { reason: string | null } | false, userId: string | null): Promise<void> {
   if (ids.length === 0) return;
   await db.updateTable('delivery_challans')
-    .set(deleted ? { deleted_at: new Date(), deleted_by: userId } : { deleted_at: null, deleted_by: null, updated_at: new Date(), updated_by: userId })
+    .set(deleted
+      ? { deleted_at: new Date(), deleted_by: userId, delete_reason: deleted.reason }
+      : { deleted_at: null, deleted_by: null, delete_reason: null, updated_at: new Date(), updated_by: userId })
     .where('org_id', '=', orgId).where('id', 'in', ids)
     .execute();
 }

@@ -36,6 +36,9 @@ export interface Challan {
   createdAt: string;
   updatedByName: string | null;
   updatedAt: string;
+  deletedAt: string | null;
+  deletedByName: string | null;
+  deleteReason: string | null;
 }
 
 export interface PodVersion {
@@ -100,6 +103,7 @@ export const challanKeys = {
   all: ['challans'] as const,
   list: (query: ChallanQuery, cursor: string | null) => ['challans', 'list', query, cursor] as const,
   detail: (id: string) => ['challans', 'detail', id] as const,
+  deleted: (q: string, cursor: string | null) => ['challans', 'deleted', q, cursor] as const,
   versions: (id: string) => ['challans', 'pod-versions', id] as const,
   customers: ['customers'] as const,
   customerList: (q: string, cursor: string | null) => ['customers', 'list', q, cursor] as const,
@@ -111,6 +115,15 @@ export function useChallans(query: ChallanQuery, cursor: string | null) {
   return useQuery({
     queryKey: challanKeys.list(query, cursor),
     queryFn: ({ signal }) => api<ChallanPage>('/challans', { query: { ...query, cursor, limit: PAGE_SIZE }, signal }),
+    placeholderData: keepPreviousData,
+  });
+}
+
+/** The deleted challans (admins), the latest deletion first. */
+export function useDeletedChallans(q: string, cursor: string | null) {
+  return useQuery({
+    queryKey: challanKeys.deleted(q, cursor),
+    queryFn: ({ signal }) => api<ChallanPage>('/challans', { query: { deleted: true, q: q || undefined, sort: 'deletedAt', cursor, limit: 50 }, signal }),
     placeholderData: keepPreviousData,
   });
 }

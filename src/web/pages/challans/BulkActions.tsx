@@ -106,7 +106,8 @@ function InvoiceLinkDialog({ ids, onClose, onDone }: { ids: string[]; onClose: (
 }
 
 function DeleteDialog({ chosen, onClose, onDone }: { chosen: Challan[]; onClose: () => void; onDone: (done: Done) => void }) {
-  const remove = useBulk((ids: string[]) => api<{ deleted: number; failed: number; notFound: string[] }>('/challans/bulk-delete', { method: 'POST', body: { ids } }));
+  const [reason, setReason] = useState('');
+  const remove = useBulk((ids: string[]) => api<{ deleted: number; failed: number; notFound: string[] }>('/challans/bulk-delete', { method: 'POST', body: { ids, reason: reason.trim() || undefined } }));
   const confirm = () => remove.mutate(chosen.map((c) => c.id), {
     onSuccess: (result) => {
       const gone = chosen.filter((c) => !result.notFound.includes(c.id)).map((c) => c.id);
@@ -118,7 +119,8 @@ function DeleteDialog({ chosen, onClose, onDone }: { chosen: Challan[]; onClose:
   });
   return (
     <ConfirmDialog title={`Delete ${chosen.length} challan${chosen.length === 1 ? '' : 's'}?`} confirmLabel="Delete" busy={remove.isPending} error={remove.error} onClose={onClose} onConfirm={confirm}>
-      <p>{numbers(chosen)} will leave the register. Their numbers stay taken; an administrator can restore them for 30 days.</p>
+      <p>{numbers(chosen)} will leave the register. Their numbers stay taken; an administrator can restore them for 30 days from Deleted challans.</p>
+      <TextField id="delete-reason" label="Why (optional, shown with the deleted challans)" maxLength={500} value={reason} onChange={(e) => setReason(e.target.value)} />
     </ConfirmDialog>
   );
 }

@@ -91,6 +91,7 @@ export function ChallansPage() {
         </div>
         <div className="challan-header-actions">
           <Link className="button" to="/challans/customers">Customers</Link>
+          {canDelete && <Link className="button" to="/challans/deleted">Deleted</Link>}
           <div className="challan-help">
             <button type="button" className="button" aria-expanded={helpOpen} aria-controls="challan-shortcuts" onClick={() => setHelpOpen((open) => !open)}>
               <span aria-hidden="true">⌨</span><span className="hide-narrow">Shortcuts</span><span className="visually-hidden narrow-label">Keyboard shortcuts</span>
