@@ -8,6 +8,8 @@ import { createDemo, type DemoDevice, type DemoResult } from '../src/server/simu
 import { pythonIsoformat } from '../src/server/simulate/clock.js';
 import { RefrigerationUnit } from '../src/server/simulate/fridge-model.js';
 import { RadarTraffic, rushRosterBody } from '../src/server/simulate/radar-model.js';
+import { DEMO_PHOTOS_PER_RADAR, takesPhoto } from '../src/server/simulate/radar-photos.js';
+import sharp from 'sharp';
 import { generateItems, runSimulator, type SimulatedDevice, type SimulatorStats } from '../src/server/simulate/simulator.js';
 import { PASSWORD, startTestApp, uniqueEmail, type TestApp } from './helpers/app.js';
 
@@ -94,6 +96,13 @@ describe('demo organization and device simulator', () => {
     }
     assert.equal(await count('SELECT sum(events) AS n FROM event_rollups_hourly WHERE device_id = ANY($1::uuid[])', [ids]), events);
     assert.equal(await count('SELECT sum(count) AS n FROM speed_histogram_hourly WHERE device_id = ANY($1::uuid[])', [ids]), events);
+    // Each radar's latest photographed speeders have a JPEG through the device's photo steps, for the photo viewer and public pages.
+    assert.equal(demo.backfill.photos, ids.length * DEMO_PHOTOS_PER_RADAR);
+    const photographed = await query('SELECT photo_key, speed, speed_limit FROM events WHERE device_id = ANY($1::uuid[]) AND photo_key IS NOT NULL', [ids]);
+    assert.equal(photographed.length, demo.backfill.photos);
+    assert.ok(photographed.every((e) => e.speed > e.speed_limit), 'only speeding vehicles are photographed');
+    const picture = await sharp((await app.runtime.ctx.media.get(photographed[0].photo_key))!).metadata();
+    assert.deepEqual([picture.format, picture.width, picture.height], ['jpeg', 640, 400]);
     const window = await query('SELECT min(ts) AS first, max(ts) AS last FROM events WHERE device_id = ANY($1::uuid[])', [ids]);
     assert.ok(window[0].first.getTime() >= now - 86_400_000 && window[0].last.getTime() < now, 'the history covers the last day only');
 
@@ -112,13 +121,15 @@ describe('demo organization and device simulator', () => {
 
   it('stores the RushRoster timestamps as the device writes them, read in the site time zone', async () => {
     const rows = await query(
-      'SELECT device_id, ts, device_ts, client_ref, speed, speed_limit, attributes FROM events WHERE device_id = ANY($1::uuid[])', [radars().map((d) => d.id)]);
+      'SELECT device_id, ts, device_ts, client_ref, speed, speed_limit, attributes, photo_key FROM events WHERE device_id = ANY($1::uuid[])', [radars().map((d) => d.id)]);
     for (const row of rows) {
       assert.match(row.device_ts, ISOFORMAT);
       assert.equal(DateTime.fromISO(row.device_ts, { zone: ZONE }).toMillis(), row.ts.getTime());
       assert.equal(row.device_ts.slice(0, 19), wallClock(row.ts, ZONE), 'the naive string is Denver wall time');
       assert.equal(row.client_ref, `rr:${row.device_ts}|${row.speed}`);
-      assert.deepEqual(row.attributes, { has_photo: false });
+      const car = { ms: row.ts.getTime(), timestamp: row.device_ts, speed: row.speed, speedLimit: row.speed_limit, isSpeeding: row.speed > row.speed_limit ? 1 as const : 0 as const };
+      assert.deepEqual(row.attributes, { has_photo: takesPhoto(car) }, 'a radar photographs some of the speeding cars');
+      if (row.photo_key) assert.equal(takesPhoto(car), true);
     }
     // Realistic traffic: the morning peak is busier than the small hours; speeds centre on the limit.
     const byHour = new Array<number>(24).fill(0);
@@ -161,6 +172,9 @@ describe('demo organization and device simulator', () => {
     assert.equal(stats.dropped, 0);
     assert.equal(stats.accepted, stats.sent);
     assert.equal(stats.generated, stats.sent, 'everything generated until the end was sent');
+    assert.equal(stats.photoFailures, 0, stats.lastError ?? '');
+    assert.equal(await count('SELECT count(*) AS n FROM events WHERE device_id = ANY($1::uuid[]) AND ts >= $2 AND photo_key IS NOT NULL', [ids, new Date(now)]), stats.photos,
+      'every photo the radars took went through the three photo steps');
     assert.equal(stats.seed, 5);
     assert.equal(progress.at(-1)?.done, true);
     assert.deepEqual(progress.at(-1), stats);

@@ -36,6 +36,7 @@ function numberOption(raw: string | undefined, name: string, min: number, max: n
 function line(stats: SimulatorStats): string {
   return `${stats.elapsedSeconds.toFixed(1).padStart(7)} s  sent ${stats.sent}  accepted ${stats.accepted}  duplicates ${stats.duplicates}  ` +
     `rejected ${stats.rejected}  errors ${stats.errors}  retries ${stats.retries}  queued ${stats.queued}  ${stats.rate.toFixed(1)}/s` +
+    (stats.photos + stats.photoFailures > 0 ? `  photos ${stats.photos}${stats.photoFailures ? ` (${stats.photoFailures} failed)` : ''}` : '') +
     (stats.lastError ? `  (last error: ${stats.lastError})` : '');
 }
 
@@ -179,7 +180,7 @@ export async function demoCommand(args: string[], config: Config, logger: Logger
         : `cameras have no video: ${demo.camerasWithoutVideo}; install ffmpeg (Debian: apt-get install ffmpeg) and upload a video on a camera's page`);
     }
     if (demo.backfill.days > 0) {
-      console.log(`history: ${demo.backfill.days} days, ${demo.backfill.events} events, ${demo.backfill.readings} readings (${demo.backfill.values} values)` +
+      console.log(`history: ${demo.backfill.days} days, ${demo.backfill.events} events (${demo.backfill.photos} with photos), ${demo.backfill.readings} readings (${demo.backfill.values} values)` +
         (demo.backfill.rejected ? `, ${demo.backfill.rejected} rejected (first: ${demo.backfill.firstRejection})` : ''));
     }
     console.log(`sign in as ${demo.owner.email}${generated ? ` with the password ${password} (shown once)` : ''}` +

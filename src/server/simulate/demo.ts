@@ -4,7 +4,8 @@ import type { Services } from '../services.js';
 import { isValidTimezone } from '../../shared/validation.js';
 import { deriveSeed, Rng } from './random.js';
 import { fridgeSafeRange, fridgeSetpoint, FRIDGE_PROFILES, RefrigerationUnit, type FridgeProfile } from './fridge-model.js';
-import { RadarTraffic } from './radar-model.js';
+import { RadarTraffic, type Car } from './radar-model.js';
+import { attachDemoPhotos, DEMO_PHOTOS_PER_RADAR, takesPhoto } from './radar-photos.js';
 import { createDemoCameras, DEMO_CAMERAS_MAX, type DemoCamera } from './demo-cameras.js';
 
 /**
@@ -82,7 +83,7 @@ export interface DemoResult {
   /** The cameras and, when they play no video, why (e.g. ffmpeg is not installed). */
   cameras: DemoCamera[];
   camerasWithoutVideo: string | null;
-  backfill: { days: number; events: number; readings: number; values: number; duplicates: number; rejected: number; firstRejection: string | null };
+  backfill: { days: number; events: number; photos: number; readings: number; values: number; duplicates: number; rejected: number; firstRejection: string | null };
 }
 
 export const DEMO_LIMITS = { radars: 200, fridges: 50, cameras: DEMO_CAMERAS_MAX, days: 90, batchSize: 5000 } as const;
@@ -252,7 +253,7 @@ export async function createDemo(services: Services, options: DemoOptions): Prom
     }));
   }
 
-  const backfill: DemoResult['backfill'] = { days, events: 0, readings: 0, values: 0, duplicates: 0, rejected: 0, firstRejection: null };
+  const backfill: DemoResult['backfill'] = { days, events: 0, photos: 0, readings: 0, values: 0, duplicates: 0, rejected: 0, firstRejection: null };
   if (days > 0) {
     const endMs = options.now ?? Date.now();
     const startMs = endMs - days * 86_400_000;
@@ -267,18 +268,25 @@ export async function createDemo(services: Services, options: DemoOptions): Prom
           seed: deviceSeed, speedLimit: device.speedLimit!, timezone, startMs, meanPerSecond: dailyVolume.get(device.id)! / 86_400,
         });
         let stored = 0;
+        const photographed: { car: Car; eventId: string }[] = [];
         for (;;) {
           const cars = traffic.takeUntil(endMs, batchSize);
           if (cars.length === 0) break;
           // The same item a RushRoster upload of this car makes, so a later device resend is a duplicate.
           const result = await services.ingest.ingestEvents(principal, cars.map((car) => ({
-            ts: car.timestamp, kind: 'speed', speed: car.speed, speed_limit: car.speedLimit, client_ref: `rr:${car.timestamp}|${car.speed}`, attributes: { has_photo: false },
+            ts: car.timestamp, kind: 'speed', speed: car.speed, speed_limit: car.speedLimit, client_ref: `rr:${car.timestamp}|${car.speed}`, attributes: { has_photo: takesPhoto(car) },
           })));
+          for (const event of result.events) {
+            const car = cars[event.index]!;
+            if (!event.duplicate && takesPhoto(car)) photographed.push({ car, eventId: event.id });
+          }
+          photographed.splice(0, Math.max(0, photographed.length - DEMO_PHOTOS_PER_RADAR));
           tally(backfill, result.duplicates, result.rejected);
           backfill.events += result.accepted;
           stored += result.accepted;
           progress(stored, false);
         }
+        backfill.photos += await attachDemoPhotos(services.photos, principal, photographed, actor);
         progress(stored, true);
       } else {
         const unit = new RefrigerationUnit({ seed: deviceSeed, profile: device.profile!, timezone, startMs, intervalMs: readingIntervalMinutes * 60_000 });

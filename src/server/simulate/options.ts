@@ -84,6 +84,9 @@ export interface SimulatorStats {
   lastError: string | null;
   /** Why the server refused the latest invalid item. */
   lastRejection: string | null;
+  /** RushRoster radars: photos of speeding vehicles uploaded and confirmed, and photo steps that failed (not retried, as on a device). */
+  photos: number;
+  photoFailures: number;
   done: boolean;
 }
 

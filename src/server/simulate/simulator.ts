@@ -5,6 +5,7 @@ import type { Reading } from './fridge-model.js';
 import { MqttLinks, type Delivery } from './mqtt-client.js';
 import { readBounded, retryAfterMs, Semaphore, sleep, withDeadline, describe, failureReason } from './http-client.js';
 import { rushRosterBody, rushRosterEvent, type Car } from './radar-model.js';
+import { takesPhoto, uploadRadarPhoto } from './radar-photos.js';
 import { deriveSeed } from './random.js';
 import { checkNumber, protocolOf, SIMULATOR_LIMITS, type SimulatedDevice, type SimulatorOptions, type SimulatorStats } from './options.js';
 import { createSources, SimulatorError, type Item, type Source } from './sources.js';
@@ -96,7 +97,7 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
   const semaphore = new Semaphore(maxInFlight);
   const stats: SimulatorStats = {
     seed, elapsedSeconds: 0, generated: 0, sent: 0, accepted: 0, duplicates: 0, rejected: 0, errors: 0, failedItems: 0,
-    retries: 0, dropped: 0, requests: 0, inFlight: 0, queued: 0, rate: 0, averageRate: 0, lastError: null, lastRejection: null, done: false,
+    retries: 0, dropped: 0, requests: 0, inFlight: 0, queued: 0, rate: 0, averageRate: 0, lastError: null, lastRejection: null, photos: 0, photoFailures: 0, done: false,
   };
 
   const mqttLinks = mqttUrl ? new MqttLinks(mqttUrl, timeoutMs) : undefined;
@@ -160,7 +161,7 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
   };
 
   const request = (items: Item[], device: SimulatedDevice): { path: string; body: string } => {
-    if (protocol === 'rushroster') return { path: '/api/ingest/v1/events', body: rushRosterBody((items as Car[]).map((car) => rushRosterEvent(car))) };
+    if (protocol === 'rushroster') return { path: '/api/ingest/v1/events', body: rushRosterBody((items as Car[]).map((car) => rushRosterEvent(car, takesPhoto(car)))) };
     if (protocol === 'polosanca') {
       const { values } = items[0] as Reading;
       return { path: '/v1/equipments/telemetry', body: JSON.stringify({ serial: device.serial, ...values }) };
@@ -201,6 +202,7 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
         stats.duplicates += outcome.duplicates;
         stats.rejected += outcome.rejected;
         if (outcome.rejection) stats.lastRejection = `${lane.device.name ?? `device ${lane.index + 1}`}: ${outcome.rejection}`;
+        if (protocol === 'rushroster') await sendPhotos(lane, items as Car[], json);
         return;
       }
       // Polo Sanca's 409 means two readings got the same server time stamp: Vigil asks to send it again.
@@ -221,6 +223,24 @@ export async function runSimulator(options: SimulatorOptions): Promise<Simulator
         stats.failedItems += items.length;
         stats.lastError = `${lane.device.name ?? `device ${lane.index + 1}`}: ${reason} (stopped while waiting to retry)`;
         return;
+      }
+    }
+  };
+
+  /** The photo steps for the stored events the server lists with has_photo, one after another as a device does. */
+  const sendPhotos = async (lane: Lane, cars: Car[], json: unknown): Promise<void> => {
+    const created = ((json as { created_events?: { event_id: string; timestamp: string; speed: number; has_photo: boolean }[] } | null)?.created_events ?? [])
+      .filter((e) => e.has_photo);
+    const byIdentity = new Map(cars.map((car) => [`${car.timestamp}|${car.speed}`, car]));
+    for (const event of created) {
+      const car = byIdentity.get(`${event.timestamp}|${event.speed}`);
+      if (!car || stop.signal.aborted) continue;
+      const failure = await uploadRadarPhoto(doFetch, baseUrl, lane.device.key, event.event_id, car, hard.signal, timeoutMs, userAgent)
+        .catch((error: unknown) => failureReason(error));
+      if (failure === null) stats.photos += 1;
+      else {
+        stats.photoFailures += 1;
+        stats.lastError = `${lane.device.name ?? `device ${lane.index + 1}`}: ${failure}`;
       }
     }
   };
