@@ -5,7 +5,8 @@
  * their invoices marked submitted (then undone from the toast), CSV of the filtered list and of a
  * selection, the selection copied in the four-line block format, a challan another user makes through
  * the API appearing without a reload, and a delivery executive on a 390 px phone uploading the signed
- * copy from a card. Screenshots: docs/screenshots/challans.png and phone-challans.png.
+ * copy from a card, and a challan deleted with a reason found on the deleted challans page on a phone and
+ * restored. Screenshots: docs/screenshots/challans.png and phone-challans.png.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -275,6 +276,35 @@ describe('challan register in a browser', { skip, timeout: 240_000 }, () => {
     await page.getByRole('button', { name: `Open ${target.number}` }).waitFor();
     await page.screenshot({ path: 'docs/screenshots/phone-challans.png' });
     await page.close();
+  });
+
+  it('an admin deletes a challan with a reason, finds it on Deleted challans on a phone (by whom, why) and restores it', async () => {
+    const target = rows['acme-old']!;
+    const desk = await newPage();
+    await signIn(desk, owner, `/challans?customerId=${customers.acme}`);
+    await desk.getByRole('checkbox', { name: `Select ${target.number}` }).click();
+    await desk.getByRole('toolbar', { name: 'Selected challans' }).getByRole('button', { name: 'Delete…' }).click();
+    const confirm = desk.getByRole('dialog', { name: 'Delete 1 challan?' });
+    await confirm.getByLabel('Why (optional, shown with the deleted challans)').fill('Entered twice by mistake');
+    await confirm.getByRole('button', { name: 'Delete' }).click();
+    await desk.getByRole('status').filter({ hasText: '1 deleted.' }).waitFor();
+    await desk.getByRole('link', { name: 'Deleted' }).waitFor();
+    await desk.close();
+
+    const phone = await newPage({ width: 390, height: 844 });
+    await signIn(phone, owner, '/challans/deleted');
+    const row = phone.getByRole('row').filter({ hasText: target.number });
+    await row.waitFor();
+    const text = await row.innerText();
+    for (const shown of ['Acme Gifts Pvt Ltd', 'Olive Owner', 'Entered twice by mistake']) assert.ok(text.includes(shown), `${shown} in ${text}`);
+    assert.equal(await horizontalOverflow(phone), 0, 'nothing scrolls sideways at 390 px');
+    assert.deepEqual(await seriousA11yViolations(phone), [], 'accessibility of the deleted challans page');
+    await row.getByRole('button', { name: `Restore ${target.number}` }).click();
+    await phone.getByRole('dialog', { name: `Restore challan ${target.number}?` }).getByRole('button', { name: 'Restore' }).click();
+    await phone.getByRole('status').filter({ hasText: `Challan ${target.number} restored to the register.` }).waitFor();
+    await row.waitFor({ state: 'detached' });
+    assert.equal((await owner.client.get(`/api/v1/challans/${target.id}`)).body.number, target.number, 'back in the register with its number');
+    await phone.close();
   });
 
   it('no page logged an error (but the refused future date)', () => {

@@ -7,6 +7,13 @@ function size(bytes: number): string {
   return `${Math.max(1, Math.round(bytes / 1024))} KB`;
 }
 
+/** Why a file shows no picture: said plainly, since a missing preview is never an error. */
+function noPreview(contentType: string): string {
+  return contentType === 'application/pdf'
+    ? 'No preview of this PDF: the server could not draw its first page. Download it to see it.'
+    : 'Word documents have no preview. Download it to see it.';
+}
+
 /** The drawer's proof of delivery: the current file (a thumbnail for photos), upload, and every earlier version. */
 export function PodSection({ challan, canWrite, onUploaded, zone }: { challan: Challan; canWrite: boolean; onUploaded: (message: string, challan: Challan) => void; zone: string }) {
   const versions = usePodVersions(challan.id, challan.pod !== null);
@@ -17,13 +24,14 @@ export function PodSection({ challan, canWrite, onUploaded, zone }: { challan: C
       {pod ? (
         <div className="pod-current">
           {pod.previewUrl
-            ? <a href={pod.url} target="_blank" rel="noreferrer"><img className="pod-preview" src={pod.previewUrl} alt={`Signed copy of ${challan.number}`} /></a>
+            ? <a href={pod.url} target="_blank" rel="noreferrer"><img className="pod-preview" src={pod.previewUrl} alt={`Signed copy of ${challan.number}${pod.contentType === 'application/pdf' ? ' (first page)' : ''}`} /></a>
             : <span className="challan-pod-doc pod-preview" aria-hidden="true">{pod.fileName.split('.').pop()?.toUpperCase().slice(0, 4)}</span>}
           <div>
             <a href={pod.url} download={pod.fileName} className="break-anywhere">Download {pod.fileName}</a>
             <p className="small muted">
               Version {pod.version} · {size(pod.sizeBytes)}{challan.podUploadedAt ? ` · uploaded ${formatTime(challan.podUploadedAt, zone)}` : ''}
             </p>
+            {!pod.previewUrl && <p className="small muted pod-no-preview">{noPreview(pod.contentType)}</p>}
           </div>
         </div>
       ) : (
