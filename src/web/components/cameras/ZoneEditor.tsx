@@ -16,6 +16,15 @@ const MODES: { value: DetectionMode; label: string }[] = [
 
 const round = (value: number) => Math.round(Math.min(1, Math.max(0, value)) * 10_000) / 10_000;
 
+/** Why the editor shows no picture, from the camera's status (only an online camera has a latest frame). */
+function noPictureText(camera: Camera, failed: boolean): string {
+  const why = failed ? 'No picture from the camera yet'
+    : camera.status === 'offline' ? 'No picture: no worker decodes this camera'
+      : camera.status === 'error' ? `No picture: ${camera.statusCause ?? 'the camera is in error'}`
+        : 'No picture yet: the camera is connecting';
+  return `${why}. Shapes are drawn on a blank frame of the same proportions.`;
+}
+
 function shapesOf(detection: DetectionSettings): Shape[] {
   return [
     ...detection.zones.map((zone) => ({ kind: 'zone' as const, name: zone.name, polygon: zone.polygon })),
@@ -49,8 +58,13 @@ export function ZoneEditor({ camera, onSaved }: { camera: Camera; onSaved: (mess
   const [drawing, setDrawing] = useState<{ kind: 'zone' | 'mask'; points: Polygon } | null>(null);
   const [dragging, setDragging] = useState<number | null>(null);
   const [aspect, setAspect] = useState(1);
-  const [picture, setPicture] = useState<'loading' | 'shown' | 'missing'>('loading');
+  // The snapshot is asked for only while the camera is online (otherwise it answers 503); a new status or
+  // "New picture" asks again. `failed` names the request that found no picture.
   const [pictureAt, setPictureAt] = useState(() => Date.now());
+  const pictureKey = `${camera.statusChangedAt}-${pictureAt}`;
+  const [failed, setFailed] = useState<string | null>(null);
+  const online = camera.status === 'online';
+  const showPicture = online && failed !== pictureKey;
   const [svg, setSvg] = useState<SVGSVGElement | null>(null);
   const size = useElementSize(svg);
   const save = useSaveCameraSettings(camera.id);
@@ -63,9 +77,17 @@ export function ZoneEditor({ camera, onSaved }: { camera: Camera; onSaved: (mess
   const change = (index: number, next: Partial<Shape>) => setShapes((all) => all.map((s, i) => (i === index ? { ...s, ...next } : s)));
 
   const onPointerDown = (event: ReactPointerEvent<SVGSVGElement>) => {
-    if (!drawing) return;
+    if (!drawing || event.button !== 0) return;
     event.preventDefault();
-    setDrawing({ ...drawing, points: [...drawing.points, at(event)] });
+    const point = at(event);
+    // From the latest state: quick taps can come before a render. A double click's second press (or a
+    // double tap) lands on the corner just made: not a new corner.
+    setDrawing((d) => {
+      if (!d) return d;
+      const last = d.points[d.points.length - 1];
+      if (last && Math.abs(last[0] - point[0]) < 0.01 && Math.abs(last[1] - point[1]) < 0.01) return d;
+      return { ...d, points: [...d.points, point] };
+    });
   };
   const onPointerMove = (event: ReactPointerEvent<SVGSVGElement>) => {
     if (dragging === null || selected === null) return;
@@ -110,11 +132,11 @@ export function ZoneEditor({ camera, onSaved }: { camera: Camera; onSaved: (mess
   return (
     <div className="zone-editor">
       <div className="zone-editor-stage" style={{ aspectRatio: String(aspect) }}>
-        {picture !== 'missing' && (
+        {showPicture && (
           <img
-            src={`${cameraSnapshotUrl(camera.id)}?at=${pictureAt}`} alt=""
-            onLoad={(e) => { setPicture('shown'); if (e.currentTarget.naturalHeight > 0) setAspect(e.currentTarget.naturalWidth / e.currentTarget.naturalHeight); }}
-            onError={() => setPicture('missing')}
+            key={pictureKey} src={`${cameraSnapshotUrl(camera.id)}?at=${pictureAt}`} alt="" data-testid="zone-picture"
+            onLoad={(e) => { if (e.currentTarget.naturalHeight > 0) setAspect(e.currentTarget.naturalWidth / e.currentTarget.naturalHeight); }}
+            onError={() => setFailed(pictureKey)}
           />
         )}
         <svg
@@ -148,7 +170,7 @@ export function ZoneEditor({ camera, onSaved }: { camera: Camera; onSaved: (mess
             </>
           )}
         </svg>
-        {picture === 'missing' && <p className="zone-editor-no-picture">No picture from the camera yet: shapes are drawn on a blank frame of the same proportions.</p>}
+        {!showPicture && <p className="zone-editor-no-picture">{noPictureText(camera, online)}</p>}
       </div>
       <div className="form-actions">
         {drawing ? (
@@ -161,7 +183,7 @@ export function ZoneEditor({ camera, onSaved }: { camera: Camera; onSaved: (mess
           <>
             <button type="button" className="button" onClick={() => startDrawing('zone')}>Draw a zone</button>
             <button type="button" className="button" onClick={() => startDrawing('mask')}>Draw a mask</button>
-            <button type="button" className="button" onClick={() => { setPicture('loading'); setPictureAt(Date.now()); }}>New picture</button>
+            {online && <button type="button" className="button" onClick={() => setPictureAt(Date.now())}>New picture</button>}
           </>
         )}
       </div>
@@ -194,7 +216,7 @@ export function ZoneEditor({ camera, onSaved }: { camera: Camera; onSaved: (mess
 
       <div className="form-grid">
         <div className="field">
-          <label htmlFor="detection-mode">Detection</label>
+          <label htmlFor="detection-mode">Detection mode</label>
           <select id="detection-mode" value={mode} onChange={(e) => setMode(e.target.value as DetectionMode)} aria-invalid={errors.mode ? true : undefined}>
             {MODES.map((m) => <option key={m.value} value={m.value}>{m.label}</option>)}
           </select>
