@@ -158,6 +158,7 @@ describe('proof of delivery files', () => {
     assert.deepEqual([full.format, full.width, full.exif], ['jpeg', 640, undefined]);
     const signed = await redTopPdf();
     const document = await attach(owner.client, challan.id, signed, 'signed.pdf');
+    assert.ok(document.body.pod.previewUrl, 'the PDF has a preview');
     const page = await app.runtime.app.inject({ method: 'GET', url: document.body.pod.previewUrl, headers: { cookie: owner.client.cookie! } });
     assert.equal(page.statusCode, 200);
     assert.equal(page.headers['content-type'], 'image/jpeg');

@@ -18,7 +18,8 @@ export interface PdfPreviewOptions {
   maxImagePixels: number;
 }
 
-export const PDF_PREVIEW: PdfPreviewOptions = { timeoutMs: 15_000, width: 320, maxHeight: 640, maxImagePixels: 25_000_000 };
+// 0.3 s is usual; the limit leaves room for a machine many times busier (seen at load 20 on 2 cores).
+export const PDF_PREVIEW: PdfPreviewOptions = { timeoutMs: 30_000, width: 320, maxHeight: 640, maxImagePixels: 25_000_000 };
 
 /** Why there is no preview: no renderer on this machine, a PDF it cannot draw, past the time limit, or too many at once. */
 export type PdfPreview = { jpeg: Buffer } | { problem: 'unavailable' | 'unreadable' | 'timeout' | 'busy'; detail: string };
