@@ -278,6 +278,19 @@ describe('challan register in a browser', { skip, timeout: 240_000 }, () => {
     await page.close();
   });
 
+  it('the POD outstanding view: challans a week old or more without POD or submitted invoice, as a chip', async () => {
+    const page = await newPage();
+    await signIn(page, owner, '/challans');
+    await page.getByRole('button', { name: 'Filters' }).click();
+    await page.getByLabel('Outstanding').selectOption('7');
+    await page.getByRole('list', { name: 'Filters in force' }).getByText('Outstanding 7+ days (POD or invoice)').waitFor();
+    assert.equal(new URL(page.url()).searchParams.get('outstandingDays'), '7');
+    await page.getByRole('button', { name: `Open ${rows['globex-3']!.number}` }).waitFor();
+    for (const fresh of ['pending-a', 'globex-1']) assert.equal(await page.getByRole('button', { name: `Open ${rows[fresh]!.number}` }).count(), 0, `${fresh} is under a week old`);
+    assert.equal(await page.getByRole('button', { name: `Open ${rows['acme-old']!.number}` }).count(), 0, 'POD received and invoice submitted');
+    await page.close();
+  });
+
   it('an admin deletes a challan with a reason, finds it on Deleted challans on a phone (by whom, why) and restores it', async () => {
     const target = rows['acme-old']!;
     const desk = await newPage();

@@ -90,6 +90,8 @@ export interface ChallanQuery {
   pod?: 'received' | 'missing';
   podFrom?: string;
   podTo?: string;
+  /** POD outstanding: this many days old or older without POD or without a submitted invoice. */
+  outstandingDays?: number;
   sort?: SortKey;
   order?: 'asc' | 'desc';
 }

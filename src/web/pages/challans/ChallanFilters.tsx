@@ -1,5 +1,5 @@
 import type { ChallanQuery, Customer } from '../../api/challans';
-import { chipsOf } from './filters';
+import { chipsOf, OUTSTANDING_DAYS } from './filters';
 
 type Update = (changes: Record<string, string | null>) => void;
 
@@ -62,6 +62,13 @@ export function ChallanFilterPanel({ query, customers, update, onClose }: {
             </select>
           </div>
           <DateRange id="filter-pod-date" legend="POD uploaded" from={query.podFrom} to={query.podTo} fromName="podFrom" toName="podTo" update={update} />
+          <div className="field">
+            <label htmlFor="filter-outstanding">Outstanding</label>
+            <select id="filter-outstanding" value={query.outstandingDays ?? ''} onChange={(e) => update({ outstandingDays: e.target.value || null })}>
+              <option value="">Any age</option>
+              {[...new Set([...OUTSTANDING_DAYS, query.outstandingDays ?? OUTSTANDING_DAYS[0]])].sort((a, b) => a - b).map((days) => <option key={days} value={days}>{days}+ days without POD or submitted invoice</option>)}
+            </select>
+          </div>
         </div>
       </section>
     </>

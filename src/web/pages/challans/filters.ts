@@ -7,7 +7,9 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const DAY_PARAMS = ['from', 'to', 'invoiceFrom', 'invoiceTo', 'podFrom', 'podTo'] as const;
 /** Every parameter the filter form sets (search and sort are kept apart: they are not chips). */
-export const FILTER_PARAMS = ['customerId', 'invoice', 'pod', ...DAY_PARAMS] as const;
+export const FILTER_PARAMS = ['customerId', 'invoice', 'pod', 'outstandingDays', ...DAY_PARAMS] as const;
+/** The outstanding choices offered (the API takes any number of days from 1 to 3650). */
+export const OUTSTANDING_DAYS = [3, 7, 14, 30] as const;
 
 export function queryOf(params: URLSearchParams): ChallanQuery {
   const query: ChallanQuery = {};
@@ -23,6 +25,8 @@ export function queryOf(params: URLSearchParams): ChallanQuery {
   if (invoice === 'submitted' || invoice === 'pending') query.invoice = invoice;
   const pod = params.get('pod');
   if (pod === 'received' || pod === 'missing') query.pod = pod;
+  const outstanding = Number(params.get('outstandingDays'));
+  if (Number.isInteger(outstanding) && outstanding >= 1 && outstanding <= 3650) query.outstandingDays = outstanding;
   const sort = params.get('sort');
   if (sort && (SORT_KEYS as readonly string[]).includes(sort)) query.sort = sort as SortKey;
   const order = params.get('order');
@@ -59,6 +63,7 @@ export function chipsOf(query: ChallanQuery, customers: Customer[] | undefined):
   if (query.pod) chips.push({ label: query.pod === 'received' ? 'POD received' : 'POD missing', clears: ['pod'] });
   const podDates = range('POD uploaded', query.podFrom, query.podTo);
   if (podDates) chips.push({ label: podDates, clears: ['podFrom', 'podTo'] });
+  if (query.outstandingDays) chips.push({ label: `Outstanding ${query.outstandingDays}+ days (POD or invoice)`, clears: ['outstandingDays'] });
   return chips;
 }
 
