@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import { startTestApp, type SignedIn, type TestApp } from './helpers/app.js';
+import { pdfText } from './helpers/pdf.js';
 import {
   canonicalLocale, formatDate, formatDay, formatDuration, formatNumber, formatPercent, formatSpeed, formatTime, zoneLabel,
 } from '../src/shared/format.js';
@@ -64,5 +66,74 @@ describe('shared formatter', () => {
     assert.equal(canonicalLocale('de-DE'), 'de-DE');
     assert.equal(canonicalLocale('not a locale'), null);
     assert.equal(canonicalLocale('xx-YY'), null);
+  });
+});
+
+describe('the organization\'s locale in the API and in reports', () => {
+  let app: TestApp;
+  let owner: SignedIn;
+  let radar: string;
+
+  before(async () => {
+    app = await startTestApp();
+    owner = await app.owner();
+    const site = (await owner.client.post('/api/v1/sites', { name: 'Main Street', timezone: 'America/Denver' })).body.id;
+    const created = await owner.client.post('/api/v1/devices', { kind: 'speed_radar', name: 'Main St radar', serial: 'FMT-1', speedLimit: 25, siteId: site });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    radar = created.body.device.id;
+    // 1,200 vehicles on 5 October 2026 from 06:00 UTC (midnight in Denver, summer time).
+    for (let batch = 0; batch < 2; batch++) {
+      const events = Array.from({ length: 600 }, (_, j) => {
+        const i = batch * 600 + j;
+        return { client_ref: `f${i}`, ts: new Date(Date.UTC(2026, 9, 5, 6) + i * 60_000).toISOString(), kind: 'speed', speed: 20 + (i % 15), speed_limit: 25 };
+      });
+      const sent = await app.runtime.app.inject({ method: 'POST', url: '/api/v1/ingest/events', headers: { 'x-api-key': created.body.apiKey }, payload: { events } });
+      assert.equal(sent.statusCode, 200, sent.body);
+    }
+    await app.settleRollups();
+  });
+  after(async () => app.close());
+
+  async function speedStudyText(): Promise<string> {
+    const created = await owner.client.post('/api/v1/reports', { kind: 'speed_study', deviceId: radar, from: '2026-10-05', to: '2026-10-05' });
+    assert.equal(created.status, 202, JSON.stringify(created.body));
+    await app.runtime.services.reportRunner.runQueued();
+    const pdf = await app.runtime.app.inject({ method: 'GET', url: `/api/v1/reports/${created.body.id}/files/pdf`, headers: { cookie: owner.client.cookie! } });
+    assert.equal(pdf.statusCode, 200);
+    return pdfText(pdf.rawPayload);
+  }
+
+  it('defaults to en-US, names it in /auth/me, canonicalises and refuses what Intl does not know', async () => {
+    assert.equal((await owner.client.get('/api/v1/organization')).body.locale, 'en-US');
+    const me = (await owner.client.get('/api/v1/auth/me')).body;
+    assert.equal(me.organization.locale, 'en-US');
+    const bad = await owner.client.patch('/api/v1/organization', { locale: 'not a locale' });
+    assert.equal(bad.status, 400);
+    assert.match(JSON.stringify(bad.body), /locale/);
+    const unknown = await owner.client.patch('/api/v1/organization', { locale: 'xx-YY' });
+    assert.equal(unknown.status, 400);
+    const saved = await owner.client.patch('/api/v1/organization', { locale: 'en-gb' });
+    assert.equal(saved.status, 200);
+    assert.equal(saved.body.locale, 'en-GB');
+    assert.equal((await owner.client.get('/api/v1/auth/me')).body.organization.locale, 'en-GB');
+    assert.equal((await owner.client.patch('/api/v1/organization', { locale: 'en-US' })).status, 200);
+  });
+
+  it('writes a US organization\'s speed study with US dates, grouped counts and the site\'s zone', async () => {
+    const text = await speedStudyText();
+    // The period and the times of the top speeds: month first, 12-hour clock, the site's zone named (summer time).
+    assert.match(text, /10\/05\/2026, 12:00 AM MDT/);
+    assert.match(text, /\d{1,2}:\d{2} (AM|PM) MDT/);
+    assert.ok(text.includes('America/Denver'));
+    assert.ok(text.includes('1,200'), 'the vehicle count is grouped');
+    assert.doesNotMatch(text, /GMT-6|05\/10\/2026/, 'no UTC offset for a zone the locale names, no day-first date');
+  });
+
+  it('follows a changed locale: German dates and numbers, the same zone', async () => {
+    assert.equal((await owner.client.patch('/api/v1/organization', { locale: 'de-DE' })).status, 200);
+    const text = await speedStudyText();
+    assert.match(text, /05\.10\.2026, 00:00 GMT-6/);
+    assert.ok(text.includes('1.200'), 'the vehicle count is grouped the German way');
+    assert.equal((await owner.client.patch('/api/v1/organization', { locale: 'en-US' })).status, 200);
   });
 });

@@ -91,6 +91,8 @@ describe('site-safety report', { skip }, () => {
     });
     owner = await app.owner('Riverside Build');
     const other = await app.owner('Other Tenant');
+    // A European builder: day-first dates and the zones' European names (en-US would write GMT+1 for CET).
+    assert.equal((await owner.client.patch('/api/v1/organization', { locale: 'en-GB' })).status, 200);
     siteA = (await owner.client.post('/api/v1/sites', { name: 'Tower A', timezone: 'Europe/Madrid' })).body.id;
     siteB = (await owner.client.post('/api/v1/sites', { name: 'Tower B', timezone: 'Europe/London' })).body.id;
     const yard = (await owner.client.post('/api/v1/sites', { name: 'Yard', timezone: 'Europe/London' })).body.id;
@@ -149,16 +151,16 @@ describe('site-safety report', { skip }, () => {
 
     const all = text();
     // Times in each camera's site's zone: 08:15 UTC is 09:15 in Madrid, 09:00 UTC is 09:00 in London.
-    assert.match(all, /03\/11 09:15 CET\s+Crane camera\s+—\s+No hard hat\s+3 min\s+03\/11 09:20 CET, operator/);
-    assert.match(all, /03\/11 09:16 CET\s+Crane camera\s+Crane swing\s+Zone breach\s+40 s/);
-    assert.match(all, /05\/11 09:00 GMT\s+Gate camera\s+—\s+No hard hat\s+5 min/);
+    assert.match(all, /03\/11, 09:15 CET\s+Crane camera\s+—\s+No hard hat\s+3 min\s+03\/11, 09:20 CET, operator/);
+    assert.match(all, /03\/11, 09:16 CET\s+Crane camera\s+Crane swing\s+Zone breach\s+40 s/);
+    assert.match(all, /05\/11, 09:00 GMT\s+Gate camera\s+—\s+No hard hat\s+5 min/);
     assert.match(all, /Comment: "Told the crew to wear hats"/);
     assert.match(all, /Comment: "Subcontractor warned"/);
     assert.match(all, /\(after 10 min\)\. Comment: "Area closed off"/);
     assert.match(all, /… and 6 more violations with photos, not shown here/);
     assert.match(all, /Violations per day/);
     for (const foreign of ['Stranger camera', 'Other tenant secret', 'Elsewhere']) assert.ok(!all.includes(foreign) && !csv.includes(foreign), foreign);
-    assert.ok(!all.includes('09/11 09:00'), 'a violation after the period is left out');
+    assert.ok(!all.includes('09/11, 09:00'), 'a violation after the period is left out');
 
     const lines = csv.trim().split('\n');
     assert.equal(lines.length, 31);

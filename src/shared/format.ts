@@ -84,13 +84,16 @@ export function zoneLabel(at: Moment, zone: string, locale = DEFAULT_LOCALE): st
   return plain(dateFormat(locale, { timeZone: zone, timeZoneName: 'short' }).formatToParts(new Date(at)).find((p) => p.type === 'timeZoneName')?.value ?? zone);
 }
 
+/** The value rounded as shown, with a negative zero made positive (`-0 || 0` is 0). */
+const unsignedZero = (value: number, digits: number) => Number(value.toFixed(digits)) || 0;
+
 /**
  * A number with the locale's grouping and decimal mark, at most `digits` decimals (exactly that many with
  * `fixed`). A value that rounds to zero never shows a minus ("-0.0" read as a measurement below zero).
  */
 export function formatNumber(value: number | null | undefined, locale = DEFAULT_LOCALE, digits = 0, fixed = false): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return NONE;
-  return plain(numberFormat(locale, { maximumFractionDigits: digits, minimumFractionDigits: fixed ? digits : 0, signDisplay: 'negative' }).format(value));
+  return plain(numberFormat(locale, { maximumFractionDigits: digits, minimumFractionDigits: fixed ? digits : 0 }).format(unsignedZero(value, digits)));
 }
 
 export type SpeedUnits = 'mph' | 'kmh';
@@ -105,7 +108,7 @@ export function formatSpeed(value: number | null | undefined, units: SpeedUnits,
 /** A share (0..1) as a percentage in the locale's way: "12.3%" (en-US), "12,3 %" (de-DE). */
 export function formatPercent(share: number | null | undefined, locale = DEFAULT_LOCALE, digits = 1): string {
   if (share === null || share === undefined || !Number.isFinite(share)) return NONE;
-  return plain(numberFormat(locale, { style: 'percent', maximumFractionDigits: digits, minimumFractionDigits: digits, signDisplay: 'negative' }).format(share));
+  return plain(numberFormat(locale, { style: 'percent', maximumFractionDigits: digits, minimumFractionDigits: digits }).format(unsignedZero(share, digits + 2)));
 }
 
 /** "45 s", "12 min", "2 h 5 min", "1,204 h 0 min": the length of an excursion or an incident. */

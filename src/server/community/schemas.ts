@@ -24,6 +24,8 @@ const PublicDeviceFields = {
   location: Location,
   speedLimit: Num,
   units: Units,
+  timezone: Type.String({ description: "the device's site's time zone (else its organization's): the zone its times are shown in" }),
+  locale: Type.String({ description: "its organization's BCP 47 locale: how its dates and numbers are written" }),
   lastActiveAt: Nullable(Type.String({ format: 'date-time', description: 'to the hour' })),
   last30Days: Type.Object({ vehicles: Type.Integer(), speeding: Type.Integer() }),
 };

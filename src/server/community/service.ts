@@ -100,6 +100,8 @@ export class CommunityService {
       location: row.lat === null || row.lon === null ? null : fuzzLocation(this.ctx.secrets.secretKey, row.id, row.lat, row.lon),
       speedLimit: row.speed_limit,
       units: row.units,
+      timezone: row.timezone,
+      locale: row.locale,
       // To the hour: the exact minute a device last called says more about it than the public needs.
       lastActiveAt: row.last_seen_at ? new Date(Math.floor(row.last_seen_at.getTime() / HOUR_MS) * HOUR_MS).toISOString() : null,
       last30Days: { vehicles: Number(totals?.events ?? 0), speeding: Number(totals?.speeding ?? 0) },

@@ -24,9 +24,11 @@ function publicDevices(db: Db) {
     .selectFrom('community_devices as c')
     .innerJoin('devices as d', 'd.id', 'c.device_id')
     .innerJoin('organizations as o', (join) => join.onRef('o.id', '=', 'c.org_id').onRef('o.id', '=', 'd.org_id'))
+    .leftJoin('sites as s', 's.id', 'd.site_id')
     .where('o.public_sharing', '=', true)
-    .select(['d.id', 'd.org_id', 'd.name', 'd.kind', 'd.lat', 'd.lon', 'd.speed_limit', 'd.last_seen_at', 'o.public_photos'])
-    .select(sql<'mph' | 'kmh'>`COALESCE(d.speed_units, o.units)`.as('units'));
+    .select(['d.id', 'd.org_id', 'd.name', 'd.kind', 'd.lat', 'd.lon', 'd.speed_limit', 'd.last_seen_at', 'o.public_photos', 'o.locale'])
+    .select(sql<'mph' | 'kmh'>`COALESCE(d.speed_units, o.units)`.as('units'))
+    .select(sql<string>`COALESCE(s.timezone, o.timezone)`.as('timezone'));
 }
 
 export type PublicDeviceRow = Awaited<ReturnType<typeof findPublicDevice>> & {};

@@ -14,6 +14,8 @@ const Me = Type.Object({
   organization: Type.Union([Type.Object({
     id: Uuid, name: Type.String(), role: Type.String(), siteIds: Type.Union([Type.Array(Uuid), Type.Null()]),
     customerId: Type.Union([Uuid, Type.Null()], { description: "A client member's customer (role client); null for staff" }),
+    locale: Type.String({ description: "The organization's BCP 47 locale: how the console writes dates and numbers" }),
+    timezone: Type.String({ description: "The organization's time zone: for things that belong to no site" }),
   }), Type.Null()]),
   organizations: Type.Array(Type.Object({ id: Uuid, name: Type.String(), slug: Type.String(), role: Type.String() })),
   csrfToken: Type.Union([Type.String(), Type.Null()]),

@@ -159,10 +159,13 @@ export class IdentityService implements Authenticator {
       this.userOrganizations.set(principal.userId, organizations, principal.userId, null);
     }
     // A platform administrator may act in an organization they do not belong to: its name comes from it.
-    const activeName = scope && (organizations.find((o) => o.id === scope.orgId)?.name ?? (await this.organizations.get(scope.orgId)).name);
+    const active = scope && (organizations.find((o) => o.id === scope.orgId) ?? (await this.organizations.get(scope.orgId)));
     return {
       user: { id: principal.userId, email: principal.email, name: principal.name, isSuperadmin: principal.isSuperadmin },
-      organization: scope ? { id: scope.orgId, name: activeName!, role: scope.role, siteIds: scope.siteIds, customerId: scope.customerId ?? null } : null,
+      organization: scope && active ? {
+        id: scope.orgId, name: active.name, role: scope.role, siteIds: scope.siteIds, customerId: scope.customerId ?? null,
+        locale: active.locale, timezone: active.timezone,
+      } : null,
       organizations: organizations.map((o) => ({ id: o.id, name: o.name, slug: o.slug, role: o.role })),
       csrfToken: principal.csrfToken,
     };

@@ -4,6 +4,7 @@ import type { Tx } from '../core/db/database.js';
 import { isUniqueViolation } from '../core/db/database.js';
 import { conflict, invalidFields, notFound } from '../core/http/errors.js';
 import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
+import { canonicalLocale } from '../../shared/format.js';
 import { isValidTimezone } from '../../shared/validation.js';
 import type { Actor, AuditService } from '../audit/service.js';
 import * as store from './store.js';
@@ -21,6 +22,7 @@ export function presentOrganization(org: OrganizationRow) {
     allowedEmailDomains: org.allowed_email_domains,
     units: org.units,
     timezone: org.timezone,
+    locale: org.locale,
     publicSharing: org.public_sharing,
     publicPhotos: org.public_photos,
     retentionDays: org.retention_days,
@@ -39,13 +41,17 @@ export function slugify(name: string): string {
   return slug || 'org';
 }
 
-function validate(fields: Partial<store.OrganizationFields>): void {
+/** Checks the fields and returns them with the locale in canonical form ("en-us" is stored as "en-US"). */
+function validated<T extends Partial<store.OrganizationFields>>(fields: T): T {
   const problems = [];
   if (fields.timezone !== undefined && !isValidTimezone(fields.timezone)) problems.push({ field: 'timezone', message: 'is not a known IANA time zone' });
+  const locale = fields.locale === undefined ? undefined : canonicalLocale(fields.locale);
+  if (locale === null) problems.push({ field: 'locale', message: 'is not a supported BCP 47 language tag (e.g. en-US, en-GB, de-DE)' });
   for (const domain of fields.allowedEmailDomains ?? []) {
     if (!/^[a-z0-9.-]+\.[a-z]{2,}$/i.test(domain)) problems.push({ field: 'allowedEmailDomains', message: `"${domain}" is not a domain name` });
   }
   if (problems.length > 0) throw invalidFields(problems);
+  return locale ? { ...fields, locale } : fields;
 }
 
 export class OrganizationsService {
@@ -73,8 +79,7 @@ export class OrganizationsService {
   }
 
   async create(conn: Tx, fields: Omit<store.OrganizationFields, 'slug'> & { slug?: string }, actor: Actor) {
-    const input = { ...fields, slug: fields.slug ?? slugify(fields.name) };
-    validate(input);
+    const input = validated({ ...fields, slug: fields.slug ?? slugify(fields.name) });
     try {
       const org = await store.insertOrganization(conn, input);
       await this.audit.record(actor, { orgId: org.id, action: 'organization.created', resourceType: 'organization', resourceId: org.id, details: { name: org.name, slug: org.slug } }, conn);
@@ -85,8 +90,8 @@ export class OrganizationsService {
     }
   }
 
-  async update(id: string, patch: Partial<store.OrganizationFields>, actor: Actor) {
-    validate(patch);
+  async update(id: string, changes: Partial<store.OrganizationFields>, actor: Actor) {
+    const patch = validated(changes);
     try {
       const org = await store.updateOrganization(this.ctx.db, id, patch);
       if (!org) throw notFound('organization');

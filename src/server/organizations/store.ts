@@ -5,7 +5,7 @@ import type { Db, Tx } from '../core/db/database.js';
 type Conn = Db | Tx;
 
 const COLUMNS = [
-  'id', 'name', 'slug', 'max_users', 'max_devices', 'max_cameras', 'allowed_email_domains', 'units', 'timezone', 'public_sharing', 'public_photos', 'retention_days', 'created_at',
+  'id', 'name', 'slug', 'max_users', 'max_devices', 'max_cameras', 'allowed_email_domains', 'units', 'timezone', 'locale', 'public_sharing', 'public_photos', 'retention_days', 'created_at',
 ] as const;
 
 export interface OrganizationFields {
@@ -17,6 +17,8 @@ export interface OrganizationFields {
   allowedEmailDomains?: string[];
   units?: 'mph' | 'kmh';
   timezone?: string;
+  /** A canonical BCP 47 tag (the service canonicalises what it is given). */
+  locale?: string;
   publicSharing?: boolean;
   publicPhotos?: boolean;
   retentionDays?: number | null;
@@ -34,6 +36,7 @@ export function insertOrganization(db: Conn, org: OrganizationFields) {
       allowed_email_domains: org.allowedEmailDomains ?? [],
       units: org.units ?? 'mph',
       timezone: org.timezone ?? 'UTC',
+      ...(org.locale !== undefined && { locale: org.locale }),
       public_sharing: org.publicSharing ?? false,
       public_photos: org.publicPhotos ?? false,
     })
@@ -58,6 +61,7 @@ export function updateOrganization(db: Conn, id: string, patch: Partial<Organiza
       ...(patch.allowedEmailDomains !== undefined && { allowed_email_domains: patch.allowedEmailDomains }),
       ...(patch.units !== undefined && { units: patch.units }),
       ...(patch.timezone !== undefined && { timezone: patch.timezone }),
+      ...(patch.locale !== undefined && { locale: patch.locale }),
       ...(patch.publicSharing !== undefined && { public_sharing: patch.publicSharing }),
       ...(patch.publicPhotos !== undefined && { public_photos: patch.publicPhotos }),
       ...(patch.retentionDays !== undefined && { retention_days: patch.retentionDays }),
@@ -83,7 +87,7 @@ export function listUserOrganizations(db: Conn, userId: string) {
   return db
     .selectFrom('memberships as m')
     .innerJoin('organizations as o', 'o.id', 'm.org_id')
-    .select(['o.id', 'o.name', 'o.slug', 'm.role', 'm.site_ids'])
+    .select(['o.id', 'o.name', 'o.slug', 'o.locale', 'o.timezone', 'm.role', 'm.site_ids'])
     .where('m.user_id', '=', userId)
     .where('m.is_active', '=', true)
     .orderBy('o.name')

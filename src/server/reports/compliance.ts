@@ -1,6 +1,5 @@
 import { metricInfo } from '../../shared/metrics.js';
-import { heading, paragraph, renderPdf, table, type Pdf } from './pdf.js';
-import { localTime } from './speed-study.js';
+import { heading, paragraph, renderPdf, reportFormat, table, type Pdf, type ReportFormat } from './pdf.js';
 import type { DailyTemperature, PeriodAlert } from './store.js';
 
 /** A reading holds until the next one for at most this long, as in the equipment figures (docs/equipment-figures.md). */
@@ -89,20 +88,25 @@ export interface ComplianceReport {
   to: Date;
   requestedBy: string | null;
   generatedAt: Date;
+  /** The organization's locale: how dates and numbers are written. */
+  locale: string;
   units: ComplianceUnit[];
 }
 
-const minutes = (seconds: number | null) => (seconds === null ? '—' : `${Math.round(seconds / 60)} min`);
+const minutes = (f: ReportFormat, seconds: number | null) => (seconds === null ? '—' : `${f.count(Math.round(seconds / 60))} min`);
 const TEMPERATURE_UNIT = metricInfo('refrigeration', 'temperature').unit ?? '';
-const celsius = (value: number | null) => (value === null ? '—' : `${value.toFixed(1)} ${TEMPERATURE_UNIT}`);
+const celsius = (f: ReportFormat, value: number | null) => (value === null ? '—' : `${f.figure(value)} ${TEMPERATURE_UNIT}`);
+/** Times in the report's zone, dates and numbers in the organization's locale. */
+const formatOf = (report: ComplianceReport) => reportFormat(report.locale, report.timezone);
 const outsideSeconds = (unit: ComplianceUnit) => unit.days.reduce((sum, d) => sum + (d.outside_seconds ?? 0), 0);
 
 export function renderCompliancePdf(report: ComplianceReport): Promise<Buffer> {
+  const f = formatOf(report);
   return renderPdf(report.title, (doc) => {
     doc.font('Helvetica-Bold').fontSize(20).text('Temperature compliance record', 50, 80);
     doc.font('Helvetica').fontSize(12).text(report.subject).moveDown(0.5);
-    paragraph(doc, `Period: ${localTime(report.from, report.timezone)} to ${localTime(report.to, report.timezone)} (${report.timezone}).`);
-    paragraph(doc, `Prepared ${localTime(report.generatedAt, report.timezone)}${report.requestedBy ? ` for ${report.requestedBy}` : ''}. Units covered: ${report.units.length}.`);
+    paragraph(doc, `Period: ${f.time(report.from)} to ${f.time(report.to)} (${report.timezone}).`);
+    paragraph(doc, `Prepared ${f.time(report.generatedAt)}${report.requestedBy ? ` for ${report.requestedBy}` : ''}. Units covered: ${f.count(report.units.length)}.`);
     if (report.units.length === 0) paragraph(doc, 'There are no refrigeration units in this scope.');
     else summary(doc, report);
     signOff(doc);
@@ -114,14 +118,15 @@ export function renderCompliancePdf(report: ComplianceReport): Promise<Buffer> {
 
 /** Page 1: one line per unit, then the verdict an inspector reads first. */
 function summary(doc: Pdf, report: ComplianceReport): void {
+  const f = formatOf(report);
   heading(doc, 'Summary', 12);
   table(doc, [
     { label: 'Unit', width: 140 }, { label: 'Safe range', width: 95 }, { label: 'Outside range', width: 75, align: 'right' },
     { label: 'Excursions', width: 60, align: 'right' }, { label: 'Alerts', width: 45, align: 'right' }, { label: 'Unresolved', width: 80, align: 'right' },
   ], report.units.map((u) => [
-    u.name, u.safeRange ? `${celsius(u.safeRange.min)} to ${celsius(u.safeRange.max)}` : 'not set',
-    u.safeRange ? minutes(outsideSeconds(u)) : '—', u.safeRange ? String(u.excursions.length) : '—',
-    String(u.alerts.length), String(u.alerts.filter((a) => !a.resolved_at).length),
+    u.name, u.safeRange ? `${celsius(f, u.safeRange.min)} to ${celsius(f, u.safeRange.max)}` : 'not set',
+    u.safeRange ? minutes(f, outsideSeconds(u)) : '—', u.safeRange ? f.count(u.excursions.length) : '—',
+    f.count(u.alerts.length), f.count(u.alerts.filter((a) => !a.resolved_at).length),
   ]), { rowHeight: 14 });
   const unassessed = report.units.filter((u) => !u.safeRange);
   const withExcursions = report.units.filter((u) => u.safeRange && u.excursions.length > 0);
@@ -150,15 +155,15 @@ function signOff(doc: Pdf): void {
 }
 
 /** Each alert's comments in full: who acknowledged it and what they said, who resolved it and the corrective action. */
-function alertComments(doc: Pdf, unit: ComplianceUnit, tz: string): void {
+function alertComments(doc: Pdf, unit: ComplianceUnit, f: ReportFormat): void {
   const noted = unit.alerts.filter((a) => a.acknowledge_comment || a.resolve_comment || (a.resolved_at && a.resolution === 'manual'));
   if (noted.length === 0) return;
   heading(doc, 'Corrective actions and comments', 11);
   for (const a of noted) {
-    const lines = [`${localTime(a.started_at, tz)} · ${a.rule_name}: ${a.message}`];
+    const lines = [`${f.time(a.started_at)} · ${a.rule_name}: ${a.message}`];
     if (a.acknowledged_at) lines.push(`Acknowledged by ${a.acknowledged_by_name ?? 'someone'}: ${a.acknowledge_comment ? `"${a.acknowledge_comment}"` : 'no comment'}`);
     if (a.resolved_at && a.resolution === 'manual') {
-      lines.push(`Resolved by ${a.resolved_by_name ?? 'someone'}, ${localTime(a.resolved_at, tz)}. Corrective action: ${a.resolve_comment ? `"${a.resolve_comment}"` : 'none recorded'}`);
+      lines.push(`Resolved by ${a.resolved_by_name ?? 'someone'}, ${f.time(a.resolved_at)}. Corrective action: ${a.resolve_comment ? `"${a.resolve_comment}"` : 'none recorded'}`);
     }
     paragraph(doc, lines.join('\n'), { size: 9 });
     doc.moveDown(0.4);
@@ -166,45 +171,47 @@ function alertComments(doc: Pdf, unit: ComplianceUnit, tz: string): void {
 }
 
 function unitSection(doc: Pdf, report: ComplianceReport, unit: ComplianceUnit): void {
-  const tz = report.timezone;
+  const f = formatOf(report);
   doc.addPage();
   heading(doc, `${unit.name} (serial ${unit.serial})${unit.site ? ` · ${unit.site}` : ''}`, 15);
-  paragraph(doc, unit.safeRange ? `Safe range: ${celsius(unit.safeRange.min)} to ${celsius(unit.safeRange.max)}.` : 'No safe range is configured for this unit: time outside the range and excursions cannot be assessed.');
-  if (unit.safeRange) paragraph(doc, `Time outside the safe range in the period: ${minutes(outsideSeconds(unit))}; excursions: ${unit.excursions.length}.`);
+  paragraph(doc, unit.safeRange ? `Safe range: ${celsius(f, unit.safeRange.min)} to ${celsius(f, unit.safeRange.max)}.` : 'No safe range is configured for this unit: time outside the range and excursions cannot be assessed.');
+  if (unit.safeRange) paragraph(doc, `Time outside the safe range in the period: ${minutes(f, outsideSeconds(unit))}; excursions: ${f.count(unit.excursions.length)}.`);
 
   heading(doc, 'Daily temperatures', 12);
   if (unit.days.length === 0) paragraph(doc, 'No readings in this period.');
   else table(doc, [
     { label: 'Date', width: 90 }, { label: 'Min', width: 70, align: 'right' }, { label: 'Max', width: 70, align: 'right' },
     { label: 'Mean', width: 70, align: 'right' }, { label: 'Readings', width: 80, align: 'right' }, { label: 'Outside range', width: 115, align: 'right' },
-  ], unit.days.map((d) => [d.date, celsius(d.min), celsius(d.max), celsius(d.mean), String(d.readings), minutes(d.outside_seconds)]), { rowHeight: 14 });
+  ], unit.days.map((d) => [f.day(d.date), celsius(f, d.min), celsius(f, d.max), celsius(f, d.mean), f.count(d.readings), minutes(f, d.outside_seconds)]), { rowHeight: 14 });
 
   heading(doc, 'Excursions', 12);
   if (unit.excursions.length === 0) paragraph(doc, unit.safeRange ? 'None: every reading was inside the safe range.' : '—');
   else table(doc, [{ label: 'Start', width: 150 }, { label: 'Duration', width: 90, align: 'right' }, { label: 'Peak', width: 80, align: 'right' }, { label: 'Note', width: 175 }],
-    unit.excursions.map((e) => [localTime(e.start, tz), minutes(e.durationSeconds), celsius(e.peak), `${e.direction} range${e.ongoing ? ', still outside at period end' : ''}`]));
+    unit.excursions.map((e) => [f.time(e.start), minutes(f, e.durationSeconds), celsius(f, e.peak), `${e.direction} range${e.ongoing ? ', still outside at period end' : ''}`]));
 
   heading(doc, 'Alerts', 12);
   if (unit.alerts.length === 0) paragraph(doc, 'No alerts in this period.');
   else table(doc, [{ label: 'Started', width: 110 }, { label: 'Rule', width: 110 }, { label: 'Severity', width: 55 }, { label: 'Acknowledged', width: 130 }, { label: 'Resolved', width: 90 }],
-    unit.alerts.map((a) => [localTime(a.started_at, tz), a.rule_name, a.severity,
-      a.acknowledged_at ? `${a.acknowledged_by_name ?? 'someone'}, ${localTime(a.acknowledged_at, tz)}` : 'not acknowledged',
-      a.resolved_at ? localTime(a.resolved_at, tz) : 'open']));
-  alertComments(doc, unit, tz);
+    unit.alerts.map((a) => [f.time(a.started_at), a.rule_name, a.severity,
+      a.acknowledged_at ? `${a.acknowledged_by_name ?? 'someone'}, ${f.time(a.acknowledged_at)}` : 'not acknowledged',
+      a.resolved_at ? f.time(a.resolved_at) : 'open']));
+  alertComments(doc, unit, f);
 
   heading(doc, 'Maintenance', 12);
   if (unit.maintenance.length === 0) paragraph(doc, 'No maintenance recorded in this period.');
   else table(doc, [{ label: 'Performed', width: 110 }, { label: 'Type', width: 75 }, { label: 'Technician', width: 105 }, { label: 'Work done', width: 205 }],
-    unit.maintenance.map((m) => [localTime(m.date, tz), m.type, m.technician ?? '—', m.description ?? '']));
+    unit.maintenance.map((m) => [f.time(m.date), m.type, m.technician ?? '—', m.description ?? '']));
 }
 
 /** The report as CSV rows: one row per unit and day, excursion, alert and maintenance record. */
 export function complianceCsv(report: ComplianceReport): (string | number | null)[][] {
+  // Dates and figures in their own columns stay ISO 8601 and plain numbers, for machines; the detail text is for people.
+  const f = formatOf(report);
   const rows: (string | number | null)[][] = [['unit', 'serial', 'record', 'date_or_start', 'min_c', 'max_c', 'mean_c', 'outside_seconds', 'duration_seconds', 'peak_c', 'detail']];
   for (const unit of report.units) {
-    for (const d of unit.days) rows.push([unit.name, unit.serial, 'day', d.date, d.min, d.max, d.mean, d.outside_seconds, null, null, `${d.readings} readings`]);
+    for (const d of unit.days) rows.push([unit.name, unit.serial, 'day', d.date, d.min, d.max, d.mean, d.outside_seconds, null, null, `${f.count(d.readings)} readings`]);
     for (const e of unit.excursions) rows.push([unit.name, unit.serial, 'excursion', e.start.toISOString(), null, null, null, null, e.durationSeconds, e.peak, `${e.direction}${e.ongoing ? ' (ongoing)' : ''}`]);
-    for (const a of unit.alerts) rows.push([unit.name, unit.serial, 'alert', a.started_at.toISOString(), null, null, null, null, null, a.peak_value, `${a.severity} ${a.rule_name}; acknowledged by ${a.acknowledged_by_name ?? '—'}${a.acknowledged_at ? ` at ${a.acknowledged_at.toISOString()}` : ''}${a.acknowledge_comment ? ` ("${a.acknowledge_comment}")` : ''}${a.resolved_at ? `; resolved ${a.resolved_at.toISOString()}${a.resolved_by_name ? ` by ${a.resolved_by_name}` : ''}${a.resolve_comment ? ` ("${a.resolve_comment}")` : ''}` : ''}`]);
+    for (const a of unit.alerts) rows.push([unit.name, unit.serial, 'alert', a.started_at.toISOString(), null, null, null, null, null, a.peak_value, `${a.severity} ${a.rule_name}; acknowledged by ${a.acknowledged_by_name ?? '—'}${a.acknowledged_at ? ` at ${f.time(a.acknowledged_at)}` : ''}${a.acknowledge_comment ? ` ("${a.acknowledge_comment}")` : ''}${a.resolved_at ? `; resolved ${f.time(a.resolved_at)}${a.resolved_by_name ? ` by ${a.resolved_by_name}` : ''}${a.resolve_comment ? ` ("${a.resolve_comment}")` : ''}` : ''}`]);
     for (const m of unit.maintenance) rows.push([unit.name, unit.serial, 'maintenance', m.date, null, null, null, null, null, null, `${m.type}: ${m.description ?? ''} (${m.technician ?? '—'})`]);
   }
   return rows;

@@ -1,4 +1,5 @@
 import PDFDocument from 'pdfkit';
+import { DEFAULT_LOCALE, formatDay, formatDuration, formatNumber, formatPercent, formatTime, type Moment } from '../../shared/format.js';
 
 /**
  * Small drawing helpers over pdfkit shared by every report: headings, tables that break across pages,
@@ -11,6 +12,27 @@ const MUTED = '#616e7c';
 const ACCENT = '#2563eb';
 const MARK = '#dc2626';
 const GRID = '#d9dde2';
+
+/**
+ * How every report writes for people (the formatter the console shares): moments in the subject's zone with the
+ * zone named and dates in the organization's locale ("11/23/2026, 9:05 AM MST" for en-US), numbers grouped.
+ */
+export function reportFormat(locale: string, zone: string) {
+  return {
+    /** Without the year in a table cell: the period on the title page says it. */
+    time: (at: Moment, year = true) => formatTime(at, zone, locale, { style: 'numeric', year }),
+    /** A moment in another zone than the subject's (a camera's site in an organization-wide report). */
+    timeIn: (at: Moment, otherZone: string, year = true) => formatTime(at, otherZone, locale, { style: 'numeric', year }),
+    /** A local calendar date ("2026-11-23", a daily row). */
+    day: (date: string) => formatDay(date, locale, 'numeric'),
+    count: (value: number) => formatNumber(value, locale),
+    /** A measured figure with a fixed number of decimals: "42.5", "0.0" (never "-0.0"); "—" when missing. */
+    figure: (value: number | null | undefined, digits = 1) => formatNumber(value, locale, digits, true),
+    percent: (share: number | null | undefined) => formatPercent(share, locale),
+    duration: (seconds: number | null | undefined) => formatDuration(seconds, locale),
+  };
+}
+export type ReportFormat = ReturnType<typeof reportFormat>;
 
 /** Builds a document and returns its bytes. */
 export async function renderPdf(title: string, build: (doc: Pdf) => void | Promise<void>): Promise<Buffer> {
@@ -115,8 +137,9 @@ export interface ChartOptions {
   yLabel: string;
   /** A vertical marker line at this x value, with its label (e.g. the 85th percentile). */
   marker?: { x: number; label: string };
-  /** Format for the y axis ticks. */
+  /** Format for the y axis ticks; default whole numbers grouped in `locale`. */
   yFormat?: (value: number) => string;
+  locale?: string;
 }
 
 interface Frame {
@@ -137,7 +160,7 @@ function frame(doc: Pdf, options: ChartOptions): Frame {
 }
 
 function axes(doc: Pdf, f: Frame, xTicks: { at: number; label: string }[], yMax: number, options: ChartOptions): void {
-  const yFormat = options.yFormat ?? ((v: number) => String(Math.round(v)));
+  const yFormat = options.yFormat ?? ((v: number) => formatNumber(v, options.locale ?? DEFAULT_LOCALE));
   doc.lineWidth(0.5).strokeColor(GRID);
   doc.fontSize(7).fillColor(MUTED);
   for (let i = 0; i <= 4; i++) {

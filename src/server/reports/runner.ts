@@ -123,9 +123,10 @@ export class ReportRunner {
       ? await mapImage({ ...mapTiles, timeoutMs: reportMapTimeoutMs }, location.lat, location.lon, this.ctx.logger)
       : null;
     await progress(25);
+    const { locale } = await this.services.organizations.get(report.org_id);
     const study: SpeedStudy = {
       title: report.title, stats, location, devices, notes: p.notes ?? null, requestedBy: report.requested_by_label,
-      generatedAt: new Date(), topSpeeders, photosAllowed, map,
+      generatedAt: new Date(), locale, topSpeeders, photosAllowed, map,
     };
     const pdf = await renderSpeedStudyPdf(study);
     await progress(40);
@@ -216,7 +217,7 @@ export class ReportRunner {
     const alerts = units.length ? await store.periodAlerts(this.ctx.replica.db, report.org_id, units.map((u) => u.id), from, to) : [];
     const result: ComplianceReport = {
       title: report.title, subject: p.siteId ? (units[0]?.site_name ?? 'Site') : (units[0]?.name ?? 'Unit'), timezone, from, to,
-      requestedBy: report.requested_by_label, generatedAt: new Date(), units: [],
+      requestedBy: report.requested_by_label, generatedAt: new Date(), locale: org.locale, units: [],
     };
     for (const [i, unit] of units.entries()) {
       const safeRange = safeRangeOf(unit.settings);

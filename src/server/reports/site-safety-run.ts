@@ -52,7 +52,7 @@ export async function siteSafetyFiles(
   const result: SiteSafetyReport = {
     title: report.title, organization: org.name,
     subject: site ? site.name : camera ? `${camera.name} (serial ${camera.serial})` : `${org.name}, all sites`,
-    sites: site ? [site.name] : sites, timezone, from, to, generatedAt: new Date(), requestedBy: report.requested_by_label,
+    sites: site ? [site.name] : sites, timezone, from, to, generatedAt: new Date(), requestedBy: report.requested_by_label, locale: org.locale,
     cameras, counts, medianSecondsToAcknowledge, frames, violations, thumbnails,
     photosNotShown: Math.max(0, withPhoto.length - thumbnails.size),
   };

@@ -1,7 +1,6 @@
 import { localDates } from '../traffic/range.js';
-import { barChart, COLORS, contentWidth, ensureSpace, heading, paragraph, renderPdf, table, type Pdf } from './pdf.js';
+import { barChart, COLORS, contentWidth, ensureSpace, heading, paragraph, renderPdf, reportFormat, table, type Pdf } from './pdf.js';
 import type { FramesAnalysed, SafetyCamera, ViolationCount, ViolationRow } from './site-safety-store.js';
-import { localTime } from './speed-study.js';
 
 /** Thumbnails printed at most: a busy month has thousands of violations, the PDF shows the first ones. */
 export const MAX_THUMBNAILS = 24;
@@ -22,6 +21,8 @@ export interface SiteSafetyReport {
   to: Date;
   generatedAt: Date;
   requestedBy: string | null;
+  /** The organization's locale: how dates and numbers are written. */
+  locale: string;
   cameras: SafetyCamera[];
   counts: ViolationCount[];
   medianSecondsToAcknowledge: number | null;
@@ -36,18 +37,8 @@ export interface SiteSafetyReport {
 
 export const ruleLabel = (rule: string | null) => (rule ? RULES[rule] ?? rule : '—');
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
-const integer = (value: number) => Math.round(value).toLocaleString('en-GB');
-
-export function duration(seconds: number | null): string {
-  if (seconds === null) return '—';
-  if (seconds < 60) return `${Math.round(seconds)} s`;
-  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
-  const hours = Math.floor(seconds / 3600);
-  return `${hours} h ${Math.round((seconds - hours * 3600) / 60)} min`;
-}
-
-/** Day, month, time and zone: the year is in the period on the title page, and a table cell has room for no more. */
-const shortTime = (ts: Date, timezone: string) => new Intl.DateTimeFormat('en-GB', { timeZone: timezone, day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' }).format(ts).replace(',', '');
+/** Times in each violation's site's zone (the report's for the period), dates and numbers in the organization's locale. */
+const formatOf = (r: SiteSafetyReport) => reportFormat(r.locale, r.timezone);
 const durationOf = (v: ViolationRow) => (v.ended_at ? (v.ended_at.getTime() - v.started_at.getTime()) / 1000 : null);
 
 /** Totals a reader looks for first: violations, acknowledged or not, and frames analysed. */
@@ -87,23 +78,25 @@ export function renderSiteSafetyPdf(report: SiteSafetyReport): Promise<Buffer> {
 }
 
 function titlePage(doc: Pdf, r: SiteSafetyReport): void {
+  const f = formatOf(r);
   doc.font('Helvetica-Bold').fontSize(20).text('Site safety report', 50, 80);
   doc.font('Helvetica').fontSize(12).text(r.subject).moveDown(0.5);
   paragraph(doc, `Organization: ${r.organization}.`);
   paragraph(doc, `Site${r.sites.length === 1 ? '' : 's'}: ${r.sites.length ? r.sites.join(', ') : 'none'}.`);
-  paragraph(doc, `Period: ${localTime(r.from, r.timezone)} to ${localTime(r.to, r.timezone)} (${r.timezone}).`);
-  paragraph(doc, `Generated ${localTime(r.generatedAt, r.timezone)}${r.requestedBy ? ` for ${r.requestedBy}` : ''}. Cameras covered: ${r.cameras.length}.`);
+  paragraph(doc, `Period: ${f.time(r.from)} to ${f.time(r.to)} (${r.timezone}).`);
+  paragraph(doc, `Generated ${f.time(r.generatedAt)}${r.requestedBy ? ` for ${r.requestedBy}` : ''}. Cameras covered: ${f.count(r.cameras.length)}.`);
 }
 
 function summary(doc: Pdf, r: SiteSafetyReport): void {
   const t = totals(r);
+  const f = formatOf(r);
   heading(doc, 'Summary', 12);
   if (t.violations === 0) {
     paragraph(doc, 'No violations were recorded in this period.');
   } else {
-    paragraph(doc, `Violations: ${integer(t.violations)}. Acknowledged: ${integer(t.acknowledged)}; not acknowledged: ${integer(t.unacknowledged)}. Median time to acknowledge: ${duration(r.medianSecondsToAcknowledge)}.`);
+    paragraph(doc, `Violations: ${f.count(t.violations)}. Acknowledged: ${f.count(t.acknowledged)}; not acknowledged: ${f.count(t.unacknowledged)}. Median time to acknowledge: ${f.duration(r.medianSecondsToAcknowledge)}.`);
   }
-  paragraph(doc, `Frames analysed: ${integer(t.framesInferred)} of ${integer(t.framesDecoded)} decoded.`);
+  paragraph(doc, `Frames analysed: ${f.count(t.framesInferred)} of ${f.count(t.framesDecoded)} decoded.`);
 
   heading(doc, 'By type and severity', 11);
   const byType = [...grouped(r.counts, (c) => `${c.rule ?? ''}|${c.severity ?? ''}`)]
@@ -112,7 +105,7 @@ function summary(doc: Pdf, r: SiteSafetyReport): void {
   table(doc, [
     { label: 'Type', width: 150 }, { label: 'Severity', width: 90 }, { label: 'Violations', width: 75, align: 'right' },
     { label: 'Acknowledged', width: 85, align: 'right' }, { label: 'Not acknowledged', width: 95, align: 'right' },
-  ], byType.map((g) => [ruleLabel(g.rule), g.severity, integer(g.count), integer(g.acknowledged), integer(g.count - g.acknowledged)]), { rowHeight: 14 });
+  ], byType.map((g) => [ruleLabel(g.rule), g.severity, f.count(g.count), f.count(g.acknowledged), f.count(g.count - g.acknowledged)]), { rowHeight: 14 });
 
   heading(doc, 'By camera', 11);
   const byCamera = grouped(r.counts, (c) => c.camera_id);
@@ -122,24 +115,26 @@ function summary(doc: Pdf, r: SiteSafetyReport): void {
     { label: 'Acknowledged', width: 75, align: 'right' }, { label: 'Frames analysed', width: 115, align: 'right' },
   ], r.cameras.map((c) => {
     const g = byCamera.get(c.id) ?? { count: 0, acknowledged: 0 };
-    return [c.name, c.site_name ?? '—', integer(g.count), integer(g.acknowledged), integer(frames.get(c.id)?.frames_inferred ?? 0)];
+    return [c.name, c.site_name ?? '—', f.count(g.count), f.count(g.acknowledged), f.count(frames.get(c.id)?.frames_inferred ?? 0)];
   }), { rowHeight: 14 });
 }
 
 function perDayChart(doc: Pdf, r: SiteSafetyReport): void {
+  const f = formatOf(r);
   heading(doc, 'Violations per day', 12);
   const days = localDates({ from: r.from, to: r.to }, r.timezone);
   const byDay = grouped(r.counts, (c) => c.day);
   const zoneDays = new Set(r.counts.filter((c) => c.rule === 'zone_breach').map((c) => c.day));
   // Bars centred on their day's number: day i spans [i - 0.5, i + 0.5).
   barChart(doc, days.map((day, i) => ({ x: i + 0.5, width: 1, value: byDay.get(day)?.count ?? 0, highlight: zoneDays.has(day) })), {
-    title: `Violations per local day (day 1 = ${days[0] ?? '—'}; red: days with a zone breach)`,
-    xLabel: 'day of the period', yLabel: 'violations', height: 150, yFormat: (v) => (Number.isInteger(v) ? String(v) : v.toFixed(1)),
+    title: `Violations per local day (day 1 = ${days[0] ? f.day(days[0]) : '—'}; red: days with a zone breach)`,
+    xLabel: 'day of the period', yLabel: 'violations', height: 150, yFormat: (v) => (Number.isInteger(v) ? f.count(v) : f.figure(v)),
   });
 }
 
 function violationsTable(doc: Pdf, r: SiteSafetyReport): void {
   const t = totals(r);
+  const f = formatOf(r);
   heading(doc, 'Violations', 12);
   if (r.violations.length === 0) {
     paragraph(doc, 'None in this period.');
@@ -150,14 +145,15 @@ function violationsTable(doc: Pdf, r: SiteSafetyReport): void {
     { label: '#', width: 22, align: 'right' }, { label: 'Time', width: 82 }, { label: 'Camera', width: 80 }, { label: 'Zone', width: 62 },
     { label: 'Rule', width: 70 }, { label: 'Duration', width: 44, align: 'right' }, { label: 'Acknowledged', width: 135 },
   ], shown.map((v, i) => [
-    String(i + 1), shortTime(v.ts, v.timezone), v.camera, v.zone ?? '—', ruleLabel(v.rule), duration(durationOf(v)),
-    v.acknowledged_at ? `${shortTime(v.acknowledged_at, v.timezone)}, ${v.acknowledged_by ?? 'someone'}` : 'not acknowledged',
+    f.count(i + 1), f.timeIn(v.ts, v.timezone, false), v.camera, v.zone ?? '—', ruleLabel(v.rule), f.duration(durationOf(v)),
+    v.acknowledged_at ? `${f.timeIn(v.acknowledged_at, v.timezone, false)}, ${v.acknowledged_by ?? 'someone'}` : 'not acknowledged',
   ]), { rowHeight: 14 });
-  if (t.violations > shown.length) paragraph(doc, `… and ${integer(t.violations - shown.length)} more violations in this period (the CSV lists up to ${integer(r.violations.length)}).`, { muted: true });
+  if (t.violations > shown.length) paragraph(doc, `… and ${f.count(t.violations - shown.length)} more violations in this period (the CSV lists up to ${f.count(r.violations.length)}).`, { muted: true });
 }
 
 /** Who acknowledged each violation, when and what they said, in full (table cells are cut short). */
 function acknowledgementRecord(doc: Pdf, r: SiteSafetyReport): void {
+  const f = formatOf(r);
   heading(doc, 'Acknowledgement record', 12);
   const acknowledged = r.violations.map((v, i) => ({ v, n: i + 1 })).filter(({ v }) => v.acknowledged_at).slice(0, MAX_TABLE_ROWS);
   if (acknowledged.length === 0) {
@@ -166,7 +162,7 @@ function acknowledgementRecord(doc: Pdf, r: SiteSafetyReport): void {
   }
   for (const { v, n } of acknowledged) {
     const waited = (v.acknowledged_at!.getTime() - v.started_at.getTime()) / 1000;
-    paragraph(doc, `#${n} · ${localTime(v.ts, v.timezone)} · ${v.camera} · ${ruleLabel(v.rule)}: acknowledged by ${v.acknowledged_by ?? 'someone'}, ${localTime(v.acknowledged_at!, v.timezone)} (after ${duration(waited)}). ${v.comment ? `Comment: "${v.comment}"` : 'No comment.'}`, { size: 9 });
+    paragraph(doc, `#${n} · ${f.timeIn(v.ts, v.timezone)} · ${v.camera} · ${ruleLabel(v.rule)}: acknowledged by ${v.acknowledged_by ?? 'someone'}, ${f.timeIn(v.acknowledged_at!, v.timezone)} (after ${f.duration(waited)}). ${v.comment ? `Comment: "${v.comment}"` : 'No comment.'}`, { size: 9 });
     doc.moveDown(0.3);
   }
 }
@@ -174,6 +170,7 @@ function acknowledgementRecord(doc: Pdf, r: SiteSafetyReport): void {
 /** The padded crops of the first violations with a photo, in a grid, each captioned with its row number. */
 function photos(doc: Pdf, r: SiteSafetyReport): void {
   if (r.thumbnails.size === 0) return;
+  const f = formatOf(r);
   doc.addPage();
   heading(doc, 'Photos', 12);
   const perRow = 4;
@@ -188,22 +185,24 @@ function photos(doc: Pdf, r: SiteSafetyReport): void {
       const x = 50 + j * (cell + gap);
       doc.image(jpeg!, x, top, { fit: [cell, imageHeight], align: 'center', valign: 'center' });
       doc.font('Helvetica').fontSize(7).fillColor(COLORS.ink)
-        .text(`#${n} · ${localTime(v.ts, v.timezone)}\n${v.camera} · ${ruleLabel(v.rule)}`, x, top + imageHeight + 3, { width: cell, height: 22, ellipsis: true });
+        .text(`#${n} · ${f.timeIn(v.ts, v.timezone)}\n${v.camera} · ${ruleLabel(v.rule)}`, x, top + imageHeight + 3, { width: cell, height: 22, ellipsis: true });
     });
     doc.x = 50;
     doc.y = top + imageHeight + 30;
   }
-  if (r.photosNotShown > 0) paragraph(doc, `… and ${integer(r.photosNotShown)} more violations with photos, not shown here (each is on the violation's event).`, { muted: true });
+  if (r.photosNotShown > 0) paragraph(doc, `… and ${f.count(r.photosNotShown)} more violations with photos, not shown here (each is on the violation's event).`, { muted: true });
 }
 
+/** UTC timestamps and seconds for machines; local_time as people read it (the violation's zone, named). */
 export function siteSafetyCsv(report: SiteSafetyReport): (string | number | null)[][] {
+  const f = formatOf(report);
   const rows: (string | number | null)[][] = [[
     'event_id', 'ts_utc', 'local_time', 'site', 'camera', 'zone', 'rule', 'severity', 'duration_seconds', 'ended_utc',
     'acknowledged_by', 'acknowledged_utc', 'comment',
   ]];
   for (const v of report.violations) {
     rows.push([
-      v.id, v.ts.toISOString(), localTime(v.ts, v.timezone), v.site, v.camera, v.zone, v.rule, v.severity, durationOf(v),
+      v.id, v.ts.toISOString(), f.timeIn(v.ts, v.timezone), v.site, v.camera, v.zone, v.rule, v.severity, durationOf(v),
       v.ended_at?.toISOString() ?? null, v.acknowledged_by, v.acknowledged_at?.toISOString() ?? null, v.comment,
     ]);
   }

@@ -1,6 +1,6 @@
 import type { TrafficService } from '../traffic/service.js';
 import { MAP_HEIGHT, MAP_WIDTH, type MapImage } from './map-image.js';
-import { barChart, COLORS, contentWidth, ensureSpace, heading, lineChart, paragraph, renderPdf, table, type Pdf } from './pdf.js';
+import { barChart, COLORS, contentWidth, ensureSpace, heading, lineChart, paragraph, renderPdf, reportFormat, table, type Pdf } from './pdf.js';
 import { p85Caveat } from '../../shared/traffic.js';
 
 /** Everything a speed-study report shows, gathered before drawing (see ReportRunner.speedStudy). */
@@ -19,18 +19,16 @@ export interface SpeedStudy {
   notes: string | null;
   requestedBy: string | null;
   generatedAt: Date;
+  /** The organization's locale: how dates and numbers are written. */
+  locale: string;
   topSpeeders: { ts: Date; device: string; speed: number; limit: number | null; photo: Buffer | null }[];
   photosAllowed: boolean;
   /** The street map of the location; null when there are no coordinates or the tiles were unreachable. */
   map: MapImage | null;
 }
 
-const PERCENT = (share: number | null | undefined) => (share === null || share === undefined ? '—' : `${(share * 100).toFixed(1)} %`);
-const NUMBER = (value: number | null | undefined, digits = 1) => (value === null || value === undefined ? '—' : value.toFixed(digits));
-
-export function localTime(ts: Date | string, timezone: string): string {
-  return new Intl.DateTimeFormat('en-GB', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' }).format(new Date(ts));
-}
+/** Times in the subject's zone, dates and numbers in the organization's locale. */
+const formatOf = (study: SpeedStudy) => reportFormat(study.locale, study.stats.subject.timezone);
 
 function hourLabel(hour: number): string {
   return `${String(hour).padStart(2, '0')}:00–${String((hour + 1) % 24).padStart(2, '0')}:00`;
@@ -57,6 +55,7 @@ export function renderSpeedStudyPdf(study: SpeedStudy): Promise<Buffer> {
 function titlePage(doc: Pdf, study: SpeedStudy): void {
   const { stats, location } = study;
   const tz = stats.subject.timezone;
+  const f = formatOf(study);
   const unit = stats.units === 'mph' ? 'mph' : 'km/h';
   doc.font('Helvetica-Bold').fontSize(22).text('Speed study', 50, 90);
   doc.font('Helvetica').fontSize(14).fillColor(COLORS.muted).text(study.title).fillColor(COLORS.ink).moveDown(1.5);
@@ -64,13 +63,13 @@ function titlePage(doc: Pdf, study: SpeedStudy): void {
   const rows: [string, string][] = [
     ['Location', location.name + (location.site && location.site !== location.name ? ` (${location.site})` : '')],
     ...addressRows(study),
-    ['Period', `${localTime(stats.from, tz)} to ${localTime(stats.to, tz)}`],
+    ['Period', `${f.time(stats.from)} to ${f.time(stats.to)}`],
     ['Time zone', tz],
     ['Device(s)', study.devices.map((d) => `${d.name} (serial ${d.serial})`).join(', ') || '—'],
-    ['Posted speed limit', limits.length ? limits.map((l) => `${l} ${unit}`).join(', ') : 'not set'],
-    ['Vehicles measured', String(stats.summary.count)],
+    ['Posted speed limit', limits.length ? limits.map((l) => `${f.count(l)} ${unit}`).join(', ') : 'not set'],
+    ['Vehicles measured', f.count(stats.summary.count)],
     ['Calibration / notes', study.notes ?? '—'],
-    ['Prepared', `${localTime(study.generatedAt, tz)}${study.requestedBy ? ` for ${study.requestedBy}` : ''}`],
+    ['Prepared', `${f.time(study.generatedAt)}${study.requestedBy ? ` for ${study.requestedBy}` : ''}`],
   ];
   for (const [label, value] of rows) {
     const y = doc.y;
@@ -101,19 +100,20 @@ function locationMap(doc: Pdf, study: SpeedStudy): void {
 function summary(doc: Pdf, study: SpeedStudy): void {
   const { summary: s, speeding: sp, units } = study.stats;
   const unit = units === 'mph' ? 'mph' : 'km/h';
+  const f = formatOf(study);
   heading(doc, 'Summary');
   const rows: [string, string][] = [
-    ['Vehicles', String(s.count)],
-    ['Mean speed', `${NUMBER(s.mean)} ${unit}`],
-    ['Median (50th percentile)', `${NUMBER(s.median)} ${unit}`],
-    ['15th percentile', `${NUMBER(s.p15)} ${unit}`],
-    ['85th percentile', `${NUMBER(s.p85)} ${unit}`],
-    ['95th percentile', `${NUMBER(s.p95)} ${unit}`],
-    ['Standard deviation', `${NUMBER(s.stddev)} ${unit}`],
-    ['Lowest / highest', `${NUMBER(s.min)} / ${NUMBER(s.max)} ${unit}`],
-    [`${units === 'mph' ? '10 mph' : '16 km/h'} pace`, s.pace ? `${s.pace.from}–${s.pace.to} ${unit}` : '—'],
-    ['Share in the pace', PERCENT(s.pace?.share)],
-    ['Share over the limit', PERCENT(sp.speedingShare)],
+    ['Vehicles', f.count(s.count)],
+    ['Mean speed', `${f.figure(s.mean)} ${unit}`],
+    ['Median (50th percentile)', `${f.figure(s.median)} ${unit}`],
+    ['15th percentile', `${f.figure(s.p15)} ${unit}`],
+    ['85th percentile', `${f.figure(s.p85)} ${unit}`],
+    ['95th percentile', `${f.figure(s.p95)} ${unit}`],
+    ['Standard deviation', `${f.figure(s.stddev)} ${unit}`],
+    ['Lowest / highest', `${f.figure(s.min)} / ${f.figure(s.max)} ${unit}`],
+    [`${units === 'mph' ? '10 mph' : '16 km/h'} pace`, s.pace ? `${f.count(s.pace.from)}–${f.count(s.pace.to)} ${unit}` : '—'],
+    ['Share in the pace', f.percent(s.pace?.share)],
+    ['Share over the limit', f.percent(sp.speedingShare)],
   ];
   table(doc, [{ label: 'Figure', width: 250 }, { label: 'Value', width: 245, align: 'right' }], rows);
   const caveat = p85Caveat(s.count);
@@ -125,12 +125,14 @@ function distributionCharts(doc: Pdf, study: SpeedStudy): void {
   const { histogram, cumulative, summary: s, units } = study.stats;
   const unit = units === 'mph' ? 'mph' : 'km/h';
   const p85 = s.p85 ?? undefined;
+  const f = formatOf(study);
   heading(doc, 'Speed distribution');
   barChart(doc, histogram.map((b) => ({ x: b.from, width: 1, value: b.count, highlight: p85 !== undefined && b.from >= p85 })), {
     title: 'Vehicles per 1-unit speed bin',
     xLabel: `speed (${unit})`,
     yLabel: 'vehicles',
-    marker: p85 !== undefined ? { x: p85, label: `85th percentile ${p85.toFixed(1)} ${unit}` } : undefined,
+    locale: study.locale,
+    marker: p85 !== undefined ? { x: p85, label: `85th percentile ${f.figure(p85)} ${unit}` } : undefined,
   });
   lineChart(doc, [{ points: [{ x: histogram[0]?.from ?? 0, y: 0 }, ...cumulative.map((c) => ({ x: c.speed, y: c.share * 100 }))] }], {
     title: 'Cumulative share of vehicles at or below each speed',
@@ -138,44 +140,46 @@ function distributionCharts(doc: Pdf, study: SpeedStudy): void {
     yLabel: '% of vehicles',
     yMax: 100,
     yFormat: (v) => `${Math.round(v)}%`,
-    marker: p85 !== undefined ? { x: p85, label: `85 % at or below ${p85.toFixed(1)} ${unit}` } : undefined,
+    marker: p85 !== undefined ? { x: p85, label: `85 % at or below ${f.figure(p85)} ${unit}` } : undefined,
   });
 }
 
 function hourly(doc: Pdf, study: SpeedStudy): void {
   const { hourly: hours, peaks, units } = study.stats;
   const unit = units === 'mph' ? 'mph' : 'km/h';
+  const f = formatOf(study);
   doc.addPage();
   heading(doc, 'Volume and speed by hour of day');
   const peakHours = new Set([peaks.am?.hour, peaks.pm?.hour].filter((h) => h !== undefined));
   barChart(doc, hours.map((h) => ({ x: h.hour, width: 1, value: h.count, highlight: peakHours.has(h.hour) })), {
-    title: 'Vehicles per local hour (peak hours in red)', xLabel: 'hour of day', yLabel: 'vehicles', height: 130,
+    title: 'Vehicles per local hour (peak hours in red)', xLabel: 'hour of day', yLabel: 'vehicles', height: 130, locale: study.locale,
   });
-  paragraph(doc, `AM peak: ${peaks.am ? `${hourLabel(peaks.am.hour)} (${peaks.am.count} vehicles)` : '—'}. PM peak: ${peaks.pm ? `${hourLabel(peaks.pm.hour)} (${peaks.pm.count} vehicles)` : '—'}.`);
+  paragraph(doc, `AM peak: ${peaks.am ? `${hourLabel(peaks.am.hour)} (${f.count(peaks.am.count)} vehicles)` : '—'}. PM peak: ${peaks.pm ? `${hourLabel(peaks.pm.hour)} (${f.count(peaks.pm.count)} vehicles)` : '—'}.`);
   table(doc, [
     { label: 'Hour', width: 95 }, { label: 'Vehicles', width: 90, align: 'right' }, { label: `Mean (${unit})`, width: 100, align: 'right' },
     { label: `85th pct (${unit})`, width: 105, align: 'right' }, { label: 'Over limit', width: 105, align: 'right' },
-  ], hours.map((h) => [hourLabel(h.hour), String(h.count), NUMBER(h.mean), NUMBER(h.p85), PERCENT(h.speedingShare)]), { rowHeight: 14 });
+  ], hours.map((h) => [hourLabel(h.hour), f.count(h.count), f.figure(h.mean), f.figure(h.p85), f.percent(h.speedingShare)]), { rowHeight: 14 });
 }
 
 function speeding(doc: Pdf, study: SpeedStudy): void {
   const { speeding: sp, units } = study.stats;
   const unit = units === 'mph' ? 'mph' : 'km/h';
+  const f = formatOf(study);
   heading(doc, 'Speeding by band');
-  paragraph(doc, `${sp.speeding} of ${sp.measuredWithLimit} vehicles measured where a limit was set were over it (${PERCENT(sp.speedingShare)}).${sp.withoutLimit ? ` ${sp.withoutLimit} vehicles had no limit recorded and are left out of these shares.` : ''}`);
+  paragraph(doc, `${f.count(sp.speeding)} of ${f.count(sp.measuredWithLimit)} vehicles measured where a limit was set were over it (${f.percent(sp.speedingShare)}).${sp.withoutLimit ? ` ${f.count(sp.withoutLimit)} vehicles had no limit recorded and are left out of these shares.` : ''}`);
   table(doc, [{ label: `Above the limit (${unit})`, width: 200 }, { label: 'Vehicles', width: 145, align: 'right' }, { label: 'Share of vehicles', width: 150, align: 'right' }],
-    sp.bands.map((b) => [b.band, String(b.count), PERCENT(b.share)]));
+    sp.bands.map((b) => [b.band, f.count(b.count), f.percent(b.share)]));
 }
 
 function speeders(doc: Pdf, study: SpeedStudy): void {
   if (study.topSpeeders.length === 0) return;
-  const tz = study.stats.subject.timezone;
+  const f = formatOf(study);
   // Keep the heading with the first rows of its table.
   ensureSpace(doc, 110);
   heading(doc, `Top ${study.topSpeeders.length} speeds`);
   if (!study.photosAllowed) paragraph(doc, 'Photos are not included: the organization has not allowed photos in reports.', { muted: true });
   table(doc, [{ label: 'When', width: 170 }, { label: 'Device', width: 150 }, { label: 'Speed', width: 85, align: 'right' }, { label: 'Limit', width: 90, align: 'right' }],
-    study.topSpeeders.map((e) => [localTime(e.ts, tz), e.device, e.speed.toFixed(1), e.limit === null ? '—' : String(e.limit)]));
+    study.topSpeeders.map((e) => [f.time(e.ts), e.device, f.figure(e.speed), e.limit === null ? '—' : f.count(e.limit)]));
   const withPhotos = study.topSpeeders.filter((e) => e.photo);
   if (withPhotos.length === 0) return;
   const size = 110;
@@ -185,7 +189,7 @@ function speeders(doc: Pdf, study: SpeedStudy): void {
     const x = 50 + column * (size + 14);
     const y = doc.y;
     doc.image(e.photo!, x, y, { fit: [size, size] });
-    doc.fontSize(7).text(`${e.speed.toFixed(1)} · ${localTime(e.ts, tz)}`, x, y + size + 2, { width: size, lineBreak: false });
+    doc.fontSize(7).text(`${f.figure(e.speed)} · ${f.time(e.ts, false)}`, x, y + size + 2, { width: size, lineBreak: false });
     column = (column + 1) % 4;
     doc.y = column === 0 ? y + size + 16 : y;
   }

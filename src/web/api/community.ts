@@ -15,6 +15,10 @@ export interface PublicDevice {
   location: PublicLocation | null;
   speedLimit: number | null;
   units: 'mph' | 'kmh';
+  /** The zone the device's times are shown in (its site's, else its organization's). */
+  timezone: string;
+  /** Its organization's locale for dates and numbers. */
+  locale: string;
   lastActiveAt: string | null;
   last30Days: { vehicles: number; speeding: number };
 }

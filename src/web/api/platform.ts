@@ -13,6 +13,8 @@ export interface OrganizationSettings {
   allowedEmailDomains: string[];
   units: 'mph' | 'kmh';
   timezone: string;
+  /** BCP 47 tag: how dates and numbers are written. */
+  locale: string;
   publicSharing: boolean;
   publicPhotos: boolean;
   retentionDays: number | null;

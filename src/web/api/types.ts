@@ -19,7 +19,7 @@ export interface Membership {
 export interface Me {
   user: { id: string; email: string; name: string; isSuperadmin: boolean };
   /** The organization this session acts in; null for a user who belongs to none. */
-  organization: { id: string; name: string; role: Role; siteIds: string[] | null } | null;
+  organization: { id: string; name: string; role: Role; siteIds: string[] | null; locale: string; timezone: string } | null;
   organizations: Membership[];
   csrfToken: string | null;
 }
@@ -30,6 +30,7 @@ export interface Organization {
   slug: string;
   units: 'mph' | 'kmh';
   timezone: string;
+  locale: string;
 }
 
 export interface Site {

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { Link, NavLink, Outlet, useLocation } from 'react-router';
 import { useCapabilities } from '../lib/capabilities';
+import { setDisplayContext } from '../lib/format';
 import { useLiveUpdates, type LiveState } from '../lib/live';
 import { NoOrganizationPage } from '../pages/NoOrganizationPage';
 import { navigationFor } from './navigation';
@@ -37,6 +38,9 @@ export function AppShell() {
   const menuButton = useRef<HTMLButtonElement>(null);
   const firstRender = useRef(true);
   const sections = navigationFor(me, useCapabilities(me));
+  // Before the page draws: its dates and numbers in the organization's locale, site-less times in its zone.
+  // A change (settings saved) shows as each page next draws; remounting the page would drop its state.
+  setDisplayContext({ locale: me.organization?.locale, timezone: me.organization?.timezone });
 
   // A new page closes the phone menu…
   if (shownPath !== location.pathname) {

@@ -7,7 +7,7 @@ import { Pager, useCursorPager } from '../components/Pager';
 import { useSession } from '../components/session';
 import { EmptyState, ErrorState, LoadingState } from '../components/states';
 import { useCapabilities } from '../lib/capabilities';
-import { browserZone } from '../lib/format';
+import { browserZone, organizationZone } from '../lib/format';
 import { useDisplayContext } from '../lib/display';
 import { useUpdateSearchParams } from '../lib/params';
 import { useTitle } from '../lib/title';
@@ -109,7 +109,7 @@ export function EventsPage() {
       </form>
       {rangeInvalid && <p className="field-error" id="event-range-error" role="alert">The start of the range must be before its end.</p>}
       <p className="muted small">
-        Times are in each device's site time zone; devices without a site use your browser's ({browserZone}). The From and To fields are in your browser's zone.
+        Times are in each device's site time zone; devices without a site use the organization's ({organizationZone()}). The From and To fields are in your browser's zone ({browserZone}).
       </p>
       <EventList key={JSON.stringify(filter)} filter={filter} filtered={Object.values(filter).some(Boolean)} />
     </div>

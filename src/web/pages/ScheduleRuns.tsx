@@ -1,13 +1,13 @@
 import { useScheduleRuns, type DeliveryTarget, type ReportSchedule, type ScheduleRun } from '../api/report-schedules';
 import { ErrorState, LoadingState } from '../components/states';
-import { formatTime } from '../lib/format';
+import { displayLocale, formatTime } from '../lib/format';
 
 const RUN_STATUS: Record<ScheduleRun['status'], string> = { generating: 'Generating', delivering: 'Delivering', delivered: 'Delivered', failed: 'Failed' };
 const TARGET_STATUS: Record<DeliveryTarget, string> = { none: '', pending: 'waiting', sent: 'sent', failed: 'failed' };
 
 /** "16 Nov – 22 Nov 2026": the local dates a run covers (its end is the start of the day after). */
 export function describePeriod(run: Pick<ScheduleRun, 'periodFrom' | 'periodTo'>, zone: string): string {
-  const format = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', timeZone: zone });
+  const format = new Intl.DateTimeFormat(displayLocale(), { year: 'numeric', month: 'short', day: 'numeric', timeZone: zone });
   return format.formatRange(new Date(run.periodFrom), new Date(new Date(run.periodTo).getTime() - 1));
 }
 

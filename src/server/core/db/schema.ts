@@ -23,6 +23,7 @@ export interface OrganizationsTable {
   allowed_email_domains: ColumnType<string[], string[] | undefined, string[]>;
   units: Generated<'mph' | 'kmh'>;
   timezone: Generated<string>;
+  locale: Generated<string>;
   public_sharing: Generated<boolean>;
   public_photos: Generated<boolean>;
   retention_days: number | null;

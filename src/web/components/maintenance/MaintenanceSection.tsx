@@ -3,6 +3,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../api/client';
 import { MAINTENANCE_TYPE_LABELS, maintenanceKeys, useMaintenanceHistory, type MaintenanceRecord } from '../../api/maintenance';
 import { may } from '../../lib/access';
+import { displayLocale, formatNumber } from '../../lib/format';
 import { ConfirmDialog } from '../Dialog';
 import { EventTime } from '../EventTime';
 import { Notice, useNotice } from '../Notice';
@@ -13,9 +14,9 @@ import { MaintenanceDialog } from './MaintenanceDialog';
 
 function formatCost(cost: number, currency: string): string {
   try {
-    return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(cost);
+    return new Intl.NumberFormat(displayLocale(), { style: 'currency', currency }).format(cost);
   } catch {
-    return `${cost.toFixed(2)} ${currency}`;
+    return `${formatNumber(cost, 2)} ${currency}`;
   }
 }
 

@@ -1,11 +1,12 @@
 import type { MetricInfo } from '../../../shared/metrics';
+import { displayLocale } from '../../lib/format';
 import { spellsOf, type MetricSeries } from './series';
 
 const WIDTH = 1000;
 const TICKS = 6;
 
 function clock(seconds: number, zone: string, withDay: boolean): string {
-  return new Intl.DateTimeFormat(undefined, {
+  return new Intl.DateTimeFormat(displayLocale(), {
     timeZone: zone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23', ...(withDay && { day: 'numeric', month: 'short' }),
   }).format(new Date(seconds * 1000));
 }

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { useTrafficComparison, type ComparisonRequest, type Subject, type TrafficComparison } from '../../api/traffic';
 import { ErrorState, LoadingState } from '../states';
 import { count, percent, speed } from './format';
+import { formatNumber, formatPercent } from '../../lib/format';
 
 const FIGURES: Record<string, string> = {
   count: 'Vehicles',
@@ -21,7 +22,7 @@ function formatFigure(figure: string, value: number | null, units: TrafficCompar
   if (value === null) return '—';
   const sign = signed && value > 0 ? '+' : '';
   if (figure === 'count') return `${sign}${count(value)}`;
-  if (figure.endsWith('Share')) return signed ? `${sign}${(value * 100).toFixed(1)} pts` : percent(value);
+  if (figure.endsWith('Share')) return signed ? `${sign}${formatNumber(value * 100, 1)} pts` : percent(value);
   return `${sign}${speed(value, units)}`;
 }
 
@@ -70,7 +71,7 @@ function ComparisonResult({ result }: { result: TrafficComparison }) {
         {result.tests.distribution && (
           <li>
             {result.tests.distribution.meaningful
-              ? `Speeds overall changed (Mann–Whitney p = ${result.tests.distribution.pValue.toPrecision(2)}): a vehicle after is ${(result.tests.distribution.probabilityFaster * 100).toFixed(0)}% likely to be faster than one before.`
+              ? `Speeds overall changed (Mann–Whitney p = ${result.tests.distribution.pValue.toPrecision(2)}): a vehicle after is ${formatPercent(result.tests.distribution.probabilityFaster, 0)} likely to be faster than one before.`
               : `Speeds overall did not change meaningfully (Mann–Whitney p = ${result.tests.distribution.pValue.toPrecision(2)}).`}
           </li>
         )}

@@ -1,23 +1,21 @@
 import type { Units } from '../../api/traffic';
+import { speedUnitLabel } from '../../../shared/format';
+import { formatNumber, formatPercent, formatSpeed } from '../../lib/format';
 
-/** Formatting of speed-study figures: speeds to one decimal with their unit, shares as percentages. */
-const oneDecimal = new Intl.NumberFormat(undefined, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
-const whole = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
+/** Formatting of speed-study figures (the console's one formatter): speeds with their unit, shares as percentages. */
 
-export function unitLabel(units: Units): string {
-  return units === 'kmh' ? 'km/h' : 'mph';
-}
+export const unitLabel = (units: Units): string => speedUnitLabel(units);
 
 export function speed(value: number | null | undefined, units: Units): string {
-  return value === null || value === undefined ? '—' : `${oneDecimal.format(value)} ${unitLabel(units)}`;
+  return formatSpeed(value, units);
 }
 
 export function percent(value: number | null | undefined): string {
-  return value === null || value === undefined ? '—' : `${oneDecimal.format(value * 100)}%`;
+  return formatPercent(value);
 }
 
 export function count(value: number): string {
-  return whole.format(value);
+  return formatNumber(value);
 }
 
 export function hourLabel(hour: number): string {

@@ -10,7 +10,7 @@ import { useSession } from '../../components/session';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
 import { TextField } from '../../components/TextField';
 import { formErrors, MIN_PASSWORD, passwordProblem, without } from '../../lib/forms';
-import { browserZone, formatTime } from '../../lib/format';
+import { formatTime, organizationZone } from '../../lib/format';
 import { useTitle } from '../../lib/title';
 
 /** `/account`: the signed-in user's password and personal API tokens. */
@@ -208,12 +208,12 @@ function TokenTable({ onRevoke }: { onRevoke: (token: ApiToken) => void }) {
           <tbody>
             {tokens.data.items.map((token) => {
               const expired = token.expiresAt !== null && Date.parse(token.expiresAt) <= now;
-              const state = token.revokedAt ? 'Revoked' : expired ? 'Expired' : token.expiresAt ? `Until ${formatTime(token.expiresAt, browserZone)}` : 'Active';
+              const state = token.revokedAt ? 'Revoked' : expired ? 'Expired' : token.expiresAt ? `Until ${formatTime(token.expiresAt, organizationZone())}` : 'Active';
               return (
                 <tr key={token.id}>
                   <td>{token.name}</td>
                   <td className="hide-narrow mono">{token.prefix}…</td>
-                  <td className="hide-narrow">{token.lastUsedAt ? formatTime(token.lastUsedAt, browserZone) : <span className="muted">Never</span>}</td>
+                  <td className="hide-narrow">{token.lastUsedAt ? formatTime(token.lastUsedAt, organizationZone()) : <span className="muted">Never</span>}</td>
                   <td>{state}</td>
                   <td>
                     {!token.revokedAt && !expired && (

@@ -1,10 +1,9 @@
 import { useState, type FormEvent } from 'react';
 import { useAuditLog, type AuditEntry, type AuditFilter } from '../../api/admin';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
-import { formatTime } from '../../lib/format';
+import { formatTime, organizationZone } from '../../lib/format';
 import { useTitle } from '../../lib/title';
 
-const LOCAL_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
 /** A `datetime-local` value (the browser's time) as an ISO instant; '' when empty or invalid. */
 function toIso(local: string): string {
@@ -124,7 +123,7 @@ function AuditTable({ filter, filtered }: { filter: AuditFilter; filtered: boole
           <tbody>
             {entries.map((entry) => (
               <tr key={entry.id}>
-                <td className="nowrap"><time dateTime={entry.createdAt}>{formatTime(entry.createdAt, LOCAL_ZONE)}</time></td>
+                <td className="nowrap"><time dateTime={entry.createdAt}>{formatTime(entry.createdAt, organizationZone())}</time></td>
                 <td>{entry.actor ?? <span className="muted">System</span>}</td>
                 <td className="mono">{entry.action}</td>
                 <td><Resource entry={entry} /></td>

@@ -3,7 +3,7 @@ import { Dialog } from '../../components/Dialog';
 import { EventTime } from '../../components/EventTime';
 import { Pager, useCursorPager } from '../../components/Pager';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
-import { browserZone } from '../../lib/format';
+import { organizationZone } from '../../lib/format';
 
 const STATUS_TEXT = { pending: '… Pending', delivered: '✓ Delivered', failed: '✗ Failed', held: '◷ Held for the digest', digested: '✓ In a digest' } as const;
 
@@ -13,7 +13,7 @@ export function DeliveryLog({ channel, onClose }: { channel: Channel; onClose: (
   const deliveries = useDeliveries(channel.id, pager.cursor);
   return (
     <Dialog title={`Delivery log: ${channel.name}`} onClose={onClose} wide>
-      <p className="muted small">Times in {browserZone}.</p>
+      <p className="muted small">Times in {organizationZone()}.</p>
       {deliveries.isPending ? <LoadingState label="Loading deliveries…" />
         : deliveries.isError ? <ErrorState title="The log could not be loaded" error={deliveries.error} onRetry={() => void deliveries.refetch()} />
           : deliveries.data.items.length === 0 ? <EmptyState title="Nothing sent yet"><p>Deliveries appear here when a rule using this channel opens or resolves an alert, or a maintenance reminder goes out.</p></EmptyState>
@@ -27,13 +27,13 @@ export function DeliveryLog({ channel, onClose }: { channel: Channel; onClose: (
                     <tbody>
                       {deliveries.data.items.map((d) => (
                         <tr key={d.id}>
-                          <td className="small"><EventTime iso={d.createdAt} zone={browserZone} /></td>
+                          <td className="small"><EventTime iso={d.createdAt} zone={organizationZone()} /></td>
                           <td>{d.event}</td>
                           <td className="nowrap">{STATUS_TEXT[d.status]}<div className="muted small">{d.attempts} attempt{d.attempts === 1 ? '' : 's'}</div></td>
                           <td className="hide-narrow small alert-message">
                             {d.responseStatus !== null && <>HTTP {d.responseStatus}. </>}
                             {d.lastError}
-                            {d.status === 'pending' && d.nextAttemptAt && <> Next try <EventTime iso={d.nextAttemptAt} zone={browserZone} />.</>}
+                            {d.status === 'pending' && d.nextAttemptAt && <> Next try <EventTime iso={d.nextAttemptAt} zone={organizationZone()} />.</>}
                             {d.digestId && <>Sent in digest #{d.digestId}.</>}
                           </td>
                         </tr>

@@ -10,10 +10,9 @@ import { Notice, useNotice } from '../../components/Notice';
 import { Pager, useCursorPager } from '../../components/Pager';
 import { useSession } from '../../components/session';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
-import { formatTime } from '../../lib/format';
+import { formatTime, organizationZone } from '../../lib/format';
 import { useTitle } from '../../lib/title';
 
-const LOCAL_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
 const ROLE_LABELS: Record<Role, string> = { owner: 'Owner', admin: 'Admin', manager: 'Manager', operator: 'Operator', viewer: 'Viewer' };
 
 /** The roles the signed-in user may hand out: none above their own (platform administrators: all). */
@@ -299,7 +298,7 @@ function InviteForm({ onDone }: { onDone: (message: string) => void }) {
       </form>
       {invite.data && (
         <div className="form-success">
-          <p>Send this link to {invite.data.email}. It works once, until {formatTime(invite.data.expiresAt, LOCAL_ZONE)}.</p>
+          <p>Send this link to {invite.data.email}. It works once, until {formatTime(invite.data.expiresAt, organizationZone())}.</p>
           <div className="invite-link">
             <label htmlFor="invite-url" className="visually-hidden">Invite link</label>
             <input id="invite-url" readOnly value={invite.data.inviteUrl} onFocus={(e) => e.target.select()} />
@@ -352,7 +351,7 @@ function PendingInvitations({ onDone }: { onDone: (message: string) => void }) {
                   <td>{invitation.email}</td>
                   <td>{ROLE_LABELS[invitation.role]}</td>
                   <td>{siteSummary(invitation.siteIds, sites.data)}</td>
-                  <td className="hide-narrow">{formatTime(invitation.expiresAt, LOCAL_ZONE)}</td>
+                  <td className="hide-narrow">{formatTime(invitation.expiresAt, organizationZone())}</td>
                   <td>
                     <div className="row-actions">
                       <button type="button" className="button button-small button-danger" onClick={() => { revoke.reset(); setRevoking(invitation); }} aria-label={`Revoke invitation for ${invitation.email}`}>

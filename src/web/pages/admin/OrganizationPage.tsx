@@ -7,11 +7,15 @@ import { Notice, useNotice } from '../../components/Notice';
 import { ErrorState, LoadingState } from '../../components/states';
 import { TextField } from '../../components/TextField';
 import { formErrors } from '../../lib/forms';
+import { canonicalLocale, formatDate, formatNumber as formatIn } from '../../../shared/format';
 import { formatNumber } from '../../lib/format';
 import { useTitle } from '../../lib/title';
 import { timeZones } from './SitesPage';
 
-type Editable = Pick<OrganizationSettings, 'name' | 'units' | 'timezone' | 'retentionDays' | 'allowedEmailDomains' | 'publicSharing' | 'publicPhotos'>;
+type Editable = Pick<OrganizationSettings, 'name' | 'units' | 'timezone' | 'locale' | 'retentionDays' | 'allowedEmailDomains' | 'publicSharing' | 'publicPhotos'>;
+
+const COMMON_LOCALES = ['en-US', 'en-GB', 'en-CA', 'en-AU', 'en-IN', 'fr-FR', 'fr-CA', 'de-DE', 'es-ES', 'es-MX', 'it-IT', 'nl-NL', 'pt-BR', 'pt-PT', 'ja-JP'];
+const PREVIEW_DATE = '2026-11-23T12:00:00Z';
 
 /** `/admin/organization`: the organization's settings (changes are audit-logged by the server). */
 export function OrganizationPage() {
@@ -39,6 +43,7 @@ function SettingsForm({ organization, onSaved }: { organization: OrganizationSet
   const [name, setName] = useState(organization.name);
   const [units, setUnits] = useState(organization.units);
   const [timezone, setTimezone] = useState(organization.timezone);
+  const [locale, setLocale] = useState(organization.locale);
   const [retention, setRetention] = useState(organization.retentionDays?.toString() ?? '');
   const [domains, setDomains] = useState(organization.allowedEmailDomains.join(', '));
   const [publicSharing, setPublicSharing] = useState(organization.publicSharing);
@@ -50,7 +55,7 @@ function SettingsForm({ organization, onSaved }: { organization: OrganizationSet
     mutationFn: (patch: Partial<Editable>) => api<OrganizationSettings>('/organization', { method: 'PATCH', body: patch }),
     onSuccess: async (saved) => {
       queryClient.setQueryData(organizationSettingsKey, saved);
-      // The name appears in the organization switcher.
+      // The name appears in the organization switcher; the locale and zone come with the session.
       await queryClient.invalidateQueries({ queryKey: keys.me });
       onSaved();
     },
@@ -62,18 +67,21 @@ function SettingsForm({ organization, onSaved }: { organization: OrganizationSet
     if (!name.trim()) problems.name = 'Enter a name.';
     const days = retention.trim() === '' ? null : Number(retention);
     if (days !== null && (!Number.isInteger(days) || days < 1 || days > 36_500)) problems.retentionDays = 'Enter whole days from 1 to 36,500, or leave it empty to keep everything.';
+    const tag = canonicalLocale(locale.trim());
+    if (!tag) problems.locale = 'Enter a language tag such as en-US, en-GB or de-DE.';
     const domainList = [...new Set(domains.split(/[\s,;]+/).map((d) => d.trim().toLowerCase().replace(/^@/, '')).filter(Boolean))];
     setLocal(problems);
     if (Object.keys(problems).length > 0) return;
-    const next: Editable = { name: name.trim(), units, timezone, retentionDays: days, allowedEmailDomains: domainList, publicSharing, publicPhotos };
+    const next: Editable = { name: name.trim(), units, timezone, locale: tag!, retentionDays: days, allowedEmailDomains: domainList, publicSharing, publicPhotos };
     // Only what changed: the audit log then says exactly what was changed.
     const patch = Object.fromEntries(Object.entries(next).filter(([key, value]) => JSON.stringify(value) !== JSON.stringify(organization[key as keyof Editable]))) as Partial<Editable>;
     if (Object.keys(patch).length === 0) return onSaved();
     save.mutate(patch);
   };
 
-  const errors = formErrors(save.error, ['name', 'units', 'timezone', 'retentionDays', 'allowedEmailDomains', 'publicSharing', 'publicPhotos'], local);
+  const errors = formErrors(save.error, ['name', 'units', 'timezone', 'locale', 'retentionDays', 'allowedEmailDomains', 'publicSharing', 'publicPhotos'], local);
   const limit = (value: number | null) => (value === null ? 'No limit' : formatNumber(value));
+  const previewTag = canonicalLocale(locale.trim());
   return (
     <form className="card-section" onSubmit={submit} noValidate>
       <TextField id="org-name" label="Name" required maxLength={200} value={name} onChange={(e) => setName(e.target.value)} error={errors.field('name')} />
@@ -91,6 +99,11 @@ function SettingsForm({ organization, onSaved }: { organization: OrganizationSet
         <span className="field-hint" id="org-timezone-hint">The default for new sites.</span>
         {errors.field('timezone') && <span className="field-error" role="alert">{errors.field('timezone')}</span>}
       </div>
+      <TextField
+        id="org-locale" label="Dates and numbers" list="org-locales" value={locale} onChange={(e) => setLocale(e.target.value)} error={errors.field('locale')}
+        hint={`A language tag${previewTag ? `: written as ${formatDate(PREVIEW_DATE, 'UTC', previewTag, 'numeric')} and ${formatIn(1234567.8, previewTag, 1)}` : ''}. Used by the console, public pages, reports and CSV text; times are shown in each site's zone.`}
+      />
+      <datalist id="org-locales">{COMMON_LOCALES.map((l) => <option key={l} value={l} />)}</datalist>
       <TextField
         id="org-retention" label="Keep raw events and telemetry for (days)" type="number" inputMode="numeric" min={1} max={36500} placeholder="Forever"
         value={retention} onChange={(e) => setRetention(e.target.value)} error={errors.field('retentionDays')}

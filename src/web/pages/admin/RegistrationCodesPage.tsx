@@ -11,7 +11,7 @@ import { SecretReveal } from '../../components/SecretReveal';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
 import { TextField } from '../../components/TextField';
 import { formErrors } from '../../lib/forms';
-import { browserZone, formatTime, humanize } from '../../lib/format';
+import { browserZone, formatTime, humanize, organizationZone } from '../../lib/format';
 import { useTitle } from '../../lib/title';
 import { SiteChecklist, siteSummary } from './MembersPage';
 
@@ -147,7 +147,7 @@ function CodeTable({ onRevoke }: { onRevoke: (code: RegistrationCode) => void })
                   <td>{humanize(code.role)}</td>
                   <td className="num">{code.uses} / {code.maxUses}</td>
                   <td className="hide-narrow">{siteSummary(code.siteIds, sites.data)}</td>
-                  <td className="hide-narrow">{code.expiresAt ? formatTime(code.expiresAt, browserZone) : <span className="muted">Never</span>}</td>
+                  <td className="hide-narrow">{code.expiresAt ? formatTime(code.expiresAt, organizationZone()) : <span className="muted">Never</span>}</td>
                   <td>{state}</td>
                   <td>
                     {state === 'Active' && (

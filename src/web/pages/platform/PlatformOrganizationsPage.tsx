@@ -10,7 +10,7 @@ import { Pager, useCursorPager } from '../../components/Pager';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
 import { TextField } from '../../components/TextField';
 import { formErrors } from '../../lib/forms';
-import { browserZone, formatNumber, formatTime } from '../../lib/format';
+import { formatNumber, formatTime, organizationZone } from '../../lib/format';
 import { useTitle } from '../../lib/title';
 
 /** A search box that asks the server 300 ms after the last keystroke (or at once on Enter). */
@@ -137,7 +137,7 @@ function OrganizationTable({ search, onEdit }: { search: string; onEdit: (organi
                 <td className="hide-narrow mono">{org.slug}</td>
                 <td className="num hide-narrow">{limit(org.maxUsers)}</td>
                 <td className="num hide-narrow">{limit(org.maxDevices)}</td>
-                <td className="hide-narrow">{formatTime(org.createdAt, browserZone)}</td>
+                <td className="hide-narrow">{formatTime(org.createdAt, organizationZone())}</td>
                 <td>
                   <div className="row-actions">
                     <button type="button" className="button button-small button-primary" onClick={() => enter.mutate(org.id)} disabled={enter.isPending} aria-label={`Open ${org.name}`}>Open</button>

@@ -7,7 +7,7 @@ import { Notice, useNotice } from '../../components/Notice';
 import { Pager, useCursorPager } from '../../components/Pager';
 import { useSession } from '../../components/session';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
-import { browserZone, formatTime } from '../../lib/format';
+import { formatTime, organizationZone } from '../../lib/format';
 import { useTitle } from '../../lib/title';
 import { useSearch } from './PlatformOrganizationsPage';
 
@@ -95,7 +95,7 @@ function UserTable({ search, onChange }: { search: string; onChange: (change: Ch
                   {user.name}{user.isSuperadmin && <span className="badge">Platform admin</span>}
                   <div className="small muted">{user.email}</div>
                 </td>
-                <td className="hide-narrow">{user.lastLoginAt ? formatTime(user.lastLoginAt, browserZone) : <span className="muted">Never</span>}</td>
+                <td className="hide-narrow">{user.lastLoginAt ? formatTime(user.lastLoginAt, organizationZone()) : <span className="muted">Never</span>}</td>
                 <td>{user.isActive ? 'Active' : 'Deactivated'}</td>
                 <td>
                   {user.id !== me.user.id && (

@@ -4,7 +4,7 @@ import { usePublicDevice, usePublicSpeeders, type PublicDeviceDetail } from '../
 import { BarChart } from '../../components/traffic/Charts';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
 import { p85Caveat } from '../../../shared/traffic';
-import { formatNumber, formatSpeed } from '../../lib/format';
+import { formatDay, formatNumber, formatPercent, formatSpeed, setDisplayContext } from '../../lib/format';
 import { useTitle } from '../../lib/title';
 import { PublicLayout } from './PublicLayout';
 import { SpeedersTable } from './SpeedersTable';
@@ -21,7 +21,7 @@ function Figures({ device }: { device: PublicDeviceDetail }) {
         <span className="stat-note">{p85Caveat(s.count) ?? `from ${formatNumber(s.count)} vehicles`}</span>
       </li>
       <li className="stat"><span className="stat-value">{speed(s.mean)}</span><span className="stat-label">mean speed</span></li>
-      <li className="stat"><span className="stat-value">{s.speedingShare === null ? '—' : `${(s.speedingShare * 100).toFixed(1)} %`}</span><span className="stat-label">over the {speed(device.speedLimit)} limit</span></li>
+      <li className="stat"><span className="stat-value">{formatPercent(s.speedingShare)}</span><span className="stat-label">over the {speed(device.speedLimit)} limit</span></li>
     </ul>
   );
 }
@@ -29,7 +29,7 @@ function Figures({ device }: { device: PublicDeviceDetail }) {
 function Charts({ device }: { device: PublicDeviceDetail }) {
   const s = device.statistics;
   const hourly = s.hourly.map((h) => ({ x: h.hour, value: h.count, label: `${h.hour}:00 — ${formatNumber(h.count)} vehicles` }));
-  const daily = s.daily.map((d, i) => ({ x: i, value: d.count, label: `${d.date} — ${formatNumber(d.count)} vehicles` }));
+  const daily = s.daily.map((d, i) => ({ x: i, value: d.count, label: `${formatDay(d.date)} — ${formatNumber(d.count)} vehicles` }));
   return (
     <div className="charts">
       <BarChart title="Vehicles by hour of day" description="Vehicles measured in each local hour of the day over the last 30 days." bars={hourly} xLabel={(x) => `${x}h`} />
@@ -56,6 +56,8 @@ export function PublicDevicePage() {
       : <ErrorState title="The radar could not be loaded" error={device.error} onRetry={() => void device.refetch()} />;
   } else {
     const d = device.data;
+    // This radar's figures as its owner writes them.
+    setDisplayContext({ locale: d.locale, timezone: d.timezone });
     body = (
       <>
         <h1>{d.name}</h1>
@@ -73,7 +75,7 @@ export function PublicDevicePage() {
           ) : speeders.data.items.length === 0 ? (
             <EmptyState title="No speeders in the last 30 days" />
           ) : (
-            <SpeedersTable speeders={speeders.data.items} units={() => d.units} label={`Recent speeders at ${d.name}`} />
+            <SpeedersTable speeders={speeders.data.items} deviceOf={() => d} label={`Recent speeders at ${d.name}`} />
           )}
         </section>
       </>

@@ -3,17 +3,13 @@ import { Link, useNavigate } from 'react-router';
 import { usePublicDevices, usePublicOverview, usePublicSpeeders, type PublicDevice } from '../../api/community';
 import { LazyDeviceMap } from '../../components/map';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
-import { formatNumber, formatSpeed } from '../../lib/format';
+import { formatNumber, formatPercent, formatSpeed, setDisplayContext } from '../../lib/format';
 import { useTitle } from '../../lib/title';
 import { PublicLayout } from './PublicLayout';
 import { SpeedersTable } from './SpeedersTable';
 import '../StatsPage.css';
 
 const DAY_MS = 86_400_000;
-
-function percent(share: number | null): string {
-  return share === null ? '—' : `${(share * 100).toFixed(1)} %`;
-}
 
 /** Devices as the map draws them: at their approximate location, "online" when heard from in the last day. */
 function mapDevices(devices: PublicDevice[]) {
@@ -29,6 +25,8 @@ function mapDevices(devices: PublicDevice[]) {
 /** /public: the shared radars of every organization that takes part, on a map, with community figures and recent speeders. */
 export function PublicPage() {
   useTitle('Community traffic');
+  // Figures of every sharing organization together: the platform's default locale; each speeder in its own.
+  setDisplayContext({});
   const overview = usePublicOverview();
   const devices = usePublicDevices();
   const speeders = usePublicSpeeders();
@@ -54,7 +52,7 @@ export function PublicPage() {
             <li className="stat"><span className="stat-value">{formatNumber(overview.data.devices)}</span><span className="stat-label">shared radars</span></li>
             <li className="stat"><span className="stat-value">{formatNumber(overview.data.organizations)}</span><span className="stat-label">organizations</span></li>
             <li className="stat"><span className="stat-value">{formatNumber(overview.data.last30Days.vehicles)}</span><span className="stat-label">vehicles measured</span></li>
-            <li className="stat"><span className="stat-value">{percent(overview.data.last30Days.speedingShare)}</span><span className="stat-label">over the limit</span></li>
+            <li className="stat"><span className="stat-value">{formatPercent(overview.data.last30Days.speedingShare)}</span><span className="stat-label">over the limit</span></li>
           </ul>
         )}
       </section>
@@ -101,7 +99,7 @@ export function PublicPage() {
         ) : speeders.data.items.length === 0 ? (
           <EmptyState title="No speeders in the last 30 days" />
         ) : (
-          <SpeedersTable speeders={speeders.data.items} names={names} units={(id) => byId.get(id)?.units ?? 'mph'} label="Recent speeders of all shared radars" />
+          <SpeedersTable speeders={speeders.data.items} names={names} deviceOf={(id) => byId.get(id)} label="Recent speeders of all shared radars" />
         )}
       </section>
     </PublicLayout>

@@ -1,15 +1,16 @@
 import { Link } from 'react-router';
-import type { Speeder } from '../../api/community';
-import { formatSpeed } from '../../lib/format';
+import type { PublicDevice, Speeder } from '../../api/community';
+import { DEFAULT_LOCALE, formatSpeed, formatTime } from '../../../shared/format';
 
-function formatWhen(iso: string): string {
-  return new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
-}
+type Where = Pick<PublicDevice, 'units' | 'timezone' | 'locale'>;
+/** Before the device list arrives: the time in UTC, still named. */
+const UNKNOWN: Where = { units: 'mph', timezone: 'UTC', locale: DEFAULT_LOCALE };
 
 /** Recent speeders: every text is rendered by React, so nothing a device owner typed can run as markup. */
-export function SpeedersTable({ speeders, units, names, label }: {
+/** Each time in its radar's zone and each figure in its owner's locale: radars of several organizations share the table. */
+export function SpeedersTable({ speeders, deviceOf, names, label }: {
   speeders: Speeder[];
-  units: (deviceId: string) => 'mph' | 'kmh';
+  deviceOf: (deviceId: string) => Where | undefined;
   names?: Map<string, string>;
   label: string;
 }) {
@@ -27,15 +28,19 @@ export function SpeedersTable({ speeders, units, names, label }: {
           </tr>
         </thead>
         <tbody>
-          {speeders.map((s) => (
-            <tr key={`${s.deviceId}-${s.time}-${s.speed}`}>
-              <td>{formatWhen(s.time)}</td>
-              {names && <td><Link to={`/public/devices/${s.deviceId}`}>{names.get(s.deviceId) ?? 'Shared radar'}</Link></td>}
-              <td>{formatSpeed(s.speed, units(s.deviceId))}</td>
-              <td>{formatSpeed(s.speedLimit, units(s.deviceId))}</td>
-              <td>{s.photoUrl ? <img className="public-photo" src={s.photoUrl} alt={`Vehicle at ${formatSpeed(s.speed, units(s.deviceId))}`} loading="lazy" /> : <span className="muted">—</span>}</td>
-            </tr>
-          ))}
+          {speeders.map((s) => {
+            const where = deviceOf(s.deviceId) ?? UNKNOWN;
+            const speed = (value: number) => formatSpeed(value, where.units, where.locale);
+            return (
+              <tr key={`${s.deviceId}-${s.time}-${s.speed}`}>
+                <td><time dateTime={s.time} title={where.timezone}>{formatTime(s.time, where.timezone, where.locale)}</time></td>
+                {names && <td><Link to={`/public/devices/${s.deviceId}`}>{names.get(s.deviceId) ?? 'Shared radar'}</Link></td>}
+                <td>{speed(s.speed)}</td>
+                <td>{speed(s.speedLimit)}</td>
+                <td>{s.photoUrl ? <img className="public-photo" src={s.photoUrl} alt={`Vehicle at ${speed(s.speed)}`} loading="lazy" /> : <span className="muted">—</span>}</td>
+              </tr>
+            );
+          })}
         </tbody>
       </table>
     </div>
