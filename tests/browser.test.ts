@@ -168,22 +168,23 @@ describe('web console in a browser', { skip, timeout: 120_000 }, () => {
     await ingest(roaming.apiKey, [{ ts: new Date(now - 5_000).toISOString(), kind: 'reading' }]);
     await eventually(async () => assert.equal(await rows.count(), 4), 8000);
 
-    // Newest first: the sensor's reading (browser zone), then the speeding radar event (site zone, mph, photo).
+    // Newest first: the sensor's reading (no site: the organization's zone, UTC), then the speeding radar event (site zone, mph, photo).
     const sensorRow = rows.nth(0);
     assert.match(await sensorRow.innerText(), /Roaming sensor/);
     assert.equal(await sensorRow.getAttribute('class'), 'row-new', 'arrivals are highlighted');
     assert.equal(await rows.nth(3).getAttribute('class'), null, 'the event that was there is not');
-    assert.equal(await sensorRow.locator('time').getAttribute('title'), BROWSER_ZONE);
-    assert.match(await sensorRow.locator('time').innerText(), /GMT\+1|GMT\+2/);
+    assert.equal(await sensorRow.locator('time').getAttribute('title'), 'UTC');
+    assert.match(await sensorRow.locator('time').innerText(), /\bUTC$/);
     const speedingRow = rows.nth(1);
     assert.match(await speedingRow.innerText(), /47\.5 mph/);
     assert.match(await speedingRow.innerText(), /Speeding/);
     assert.equal(await speedingRow.locator('time').getAttribute('title'), SITE_ZONE);
-    assert.match(await speedingRow.locator('time').innerText(), /\b(MST|MDT)\b/);
+    // The organization's locale (en-US by default), not the browser's: month first, 12-hour clock, the site's zone named.
+    assert.match(await speedingRow.locator('time').innerText(), /^[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2}:\d{2} (AM|PM) (MST|MDT)$/);
     const thumb = speedingRow.getByRole('img', { name: /Photo of Main Street radar/ });
     assert.equal(await thumb.getAttribute('src'), `/api/v1/events/${speedingId}/photo?size=thumb`);
     await eventually(async () => assert.ok(await thumb.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth === 320)));
-    await page.getByText(`devices without a site use your browser's (${BROWSER_ZONE})`).waitFor();
+    await page.getByText(`devices without a site use the organization's (UTC)`).waitFor();
     await assertAccessible(page, 'events');
 
     const csv = page.getByRole('link', { name: 'Export CSV' });
@@ -214,6 +215,12 @@ describe('web console in a browser', { skip, timeout: 120_000 }, () => {
     await eventually(async () => assert.equal(await rows.count(), 2));
     assert.equal(await page.getByLabel('Speeding only').isChecked(), true);
     assert.equal(await page.getByLabel('Device').inputValue(), radar.id);
+
+    // Counts are grouped in the organization's locale: 1,000 more readings (outside the filter) on the overview.
+    await ingest(roaming.apiKey, Array.from({ length: 1000 }, (_, i) => ({ ts: new Date(Date.now() - 3_600_000 - i * 1000).toISOString(), kind: 'reading' })));
+    await app.settleRollups();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Overview' }).click();
+    await eventually(async () => assert.match(await page.locator('.kpi', { hasText: 'Events in the last 24 h' }).innerText(), /\b1,0\d\d\b/), 8000);
   });
 
   it('lists, searches and filters devices; the device page works as a deep link', async () => {
