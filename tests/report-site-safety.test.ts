@@ -151,7 +151,7 @@ describe('site-safety report', { skip }, () => {
 
     const all = text();
     // Times in each camera's site's zone: 08:15 UTC is 09:15 in Madrid, 09:00 UTC is 09:00 in London.
-    assert.match(all, /03\/11, 09:15 CET\s+Crane camera\s+—\s+No hard hat\s+3 min\s+03\/11, 09:20 CET, operator/);
+    assert.match(all, /03\/11, 09:15 CET\s+Crane camera\s+—\s+No hard hat\s+3 min\s+03\/11, 09:20 CET,\s+operator/);
     assert.match(all, /03\/11, 09:16 CET\s+Crane camera\s+Crane swing\s+Zone breach\s+40 s/);
     assert.match(all, /05\/11, 09:00 GMT\s+Gate camera\s+—\s+No hard hat\s+5 min/);
     assert.match(all, /Comment: "Told the crew to wear hats"/);
