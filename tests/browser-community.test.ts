@@ -84,7 +84,7 @@ describe('public community pages in a browser', { skip, timeout: 180_000 }, () =
     await page.getByRole('button', { name: 'Figures and charts' }).click();
     await page.waitForURL(`**/public/devices/${radarId}`);
     await page.getByRole('heading', { name: XSS_NAME, level: 1 }).waitFor();
-    await page.getByText('85th percentile').waitFor();
+    await page.getByText('85th percentile', { exact: true }).waitFor();
     assert.equal(await page.locator('figure.chart').count(), 2);
     await page.getByRole('heading', { name: 'Recent speeders' }).waitFor();
     await eventually(async () => assert.ok((await page.locator('table tbody tr').count()) > 0));
@@ -100,7 +100,7 @@ describe('public community pages in a browser', { skip, timeout: 180_000 }, () =
       await phone.goto(`${server.url}${target}`);
       await phone.getByRole('heading', { level: 1 }).first().waitFor();
       if (target === '/public') await phone.locator('.map-canvas[data-ready]').waitFor();
-      else await phone.getByText('85th percentile').waitFor();
+      else await phone.getByText('85th percentile', { exact: true }).waitFor();
       assert.equal(await horizontalOverflow(phone), 0, `no sideways scrolling on ${target}`);
     }
     await screenshot(phone, 'public-phone-device');

@@ -252,7 +252,7 @@ describe('web console in a browser', { skip, timeout: 120_000 }, () => {
     await page.reload();
     await page.getByRole('heading', { name: radar.name, level: 1 }).waitFor();
     await page.locator('.page-header').getByText('Online').waitFor();
-    const details = page.locator('dl.details');
+    const details = page.locator('dl.details').first();
     assert.match(await details.innerText(), /Riverside/);
     assert.match(await details.innerText(), /39\.73920, -104\.99030/);
     assert.match(await details.innerText(), /30 mph/);
