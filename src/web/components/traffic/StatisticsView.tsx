@@ -1,7 +1,7 @@
 import type { TrafficStatistics } from '../../api/traffic';
 import { p85Caveat } from '../../../shared/traffic';
 import { BarChart, CumulativeChart, Heatmap } from './Charts';
-import { count, hourLabel, percent, speed, unitLabel } from './format';
+import { count, hourLabel, percent, speed, unitLabel, vehicles } from './format';
 
 const BAND_LABELS: Record<string, string> = {
   '1-5': '1–5 over',
@@ -41,7 +41,7 @@ export function StatisticsView({ stats }: { stats: TrafficStatistics }) {
           <Figure label="Median (50th)" value={speed(summary.median, units)} />
           <Figure label="Mean" value={speed(summary.mean, units)} />
           <Figure label={`${pace ? pace.to - pace.from : ''} ${u} pace`} value={pace ? `${pace.from}–${pace.to} ${u}` : '—'} note={pace ? `${percent(pace.share)} of vehicles` : undefined} />
-          <Figure label="Over the limit" value={percent(speeding.speedingShare)} note={`${count(speeding.speeding)} vehicles`} />
+          <Figure label="Over the limit" value={percent(speeding.speedingShare)} note={vehicles(speeding.speeding)} />
         </ul>
         <div className="stats-tables">
           <table className="table figures-table">
@@ -71,7 +71,7 @@ export function StatisticsView({ stats }: { stats: TrafficStatistics }) {
           </table>
         </div>
         <p className="muted small">
-          {limits.length > 0 ? `Limits in force: ${limits.map((l) => `${l.limit} ${u} (${count(l.count)} vehicles)`).join(', ')}.` : 'No limit was set for these measurements.'}
+          {limits.length > 0 ? `Limits in force: ${limits.map((l) => `${l.limit} ${u} (${vehicles(l.count)})`).join(', ')}.` : 'No limit was set for these measurements.'}
           {speeding.withoutLimit > 0 && ` ${count(speeding.withoutLimit)} vehicles were measured without a limit and cannot be over it.`}
         </p>
       </section>
@@ -103,14 +103,14 @@ export function StatisticsView({ stats }: { stats: TrafficStatistics }) {
         <h2 id="time-heading">By time of day and week</h2>
         <p className="muted small">
           Local time at the site ({stats.subject.timezone}).
-          {stats.peaks.am && ` Morning peak ${hourLabel(stats.peaks.am.hour)} (${count(stats.peaks.am.count)} vehicles).`}
-          {stats.peaks.pm && ` Afternoon peak ${hourLabel(stats.peaks.pm.hour)} (${count(stats.peaks.pm.count)} vehicles).`}
+          {stats.peaks.am && ` Morning peak ${hourLabel(stats.peaks.am.hour)} (${vehicles(stats.peaks.am.count)}).`}
+          {stats.peaks.pm && ` Afternoon peak ${hourLabel(stats.peaks.pm.hour)} (${vehicles(stats.peaks.pm.count)}).`}
         </p>
         <div className="charts">
           <BarChart
             title="Vehicles by hour of day"
             description={`Volume in each local hour${stats.hourly.some((h) => h.p85 !== null) ? '; the line is the hour\'s 85th percentile in ' + u : ''}.`}
-            bars={stats.hourly.map((h) => ({ x: h.hour, value: h.count, label: `${hourLabel(h.hour)}: ${count(h.count)} vehicles, mean ${speed(h.mean, units)}, 85th ${speed(h.p85, units)}, ${percent(h.speedingShare)} over` }))}
+            bars={stats.hourly.map((h) => ({ x: h.hour, value: h.count, label: `${hourLabel(h.hour)}: ${vehicles(h.count)}, mean ${speed(h.mean, units)}, 85th ${speed(h.p85, units)}, ${percent(h.speedingShare)} over` }))}
             xLabel={(x) => String(x)}
           />
           <BarChart
@@ -121,7 +121,7 @@ export function StatisticsView({ stats }: { stats: TrafficStatistics }) {
             xLabel={(x) => days[x]?.date.slice(5) ?? ''}
           />
         </div>
-        <Heatmap title="Vehicles by weekday and hour" values={stats.heatmap.volume} format={(v) => `${count(v)} vehicles`} />
+        <Heatmap title="Vehicles by weekday and hour" values={stats.heatmap.volume} format={vehicles} />
         <Heatmap title="Share over the limit by weekday and hour" values={stats.heatmap.speedingShare} format={(v) => `${percent(v)} over`} />
       </section>
 

@@ -18,6 +18,9 @@ export function count(value: number): string {
   return formatNumber(value);
 }
 
+/** "1 vehicle", "1,200 vehicles": a heatmap legend or a note reads as a sentence. */
+export const vehicles = (value: number): string => `${count(value)} vehicle${value === 1 ? '' : 's'}`;
+
 export function hourLabel(hour: number): string {
   return `${String(hour).padStart(2, '0')}:00`;
 }
