@@ -189,6 +189,9 @@ describe('everyday usability in a browser', { skip, timeout: 120_000 }, () => {
       return parseFloat(getComputedStyle(text).fontSize) * (svg.getBoundingClientRect().width / svg.viewBox.baseVal.width);
     });
     assert.ok(chartText >= 10, `a chart's axis text is ${chartText.toFixed(1)} px`);
+    // A day's bar names its day in the organization's locale (en-US), not as ISO text.
+    const dayBar = await page.locator('figure.chart', { hasText: 'Vehicles per day' }).locator('rect.chart-bar title').first().textContent();
+    assert.match(dayBar ?? '', /^[A-Z][a-z]{2} \d{1,2}, \d{4}: \d+ vehicles?, mean/);
     await heatmap.getByRole('img', { name: /^Shade scale: lightest no traffic, darkest \d+ vehicles?$/ }).waitFor();
     await heatmap.scrollIntoViewIfNeeded();
     await saveScreenshot(page, 'phone-stats');

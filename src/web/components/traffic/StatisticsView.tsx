@@ -1,5 +1,6 @@
 import type { TrafficStatistics } from '../../api/traffic';
 import { p85Caveat } from '../../../shared/traffic';
+import { formatDay } from '../../lib/format';
 import { BarChart, CumulativeChart, Heatmap } from './Charts';
 import { count, hourLabel, percent, speed, unitLabel, vehicles } from './format';
 
@@ -116,7 +117,7 @@ export function StatisticsView({ stats }: { stats: TrafficStatistics }) {
           <BarChart
             title="Vehicles per day"
             description="Daily volume; the line is the 7-day moving average."
-            bars={days.map((d, i) => ({ x: i, value: d.count, label: `${d.date}: ${count(d.count)} vehicles, mean ${speed(d.mean, units)}, ${percent(d.speedingShare)} over` }))}
+            bars={days.map((d, i) => ({ x: i, value: d.count, label: `${formatDay(d.date)}: ${vehicles(d.count)}, mean ${speed(d.mean, units)}, ${percent(d.speedingShare)} over` }))}
             line={days.map((d, i) => ({ x: i, value: d.countAverage7 }))}
             xLabel={(x) => days[x]?.date.slice(5) ?? ''}
           />
