@@ -228,7 +228,7 @@ describe('detection pipeline', () => {
       let consumer: FrameConsumer | undefined;
       const source = { subscribe: (_id: string, c: FrameConsumer) => ((consumer = c), () => undefined) };
       const { services } = app.runtime;
-      const runner = new DetectionRunner(app.runtime.ctx, source, services.cameras, services.ingest, services.photos);
+      const runner = new DetectionRunner(app.runtime.ctx, source, services.cameras, services.ingest, services.photos, services.detectionModels);
       const quiet = await fileCamera(owner, clip, 'Bench camera', siteA, { mode: 'ppe' });
       await runner.start(quiet);
       const jpeg = await sharp({ create: { width: SIZE, height: SIZE, channels: 3, background: '#808080' } }).jpeg().toBuffer();

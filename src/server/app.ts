@@ -48,7 +48,7 @@ export function buildApp(ctx: AppContext, services: Services) {
     deviceRoutes(services.devices),
     cameraRoutes(services.cameras, ctx.config.cameraPlaceholderMaxBytes),
     decoderRoutes(ctx, services.cameras, services.decoders),
-    detectionRoutes(ctx.replica.db, services.cameras, () => services.rollups.settle('events')),
+    detectionRoutes(ctx.replica.db, services.cameras, services.detectionModels, () => services.rollups.settle('events')),
     liveRoutes(services.live, services.cameras, services.identity, ctx.config.streamHeartbeatSeconds),
     ingestRoutes(services.ingest, ctx.config),
     rushRosterRoutes(services.rushroster, services.photos, ctx.config),

@@ -10,6 +10,7 @@ import { DevicesService } from './devices/service.js';
 import { IngestService } from './ingest/service.js';
 import { RushRosterService } from './rushroster/service.js';
 import { EventPhotosService } from './events/photos.js';
+import { DetectionModels } from './detection/models.js';
 import { DetectionRunner } from './detection/runner.js';
 import { PoloSancaService } from './polosanca/service.js';
 import { EventsService } from './events/service.js';
@@ -57,7 +58,8 @@ export function createServices(ctx: AppContext) {
   const live = createLiveView(ctx, decoders);
   const ingest = new IngestService(ctx);
   const photos = new EventPhotosService(ctx, audit);
-  const detection = new DetectionRunner(ctx, decoders, cameras, ingest, photos);
+  const detectionModels = new DetectionModels(ctx, audit);
+  const detection = new DetectionRunner(ctx, decoders, cameras, ingest, photos, detectionModels);
   const polosanca = new PoloSancaService(ingest, devices);
   const rollups = new RollupsService(ctx);
   const events = new EventsService(ctx, audit, rollups);
@@ -82,7 +84,7 @@ export function createServices(ctx: AppContext) {
   const reportSchedules = new ReportSchedulesService(ctx, audit, { reports });
   const scheduleDelivery = new ScheduleDelivery(ctx, { reports });
   return {
-    audit, organizations, identity, sites, members, setup, stream, devices, cameras, decoders, detection, live, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups,
+    audit, organizations, identity, sites, members, setup, stream, devices, cameras, decoders, detection, detectionModels, live, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups,
     alerting, alertPreview, alertPeople, maintenance, maintenanceAttachments, traffic, community, reports, reportRunner,
     reportSchedules, scheduleDelivery, customers, challans, challanInvoices, challanPods, challanCompat, challanRecords,
   };

@@ -5,6 +5,8 @@ import { scopeOf } from '../core/access.js';
 import type { Db } from '../core/db/database.js';
 import { errors, IdParams, Nullable, Uuid } from '../core/http/schemas.js';
 import type { CamerasService } from '../cameras/service.js';
+import { requestActor } from '../audit/service.js';
+import type { DetectionModels } from './models.js';
 import { cameraStatistics, MAX_RANGE_DAYS, organizationStatistics, violationHours } from './statistics.js';
 
 const Day = Type.String({ format: 'date', description: 'a calendar day, YYYY-MM-DD (the camera\'s local day)' });
@@ -25,10 +27,33 @@ const DayCounts = Type.Object({ day: Type.String(), ...Counts });
 const Totals = Type.Object(Counts);
 
 /** `settleEvents` folds pending event batches into the hourly rollups the heatmap reads. */
-export function detectionRoutes(db: Db, cameras: CamerasService, settleEvents: () => Promise<void>) {
+export function detectionRoutes(db: Db, cameras: CamerasService, models: DetectionModels, settleEvents: () => Promise<void>) {
   return async function routes(base: FastifyInstance): Promise<void> {
     const app = base.withTypeProvider<TypeBoxTypeProvider>();
     const tags = ['cameras'];
+
+    const ModelList = Type.Object({
+      models: Type.Array(Type.Object({
+        name: Type.String(), isDefault: Type.Boolean(), bytes: Type.Integer(), classes: Type.Array(Type.String()),
+        inputWidth: Nullable(Type.Integer()), inputHeight: Nullable(Type.Integer()),
+        problem: Nullable(Type.String({ description: 'why the file cannot be used; null when it can' })),
+      })),
+      chosen: Nullable(Type.String({ description: 'the model your cameras use; null: the default' })),
+    });
+
+    app.get('/api/v1/detection/models', {
+      config: { access: 'camera.read' },
+      schema: { tags, summary: 'The detection models installed on this server, and the one your organization\'s cameras use', response: { 200: ModelList, ...errors(401, 403) } },
+    }, async (request) => models.list(scopeOf(request)));
+
+    app.put('/api/v1/detection/model', {
+      config: { access: 'camera.write' },
+      schema: {
+        tags, summary: 'Choose the installed model your organization\'s cameras use (null: the default); running cameras switch at once',
+        body: Type.Object({ model: Nullable(Type.String({ maxLength: 100 })) }),
+        response: { 200: ModelList, ...errors(400, 401, 403) },
+      },
+    }, async (request) => models.choose(scopeOf(request), request.body.model, requestActor(request)));
 
     app.get('/api/v1/cameras/statistics', {
       config: { access: 'camera.read' },

@@ -7,6 +7,7 @@ import type { EventPhotosService } from '../events/photos.js';
 import type { IngestService } from '../ingest/service.js';
 import { createDetector, type Detector } from './detector.js';
 import { loadDetectionModel, type ModelLoad } from './model.js';
+import type { DetectionModels } from './models.js';
 import type { RuleName } from './rules.js';
 import { DetectionCounters, FLUSH_EVERY_MS, type CameraClock } from './statistics.js';
 import { closeAbandonedViolations } from './store.js';
@@ -40,14 +41,17 @@ const ENABLED: Record<'ppe' | 'zone' | 'both', Record<RuleName, boolean>> = {
  * this runner's detector, which subscribes to the decoder's frames. The decoder is never held up: a frame is
  * handed over and returned from at once, and while one frame is being analysed the next ones are skipped
  * (counted), so a slow model lowers the analysed rate instead of building a queue. A frame that cannot be
- * read is counted and skipped. One model is loaded per process and shared by its cameras; without one the
- * camera still streams and its detection status says why.
+ * read is counted and skipped. Each model is loaded once per process and shared by the cameras that use it
+ * (an organization's choice, else the default); without one the camera still streams and its detection status
+ * says why. A new choice restarts the detection of that organization's cameras here, not their decoders.
  */
 export class DetectionRunner {
   private readonly running = new Map<string, Running>();
   private readonly counters = new DetectionCounters();
-  private model: Promise<ModelLoad> | null = null;
+  /** Loaded models by file; a missing or unusable one is not kept, so it is tried again at the next start. */
+  private readonly models = new Map<string, Promise<ModelLoad>>();
   private readonly flushTimer: NodeJS.Timeout;
+  private readonly stopBus: () => void;
 
   constructor(
     private readonly ctx: AppContext,
@@ -55,7 +59,11 @@ export class DetectionRunner {
     private readonly cameras: CamerasService,
     private readonly ingest: IngestService,
     private readonly photos: EventPhotosService,
+    private readonly choices: DetectionModels,
   ) {
+    this.stopBus = ctx.bus.subscribe((message) => {
+      if (message.type === 'detection.model_changed' && message.orgId) void this.restartOrganization(message.orgId);
+    });
     this.flushTimer = setInterval(() => void this.flushStatistics().catch((error: unknown) => {
       this.ctx.logger.warn({ err: error }, 'could not write detection statistics; they are kept for the next try');
     }), FLUSH_EVERY_MS);
@@ -88,26 +96,50 @@ export class DetectionRunner {
     this.running.set(cameraId, entry);
     // Incidents left open by a worker that died lived in its memory: they end at their last sighting.
     await this.bookkeeping(() => closeAbandonedViolations(this.ctx.db, cameraId));
-    if (settings.mode === 'off') {
-      await this.cameras.recordDetectionStatus(cameraId, 'off', 'detection off: switched off for this camera');
-    } else {
-      const load = await this.loadModel();
-      if (load.status !== 'ready') {
-        await this.cameras.recordDetectionStatus(cameraId, load.status, load.reason);
-      } else {
-        entry.detector = await createDetector({
-          model: load.model, confidence: settings.confidence, masks: settings.masks, minPersonArea: settings.minPersonArea,
-          rules: { enabled: ENABLED[settings.mode], zones: settings.zones },
-        });
-        entry.recorder = new ViolationRecorder(this.ctx, this.ingest, this.photos, principalOf(settings), (incident) => {
-          this.counters.violation(clock, incident.startedAt, incident.rule);
-        });
-        const rules = entry.detector.state.status === 'ready' ? entry.detector.state.rules : [];
-        await this.cameras.recordDetectionStatus(cameraId, 'running', rules.length === 0 ? 'no rule applies: add a zone, or use a model with hard-hat or vest classes' : null);
-      }
-    }
+    await this.attachDetector(entry, settings);
     if (this.running.get(cameraId) !== entry) return; // stopped while starting
     entry.unsubscribe = this.frames.subscribe(cameraId, (frame) => this.onFrame(entry, frame));
+  }
+
+  /** Gives the camera a detector with its settings and its organization's model, or records why it has none. */
+  private async attachDetector(entry: Running, settings: CameraDetectionSettings): Promise<void> {
+    const { cameraId } = settings;
+    if (settings.mode === 'off') {
+      await this.cameras.recordDetectionStatus(cameraId, 'off', 'detection off: switched off for this camera');
+      return;
+    }
+    const load = await this.loadModel(await this.choices.pathFor(settings.orgId));
+    if (load.status !== 'ready') {
+      await this.cameras.recordDetectionStatus(cameraId, load.status, load.reason);
+      return;
+    }
+    const recorder = new ViolationRecorder(this.ctx, this.ingest, this.photos, principalOf(settings), (incident) => {
+      this.counters.violation(entry.clock, incident.startedAt, incident.rule);
+    });
+    const detector = await createDetector({
+      model: load.model, confidence: settings.confidence, masks: settings.masks, minPersonArea: settings.minPersonArea,
+      rules: { enabled: ENABLED[settings.mode], zones: settings.zones },
+    });
+    [entry.detector, entry.recorder] = [detector, recorder];
+    const rules = detector.state.status === 'ready' ? detector.state.rules : [];
+    await this.cameras.recordDetectionStatus(cameraId, 'running', rules.length === 0 ? 'no rule applies: add a zone, or use a model with hard-hat or vest classes' : null);
+  }
+
+  /**
+   * An organization chose another model: its cameras running here close their open incidents and get a
+   * detector with the new model; their decoders and frame subscriptions go on untouched.
+   */
+  private async restartOrganization(orgId: string): Promise<void> {
+    for (const entry of [...this.running.values()].filter((running) => running.clock.orgId === orgId)) {
+      await this.bookkeeping(async () => {
+        const old = entry.detector;
+        entry.detector = null; // frames arriving meanwhile are only counted
+        await entry.inFlight;
+        if (old) this.queueWrites(entry, await old.close(Date.now()), null);
+        await entry.writes;
+        if (this.running.get(entry.clock.cameraId) === entry) await this.attachDetector(entry, await this.cameras.detectionFor(entry.clock.cameraId));
+      });
+    }
   }
 
   async stop(cameraId: string): Promise<void> {
@@ -131,11 +163,12 @@ export class DetectionRunner {
 
   async close(): Promise<void> {
     clearInterval(this.flushTimer);
+    this.stopBus();
     await this.stopAll();
     await this.bookkeeping(() => this.flushStatistics());
-    const load = await this.model;
-    this.model = null;
-    if (load?.status === 'ready') await load.model.close();
+    const loads = await Promise.all(this.models.values());
+    this.models.clear();
+    for (const load of loads) if (load.status === 'ready') await load.model.close();
   }
 
   /** Writes the statistics counted so far (every minute on its own; tests and shutdown call it). */
@@ -143,11 +176,15 @@ export class DetectionRunner {
     return this.counters.flush(this.ctx.db);
   }
 
-  /** The shared model; a missing or unusable one is tried again at the next camera start (the operator may have installed it). */
-  private async loadModel(): Promise<ModelLoad> {
-    this.model ??= loadDetectionModel(this.ctx.config.detectionModelPath);
-    const load = await this.model;
-    if (load.status !== 'ready') this.model = null;
+  /** A shared model; a missing or unusable one is tried again at the next camera start (the operator may have installed it). */
+  private async loadModel(modelPath: string): Promise<ModelLoad> {
+    let loading = this.models.get(modelPath);
+    if (!loading) {
+      loading = loadDetectionModel(modelPath);
+      this.models.set(modelPath, loading);
+    }
+    const load = await loading;
+    if (load.status !== 'ready' && this.models.get(modelPath) === loading) this.models.delete(modelPath);
     return load;
   }
 

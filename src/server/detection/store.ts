@@ -141,3 +141,19 @@ export async function violationsByHourOfWeek(db: Conn, scope: Scope, range: { fr
     GROUP BY 1, 2 ORDER BY 1, 2`.execute(db);
   return result.rows;
 }
+
+/** The installed model an organization chose; undefined: the default model. */
+export async function chosenModel(db: Conn, orgId: string): Promise<string | undefined> {
+  const row = await db.selectFrom('organization_detection_models').select('model').where('org_id', '=', orgId).executeTakeFirst();
+  return row?.model;
+}
+
+/** Records an organization's model, or (null) goes back to the default. */
+export async function chooseModel(db: Conn, orgId: string, model: string | null, userId: string | null): Promise<void> {
+  if (model === null) {
+    await db.deleteFrom('organization_detection_models').where('org_id', '=', orgId).execute();
+    return;
+  }
+  await db.insertInto('organization_detection_models').values({ org_id: orgId, model, updated_by: userId })
+    .onConflict((oc) => oc.column('org_id').doUpdateSet({ model, updated_by: userId, updated_at: sql`now()` })).execute();
+}

@@ -119,3 +119,11 @@ export interface CameraDetectionDailyTable {
   no_vest: Generated<number>;
   zone_breach: Generated<number>;
 }
+
+/** The installed detection model an organization chose (migration 0043); no row: the default model. */
+export interface OrganizationDetectionModelsTable {
+  org_id: string;
+  model: string;
+  updated_by: string | null;
+  updated_at: Generated<Date>;
+}

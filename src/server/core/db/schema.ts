@@ -4,11 +4,12 @@ import type { MemberRole, Role } from '../../../shared/roles.js';
 import type { CreatedAt, UpdatedAt } from './schema-columns.js';
 import type { AlertRulesTable, AlertRuleStatesTable, AlertRuleVersionsTable, AlertsTable, NotificationChannelsTable, NotificationOutboxTable } from './schema-alerts.js';
 import type {
-  CamerasTable, CameraDetectionDailyTable, CameraLeasesTable, CameraWorkersTable, EventAcknowledgementsTable, ViolationsTable,
+  CamerasTable, CameraDetectionDailyTable, CameraLeasesTable, CameraWorkersTable, EventAcknowledgementsTable, OrganizationDetectionModelsTable, ViolationsTable,
 } from './schema-cameras.js';
 import type {
   ChallanCustomersTable, ChallanDigestWeeksTable, ChallanFileDeletionsTable, ChallanNumberCountersTable, ChallanPodFilesTable, DeliveryChallansTable,
 } from './schema-challans.js';
+import type { TelemetryValuesTable } from './schema-telemetry.js';
 import type { ReportsTable, ReportSettingsTable, ReportSchedulesTable, ReportScheduleRunsTable, MaintenanceRecordsTable, MaintenanceAttachmentsTable, MaintenanceFileDeletionsTable, MaintenanceSettingsTable, EventPhotoUploadsTable } from './schema-records.js';
 
 /** Every table Vigil's stores touch, as the migrations in `./migrations` create them. */
@@ -195,6 +196,7 @@ export * from './schema-alerts.js';
 export * from './schema-records.js';
 export * from './schema-cameras.js';
 export * from './schema-challans.js';
+export * from './schema-telemetry.js';
 export type { DeviceKind };
 
 export interface Database {
@@ -233,10 +235,12 @@ export interface Database {
   violations: ViolationsTable;
   event_acknowledgements: EventAcknowledgementsTable;
   camera_detection_daily: CameraDetectionDailyTable;
+  organization_detection_models: OrganizationDetectionModelsTable;
   delivery_challans: DeliveryChallansTable;
   challan_customers: ChallanCustomersTable;
   challan_number_counters: ChallanNumberCountersTable;
   challan_pod_files: ChallanPodFilesTable;
   challan_file_deletions: ChallanFileDeletionsTable;
   challan_digest_weeks: ChallanDigestWeeksTable;
+  telemetry_values: TelemetryValuesTable;
 }
