@@ -122,30 +122,66 @@ export function parseEventItem(item: unknown, index: number, defaults: EventDefa
   };
 }
 
+/** A value kept as the device sent it (telemetry_values): strings, JSON objects and arrays, booleans. */
+export type TypedValue = string | boolean | Record<string, unknown> | unknown[];
+
 export interface TelemetryItem {
   index: number;
   ts: Date;
+  /** Numbers, and booleans as 0/1: the numeric series (charts, rollups, alert rules). */
   values: [metric: string, value: number][];
+  /** Values that are not numbers, as sent (a boolean is in both lists). */
+  typed: [key: string, value: TypedValue][];
+  /** Keys refused one by one (the item's other keys are stored). */
+  refused: KeyRefusal[];
 }
 
+/** A key refused on its own: field `values.<key>`, the message for the device, and a reason for /metrics. */
+export interface KeyRefusal extends FieldError {
+  reason: 'invalid_key' | 'null_value' | 'unsupported_type' | 'unstorable_text' | 'too_large';
+}
+
+/** Largest string or JSON value (as JSON text, UTF-8) stored under one key. */
+export const MAX_VALUE_BYTES = 8 * 1024;
+
+/** One key's value sorted into the numeric and typed series, or why it is refused. */
+function telemetryValue(value: unknown): { number?: number; typed?: TypedValue } | Omit<KeyRefusal, 'field'> {
+  if (finiteNumber(value)) return { number: value };
+  if (typeof value === 'boolean') return { number: value ? 1 : 0, typed: value };
+  if (value === null || value === undefined) return { reason: 'null_value', message: 'must be a number, a boolean, a string or a JSON object or array, not null' };
+  if (typeof value !== 'string' && typeof value !== 'object') return { reason: 'unsupported_type', message: 'must be a number, a boolean, a string or a JSON object or array' };
+  const problem = typeof value === 'string' ? textProblem(value) : jsonProblem(value, '')?.message;
+  if (problem) return { reason: 'unstorable_text', message: problem };
+  const bytes = Buffer.byteLength(JSON.stringify(value));
+  if (bytes > MAX_VALUE_BYTES) return { reason: 'too_large', message: `is ${bytes} bytes as JSON; a value holds at most ${MAX_VALUE_BYTES}` };
+  return { typed: value as TypedValue };
+}
+
+/**
+ * A reading: its time and its values, each key checked on its own so that one bad key does not cost the
+ * others; the item is refused whole only when its time is wrong or no key is left.
+ */
 export function parseTelemetryItem(item: unknown, index: number, zone: string, now = Date.now()): TelemetryItem | Rejection {
   if (!isObject(item)) return { index, errors: [{ field: '', message: 'must be an object' }] };
-  const errors: FieldError[] = [];
   const time = parseTimestamp(item.ts, zone, now);
-  if (typeof time === 'string') errors.push({ field: 'ts', message: time });
-  const values: [string, number][] = [];
+  if (typeof time === 'string') return { index, errors: [{ field: 'ts', message: time }] };
   if (!isObject(item.values) || Object.keys(item.values).length === 0) {
-    errors.push({ field: 'values', message: 'must be an object of metric names to numbers, with at least one metric' });
-  } else {
-    for (const [metric, raw] of Object.entries(item.values)) {
-      if (!METRIC.test(metric)) errors.push({ field: `values.${metric}`, message: 'is not a valid metric name (letters, digits, _ . -; up to 64)' });
-      else if (typeof raw === 'boolean') values.push([metric, raw ? 1 : 0]);
-      else if (finiteNumber(raw)) values.push([metric, raw]);
-      else errors.push({ field: `values.${metric}`, message: 'must be a finite number or a boolean' });
-    }
+    return { index, errors: [{ field: 'values', message: 'must be an object of keys to values, with at least one key' }] };
   }
-  if (errors.length > 0 || typeof time === 'string') return { index, errors };
-  return { index, ts: time.ts, values };
+  const values: [string, number][] = [];
+  const typed: [string, TypedValue][] = [];
+  const refused: KeyRefusal[] = [];
+  for (const [key, raw] of Object.entries(item.values)) {
+    const sorted = METRIC.test(key) ? telemetryValue(raw) : { reason: 'invalid_key' as const, message: 'is not a valid key name (letters, digits, _ . -; up to 64)' };
+    if ('reason' in sorted) {
+      refused.push({ field: `values.${key}`, ...sorted });
+      continue;
+    }
+    if (sorted.number !== undefined) values.push([key, sorted.number]);
+    if (sorted.typed !== undefined) typed.push([key, sorted.typed]);
+  }
+  if (values.length === 0 && typed.length === 0) return { index, errors: refused };
+  return { index, ts: time.ts, values, typed, refused };
 }
 
 export function isRejection(value: object): value is Rejection {

@@ -1,8 +1,10 @@
+import { Counter } from 'prom-client';
 import type { DevicePrincipal } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
 import { isDataException, isRowError } from '../core/db/errors.js';
 import { AppError, tooManyRequests } from '../core/http/errors.js';
-import { isRejection, parseEventItem, parseTelemetryItem, type EventItem, type Rejection, type TelemetryItem } from './items.js';
+import { isRejection, parseEventItem, parseTelemetryItem, type EventItem, type KeyRefusal, type Rejection, type TelemetryItem } from './items.js';
+import { receiveClock } from './receive-clock.js';
 import { WriteCoalescer } from './coalescer.js';
 import * as store from './store.js';
 
@@ -87,8 +89,15 @@ export class IngestService {
     isRowError,
   );
   private readonly observers: IngestObserver[] = [];
+  /** Telemetry values refused, by reason (a key of an item, or a whole item). */
+  private readonly dropped: Counter<'reason'>;
 
-  constructor(private readonly ctx: AppContext) {}
+  constructor(private readonly ctx: AppContext) {
+    const name = 'vigil_telemetry_dropped_total';
+    this.dropped = (ctx.metrics.registry.getSingleMetric(name) as Counter<'reason'> | undefined) ?? new Counter({
+      name, help: 'Telemetry refused at ingest, by reason: one key of a reading, or a whole reading', labelNames: ['reason'], registers: [ctx.metrics.registry],
+    });
+  }
 
   /** Registers a reaction to committed data; observers run in registration order after each commit (telemetry: once per statement and device). */
   observe(observer: IngestObserver): void {
@@ -300,27 +309,47 @@ export class IngestService {
     });
   }
 
+  /**
+   * Telemetry items: numbers (and booleans as 0/1) go to the numeric series, strings, JSON and booleans
+   * as sent to telemetry_values. A key refused on its own is reported under its item's index while the
+   * item's other keys are stored. Items without `ts` get this device's next receive times.
+   */
   async ingestTelemetry(device: DevicePrincipal, rawItems: unknown[]): Promise<TelemetryResult> {
     this.checkBatchSize(rawItems.length);
     const now = Date.now();
     const valid: TelemetryItem[] = [];
     const rejected: Rejection[] = [];
-    rawItems.forEach((raw, index) => {
+    stampMissingTimes(device.deviceId, rawItems, now).forEach((raw, index) => {
       const parsed = parseTelemetryItem(raw, index, device.timezone, now);
       if (isRejection(parsed)) rejected.push(parsed);
       else valid.push(parsed);
+      this.countDropped(parsed);
     });
     const retained = this.retainable(valid, rejected, now);
+    if (retained.length < valid.length) this.dropped.inc({ reason: 'too_old' }, valid.length - retained.length);
+    for (const item of retained) if (item.refused.length > 0) rejected.push({ index: item.index, errors: item.refused.map(({ field, message }) => ({ field, message })) });
     rejected.sort((a, b) => a.index - b.index);
-    if (retained.length === 0) return { accepted: 0, duplicates: 0, rejected, values: 0 };
+    if (retained.length === 0) return { accepted: 0, duplicates: 0, rejected: rejected.map(withoutReasons), values: 0 };
 
     const { orgId, deviceId } = device;
     const readings = retained.flatMap((item) => item.values.map(([metric, value]) => ({ orgId, deviceId, ts: item.ts, metric, value })));
-    return this.guarded(readings.length, async () => {
-      const stored = await this.telemetryWriter.submit(readings, device).catch(refusedData);
-      const fresh = stored.length === readings.length ? retained : freshItems(retained, stored);
-      return { accepted: fresh.length, duplicates: retained.length - fresh.length, rejected, values: stored.length };
+    const typed = retained.flatMap((item) => item.typed.map(([key, value]) => ({ orgId, deviceId, ts: item.ts, key, value })));
+    return this.guarded(readings.length + typed.length, async () => {
+      const stored = readings.length > 0 ? await this.telemetryWriter.submit(readings, device).catch(refusedData) : [];
+      const storedTyped = typed.length > 0 ? await store.insertTelemetryValues(this.ctx.db, typed).catch(refusedData) : new Set<string>();
+      const storedKeys = new Set([...stored.map((r) => `${r.metric}|${r.ts.getTime()}`), ...storedTyped]);
+      const fresh = retained.filter((item) => [...item.values, ...item.typed].some(([key]) => storedKeys.has(`${key}|${item.ts.getTime()}`)));
+      return { accepted: fresh.length, duplicates: retained.length - fresh.length, rejected: rejected.map(withoutReasons), values: storedKeys.size };
     });
+  }
+
+  /** Every value refused, counted on /metrics by reason: a key of an item, or a whole item (its time or shape). */
+  private countDropped(parsed: TelemetryItem | Rejection): void {
+    const errors = isRejection(parsed) ? parsed.errors : parsed.refused;
+    for (const error of errors) {
+      const reason = 'reason' in error ? (error as KeyRefusal).reason : error.field === 'ts' ? 'invalid_time' : 'invalid_item';
+      this.dropped.inc({ reason });
+    }
   }
 
   private async publishEvents(device: DevicePrincipal, fresh: { id: string; item: EventItem }[]): Promise<void> {
@@ -344,10 +373,17 @@ export class IngestService {
   }
 }
 
-/** The items of which at least one reading was newly stored. */
-function freshItems(items: TelemetryItem[], stored: store.Reading[]): TelemetryItem[] {
-  const storedKeys = new Set(stored.map((r) => `${r.ts.getTime()}|${r.metric}`));
-  return items.filter((item) => item.values.some(([metric]) => storedKeys.has(`${item.ts.getTime()}|${metric}`)));
+/** Refusal reasons are for /metrics; the device reads the field and the message. */
+function withoutReasons(rejection: Rejection): Rejection {
+  return { index: rejection.index, errors: rejection.errors.map(({ field, message }) => ({ field, message })) };
+}
+
+/** Items without a time get the device's next receive times, one each (ingest/receive-clock.ts). */
+function stampMissingTimes(deviceId: string, items: unknown[], now: number): unknown[] {
+  const missing = new Set(items.filter((item) => typeof item === 'object' && item !== null && !Array.isArray(item) && (item as { ts?: unknown }).ts == null));
+  if (missing.size === 0) return items;
+  let next = receiveClock.reserve(deviceId, missing.size, now);
+  return items.map((item) => (missing.has(item) ? { ...(item as object), ts: new Date(next++).toISOString() } : item));
 }
 
 /**

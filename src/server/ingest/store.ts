@@ -144,3 +144,26 @@ export async function insertTelemetry(db: Conn, readings: DeviceReading[], resen
     SELECT org_id AS "orgId", device_id AS "deviceId", ts, metric, value FROM stored`.execute(db);
   return result.rows;
 }
+
+/** A non-numeric value of a given device (string, JSON, boolean), kept as sent. */
+export interface DeviceTypedValue {
+  orgId: string;
+  deviceId: string;
+  ts: Date;
+  key: string;
+  value: unknown;
+}
+
+/**
+ * Inserts typed values, skipping those stored before (a resent reading); returns the `key|ts ms` of the
+ * values newly stored. Few devices send them, and in small numbers: one statement per batch, no coalescing.
+ */
+export async function insertTelemetryValues(db: Conn, values: DeviceTypedValue[]): Promise<Set<string>> {
+  const result = await sql<{ key: string; ts: Date }>`
+    INSERT INTO telemetry_values (org_id, device_id, key, ts, value)
+    SELECT * FROM unnest(${values.map((v) => v.orgId)}::uuid[], ${values.map((v) => v.deviceId)}::uuid[], ${values.map((v) => v.key)}::text[],
+                         ${values.map((v) => v.ts.toISOString())}::timestamptz[], ${values.map((v) => JSON.stringify(v.value))}::jsonb[])
+    ON CONFLICT (device_id, key, ts) DO NOTHING
+    RETURNING key, ts`.execute(db);
+  return new Set(result.rows.map((r) => `${r.key}|${r.ts.getTime()}`));
+}

@@ -3,6 +3,7 @@ import net from 'node:net';
 import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client, type ConnectPacket, type PublishPacket, type Subscription } from 'aedes';
 import type { Logger } from 'pino';
 import type { DeviceAuthenticator, DevicePrincipal } from '../core/access.js';
+import { receiveClock } from '../ingest/receive-clock.js';
 import { ConnectionGate, PacketTooLarge, type ConnectionLimits } from './connectionLimits.js';
 import { DEVICE_TOPICS, PayloadError, type IngestKind, type MqttReport } from './payloads.js';
 import { MessageProcessor, RetryLater, sleep, type IncomingMessage } from './processor.js';
@@ -39,28 +40,29 @@ export interface BrokerLimits extends ConnectionLimits {
 const KINDS: Record<string, IngestKind> = { [DEVICE_TOPICS.telemetry]: 'telemetry', [DEVICE_TOPICS.events]: 'events' };
 
 /**
- * The time given to items without a timestamp, remembered per (connection, packet id, payload) for a
- * few minutes so that a QoS 1/2 retransmission of a "now" message gets the same time and is
- * recognised as a duplicate instead of being stored again. Times are kept in two generations that
- * rotate every half TTL (or when full): lookups and expiry cost O(1), with no scan of old entries.
+ * The receive times given to a message's items without a timestamp, remembered per (connection, packet
+ * id, payload) for a few minutes so that a QoS 1/2 retransmission of a "now" message gets the same
+ * times and is recognised as a duplicate instead of being stored again. Times are kept in two
+ * generations that rotate every half TTL (or when full): lookups and expiry cost O(1), with no scan of old entries.
  */
 class ReceiveTimes {
-  private current = new Map<string, string>();
-  private previous = new Map<string, string>();
+  private current = new Map<string, number>();
+  private previous = new Map<string, number>();
   private rotatedAt = Date.now();
   constructor(
     private readonly ttlMs = 5 * 60_000,
     private readonly max = 50_000,
   ) {}
 
-  /** The message's arrival time, computed (and remembered) only when an item asks for it. */
-  of(clientId: string, packet: PublishPacket, payload: Buffer): () => string {
-    let iso: string | undefined;
-    return () => (iso ??= this.lookup(clientId, packet, payload, Date.now()));
+  /** The message's first receive time, reserved (and remembered) only when an item asks for it. */
+  of(clientId: string, packet: PublishPacket, payload: Buffer): IncomingMessage['receivedAt'] {
+    let first: number | undefined;
+    return (deviceId, count) => (first ??= this.lookup(clientId, packet, payload, () => receiveClock.reserve(deviceId, count)));
   }
 
-  private lookup(clientId: string, packet: PublishPacket, payload: Buffer, now: number): string {
-    if (!packet.qos || packet.messageId === undefined) return new Date(now).toISOString();
+  private lookup(clientId: string, packet: PublishPacket, payload: Buffer, reserve: () => number): number {
+    if (!packet.qos || packet.messageId === undefined) return reserve();
+    const now = Date.now();
     if (now - this.rotatedAt >= this.ttlMs / 2 || this.current.size >= this.max / 2) {
       this.previous = this.current;
       this.current = new Map();
@@ -68,10 +70,10 @@ class ReceiveTimes {
     }
     const key = `${clientId}|${packet.messageId}|${createHash('sha256').update(payload).digest('base64url')}`;
     const known = this.current.get(key) ?? this.previous.get(key);
-    if (known) return known;
-    const iso = new Date(now).toISOString();
-    this.current.set(key, iso);
-    return iso;
+    if (known !== undefined) return known;
+    const first = reserve();
+    this.current.set(key, first);
+    return first;
   }
 }
 

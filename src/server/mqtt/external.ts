@@ -2,6 +2,7 @@ import os from 'node:os';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { DeviceAuthenticator } from '../core/access.js';
+import { receiveClock } from '../ingest/receive-clock.js';
 import { keyHint, parseEnvelope, PayloadError, type IngestKind, type MqttReport } from './payloads.js';
 import { MessageProcessor, RetryLater, sleep, type IncomingMessage } from './processor.js';
 
@@ -157,8 +158,9 @@ export class ExternalBridge {
     const kind: IngestKind | undefined = packet.topic === this.topics.telemetry ? 'telemetry' : packet.topic === this.topics.events ? 'events' : undefined;
     if (!kind) return; // not ours (a retained message on a wider subscription); nothing to store
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    const arrived = new Date().toISOString();
-    const message: IncomingMessage = { topic: packet.topic, payload, receivedAt: () => arrived };
+    // Reserved once: a retry after an overload gives the message's readings the same times again.
+    let arrived: number | undefined;
+    const message: IncomingMessage = { topic: packet.topic, payload, receivedAt: (deviceId, count) => (arrived ??= receiveClock.reserve(deviceId, count)) };
 
     let envelope;
     try {

@@ -42,17 +42,25 @@ function isObject(value: unknown): value is Record<string, unknown> {
 // Beyond ±8.64e15 ms a Date is invalid; leave such a value as it is and let validation reject it.
 const MAX_EPOCH_MS = 8.64e15;
 
-/** The ISO time a message arrived, asked for only when an item has no time of its own. */
-export type ReceivedAt = () => string;
-
 /**
- * A missing time means "when the message arrived"; a number is epoch milliseconds (ThingsBoard);
- * anything else (normally an ISO 8601 string) is left to the ingest validation.
+ * Reserves `count` distinct receive times (epoch ms) for the items of a message that have no time of
+ * their own, and returns the first: readings flushed in one burst must not share a time (ingest/receive-clock.ts).
  */
-function timestamp(value: unknown, receivedAt: ReceivedAt): unknown {
-  if (value === undefined || value === null) return receivedAt();
+export type ReceivedAt = (count: number) => number;
+
+/** A number is epoch milliseconds (ThingsBoard); anything else (normally an ISO 8601 string) is left to the ingest validation. */
+function timestamp(value: unknown): unknown {
   if (typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= MAX_EPOCH_MS) return new Date(value).toISOString();
   return value;
+}
+
+/** Items without a time get the message's receive times, one each, in the order of the message. */
+function stampMissing(items: unknown[], receivedAt: ReceivedAt): unknown[] {
+  const missing = items.filter((item): item is Record<string, unknown> => isObject(item) && (item.ts === undefined || item.ts === null));
+  if (missing.length === 0) return items;
+  const first = receivedAt(missing.length);
+  missing.forEach((item, i) => (item.ts = new Date(first + i).toISOString()));
+  return items;
 }
 
 export function parseJson(payload: Buffer): unknown {
@@ -70,20 +78,20 @@ export function parseJson(payload: Buffer): unknown {
 export function telemetryItems(body: unknown, receivedAt: ReceivedAt): unknown[] {
   const item = (value: unknown): unknown => {
     if (!isObject(value)) return value;
-    if ('values' in value) return { ...value, ts: timestamp(value.ts, receivedAt) };
+    if ('values' in value) return { ...value, ts: timestamp(value.ts) };
     const { ts, ...values } = value;
-    return { ts: timestamp(ts, receivedAt), values };
+    return { ts: timestamp(ts), values };
   };
-  if (Array.isArray(body)) return body.map(item);
-  if (isObject(body)) return [item(body)];
+  if (Array.isArray(body)) return stampMissing(body.map(item), receivedAt);
+  if (isObject(body)) return stampMissing([item(body)], receivedAt);
   throw new PayloadError('invalid_payload', 'telemetry must be a JSON object or an array of objects');
 }
 
 /** Events: one event object or an array of them, with the fields of the HTTP API; `ts` defaults to now. */
 export function eventItems(body: unknown, receivedAt: ReceivedAt): unknown[] {
-  const item = (value: unknown): unknown => (isObject(value) ? { ...value, ts: timestamp(value.ts, receivedAt) } : value);
-  if (Array.isArray(body)) return body.map(item);
-  if (isObject(body)) return [item(body)];
+  const item = (value: unknown): unknown => (isObject(value) ? { ...value, ts: timestamp(value.ts) } : value);
+  if (Array.isArray(body)) return stampMissing(body.map(item), receivedAt);
+  if (isObject(body)) return stampMissing([item(body)], receivedAt);
   throw new PayloadError('invalid_payload', 'events must be a JSON object or an array of objects');
 }
 

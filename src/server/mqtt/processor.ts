@@ -2,7 +2,7 @@ import type { DevicePrincipal } from '../core/access.js';
 import type { Config } from '../core/config.js';
 import { AppError } from '../core/http/errors.js';
 import type { IngestService } from '../ingest/service.js';
-import { itemsOf, parseJson, PayloadError, type IngestKind, type MqttReport, type ReceivedAt } from './payloads.js';
+import { itemsOf, parseJson, PayloadError, type IngestKind, type MqttReport } from './payloads.js';
 
 export type MqttIngest = Pick<IngestService, 'ingestTelemetry' | 'ingestEvents'>;
 
@@ -21,8 +21,8 @@ export interface IncomingMessage {
   topic: string;
   messageId?: number;
   payload: Buffer;
-  /** ISO time used for items without a timestamp. */
-  receivedAt: ReceivedAt;
+  /** Reserves the receive times (epoch ms, the first of `count`) of the message's items without a timestamp. */
+  receivedAt: (deviceId: string, count: number) => number;
 }
 
 /**
@@ -53,13 +53,13 @@ export class MessageProcessor {
   async process(device: DevicePrincipal, kind: IngestKind, message: IncomingMessage, body: unknown): Promise<MqttReport | null> {
     const base = { topic: message.topic, ...(message.messageId !== undefined && { messageId: message.messageId }) };
     try {
-      const items = itemsOf(kind, body, message.receivedAt);
+      const items = itemsOf(kind, body, (count) => message.receivedAt(device.deviceId, count));
       const result = kind === 'telemetry' ? await this.ingest.ingestTelemetry(device, items) : await this.ingest.ingestEvents(device, items);
       if (result.rejected.length === 0) return null;
       return {
         ...base,
         code: 'rejected_items',
-        message: `${result.rejected.length} of ${items.length} items were rejected; the others were stored`,
+        message: `${result.rejected.length} of ${items.length} items were rejected in full or in part (see each item's fields); the rest was stored`,
         accepted: result.accepted,
         duplicates: result.duplicates,
         rejected: result.rejected,

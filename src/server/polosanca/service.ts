@@ -2,6 +2,7 @@ import type { DevicePrincipal } from '../core/access.js';
 import { AppError, invalidFields, notFound, unauthorized, type FieldError } from '../core/http/errors.js';
 import { textProblem } from '../core/text.js';
 import type { DevicesService } from '../devices/service.js';
+import { receiveClock } from '../ingest/receive-clock.js';
 import type { IngestService } from '../ingest/service.js';
 
 /**
@@ -32,20 +33,10 @@ function flagFrom(value: unknown): 0 | 1 | null {
 }
 
 export class PoloSancaService {
-  // Readings are stamped with the server's clock; two posts in one millisecond must still be two readings.
-  private readonly lastStamp = new Map<string, number>();
-
   constructor(
     private readonly ingest: IngestService,
     private readonly devices: DevicesService,
   ) {}
-
-  private stampFor(deviceId: string): Date {
-    const now = Math.max(Date.now(), (this.lastStamp.get(deviceId) ?? 0) + 1);
-    this.lastStamp.set(deviceId, now);
-    if (this.lastStamp.size > 100_000) this.lastStamp.clear();
-    return new Date(now);
-  }
 
   async record(device: DevicePrincipal, body: Record<string, unknown> | undefined) {
     if (!body || typeof body !== 'object') throw invalidFields([{ field: 'body', message: 'send the reading as JSON or form data' }]);
@@ -76,7 +67,8 @@ export class PoloSancaService {
     }
     if (errors.length > 0) throw invalidFields(errors);
 
-    const ts = this.stampFor(device.deviceId);
+    // Stamped with the server's clock; two posts in one millisecond must still be two readings.
+    const ts = new Date(receiveClock.reserve(device.deviceId));
     const result = await this.ingest.ingestTelemetry(device, [{ ts: ts.toISOString(), values }]);
     if (result.accepted !== 1) throw new AppError(409, 'duplicate_reading', 'a reading with this time is already stored; send it again');
     return {

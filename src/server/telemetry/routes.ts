@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { scopeOf } from '../core/access.js';
 import { errors, IdParams, Nullable, Timestamp } from '../core/http/schemas.js';
+import { Page, PageQuery } from '../core/pagination.js';
 import type { TelemetryService } from './service.js';
 
 const Bucket = Type.Union([Type.Literal('raw'), Type.Literal('1m'), Type.Literal('5m'), Type.Literal('1h'), Type.Literal('1d')]);
@@ -37,6 +38,25 @@ export function telemetryRoutes(telemetry: TelemetryService) {
         },
       },
     }, async (request) => telemetry.query(scopeOf(request), request.params.id, request.query));
+
+    app.get('/api/v1/devices/:id/telemetry/latest', {
+      config: { access: 'device.read' },
+      schema: {
+        tags: ['telemetry'],
+        summary: 'The newest value of each of a device\'s telemetry keys, with its type (number, boolean, string, json) and time, by key name',
+        params: IdParams,
+        querystring: PageQuery,
+        response: {
+          200: Page(Type.Object({
+            key: Type.String(),
+            type: Type.Union([Type.Literal('number'), Type.Literal('boolean'), Type.Literal('string'), Type.Literal('json')]),
+            value: Type.Unknown({ description: 'As the device sent it' }),
+            ts: Timestamp,
+          })),
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    }, async (request) => telemetry.latest(scopeOf(request), request.params.id, request.query));
 
     const Seconds = Type.Number({ minimum: 0 });
     app.get('/api/v1/devices/:id/equipment', {

@@ -1,6 +1,7 @@
 import type { Scope } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
 import { invalidFields } from '../core/http/errors.js';
+import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
 import type { DevicesService } from '../devices/service.js';
 import type { RollupsService } from '../rollups/service.js';
 import * as store from './store.js';
@@ -54,6 +55,28 @@ export class TelemetryService {
   }
 
   /**
+   * Every key of a device with its newest value, type and time, by key name (a page at a time). A key
+   * sent both ways at one instant (a boolean: as sent and as 0/1) shows the value as sent.
+   */
+  async latest(scope: Scope, deviceId: string, query: PageQuery) {
+    await this.devices.get(scope, deviceId);
+    const { limit, after } = pageRequest(query);
+    const rows = await store.latestValues(this.ctx.db, scope, deviceId, after ? String(after[0]) : null, limit);
+    const newest = new Map<string, store.LatestValue>();
+    for (const row of rows) {
+      const known = newest.get(row.key);
+      if (!known || row.ts > known.ts || (row.ts.getTime() === known.ts.getTime() && row.typed !== null)) newest.set(row.key, row);
+    }
+    const sorted = [...newest.values()].sort((a, b) => (a.key < b.key ? -1 : 1)).map((row) => ({
+      key: row.key,
+      type: row.typed === null ? 'number' as const : typeOf(row.typed),
+      value: row.typed === null ? row.number : row.typed,
+      ts: row.ts.toISOString(),
+    }));
+    return toPage(sorted, limit, (row) => [row.key]);
+  }
+
+  /**
    * A refrigeration unit's derived figures per hour or per day of the site's zone: seconds with the door open, compressor duty
    * cycle, seconds outside the unit's safe range (`settings.safeRange`), temperature min/max.
    */
@@ -89,6 +112,10 @@ export class TelemetryService {
       })),
     };
   }
+}
+
+function typeOf(value: unknown): 'boolean' | 'string' | 'json' {
+  return typeof value === 'boolean' ? 'boolean' : typeof value === 'string' ? 'string' : 'json';
 }
 
 function safeRangeOf(settings: Record<string, unknown>): { min: number; max: number } | null {

@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
+import type { Scope } from '../core/access.js';
 import type { Db, Tx } from '../core/db/database.js';
+import { inScope } from '../core/db/scope.js';
 
 /** Reads of telemetry: raw values, and buckets from raw values (minutes) or from the hourly rollups. */
 type Conn = Db | Tx;
@@ -80,5 +82,46 @@ export async function equipmentBuckets(db: Conn, query: TelemetryQuery, bucketSe
     FROM (SELECT ${bucket} AS bucket, * FROM equipment_hourly
           WHERE device_id = ${query.deviceId}::uuid AND hour >= date_trunc('hour', ${query.from}::timestamptz) AND hour < ${query.to}) h
     GROUP BY bucket ORDER BY bucket`.execute(db);
+  return result.rows;
+}
+
+export interface LatestValue {
+  key: string;
+  ts: Date;
+  /** Set for a key's numeric series (numbers, and booleans as 0/1). */
+  number: number | null;
+  /** Set for a value kept as sent (string, JSON, boolean). */
+  typed: unknown;
+}
+
+/**
+ * The newest value of each of a device's keys after `after`, up to `limit` keys of each series, from the
+ * numeric series and from the typed values; the caller keeps the newest per key. Keys are found with a
+ * loose index scan (one probe of the primary key per key, however many readings a key has), so nothing
+ * is written per reading to keep "latest" current. Scoped: a device outside `scope` has no keys.
+ */
+export async function latestValues(db: Conn, scope: Scope, deviceId: string, after: string | null, limit: number): Promise<LatestValue[]> {
+  const from = after ?? '';
+  const result = await sql<LatestValue>`
+    WITH RECURSIVE device AS (
+      SELECT d.id, d.org_id FROM devices d WHERE d.id = ${deviceId}::uuid AND ${inScope(scope, 'd')}
+    ), numeric_keys(key, n) AS (
+      (SELECT t.metric, 1 FROM telemetry t, device d WHERE t.device_id = d.id AND t.org_id = d.org_id AND t.metric > ${from} ORDER BY t.metric LIMIT 1)
+      UNION ALL
+      SELECT (SELECT t.metric FROM telemetry t WHERE t.device_id = ${deviceId}::uuid AND t.org_id = ${scope.orgId}::uuid AND t.metric > k.key ORDER BY t.metric LIMIT 1), n + 1
+      FROM numeric_keys k WHERE k.key IS NOT NULL AND n <= ${limit}
+    ), typed_keys(key, n) AS (
+      (SELECT v.key, 1 FROM telemetry_values v, device d WHERE v.device_id = d.id AND v.key > ${from} ORDER BY v.key LIMIT 1)
+      UNION ALL
+      SELECT (SELECT v.key FROM telemetry_values v WHERE v.device_id = ${deviceId}::uuid AND v.key > k.key ORDER BY v.key LIMIT 1), n + 1
+      FROM typed_keys k WHERE k.key IS NOT NULL AND n <= ${limit}
+    )
+    SELECT k.key, l.ts, l.value AS number, NULL::jsonb AS typed FROM numeric_keys k CROSS JOIN LATERAL (
+      SELECT t.ts, t.value FROM telemetry t WHERE t.device_id = ${deviceId}::uuid AND t.org_id = ${scope.orgId}::uuid AND t.metric = k.key ORDER BY t.ts DESC LIMIT 1
+    ) l WHERE k.key IS NOT NULL
+    UNION ALL
+    SELECT k.key, l.ts, NULL, l.value FROM typed_keys k CROSS JOIN LATERAL (
+      SELECT v.ts, v.value FROM telemetry_values v WHERE v.device_id = ${deviceId}::uuid AND v.key = k.key ORDER BY v.ts DESC LIMIT 1
+    ) l WHERE k.key IS NOT NULL`.execute(db);
   return result.rows;
 }
