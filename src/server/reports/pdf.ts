@@ -160,7 +160,7 @@ function frame(doc: Pdf, options: ChartOptions): Frame {
 }
 
 function axes(doc: Pdf, f: Frame, xTicks: { at: number; label: string }[], yMax: number, options: ChartOptions): void {
-  const yFormat = options.yFormat ?? ((v: number) => formatNumber(v, options.locale ?? DEFAULT_LOCALE));
+  const yFormat = options.yFormat ?? ((v: number) => formatNumber(v, options.locale ?? DEFAULT_LOCALE, 1));
   doc.lineWidth(0.5).strokeColor(GRID);
   doc.fontSize(7).fillColor(MUTED);
   for (let i = 0; i <= 4; i++) {

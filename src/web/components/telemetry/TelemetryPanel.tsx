@@ -132,7 +132,7 @@ function summary(series: MetricSeries, info: MetricInfo, range: SafeRange | null
   const high = Math.max(...series.max);
   const mean = series.avg.reduce((sum, v) => sum + v, 0) / series.avg.length;
   const latest = series.avg[series.avg.length - 1]!;
-  const f = (v: number) => formatMetricValue(v, { ...info, kind: 'measure' }).replace(/^-?[\d.]+/, (n) => formatNumber(Number(n)));
+  const f = (v: number) => formatMetricValue(v, { ...info, kind: 'measure' }).replace(/^-?[\d.]+/, (n) => formatNumber(Number(n), 2));
   const text = `Lowest ${f(low)}, average ${f(mean)}, highest ${f(high)}; latest ${f(latest)}.`;
   if (!range) return text;
   const excursions = excursionCount(series, range, bucketSeconds);

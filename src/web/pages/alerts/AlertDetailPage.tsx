@@ -21,7 +21,7 @@ import { ResolveDialog } from './ResolveDialog';
 
 const MetricChart = lazy(() => import('../../components/telemetry/MetricChart'));
 
-const value = (v: number | null) => (v === null ? '—' : formatNumber(Math.round(v * 100) / 100));
+const value = (v: number | null) => (v === null ? '—' : formatNumber(v, 2));
 
 /** `/alerts/:id`: one alert's timeline, the metric around it, and acknowledge/resolve for those who may. */
 export function AlertDetailPage() {

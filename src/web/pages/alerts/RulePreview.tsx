@@ -27,7 +27,7 @@ export function PreviewResult({ preview }: { preview: RulePreview }) {
                 <ul>
                   {device.alerts.map((alert) => (
                     <li key={alert.openedAt}>
-                      Would open <EventTime iso={alert.openedAt} zone={display.zoneFor(device.siteId)} />, peak {formatNumber(Math.round(alert.peakValue * 100) / 100)},{' '}
+                      Would open <EventTime iso={alert.openedAt} zone={display.zoneFor(device.siteId)} />, peak {formatNumber(alert.peakValue, 2)},{' '}
                       {alert.resolvedAt ? <>resolve <EventTime iso={alert.resolvedAt} zone={display.zoneFor(device.siteId)} /></> : 'still open'}
                     </li>
                   ))}
