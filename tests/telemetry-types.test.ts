@@ -10,6 +10,8 @@ import { nextMessage, waitFor } from './helpers/mqtt.js';
 const TELEMETRY = 'v1/devices/me/telemetry';
 const ERRORS = 'v1/devices/me/errors';
 // ThingsBoard's device SDK example telemetry, as the SDK sends it (no ts).
+// The Mosquitto service of the test environment, for the external-broker bridge.
+const MOSQUITTO_URL = process.env.TEST_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
 const SDK_EXAMPLE = { mx_temp: 41.9, mx_hum: 69, mx_on: false, currentFirmwareVersion: 'v1.2.2' };
 
 describe('telemetry of every type, and readings without a time', { timeout: 60_000 }, () => {
@@ -157,6 +159,32 @@ describe('telemetry of every type, and readings without a time', { timeout: 60_0
       assert.equal((await latest(sensor.id)).body.items.find((i: { key: string }) => i.key === 'state').value, 's49');
     });
   }
+
+  it('over the external-broker bridge (Mosquitto): the SDK example and 50 readings without ts, all stored apart', async () => {
+    const prefix = `vigil-types-${randomBytes(6).toString('hex')}`;
+    const bridgeId = `vigil-types-bridge-${randomBytes(6).toString('hex')}`;
+    const bridgeCtx = { ...app.runtime.ctx, config: { ...app.runtime.ctx.config, mqttPort: undefined, mqttUrl: MOSQUITTO_URL } };
+    const bridge = new MqttService(bridgeCtx, app.runtime.services.devices, app.runtime.services.ingest, { topicPrefix: prefix, clientId: bridgeId, connections: 1 });
+    await bridge.start();
+    try {
+      const sensor = await device();
+      const publisher = await mqtt.connectAsync(MOSQUITTO_URL, { clientId: `dev-${randomBytes(4).toString('hex')}`, reconnectPeriod: 0 });
+      clients.push(publisher);
+      const topic = `${prefix}/v1/telemetry`;
+      await publisher.publishAsync(topic, JSON.stringify({ key: sensor.key, data: SDK_EXAMPLE }), { qos: 1 });
+      await Promise.all(Array.from({ length: 50 }, (_, i) => publisher.publishAsync(topic, JSON.stringify({ key: sensor.key, data: { n: i } }), { qos: 1 })));
+      await waitFor(async () => (await rawValues(sensor.id, 'n')).length === 50, '50 readings through the bridge');
+      const values = await rawValues(sensor.id, 'n');
+      assert.deepEqual(values.map((v) => v.value), Array.from({ length: 50 }, (_, i) => i), 'one bridge connection handles them in the order sent');
+      const items = (await latest(sensor.id)).body.items as { key: string; value: unknown }[];
+      assert.deepEqual(items.filter((i) => i.key !== 'n').map((i) => [i.key, i.value]), [['currentFirmwareVersion', 'v1.2.2'], ['mx_hum', 69], ['mx_on', false], ['mx_temp', 41.9]]);
+    } finally {
+      await bridge.stop();
+      // The bridge's session is persistent: forget it so the broker keeps nothing for it.
+      const cleaner = await mqtt.connectAsync(MOSQUITTO_URL, { clientId: bridgeId, clean: true, reconnectPeriod: 0 }).catch(() => undefined);
+      await cleaner?.endAsync();
+    }
+  });
 
   it('several readings without ts in one message, and on HTTP, are stored apart', async () => {
     const sensor = await device();
