@@ -11,14 +11,23 @@ export interface ConnectionLimits {
   maxPendingConnections: number;
 }
 
-/** A packet announced a size over the connection's limit; the connection is closed before its body is read. */
+/** A packet broke the connection's limits (its size, announced before its body is read, or QoS 2 messages without PUBREL): the connection closes. */
 export class PacketTooLarge extends Error {}
+
+/**
+ * QoS 2 messages a connection may have sent without their PUBREL. The broker keeps each until its PUBREL
+ * comes, so a device that never sends one would otherwise fill the memory (Aedes 1.2 caps this at 1000
+ * itself; the 2.0 beta does not yet).
+ */
+export const MAX_QOS2_AWAITING_RELEASE = 1000;
+const PUBREL = 0x62;
 
 /**
  * Reads the fixed header of every MQTT packet as the bytes go by (a type byte, then the remaining length
  * as a 1–4 byte varint) and objects as soon as a header announces a packet over the limit. Aedes' parser
  * (mqtt-packet) keeps a whole packet in memory before it parses it, so the size must be checked here,
- * before the body arrives: a client announcing 256 MB is refused after five bytes.
+ * before the body arrives: a client announcing 256 MB is refused after five bytes. It also counts the
+ * QoS 2 messages awaiting their PUBREL (MAX_QOS2_AWAITING_RELEASE).
  */
 export class PacketSizeGuard {
   /** Bytes of this connection already scanned, before the current chunk. */
@@ -29,6 +38,9 @@ export class PacketSizeGuard {
   /** Bytes of the current packet's body still to come (they are passed on without being looked at). */
   private bodyLeft = 0;
   private accepted = false;
+  /** The first byte of the current packet: its type and flags. */
+  private typeByte = 0;
+  private qos2AwaitingRelease = 0;
 
   constructor(private readonly limits: Pick<ConnectionLimits, 'maxPacketBytes' | 'bytesBeforeAccept'>) {}
 
@@ -56,7 +68,8 @@ export class PacketSizeGuard {
       const byte = chunk[i++]!;
       this.headerBytes++;
       if (this.headerBytes === 1) {
-        this.remainingLength = 0; // the packet type and flags
+        this.typeByte = byte;
+        this.remainingLength = 0;
         continue;
       }
       this.remainingLength += (byte & 0x7f) * 128 ** (this.headerBytes - 2);
@@ -64,12 +77,19 @@ export class PacketSizeGuard {
         if (this.headerBytes === 5) return 'malformed remaining length';
         continue;
       }
-      const problem = this.check(this.headerBytes + this.remainingLength, this.scanned + i + this.remainingLength);
+      const problem = this.check(this.headerBytes + this.remainingLength, this.scanned + i + this.remainingLength) ?? this.countQos2();
       if (problem) return problem;
       this.bodyLeft = this.remainingLength;
       this.headerBytes = 0;
     }
     return undefined;
+  }
+
+  private countQos2(): string | undefined {
+    const isQos2Publish = this.typeByte >> 4 === 3 && ((this.typeByte >> 1) & 3) === 2;
+    if (isQos2Publish) this.qos2AwaitingRelease++;
+    else if (this.typeByte === PUBREL) this.qos2AwaitingRelease = Math.max(0, this.qos2AwaitingRelease - 1);
+    return this.qos2AwaitingRelease > MAX_QOS2_AWAITING_RELEASE ? `more than ${MAX_QOS2_AWAITING_RELEASE} QoS 2 messages without PUBREL` : undefined;
   }
 
   /** `size`: the whole packet; `end`: where it ends counted from the connection's first byte. */

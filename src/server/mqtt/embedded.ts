@@ -29,6 +29,10 @@ const RETRY_WINDOW_MS = 10_000;
 // Refused connections are logged at most this often (with their count), so that a flood does not flood the log.
 const REFUSAL_LOG_INTERVAL_MS = 10_000;
 
+// The longest Session Expiry Interval an MQTT 5 device may ask for (a day), so that sessions of
+// devices that never come back do not stay in memory for ever.
+const SESSION_EXPIRY_LIMIT_S = 24 * 3600;
+
 /** The embedded broker's connection limits (docs/mqtt.md, "Limits"). */
 export interface BrokerLimits extends ConnectionLimits {
   /** Connections of this process, accepted or not; more are closed as they arrive. */
@@ -77,12 +81,31 @@ class ReceiveTimes {
   }
 }
 
+/**
+ * A message the device may not send (an unknown topic, a revoked key). An MQTT 5 device is told on the
+ * same packet: PUBACK (or PUBREC) 0x87 with this message as the reason string; `closes` also ends the
+ * connection. An MQTT 3.1.1 device has no such code: its connection closes without PUBACK.
+ */
+class Refused extends Error {
+  constructor(
+    message: string,
+    readonly closes = false,
+  ) {
+    super(message);
+  }
+}
+
+// MQTT 5 DISCONNECT reason codes for a message that could not be stored (the device resends it).
+const SERVER_BUSY = 0x89;
+const SERVER_SHUTTING_DOWN = 0x8b;
+const NOT_AUTHORIZED = 0x87;
+
 function authError(code: 3 | 5, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode: code }) as AuthenticateError;
 }
 
 /**
- * The embedded MQTT 3.1.1 broker (Aedes). Devices connect with their key as the user name, publish on
+ * The embedded MQTT 5 and 3.1.1 broker (Aedes). Devices connect with their key as the user name, publish on
  * `v1/devices/me/telemetry` and `v1/devices/me/events`, and may subscribe to `v1/devices/me/errors`
  * only. A message is written in Aedes' `authorizePublish` hook, which runs before the broker sends
  * PUBACK (QoS 1) or PUBREC (QoS 2): the acknowledgement therefore always follows the commit.
@@ -118,6 +141,10 @@ export class EmbeddedBroker {
       // Client ids are namespaced with the device id below; MQTT 3.1's 23-character limit would refuse them.
       maxClientsIdLength: 512,
       connectTimeout: this.limits.connectTimeoutMs,
+      // Told to MQTT 5 devices in the CONNACK; the connection gate enforces it for every version.
+      maximumPacketSize: this.limits.maxPacketBytes,
+      // An MQTT 5 session (what the device subscribed to) outlives its connection at most this long.
+      sessionExpiryIntervalLimit: SESSION_EXPIRY_LIMIT_S,
       preConnect: (client, packet, callback) => {
         void this.admit(client, packet).then(() => callback(null, true));
       },
@@ -177,7 +204,7 @@ export class EmbeddedBroker {
   }
 
   private connectionError(error: Error, clientId?: string): void {
-    if (error instanceof PacketTooLarge) this.logger.warn({ clientId, reason: error.message }, 'mqtt packet too large; connection closed');
+    if (error instanceof PacketTooLarge) this.logger.warn({ clientId, reason: error.message }, 'mqtt connection over its limits; closed');
     else this.logger.debug({ clientId, err: error }, 'mqtt connection error');
   }
 
@@ -250,7 +277,7 @@ export class EmbeddedBroker {
   private authorizePublish(client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void): void {
     const session = this.session(client);
     if (!client || !session) return callback(new Error('not authenticated'));
-    if (this.stopping) return callback(new Error('the broker is shutting down'));
+    if (this.stopping) return this.unacknowledged(client, new Error('the broker is shutting down'), callback);
     packet.retain = false;
     // A connection's messages are written at once (those of one socket read share a statement) but
     // acknowledged in the order they came: PUBACKs keep their order, and each follows its own commit.
@@ -267,10 +294,19 @@ export class EmbeddedBroker {
       },
       (error: unknown) => {
         this.inFlight.delete(run);
-        // No acknowledgement: the connection closes and the device resends after reconnecting.
-        callback(error instanceof Error ? error : new Error(String(error)));
+        const failure = error instanceof Error ? error : new Error(String(error));
+        if (!(failure instanceof Refused)) return this.unacknowledged(client, failure, callback);
+        callback(failure); // MQTT 5: PUBACK 0x87 with the reason, written before the DISCONNECT below
+        if (failure.closes) client.disconnect({ reasonCode: NOT_AUTHORIZED, properties: { reasonString: failure.message } });
       },
     );
+  }
+
+  /** A message that was not stored: the connection closes without PUBACK, and the device resends it after reconnecting. */
+  private unacknowledged(client: Client, failure: Error, callback: (error?: Error | null) => void): void {
+    if (client.version !== 5) return callback(failure); // Aedes closes an MQTT 3.1.1 connection on a failed authorizePublish
+    // Aedes would answer an MQTT 5 device with PUBACK 0x87, which says that the message was refused: close first, with a reason.
+    client.disconnect({ reasonCode: this.stopping ? SERVER_SHUTTING_DOWN : SERVER_BUSY }, () => callback(failure));
   }
 
   private async handle(client: Client, session: Session, packet: PublishPacket): Promise<void> {
@@ -284,7 +320,10 @@ export class EmbeddedBroker {
     const kind = KINDS[packet.topic];
     if (!kind) {
       const topics = `${DEVICE_TOPICS.telemetry} or ${DEVICE_TOPICS.events}`;
-      return this.report(client, session, MessageProcessor.reportOf(message, new PayloadError('unknown_topic', `devices publish on ${topics} only`)));
+      const refusal = new PayloadError('unknown_topic', `devices publish on ${topics} only`);
+      await this.report(client, session, MessageProcessor.reportOf(message, refusal));
+      if (client.version === 5) throw new Refused(refusal.message);
+      return;
     }
     let body: unknown;
     try {
@@ -302,7 +341,7 @@ export class EmbeddedBroker {
         const device = await this.refresh(session);
         if (!device) {
           await this.report(client, session, { topic: message.topic, messageId: message.messageId, code: 'unauthorized', message: 'the device key was revoked' });
-          throw new Error('device key revoked');
+          throw new Refused('the device key was revoked', true);
         }
         const report = await this.processor.process(device, kind, message, body);
         if (report) await this.report(client, session, report);
