@@ -31,3 +31,14 @@ export class ReceiveClock {
 
 /** This process's clock. */
 export const receiveClock = new ReceiveClock();
+
+/**
+ * The items (objects) without a `ts` get receive times, one each in the order given, from `reserve`
+ * (the first of `count` consecutive milliseconds); the others are returned as they are.
+ */
+export function stampMissingTimes(items: unknown[], reserve: (count: number) => number): unknown[] {
+  const missing = new Set(items.filter((item) => typeof item === 'object' && item !== null && !Array.isArray(item) && (item as { ts?: unknown }).ts == null));
+  if (missing.size === 0) return items;
+  let next = reserve(missing.size);
+  return items.map((item) => (missing.has(item) ? { ...(item as object), ts: new Date(next++).toISOString() } : item));
+}

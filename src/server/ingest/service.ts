@@ -4,7 +4,7 @@ import type { AppContext } from '../core/context.js';
 import { isDataException, isRowError } from '../core/db/errors.js';
 import { AppError, tooManyRequests } from '../core/http/errors.js';
 import { isRejection, parseEventItem, parseTelemetryItem, type EventItem, type KeyRefusal, type Rejection, type TelemetryItem } from './items.js';
-import { receiveClock } from './receive-clock.js';
+import { receiveClock, stampMissingTimes } from './receive-clock.js';
 import { WriteCoalescer } from './coalescer.js';
 import * as store from './store.js';
 
@@ -319,7 +319,7 @@ export class IngestService {
     const now = Date.now();
     const valid: TelemetryItem[] = [];
     const rejected: Rejection[] = [];
-    stampMissingTimes(device.deviceId, rawItems, now).forEach((raw, index) => {
+    stampMissingTimes(rawItems, (count) => receiveClock.reserve(device.deviceId, count, now)).forEach((raw, index) => {
       const parsed = parseTelemetryItem(raw, index, device.timezone, now);
       if (isRejection(parsed)) rejected.push(parsed);
       else valid.push(parsed);
@@ -337,9 +337,15 @@ export class IngestService {
     return this.guarded(readings.length + typed.length, async () => {
       const stored = readings.length > 0 ? await this.telemetryWriter.submit(readings, device).catch(refusedData) : [];
       const storedTyped = typed.length > 0 ? await store.insertTelemetryValues(this.ctx.db, typed).catch(refusedData) : new Set<string>();
+      const answer = { rejected: rejected.map(withoutReasons) };
+      // The common case, everything new, without a key per value (the hot path of MQTT ingest).
+      if (stored.length === readings.length && storedTyped.size === typed.length) {
+        const booleans = typed.reduce((n, t) => n + (typeof t.value === 'boolean' ? 1 : 0), 0);
+        return { ...answer, accepted: retained.length, duplicates: 0, values: readings.length + typed.length - booleans };
+      }
       const storedKeys = new Set([...stored.map((r) => `${r.metric}|${r.ts.getTime()}`), ...storedTyped]);
       const fresh = retained.filter((item) => [...item.values, ...item.typed].some(([key]) => storedKeys.has(`${key}|${item.ts.getTime()}`)));
-      return { accepted: fresh.length, duplicates: retained.length - fresh.length, rejected: rejected.map(withoutReasons), values: storedKeys.size };
+      return { ...answer, accepted: fresh.length, duplicates: retained.length - fresh.length, values: storedKeys.size };
     });
   }
 
@@ -376,14 +382,6 @@ export class IngestService {
 /** Refusal reasons are for /metrics; the device reads the field and the message. */
 function withoutReasons(rejection: Rejection): Rejection {
   return { index: rejection.index, errors: rejection.errors.map(({ field, message }) => ({ field, message })) };
-}
-
-/** Items without a time get the device's next receive times, one each (ingest/receive-clock.ts). */
-function stampMissingTimes(deviceId: string, items: unknown[], now: number): unknown[] {
-  const missing = new Set(items.filter((item) => typeof item === 'object' && item !== null && !Array.isArray(item) && (item as { ts?: unknown }).ts == null));
-  if (missing.size === 0) return items;
-  let next = receiveClock.reserve(deviceId, missing.size, now);
-  return items.map((item) => (missing.has(item) ? { ...(item as object), ts: new Date(next++).toISOString() } : item));
 }
 
 /**

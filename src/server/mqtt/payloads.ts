@@ -1,4 +1,5 @@
 import type { Rejection } from '../ingest/items.js';
+import { stampMissingTimes } from '../ingest/receive-clock.js';
 
 /**
  * MQTT payloads, ThingsBoard-style, turned into the raw items the ingest service validates. Nothing
@@ -54,15 +55,6 @@ function timestamp(value: unknown): unknown {
   return value;
 }
 
-/** Items without a time get the message's receive times, one each, in the order of the message. */
-function stampMissing(items: unknown[], receivedAt: ReceivedAt): unknown[] {
-  const missing = items.filter((item): item is Record<string, unknown> => isObject(item) && (item.ts === undefined || item.ts === null));
-  if (missing.length === 0) return items;
-  const first = receivedAt(missing.length);
-  missing.forEach((item, i) => (item.ts = new Date(first + i).toISOString()));
-  return items;
-}
-
 export function parseJson(payload: Buffer): unknown {
   try {
     return JSON.parse(payload.toString('utf8'));
@@ -82,16 +74,16 @@ export function telemetryItems(body: unknown, receivedAt: ReceivedAt): unknown[]
     const { ts, ...values } = value;
     return { ts: timestamp(ts), values };
   };
-  if (Array.isArray(body)) return stampMissing(body.map(item), receivedAt);
-  if (isObject(body)) return stampMissing([item(body)], receivedAt);
+  if (Array.isArray(body)) return stampMissingTimes(body.map(item), receivedAt);
+  if (isObject(body)) return stampMissingTimes([item(body)], receivedAt);
   throw new PayloadError('invalid_payload', 'telemetry must be a JSON object or an array of objects');
 }
 
 /** Events: one event object or an array of them, with the fields of the HTTP API; `ts` defaults to now. */
 export function eventItems(body: unknown, receivedAt: ReceivedAt): unknown[] {
   const item = (value: unknown): unknown => (isObject(value) ? { ...value, ts: timestamp(value.ts) } : value);
-  if (Array.isArray(body)) return stampMissing(body.map(item), receivedAt);
-  if (isObject(body)) return stampMissing([item(body)], receivedAt);
+  if (Array.isArray(body)) return stampMissingTimes(body.map(item), receivedAt);
+  if (isObject(body)) return stampMissingTimes([item(body)], receivedAt);
   throw new PayloadError('invalid_payload', 'events must be a JSON object or an array of objects');
 }
 
