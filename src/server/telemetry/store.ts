@@ -104,14 +104,14 @@ export async function latestValues(db: Conn, scope: Scope, deviceId: string, aft
   const from = after ?? '';
   const result = await sql<LatestValue>`
     WITH RECURSIVE device AS (
-      SELECT d.id, d.org_id FROM devices d WHERE d.id = ${deviceId}::uuid AND ${inScope(scope, 'd')}
+      SELECT d.id FROM devices d WHERE d.id = ${deviceId}::uuid AND ${inScope(scope, 'd')}
     ), numeric_keys(key, n) AS (
-      (SELECT t.metric, 1 FROM telemetry t, device d WHERE t.device_id = d.id AND t.org_id = d.org_id AND t.metric > ${from} ORDER BY t.metric LIMIT 1)
+      (SELECT t.metric, 1 FROM telemetry t WHERE EXISTS (SELECT FROM device) AND t.device_id = ${deviceId}::uuid AND t.org_id = ${scope.orgId}::uuid AND t.metric > ${from} ORDER BY t.metric LIMIT 1)
       UNION ALL
       SELECT (SELECT t.metric FROM telemetry t WHERE t.device_id = ${deviceId}::uuid AND t.org_id = ${scope.orgId}::uuid AND t.metric > k.key ORDER BY t.metric LIMIT 1), n + 1
       FROM numeric_keys k WHERE k.key IS NOT NULL AND n <= ${limit}
     ), typed_keys(key, n) AS (
-      (SELECT v.key, 1 FROM telemetry_values v, device d WHERE v.device_id = d.id AND v.key > ${from} ORDER BY v.key LIMIT 1)
+      (SELECT v.key, 1 FROM telemetry_values v WHERE EXISTS (SELECT FROM device) AND v.device_id = ${deviceId}::uuid AND v.key > ${from} ORDER BY v.key LIMIT 1)
       UNION ALL
       SELECT (SELECT v.key FROM telemetry_values v WHERE v.device_id = ${deviceId}::uuid AND v.key > k.key ORDER BY v.key LIMIT 1), n + 1
       FROM typed_keys k WHERE k.key IS NOT NULL AND n <= ${limit}
