@@ -1,6 +1,8 @@
 import { useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
-import { ApiError } from '../api/client';
+import { api, ApiError } from '../api/client';
+import type { Page } from '../api/types';
 import { useDevice, useEvents } from '../api/queries';
 import { DeviceKeys } from '../components/DeviceKeys';
 import { DeviceSharing } from '../components/DeviceSharing';
@@ -14,7 +16,7 @@ import { EventTime } from '../components/EventTime';
 import { MaintenanceSection } from '../components/maintenance/MaintenanceSection';
 import { EmptyState, ErrorState, LoadingState } from '../components/states';
 import { StatusDot } from '../components/StatusDot';
-import { formatRelative, formatSpeed, KIND_LABELS } from '../lib/format';
+import { formatNumber, formatRelative, formatSpeed, KIND_LABELS } from '../lib/format';
 import { useDisplayContext } from '../lib/display';
 import { useTitle } from '../lib/title';
 import { may } from '../lib/access';
@@ -99,6 +101,7 @@ export function DeviceDetailPage() {
       </section>
 
       {(d.kind === 'refrigeration' || d.kind === 'sensor') && <TelemetryPanel deviceId={d.id} zone={zone} kind={d.kind} settings={d.settings} />}
+      <LatestValues deviceId={d.id} zone={zone} />
       {d.kind === 'speed_radar' && <RadarStatistics deviceId={d.id} />}
       {d.kind === 'refrigeration' && <EquipmentFigures deviceId={d.id} canEdit={may(me, 'device.write')} onEdit={() => setEditing(true)} />}
 
@@ -123,5 +126,64 @@ export function DeviceDetailPage() {
 
       <MaintenanceSection deviceId={d.id} deviceName={d.name} zone={zone} />
     </div>
+  );
+}
+
+interface LatestValue {
+  key: string;
+  type: 'number' | 'boolean' | 'string' | 'json';
+  value: unknown;
+  ts: string;
+}
+
+/** Numbers in the organization's locale (up to 3 decimals), text as sent, JSON as JSON text. */
+function shownValue(row: LatestValue): string {
+  if (row.type === 'number') return formatNumber(row.value as number, 3);
+  if (row.type === 'string') return String(row.value);
+  return JSON.stringify(row.value);
+}
+
+/** The newest value of every telemetry key the device sent (numbers, booleans, text, JSON), by key name. */
+function LatestValues({ deviceId, zone }: { deviceId: string; zone: string }) {
+  const [cursor, setCursor] = useState<string | null>(null);
+  const latest = useQuery({
+    queryKey: ['devices', deviceId, 'telemetry-latest', cursor],
+    queryFn: ({ signal }) => api<Page<LatestValue>>(`/devices/${encodeURIComponent(deviceId)}/telemetry/latest`, { query: { cursor, limit: 100 }, signal }),
+  });
+  // Nothing to show for devices that send no telemetry (most radars): no empty panel.
+  if (latest.isSuccess && latest.data.items.length === 0 && cursor === null) return null;
+  return (
+    <section className="panel" aria-labelledby="latest-values-heading">
+      <h2 id="latest-values-heading">Latest values</h2>
+      {latest.isPending ? (
+        <LoadingState label="Loading latest values…" />
+      ) : latest.isError ? (
+        <ErrorState title="Latest values could not be loaded" error={latest.error} onRetry={() => void latest.refetch()} />
+      ) : (
+        <>
+          <div className="table-wrap" role="region" aria-label="Latest value of each key" tabIndex={0}>
+            <table className="table">
+              <thead><tr><th scope="col">Key</th><th scope="col">Value</th><th scope="col">Type</th><th scope="col">Time</th></tr></thead>
+              <tbody>
+                {latest.data.items.map((row) => (
+                  <tr key={row.key}>
+                    <td className="mono">{row.key}</td>
+                    <td className={row.type === 'json' ? 'mono' : undefined}>{shownValue(row)}</td>
+                    <td>{row.type}</td>
+                    <td><EventTime iso={row.ts} zone={zone} /></td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          {(cursor !== null || latest.data.nextCursor) && (
+            <div className="row-actions">
+              {cursor !== null && <button type="button" className="button" onClick={() => setCursor(null)}>First keys</button>}
+              {latest.data.nextCursor && <button type="button" className="button" onClick={() => setCursor(latest.data.nextCursor)}>Next keys</button>}
+            </div>
+          )}
+        </>
+      )}
+    </section>
   );
 }
