@@ -47,7 +47,9 @@ export function ingestRoutes(ingest: IngestService, config: Config) {
       schema: {
         tags,
         summary: 'Send a batch of telemetry readings (device key in X-API-Key)',
-        description: `${ItemsNote} Each item: {ts, values: {metric: number | boolean}}. A resent reading (same device, metric and time) is a duplicate.`,
+        description: `${ItemsNote} Each item: {ts?, values: {key: number | boolean | string | object | array}}; without ts, the time received (distinct per reading). `
+          + 'A key refused on its own (a string or JSON over 8 KB, null, a bad name) is listed under its item in `rejected`; the other keys are stored. '
+          + 'A resent reading (same device, key and time) is a duplicate.',
         security: [{ deviceKey: [] }],
         body: Type.Object({ items: Type.Array(Type.Unknown()) }),
         response: {
