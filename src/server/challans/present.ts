@@ -1,7 +1,6 @@
-import { DateTime } from 'luxon';
-import { dayDmy } from '../../shared/challans.js';
+import { safeCsvText } from '../core/csv.js';
 import type { PodFileRow } from './pod-store.js';
-import type { ChallanRow } from './store.js';
+import type { ChallanRow, ExportRow } from './store.js';
 
 /** The API shapes of challans and POD files (shared by JSON, CSV and bus messages). */
 export function presentChallan(c: ChallanRow) {
@@ -81,19 +80,20 @@ export function changesOf<T extends object>(before: T, after: T): Record<string,
 }
 
 /** The register's columns in a CSV file (no internal ids); days as dd-mm-yyyy, times in the organization's zone. */
-export const CHALLAN_CSV_COLUMNS = [
+const CHALLAN_CSV_COLUMNS = [
   'Challan No.', 'Date', 'Customer', 'Description', 'Delivery Executives', 'Invoice No.', 'Invoice Date', 'Invoice Submission',
   'POD File', 'POD Uploaded', 'Created', 'Created By', 'Updated', 'Updated By',
 ];
 
-function timeDmy(iso: string | null, zone: string): string {
-  return iso ? DateTime.fromISO(iso, { zone }).toFormat('dd-MM-yyyy HH:mm') : '';
-}
+/** Every field in quotes, empty ones too (tools that read these files expect it), neutralised against formulas. */
+const quoted = (value: string) => `"${safeCsvText(value).replace(/"/g, '""')}"`;
 
-export function challanCsvRow(c: Challan, zone: string): string[] {
-  return [
-    c.number, dayDmy(c.challanDate), c.customerName, c.description, c.deliveryExecutives.join(', '), c.invoiceNumber ?? '',
-    dayDmy(c.invoiceDate), c.invoiceSubmitted ? 'Submitted' : 'Pending', c.pod?.fileName ?? '', timeDmy(c.podUploadedAt, zone),
-    timeDmy(c.createdAt, zone), c.createdByName ?? '', timeDmy(c.updatedAt, zone), c.updatedByName ?? '',
-  ];
+export const CHALLAN_CSV_HEADER = `${CHALLAN_CSV_COLUMNS.map(quoted).join(',')}\n`;
+
+/** One CSV line of a challan; a client member (`staff` false) does not see who on the staff made or changed it. */
+export function challanCsvLine(c: ExportRow, staff: boolean): string {
+  return `${[
+    c.number, c.date, c.customer_name, c.description, c.executives, c.invoice, c.invoice_date, c.invoice_submitted ? 'Submitted' : 'Pending',
+    c.pod_file, c.pod_at, c.created, staff ? c.created_by : '', c.updated, staff ? c.updated_by : '',
+  ].map(quoted).join(',')}\n`;
 }

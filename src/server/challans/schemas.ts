@@ -100,7 +100,7 @@ export const ChallanFilters = Type.Object({
 export const ChallanPage = Type.Object({
   items: Type.Array(Challan),
   nextCursor: Nullable(Type.String()),
-  total: Type.Integer({ description: 'How many match; exact when totalExact, otherwise a lower bound (counting stops at 10,000)' }),
+  total: Type.Integer({ description: 'How many match; exact when totalExact, otherwise a lower bound (counting stops at 10,000, at 1,000 for a search)' }),
   totalExact: Type.Boolean(),
 });
 

@@ -1,7 +1,6 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Scope } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
-import { csvStream, streamCsvPages } from '../core/csv.js';
 import type { Tx } from '../core/db/database.js';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../core/http/errors.js';
 import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
@@ -10,16 +9,22 @@ import { clipboardText } from '../../shared/challans.js';
 import type { Actor, AuditService } from '../audit/service.js';
 import type { SitesService } from '../sites/service.js';
 import type { CustomersService } from './customers.js';
-import { challanCsvRow, CHALLAN_CSV_COLUMNS, changesOf, forReader, presentChallan, type Challan } from './present.js';
+import { CHALLAN_CSV_HEADER, challanCsvLine, changesOf, forReader, presentChallan, type Challan } from './present.js';
 import { fieldsOf, inputOf, monthOf, numberOf, validated, type ChallanInput } from './rules.js';
 import * as store from './store.js';
 
 export type ListQuery = PageQuery & store.ChallanFilter & { sort?: store.SortKey; order?: 'asc' | 'desc' };
 
-/** "Showing X of Y": Y is exact up to this many matches, beyond it the answer says "more than". */
+/**
+ * "Showing X of Y": Y is exact up to this many matches, beyond it the answer says "more than". A search
+ * counts less far: each match it counts is a row the database reads to check the text (the trigram index
+ * only narrows), and "more than 1,000" is all a reader needs of a common word.
+ */
 export const COUNT_CAP = 10_000;
+export const SEARCH_COUNT_CAP = 1_000;
 const RESTORE_DAYS = 30;
-const EXPORT_PAGE = 500;
+/** Rows of the CSV export read at a time: large enough that the statements cost little, small enough for flat memory. */
+const EXPORT_BATCH = 2000;
 const MAX_SEQUENCE = 99_999;
 
 const NUMBER = /^\d{9}$/;
@@ -64,8 +69,10 @@ export class ChallansService {
   async list(scope: Scope, query: ListQuery) {
     const { zone } = await this.today(scope.orgId);
     const result = await this.page(scope, query, zone);
-    const counted = await store.countChallans(this.ctx.db, scope, this.filterOf(scope, query), zone, COUNT_CAP);
-    return { ...result, total: Math.min(counted, COUNT_CAP), totalExact: counted <= COUNT_CAP };
+    const filter = this.filterOf(scope, query);
+    const cap = filter.q ? SEARCH_COUNT_CAP : COUNT_CAP;
+    const counted = await store.countChallans(this.ctx.db, scope, filter, zone, cap);
+    return { ...result, total: Math.min(counted, cap), totalExact: counted <= cap };
   }
 
   private filterOf(scope: Scope, query: ListQuery): store.ChallanFilter {
@@ -166,15 +173,28 @@ export class ChallansService {
     return this.announce('challan.restored', scope.orgId, await this.get(scope, id));
   }
 
-  /** Every matching challan as CSV, streamed page by page: all fields quoted, days dd-mm-yyyy. */
+  /**
+   * Every matching challan as CSV in the list's order, read in keyset batches and pulled by the response
+   * (a batch is read only when the client has taken the previous one), so memory stays flat however many rows.
+   */
   async exportCsv(scope: Scope, query: Omit<ListQuery, 'limit' | 'cursor'>): Promise<Readable> {
     const { zone } = await this.today(scope.orgId);
-    this.filterOf(scope, query);
-    return streamCsvPages(
-      csvStream(CHALLAN_CSV_COLUMNS, { quoteAll: true }),
-      (cursor) => this.page(scope, { ...query, limit: EXPORT_PAGE, cursor }, zone),
-      (challan) => challanCsvRow(challan, zone),
-    );
+    const filter = this.filterOf(scope, query);
+    const sort: store.Sort = { key: query.sort ?? 'challanDate', order: query.order ?? 'desc' };
+    const db = this.ctx.db;
+    const staff = !scope.customerId;
+    async function* lines() {
+      yield CHALLAN_CSV_HEADER;
+      let after: store.After | null = null;
+      for (;;) {
+        const rows = await store.exportBatch(db, scope, filter, zone, sort, EXPORT_BATCH, after);
+        if (rows.length > 0) yield rows.map((row) => challanCsvLine(row, staff)).join('');
+        if (rows.length < EXPORT_BATCH) return;
+        const last = rows.at(-1)!;
+        after = { value: last.sort_value, number: last.number };
+      }
+    }
+    return Readable.from(lines(), { objectMode: false });
   }
 
   /** The live challans among `ids` that the caller may see, by id. */
