@@ -4,7 +4,7 @@
  *  a. search (GET /api/v1/challans?q=, the register's first page of 100 with its capped count) for a customer
  *     name fragment, words of a description, an invoice number and a challan number, p95 over a few concurrent
  *     clients, against a plain ILIKE '%term%' over the same columns (the same page and count in raw SQL, which no
- *     index serves) in the same run; EXPLAIN of Vigil's search statement says whether the trigram index serves it;
+ *     index serves) in the same run; EXPLAIN of Vigil's search statements says which index serves them;
  *  b. the first page of a filtered list (customer + POD missing + challan date range, newest first), p95;
  *  c. CSV export of 100,000 rows: time, and the server process's resident memory sampled during the export;
  *  d. 50 creates a second for 20 s from 10 concurrent clients: the rate achieved and, in SQL afterwards, the
@@ -24,7 +24,8 @@ const SEARCHES_PER_TERM = 40;
 const BASELINE_RUNS = 3;
 const LIST_REQUESTS = 80;
 const PAGE = 100;
-const COUNT_CAP = 10_000;
+/** The API counts a search's matches up to this many ("more than 1,000"). */
+const SEARCH_COUNT_CAP = 1_000;
 const EXPORT_ROWS = Math.min(100_000, ROWS / 2);
 const CREATE_RATE = 50;
 const CREATE_SECONDS = 20;
@@ -67,8 +68,8 @@ const SEARCH_CONDITION = `c.org_id = $1 AND c.deleted_at IS NULL AND c.search_te
 /** The plain-ILIKE register: the same first page and capped count, the term looked for in each column itself. */
 const PLAIN_CONDITION = `c.org_id = $1 AND c.deleted_at IS NULL AND (c.number ILIKE $2 OR c.customer_name ILIKE $2 OR c.description ILIKE $2
   OR array_to_string(c.delivery_executives, ' ') ILIKE $2 OR c.invoice_number ILIKE $2)`;
-const pageSql = (condition: string) => `SELECT c.* FROM delivery_challans c WHERE ${condition} ORDER BY c.challan_date DESC NULLS LAST, c.number DESC LIMIT ${PAGE + 1}`;
-const countSql = (condition: string) => `SELECT count(*) FROM (SELECT 1 FROM delivery_challans c WHERE ${condition} LIMIT ${COUNT_CAP + 1}) t`;
+const pageSql = (condition: string) => `SELECT c.* FROM delivery_challans c WHERE ${condition} ORDER BY c.challan_date DESC, c.number DESC LIMIT ${PAGE + 1}`;
+const countSql = (condition: string) => `SELECT count(*) FROM (SELECT 1 FROM delivery_challans c WHERE ${condition} LIMIT ${SEARCH_COUNT_CAP + 1}) t`;
 const likeOf = (term: string) => `%${term.toLowerCase().replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
 
 /** The index scans of Vigil's search statements (the page and the count, as the store writes them) for `term`. */
@@ -98,12 +99,13 @@ async function search(report: Reporter, r: Run): Promise<void> {
   let served = 0;
   for (const term of terms) {
     const plans = await searchPlan(r, term.q);
-    const viaIndex = plans.every((p) => p.includes('delivery_challans_search'));
+    // A common term's page walks the date index (the newest rows match soon), a rare one's uses the trigram index.
+    const viaIndex = plans.every((p) => !p.includes('Seq Scan on delivery_challans'));
     if (viaIndex) served += 1;
-    else report.problem(`search for "${term.q}" does not use the trigram index: page ${plans[0]}; count ${plans[1]}`);
+    else report.problem(`search for "${term.q}" scans the whole table: page ${plans[0]}; count ${plans[1]}`);
     report.log(`EXPLAIN "${term.q}": page ${plans[0]}; count ${plans[1]}`);
   }
-  report.add({ metric: 'Search statements served by the trigram index (EXPLAIN)', value: `${served} of ${terms.length}`, note: 'page and count of each term; delivery_challans_search' });
+  report.add({ metric: 'Search statements served by an index (EXPLAIN)', value: `${served} of ${terms.length}`, note: 'page and count of each term: the trigram index, or the date index for a common term\'s page' });
 
   const scansBefore = await indexScans(r, 'delivery_challans_search');
   const all: number[] = [];
