@@ -144,6 +144,7 @@ async function benchDatabase(report: Reporter, s: Settings, kind: 'bundled' | 's
   const started = now();
   const vigil = startVigil(`vigil (${kind})`, dataDir, port, { logLevel: 'warn', databaseUrl: service?.url, profileDir: process.env.BENCH_MQTT_PROFILE_OUT, env: { MQTT_PORT: String(mqttPort) } });
   const clients: mqtt.MqttClient[] = [];
+  const clients5: mqtt.MqttClient[] = [];
   let monitor: pg.Client | undefined;
   let pool: pg.Pool | undefined;
   try {
@@ -161,34 +162,40 @@ async function benchDatabase(report: Reporter, s: Settings, kind: 'bundled' | 's
     const version = (await monitor.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v.split(' ')[0];
     const label = `${kind} PG ${version}`;
 
-    for (const device of devices) {
-      const client = mqtt.connect(`mqtt://127.0.0.1:${mqttPort}`, { username: device.apiKey, clientId: `bench-${device.ref.deviceId}`, protocolVersion: 4, reconnectPeriod: 0 });
+    // Each device connects twice: over MQTT 3.1.1 and over MQTT 5 (another client id), one phase each.
+    const connect = async (device: Device, protocolVersion: 4 | 5) => {
+      const client = mqtt.connect(`mqtt://127.0.0.1:${mqttPort}`, {
+        username: device.apiKey, clientId: `bench-${device.ref.deviceId}-v${protocolVersion}`, protocolVersion, reconnectPeriod: 0,
+      });
       await new Promise<void>((resolve, reject) => {
         client.once('connect', () => resolve());
         client.once('error', reject);
       });
-      clients.push(client);
-    }
-    report.log(`${label}: ${clients.length} devices connected to the embedded broker; window ${s.window} messages each`);
+      return client;
+    };
+    for (const device of devices) clients.push(await connect(device, 4));
+    for (const device of devices) clients5.push(await connect(device, 5));
+    report.log(`${label}: ${clients.length} devices connected to the embedded broker over MQTT 3.1.1 and 5; window ${s.window} messages each`);
 
     // Every phase writes from 36 h ago on (the warm-up's rows are truncated): the months' partitions exist by then.
     const start = Date.now() - 36 * 3_600_000;
     if (s.warmupSeconds > 0) await mqttLoad(clients, s, s.warmupSeconds, start);
-    await monitor.query('TRUNCATE telemetry, telemetry_rollups_hourly, telemetry_rollup_pending');
-    await monitor.query('CHECKPOINT');
 
-    const rates: Record<'mqtt' | 'raw', number> = { mqtt: 0, raw: 0 };
-    for (const mode of ['mqtt', 'raw'] as const) {
+    const rates: Record<'mqtt' | 'mqtt5' | 'raw', number> = { mqtt: 0, mqtt5: 0, raw: 0 };
+    for (const mode of ['mqtt', 'mqtt5', 'raw'] as const) {
+      // Each phase starts from empty tables (the same readings again, and the stored count is the phase's own).
+      await monitor.query('TRUNCATE telemetry, telemetry_rollups_hourly, telemetry_rollup_pending');
+      await monitor.query('CHECKPOINT');
       const pids = [vigil.child.pid, ...(await pgPids(monitor, database))];
       const before = cpuTimes(pids);
       const self = process.cpuUsage();
-      const phase = mode === 'mqtt' ? await mqttLoad(clients, s, s.seconds, start) : await rawLoad(pool, devices, s.seconds, start);
+      const phase = mode === 'raw' ? await rawLoad(pool, devices, s.seconds, start) : await mqttLoad(mode === 'mqtt' ? clients : clients5, s, s.seconds, start);
       const after = cpuTimes([...pids, ...(await pgPids(monitor, database))]);
       const mine = process.cpuUsage(self);
       const rate = phase.messages / phase.seconds;
       rates[mode] = rate;
       report.add({ metric: `${label}, ${mode}: messages/s`, value: round(rate, 0), unit: 'msg/s', note: `${phase.messages.toLocaleString('en-US')} messages (${METRICS_PER_MESSAGE} readings each) in ${round(phase.seconds, 1)} s` });
-      report.add({ metric: `${label}, ${mode}: ${mode === 'mqtt' ? 'PUBACK' : 'statement'} latency p50 / p99`, value: `${round(percentile(phase.latencies, 50), 1)} / ${round(percentile(phase.latencies, 99), 1)}`, unit: 'ms' });
+      report.add({ metric: `${label}, ${mode}: ${mode === 'raw' ? 'statement' : 'PUBACK'} latency p50 / p99`, value: `${round(percentile(phase.latencies, 50), 1)} / ${round(percentile(phase.latencies, 99), 1)}`, unit: 'ms' });
       const vigilCpu = cpuSpent(before, new Map([...after].filter(([pid]) => pid === vigil.child.pid)));
       const pgCpu = cpuSpent(before, new Map([...after].filter(([pid]) => pid !== vigil.child.pid)));
       const perMessage = (ms: number) => round((ms * 1000) / Math.max(1, phase.messages), 2);
@@ -208,8 +215,10 @@ async function benchDatabase(report: Reporter, s: Settings, kind: 'bundled' | 's
     }
     report.add({ metric: `${label}: ratio MQTT ÷ raw INSERT`, value: round(rates.mqtt / rates.raw, 2), note: 'messages/s; the raw insert has no broker, validation or rollups' });
     report.add({ metric: `${label}: MQTT absolute`, value: round(rates.mqtt, 0), unit: 'msg/s', note: `target ≥ 20,000: ${rates.mqtt >= 20_000 ? 'met' : 'NOT met'}` });
+    const ratio5 = rates.mqtt5 / rates.mqtt;
+    report.add({ metric: `${label}: ratio MQTT 5 ÷ MQTT 3.1.1`, value: round(ratio5, 2), note: `same devices, same readings; target ≥ 0.90: ${ratio5 >= 0.9 ? 'met' : 'NOT met'}` });
   } finally {
-    for (const client of clients) client.end(true);
+    for (const client of [...clients, ...clients5]) client.end(true);
     await pool?.end().catch(() => undefined);
     await monitor?.end().catch(() => undefined);
     await stopVigil(vigil, report, kind);

@@ -72,9 +72,9 @@ describe('telemetry of every type, and readings without a time', { timeout: 60_0
     assert.deepEqual(page.body.items.map((i: { key: string }) => i.key), ['currentFirmwareVersion', 'mx_hum', 'mx_on', 'mx_temp']);
     assert.deepEqual([byKey.mx_temp.type, byKey.mx_temp.value], ['number', 41.9]);
     assert.deepEqual([byKey.mx_hum.type, byKey.mx_hum.value], ['number', 69]);
-    assert.deepEqual([byKey.mx_on.type, byKey.mx_on.value], ['boolean', false]);
+    // A boolean is a 0/1 series, for charts, rollups and alert rules.
+    assert.deepEqual([byKey.mx_on.type, byKey.mx_on.value], ['number', 0]);
     assert.deepEqual([byKey.currentFirmwareVersion.type, byKey.currentFirmwareVersion.value], ['string', 'v1.2.2']);
-    // A boolean is also a 0/1 series, for charts and alert rules.
     assert.deepEqual((await rawValues(sensor.id, 'mx_on')).map((v) => v.value), [0]);
   });
 
@@ -120,7 +120,7 @@ describe('telemetry of every type, and readings without a time', { timeout: 60_0
     assert.deepEqual([again.accepted, again.duplicates], [0, 1]);
     await post(sensor.key, [{ values: { firmware: 'v2', b: 7 } }]);
     const first = await latest(sensor.id, owner.client, '?limit=2');
-    assert.deepEqual(first.body.items.map((i: { key: string; value: unknown }) => [i.key, i.value]), [['a', 1], ['b', 7]], 'b is a number now, newer than the boolean');
+    assert.deepEqual(first.body.items.map((i: { key: string; value: unknown }) => [i.key, i.value]), [['a', 1], ['b', 7]], 'b is 7 now, newer than the flag');
     const second = await latest(sensor.id, owner.client, `?limit=2&cursor=${first.body.nextCursor}`);
     assert.deepEqual(second.body.items.map((i: { key: string; value: unknown }) => [i.key, i.value]), [['firmware', 'v2']]);
     assert.equal(second.body.nextCursor, null);
@@ -170,7 +170,7 @@ describe('telemetry of every type, and readings without a time', { timeout: 60_0
       const values = await rawValues(sensor.id, 'n');
       assert.deepEqual(values.map((v) => v.value), Array.from({ length: 50 }, (_, i) => i), 'one bridge connection handles them in the order sent');
       const items = (await latest(sensor.id)).body.items as { key: string; value: unknown }[];
-      assert.deepEqual(items.filter((i) => i.key !== 'n').map((i) => [i.key, i.value]), [['currentFirmwareVersion', 'v1.2.2'], ['mx_hum', 69], ['mx_on', false], ['mx_temp', 41.9]]);
+      assert.deepEqual(items.filter((i) => i.key !== 'n').map((i) => [i.key, i.value]), [['currentFirmwareVersion', 'v1.2.2'], ['mx_hum', 69], ['mx_on', 0], ['mx_temp', 41.9]]);
     } finally {
       await bridge.stop();
       // The bridge's session is persistent: forget it so the broker keeps nothing for it.

