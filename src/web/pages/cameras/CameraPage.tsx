@@ -14,7 +14,7 @@ import { Notice, useNotice } from '../../components/Notice';
 import { useSession } from '../../components/session';
 import { ErrorState, LoadingState } from '../../components/states';
 import { may } from '../../lib/access';
-import { browserZone, formatRelative } from '../../lib/format';
+import { formatRelative, organizationZone } from '../../lib/format';
 import { useTitle } from '../../lib/title';
 import './cameras.css';
 
@@ -70,7 +70,7 @@ export function CameraPage() {
 
   const c = camera.data;
   const site = c.siteId ? sites.data?.get(c.siteId) : undefined;
-  const zone = site?.timezone ?? browserZone;
+  const zone = site?.timezone ?? organizationZone();
   return (
     <div className="page page-camera">
       <nav className="breadcrumbs" aria-label="Breadcrumbs">

@@ -1,5 +1,6 @@
 import type { ChallanQuery, Customer } from '../../api/challans';
 import { chipsOf, OUTSTANDING_DAYS } from './filters';
+import { formatNumber } from '../../lib/format';
 
 type Update = (changes: Record<string, string | null>) => void;
 
@@ -98,7 +99,7 @@ export function FilterChips({ query, customers, update, shown, total, totalExact
       </ul>}
       {shown !== null && total !== null && (
         <p className="challan-count muted small" aria-live="polite">
-          {total === 0 ? 'Showing 0 of 0' : `Showing ${shown[0] === shown[1] ? shown[0].toLocaleString() : `${shown[0].toLocaleString()}–${shown[1].toLocaleString()}`} of ${totalExact ? total.toLocaleString() : `more than ${total.toLocaleString()}`}`}
+          {total === 0 ? 'Showing 0 of 0' : `Showing ${shown[0] === shown[1] ? formatNumber(shown[0]) : `${formatNumber(shown[0])}–${formatNumber(shown[1])}`} of ${totalExact ? formatNumber(total) : `more than ${formatNumber(total)}`}`}
         </p>
       )}
     </div>

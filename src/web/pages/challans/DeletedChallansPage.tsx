@@ -11,7 +11,7 @@ import { useSession } from '../../components/session';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
 import { dayDmy } from '../../../shared/challans';
 import { may } from '../../lib/access';
-import { formatTime } from '../../lib/format';
+import { formatNumber, formatTime } from '../../lib/format';
 import { useTitle } from '../../lib/title';
 import './challans.css';
 
@@ -77,7 +77,7 @@ function DeletedList({ q, zone, onRestore }: { q: string; zone: string; onRestor
   const now = list.dataUpdatedAt;
   return (
     <>
-      <p className="small muted challan-count">{list.data.totalExact ? list.data.total.toLocaleString() : `More than ${list.data.total.toLocaleString()}`} deleted</p>
+      <p className="small muted challan-count">{list.data.totalExact ? formatNumber(list.data.total) : `More than ${formatNumber(list.data.total)}`} deleted</p>
       <div className="table-wrap challan-deleted-wrap" role="region" aria-label="Deleted challans" tabIndex={0}>
       <table className="table challan-deleted-table" aria-busy={list.isPlaceholderData || undefined}>
         <thead>

@@ -3,6 +3,7 @@ import { clipboardTextFor, downloadSelectedCsv, PAGE_SIZE, useChallans, type Cha
 import { Dialog } from '../../components/Dialog';
 import { Pager, useCursorPager } from '../../components/Pager';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
+import { formatNumber } from '../../lib/format';
 import { BulkBar, type Done } from './BulkActions';
 import { FilterChips } from './ChallanFilters';
 import { ChallanCards, ChallanTable } from './ChallanTable';
@@ -187,7 +188,7 @@ export function Register({ ref, query, customers, zone, phone, canWrite, canDele
         <details className="challan-export">
           <summary className="button button-small">Export CSV</summary>
           <div className="challan-popover challan-export-menu">
-            <a className="button button-small button-quiet" href={csvHref(query)} download>All {chipsOf(query, customers).length > 0 ? 'filtered ' : ''}challans{list.data ? ` (${list.data.totalExact ? list.data.total.toLocaleString() : `${list.data.total.toLocaleString()}+`})` : ''}</a>
+            <a className="button button-small button-quiet" href={csvHref(query)} download>All {chipsOf(query, customers).length > 0 ? 'filtered ' : ''}challans{list.data ? ` (${list.data.totalExact ? formatNumber(list.data.total) : `${formatNumber(list.data.total)}+`})` : ''}</a>
             <button type="button" className="button button-small button-quiet" disabled={picked.length === 0} onClick={() => void exportSelected()}>Selected ({picked.length})</button>
           </div>
         </details>

@@ -3,7 +3,7 @@ import { useSearchParams } from 'react-router';
 import { useDetectionStatistics, useViolationHours, type DetectionCounts } from '../../api/violations';
 import { ErrorState, LoadingState } from '../../components/states';
 import { useDisplayContext } from '../../lib/display';
-import { formatNumber } from '../../lib/format';
+import { formatNumber, formatPercent } from '../../lib/format';
 import { useUpdateSearchParams } from '../../lib/params';
 import { useTitle } from '../../lib/title';
 import { SafetyTabs } from './ViolationsPage';
@@ -82,7 +82,7 @@ export function ViolationStatisticsPage() {
                   <div><dt>Frames analysed</dt><dd>{formatNumber(totals.framesInferred)}</dd></div>
                   <div>
                     <dt>Frames analysed without a new violation</dt>
-                    <dd data-testid="compliance-rate">{rate === null ? '–' : `${(rate * 100).toFixed(2)} %`}</dd>
+                    <dd data-testid="compliance-rate">{rate === null ? '–' : formatPercent(rate, 2)}</dd>
                   </div>
                 </dl>
                 <p className="small muted">
