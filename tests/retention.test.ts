@@ -130,6 +130,31 @@ describe('retention', () => {
     assert.equal((await app.runtime.services.retention.run()).deletedEvents, 0, 'nothing left to delete');
   });
 
+  it("typed telemetry values (text, JSON) go by age too: an organization's own retention, and RETENTION_DAYS for all", async () => {
+    const sensor = async (owner: SignedIn) => {
+      const created = await owner.client.post('/api/v1/devices', { kind: 'sensor', name: 'S', serial: `ret-${Math.random()}` });
+      return { id: created.body.device.id as string, key: created.body.apiKey as string };
+    };
+    const send = async (key: string, days: number[]) => {
+      const response = await app.runtime.app.inject({
+        method: 'POST', url: '/api/v1/ingest/telemetry', headers: { 'x-api-key': key },
+        payload: { items: days.map((d) => ({ ts: daysAgo(d), values: { firmware: `v${d}` } })) },
+      });
+      assert.equal(response.statusCode, 200, response.body);
+    };
+    const [short, kept] = await Promise.all([sensor(shortLived), sensor(keeper)]);
+    await send(short.key, [45, 1]);
+    await send(kept.key, [50, 45, 1]);
+    // Older than the ingest window accepts: aged in place.
+    await app.runtime.ctx.pool.query(`UPDATE telemetry_values SET ts = ts - interval '400 days' WHERE device_id = $1 AND value = '"v50"'`, [kept.id]);
+    const values = (deviceId: string) => count('SELECT count(*) AS n FROM telemetry_values WHERE device_id = $1', [deviceId]);
+    assert.deepEqual([await values(short.id), await values(kept.id)], [2, 3]);
+    await shortLived.client.patch('/api/v1/organization', { retentionDays: 30 });
+    await app.runtime.services.retention.run();
+    assert.equal(await values(short.id), 1, 'its 45-day-old value is past its 30 days');
+    assert.equal(await values(kept.id), 2, 'the other organization keeps 45 days; only the 450-day-old value is past RETENTION_DAYS (400)');
+  });
+
   it('platform retention drops whole monthly partitions past RETENTION_DAYS', async () => {
     const device = await radarWithEvents(keeper, [daysAgo(2)]);
     // Data from before the retention period, as it would be after the period was shortened.

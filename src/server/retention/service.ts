@@ -46,6 +46,7 @@ export class RetentionService {
         await this.deleteFromSharedPartitions(table, months, org, report);
       }
     }
+    await this.deleteOldTypedValues(organizations, now, report);
     if (report.droppedPartitions.length || report.deletedEvents || report.deletedTelemetry) this.ctx.logger.info(report, 'retention applied');
     return report;
   }
@@ -109,6 +110,26 @@ export class RetentionService {
           deleted = await store.deleteOldTelemetry(this.ctx.db, partition, orgId, cutoff, CHUNK);
           report.deletedTelemetry += deleted;
         }
+        done += deleted;
+        if (deleted < CHUNK) break;
+      }
+    }
+  }
+
+  /**
+   * Typed telemetry values (strings, JSON: one table, not partitioned, as few devices send them) go by age
+   * in chunks: older than RETENTION_DAYS for everyone, older than its own retention for each organization.
+   */
+  private async deleteOldTypedValues(organizations: OrganizationRetention[], now: Date, report: RetentionReport) {
+    const days = this.ctx.config.retentionDays;
+    const cutoffs: { orgId: string | null; cutoff: Date }[] = [
+      ...(days === undefined ? [] : [{ orgId: null, cutoff: new Date(now.getTime() - days * DAY_MS) }]),
+      ...organizations.map((org) => ({ orgId: org.id, cutoff: org.cutoff })),
+    ];
+    for (const { orgId, cutoff } of cutoffs) {
+      for (let done = 0; done < MAX_PER_RUN;) {
+        const deleted = await store.deleteOldTelemetryValues(this.ctx.db, orgId, cutoff, CHUNK);
+        report.deletedTelemetry += deleted;
         done += deleted;
         if (deleted < CHUNK) break;
       }

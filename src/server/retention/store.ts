@@ -38,3 +38,11 @@ export async function partitionPhotoKeys(db: Db, partition: string): Promise<str
   const result = await sql<{ photo_key: string }>`SELECT photo_key FROM ${sql.table(partition)} WHERE photo_key IS NOT NULL`.execute(db);
   return result.rows.map((r) => r.photo_key);
 }
+
+/** Deletes up to `limit` of an organization's (null: anyone's) typed telemetry values (strings, JSON) older than `cutoff`. */
+export async function deleteOldTelemetryValues(db: Db, orgId: string | null, cutoff: Date, limit: number): Promise<number> {
+  const result = await sql`
+    DELETE FROM telemetry_values WHERE (device_id, key, ts) IN (
+      SELECT device_id, key, ts FROM telemetry_values WHERE ${ofOrganization(orgId)} AND ts < ${cutoff} LIMIT ${limit})`.execute(db);
+  return Number(result.numAffectedRows ?? 0);
+}
