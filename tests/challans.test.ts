@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { DateTime } from 'luxon';
 import { startTestApp, type SignedIn, type TestApp } from './helpers/app.js';
 import { SseStream } from './helpers/sse.js';
@@ -90,6 +91,27 @@ describe('delivery challans', () => {
     assert.equal(patched.body.description, 'Twelve cartons');
     assert.equal(patched.body.number, created.body.number);
     assert.equal(patched.body.podUploadedAt, null);
+  });
+
+  it('a number-shaped search (invoice number, whole or in part) finds the same rows as a plain ILIKE', async () => {
+    const customerId = (await owner.client.post('/api/v1/customers', { name: 'Numbers Ltd', tag: 'NUMS' })).body.id;
+    const base = { customerId, challanDate: '2025-03-03', invoiceDate: '2025-03-04' };
+    await create({ ...base, invoiceNumber: 'INV/2425/017343' });
+    await create({ ...base, invoiceNumber: 'inv/2425/0173430' });
+    await create({ ...base, invoiceNumber: 'XINV/2425/017343-B' });
+    await create({ ...base, invoiceNumber: 'INV/2526/017343' });
+    await create({ customerId, challanDate: '2025-03-03', description: 'Replaces goods of Inv/2425/017343 (returned)' });
+    await create({ customerId, challanDate: '2025-03-03', description: 'Order 2425-017343.7 #12' });
+    const terms = ['INV/2425/017343', 'inv/2425/', '2425/0173', '/017343', 'v/25', '017343-b', '2425-017343.7', '#12', 'inv/2425/017343x'];
+    for (const q of terms) {
+      const response = await owner.client.get(`/api/v1/challans?customerId=${customerId}&q=${encodeURIComponent(q)}`);
+      assert.equal(response.status, 200, JSON.stringify(response.body));
+      const expected = await sql<{ id: string }>`SELECT id FROM delivery_challans
+        WHERE customer_id = ${customerId}::uuid AND deleted_at IS NULL AND search_text ILIKE ${`%${q}%`}`.execute(app.runtime.ctx.db);
+      assert.deepEqual(response.body.items.map((r: Row) => r.id).sort(), expected.rows.map((r) => r.id).sort(), q);
+      assert.equal(response.body.total, expected.rows.length, q);
+      if (q === 'INV/2425/017343') assert.equal(expected.rows.length, 4, 'both cases, inside a longer number, in a description');
+    }
   });
 
   it('search and every filter narrow the list; sorts page by keyset with a total', async () => {

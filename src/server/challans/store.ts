@@ -90,14 +90,31 @@ export interface After {
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (ch) => `\\${ch}`);
 
+/** A number-shaped term: letters, digits and separators, such as an invoice number "INV/2425/017343". */
+const NUMBER_SHAPED = /^[a-z0-9][a-z0-9/.#-]*$/;
+
+/**
+ * A search term anywhere in the row's text (search_text, lowercased once by the database), served by the
+ * trigram index. A number-shaped term with separators asks the index only for its longest run of letters and
+ * digits ("017343") and checks the whole term on those few rows: its other trigrams ("inv", "/24") are in
+ * almost every row, and reading their index lists cost ~15 ms a statement against ~1 ms. The rows are the
+ * same as ILIKE's: the term is ASCII without wildcards, and search_text is already lowercase.
+ */
+function searchCondition(q: string): RawBuilder<SqlBool> {
+  const term = q.toLowerCase();
+  const runs = NUMBER_SHAPED.test(term) ? term.split(/[^a-z0-9]+/) : [];
+  const longest = runs.reduce((best, run) => (run.length > best.length ? run : best), '');
+  if (runs.length < 2 || longest.length < 3) return sql<SqlBool>`c.search_text ILIKE ${`%${escapeLike(q)}%`}`;
+  return sql<SqlBool>`(c.search_text LIKE ${`%${longest}%`} AND strpos(c.search_text, ${term}) > 0)`;
+}
+
 /**
  * The filter conditions. Day ranges are inclusive; the POD date is a day in the organization's time zone
  * `zone`. A range never matches a row whose date is empty.
  */
 function conditions(filter: ChallanFilter, zone: string): RawBuilder<SqlBool>[] {
   const where: RawBuilder<SqlBool>[] = [];
-  // The trigram index serves ILIKE; the text is lowercased once by the database (search_text).
-  if (filter.q) where.push(sql<SqlBool>`c.search_text ILIKE ${`%${escapeLike(filter.q)}%`}`);
+  if (filter.q) where.push(searchCondition(filter.q));
   if (filter.from) where.push(sql<SqlBool>`c.challan_date >= ${filter.from}::date`);
   if (filter.to) where.push(sql<SqlBool>`c.challan_date <= ${filter.to}::date`);
   if (filter.customerId) where.push(sql<SqlBool>`c.customer_id = ${filter.customerId}::uuid`);
