@@ -73,34 +73,57 @@ export class InProcessBus implements Bus {
   }
 }
 
+/**
+ * Messages are delivered in this process straight away and shared with the other processes through
+ * Redis when it is up. While Redis is away, live updates stay within each process and nothing that
+ * publishes fails or waits: the change behind a message is already committed. ioredis reconnects and
+ * resubscribes by itself, so sharing resumes when Redis is back.
+ */
 export class RedisBus implements Bus {
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
   private readonly local = new InProcessBus();
   private readonly ready: Promise<unknown>;
+  /** Marks this bus's own messages on the channel, which it has already delivered locally. */
+  private readonly origin = randomBytes(6).toString('hex');
+  private outage = false;
 
   private readonly channel: string;
 
   constructor(url: string, prefix = 'vigil') {
     this.channel = `${prefix}:bus`;
-    this.publisher = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
+    // No offline queue: a message queued during an outage would arrive late, after newer state.
+    this.publisher = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3, enableOfflineQueue: false });
+    this.publisher.on('error', () => undefined); // reported once per outage by publish
     this.subscriber = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
+    this.subscriber.on('error', () => undefined);
     this.ready = this.subscriber.subscribe(this.channel);
     this.subscriber.on('message', (_channel: string, payload: string) => {
-      let message: BusMessage;
+      let message: BusMessage & { origin?: string };
       try {
-        message = JSON.parse(payload) as BusMessage;
+        message = JSON.parse(payload) as BusMessage & { origin?: string };
       } catch {
         console.error(`vigil: ignored a malformed message on the Redis channel ${this.channel}`);
         return;
       }
+      if (message.origin === this.origin) return;
+      delete message.origin;
       this.local.deliver(message);
     });
   }
 
   async publish(message: BusInput): Promise<void> {
     await this.ready;
-    await this.publisher.publish(this.channel, JSON.stringify({ ...message, id: nextId() }));
+    const identified = { ...message, id: nextId() };
+    this.local.deliver(identified);
+    try {
+      await this.publisher.publish(this.channel, JSON.stringify({ ...identified, origin: this.origin }));
+      if (this.outage) console.error(`vigil: Redis is back; live updates are shared between processes again`);
+      this.outage = false;
+    } catch (error) {
+      if (!this.outage) console.error(`vigil: Redis is unreachable; live updates reach only this process's clients until it is back:`, (error as Error).message);
+      this.outage = true;
+    }
   }
 
   subscribe(handler: BusHandler): () => void {
