@@ -1,11 +1,11 @@
-import { Counter } from 'prom-client';
 import type { DevicePrincipal } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
 import { isDataException, isRowError } from '../core/db/errors.js';
 import { AppError, tooManyRequests } from '../core/http/errors.js';
-import { isRejection, parseEventItem, parseTelemetryItem, type EventItem, type KeyRefusal, type Rejection, type TelemetryItem } from './items.js';
+import { isRejection, parseEventItem, parseTelemetryItem, type EventItem, type Rejection, type TelemetryItem } from './items.js';
 import { receiveClock, stampMissingTimes } from './receive-clock.js';
 import { WriteCoalescer } from './coalescer.js';
+import { TelemetryRefusals, withoutReasons } from './refusals.js';
 import * as store from './store.js';
 
 export interface EventsResult {
@@ -89,14 +89,10 @@ export class IngestService {
     isRowError,
   );
   private readonly observers: IngestObserver[] = [];
-  /** Telemetry values refused, by reason (a key of an item, or a whole item). */
-  private readonly dropped: Counter<'reason'>;
+  private readonly refusals: TelemetryRefusals;
 
   constructor(private readonly ctx: AppContext) {
-    const name = 'vigil_telemetry_dropped_total';
-    this.dropped = (ctx.metrics.registry.getSingleMetric(name) as Counter<'reason'> | undefined) ?? new Counter({
-      name, help: 'Telemetry refused at ingest, by reason: one key of a reading, or a whole reading', labelNames: ['reason'], registers: [ctx.metrics.registry],
-    });
+    this.refusals = new TelemetryRefusals(ctx.metrics.registry);
   }
 
   /** Registers a reaction to committed data; observers run in registration order after each commit (telemetry: once per statement and device). */
@@ -323,11 +319,11 @@ export class IngestService {
       const parsed = parseTelemetryItem(raw, index, device.timezone, now);
       if (isRejection(parsed)) rejected.push(parsed);
       else valid.push(parsed);
-      this.countDropped(parsed);
+      this.refusals.count(parsed);
     });
     const retained = this.retainable(valid, rejected, now);
-    if (retained.length < valid.length) this.dropped.inc({ reason: 'too_old' }, valid.length - retained.length);
-    for (const item of retained) if (item.refused.length > 0) rejected.push({ index: item.index, errors: item.refused.map(({ field, message }) => ({ field, message })) });
+    this.refusals.tooOld(valid.length - retained.length);
+    for (const item of retained) if (item.refused.length > 0) rejected.push(withoutReasons({ index: item.index, errors: item.refused }));
     rejected.sort((a, b) => a.index - b.index);
     if (retained.length === 0) return { accepted: 0, duplicates: 0, rejected: rejected.map(withoutReasons), values: 0 };
 
@@ -340,22 +336,12 @@ export class IngestService {
       const answer = { rejected: rejected.map(withoutReasons) };
       // The common case, everything new, without a key per value (the hot path of MQTT ingest).
       if (stored.length === readings.length && storedTyped.size === typed.length) {
-        const booleans = typed.reduce((n, t) => n + (typeof t.value === 'boolean' ? 1 : 0), 0);
-        return { ...answer, accepted: retained.length, duplicates: 0, values: readings.length + typed.length - booleans };
+        return { ...answer, accepted: retained.length, duplicates: 0, values: readings.length + typed.length };
       }
       const storedKeys = new Set([...stored.map((r) => `${r.metric}|${r.ts.getTime()}`), ...storedTyped]);
       const fresh = retained.filter((item) => [...item.values, ...item.typed].some(([key]) => storedKeys.has(`${key}|${item.ts.getTime()}`)));
       return { ...answer, accepted: fresh.length, duplicates: retained.length - fresh.length, values: storedKeys.size };
     });
-  }
-
-  /** Every value refused, counted on /metrics by reason: a key of an item, or a whole item (its time or shape). */
-  private countDropped(parsed: TelemetryItem | Rejection): void {
-    const errors = isRejection(parsed) ? parsed.errors : parsed.refused;
-    for (const error of errors) {
-      const reason = 'reason' in error ? (error as KeyRefusal).reason : error.field === 'ts' ? 'invalid_time' : 'invalid_item';
-      this.dropped.inc({ reason });
-    }
   }
 
   private async publishEvents(device: DevicePrincipal, fresh: { id: string; item: EventItem }[]): Promise<void> {
@@ -377,11 +363,6 @@ export class IngestService {
       },
     });
   }
-}
-
-/** Refusal reasons are for /metrics; the device reads the field and the message. */
-function withoutReasons(rejection: Rejection): Rejection {
-  return { index: rejection.index, errors: rejection.errors.map(({ field, message }) => ({ field, message })) };
 }
 
 /**
