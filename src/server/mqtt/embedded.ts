@@ -1,18 +1,19 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client, type ConnectPacket, type PublishPacket, type Subscription } from 'aedes';
 import type { Logger } from 'pino';
 import type { DeviceAuthenticator, DevicePrincipal } from '../core/access.js';
-import { receiveClock } from '../ingest/receive-clock.js';
+import type { Bus } from '../core/bus.js';
 import { ConnectionGate, PacketTooLarge, type ConnectionLimits } from './connectionLimits.js';
-import { DEVICE_TOPICS, PayloadError, type IngestKind, type MqttReport } from './payloads.js';
+import { MessageRefused, onDownlink, topicMatches, type DeviceTopics, type Downlink } from './device-topics.js';
+import { DEVICE_TOPICS, PayloadError, type MqttReport } from './payloads.js';
 import { MessageProcessor, RetryLater, sleep, type IncomingMessage } from './processor.js';
+import { ReceiveTimes } from './receive-times.js';
 
-/** A connected device: its key (re-checked on every message) and what it subscribed to. */
+/** A connected device: its key (re-checked on every message). */
 interface Session {
   key: string;
   device: DevicePrincipal;
-  errorsSubscribed: boolean;
   /** The device's messages are handled one at a time, in order. */
   queue: Promise<void>;
 }
@@ -41,46 +42,6 @@ export interface BrokerLimits extends ConnectionLimits {
   connectTimeoutMs: number;
 }
 
-const KINDS: Record<string, IngestKind> = { [DEVICE_TOPICS.telemetry]: 'telemetry', [DEVICE_TOPICS.events]: 'events' };
-
-/**
- * The receive times given to a message's items without a timestamp, remembered per (connection, packet
- * id, payload) for a few minutes so that a QoS 1/2 retransmission of a "now" message gets the same
- * times and is recognised as a duplicate instead of being stored again. Times are kept in two
- * generations that rotate every half TTL (or when full): lookups and expiry cost O(1), with no scan of old entries.
- */
-class ReceiveTimes {
-  private current = new Map<string, number>();
-  private previous = new Map<string, number>();
-  private rotatedAt = Date.now();
-  constructor(
-    private readonly ttlMs = 5 * 60_000,
-    private readonly max = 50_000,
-  ) {}
-
-  /** The message's first receive time, reserved (and remembered) only when an item asks for it. */
-  of(clientId: string, packet: PublishPacket, payload: Buffer): IncomingMessage['receivedAt'] {
-    let first: number | undefined;
-    return (deviceId, count) => (first ??= this.lookup(clientId, packet, payload, () => receiveClock.reserve(deviceId, count)));
-  }
-
-  private lookup(clientId: string, packet: PublishPacket, payload: Buffer, reserve: () => number): number {
-    if (!packet.qos || packet.messageId === undefined) return reserve();
-    const now = Date.now();
-    if (now - this.rotatedAt >= this.ttlMs / 2 || this.current.size >= this.max / 2) {
-      this.previous = this.current;
-      this.current = new Map();
-      this.rotatedAt = now;
-    }
-    const key = `${clientId}|${packet.messageId}|${createHash('sha256').update(payload).digest('base64url')}`;
-    const known = this.current.get(key) ?? this.previous.get(key);
-    if (known !== undefined) return known;
-    const first = reserve();
-    this.current.set(key, first);
-    return first;
-  }
-}
-
 /**
  * A message the device may not send (an unknown topic, a revoked key). An MQTT 5 device is told on the
  * same packet: PUBACK (or PUBREC) 0x87 with this message as the reason string; `closes` also ends the
@@ -106,9 +67,10 @@ function authError(code: 3 | 5, message: string): AuthenticateError {
 
 /**
  * The embedded MQTT 5 and 3.1.1 broker (Aedes). Devices connect with their key as the user name, publish on
- * `v1/devices/me/telemetry` and `v1/devices/me/events`, and may subscribe to `v1/devices/me/errors`
- * only. A message is written in Aedes' `authorizePublish` hook, which runs before the broker sends
- * PUBACK (QoS 1) or PUBREC (QoS 2): the acknowledgement therefore always follows the commit.
+ * the topics of the registry (device-topics.ts) and subscribe only to the filters it allows. A message is
+ * handled in Aedes' `authorizePublish` hook, which runs before the broker sends PUBACK (QoS 1) or PUBREC
+ * (QoS 2): the acknowledgement therefore always follows the commit. Nothing a device publishes is routed
+ * by Aedes: a device receives only what Vigil addresses to its own connection.
  */
 export class EmbeddedBroker {
   private broker?: Aedes;
@@ -118,12 +80,17 @@ export class EmbeddedBroker {
   private readonly receiveTimes = new ReceiveTimes();
   private readonly abort = new AbortController();
   private readonly gate: ConnectionGate;
+  /** The connections of each device, for messages sent to it (a device may hold several). */
+  private readonly connected = new Map<string, Set<Client>>();
+  private stopDownlinks?: () => void;
   private refusals = { count: 0, loggedAt: 0 };
   private stopping = false;
 
   constructor(
     private readonly devices: DeviceAuthenticator,
     private readonly processor: MessageProcessor,
+    private readonly topics: DeviceTopics,
+    private readonly bus: Bus,
     private readonly logger: Logger,
     private readonly limits: BrokerLimits,
   ) {
@@ -156,15 +123,18 @@ export class EmbeddedBroker {
     this.broker = broker;
     broker.on('clientReady', (client) => {
       const session = this.session(client);
+      if (session) this.track(session.device.deviceId, client, true);
       this.logger.info({ clientId: client.id, deviceId: session?.device.deviceId }, 'mqtt device connected');
     });
-    broker.on('clientDisconnect', (client) => this.logger.info({ clientId: client.id }, 'mqtt device disconnected'));
+    broker.on('clientDisconnect', (client) => {
+      const session = this.session(client);
+      if (session) this.track(session.device.deviceId, client, false);
+      this.logger.info({ clientId: client.id }, 'mqtt device disconnected');
+    });
     broker.on('clientError', (client, error) => this.connectionError(error, client.id));
     broker.on('connectionError', (_client, error) => this.connectionError(error));
-    broker.on('unsubscribe', (topics, client) => {
-      const session = this.session(client);
-      if (session && topics.includes(DEVICE_TOPICS.errors)) session.errorsSubscribed = false;
-    });
+    broker.on('subscribe', (subscriptions, client) => this.subscribed(client, subscriptions));
+    this.stopDownlinks = onDownlink(this.bus, (downlink) => this.deliver(downlink));
 
     const server = net.createServer((socket) => {
       const conn = this.gate.open(socket);
@@ -193,6 +163,7 @@ export class EmbeddedBroker {
     if (this.stopping) return;
     this.stopping = true;
     this.abort.abort();
+    this.stopDownlinks?.();
     const server = this.server;
     const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
     // Let the batches being written commit (and their PUBACKs go out) before the connections close.
@@ -240,7 +211,7 @@ export class EmbeddedBroker {
         return;
       }
       packet.clientId = `${device.deviceId}/${packet.clientId || randomUUID()}`;
-      this.admissions.set(client, { key, device, errorsSubscribed: false, queue: Promise.resolve() });
+      this.admissions.set(client, { key, device, queue: Promise.resolve() });
     } catch (error) {
       this.logger.error({ err: error }, 'mqtt: could not check a device key');
       this.admissions.set(client, { refused: 3, reason: 'server unavailable' });
@@ -260,18 +231,56 @@ export class EmbeddedBroker {
 
   private authorizeSubscribe(client: Client, subscription: Subscription, callback: (error: Error | null, subscription?: Subscription | null) => void): void {
     const session = this.session(client);
-    if (session && subscription.topic === DEVICE_TOPICS.errors) {
-      session.errorsSubscribed = true;
-      return callback(null, subscription);
-    }
+    if (session && this.topics.maySubscribe(subscription.topic)) return callback(null, subscription);
     this.logger.info({ clientId: client.id, topic: subscription.topic }, 'mqtt subscription refused');
-    callback(null, null); // SUBACK 0x80 for this topic; the connection stays up
+    callback(null, null); // SUBACK 0x80 (MQTT 5: 0x87) for this topic; the connection stays up
   }
 
-  /** Only Vigil's own reports reach a device, and only the device they were written for. */
+  /** Runs what a domain does once a device subscribed (e.g. send it the current state). */
+  private subscribed(client: Client, subscriptions: Subscription[]): void {
+    const session = this.session(client);
+    if (!session) return;
+    for (const { topic } of subscriptions) {
+      const onSubscribed = this.topics.onSubscribedOf(topic);
+      if (!onSubscribed) continue;
+      onSubscribed(session.device, (replyTopic, payload) => this.sendTo(client, replyTopic, JSON.stringify(payload))).catch((error: unknown) =>
+        this.logger.warn({ clientId: client.id, topic, err: error }, 'mqtt: could not answer a subscription'));
+    }
+  }
+
+  /** Only what Vigil addressed to a connection reaches it (device publishes are re-addressed to HANDLED_TOPIC). */
   private authorizeForward(client: Client, packet: AedesPublishPacket): AedesPublishPacket | null {
     const target = (packet as { clientId?: string }).clientId;
-    return packet.topic === DEVICE_TOPICS.errors && target === client.id ? packet : null;
+    return packet.topic !== HANDLED_TOPIC && target === client.id ? packet : null;
+  }
+
+  private track(deviceId: string, client: Client, open: boolean): void {
+    const clients = this.connected.get(deviceId) ?? new Set<Client>();
+    if (open) clients.add(client);
+    else clients.delete(client);
+    if (clients.size > 0) this.connected.set(deviceId, clients);
+    else this.connected.delete(deviceId);
+  }
+
+  /** A message from the bus for a device: to each of its connections here that subscribed to the topic. */
+  private deliver(downlink: Downlink): void {
+    for (const client of this.connected.get(downlink.deviceId) ?? []) {
+      this.sendTo(client, downlink.topic, downlink.payload).catch(noop);
+    }
+  }
+
+  /**
+   * Publishes to one connection if it subscribed to the topic, at most at the QoS it asked for (1 at most).
+   * Marked with the connection's id, which authorizeForward checks.
+   */
+  private async sendTo(client: Client, topic: string, payload: string): Promise<void> {
+    if (client.closed) return;
+    const subscriptions = (client as unknown as { subscriptions: Record<string, { qos?: number }> }).subscriptions;
+    const matching = Object.entries(subscriptions).filter(([filter]) => topicMatches(filter, topic));
+    if (matching.length === 0) return;
+    const qos = Math.min(1, Math.max(...matching.map(([, sub]) => sub.qos ?? 0)));
+    const packet = { cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain: false, dup: false, clientId: client.id } as PublishPacket;
+    await new Promise<void>((resolve) => client.publish(packet, () => resolve()));
   }
 
   private authorizePublish(client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void): void {
@@ -317,11 +326,10 @@ export class EmbeddedBroker {
       payload,
       receivedAt: this.receiveTimes.of(client.id, packet, payload),
     };
-    const kind = KINDS[packet.topic];
-    if (!kind) {
-      const topics = `${DEVICE_TOPICS.telemetry} or ${DEVICE_TOPICS.events}`;
-      const refusal = new PayloadError('unknown_topic', `devices publish on ${topics} only`);
-      await this.report(client, session, MessageProcessor.reportOf(message, refusal));
+    const handler = this.topics.handlerOf(packet.topic);
+    if (!handler) {
+      const refusal = new PayloadError('unknown_topic', `devices publish on ${this.topics.publishTopics().join(', ')} only`);
+      await this.report(client, MessageProcessor.reportOf(message, refusal));
       if (client.version === 5) throw new Refused(refusal.message);
       return;
     }
@@ -329,9 +337,10 @@ export class EmbeddedBroker {
     try {
       body = this.processor.parse(message);
     } catch (error) {
-      if (error instanceof PayloadError) return this.report(client, session, MessageProcessor.reportOf(message, error));
+      if (error instanceof PayloadError) return this.report(client, MessageProcessor.reportOf(message, error));
       throw error;
     }
+    const reply = (topic: string, answer: unknown) => this.sendTo(client, topic, JSON.stringify(answer));
 
     const deadline = Date.now() + RETRY_WINDOW_MS;
     for (;;) {
@@ -340,13 +349,18 @@ export class EmbeddedBroker {
         // writes to its new site, and the device's last contact stays current.
         const device = await this.refresh(session);
         if (!device) {
-          await this.report(client, session, { topic: message.topic, messageId: message.messageId, code: 'unauthorized', message: 'the device key was revoked' });
+          await this.report(client, { topic: message.topic, messageId: message.messageId, code: 'unauthorized', message: 'the device key was revoked' });
           throw new Refused('the device key was revoked', true);
         }
-        const report = await this.processor.process(device, kind, message, body);
-        if (report) await this.report(client, session, report);
+        const report = await handler({ ...message, device, body, reply });
+        if (report) await this.report(client, report);
         return;
       } catch (error) {
+        if (error instanceof MessageRefused) {
+          await this.report(client, MessageProcessor.reportOf(message, error));
+          if (client.version === 5) throw new Refused(error.message);
+          return;
+        }
         if (!(error instanceof RetryLater)) throw error;
         if (this.stopping || Date.now() + error.retryAfterMs > deadline) {
           this.logger.warn({ clientId: client.id, deviceId: session.device.deviceId, err: error.cause ?? error }, 'mqtt message not stored; closing the connection without PUBACK');
@@ -368,23 +382,10 @@ export class EmbeddedBroker {
   }
 
   /** Logs the problem and, when the device subscribed to its errors topic, tells it. */
-  private async report(client: Client, session: Session, report: MqttReport): Promise<void> {
-    this.logger.warn(
-      { clientId: client.id, deviceId: session.device.deviceId, report: { ...report, rejected: report.rejected?.slice(0, 10) } },
-      'mqtt message not fully stored',
-    );
-    if (!session.errorsSubscribed || client.closed) return;
-    const packet = {
-      cmd: 'publish',
-      topic: DEVICE_TOPICS.errors,
-      payload: Buffer.from(JSON.stringify(report)),
-      qos: 1,
-      retain: false,
-      dup: false,
-      // Read by authorizeForward: this report is for this connection only.
-      clientId: client.id,
-    } as PublishPacket;
-    await new Promise<void>((resolve) => client.publish(packet, () => resolve()));
+  private async report(client: Client, report: MqttReport): Promise<void> {
+    const deviceId = this.session(client)?.device.deviceId;
+    this.logger.warn({ clientId: client.id, deviceId, report: { ...report, rejected: report.rejected?.slice(0, 10) } }, 'mqtt message not fully stored');
+    await this.sendTo(client, DEVICE_TOPICS.errors, JSON.stringify(report));
   }
 }
 

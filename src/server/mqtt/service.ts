@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
 import type { DeviceAuthenticator } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
+import { DeviceTopics } from './device-topics.js';
 import { EmbeddedBroker, type BrokerLimits } from './embedded.js';
 import { ExternalBridge, type ExternalBrokerOptions } from './external.js';
+import { DEVICE_TOPICS } from './payloads.js';
 import { MessageProcessor, type MqttIngest } from './processor.js';
 
 // A CONNECT carries a client id, the key and a password Vigil ignores: a few hundred bytes in practice.
@@ -13,6 +15,8 @@ const PACKET_HEADROOM_BYTES = 64 * 1024 + 16;
 export interface MqttServiceOptions extends ExternalBrokerOptions {
   /** Run the embedded broker when MQTT_PORT is set (default true). */
   embeddedBroker?: boolean;
+  /** The device topics the domains handle (attributes, commands), besides telemetry and events. */
+  topics?: DeviceTopics;
 }
 
 /**
@@ -23,6 +27,7 @@ export interface MqttServiceOptions extends ExternalBrokerOptions {
 export class MqttService {
   private readonly logger: Logger;
   private readonly processor: MessageProcessor;
+  private readonly topics: DeviceTopics;
   private embedded?: EmbeddedBroker;
   private external?: ExternalBridge;
 
@@ -34,6 +39,10 @@ export class MqttService {
   ) {
     this.logger = ctx.logger.child({ module: 'mqtt' });
     this.processor = new MessageProcessor(ingest, ctx.config);
+    this.topics = new DeviceTopics(options.topics)
+      .onPublish(DEVICE_TOPICS.telemetry, (m) => this.processor.process(m.device, 'telemetry', m, m.body))
+      .onPublish(DEVICE_TOPICS.events, (m) => this.processor.process(m.device, 'events', m, m.body))
+      .allowSubscription(DEVICE_TOPICS.errors);
   }
 
   /** The embedded broker's bound port (MQTT_PORT=0 picks a free one); undefined when it is off. */
@@ -43,10 +52,10 @@ export class MqttService {
 
   async start(): Promise<void> {
     const { mqttPort, mqttUrl, mqttBridgeConnections, host } = this.ctx.config;
-    const { embeddedBroker = true, ...bridgeOptions } = this.options;
+    const { embeddedBroker = true, topics: _domainTopics, ...bridgeOptions } = this.options;
     try {
       if (mqttPort !== undefined && embeddedBroker) {
-        const embedded = new EmbeddedBroker(this.devices, this.processor, this.logger, this.brokerLimits());
+        const embedded = new EmbeddedBroker(this.devices, this.processor, this.topics, this.ctx.bus, this.logger, this.brokerLimits());
         this.embedded = embedded;
         await embedded.start(mqttPort, host);
       }
