@@ -94,7 +94,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     const { app, routes } = await buildApp(ctx, services);
     closers.push(() => app.close());
     // Closers run in reverse: MQTT stops before the HTTP app and the database, so batches in flight commit.
-    const mqtt = new MqttService(ctx, services.devices, services.ingest, { embeddedBroker: options.mqttBroker ?? true });
+    const mqtt = new MqttService(ctx, services.devices, services.ingest, { embeddedBroker: options.mqttBroker ?? true, topics: services.deviceTopics });
     closers.push(() => mqtt.stop());
     await mqtt.start();
     const jobs = new JobRunner(database.pool, logger);

@@ -38,6 +38,7 @@ import { ChallanInvoicesService } from './challans/invoices.js';
 import { ChallanPodService } from './challans/pod.js';
 import { ChallanCompatService } from './challans/compat.js';
 import { ChallanRecordsService } from './challans/records.js';
+import { DeviceTopics } from './mqtt/device-topics.js';
 
 /** Every domain service of one process, wired once. */
 export function createServices(ctx: AppContext) {
@@ -49,6 +50,8 @@ export function createServices(ctx: AppContext) {
   const members = new MembersService(ctx, audit, identity, organizations, sites, customers);
   const setup = new SetupService(ctx, audit, identity, organizations, members);
   const stream = new StreamService(ctx.bus);
+  // MQTT topics the domains handle (attributes, commands); the broker adds telemetry and events.
+  const deviceTopics = new DeviceTopics();
   const devices = new DevicesService(ctx, audit, organizations, sites);
   const cameras = new CamerasService(ctx, audit, devices);
   devices.extend('camera', cameras);
@@ -84,7 +87,7 @@ export function createServices(ctx: AppContext) {
   const reportSchedules = new ReportSchedulesService(ctx, audit, { reports });
   const scheduleDelivery = new ScheduleDelivery(ctx, { reports });
   return {
-    audit, organizations, identity, sites, members, setup, stream, devices, cameras, decoders, detection, detectionModels, live, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups,
+    audit, organizations, identity, sites, members, setup, stream, deviceTopics, devices, cameras, decoders, detection, detectionModels, live, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups,
     alerting, alertPreview, alertPeople, maintenance, maintenanceAttachments, traffic, community, reports, reportRunner,
     reportSchedules, scheduleDelivery, customers, challans, challanInvoices, challanPods, challanCompat, challanRecords,
   };
