@@ -11,6 +11,8 @@ import { challanRoutes } from './challans/routes.js';
 import { challanPodRoutes } from './challans/pod-routes.js';
 import { customerRoutes } from './challans/customer-routes.js';
 import { challanCompatRoutes } from './challans/compat-routes.js';
+import { commandDeviceHttpRoutes } from './commands/device-http-routes.js';
+import { commandRoutes } from './commands/routes.js';
 import { decoderRoutes } from './cameras/decoder/routes.js';
 import { liveRoutes } from './cameras/live/routes.js';
 import { detectionRoutes } from './detection/routes.js';
@@ -71,6 +73,8 @@ export function buildApp(ctx: AppContext, services: Services) {
     challanPodRoutes(services.challanPods, ctx.config.challanPodMaxBytes),
     customerRoutes(services.customers),
     challanCompatRoutes(services.challanCompat, ctx.config.challanPodMaxBytes),
+    commandRoutes(services.commands),
+    commandDeviceHttpRoutes(services.devices, services.commandDelivery, services.commandPolls),
     streamRoutes(services.stream, services.identity, ctx.config.streamHeartbeatSeconds),
     consoleConfigRoutes(ctx.config),
     // Last: the console answers every other page path with its index.html.

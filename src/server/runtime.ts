@@ -86,6 +86,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     await services.ingest.preparePartitions();
     closers.push(() => services.alerting.notifier.idle());
     closers.push(async () => services.stream.close());
+    closers.push(async () => services.commandDelivery.close());
     closers.push(() => services.live.close());
     // The decoders' ffmpeg children end before the database their status is written to.
     closers.push(() => services.decoders.close());
@@ -93,6 +94,11 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     closers.push(() => services.detection.close());
     const { app, routes } = await buildApp(ctx, services);
     closers.push(() => app.close());
+    // Before the app closes (closers run in reverse): waiting command calls and polls answer now instead of holding it open.
+    closers.push(async () => {
+      services.commands.close();
+      services.commandPolls.close();
+    });
     // Closers run in reverse: MQTT stops before the HTTP app and the database, so batches in flight commit.
     const mqtt = new MqttService(ctx, services.devices, services.ingest, { embeddedBroker: options.mqttBroker ?? true, topics: services.deviceTopics });
     closers.push(() => mqtt.stop());
@@ -112,6 +118,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     jobs.register('challan-digests', 15 * 60_000, () => services.challanRecords.sendWeeklyDigests());
     jobs.register('reports', 2_000, () => services.reportRunner.runQueued());
     jobs.register('report-schedules', 30_000, () => services.scheduleDelivery.runDue());
+    jobs.register('command-deadlines', 15_000, () => services.commands.closeOverdue());
     closers.push(() => jobs.stop());
     if (options.jobs) jobs.start();
     const cameraLeases = new CameraLeaseManager({ db: database.db, logger, registry: ctx.metrics.registry, bus }, services.detection.withDecoders(services.decoders), {

@@ -39,6 +39,9 @@ import { ChallanPodService } from './challans/pod.js';
 import { ChallanCompatService } from './challans/compat.js';
 import { ChallanRecordsService } from './challans/records.js';
 import { DeviceTopics } from './mqtt/device-topics.js';
+import { CommandDelivery } from './commands/delivery.js';
+import { CommandLongPolls } from './commands/long-poll.js';
+import { CommandsService } from './commands/service.js';
 
 /** Every domain service of one process, wired once. */
 export function createServices(ctx: AppContext) {
@@ -86,10 +89,14 @@ export function createServices(ctx: AppContext) {
   const reportRunner = new ReportRunner(ctx, { traffic, devices, sites, organizations, rollups, maintenance });
   const reportSchedules = new ReportSchedulesService(ctx, audit, { reports });
   const scheduleDelivery = new ScheduleDelivery(ctx, { reports });
+  const commandDelivery = new CommandDelivery(ctx);
+  const commands = new CommandsService(ctx, audit, devices, commandDelivery);
+  const commandPolls = new CommandLongPolls(commandDelivery);
   return {
     audit, organizations, identity, sites, members, setup, stream, deviceTopics, devices, cameras, decoders, detection, detectionModels, live, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups,
     alerting, alertPreview, alertPeople, maintenance, maintenanceAttachments, traffic, community, reports, reportRunner,
     reportSchedules, scheduleDelivery, customers, challans, challanInvoices, challanPods, challanCompat, challanRecords,
+    commands, commandDelivery, commandPolls,
   };
 }
 

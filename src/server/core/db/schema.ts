@@ -10,6 +10,7 @@ import type {
   ChallanCustomersTable, ChallanDigestWeeksTable, ChallanFileDeletionsTable, ChallanNumberCountersTable, ChallanPodFilesTable, DeliveryChallansTable,
 } from './schema-challans.js';
 import type { TelemetryValuesTable } from './schema-telemetry.js';
+import type { DeviceCommandsTable } from './schema-commands.js';
 import type { ReportsTable, ReportSettingsTable, ReportSchedulesTable, ReportScheduleRunsTable, MaintenanceRecordsTable, MaintenanceAttachmentsTable, MaintenanceFileDeletionsTable, MaintenanceSettingsTable, EventPhotoUploadsTable } from './schema-records.js';
 
 /** Every table Vigil's stores touch, as the migrations in `./migrations` create them. */
@@ -197,6 +198,7 @@ export * from './schema-records.js';
 export * from './schema-cameras.js';
 export * from './schema-challans.js';
 export * from './schema-telemetry.js';
+export * from './schema-commands.js';
 export type { DeviceKind };
 
 export interface Database {
@@ -243,4 +245,5 @@ export interface Database {
   challan_file_deletions: ChallanFileDeletionsTable;
   challan_digest_weeks: ChallanDigestWeeksTable;
   telemetry_values: TelemetryValuesTable;
+  device_commands: DeviceCommandsTable;
 }

@@ -1,0 +1,46 @@
+import type { CommandStatus } from '../core/db/schema.js';
+import type { CommandRow } from './store.js';
+
+/** A command as the API shows it. */
+export interface DeviceCommand {
+  id: string;
+  requestId: number;
+  deviceId: string;
+  method: string;
+  params: unknown;
+  twoWay: boolean;
+  status: CommandStatus;
+  response: unknown;
+  error: string | null;
+  timeoutSeconds: number;
+  deadline: string;
+  createdBy: string | null;
+  createdByLabel: string | null;
+  createdAt: string;
+  sentAt: string | null;
+  answeredAt: string | null;
+}
+
+export function presentCommand(row: CommandRow): DeviceCommand {
+  return {
+    id: row.id,
+    requestId: row.request_id,
+    deviceId: row.device_id,
+    method: row.method,
+    params: row.params,
+    twoWay: row.two_way,
+    status: row.status,
+    response: row.response ?? null,
+    error: row.error,
+    timeoutSeconds: row.timeout_seconds,
+    deadline: row.deadline.toISOString(),
+    createdBy: row.created_by,
+    createdByLabel: row.created_by_label,
+    createdAt: row.created_at.toISOString(),
+    sentAt: row.sent_at?.toISOString() ?? null,
+    answeredAt: row.answered_at?.toISOString() ?? null,
+  };
+}
+
+/** Statuses past which nothing changes any more. */
+export const FINAL_STATUSES: ReadonlySet<CommandStatus> = new Set(['delivered', 'succeeded', 'failed', 'timed_out', 'expired']);

@@ -1,0 +1,26 @@
+import type { ColumnType, Generated } from 'kysely';
+import type { CreatedAt } from './schema-columns.js';
+
+/** Commands (RPC) sent to devices (migration 0046). */
+export type CommandStatus = 'queued' | 'sent' | 'delivered' | 'succeeded' | 'failed' | 'timed_out' | 'expired';
+
+export interface DeviceCommandsTable {
+  id: Generated<string>;
+  /** The integer a device sees in its request topic and answers with. */
+  request_id: ColumnType<number, never, never>;
+  org_id: string;
+  device_id: string;
+  method: string;
+  params: ColumnType<unknown, string, string>;
+  two_way: boolean;
+  status: Generated<CommandStatus>;
+  response: ColumnType<unknown, string | null | undefined, string | null>;
+  error: string | null;
+  timeout_seconds: number;
+  deadline: Date;
+  created_by: string | null;
+  created_by_label: string | null;
+  created_at: CreatedAt;
+  sent_at: Date | null;
+  answered_at: Date | null;
+}
