@@ -11,16 +11,18 @@ import { alerts } from './alerts.js';
 import { bridge } from './bridge.js';
 import { cameras } from './cameras.js';
 import { challans } from './challans.js';
+import { cluster } from './cluster.js';
 import { detection } from './detection.js';
 import { ingest } from './ingest.js';
 import { mqttBench } from './mqtt.js';
 import { platform } from './platform.js';
 import { reports } from './reports.js';
 import { retention } from './retention.js';
+import { soakBench } from './soak.js';
 import { traffic } from './traffic.js';
 import { web } from './web.js';
 
-const BENCHMARKS: Benchmark[] = [platform, ingest, mqttBench, web, alerts, traffic, reports, retention, bridge, cameras, detection, challans];
+const BENCHMARKS: Benchmark[] = [platform, ingest, mqttBench, web, alerts, traffic, reports, retention, bridge, cameras, detection, challans, soakBench, cluster];
 
 function git(...args: string[]): string {
   const result = spawnSync('git', args, { cwd: ROOT, encoding: 'utf8', timeout: 10_000 });
