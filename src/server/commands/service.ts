@@ -27,7 +27,7 @@ export const DEFAULT_ONE_WAY_TIMEOUT_S = 86_400;
 /** How many commands may wait for one device at once. */
 export const MAX_QUEUED_PER_DEVICE = 100;
 /** How long a one-way command's API call waits to say "delivered" rather than "queued". */
-const ONE_WAY_SETTLE_MS = 1000;
+const ONE_WAY_SETTLE_MS = 300;
 /** Commands a member may send to one device per minute (every process together when Redis is set). */
 const COMMANDS_PER_DEVICE_PER_MINUTE = 60;
 
