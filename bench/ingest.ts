@@ -156,7 +156,7 @@ interface Rows {
   speed: number[];
 }
 
-function makeRows(s: Settings, tag: string, worker: number, seq: number): Rows {
+export function makeRows(s: Pick<Settings, 'batch' | 'spreadDays'>, tag: string, worker: number, seq: number): Rows {
   const rows: Rows = { ts: [], clientRef: [], speed: [] };
   const newest = Date.now() - 1000;
   for (let i = 0; i < s.batch; i++) {
@@ -167,7 +167,7 @@ function makeRows(s: Settings, tag: string, worker: number, seq: number): Rows {
   return rows;
 }
 
-function eventsJson(rows: Rows): string {
+export function eventsJson(rows: Rows): string {
   const parts: string[] = [];
   for (let i = 0; i < rows.ts.length; i++) {
     parts.push(`{"client_ref":"${rows.clientRef[i]}","ts":"${rows.ts[i]}","kind":"speed","speed":${rows.speed[i]}}`);
@@ -208,7 +208,7 @@ function rawParams(device: DeviceRef, items: EventItem[]): unknown[] {
 // ---------------------------------------------------------------------------------------------
 // Load: N workers, each sending one batch after the other until the time is up
 
-interface Outcome {
+export interface Outcome {
   accepted: number;
   duplicates?: number;
   rejected?: number;
@@ -216,7 +216,7 @@ interface Outcome {
   error?: { kind: string; message: string };
 }
 
-interface LoadResult {
+export interface LoadResult {
   seconds: number;
   batches: number;
   accepted: number;
@@ -227,7 +227,7 @@ interface LoadResult {
   latencies: number[];
 }
 
-async function runLoad<P>(
+export async function runLoad<P>(
   seconds: number,
   connections: number,
   prepare: (worker: number, seq: number) => P,
@@ -270,7 +270,7 @@ async function runLoad<P>(
   return result;
 }
 
-function post(agent: http.Agent, url: URL, headers: Record<string, string>, body: string): Promise<{ status: number; body: string }> {
+export function post(agent: http.Agent, url: URL, headers: Record<string, string>, body: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const request = http.request({
       agent,
@@ -333,7 +333,7 @@ function loader(target: Target, s: Settings, mode: Mode, tag: string, agent: htt
   }, abort);
 }
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
