@@ -6,6 +6,8 @@ import { alertPeopleRoutes } from './alerts/people-routes.js';
 import { alertPreviewRoutes } from './alerts/preview-routes.js';
 import { alertRuleRoutes } from './alerts/rules-routes.js';
 import { auditRoutes } from './audit/routes.js';
+import { attributeRoutes } from './attributes/routes.js';
+import { attributeDeviceHttpRoutes } from './attributes/device-http-routes.js';
 import { cameraRoutes } from './cameras/routes.js';
 import { challanRoutes } from './challans/routes.js';
 import { challanPodRoutes } from './challans/pod-routes.js';
@@ -48,6 +50,8 @@ export function buildApp(ctx: AppContext, services: Services) {
     siteRoutes(services.sites),
     memberRoutes(services.members),
     deviceRoutes(services.devices),
+    attributeRoutes(services.attributes),
+    attributeDeviceHttpRoutes(services.devices, services.ingest, services.attributes, ctx.config),
     cameraRoutes(services.cameras, ctx.config.cameraPlaceholderMaxBytes),
     decoderRoutes(ctx, services.cameras, services.decoders),
     detectionRoutes(ctx.replica.db, services.cameras, services.detectionModels, () => services.rollups.settle('events')),

@@ -39,6 +39,8 @@ import { ChallanPodService } from './challans/pod.js';
 import { ChallanCompatService } from './challans/compat.js';
 import { ChallanRecordsService } from './challans/records.js';
 import { DeviceTopics } from './mqtt/device-topics.js';
+import { AttributesService } from './attributes/service.js';
+import { registerAttributeTopics } from './attributes/mqtt-topics.js';
 import { CommandDelivery } from './commands/delivery.js';
 import { CommandLongPolls } from './commands/long-poll.js';
 import { CommandsService } from './commands/service.js';
@@ -56,6 +58,8 @@ export function createServices(ctx: AppContext) {
   // MQTT topics the domains handle (attributes, commands); the broker adds telemetry and events.
   const deviceTopics = new DeviceTopics();
   const devices = new DevicesService(ctx, audit, organizations, sites);
+  const attributes = new AttributesService(ctx, audit, devices);
+  registerAttributeTopics(deviceTopics, attributes);
   const cameras = new CamerasService(ctx, audit, devices);
   devices.extend('camera', cameras);
   const decoders = new DecoderSupervisor({ logger: ctx.logger, media: ctx.media, registry: ctx.metrics.registry }, cameras, {
@@ -93,7 +97,7 @@ export function createServices(ctx: AppContext) {
   const commands = new CommandsService(ctx, audit, devices, commandDelivery);
   const commandPolls = new CommandLongPolls(commandDelivery);
   return {
-    audit, organizations, identity, sites, members, setup, stream, deviceTopics, devices, cameras, decoders, detection, detectionModels, live, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups,
+    audit, organizations, identity, sites, members, setup, stream, deviceTopics, devices, attributes, cameras, decoders, detection, detectionModels, live, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups,
     alerting, alertPreview, alertPeople, maintenance, maintenanceAttachments, traffic, community, reports, reportRunner,
     reportSchedules, scheduleDelivery, customers, challans, challanInvoices, challanPods, challanCompat, challanRecords,
     commands, commandDelivery, commandPolls,

@@ -1,7 +1,8 @@
 import type { DevicePrincipal } from '../core/access.js';
 import type { Bus } from '../core/bus.js';
+import { AppError, type FieldError } from '../core/http/errors.js';
 import { PayloadError, type MqttReport } from './payloads.js';
-import type { IncomingMessage } from './processor.js';
+import { RetryLater, type IncomingMessage } from './processor.js';
 
 /**
  * Which device topics the embedded broker accepts, and what handles them. A domain plugs a topic family
@@ -26,14 +27,18 @@ export interface DeviceMessage extends IncomingMessage {
   device: DevicePrincipal;
   /** The parsed JSON payload. */
   body: unknown;
-  /** Publishes to this connection only (a response topic), if it subscribed to that topic. */
-  reply(topic: string, payload: unknown): Promise<void>;
+  /** Publishes to this connection only (a response topic), if it subscribed to that topic; false when nothing was written. */
+  reply(topic: string, payload: unknown): Promise<boolean>;
 }
 
 export type PublishHandler = (message: DeviceMessage) => Promise<MqttReport | null>;
 
-/** Runs once a device's subscription is granted (e.g. to send it the current state). */
-export type SubscribedHandler = (device: DevicePrincipal, reply: (topic: string, payload: unknown) => Promise<void>) => Promise<void>;
+/**
+ * Runs once a device's subscription is granted (e.g. to send it the current state). `reply` resolves false when
+ * nothing was written (the connection closed or is not subscribed to that topic); `closed` aborts when the
+ * connection closes (one signal per connection).
+ */
+export type SubscribedHandler = (device: DevicePrincipal, reply: (topic: string, payload: unknown) => Promise<boolean>, closed: AbortSignal) => Promise<void>;
 
 /** The message was refused in full; MQTT 5 devices are told with PUBACK 0x87 and this message as the reason. */
 export class MessageRefused extends PayloadError {}
@@ -121,4 +126,27 @@ export function onDownlink(bus: Bus, handler: (downlink: Downlink) => void): () 
     const { deviceId, topic, payload } = message.data;
     if (typeof deviceId === 'string' && typeof topic === 'string' && typeof payload === 'string') handler({ deviceId, topic, payload });
   });
+}
+
+/**
+ * Runs a domain service call for a device message and turns its refusals into the broker's terms: a 429
+ * or a server failure leaves the message unacknowledged (RetryLater), any other 4xx refuses it in full
+ * (MessageRefused, with the reasons of each field).
+ */
+export async function deviceCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof AppError && error.status === 429) {
+      const seconds = Number((error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds ?? 1);
+      throw new RetryLater(error.message, seconds * 1000, error);
+    }
+    if (error instanceof AppError && error.status < 500) {
+      const fields = Array.isArray(error.details) ? (error.details as FieldError[]) : [];
+      const reasons = fields.length > 0 && !error.message.includes(fields[0]!.message) ? `: ${fields.map((f) => `${f.field}: ${f.message}`).join('; ')}` : '';
+      throw new MessageRefused(error.code, `${error.message}${reasons}`);
+    }
+    if (error instanceof MessageRefused || error instanceof RetryLater) throw error;
+    throw new RetryLater(`the message could not be handled: ${(error as Error).message}`, 1000, error);
+  }
 }

@@ -11,6 +11,7 @@ import type {
 } from './schema-challans.js';
 import type { TelemetryValuesTable } from './schema-telemetry.js';
 import type { DeviceCommandsTable } from './schema-commands.js';
+import type { DeviceAttributesTable } from './schema-attributes.js';
 import type { ReportsTable, ReportSettingsTable, ReportSchedulesTable, ReportScheduleRunsTable, MaintenanceRecordsTable, MaintenanceAttachmentsTable, MaintenanceFileDeletionsTable, MaintenanceSettingsTable, EventPhotoUploadsTable } from './schema-records.js';
 
 /** Every table Vigil's stores touch, as the migrations in `./migrations` create them. */
@@ -199,6 +200,7 @@ export * from './schema-cameras.js';
 export * from './schema-challans.js';
 export * from './schema-telemetry.js';
 export * from './schema-commands.js';
+export * from './schema-attributes.js';
 export type { DeviceKind };
 
 export interface Database {
@@ -246,4 +248,5 @@ export interface Database {
   challan_digest_weeks: ChallanDigestWeeksTable;
   telemetry_values: TelemetryValuesTable;
   device_commands: DeviceCommandsTable;
+  device_attributes: DeviceAttributesTable;
 }
