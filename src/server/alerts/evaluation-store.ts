@@ -45,6 +45,8 @@ export async function saveStates(db: Conn, states: Omit<StateRow, 'updated_at'>[
       clear_since: eb.ref('excluded.clear_since'),
       last_ts: eb.ref('excluded.last_ts'),
       last_value: eb.ref('excluded.last_value'),
+      breach_text: eb.ref('excluded.breach_text'),
+      last_text: eb.ref('excluded.last_text'),
       updated_at: eb.ref('excluded.updated_at'),
     })))
     .execute();
@@ -69,6 +71,10 @@ export interface NewAlert {
   firstValue: number | null;
   latestValue: number | null;
   peakValue: number | null;
+  /** Text rules: the values as text (the numbers above are then null). */
+  firstText: string | null;
+  latestText: string | null;
+  previousText: string | null;
   startedAt: Date;
   lastBreachAt: Date;
   nextEscalationAt: Date | null;
@@ -81,12 +87,12 @@ export interface NewAlert {
 export async function openAlert(db: Conn, alert: NewAlert): Promise<{ row: AlertRow; opened: boolean }> {
   const result = await sql<AlertRow & { opened: boolean }>`
     INSERT INTO alerts (org_id, site_id, device_id, rule_id, rule_name, condition, metric, severity, message, threshold,
-                        first_value, latest_value, peak_value, started_at, last_breach_at, next_escalation_at)
+                        first_value, latest_value, peak_value, first_text, latest_text, previous_text, started_at, last_breach_at, next_escalation_at)
     VALUES (${alert.orgId}, ${alert.siteId}, ${alert.deviceId}, ${alert.ruleId}, ${alert.ruleName}, ${alert.condition}, ${alert.metric},
             ${alert.severity}, ${alert.message}, ${alert.threshold}, ${alert.firstValue}, ${alert.latestValue}, ${alert.peakValue},
-            ${alert.startedAt}, ${alert.lastBreachAt}, ${alert.nextEscalationAt})
+            ${alert.firstText}, ${alert.latestText}, ${alert.previousText}, ${alert.startedAt}, ${alert.lastBreachAt}, ${alert.nextEscalationAt})
     ON CONFLICT (rule_id, device_id) WHERE status <> 'resolved' DO UPDATE SET
-      latest_value = EXCLUDED.latest_value, breach_count = alerts.breach_count + 1,
+      latest_value = EXCLUDED.latest_value, latest_text = EXCLUDED.latest_text, breach_count = alerts.breach_count + 1,
       last_breach_at = GREATEST(alerts.last_breach_at, EXCLUDED.last_breach_at), updated_at = now()
     RETURNING *, (xmax = 0) AS opened`.execute(db);
   const { opened, ...row } = result.rows[0]!;
@@ -96,6 +102,8 @@ export async function openAlert(db: Conn, alert: NewAlert): Promise<{ row: Alert
 export interface AlertProgress {
   id: string;
   latestValue: number | null;
+  /** Text rules: the latest value (latestValue is then null). */
+  latestText?: string | null;
   peakValue: number | null;
   breaches: number;
   lastBreachAt: Date;
@@ -105,11 +113,11 @@ export interface AlertProgress {
 export async function recordBreaches(db: Conn, updates: AlertProgress[]): Promise<AlertRow[]> {
   if (updates.length === 0) return [];
   const result = await sql<AlertRow>`
-    UPDATE alerts a SET latest_value = u.latest, peak_value = u.peak, breach_count = a.breach_count + u.breaches,
+    UPDATE alerts a SET latest_value = u.latest, latest_text = u.latest_text, peak_value = u.peak, breach_count = a.breach_count + u.breaches,
       last_breach_at = GREATEST(a.last_breach_at, u.last_breach_at), updated_at = now()
-    FROM unnest(${updates.map((u) => u.id)}::uuid[], ${updates.map((u) => u.latestValue)}::float8[], ${updates.map((u) => u.peakValue)}::float8[],
-                ${updates.map((u) => u.breaches)}::int[], ${updates.map((u) => u.lastBreachAt.toISOString())}::timestamptz[])
-      AS u(id, latest, peak, breaches, last_breach_at)
+    FROM unnest(${updates.map((u) => u.id)}::uuid[], ${updates.map((u) => u.latestValue)}::float8[], ${updates.map((u) => u.latestText ?? null)}::text[],
+                ${updates.map((u) => u.peakValue)}::float8[], ${updates.map((u) => u.breaches)}::int[], ${updates.map((u) => u.lastBreachAt.toISOString())}::timestamptz[])
+      AS u(id, latest, latest_text, peak, breaches, last_breach_at)
     WHERE a.id = u.id AND a.status <> 'resolved'
     RETURNING a.*`.execute(db);
   return result.rows;
@@ -143,6 +151,19 @@ export async function dueStates(db: Conn, limit: number) {
     WHERE s.clear_since IS NOT NULL AND s.clear_since + make_interval(secs => r.duration_seconds) <= now() AND r.auto_resolve
     LIMIT ${limit}`.execute(db);
   return result.rows;
+}
+
+/**
+ * The last text a device sent under `key` before `before`: what a "changes" rule compares the first
+ * value of a batch with. Read from the stored series, so the answer does not depend on which process
+ * evaluates which batch first.
+ */
+export async function previousText(db: Conn, deviceId: string, key: string, before: Date): Promise<string | null> {
+  const result = await sql<{ value: string }>`
+    SELECT value #>> '{}' AS value FROM telemetry_values
+    WHERE device_id = ${deviceId}::uuid AND key = ${key} AND ts < ${before} AND jsonb_typeof(value) = 'string'
+    ORDER BY ts DESC LIMIT 1`.execute(db);
+  return result.rows[0]?.value ?? null;
 }
 
 /** A device as the evaluator needs it (name for messages, site for visibility, zone for active hours). */

@@ -1,20 +1,21 @@
 import type { DevicePrincipal } from '../core/access.js';
 import type { Db } from '../core/db/database.js';
-import type { IngestObserver, StoredEvents, StoredTelemetry } from '../ingest/service.js';
+import type { IngestObserver, StoredEvents, StoredTelemetry, StoredValues } from '../ingest/service.js';
 import type { EventItem } from '../ingest/items.js';
 import * as store from './evaluation-store.js';
 import type { AlertRow, StateRow } from './evaluation-store.js';
-import { breaches, clears, inActiveHours, telemetryMetric, type RuleRow } from './rule-model.js';
+import { breaches, clears, inActiveHours, isTextRule, telemetryMetric, type RuleRow, type RuleValue } from './rule-model.js';
 import type { RuleBook } from './rule-book.js';
 import type { AlertDevice, AlertTransitions, Changes } from './transitions.js';
 
-interface Sample {
+interface Sample<V extends RuleValue = RuleValue> {
   ts: Date;
-  value: number;
+  value: V;
 }
 
-/** The worse of two values for a rule: the peak of an alert. */
-function worse(rule: RuleRow, a: number | null, b: number): number {
+/** The worse of two values for a rule: the peak of an alert (text has none). */
+function worse(rule: RuleRow, a: number | null, b: RuleValue): number | null {
+  if (typeof b === 'string') return null;
   if (a === null) return b;
   switch (rule.operator) {
     case 'gt': case 'gte': return Math.max(a, b);
@@ -39,8 +40,16 @@ function eventValue(field: string, event: EventItem): number | null {
 }
 
 function emptyState(rule: RuleRow, device: AlertDevice): Omit<StateRow, 'updated_at'> {
-  return { rule_id: rule.id, device_id: device.id, org_id: device.orgId, breach_since: null, breach_value: null, breach_peak: null, clear_since: null, last_ts: null, last_value: null };
+  return {
+    rule_id: rule.id, device_id: device.id, org_id: device.orgId, breach_since: null, breach_value: null, breach_peak: null, breach_text: null,
+    clear_since: null, last_ts: null, last_value: null, last_text: null,
+  };
 }
+
+/** A value into the number and text columns that keep it (one of them null). */
+const asNumber = (value: RuleValue) => (typeof value === 'number' ? value : null);
+const asText = (value: RuleValue) => (typeof value === 'string' ? value : null);
+const NO_BREACH = { breach_since: null, breach_value: null, breach_peak: null, breach_text: null };
 
 export function alertDevice(device: DevicePrincipal): AlertDevice {
   return { id: device.deviceId, orgId: device.orgId, siteId: device.siteId, kind: device.kind, name: device.name, serial: device.serial, timezone: device.timezone };
@@ -67,6 +76,7 @@ export class AlertEvaluator implements IngestObserver {
       if (!list) byMetric.set(reading.metric, (list = []));
       list.push({ ts: reading.ts, value: reading.value });
     }
+    // Text rules read telemetry_values (valuesStored); telemetryMetric is null for them.
     const numeric = rules.filter((rule) => byMetric.has(telemetryMetric(rule) ?? ''));
     const silence = rules.filter((rule) => isSilenceRule(rule) && (rule.metric === null || byMetric.has(rule.metric)));
     if (numeric.length === 0 && silence.length === 0) return;
@@ -82,15 +92,46 @@ export class AlertEvaluator implements IngestObserver {
     });
   }
 
+  /**
+   * Text values (telemetry_values) for text rules: `equals` / `not_equals` run like numeric rules (duration,
+   * auto-resolve, active hours); `changes` compares each value with the one before it. With no text rule
+   * in force for the device, this costs no query. JSON objects and arrays are not text: text rules skip them.
+   */
+  async valuesStored(batch: StoredValues): Promise<void> {
+    const device = alertDevice(batch.device);
+    const textRules = (await this.book.effective(device)).filter(isTextRule);
+    if (textRules.length === 0) return;
+    const byKey = new Map<string, Sample[]>();
+    for (const { key, ts, value } of batch.values) {
+      if (typeof value !== 'string') continue;
+      let list = byKey.get(key);
+      if (!list) byKey.set(key, (list = []));
+      list.push({ ts, value });
+    }
+    const watched = textRules.filter((rule) => byKey.has(rule.metric!));
+    if (watched.length === 0) return;
+    for (const list of byKey.values()) list.sort((a, b) => a.ts.getTime() - b.ts.getTime());
+    const samplesOf = (rule: RuleRow) => byKey.get(rule.metric!) ?? [];
+    const changesRules = watched.filter((rule) => rule.operator === 'changes');
+    const compared = watched.filter((rule) => rule.operator !== 'changes');
+    // As for numbers: no breach, nothing pending or open, no change to look for: one indexed read says there is nothing to do.
+    const quiet = changesRules.length === 0 && !compared.some((rule) => samplesOf(rule).some((s) => breaches(rule, s.value)));
+    if (quiet && !(await store.anyStateOrOpenAlert(this.db, device.id, compared.map((r) => r.id)))) return;
+    await this.transitions.inDevice(device.id, async (changes) => {
+      if (compared.length > 0) await this.runSeries(changes, device, compared, samplesOf);
+      for (const rule of changesRules) await this.runChanges(changes, device, rule, samplesOf(rule));
+    });
+  }
+
   async eventsStored(batch: StoredEvents): Promise<void> {
     const device = alertDevice(batch.device);
     const rules = await this.book.effective(device);
     if (rules.length === 0) return;
     const silence = rules.filter((rule) => isSilenceRule(rule) && rule.metric === null);
-    const matches = new Map<RuleRow, Sample[]>();
+    const matches = new Map<RuleRow, Sample<number>[]>();
     for (const rule of rules) {
       if (rule.condition !== 'event' || !rule.metric) continue;
-      const samples: Sample[] = [];
+      const samples: Sample<number>[] = [];
       for (const { item } of batch.events) {
         if (rule.event_kind !== null && item.kind !== rule.event_kind) continue;
         const value = eventValue(rule.metric, item);
@@ -128,6 +169,34 @@ export class AlertEvaluator implements IngestObserver {
   }
 
   /**
+   * A "changes" rule: each value that differs from the one before it (the previous value stored, for the
+   * first of the batch) is a change. With auto-resolve, each change is a one-off notice: an alert that opens
+   * and resolves at once, notified once. Without, the first change opens an alert that stays open until
+   * someone resolves it, and later changes count on it. Changes outside active hours are not alerted.
+   */
+  private async runChanges(changes: Changes, device: AlertDevice, rule: RuleRow, samples: Sample[]): Promise<void> {
+    if (samples.length === 0) return;
+    let previous = await store.previousText(changes.tx, device.id, rule.metric!, samples[0]!.ts);
+    // A one-off notice never stays open (an alert left open from before auto-resolve was set is resolved by the next notice).
+    let [alert] = rule.auto_resolve ? [] : await store.openAlertsFor(changes.tx, device.id, [rule.id]);
+    let update: store.AlertProgress | null = null;
+    for (const { ts, value } of samples) {
+      const before = previous;
+      previous = value as string;
+      if (before === null || before === value || !inActiveHours(rule.active_hours, ts, device.timezone)) continue;
+      if (alert) {
+        update ??= { id: alert.id, latestValue: null, peakValue: null, breaches: 0, lastBreachAt: alert.last_breach_at };
+        Object.assign(update, { latestText: value, breaches: update.breaches + 1, lastBreachAt: ts });
+        continue;
+      }
+      const opened = await this.transitions.open(changes, device, rule, { startedAt: ts, at: ts, firstValue: value, latestValue: value, peakValue: null, previousText: before });
+      if (rule.auto_resolve) await this.transitions.resolve(changes, [opened], 'auto', undefined, false);
+      else alert = opened;
+    }
+    if (update) await this.transitions.recordBreaches(changes, [update]);
+  }
+
+  /**
    * Runs each rule's samples through its state: a breach must hold for the rule's duration before an
    * alert opens; an open alert counts further breaches and resolves once the value has passed the
    * clear threshold for the duration. Samples older than the last one evaluated are ignored.
@@ -150,15 +219,17 @@ export class AlertEvaluator implements IngestObserver {
       for (const { ts, value } of samplesOf(rule)) {
         if (state.last_ts && ts < state.last_ts) continue;
         state.last_ts = ts;
-        state.last_value = value;
+        state.last_value = asNumber(value);
+        state.last_text = asText(value);
         if (!inActiveHours(rule.active_hours, ts, device.timezone)) {
           state.breach_since = null;
           state.clear_since = null;
           continue;
         }
         if (alert) {
-          update ??= { id: alert.id, latestValue: value, peakValue: alert.peak_value, breaches: 0, lastBreachAt: alert.last_breach_at };
-          update.latestValue = value;
+          update ??= { id: alert.id, latestValue: null, peakValue: alert.peak_value, breaches: 0, lastBreachAt: alert.last_breach_at };
+          update.latestValue = asNumber(value);
+          update.latestText = asText(value);
           if (breaches(rule, value)) {
             update.breaches += 1;
             update.peakValue = worse(rule, update.peakValue, value);
@@ -171,23 +242,22 @@ export class AlertEvaluator implements IngestObserver {
               await this.transitions.resolve(changes, [alert], 'auto');
               alert = undefined;
               update = null;
-              Object.assign(state, { breach_since: null, breach_value: null, breach_peak: null, clear_since: null });
+              Object.assign(state, NO_BREACH, { clear_since: null });
             }
           } else {
             state.clear_since = null;
           }
         } else if (breaches(rule, value)) {
-          state.breach_since ??= ts;
-          state.breach_value ??= value;
+          if (!state.breach_since) Object.assign(state, { breach_since: ts, breach_value: asNumber(value), breach_text: asText(value) });
           state.breach_peak = worse(rule, state.breach_peak, value);
-          if (ts.getTime() - state.breach_since.getTime() >= duration) {
+          if (ts.getTime() - state.breach_since!.getTime() >= duration) {
             alert = await this.transitions.open(changes, device, rule, {
-              startedAt: state.breach_since, at: ts, firstValue: state.breach_value, latestValue: value, peakValue: state.breach_peak,
+              startedAt: state.breach_since!, at: ts, firstValue: state.breach_value ?? state.breach_text, latestValue: value, peakValue: state.breach_peak,
             });
-            Object.assign(state, { breach_since: null, breach_value: null, breach_peak: null, clear_since: null });
+            Object.assign(state, NO_BREACH, { clear_since: null });
           }
         } else {
-          Object.assign(state, { breach_since: null, breach_value: null, breach_peak: null });
+          Object.assign(state, NO_BREACH);
         }
       }
       if (update) progress.push(update);

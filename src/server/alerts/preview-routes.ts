@@ -10,7 +10,9 @@ const WouldBeAlert = Type.Object({
   startedAt: Timestamp,
   openedAt: Timestamp,
   resolvedAt: NullableTimestamp,
-  peakValue: Type.Number(),
+  peakValue: Nullable(Type.Number({ description: 'The worst value while it held; null for text rules' })),
+  textValue: Nullable(Type.String({ description: 'Text rules: the value that opened it (the new value, for "changes")' })),
+  previousText: Nullable(Type.String({ description: '"changes" rules: the value before the change' })),
 });
 
 const Preview = Type.Object({
@@ -49,7 +51,10 @@ export function alertPreviewRoutes(previews: AlertPreviewService) {
         to: result.to.toISOString(),
         devices: result.devices.map(({ device, readings, alerts }) => ({
           deviceId: device.id, name: device.name, kind: device.kind, siteId: device.site_id, readings,
-          alerts: alerts.map((a) => ({ startedAt: a.startedAt.toISOString(), openedAt: a.openedAt.toISOString(), resolvedAt: a.resolvedAt?.toISOString() ?? null, peakValue: a.peakValue })),
+          alerts: alerts.map((a) => ({
+            startedAt: a.startedAt.toISOString(), openedAt: a.openedAt.toISOString(), resolvedAt: a.resolvedAt?.toISOString() ?? null,
+            peakValue: a.peakValue, textValue: a.textValue, previousText: a.previousText,
+          })),
         })),
       };
     });

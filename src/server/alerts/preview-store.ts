@@ -34,10 +34,10 @@ export async function devicesInScope(db: Db, scope: Scope, selection: DeviceSele
   return query.orderBy('d.name').orderBy('d.id').limit(limit).execute();
 }
 
-export interface Reading {
+export interface Reading<V = number> {
   device_id: string;
   ts: Date;
-  value: number;
+  value: V;
 }
 
 /** One metric's readings of the given devices since `from`, per device in time order; at most `limit` rows. */
@@ -46,6 +46,28 @@ export async function readings(db: Db, orgId: string, deviceIds: string[], metri
   const result = await sql<Reading>`
     SELECT device_id, ts, value FROM telemetry
     WHERE org_id = ${orgId}::uuid AND device_id = ANY(${deviceIds}::uuid[]) AND metric = ${metric} AND ts >= ${from}
+    ORDER BY device_id, ts LIMIT ${limit}`.execute(db);
+  return result.rows;
+}
+
+/**
+ * One key's text values (strings in telemetry_values) of the given devices since `from`, per device in
+ * time order; with `baseline`, each device's last text before `from` leads its series (what a change is
+ * measured from). At most `limit` rows.
+ */
+export async function textReadings(db: Db, orgId: string, deviceIds: string[], key: string, from: Date, baseline: boolean, limit: number): Promise<Reading<string>[]> {
+  if (deviceIds.length === 0) return [];
+  const before = baseline ? sql`
+    UNION ALL
+    SELECT d.id, p.ts, p.value FROM unnest(${deviceIds}::uuid[]) AS d(id) CROSS JOIN LATERAL (
+      SELECT v.ts, v.value #>> '{}' AS value FROM telemetry_values v
+      WHERE v.device_id = d.id AND v.org_id = ${orgId}::uuid AND v.key = ${key} AND v.ts < ${from} AND jsonb_typeof(v.value) = 'string'
+      ORDER BY v.ts DESC LIMIT 1
+    ) p` : sql``;
+  const result = await sql<Reading<string>>`
+    SELECT device_id, ts, value #>> '{}' AS value FROM telemetry_values
+    WHERE org_id = ${orgId}::uuid AND device_id = ANY(${deviceIds}::uuid[]) AND key = ${key} AND ts >= ${from} AND jsonb_typeof(value) = 'string'
+    ${before}
     ORDER BY device_id, ts LIMIT ${limit}`.execute(db);
   return result.rows;
 }

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import type { ActiveHours, AlertCondition, AlertOperator, AlertRulesTable, AlertSeverity } from '../core/db/schema.js';
+import type { ActiveHours, AlertCondition, AlertOperator, AlertRulesTable, AlertSeverity, FlagOperator, NumericOperator, TextOperator } from '../core/db/schema.js';
 import type { DeviceKind } from '../../shared/devices.js';
 import type { FieldError } from '../core/http/errors.js';
 import type { Selectable } from 'kysely';
@@ -25,11 +25,29 @@ const ALL_KNOWN_METRICS = new Set(Object.values(KNOWN_METRICS).flat());
 /** Event fields a rule can test: the speed columns, or an attribute (`attributes.<name>`). */
 const EVENT_FIELD = /^(speed|speedLimit|speedOverLimit|attributes\.[A-Za-z0-9_.-]{1,64})$/;
 
-export const PLACEHOLDERS = ['value', 'threshold', 'clearThreshold', 'peak', 'metric', 'device', 'serial', 'rule', 'severity', 'duration'] as const;
+export const PLACEHOLDERS = ['value', 'threshold', 'clearThreshold', 'peak', 'previous', 'metric', 'device', 'serial', 'rule', 'severity', 'duration'] as const;
 // `{{ name }}`, the name trimmed in code: spaces matched by the pattern around a lazy name made it
 // backtrack cubically (a 500-character "{{   …" took over half a second). A name holds no brace, so
 // the scan from one "{{" never runs past the next: linear in the template's length.
 const PLACEHOLDER = /\{\{([^{}]*)\}\}/g;
+
+export const NUMERIC_OPERATORS: readonly NumericOperator[] = ['gt', 'gte', 'lt', 'lte', 'eq', 'ne', 'outside'];
+export const FLAG_OPERATORS: readonly FlagOperator[] = ['is_true', 'is_false'];
+export const TEXT_OPERATORS: readonly TextOperator[] = ['equals', 'not_equals', 'changes'];
+/** The longest text an `equals` / `not_equals` rule compares with. */
+export const MAX_TEXT_VALUE_LENGTH = 256;
+
+/** What kind of value an operator tests: numbers, on/off values (the 0/1 series) or text. */
+export function operatorFamily(operator: AlertOperator): 'number' | 'flag' | 'text' {
+  if ((TEXT_OPERATORS as readonly string[]).includes(operator)) return 'text';
+  if ((FLAG_OPERATORS as readonly string[]).includes(operator)) return 'flag';
+  return 'number';
+}
+
+/** A rule that reads a text metric (telemetry_values) rather than the numeric series. */
+export function isTextRule(rule: Pick<RuleRow, 'condition' | 'operator'>): boolean {
+  return rule.condition === 'metric' && rule.operator !== null && operatorFamily(rule.operator) === 'text';
+}
 
 /** The longest a condition may be required to hold (a week); anything longer is a mistake. */
 export const MAX_DURATION_SECONDS = 7 * 86_400;
@@ -49,6 +67,7 @@ export interface RuleInput {
   thresholdHigh?: number | null;
   clearThreshold?: number | null;
   clearThresholdHigh?: number | null;
+  textValue?: string | null;
   durationSeconds: number;
   severity: AlertSeverity;
   messageTemplate?: string | null;
@@ -59,7 +78,10 @@ export interface RuleInput {
   escalateAfterMinutes?: number | null;
 }
 
-export function defaultTemplate(condition: AlertCondition): string {
+export function defaultTemplate(condition: AlertCondition, operator?: AlertOperator | null): string {
+  if (operator === 'changes') return '{{device}}: {{metric}} changed from {{previous}} to {{value}}';
+  if (operator === 'not_equals') return '{{device}}: {{metric}} is {{value}}, not {{threshold}}';
+  if (operator && operator !== 'eq' && operator !== 'ne' && operatorFamily(operator) !== 'number') return '{{device}}: {{metric}} is {{value}}';
   switch (condition) {
     case 'offline': return '{{device}} has not been heard from for {{duration}}';
     case 'no_data': return '{{device}} sent no {{metric}} for {{duration}}';
@@ -68,11 +90,17 @@ export function defaultTemplate(condition: AlertCondition): string {
   }
 }
 
+/** Whether the organization's devices (any organization's, for a global rule) have sent a metric as numbers, as text. */
+export interface MetricSeen {
+  number: boolean;
+  text: boolean;
+}
+
 /**
- * Checks a complete rule (a create, or a patch merged onto the stored rule) and returns its normalized
- * form: a door rule becomes `door = 1`. `metricKnown` says whether the organization has ever seen a metric.
+ * Checks a complete rule (a create, or a patch merged onto the stored rule) and returns the problems,
+ * by field. `seen` says how the organization's devices have sent a metric (numbers, text, both or never).
  */
-export function validateRule(rule: RuleInput, metricKnown: (metric: string) => boolean): FieldError[] {
+export function validateRule(rule: RuleInput, seen: (metric: string) => MetricSeen): FieldError[] {
   const problems: FieldError[] = [];
   const problem = (field: string, message: string) => problems.push({ field, message });
 
@@ -89,34 +117,69 @@ export function validateRule(rule: RuleInput, metricKnown: (metric: string) => b
   const numeric = rule.condition === 'metric' || rule.condition === 'event';
   if (rule.condition === 'metric') {
     if (!rule.metric) problem('metric', 'is required for a metric rule');
-    else if (!ALL_KNOWN_METRICS.has(rule.metric) && !metricKnown(rule.metric)) problem('metric', `"${rule.metric}" is not a metric any of your devices has sent`);
+    else validateValueType(rule, rule.metric, seen(rule.metric), problem);
   }
   if (rule.condition === 'event') {
     if (!rule.metric) problem('metric', 'is required for an event rule: the event field to test (speed, speedOverLimit or attributes.<name>)');
     else if (!EVENT_FIELD.test(rule.metric)) problem('metric', 'an event field is speed, speedLimit, speedOverLimit or attributes.<name>');
   }
-  if (rule.condition === 'no_data' && rule.metric && !ALL_KNOWN_METRICS.has(rule.metric) && !metricKnown(rule.metric)) {
+  if (rule.condition === 'event' && rule.operator && operatorFamily(rule.operator) === 'text') {
+    problem('operator', `event rules test numbers and on/off values: use ${[...NUMERIC_OPERATORS, ...FLAG_OPERATORS].join(', ')}`);
+  }
+  if (rule.condition === 'no_data' && rule.metric && !ALL_KNOWN_METRICS.has(rule.metric) && !seen(rule.metric).number) {
     problem('metric', `"${rule.metric}" is not a metric any of your devices has sent`);
   }
   if (!numeric) {
-    for (const field of ['operator', 'threshold', 'thresholdHigh', 'clearThreshold', 'clearThresholdHigh'] as const) {
+    for (const field of ['operator', 'threshold', 'thresholdHigh', 'clearThreshold', 'clearThresholdHigh', 'textValue'] as const) {
       if (rule[field] != null) problem(field, `a ${rule.condition} rule has no ${field}`);
     }
   }
   if (rule.condition !== 'event' && rule.eventKind) problem('eventKind', 'only event rules name an event kind');
-  if (numeric) validateThresholds(rule, problem);
+  if (numeric) validateOperands(rule, problem);
 
   if (rule.activeHours) validateActiveHours(rule.activeHours, problem);
-  const template = rule.messageTemplate ?? defaultTemplate(rule.condition);
+  const template = rule.messageTemplate ?? defaultTemplate(rule.condition, rule.operator);
   const unknown = unknownPlaceholders(template);
   if (unknown.length > 0) problem('messageTemplate', `unknown placeholder${unknown.length > 1 ? 's' : ''} ${unknown.map((p) => `{{${p}}}`).join(', ')}; use ${PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}`);
   if (rule.escalateAfterMinutes != null && (rule.channelIds?.length ?? 0) < 2) problem('escalateAfterMinutes', 'escalation needs at least two channels (the first is notified at once, the next after each wait)');
   return problems;
 }
 
-function validateThresholds(rule: RuleInput, problem: (field: string, message: string) => void): void {
-  const { operator, threshold, thresholdHigh, clearThreshold, clearThresholdHigh } = rule;
-  if (!operator) return problem('operator', 'is required: gt, gte, lt, lte, eq, ne or outside');
+/**
+ * The operator must suit how the devices send the metric: numbers (and on/off values, sent as booleans
+ * and stored 0/1) take the numeric and on/off operators, text takes equals / not_equals / changes.
+ */
+function validateValueType(rule: RuleInput, metric: string, seen: MetricSeen, problem: (field: string, message: string) => void): void {
+  const asNumber = ALL_KNOWN_METRICS.has(metric) || seen.number;
+  if (!asNumber && !seen.text) return problem('metric', `"${metric}" is not a metric any of your devices has sent`);
+  if (!rule.operator) return;
+  const family = operatorFamily(rule.operator);
+  if (family === 'text' && !seen.text) {
+    problem('operator', `"${rule.operator}" tests text, and your devices send "${metric}" as numbers: use ${[...NUMERIC_OPERATORS, ...FLAG_OPERATORS].join(', ')}`);
+  } else if (family !== 'text' && !asNumber) {
+    problem('operator', `"${rule.operator}" tests numbers, and your devices send "${metric}" as text: use ${TEXT_OPERATORS.join(', ')}`);
+  }
+}
+
+/** What the operator compares with: thresholds for numbers, a text for equals / not_equals, nothing for on/off values and changes. */
+function validateOperands(rule: RuleInput, problem: (field: string, message: string) => void): void {
+  const { operator } = rule;
+  if (!operator) return problem('operator', `is required: ${NUMERIC_OPERATORS.join(', ')}, ${FLAG_OPERATORS.join(', ')}; for text ${TEXT_OPERATORS.join(', ')}`);
+  const family = operatorFamily(operator);
+  if (family === 'number') {
+    if (rule.textValue != null) problem('textValue', 'only equals and not_equals rules take a textValue');
+    return validateThresholds(rule, operator as NumericOperator, problem);
+  }
+  for (const field of ['threshold', 'thresholdHigh', 'clearThreshold', 'clearThresholdHigh'] as const) {
+    if (rule[field] != null) problem(field, `"${operator}" takes no ${field}: ${family === 'flag' ? 'it tests an on/off value (1 or 0)' : 'it tests text'}`);
+  }
+  if (operator === 'changes' && rule.textValue != null) problem('textValue', '"changes" compares each value with the one before: it takes no textValue');
+  if ((operator === 'equals' || operator === 'not_equals') && rule.textValue == null) problem('textValue', `is required for "${operator}": the text to compare with (case-sensitive)`);
+  if (family === 'flag' && rule.textValue != null) problem('textValue', 'only equals and not_equals rules take a textValue');
+}
+
+function validateThresholds(rule: RuleInput, operator: NumericOperator, problem: (field: string, message: string) => void): void {
+  const { threshold, thresholdHigh, clearThreshold, clearThresholdHigh } = rule;
   if (threshold == null) return problem('threshold', 'is required');
   if (operator === 'outside') {
     if (thresholdHigh == null) return problem('thresholdHigh', 'is required for "outside": the range is threshold … thresholdHigh');
@@ -166,7 +229,7 @@ export function formatDuration(seconds: number): string {
   return `${seconds} s`;
 }
 
-function compare(operator: AlertOperator, value: number, low: number, high: number | null): boolean {
+function compare(operator: NumericOperator, value: number, low: number, high: number | null): boolean {
   switch (operator) {
     case 'gt': return value > low;
     case 'gte': return value >= low;
@@ -178,26 +241,39 @@ function compare(operator: AlertOperator, value: number, low: number, high: numb
   }
 }
 
-/** Whether a value breaches the rule (built-in door rule: door = 1). */
-export function breaches(rule: RuleRow, value: number): boolean {
-  if (rule.condition === 'door_open') return value >= 0.5;
-  if (rule.operator === null || rule.threshold === null) return false;
-  return compare(rule.operator, value, rule.threshold, rule.threshold_high);
+/** A reading as rules test it: a number (on/off values as 1/0) or a text. */
+export type RuleValue = number | string;
+
+/** Whether a value breaches the rule (built-in door rule: door = 1; on/off values: at least 0.5 is on). */
+export function breaches(rule: RuleRow, value: RuleValue): boolean {
+  if (rule.condition === 'door_open') return typeof value === 'number' && value >= 0.5;
+  if (rule.operator === null) return false;
+  if (typeof value === 'string') {
+    if (rule.operator === 'equals') return value === rule.text_value;
+    if (rule.operator === 'not_equals') return value !== rule.text_value;
+    return false;
+  }
+  if (rule.operator === 'is_true') return value >= 0.5;
+  if (rule.operator === 'is_false') return value < 0.5;
+  if (operatorFamily(rule.operator) !== 'number' || rule.threshold === null) return false;
+  return compare(rule.operator as NumericOperator, value, rule.threshold, rule.threshold_high);
 }
 
 /**
  * Whether a value has come back past the clear threshold. Between the threshold and the clear threshold
  * (the hysteresis band) an open alert neither clears nor counts as a new breach.
  */
-export function clears(rule: RuleRow, value: number): boolean {
-  if (rule.condition === 'door_open') return value < 0.5;
+export function clears(rule: RuleRow, value: RuleValue): boolean {
+  if (rule.condition === 'door_open') return typeof value === 'number' && value < 0.5;
+  // Text and on/off values have no hysteresis: the alert clears as soon as the condition stops holding.
+  if (typeof value === 'string' || (rule.operator !== null && operatorFamily(rule.operator) !== 'number')) return !breaches(rule, value);
   if (rule.operator === null || rule.threshold === null) return true;
   if (rule.operator === 'outside') {
     const low = rule.clear_threshold ?? rule.threshold;
     const high = rule.clear_threshold_high ?? rule.threshold_high ?? low;
     return value >= low && value <= high;
   }
-  return !compare(rule.operator, value, rule.clear_threshold ?? rule.threshold, null);
+  return !compare(rule.operator as NumericOperator, value, rule.clear_threshold ?? rule.threshold, null);
 }
 
 /** Whether the rule is in force at `ts` in the device's time zone. */
@@ -231,9 +307,9 @@ export function priorityKey(rule: RuleRow): string {
 
 export const SCOPE_PRIORITY: Record<RuleScope, number> = { device: 1, site: 2, organization: 3, global: 4 };
 
-/** The metric a rule reads from telemetry (door rules read `door`), or null when it reads none. */
+/** The metric a rule reads from the numeric series (door rules read `door`), or null when it reads none (text rules read telemetry_values). */
 export function telemetryMetric(rule: RuleRow): string | null {
-  if (rule.condition === 'metric') return rule.metric;
+  if (rule.condition === 'metric') return isTextRule(rule) ? null : rule.metric;
   if (rule.condition === 'door_open') return 'door';
   return null;
 }

@@ -17,7 +17,7 @@ function inputOf(rule: RuleRow): RuleInput {
   return {
     name: rule.name, description: rule.description, scope: rule.scope, siteId: rule.site_id, deviceId: rule.device_id, deviceKind: rule.device_kind,
     condition: rule.condition, metric: rule.metric, eventKind: rule.event_kind, operator: rule.operator, threshold: rule.threshold,
-    thresholdHigh: rule.threshold_high, clearThreshold: rule.clear_threshold, clearThresholdHigh: rule.clear_threshold_high,
+    thresholdHigh: rule.threshold_high, clearThreshold: rule.clear_threshold, clearThresholdHigh: rule.clear_threshold_high, textValue: rule.text_value,
     durationSeconds: rule.duration_seconds, severity: rule.severity, messageTemplate: rule.message_template, activeHours: rule.active_hours,
     enabled: rule.enabled, autoResolve: rule.auto_resolve, channelIds: rule.channel_ids, escalateAfterMinutes: rule.escalate_after_minutes,
   };
@@ -63,8 +63,8 @@ export class AlertRulesService {
       throw forbidden('you are limited to some sites: write site or device rules for them');
     }
     const orgId = input.scope === 'global' ? null : scope.orgId;
-    const metricKnown = input.metric && input.condition !== 'event' ? await rulesStore.metricSeen(this.ctx.db, orgId, input.metric) : true;
-    const problems = validateRule(input, () => metricKnown);
+    const seen = input.metric && input.condition !== 'event' ? await rulesStore.metricSeen(this.ctx.db, orgId, input.metric) : { number: true, text: false };
+    const problems = validateRule(input, () => seen);
     const channelIds = input.channelIds ?? [];
     if (input.scope === 'global' && channelIds.length > 0) problems.push({ field: 'channelIds', message: 'global rules notify in the app only: channels belong to one organization' });
     else if (channelIds.length > 0) {
@@ -75,7 +75,7 @@ export class AlertRulesService {
     if (problems.length > 0) throw invalidFields(problems);
     if (input.siteId) await this.sites.get(scope, input.siteId).catch(() => { throw invalidFields([{ field: 'siteId', message: 'is not a site you can see' }]); });
     if (input.deviceId) await this.devices.get(scope, input.deviceId).catch(() => { throw invalidFields([{ field: 'deviceId', message: 'is not a device you can see' }]); });
-    return { ...input, messageTemplate: input.messageTemplate ?? defaultTemplate(input.condition) };
+    return { ...input, messageTemplate: input.messageTemplate ?? defaultTemplate(input.condition, input.operator) };
   }
 
   async create(scope: Scope, principal: Principal, input: RuleInput, actor: Actor): Promise<RuleRow> {
@@ -106,7 +106,7 @@ export class AlertRulesService {
     if (patch.scope !== undefined && patch.scope !== current.scope) throw invalidFields([{ field: 'scope', message: 'cannot change; create a new rule instead' }]);
     const merged: RuleInput = { ...inputOf(current), ...patch };
     const checked = await this.check(scope, principal, merged);
-    const testChanged = (['condition', 'metric', 'eventKind', 'operator', 'threshold', 'thresholdHigh', 'clearThreshold', 'clearThresholdHigh', 'durationSeconds', 'activeHours'] as const)
+    const testChanged = (['condition', 'metric', 'eventKind', 'operator', 'threshold', 'thresholdHigh', 'clearThreshold', 'clearThresholdHigh', 'textValue', 'durationSeconds', 'activeHours'] as const)
       .some((field) => patch[field] !== undefined);
     const rule = await this.ctx.db.transaction().execute(async (tx) => {
       const row = await rulesStore.updateRule(tx, id, checked);

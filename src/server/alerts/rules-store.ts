@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Scope } from '../core/access.js';
 import type { Db, Tx } from '../core/db/database.js';
-import type { RuleInput, RuleRow } from './rule-model.js';
+import type { MetricSeen, RuleInput, RuleRow } from './rule-model.js';
 
 /** Every SQL statement about alert rules. An organization sees its own rules and the global ones. */
 type Conn = Db | Tx;
@@ -31,6 +31,7 @@ function values(input: RuleInput) {
     threshold_high: input.thresholdHigh ?? null,
     clear_threshold: input.clearThreshold ?? null,
     clear_threshold_high: input.clearThresholdHigh ?? null,
+    text_value: input.textValue ?? null,
     duration_seconds: input.durationSeconds,
     severity: input.severity,
     message_template: input.messageTemplate!,
@@ -104,17 +105,22 @@ export function rulesForDevice(db: Conn, device: { id: string; orgId: string; si
 }
 
 /**
- * Whether any device (of the organization, or anywhere for a global rule) has sent this metric: in the
- * hourly rollups, or among the batches not yet folded into them.
+ * How any device (of the organization, or anywhere for a global rule) has sent this metric: as numbers
+ * (in the hourly rollups, or among the batches not yet folded into them), as text (a string in
+ * telemetry_values, looked up per device through its primary key).
  */
-export async function metricSeen(db: Conn, orgId: string | null, metric: string): Promise<boolean> {
+export async function metricSeen(db: Conn, orgId: string | null, metric: string): Promise<MetricSeen> {
   const org = orgId ? sql`AND org_id = ${orgId}::uuid` : sql``;
-  const result = await sql`
-    SELECT 1 FROM telemetry_rollups_hourly WHERE metric = ${metric} ${org}
-    UNION ALL
-    SELECT 1 FROM telemetry_rollup_pending WHERE metric = ${metric} ${org}
-    LIMIT 1`.execute(db);
-  return result.rows.length > 0;
+  const result = await sql<MetricSeen>`
+    SELECT EXISTS (
+      SELECT 1 FROM telemetry_rollups_hourly WHERE metric = ${metric} ${org}
+      UNION ALL
+      SELECT 1 FROM telemetry_rollup_pending WHERE metric = ${metric} ${org}
+    ) AS number, EXISTS (
+      SELECT 1 FROM devices d WHERE true ${orgId ? sql`AND d.org_id = ${orgId}::uuid` : sql``}
+        AND EXISTS (SELECT 1 FROM telemetry_values v WHERE v.device_id = d.id AND v.key = ${metric} AND jsonb_typeof(v.value) = 'string')
+    ) AS text`.execute(db);
+  return result.rows[0]!;
 }
 
 /** The subset of `ids` that are notification channels of the organization. */

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { Nullable, NullableTimestamp, Timestamp, Uuid } from '../core/http/schemas.js';
-import { MAX_DURATION_SECONDS } from './rule-model.js';
+import { MAX_DURATION_SECONDS, MAX_TEXT_VALUE_LENGTH } from './rule-model.js';
 
 /** TypeBox schemas of the alerting API (validation, types and the OpenAPI document). */
 export const SeverityName = Type.Union([Type.Literal('critical'), Type.Literal('major'), Type.Literal('minor'), Type.Literal('warning'), Type.Literal('info')]);
@@ -9,8 +9,12 @@ export const Condition = Type.Union([Type.Literal('metric'), Type.Literal('event
   description: 'metric: a telemetry metric; event: a numeric event field; offline: no contact for the duration; no_data: no reading (of `metric`, or any) for the duration; door_open: door = 1 for the duration',
 });
 export const Operator = Type.Union(
-  [Type.Literal('gt'), Type.Literal('gte'), Type.Literal('lt'), Type.Literal('lte'), Type.Literal('eq'), Type.Literal('ne'), Type.Literal('outside')],
-  { description: '>, ≥, <, ≤, =, ≠, or outside the range threshold … thresholdHigh' },
+  [Type.Literal('gt'), Type.Literal('gte'), Type.Literal('lt'), Type.Literal('lte'), Type.Literal('eq'), Type.Literal('ne'), Type.Literal('outside'),
+    Type.Literal('is_true'), Type.Literal('is_false'), Type.Literal('equals'), Type.Literal('not_equals'), Type.Literal('changes')],
+  {
+    description: 'Numbers: >, ≥, <, ≤, =, ≠, or outside the range threshold … thresholdHigh. On/off values (sent as booleans, stored 1/0): '
+      + 'is_true, is_false. Text values: equals / not_equals `textValue` (case-sensitive), changes (differs from the value before it)',
+  },
 );
 export const DeviceKind = Type.Union([Type.Literal('speed_radar'), Type.Literal('camera'), Type.Literal('refrigeration'), Type.Literal('sensor')]);
 export const AlertStatus = Type.Union([Type.Literal('open'), Type.Literal('acknowledged'), Type.Literal('resolved')]);
@@ -38,9 +42,13 @@ export const RuleFields = {
   thresholdHigh: Type.Optional(Nullable(Limit)),
   clearThreshold: Type.Optional(Nullable({ ...Limit, description: 'Hysteresis: an open alert clears only past this value (default: the threshold)' })),
   clearThresholdHigh: Type.Optional(Nullable(Limit)),
-  durationSeconds: Type.Integer({ description: `How long the condition must hold (and the clear condition, to resolve); 1 … ${MAX_DURATION_SECONDS}` }),
+  textValue: Type.Optional(Nullable(Type.String({ maxLength: MAX_TEXT_VALUE_LENGTH, description: 'equals / not_equals: the text to compare with, case-sensitive' }))),
+  durationSeconds: Type.Integer({ description: `How long the condition must hold (and the clear condition, to resolve); 1 … ${MAX_DURATION_SECONDS}. Not used by "changes"` }),
   severity: SeverityName,
-  messageTemplate: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 500, description: 'Placeholders: {{value}} {{threshold}} {{clearThreshold}} {{peak}} {{metric}} {{device}} {{serial}} {{rule}} {{severity}} {{duration}}' }))),
+  messageTemplate: Type.Optional(Nullable(Type.String({
+    minLength: 1, maxLength: 500,
+    description: 'Placeholders: {{value}} {{threshold}} {{clearThreshold}} {{peak}} {{previous}} {{metric}} {{device}} {{serial}} {{rule}} {{severity}} {{duration}}',
+  }))),
   activeHours: Type.Optional(Nullable(ActiveHours)),
   enabled: Type.Optional(Type.Boolean()),
   autoResolve: Type.Optional(Type.Boolean()),
@@ -64,6 +72,7 @@ export const Rule = Type.Object({
   thresholdHigh: Nullable(Type.Number()),
   clearThreshold: Nullable(Type.Number()),
   clearThresholdHigh: Nullable(Type.Number()),
+  textValue: Nullable(Type.String()),
   durationSeconds: Type.Integer(),
   severity: SeverityName,
   messageTemplate: Type.String(),
@@ -91,6 +100,9 @@ export const Alert = Type.Object({
   firstValue: Nullable(Type.Number()),
   latestValue: Nullable(Type.Number()),
   peakValue: Nullable(Type.Number()),
+  firstText: Nullable(Type.String({ description: 'Text rules: the value when the alert opened (the new value, for "changes")' })),
+  latestText: Nullable(Type.String({ description: 'Text rules: the latest value' })),
+  previousText: Nullable(Type.String({ description: '"changes" rules: the value before the change' })),
   breachCount: Type.Integer(),
   startedAt: Timestamp,
   openedAt: Timestamp,

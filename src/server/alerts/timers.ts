@@ -57,15 +57,17 @@ export class AlertTimers {
         const [open] = await store.openAlertsFor(changes.tx, device.id, [rule.id]);
         const expired = (since: Date | null) => since !== null && Date.now() - since.getTime() >= rule.duration_seconds * 1000;
         if (!state) return;
-        if (!open && expired(state.breach_since) && state.last_value !== null && breaches(rule, state.last_value)) {
+        // A text rule's state keeps its values as text, a numeric rule's as numbers.
+        const last = state.last_text ?? state.last_value;
+        if (!open && expired(state.breach_since) && last !== null && breaches(rule, last)) {
           await this.transitions.open(changes, device, rule, {
-            startedAt: state.breach_since!, at: new Date(), firstValue: state.breach_value, latestValue: state.last_value, peakValue: state.breach_peak,
+            startedAt: state.breach_since!, at: new Date(), firstValue: state.breach_text ?? state.breach_value, latestValue: last, peakValue: state.breach_peak,
           });
-          await store.saveStates(changes.tx, [{ ...state, breach_since: null, breach_value: null, breach_peak: null }]);
-        } else if (open && rule.auto_resolve && expired(state.clear_since) && state.last_value !== null && clears(rule, state.last_value)) {
+          await store.saveStates(changes.tx, [{ ...state, breach_since: null, breach_value: null, breach_peak: null, breach_text: null }]);
+        } else if (open && rule.auto_resolve && expired(state.clear_since) && last !== null && clears(rule, last)) {
           await this.transitions.resolve(changes, [open], 'auto');
           await store.deleteStates(changes.tx, device.id, [rule.id]);
-        } else if (!open && state.breach_since && (state.last_value === null || !breaches(rule, state.last_value))) {
+        } else if (!open && state.breach_since && (last === null || !breaches(rule, last))) {
           await store.deleteStates(changes.tx, device.id, [rule.id]);
         }
       });

@@ -4,7 +4,7 @@ import * as store from './evaluation-store.js';
 import type { AlertRow } from './evaluation-store.js';
 import { DEVICE_KINDS, type DeviceKind } from '../../shared/devices.js';
 import { formatMetricValue, metricInfo } from '../../shared/metrics.js';
-import { formatDuration, renderMessage, type RuleRow } from './rule-model.js';
+import { formatDuration, operatorFamily, renderMessage, type RuleRow, type RuleValue } from './rule-model.js';
 import type { Notifier } from './notifier.js';
 import { presentAlert } from './present.js';
 import type { RuleTarget } from './rule-book.js';
@@ -19,10 +19,15 @@ export interface AlertDevice extends RuleTarget {
 export interface Breach {
   startedAt: Date;
   at: Date;
-  firstValue: number | null;
-  latestValue: number | null;
+  firstValue: RuleValue | null;
+  latestValue: RuleValue | null;
   peakValue: number | null;
+  /** "changes" rules: the value before the change. */
+  previousText?: string | null;
 }
+
+const numberOf = (value: RuleValue | null) => (typeof value === 'number' ? value : null);
+const textOf = (value: RuleValue | null) => (typeof value === 'string' ? value : null);
 
 /** What one evaluation changed; published on the bus once its transaction has committed. */
 export class Changes {
@@ -58,15 +63,21 @@ export class AlertTransitions {
       ? { ...metricInfo(device.kind as DeviceKind, metric), kind: 'measure' as const } : null;
     const withUnit = info?.unit ? !rule.message_template.includes(info.unit) : Boolean(info);
     const shown = (value: number | null) => (info && withUnit && value !== null ? formatMetricValue(value, info) : value);
+    // An on/off rule reads "true"/"false"; a text rule its text, and the text it compares with as {{threshold}}.
+    const flag = rule.operator !== null && operatorFamily(rule.operator) === 'flag';
+    const latest = breach.latestValue;
+    const value = typeof latest === 'string' ? latest : flag && latest !== null ? String(latest >= 0.5) : shown(latest);
     const message = renderMessage(rule.message_template, {
-      value: shown(breach.latestValue), threshold: shown(rule.threshold), clearThreshold: shown(rule.clear_threshold ?? rule.threshold), peak: shown(breach.peakValue),
+      value, threshold: rule.text_value ?? shown(rule.threshold), clearThreshold: shown(rule.clear_threshold ?? rule.threshold), peak: shown(breach.peakValue),
+      previous: breach.previousText ?? null,
       metric: info ? sentenceCase(info.name) : metric, device: device.name, serial: device.serial,
       rule: rule.name, severity: rule.severity, duration: formatDuration(rule.duration_seconds),
     });
     const { row, opened } = await store.openAlert(changes.tx, {
       orgId: device.orgId, siteId: device.siteId, deviceId: device.id, ruleId: rule.id, ruleName: rule.name, condition: rule.condition,
       metric: rule.metric ?? (rule.condition === 'door_open' ? 'door' : null), severity: rule.severity, message, threshold: rule.threshold,
-      firstValue: breach.firstValue, latestValue: breach.latestValue, peakValue: breach.peakValue, startedAt: breach.startedAt, lastBreachAt: breach.at,
+      firstValue: numberOf(breach.firstValue), latestValue: numberOf(breach.latestValue), peakValue: breach.peakValue,
+      firstText: textOf(breach.firstValue), latestText: textOf(breach.latestValue), previousText: breach.previousText ?? null, startedAt: breach.startedAt, lastBreachAt: breach.at,
       nextEscalationAt: rule.escalate_after_minutes ? new Date(Date.now() + rule.escalate_after_minutes * 60_000) : null,
     });
     if (opened) {
@@ -82,9 +93,10 @@ export class AlertTransitions {
     changes.updated.push(...(await store.recordBreaches(changes.tx, updates)));
   }
 
-  async resolve(changes: Changes, alerts: AlertRow[], resolution: 'auto' | 'rule_changed', latest?: Map<string, number>): Promise<void> {
+  /** `notify: false` for a one-off notice (a "changes" alert that resolves as it opens): its opening said all there is. */
+  async resolve(changes: Changes, alerts: AlertRow[], resolution: 'auto' | 'rule_changed', latest?: Map<string, number>, notify = true): Promise<void> {
     const resolved = await store.resolveAlerts(changes.tx, alerts.map((a) => a.id), resolution, latest);
-    for (const alert of resolved) await this.notifier.queueResolved(changes.tx, alert);
+    if (notify) for (const alert of resolved) await this.notifier.queueResolved(changes.tx, alert);
     changes.resolved.push(...resolved);
   }
 

@@ -29,6 +29,12 @@ export interface StoredTelemetry {
   readings: store.Reading[];
 }
 
+/** Text and JSON values a batch newly stored in telemetry_values (duplicates excluded), handed to observers after commit. */
+export interface StoredValues {
+  device: DevicePrincipal;
+  values: store.DeviceTypedValue[];
+}
+
 /** Events a batch newly stored (duplicates excluded), handed to observers after commit. */
 export interface StoredEvents {
   device: DevicePrincipal;
@@ -41,6 +47,7 @@ export interface StoredEvents {
  */
 export interface IngestObserver {
   telemetryStored?(batch: StoredTelemetry): Promise<void>;
+  valuesStored?(batch: StoredValues): Promise<void>;
   eventsStored?(batch: StoredEvents): Promise<void>;
 }
 
@@ -333,6 +340,10 @@ export class IngestService {
     return this.guarded(readings.length + typed.length, async () => {
       const stored = readings.length > 0 ? await this.telemetryWriter.submit(readings, device).catch(refusedData) : [];
       const storedTyped = typed.length > 0 ? await store.insertTelemetryValues(this.ctx.db, typed).catch(refusedData) : new Set<string>();
+      if (storedTyped.size > 0) {
+        const values = storedTyped.size === typed.length ? typed : typed.filter((v) => storedTyped.has(`${v.key}|${v.ts.getTime()}`));
+        await this.notify((o) => o.valuesStored?.({ device, values }));
+      }
       const answer = { rejected: rejected.map(withoutReasons) };
       // The common case, everything new, without a key per value (the hot path of MQTT ingest).
       if (stored.length === readings.length && storedTyped.size === typed.length) {

@@ -2,10 +2,15 @@ import type { ColumnType, Generated } from 'kysely';
 import type { DeviceKind } from '../../../shared/devices.js';
 import type { CreatedAt, UpdatedAt } from './schema-columns.js';
 
-/** The alerts tables (migrations 0007 and 0017): rules, per-(rule, device) state, alerts, channels, the notification outbox. */
+/** The alerts tables (migrations 0007, 0017 and 0047): rules, per-(rule, device) state, alerts, channels, the notification outbox. */
 export type AlertSeverity = 'critical' | 'major' | 'minor' | 'warning' | 'info';
 export type AlertCondition = 'metric' | 'event' | 'offline' | 'no_data' | 'door_open';
-export type AlertOperator = 'gt' | 'gte' | 'lt' | 'lte' | 'eq' | 'ne' | 'outside';
+export type NumericOperator = 'gt' | 'gte' | 'lt' | 'lte' | 'eq' | 'ne' | 'outside';
+/** On/off values (stored 0/1): `is_true` holds at 1, `is_false` at 0. */
+export type FlagOperator = 'is_true' | 'is_false';
+/** Text values: compared with the rule's `text_value` (case-sensitive), or any change from the previous value. */
+export type TextOperator = 'equals' | 'not_equals' | 'changes';
+export type AlertOperator = NumericOperator | FlagOperator | TextOperator;
 export type AlertStatus = 'open' | 'acknowledged' | 'resolved';
 
 export interface AlertRulesTable {
@@ -25,6 +30,7 @@ export interface AlertRulesTable {
   threshold_high: number | null;
   clear_threshold: number | null;
   clear_threshold_high: number | null;
+  text_value: string | null;
   duration_seconds: number;
   severity: AlertSeverity;
   message_template: string;
@@ -64,6 +70,8 @@ export interface AlertRuleStatesTable {
   clear_since: Date | null;
   last_ts: Date | null;
   last_value: number | null;
+  breach_text: string | null;
+  last_text: string | null;
   updated_at: UpdatedAt;
 }
 
@@ -83,6 +91,9 @@ export interface AlertsTable {
   first_value: number | null;
   latest_value: number | null;
   peak_value: number | null;
+  first_text: string | null;
+  latest_text: string | null;
+  previous_text: string | null;
   breach_count: Generated<number>;
   started_at: Date;
   opened_at: CreatedAt;
