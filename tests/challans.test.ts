@@ -93,7 +93,7 @@ describe('delivery challans', () => {
     assert.equal(patched.body.podUploadedAt, null);
   });
 
-  it('a number-shaped search (invoice number, whole or in part) finds the same rows as a plain ILIKE', async () => {
+  it('a search finds the same rows as a plain ILIKE: invoice numbers whole or in part, words, several words, accents, wildcard characters', async () => {
     const customerId = (await owner.client.post('/api/v1/customers', { name: 'Numbers Ltd', tag: 'NUMS' })).body.id;
     const base = { customerId, challanDate: '2025-03-03', invoiceDate: '2025-03-04' };
     await create({ ...base, invoiceNumber: 'INV/2425/017343' });
@@ -102,15 +102,21 @@ describe('delivery challans', () => {
     await create({ ...base, invoiceNumber: 'INV/2526/017343' });
     await create({ customerId, challanDate: '2025-03-03', description: 'Replaces goods of Inv/2425/017343 (returned)' });
     await create({ customerId, challanDate: '2025-03-03', description: 'Order 2425-017343.7 #12' });
-    const terms = ['INV/2425/017343', 'inv/2425/', '2425/0173', '/017343', 'v/25', '017343-b', '2425-017343.7', '#12', 'inv/2425/017343x'];
+    await create({ customerId, challanDate: '2025-03-03', description: 'Ceiling FANS 1200 mm for Ünal Straße', deliveryExecutives: ['Élodie'] });
+    await create({ customerId, challanDate: '2025-03-03', description: 'Fans for the ceiling, 50% off_list, path a\\b' });
+    const terms = ['INV/2425/017343', 'inv/2425/', '2425/0173', '/017343', 'v/25', '017343-b', '2425-017343.7', '#12', 'inv/2425/017343x',
+      'ceiling fans', 'CEILING', 'fans 12', 'fans for', 'ünal', 'ÜNAL STRASSE', 'straße', 'élodie', 'ÉLODIE', '50%', 'fans_for', 'off_list', 'a\\b', 'ling, 5'];
+    const escaped = (q: string) => q.replace(/[\\%_]/g, (ch) => `\\${ch}`);
     for (const q of terms) {
       const response = await owner.client.get(`/api/v1/challans?customerId=${customerId}&q=${encodeURIComponent(q)}`);
       assert.equal(response.status, 200, JSON.stringify(response.body));
       const expected = await sql<{ id: string }>`SELECT id FROM delivery_challans
-        WHERE customer_id = ${customerId}::uuid AND deleted_at IS NULL AND search_text ILIKE ${`%${q}%`}`.execute(app.runtime.ctx.db);
+        WHERE customer_id = ${customerId}::uuid AND deleted_at IS NULL AND search_text ILIKE ${`%${escaped(q)}%`}`.execute(app.runtime.ctx.db);
       assert.deepEqual(response.body.items.map((r: Row) => r.id).sort(), expected.rows.map((r) => r.id).sort(), q);
       assert.equal(response.body.total, expected.rows.length, q);
       if (q === 'INV/2425/017343') assert.equal(expected.rows.length, 4, 'both cases, inside a longer number, in a description');
+      if (q === 'ceiling fans' || q === 'off_list') assert.equal(expected.rows.length, 1, `${q}: the words together, as typed`);
+      if (q === 'fans_for') assert.equal(expected.rows.length, 0, 'an underscore is a character, not a wildcard');
     }
   });
 
