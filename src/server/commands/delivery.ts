@@ -8,6 +8,9 @@ export const COMMANDS_PENDING = 'device.commands.pending';
 /** Bus message: a command changed status (the live stream shows it to members who may see the device). */
 export const COMMAND_CHANGED = 'device.command';
 
+/** How often each process looks in the database for commands of the devices listening to it. */
+const SWEEP_INTERVAL_MS = 5000;
+
 /** The largest answer a device may give, as JSON text. */
 export const MAX_ANSWER_BYTES = 32 * 1024;
 
@@ -29,6 +32,7 @@ export type AnswerOutcome = 'recorded' | 'unknown';
 export class CommandDelivery {
   private readonly listeners = new Map<string, Set<() => void>>();
   private readonly unsubscribe: () => void;
+  private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly ctx: AppContext) {
     this.unsubscribe = ctx.bus.subscribe((message) => {
@@ -36,6 +40,17 @@ export class CommandDelivery {
       const deviceId = message.data.deviceId;
       if (typeof deviceId === 'string') this.wake(deviceId);
     });
+    this.sweeper = setInterval(() => {
+      this.sweep().catch((error: unknown) => ctx.logger.warn({ err: error }, 'commands: could not look for queued commands'));
+    }, SWEEP_INTERVAL_MS).unref();
+  }
+
+  /**
+   * Wakes the listeners of devices that have commands waiting. The bus wakes them at once; this catches what
+   * a lost bus message (Redis down, or several processes without Redis) would leave queued.
+   */
+  async sweep(): Promise<void> {
+    for (const deviceId of await store.devicesWithQueued(this.ctx.db, [...this.listeners.keys()])) this.wake(deviceId);
   }
 
   /** Calls `wake` whenever commands may be waiting for the device; returns the way to stop listening. */
@@ -97,6 +112,7 @@ export class CommandDelivery {
   }
 
   close(): void {
+    clearInterval(this.sweeper);
     this.unsubscribe();
     this.listeners.clear();
   }

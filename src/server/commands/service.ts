@@ -28,6 +28,8 @@ export const DEFAULT_ONE_WAY_TIMEOUT_S = 86_400;
 export const MAX_QUEUED_PER_DEVICE = 100;
 /** How long a one-way command's API call waits to say "delivered" rather than "queued". */
 const ONE_WAY_SETTLE_MS = 300;
+/** How often a waiting call reads its command's record, besides listening to the bus. */
+const RECHECK_MS = 1000;
 /** Commands a member may send to one device per minute (every process together when Redis is set). */
 const COMMANDS_PER_DEVICE_PER_MINUTE = 60;
 
@@ -161,11 +163,18 @@ export class CommandsService {
         finish(true);
       });
       const timer = setTimeout(() => finish(false), ms);
+      // The record is read now and then too: a change made by a process this one shares no bus with still ends the wait.
+      const check = setInterval(() => {
+        store.statusOf(this.ctx.db, commandId).then((status) => {
+          if (status && (FINAL_STATUSES.has(status) || (!twoWay && status === 'sent'))) finish(true);
+        }, () => undefined);
+      }, RECHECK_MS);
       const end = () => finish(false);
       this.waiting.add(end);
       const waiting = this.waiting;
       function finish(reached: boolean) {
         clearTimeout(timer);
+        clearInterval(check);
         stop();
         waiting.delete(end);
         resolve(reached);

@@ -34,6 +34,11 @@ export function findCommand(db: Conn, scope: Scope, id: string) {
   return visible(db, scope).where('c.id', '=', id).executeTakeFirst();
 }
 
+export async function statusOf(db: Conn, id: string): Promise<CommandStatus | undefined> {
+  const row = await db.selectFrom('device_commands').select('status').where('id', '=', id).executeTakeFirst();
+  return row?.status;
+}
+
 /** A device's commands, newest first; `after` is the (created_at, id) of the previous page's last row. */
 export function listCommands(db: Conn, scope: Scope, deviceId: string, limit: number, after: [string, string] | null) {
   let query = visible(db, scope).where('c.device_id', '=', deviceId).orderBy('c.created_at', 'desc').orderBy('c.id', 'desc').limit(limit + 1);
@@ -156,4 +161,18 @@ export async function countQueued(db: Conn, deviceId: string): Promise<number> {
     .where('deadline', '>', sql<Date>`now()`)
     .executeTakeFirstOrThrow();
   return row.n;
+}
+
+/** Which of these devices have commands waiting (the safety net when a bus message between processes was lost). */
+export async function devicesWithQueued(db: Conn, deviceIds: string[]): Promise<string[]> {
+  if (deviceIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('device_commands')
+    .select('device_id')
+    .distinct()
+    .where('status', '=', 'queued')
+    .where('deadline', '>', sql<Date>`now()`)
+    .where('device_id', '=', sql<string>`ANY(${deviceIds}::uuid[])`)
+    .execute();
+  return rows.map((r) => r.device_id);
 }

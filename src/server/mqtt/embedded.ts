@@ -83,6 +83,7 @@ export class EmbeddedBroker {
   /** The connections of each device, for messages sent to it (a device may hold several). */
   private readonly connected = new Map<string, Set<Client>>();
   private stopDownlinks?: () => void;
+  private readonly closings = new WeakMap<Client, AbortController>();
   private refusals = { count: 0, loggedAt: 0 };
   private stopping = false;
 
@@ -129,6 +130,7 @@ export class EmbeddedBroker {
     broker.on('clientDisconnect', (client) => {
       const session = this.session(client);
       if (session) this.track(session.device.deviceId, client, false);
+      this.closings.get(client)?.abort();
       this.logger.info({ clientId: client.id }, 'mqtt device disconnected');
     });
     broker.on('clientError', (client, error) => this.connectionError(error, client.id));
@@ -243,7 +245,7 @@ export class EmbeddedBroker {
     for (const { topic } of subscriptions) {
       const onSubscribed = this.topics.onSubscribedOf(topic);
       if (!onSubscribed) continue;
-      onSubscribed(session.device, (replyTopic, payload) => this.sendTo(client, replyTopic, JSON.stringify(payload))).catch((error: unknown) =>
+      onSubscribed(session.device, (replyTopic, payload) => this.sendTo(client, replyTopic, JSON.stringify(payload)), this.closedSignal(client)).catch((error: unknown) =>
         this.logger.warn({ clientId: client.id, topic, err: error }, 'mqtt: could not answer a subscription'));
     }
   }
@@ -273,14 +275,23 @@ export class EmbeddedBroker {
    * Publishes to one connection if it subscribed to the topic, at most at the QoS it asked for (1 at most).
    * Marked with the connection's id, which authorizeForward checks.
    */
-  private async sendTo(client: Client, topic: string, payload: string): Promise<void> {
-    if (client.closed) return;
+  private async sendTo(client: Client, topic: string, payload: string): Promise<boolean> {
+    if (client.closed) return false;
     const subscriptions = (client as unknown as { subscriptions: Record<string, { qos?: number }> }).subscriptions;
     const matching = Object.entries(subscriptions).filter(([filter]) => topicMatches(filter, topic));
-    if (matching.length === 0) return;
+    if (matching.length === 0) return false;
     const qos = Math.min(1, Math.max(...matching.map(([, sub]) => sub.qos ?? 0)));
     const packet = { cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain: false, dup: false, clientId: client.id } as PublishPacket;
     await new Promise<void>((resolve) => client.publish(packet, () => resolve()));
+    return true;
+  }
+
+  /** Aborts when the connection closes (for what a domain keeps doing for a subscribed connection). */
+  private closedSignal(client: Client): AbortSignal {
+    let closing = this.closings.get(client);
+    if (!closing) this.closings.set(client, (closing = new AbortController()));
+    if (client.closed) closing.abort();
+    return closing.signal;
   }
 
   private authorizePublish(client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void): void {
