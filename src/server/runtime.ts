@@ -13,6 +13,7 @@ import { Mailer } from './core/mailer.js';
 import { LocalMediaStorage, S3MediaStorage } from './core/media.js';
 import { createMetrics } from './core/metrics.js';
 import { OutboundHttp } from './core/outbound-http.js';
+import { logRedisOutages } from './core/redis-outages.js';
 import { loadSecrets } from './core/secrets.js';
 import { buildApp } from './app.js';
 import { CameraLeaseManager } from './cameras/leases/manager.js';
@@ -57,7 +58,10 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
   try {
     await migrate(database.pool, logger);
     const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 3 }) : undefined;
-    if (redis) closers.push(async () => redis.disconnect());
+    if (redis) {
+      logRedisOutages(redis, logger);
+      closers.push(async () => redis.disconnect());
+    }
     const bus = await createBus(config.redisUrl, config.redisPrefix);
     closers.push(() => bus.close());
     const metrics = createMetrics();

@@ -10,16 +10,23 @@ export function redisOf(ctx: AppContext) {
   return ctx.redis ? { client: ctx.redis, prefix: ctx.config.redisPrefix } : undefined;
 }
 
+/**
+ * In memory, or in Redis with the same budget kept in memory as insurance: while Redis is unreachable each
+ * process counts on its own (stricter than nothing, never unlimited, never an error for the user), and the shared
+ * counters are used again as soon as the connection is back. `rejectIfRedisNotReady` switches at once instead of
+ * waiting for ioredis's offline queue to give up; counts made during the outage stay in that process's memory.
+ */
 function limiter(name: string, points: number, durationSeconds: number, redis?: RedisStore): RateLimiterAbstract {
   const options = { keyPrefix: `${redis?.prefix ?? 'vigil'}:rl:${name}`, points, duration: durationSeconds };
-  return redis ? new RateLimiterRedis({ ...options, storeClient: redis.client }) : new RateLimiterMemory(options);
+  if (!redis) return new RateLimiterMemory(options);
+  return new RateLimiterRedis({ ...options, storeClient: redis.client, rejectIfRedisNotReady: true, insuranceLimiter: new RateLimiterMemory(options) });
 }
 
 const retryAfterSeconds = (msBeforeNext: number) => Math.max(1, Math.ceil(msBeforeNext / 1000));
 
 /**
  * Counters for abuse-prone endpoints (login, sign-up, password reset). Kept in memory for one process,
- * or in Redis so that every replica counts against the same budget.
+ * or in Redis so that every replica counts against the same budget (per process while Redis is down).
  */
 export class RateLimit {
   private readonly limiter: RateLimiterAbstract;
