@@ -6,9 +6,10 @@ import { after, before, describe, it } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
 import { RedisBus, type BusMessage } from '../src/server/core/bus.js';
 import { sendToDevice } from '../src/server/mqtt/device-topics.js';
+import { MqttService } from '../src/server/mqtt/service.js';
 import { visibleTo } from '../src/server/stream/service.js';
 import { startTestApp, type SignedIn, type TestApp } from './helpers/app.js';
-import { granted, nextMessage, settle } from './helpers/mqtt.js';
+import { granted, nextMessage, settle, waitFor } from './helpers/mqtt.js';
 
 const run = promisify(execFile);
 const ATTRIBUTES = 'v1/devices/me/attributes';
@@ -201,5 +202,31 @@ describe('device attributes over MQTT and the API', { timeout: 60_000 }, () => {
     await owner.client.put(`/api/v1/devices/${neighbour.id}/attributes/shared`, { ownMode: 'y' });
     await ended;
     assert.deepEqual(JSON.parse(out), { ownMode: 'y' }, 'the first message it gets is its own');
+  });
+
+  it('stores client attributes sent through the external-broker bridge (Mosquitto), and reports refusals there', async () => {
+    const url = process.env.TEST_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
+    const prefix = `vigil-test-${randomBytes(6).toString('hex')}`;
+    const clientId = `vigil-test-attributes-${randomBytes(6).toString('hex')}`;
+    const ctx = { ...app.runtime.ctx, config: { ...app.runtime.ctx.config, mqttPort: undefined, mqttUrl: url, mqttTopicPrefix: prefix } };
+    const bridge = new MqttService(ctx, app.runtime.services.devices, app.runtime.services.ingest, { clientId, connections: 1, topics: app.runtime.services.deviceTopics });
+    await bridge.start();
+    const fridge = await device();
+    const publisher = await mqtt.connectAsync(url, { reconnectPeriod: 0, protocolVersion: 4 });
+    clients.push(publisher);
+    try {
+      await publisher.subscribeAsync(`${prefix}/v1/errors/${fridge.id}`, { qos: 1 });
+      await publisher.publishAsync(`${prefix}/v1/attributes`, JSON.stringify({ key: fridge.key, data: { firmwareVersion: 'bridge-1' } }), { qos: 1 });
+      await waitFor(async () => (await attributesOf(fridge.id)).items.length === 1, 'the attribute through the bridge');
+      assert.equal((await attributesOf(fridge.id)).items[0].value, 'bridge-1');
+
+      const report = nextMessage(publisher, `${prefix}/v1/errors/${fridge.id}`);
+      await publisher.publishAsync(`${prefix}/v1/attributes`, JSON.stringify({ key: fridge.key, data: { broken: null } }), { qos: 1 });
+      assert.match((await report).message, /broken: has no value/);
+    } finally {
+      await bridge.stop();
+      const cleaner = await mqtt.connectAsync(url, { clientId, clean: true, reconnectPeriod: 0 });
+      await cleaner.endAsync();
+    }
   });
 });

@@ -3,7 +3,8 @@ import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { DeviceAuthenticator } from '../core/access.js';
 import { receiveClock } from '../ingest/receive-clock.js';
-import { keyHint, parseEnvelope, PayloadError, type IngestKind, type MqttReport } from './payloads.js';
+import { MessageRefused, type DeviceTopics } from './device-topics.js';
+import { DEVICE_TOPICS, keyHint, parseEnvelope, PayloadError, type MqttReport } from './payloads.js';
 import { MessageProcessor, RetryLater, sleep, type IncomingMessage } from './processor.js';
 
 export interface ExternalBrokerOptions {
@@ -25,6 +26,7 @@ export function externalTopics(prefix: string) {
   return {
     telemetry: `${prefix}/v1/telemetry`,
     events: `${prefix}/v1/events`,
+    attributes: `${prefix}/v1/attributes`,
     errors: (deviceId: string) => `${prefix}/v1/errors/${deviceId}`,
   };
 }
@@ -57,6 +59,8 @@ interface Connection {
 export class ExternalBridge {
   private readonly connections: Connection[] = [];
   private readonly topics: ReturnType<typeof externalTopics>;
+  /** Each topic read on the shared broker → the device topic (embedded broker's name) whose handler stores it. */
+  private readonly deviceTopicOf: Map<string, string>;
   private readonly abort = new AbortController();
   private stopping = false;
 
@@ -64,10 +68,16 @@ export class ExternalBridge {
     private readonly url: string,
     private readonly devices: DeviceAuthenticator,
     private readonly processor: MessageProcessor,
+    private readonly handlers: DeviceTopics,
     private readonly logger: Logger,
     private readonly options: ExternalBrokerOptions = {},
   ) {
     this.topics = externalTopics(options.topicPrefix ?? 'vigil');
+    this.deviceTopicOf = new Map([
+      [this.topics.telemetry, DEVICE_TOPICS.telemetry],
+      [this.topics.events, DEVICE_TOPICS.events],
+      [this.topics.attributes, 'v1/devices/me/attributes'],
+    ]);
   }
 
   async start(): Promise<void> {
@@ -88,7 +98,7 @@ export class ExternalBridge {
   }
 
   private sharedTopics(): string[] {
-    return [this.topics.telemetry, this.topics.events].map((topic) => `$share/${SHARE_GROUP}/${topic}`);
+    return [...this.deviceTopicOf.keys()].map((topic) => `$share/${SHARE_GROUP}/${topic}`);
   }
 
   private async connect(clientId: string, first: boolean): Promise<Connection> {
@@ -125,7 +135,7 @@ export class ExternalBridge {
       const granted = await client.subscribeAsync(Object.fromEntries(this.sharedTopics().map((topic) => [topic, { qos: 1 as const }])));
       const refused = granted.filter((g) => g.qos !== 0 && g.qos !== 1 && g.qos !== 2);
       if (refused.length > 0) throw new Error(`the broker refused the subscription to ${refused.map((g) => g.topic).join(', ')}`);
-      if (first) await client.unsubscribeAsync([this.topics.telemetry, this.topics.events]);
+      if (first) await client.unsubscribeAsync([...this.deviceTopicOf.keys()]);
     } catch (error) {
       await client.endAsync(true).catch(noop);
       throw new Error(`MQTT_URL: ${(error as Error).message}`, { cause: error });
@@ -155,8 +165,9 @@ export class ExternalBridge {
   }
 
   private async onMessage(packet: IPublishPacket, client: MqttClient): Promise<void> {
-    const kind: IngestKind | undefined = packet.topic === this.topics.telemetry ? 'telemetry' : packet.topic === this.topics.events ? 'events' : undefined;
-    if (!kind) return; // not ours (a retained message on a wider subscription); nothing to store
+    const deviceTopic = this.deviceTopicOf.get(packet.topic);
+    const handler = deviceTopic ? this.handlers.handlerOf(deviceTopic) : undefined;
+    if (!deviceTopic || !handler) return; // not ours (a retained message on a wider subscription); nothing to store
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     // Reserved once: a retry after an overload gives the message's readings the same times again.
     let arrived: number | undefined;
@@ -179,8 +190,13 @@ export class ExternalBridge {
           this.logger.warn({ topic: packet.topic, key: keyHint(envelope.key) }, 'mqtt message dropped: unknown or revoked device key');
           return;
         }
-        const report = await this.processor.process(device, kind, message, envelope.data);
-        if (report) this.report(client, device.deviceId, report);
+        // Nothing goes back to one device on a shared broker but its error reports: no replies.
+        const report = await handler({ ...message, topic: deviceTopic, device, body: envelope.data, reply: async () => false })
+          .catch((error: unknown) => {
+            if (error instanceof MessageRefused) return { topic: packet.topic, code: error.code, message: error.message };
+            throw error;
+          });
+        if (report) this.report(client, device.deviceId, { ...report, topic: packet.topic });
         return;
       } catch (error) {
         if (!(error instanceof RetryLater)) throw error;

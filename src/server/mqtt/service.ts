@@ -60,7 +60,7 @@ export class MqttService {
         await embedded.start(mqttPort, host);
       }
       if (mqttUrl !== undefined) {
-        const external = new ExternalBridge(mqttUrl, this.devices, this.processor, this.logger, {
+        const external = new ExternalBridge(mqttUrl, this.devices, this.processor, this.topics, this.logger, {
           connections: mqttBridgeConnections, topicPrefix: this.ctx.config.mqttTopicPrefix, ...bridgeOptions,
         });
         this.external = external;
