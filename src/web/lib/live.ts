@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { useQueryClient, type QueryKey } from '@tanstack/react-query';
 import { cameraKeys } from '../api/cameras';
+import { commandKeys } from '../api/commands';
 import { maintenanceKeys } from '../api/maintenance';
 import { keys } from '../api/queries';
 
@@ -14,6 +15,7 @@ const INVALIDATES: Record<string, QueryKey[]> = {
   'device.status': [keys.devices],
   'device.updated': [keys.devices],
   'device.deleted': [keys.devices, keys.events, cameraKeys.all],
+  'device.command': [commandKeys.all],
   'device.created': [keys.devices, cameraKeys.all],
   'camera.status': [cameraKeys.all],
   'camera.updated': [cameraKeys.all],

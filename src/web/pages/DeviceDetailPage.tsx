@@ -4,6 +4,7 @@ import { Link, useParams } from 'react-router';
 import { api, ApiError } from '../api/client';
 import type { Page } from '../api/types';
 import { useDevice, useEvents } from '../api/queries';
+import { DeviceAttributes } from '../components/DeviceAttributes';
 import { DeviceKeys } from '../components/DeviceKeys';
 import { DeviceSharing } from '../components/DeviceSharing';
 import { EditDeviceDialog } from '../components/EditDeviceDialog';
@@ -14,6 +15,7 @@ import { EquipmentFigures } from '../components/telemetry/EquipmentFigures';
 import { TelemetryPanel } from '../components/telemetry/TelemetryPanel';
 import { EventTime } from '../components/EventTime';
 import { MaintenanceSection } from '../components/maintenance/MaintenanceSection';
+import { CommandsSection } from '../components/commands/CommandsSection';
 import { EmptyState, ErrorState, LoadingState } from '../components/states';
 import { StatusDot } from '../components/StatusDot';
 import { formatNumber, formatRelative, formatSpeed, KIND_LABELS } from '../lib/format';
@@ -102,6 +104,7 @@ export function DeviceDetailPage() {
 
       {(d.kind === 'refrigeration' || d.kind === 'sensor') && <TelemetryPanel deviceId={d.id} zone={zone} kind={d.kind} settings={d.settings} />}
       <LatestValues deviceId={d.id} zone={zone} />
+      <DeviceAttributes deviceId={d.id} deviceName={d.name} zone={zone} canEdit={may(me, 'device.write')} />
       {d.kind === 'speed_radar' && <RadarStatistics deviceId={d.id} />}
       {d.kind === 'refrigeration' && <EquipmentFigures deviceId={d.id} canEdit={may(me, 'device.write')} onEdit={() => setEditing(true)} />}
 
@@ -123,6 +126,7 @@ export function DeviceDetailPage() {
 
       {d.kind === 'speed_radar' && <DeviceSharing deviceId={d.id} canChange={may(me, 'device.write')} />}
       {may(me, 'device.write') && <DeviceKeys device={d} zone={zone} />}
+      <CommandsSection deviceId={d.id} deviceName={d.name} zone={zone} />
 
       <MaintenanceSection deviceId={d.id} deviceName={d.name} zone={zone} />
     </div>
