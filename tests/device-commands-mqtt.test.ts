@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -143,6 +144,26 @@ describe('device commands over MQTT (5 and 3.1.1)', { timeout: 60_000 }, () => {
       await client.publishAsync('v1/devices/me/rpc/request/8', JSON.stringify({ method: 'getWeather', params: {} }), { qos: 1 });
       assert.match(((await refusal).body as { error: string }).error, /getCurrentTime/);
       await client.endAsync(true);
+    }
+  });
+
+  it('mosquitto_sub and mosquitto_pub answer a command (the shell loop of docs/commands.md)', async () => {
+    const barrier = await device();
+    // The documented loop: each command's id is the last topic level; the answer goes to the response topic.
+    const script = `mosquitto_sub -h 127.0.0.1 -p "$PORT" -u "$KEY" -q 1 -v -C 1 -W 10 -t 'v1/devices/me/rpc/request/+' |
+      while read -r topic payload; do
+        mosquitto_pub -h 127.0.0.1 -p "$PORT" -u "$KEY" -q 1 -t "v1/devices/me/rpc/response/\${topic##*/}" -m '{"rebooting":true}'
+      done`;
+    const shell = spawn('sh', ['-c', script], { env: { ...process.env, PORT: String(app.runtime.mqtt.port), KEY: barrier.key }, stdio: 'ignore' });
+    const exited = new Promise((resolve) => shell.once('exit', resolve));
+    try {
+      // Queued until mosquitto_sub subscribes, if it is not listening yet.
+      const result = await send(barrier.id, { method: 'reboot', params: { delay: 5 }, timeoutSeconds: 10 });
+      assert.equal(result.status, 200, JSON.stringify(result.body));
+      assert.deepEqual(result.body.response, { rebooting: true });
+    } finally {
+      shell.kill();
+      await exited;
     }
   });
 
