@@ -10,7 +10,8 @@ import type { DeviceKind, Page } from './types';
 export type Severity = 'critical' | 'major' | 'minor' | 'warning' | 'info';
 export type AlertStatus = 'open' | 'acknowledged' | 'resolved';
 export type Condition = 'metric' | 'event' | 'offline' | 'no_data' | 'door_open';
-export type Operator = 'gt' | 'gte' | 'lt' | 'lte' | 'eq' | 'ne' | 'outside';
+/** Numbers: gt … outside; on/off values (stored 1/0): is_true, is_false; text: equals, not_equals, changes. */
+export type Operator = 'gt' | 'gte' | 'lt' | 'lte' | 'eq' | 'ne' | 'outside' | 'is_true' | 'is_false' | 'equals' | 'not_equals' | 'changes';
 export type RuleScope = 'global' | 'organization' | 'site' | 'device';
 
 export const SEVERITIES: Severity[] = ['critical', 'major', 'minor', 'warning', 'info'];
@@ -30,6 +31,10 @@ export interface Alert {
   firstValue: number | null;
   latestValue: number | null;
   peakValue: number | null;
+  /** Text rules: the value when it opened (the new value, for "changes"), the latest, and the value before a change. */
+  firstText: string | null;
+  latestText: string | null;
+  previousText: string | null;
   breachCount: number;
   startedAt: string;
   openedAt: string;
@@ -79,6 +84,7 @@ export interface RuleInput {
   thresholdHigh?: number | null;
   clearThreshold?: number | null;
   clearThresholdHigh?: number | null;
+  textValue?: string | null;
   durationSeconds: number;
   severity: Severity;
   messageTemplate?: string | null;
@@ -108,7 +114,7 @@ export interface RulePreview {
     kind: DeviceKind;
     siteId: string | null;
     readings: number;
-    alerts: { startedAt: string; openedAt: string; resolvedAt: string | null; peakValue: number }[];
+    alerts: { startedAt: string; openedAt: string; resolvedAt: string | null; peakValue: number | null; textValue: string | null; previousText: string | null }[];
   }[];
 }
 
@@ -243,4 +249,6 @@ export const SEVERITY_LABELS: Record<Severity, string> = { critical: 'Critical',
 /** A glyph per severity so that it never rests on colour alone. */
 export const SEVERITY_ICONS: Record<Severity, string> = { critical: '‼', major: '!', minor: '▲', warning: '△', info: 'i' };
 export const STATUS_LABELS: Record<AlertStatus, string> = { open: 'Open', acknowledged: 'Acknowledged', resolved: 'Resolved' };
-export const OPERATOR_LABELS: Record<Operator, string> = { gt: '>', gte: '≥', lt: '<', lte: '≤', eq: '=', ne: '≠', outside: 'outside' };
+export const OPERATOR_LABELS: Record<Operator, string> = {
+  gt: '>', gte: '≥', lt: '<', lte: '≤', eq: '=', ne: '≠', outside: 'outside', is_true: 'is true', is_false: 'is false', equals: '=', not_equals: '≠', changes: 'changes',
+};

@@ -85,15 +85,26 @@ function AlertDetail({ alert }: { alert: Alert }) {
           <div className="panel-header"><h2 id="figures-heading">Figures</h2></div>
           <dl className="details">
             <dt>Metric</dt><dd>{info ? info.name : alert.metric ? humanize(alert.metric) : humanize(alert.condition)}</dd>
-            <dt>Threshold</dt><dd>{shown(alert.threshold)}</dd>
-            <dt>First value</dt><dd>{shown(alert.firstValue)}</dd>
-            <dt>Latest value</dt><dd>{shown(alert.latestValue)}</dd>
-            <dt>Peak</dt><dd>{shown(alert.peakValue)}</dd>
+            {alert.latestText !== null ? (
+              <>
+                {alert.previousText !== null && <><dt>Changed from</dt><dd>{alert.previousText}</dd></>}
+                <dt>First value</dt><dd>{alert.firstText ?? '–'}</dd>
+                <dt>Latest value</dt><dd>{alert.latestText}</dd>
+              </>
+            ) : (
+              <>
+                <dt>Threshold</dt><dd>{shown(alert.threshold)}</dd>
+                <dt>First value</dt><dd>{shown(alert.firstValue)}</dd>
+                <dt>Latest value</dt><dd>{shown(alert.latestValue)}</dd>
+                <dt>Peak</dt><dd>{shown(alert.peakValue)}</dd>
+              </>
+            )}
             <dt>Breaches</dt><dd>{formatNumber(alert.breachCount)}</dd>
           </dl>
         </section>
       </div>
-      {alert.metric && alert.condition !== 'event' && <AlertChart alert={alert} zone={zone} device={device.data} />}
+      {/* A text value has no chart: its values are in the figures. */}
+      {alert.metric && alert.condition !== 'event' && alert.latestText === null && <AlertChart alert={alert} zone={zone} device={device.data} />}
       {dialog === 'acknowledge' && (
         <AcknowledgeDialog ids={[alert.id]} onClose={() => setDialog(null)} onDone={() => { setDialog(null); notice.show('Alert acknowledged.'); }} />
       )}
@@ -108,10 +119,15 @@ function Timeline({ alert, zone }: { alert: Alert; zone: string }) {
   const threshold = alert.threshold !== null ? ` (threshold ${value(alert.threshold)})` : '';
   return (
     <ol className="timeline">
-      <li><span className="timeline-what">Condition began</span><EventTime iso={alert.startedAt} zone={zone} />{alert.firstValue !== null && <> · value {value(alert.firstValue)}{threshold}</>}</li>
+      <li><span className="timeline-what">Condition began</span><EventTime iso={alert.startedAt} zone={zone} />
+        {alert.firstValue !== null && <> · value {value(alert.firstValue)}{threshold}</>}{alert.firstText !== null && <> · value “{alert.firstText}”</>}
+      </li>
       <li><span className="timeline-what">Opened</span><EventTime iso={alert.openedAt} zone={zone} /></li>
       {alert.breachCount > 1 && (
-        <li><span className="timeline-what">Latest breach</span><EventTime iso={alert.lastBreachAt} zone={zone} /> · value {value(alert.latestValue)}, peak {value(alert.peakValue)}, {formatNumber(alert.breachCount)} breaches</li>
+        <li>
+          <span className="timeline-what">Latest breach</span><EventTime iso={alert.lastBreachAt} zone={zone} /> ·{' '}
+          {alert.latestText !== null ? `value “${alert.latestText}”` : `value ${value(alert.latestValue)}, peak ${value(alert.peakValue)}`}, {formatNumber(alert.breachCount)} breaches
+        </li>
       )}
       {alert.acknowledgedAt && (
         <li>

@@ -10,9 +10,9 @@ import { may } from '../../lib/access';
 import { useDisplayContext } from '../../lib/display';
 import { KIND_LABELS } from '../../lib/format';
 import { PreviewResult } from './RulePreview';
-import { CONDITION_LABELS, DAY_NAMES, draftOf, emptyDraft, inputOf, localProblems, NUMERIC_CONDITIONS, OPERATOR_CHOICES, type RuleDraft } from './rule-draft';
+import { CONDITION_LABELS, DAY_NAMES, draftOf, emptyDraft, inputOf, localProblems, NUMERIC_CONDITIONS, operatorChoices, withCondition, type FormCondition, type RuleDraft } from './rule-draft';
 
-const FIELDS = ['name', 'scope', 'siteId', 'deviceId', 'deviceKind', 'condition', 'metric', 'eventKind', 'operator', 'threshold', 'thresholdHigh', 'clearThreshold',
+const FIELDS = ['name', 'scope', 'siteId', 'deviceId', 'deviceKind', 'condition', 'metric', 'eventKind', 'operator', 'textValue', 'threshold', 'thresholdHigh', 'clearThreshold',
   'clearThresholdHigh', 'durationSeconds', 'severity', 'messageTemplate', 'activeHours', 'activeHours.days', 'activeHours.from', 'activeHours.to', 'channelIds', 'escalateAfterMinutes'];
 const COMMON_METRICS = ['temperature', 'pressure', 'door', 'humidity', 'compressor', 'heater', 'fan', 'battery', 'voltage', 'fps'];
 
@@ -27,7 +27,8 @@ export function RuleDialog({ rule, onClose, onSaved }: { rule: Rule | null; onCl
   const restricted = Boolean(me.organization?.siteIds);
   const [draft, setDraft] = useState<RuleDraft>(() => (rule ? draftOf(rule) : { ...emptyDraft(), scope: restricted ? 'site' : 'organization' }));
   const [local, setLocal] = useState<Record<string, string>>({});
-  const set = <K extends keyof RuleDraft>(key: K, value: RuleDraft[K]) => setDraft((d) => ({ ...d, [key]: value }));
+  const set = <K extends keyof RuleDraft>(key: K, value: RuleDraft[K]) =>
+    setDraft((d) => (key === 'condition' ? withCondition(d, value as FormCondition) : { ...d, [key]: value }));
 
   const save = useMutation({
     mutationFn: () => {
@@ -69,6 +70,9 @@ export function RuleDialog({ rule, onClose, onSaved }: { rule: Rule | null; onCl
 
   const numeric = NUMERIC_CONDITIONS.includes(draft.condition);
   const range = numeric && draft.operator === 'outside';
+  const valueTest = numeric || draft.condition === 'flag' || draft.condition === 'text';
+  // A change is an instant: it has no duration, and with auto-resolve each one is a notice that resolves at once.
+  const change = draft.condition === 'text' && draft.operator === 'changes';
   const select = (id: keyof RuleDraft & string, field: string, label: string, options: ReactNode, disabled = false) => (
     <div className="field">
       <label htmlFor={`rule-${id}`}>{label}</label>
@@ -116,11 +120,13 @@ export function RuleDialog({ rule, onClose, onSaved }: { rule: Rule | null; onCl
           <legend>Condition</legend>
           {select('condition', 'condition', 'When', Object.entries(CONDITION_LABELS).map(([c, label]) => <option key={c} value={c}>{label}</option>))}
           <div className="field-row">
-            {(numeric || draft.condition === 'no_data') && input('metric', 'metric', draft.condition === 'event' ? 'Event field' : 'Metric', {
-              list: 'rule-metrics', placeholder: draft.condition === 'event' ? 'speed, speedOverLimit, attributes.<name>' : 'temperature',
+            {(valueTest || draft.condition === 'no_data') && input('metric', 'metric', draft.condition === 'event' ? 'Event field' : 'Metric', {
+              list: 'rule-metrics',
+              placeholder: draft.condition === 'event' ? 'speed, speedOverLimit, attributes.<name>' : draft.condition === 'text' ? 'currentFirmwareVersion' : draft.condition === 'flag' ? 'alarm' : 'temperature',
             })}
             {draft.condition === 'event' && input('eventKind', 'eventKind', 'Event kind (optional)', { placeholder: 'Any kind' })}
-            {numeric && select('operator', 'operator', 'Is', Object.entries(OPERATOR_CHOICES).map(([o, label]) => <option key={o} value={o}>{label}</option>))}
+            {valueTest && select('operator', 'operator', 'Is', operatorChoices(draft.condition).map(([o, label]) => <option key={o} value={o}>{label}</option>))}
+            {draft.condition === 'text' && !change && input('textValue', 'textValue', 'Text', { maxLength: 256, hint: 'Compared exactly: upper and lower case and spaces count.' })}
           </div>
           <datalist id="rule-metrics">{COMMON_METRICS.map((m) => <option key={m} value={m} />)}</datalist>
           {numeric && (
@@ -133,17 +139,19 @@ export function RuleDialog({ rule, onClose, onSaved }: { rule: Rule | null; onCl
               {range && input('clearThresholdHigh', 'clearThresholdHigh', 'Clears below (optional)', { inputMode: 'decimal' })}
             </div>
           )}
-          <div className="field-row">
-            {input('duration', 'durationSeconds', draft.condition === 'offline' || draft.condition === 'no_data' ? 'Silent for' : 'For at least', { inputMode: 'decimal' })}
-            {select('durationUnit', 'durationUnit', 'Unit', <><option value="seconds">seconds</option><option value="minutes">minutes</option><option value="hours">hours</option></>)}
-          </div>
+          {!change && (
+            <div className="field-row">
+              {input('duration', 'durationSeconds', draft.condition === 'offline' || draft.condition === 'no_data' ? 'Silent for' : 'For at least', { inputMode: 'decimal' })}
+              {select('durationUnit', 'durationUnit', 'Unit', <><option value="seconds">seconds</option><option value="minutes">minutes</option><option value="hours">hours</option></>)}
+            </div>
+          )}
         </fieldset>
         <fieldset className="fieldset">
           <legend>Alert</legend>
           {select('severity', 'severity', 'Severity', SEVERITIES.map((s) => <option key={s} value={s}>{SEVERITY_LABELS[s]}</option>))}
           {input('messageTemplate', 'messageTemplate', 'Message (optional)', {
             maxLength: 500, placeholder: '{{device}}: {{metric}} is {{value}} (threshold {{threshold}})',
-            hint: 'Placeholders: {{value}} {{threshold}} {{clearThreshold}} {{peak}} {{metric}} {{device}} {{serial}} {{rule}} {{severity}} {{duration}}',
+            hint: 'Placeholders: {{value}} {{threshold}} {{clearThreshold}} {{peak}} {{previous}} {{metric}} {{device}} {{serial}} {{rule}} {{severity}} {{duration}}',
           })}
           <div className="field field-checkbox">
             <input id="rule-active-hours" type="checkbox" checked={draft.activeHoursOn} onChange={(e) => set('activeHoursOn', e.target.checked)} />
@@ -169,7 +177,7 @@ export function RuleDialog({ rule, onClose, onSaved }: { rule: Rule | null; onCl
           )}
           <div className="field field-checkbox">
             <input id="rule-auto-resolve" type="checkbox" checked={draft.autoResolve} onChange={(e) => set('autoResolve', e.target.checked)} />
-            <label htmlFor="rule-auto-resolve">Resolve by itself when the value comes back</label>
+            <label htmlFor="rule-auto-resolve">{change ? 'Each change is a notice that resolves at once (else one alert stays open and counts the changes)' : 'Resolve by itself when the value comes back'}</label>
           </div>
           <div className="field field-checkbox">
             <input id="rule-enabled" type="checkbox" checked={draft.enabled} onChange={(e) => set('enabled', e.target.checked)} />

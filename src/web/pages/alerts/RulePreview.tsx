@@ -3,6 +3,13 @@ import { EventTime } from '../../components/EventTime';
 import { useDisplayContext } from '../../lib/display';
 import { formatNumber, KIND_LABELS } from '../../lib/format';
 
+/** What a would-be alert is about: the peak of a number, the text that opened it, or the change. */
+function figure(alert: RulePreview['devices'][number]['alerts'][number]): string {
+  if (alert.previousText !== null) return `“${alert.previousText}” → “${alert.textValue}”`;
+  if (alert.textValue !== null) return `value “${alert.textValue}”`;
+  return `peak ${formatNumber(alert.peakValue, 2)}`;
+}
+
 /** The preview's answer: the devices the draft covers and, per device, the alerts it would have opened. */
 export function PreviewResult({ preview }: { preview: RulePreview }) {
   const display = useDisplayContext();
@@ -27,7 +34,7 @@ export function PreviewResult({ preview }: { preview: RulePreview }) {
                 <ul>
                   {device.alerts.map((alert) => (
                     <li key={alert.openedAt}>
-                      Would open <EventTime iso={alert.openedAt} zone={display.zoneFor(device.siteId)} />, peak {formatNumber(alert.peakValue, 2)},{' '}
+                      Would open <EventTime iso={alert.openedAt} zone={display.zoneFor(device.siteId)} />, {figure(alert)},{' '}
                       {alert.resolvedAt ? <>resolve <EventTime iso={alert.resolvedAt} zone={display.zoneFor(device.siteId)} /></> : 'still open'}
                     </li>
                   ))}
