@@ -58,7 +58,7 @@ export function commandDeviceHttpRoutes(devices: DeviceAuthenticator, delivery: 
         },
       };
       const command = await polls.next(device, request.query.timeout ?? MAX_POLL_MS, gone);
-      if (!command) return reply.code(408).send(null);
+      if (!command) return reply.code(408).send();
       return { id: command.requestId, method: command.method, params: command.params };
     });
 
@@ -74,7 +74,7 @@ export function commandDeviceHttpRoutes(devices: DeviceAuthenticator, delivery: 
       const device = await deviceOf(request.params.accessToken);
       const outcome = await delivery.answer(device, request.params.requestId, Buffer.from(JSON.stringify(request.body ?? null)));
       if (outcome === 'unknown') throw notFound('a two-way command of this device waiting for an answer with this id');
-      return reply.code(200).send(null);
+      return reply.code(200).send();
     });
 
     app.post('/api/v1/:accessToken/rpc', {
