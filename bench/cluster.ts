@@ -1,6 +1,6 @@
 /**
  * The scale curve of a multi-process deployment on this machine, for an operator sizing one: for N = 1, 2
- * and 4 `vigil serve` processes (CLUSTER_SERVERS) and one `vigil worker`, the built server (dist/), on
+ * and 4 `vigil serve` processes (CLUSTER_SERVERS) and one `vigil worker` of the built server (dist/), on
  * one PostgreSQL (the PostgreSQL service; a fresh database for each N, dropped after it) and Redis for the
  * live bus, as a real multi-process deployment runs. The production shape: the servers only serve HTTP
  * (SERVE_RUNS_JOBS=false, SERVE_DECODES_CAMERAS=false); the worker runs the background jobs, the rollup
@@ -21,7 +21,8 @@
  * Settings (environment): CLUSTER_SECONDS (20), CLUSTER_WARMUP_SECONDS (3), CLUSTER_SERVERS ("1,2,4"),
  * CLUSTER_CLIENTS (16), CLUSTER_BATCH (100), CLUSTER_LOG_LEVEL (info, the servers' default),
  * CLUSTER_DATABASE_URL (postgres://postgres@127.0.0.1:5432/postgres, where the fresh databases are created),
- * CLUSTER_REDIS_URL (redis://127.0.0.1:6379).
+ * CLUSTER_REDIS_URL (redis://127.0.0.1:6379), CLUSTER_FROM_SOURCE=1 (run the TypeScript sources through tsx
+ * instead of building dist/: the same code at steady state, for a working tree that does not build).
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -52,6 +53,8 @@ import {
 } from './lib.js';
 import { createDevice, type Device, setUpAndSignIn, type SignedIn, startVigil, stopVigil, waitReady } from './vigil.js';
 
+const FROM_SOURCE = process.env.CLUSTER_FROM_SOURCE === '1';
+
 function settings() {
   const servers = (process.env.CLUSTER_SERVERS ?? '1,2,4').split(',').map((n) => Number(n.trim()));
   if (servers.some((n) => !Number.isInteger(n) || n < 1 || n > 16)) throw new Error(`CLUSTER_SERVERS must list server counts from 1 to 16, not "${process.env.CLUSTER_SERVERS}"`);
@@ -67,6 +70,7 @@ function settings() {
     logLevel: process.env.CLUSTER_LOG_LEVEL ?? 'info',
     databaseUrl,
     redisUrl: process.env.CLUSTER_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    fromSource: FROM_SOURCE,
   };
 }
 type Settings = ReturnType<typeof settings>;
@@ -102,7 +106,7 @@ const redisPids = () => processes().filter((p) => /^redis-server\b/.test(p.args)
 async function setUp(report: Reporter, s: Settings, databaseUrl: string, keys: Record<string, string>) {
   const dataDir = path.join(makeTempDir('vigil-bench-cluster-'), 'data');
   fs.mkdirSync(dataDir, { mode: 0o755 });
-  const vigil = startVigil('vigil (setup)', dataDir, await freePort(), { logLevel: 'warn', databaseUrl, env: keys });
+  const vigil = startVigil('vigil (setup)', dataDir, await freePort(), { logLevel: 'warn', databaseUrl, env: keys, fromSource: s.fromSource });
   try {
     await waitReady(vigil, now());
     const user = await setUpAndSignIn(vigil);
@@ -268,23 +272,34 @@ async function measure(report: Reporter, d: Deployment, s: Settings, phase: Phas
   return { phase, n: d.n, rate, p99: percentile(sorted, 99), cpu: perItem, otherShare: cpu.other / 10 / load.seconds };
 }
 
-/** Bytes per stored event and telemetry row: every partition with its indexes and TOAST, right after the load. */
-async function storage(d: Deployment, rows: Row[], report: Reporter): Promise<void> {
-  const sizes = (await d.monitor.query<{ name: string; bytes: string; count: string }>(`
+const EVENT_ROLLUPS = ['event_rollups_hourly', 'speed_histogram_hourly', 'speed_excess_hourly', 'speed_histogram_daily', 'speed_excess_daily', 'speed_histogram_hour_of_day'];
+
+async function sizes(d: Deployment) {
+  return (await d.monitor.query<{ name: string; bytes: string; count: string }>(`
     SELECT 'events' AS name, (SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('events') WHERE isleaf)::text AS bytes, (SELECT count(*) FROM events)::text AS count
     UNION ALL
     SELECT 'telemetry', (SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('telemetry') WHERE isleaf)::text, (SELECT count(*) FROM telemetry)::text
     UNION ALL
-    SELECT 'event rollups (per radar-hour)', (SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c
-        WHERE c.relkind = 'r' AND c.relname IN ('event_rollups_hourly', 'speed_histogram_hourly', 'speed_excess_hourly', 'speed_histogram_daily', 'speed_excess_daily', 'speed_histogram_hour_of_day'))::text,
+    SELECT 'event rollups (per radar-hour)', (SELECT sum(pg_total_relation_size(oid)) FROM pg_class WHERE relkind = 'r' AND relname = ANY($1))::text,
       (SELECT count(*) FROM event_rollups_hourly)::text
     UNION ALL
-    SELECT 'telemetry rollups (per metric-hour)', pg_total_relation_size('telemetry_rollups_hourly')::text, (SELECT count(*) FROM telemetry_rollups_hourly)::text`)).rows;
-  for (const { name, bytes, count } of sizes) {
-    const row = { metric: `storage: ${name}`, value: round(Number(bytes) / Math.max(1, Number(count)), 0), unit: 'bytes/row', note: `${round(Number(bytes) / 2 ** 20, 1)} MB for ${Number(count).toLocaleString('en-US')} rows, indexes included` };
+    SELECT 'telemetry rollups (per metric-hour)', pg_total_relation_size('telemetry_rollups_hourly')::text, (SELECT count(*) FROM telemetry_rollups_hourly)::text`, [EVENT_ROLLUPS])).rows;
+}
+
+/**
+ * Bytes per stored event and telemetry row: every partition with its indexes and TOAST, right after the
+ * load; and the rollups again after VACUUM FULL, because the fold updates their rows many times (the
+ * dead versions are reused by later writes, so a long-running database sits between the two figures).
+ */
+async function storage(d: Deployment, rows: Row[], report: Reporter): Promise<void> {
+  const add = (name: string, bytes: string, count: string, when: string) => {
+    const row = { metric: `storage: ${name}${when}`, value: round(Number(bytes) / Math.max(1, Number(count)), 0), unit: 'bytes/row', note: `${round(Number(bytes) / 2 ** 20, 1)} MB for ${Number(count).toLocaleString('en-US')} rows, indexes included` };
     rows.push(row);
     report.log(`${d.n} server(s), ${row.metric}: ${row.value} ${row.unit} (${row.note})`);
-  }
+  };
+  for (const { name, bytes, count } of await sizes(d)) add(name, bytes, count, '');
+  await d.monitor.query(`VACUUM FULL ${[...EVENT_ROLLUPS, 'telemetry_rollups_hourly'].join(', ')}`);
+  for (const { name, bytes, count } of await sizes(d)) if (name.includes('rollups')) add(name, bytes, count, ', after VACUUM FULL');
 }
 
 async function deploy(report: Reporter, s: Settings, n: number): Promise<{ measured: Measured[]; rows: Row[] }> {
@@ -296,7 +311,7 @@ async function deploy(report: Reporter, s: Settings, n: number): Promise<{ measu
     const cluster = await startCluster({
       servers: n,
       workers: 1,
-      fromSource: false,
+      fromSource: s.fromSource,
       name: `vigil-bench-cluster-${n}`,
       env: { DATABASE_URL: scratch.url, ...keys, REDIS_URL: s.redisUrl, REDIS_PREFIX: `vigil-bench-${scratch.name}`, LOG_LEVEL: s.logLevel },
       serverEnv: { SERVE_RUNS_JOBS: 'false', SERVE_DECODES_CAMERAS: 'false' },
@@ -346,12 +361,12 @@ function printCurve(all: Measured[]): void {
 export const cluster: Benchmark = {
   name: 'cluster',
   description: 'ingest and dashboard throughput and the CPU split with 1, 2 and 4 vigil serve processes + 1 worker on one PostgreSQL and Redis',
-  needsBuild: true,
+  needsBuild: !FROM_SOURCE,
   async run(report) {
     const s = settings();
     report.log(
       `PostgreSQL service ${new URL(s.databaseUrl).host} (a fresh database per deployment), Redis ${s.redisUrl} for the live bus; ` +
-        `servers without jobs or cameras, one worker running the jobs; ${s.clients} clients round-robin over the servers, ` +
+        `${s.fromSource ? 'Vigil from its sources (tsx)' : 'the built server (dist/)'}: servers without jobs or cameras, one worker running the jobs; ${s.clients} clients round-robin over the servers, ` +
         `batches of ${s.batch}, ${s.warmupSeconds} s warm-up + ${s.seconds} s per phase; every process on this machine's ${os.cpus().length} cores`,
     );
     const all: Measured[] = [];
