@@ -59,7 +59,8 @@ export function alertEmail(payload: AlertPayload, publicUrl: string): Omit<Email
     text: lines([
       alert.message, '',
       `Rule: ${alert.ruleName}`, `Severity: ${alert.severity}`, `Status: ${alert.status}`,
-      `Started: ${alert.startedAt}`, `Latest value: ${alert.latestValue ?? '–'} (peak ${alert.peakValue ?? '–'})`,
+      `Started: ${alert.startedAt}`,
+      alert.latestText !== null ? `Latest value: ${alert.latestText}` : `Latest value: ${alert.latestValue ?? '–'} (peak ${alert.peakValue ?? '–'})`,
       alert.resolvedAt ? `Resolved: ${alert.resolvedAt}` : '',
       '', alertLink(publicUrl, alert.id),
     ]),
