@@ -146,5 +146,10 @@ describe('device commands over the API and the HTTP device API', { timeout: 60_0
     const next = await owner.client.get(`/api/v1/devices/${gate.id}/commands?limit=1&cursor=${page.body.nextCursor}`);
     assert.deepEqual(next.body.items.map((c: { method: string }) => c.method), ['reboot'], 'the refused commands were not recorded');
     assert.equal(next.body.nextCursor, null);
+
+    const docs = JSON.parse((await app.runtime.app.inject({ method: 'GET', url: '/docs/json' })).body).paths;
+    for (const path of ['/api/v1/devices/{id}/commands', '/api/v1/devices/{id}/commands/{commandId}', '/api/v1/{accessToken}/rpc', '/api/v1/{accessToken}/rpc/{requestId}']) {
+      assert.ok(docs[path], `${path} is in the OpenAPI document`);
+    }
   });
 });

@@ -21,7 +21,8 @@ const Command = Type.Object({
   params: Type.Unknown(),
 });
 const ClientRequest = Type.Object({ method: Type.String({ minLength: 1, maxLength: 128 }), params: Type.Optional(Type.Unknown()) });
-const Empty = Type.Null({ description: 'No body' });
+// An answer without a body, as ThingsBoard's (declared for the OpenAPI document; nothing is serialized).
+const Empty = Type.Unsafe<undefined>({ description: 'No body' });
 
 /**
  * Commands over ThingsBoard's HTTP device API, for devices that poll instead of holding an MQTT connection:
