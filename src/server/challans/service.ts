@@ -70,8 +70,17 @@ export class ChallansService {
     const { zone } = await this.today(scope.orgId);
     const filter = this.filterOf(scope, query);
     const cap = filter.q ? SEARCH_COUNT_CAP : COUNT_CAP;
-    // The count does not need the page: both statements run at once, on two pooled connections.
-    const [result, counted] = await Promise.all([this.page(scope, query, zone), store.countChallans(this.ctx.db, scope, filter, zone, cap)]);
+    const count = () => store.countChallans(this.ctx.db, scope, filter, zone, cap);
+    let result: Awaited<ReturnType<ChallansService['page']>>;
+    let counted: number;
+    if (query.cursor) {
+      // A later page: the count does not need it, both statements run at once on two pooled connections.
+      [result, counted] = await Promise.all([this.page(scope, query, zone), count()]);
+    } else {
+      // A first page that holds every match is its own count (a rare term's usual answer): no second statement.
+      result = await this.page(scope, query, zone);
+      counted = result.nextCursor === null ? result.items.length : await count();
+    }
     return { ...result, total: Math.min(counted, cap), totalExact: counted <= cap };
   }
 
