@@ -115,6 +115,25 @@ describe('device commands over MQTT (5 and 3.1.1)', { timeout: 60_000 }, () => {
     assert.deepEqual(history.body.items.map((c: { status: string }) => c.status), ['delivered', 'delivered']);
   });
 
+  it('a device resuming its MQTT 5 session gets the commands queued meanwhile without subscribing again', async () => {
+    const barrier = await device();
+    const options = { username: barrier.key, protocolVersion: 5 as const, reconnectPeriod: 0, clientId: `barrier-${barrier.id.slice(0, 8)}`, clean: false, properties: { sessionExpiryInterval: 600 } };
+    const first = mqtt.connect(`mqtt://127.0.0.1:${app.runtime.mqtt.port}`, options);
+    clients.push(first);
+    await new Promise((resolve) => first.once('connect', resolve));
+    await first.subscribeAsync(REQUESTS, { qos: 1 });
+    await first.endAsync();
+
+    const queued = await send(barrier.id, { method: 'open', twoWay: false, timeoutSeconds: 600 });
+    assert.equal(queued.body.status, 'queued');
+    const again = mqtt.connect(`mqtt://127.0.0.1:${app.runtime.mqtt.port}`, options);
+    clients.push(again);
+    const incoming = nextOn(again, 'v1/devices/me/rpc/request/');
+    const connack = await new Promise<{ sessionPresent: boolean }>((resolve) => again.once('connect', resolve));
+    assert.equal(connack.sessionPresent, true);
+    assert.deepEqual((await incoming).body, { method: 'open', params: {} });
+  });
+
   it("a device answering another device's request id changes nothing (MQTT 5 is told on the PUBACK)", async () => {
     const [barrier, intruder] = [await device(), await device()];
     const client = await connect(barrier.key, 5);

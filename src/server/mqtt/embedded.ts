@@ -125,6 +125,8 @@ export class EmbeddedBroker {
     broker.on('clientReady', (client) => {
       const session = this.session(client);
       if (session) this.track(session.device.deviceId, client, true);
+      // A resumed session's subscriptions come back without a SUBSCRIBE: their hooks run as for a new one.
+      if (session) this.subscribed(client, Object.keys((client as unknown as { subscriptions: object }).subscriptions).map((topic) => ({ topic, qos: 0 })));
       this.logger.info({ clientId: client.id, deviceId: session?.device.deviceId }, 'mqtt device connected');
     });
     broker.on('clientDisconnect', (client) => {
