@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import pino from 'pino';
 import { startTestApp, type SignedIn, type TestApp } from './helpers/app.js';
 
 /** ThingsBoard's HTTP device API, called as a device's HTTP client would (the key in the path). */
 describe("ThingsBoard's HTTP device API", { timeout: 60_000 }, () => {
   let app: TestApp;
   let owner: SignedIn;
+  const logs: string[] = [];
 
   before(async () => {
-    app = await startTestApp();
+    app = await startTestApp({}, { logger: pino({ level: 'trace' }, { write: (line: string) => logs.push(line) }) });
     owner = await app.owner();
   });
   after(async () => app.close());
@@ -79,5 +81,13 @@ describe("ThingsBoard's HTTP device API", { timeout: 60_000 }, () => {
     assert.equal((await call('GET', `/api/v1/nonsense/attributes`)).status, 401);
     assert.equal((await owner.client.delete(`/api/v1/devices/${probe.id}/keys/${probe.keyId}`)).status, 204);
     assert.equal((await call('POST', `/api/v1/${probe.key}/attributes`, { a: 1 })).status, 401);
+  });
+
+  it('keeps the key in the path out of the request log', async () => {
+    const probe = await device();
+    await call('POST', `/api/v1/${probe.key}/attributes`, { a: 1 });
+    await call('GET', `/api/v1/${probe.key}/attributes?clientKeys=a`);
+    assert.ok(logs.some((line) => line.includes('/api/v1/[redacted]/attributes')), 'the requests are logged, with the key replaced');
+    assert.deepEqual(logs.filter((line) => line.includes(probe.key)), []);
   });
 });

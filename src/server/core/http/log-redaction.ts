@@ -16,6 +16,9 @@ const SECRET_QUERY = new RegExp(`([?&](?:${SECRET_PARAMS.join('|')})=)[^&#\\s"']
 /** Paths whose last segment is itself the credential. */
 const SECRET_SEGMENT = /(\/api\/ingest\/v1\/photo-uploads\/|\/api\/v1\/public\/photos\/)[^/?#\s"']+/g;
 
+/** ThingsBoard's HTTP device API puts the device key in the path: `/api/v1/{key}/telemetry`, `/attributes`, `/rpc…`. */
+const DEVICE_KEY_SEGMENT = /(\/api\/v1\/)(?!ingest\/)[^/?#\s"']+(?=\/(?:telemetry|attributes|rpc)(?:[/?#\s"']|$))/g;
+
 /** A user name and password inside an address (`rtsp://user:pass@camera`). */
 const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)[^/@\s"']+@/gi;
 
@@ -24,6 +27,7 @@ export function redactSecrets(text: string): string {
   return text
     .replace(SECRET_QUERY, `$1${REDACTED}`)
     .replace(SECRET_SEGMENT, `$1${REDACTED}`)
+    .replace(DEVICE_KEY_SEGMENT, `$1${REDACTED}`)
     .replace(USERINFO, `$1${REDACTED}@`);
 }
 
