@@ -150,6 +150,11 @@ describe('device attributes over MQTT and the API', { timeout: 60_000 }, () => {
     assert.equal((await viewer.client.put(`/api/v1/devices/${fridge.id}/attributes/shared`, { a: 1 })).status, 403);
     assert.equal((await viewer.client.delete(`/api/v1/devices/${fridge.id}/attributes/shared/a`)).status, 403);
 
+    const elsewhere = (await owner.client.post('/api/v1/sites', { name: `Elsewhere ${randomBytes(3).toString('hex')}` })).body.id as string;
+    const restricted = await app.member(owner, 'manager', [elsewhere]);
+    assert.equal((await restricted.client.get(`/api/v1/devices/${fridge.id}/attributes`)).status, 404, 'a member limited to other sites');
+    assert.equal((await restricted.client.put(`/api/v1/devices/${fridge.id}/attributes/shared`, { a: 1 })).status, 404);
+
     const stranger = await app.owner('Other company');
     assert.equal((await stranger.client.get(`/api/v1/devices/${fridge.id}/attributes`)).status, 404);
     assert.equal((await stranger.client.put(`/api/v1/devices/${fridge.id}/attributes/shared`, { a: 1 })).status, 404);
