@@ -13,6 +13,7 @@ import { cameras } from './cameras.js';
 import { challans } from './challans.js';
 import { cluster } from './cluster.js';
 import { detection } from './detection.js';
+import { fuzzBench } from './fuzz.js';
 import { ingest } from './ingest.js';
 import { mqttBench } from './mqtt.js';
 import { platform } from './platform.js';
@@ -22,7 +23,7 @@ import { soakBench } from './soak.js';
 import { traffic } from './traffic.js';
 import { web } from './web.js';
 
-const BENCHMARKS: Benchmark[] = [platform, ingest, mqttBench, web, alerts, traffic, reports, retention, bridge, cameras, detection, challans, soakBench, cluster];
+const BENCHMARKS: Benchmark[] = [platform, ingest, mqttBench, web, alerts, traffic, reports, retention, bridge, cameras, detection, challans, soakBench, fuzzBench, cluster];
 
 function git(...args: string[]): string {
   const result = spawnSync('git', args, { cwd: ROOT, encoding: 'utf8', timeout: 10_000 });
