@@ -1,7 +1,7 @@
 /**
  * The rule editor in a real browser for text and on/off values: each kind of value offers only its
- * operators, a text rule takes the text to compare with, a "changes" rule has no duration, and the
- * 7-day preview replays both. Screenshot: test-artifacts/browser/alerts-text-rule-editor.png.
+ * operators, a text rule takes the text to compare with, a "changes" rule has no duration, the
+ * 7-day preview replays both, and a device rule picks the operators of how that device sends the key. Screenshot: test-artifacts/browser/alerts-text-rule-editor.png.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -78,6 +78,18 @@ describe('text and on/off alert rules in the editor', { skip, timeout: 120_000 }
 
     await dialog.getByRole('button', { name: 'Create rule' }).click();
     await page.getByRole('row', { name: /Defrost cycle/ }).getByText('mode changes').waitFor();
+
+    // A device rule knows how that device sends each key: text gets the text operators by itself.
+    await page.getByRole('button', { name: 'New rule' }).first().click();
+    const next = page.getByRole('dialog', { name: 'New alert rule' });
+    await next.getByLabel('Scope', { exact: true }).selectOption('device');
+    await next.getByLabel('Device', { exact: true }).selectOption({ label: 'Cold room 7' });
+    await next.getByLabel('Metric', { exact: true }).fill('mode');
+    await next.getByLabel('Text', { exact: true }).waitFor();
+    assert.equal(await next.getByLabel('When', { exact: true }).inputValue(), 'text');
+    await next.getByLabel('Metric', { exact: true }).fill('door');
+    await next.getByLabel('Threshold').waitFor();
+    assert.equal(await next.getByLabel('When', { exact: true }).inputValue(), 'metric');
     await context.close();
     assert.deepEqual(errors, []);
   });

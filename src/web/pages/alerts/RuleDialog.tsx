@@ -1,4 +1,4 @@
-import { useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { alertKeys, SEVERITIES, SEVERITY_LABELS, useChannels, type Rule, type RulePreview } from '../../api/alerts';
 import { ApiError, api } from '../../api/client';
@@ -9,6 +9,7 @@ import { useSession } from '../../components/session';
 import { may } from '../../lib/access';
 import { useDisplayContext } from '../../lib/display';
 import { KIND_LABELS } from '../../lib/format';
+import { conditionFor, useDeviceMetricTypes } from './metric-types';
 import { PreviewResult } from './RulePreview';
 import { CONDITION_LABELS, DAY_NAMES, draftOf, emptyDraft, inputOf, localProblems, NUMERIC_CONDITIONS, operatorChoices, withCondition, type FormCondition, type RuleDraft } from './rule-draft';
 
@@ -29,6 +30,14 @@ export function RuleDialog({ rule, onClose, onSaved }: { rule: Rule | null; onCl
   const [local, setLocal] = useState<Record<string, string>>({});
   const set = <K extends keyof RuleDraft>(key: K, value: RuleDraft[K]) =>
     setDraft((d) => (key === 'condition' ? withCondition(d, value as FormCondition) : { ...d, [key]: value }));
+  // A device rule on a key that device sends as text (or as numbers) gets the operators that suit it, also
+  // when the device's keys arrive after the metric was typed.
+  const metricTypes = useDeviceMetricTypes(draft.scope === 'device' && draft.deviceId ? draft.deviceId : null);
+  const metricType = metricTypes.get(draft.metric.trim());
+  useEffect(() => {
+    const suited = conditionFor(metricType, draft.condition);
+    if (suited) setDraft((d) => withCondition(d, suited));
+  }, [metricType, draft.condition]);
 
   const save = useMutation({
     mutationFn: () => {
@@ -128,7 +137,7 @@ export function RuleDialog({ rule, onClose, onSaved }: { rule: Rule | null; onCl
             {valueTest && select('operator', 'operator', 'Is', operatorChoices(draft.condition).map(([o, label]) => <option key={o} value={o}>{label}</option>))}
             {draft.condition === 'text' && !change && input('textValue', 'textValue', 'Text', { maxLength: 256, hint: 'Compared exactly: upper and lower case and spaces count.' })}
           </div>
-          <datalist id="rule-metrics">{COMMON_METRICS.map((m) => <option key={m} value={m} />)}</datalist>
+          <datalist id="rule-metrics">{[...new Set([...metricTypes.keys(), ...COMMON_METRICS])].map((m) => <option key={m} value={m} />)}</datalist>
           {numeric && (
             <div className="field-row">
               {input('threshold', 'threshold', range ? 'Low limit' : 'Threshold', { inputMode: 'decimal' })}
