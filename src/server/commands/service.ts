@@ -110,7 +110,7 @@ export class CommandsService {
     });
     const target = { orgId: scope.orgId, siteId: device.site_id, deviceId: device.id };
     // Listen before the device can be told, so that a quick answer is not missed.
-    const settled = this.settled(id, checked.twoWay ? checked.timeoutSeconds * 1000 : Math.min(ONE_WAY_SETTLE_MS, checked.timeoutSeconds * 1000), checked.twoWay);
+    const settled = this.settled(id, checked.twoWay ? checked.timeoutSeconds * 1000 : Math.min(ONE_WAY_SETTLE_MS, checked.timeoutSeconds * 1000));
     await this.delivery.announce(target, id, 'queued');
     await this.delivery.announcePending(device.id);
     const reached = await settled;
@@ -154,19 +154,17 @@ export class CommandsService {
    * one: delivered or expired), false after `ms`. Driven by the bus, so the change may happen in any process;
    * the record stays the truth (the caller reads it afterwards).
    */
-  private settled(commandId: string, ms: number, twoWay: boolean): Promise<boolean> {
+  private settled(commandId: string, ms: number): Promise<boolean> {
     return new Promise((resolve) => {
       const stop = this.ctx.bus.subscribe((message) => {
         if (message.type !== COMMAND_CHANGED || message.data.commandId !== commandId) return;
-        const status = message.data.status as DeviceCommand['status'];
-        if (!FINAL_STATUSES.has(status) && !(twoWay === false && status === 'sent')) return;
-        finish(true);
+        if (FINAL_STATUSES.has(message.data.status as DeviceCommand['status'])) finish(true);
       });
       const timer = setTimeout(() => finish(false), ms);
       // The record is read now and then too: a change made by a process this one shares no bus with still ends the wait.
       const check = setInterval(() => {
         store.statusOf(this.ctx.db, commandId).then((status) => {
-          if (status && (FINAL_STATUSES.has(status) || (!twoWay && status === 'sent'))) finish(true);
+          if (status && FINAL_STATUSES.has(status)) finish(true);
         }, () => undefined);
       }, RECHECK_MS);
       const end = () => finish(false);
