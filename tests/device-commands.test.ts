@@ -78,6 +78,16 @@ describe('device commands over the API and the HTTP device API', { timeout: 60_0
     assert.equal((await poll(gate.key, 200)).status, 408, 'handed out once');
   });
 
+  it('the deadline job expires a one-way command the device never came for', async () => {
+    const gate = await device();
+    const queued = await owner.client.post(`/api/v1/devices/${gate.id}/commands`, { method: 'blink', twoWay: false, timeoutSeconds: 1 });
+    assert.equal(queued.body.status, 'queued');
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    assert.ok((await app.runtime.services.commands.closeOverdue()) >= 1);
+    assert.equal((await owner.client.get(`/api/v1/devices/${gate.id}/commands/${queued.body.id}`)).body.status, 'expired');
+    assert.equal((await poll(gate.key, 200)).status, 408, 'an expired command is never handed out');
+  });
+
   it("a device cannot answer another device's command", async () => {
     const [gate, intruder] = [await device(), await device()];
     const polled = poll(gate.key, 10_000);
