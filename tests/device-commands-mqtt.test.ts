@@ -150,6 +150,22 @@ describe('device commands over MQTT (5 and 3.1.1)', { timeout: 60_000 }, () => {
     assert.equal(result.body.response, null);
   });
 
+  it('an answer nested too deeply fails the command, and an MQTT 5 device is told why on the PUBACK', async () => {
+    const barrier = await device();
+    const client = await connect(barrier.key, 5);
+    const incoming = nextOn(client, 'v1/devices/me/rpc/request/');
+    const sent = send(barrier.id, { method: 'dump', timeoutSeconds: 10 });
+    const request = await incoming;
+    const puback = await new Promise<{ code: number; reason?: string }>((resolve) => client.publish(`v1/devices/me/rpc/response/${requestIdOf(request.topic)}`, `${'['.repeat(40)}1${']'.repeat(40)}`, { qos: 1 }, (error, packet) => {
+      const ack = packet as { reasonCode?: number; properties?: { reasonString?: string } } | undefined;
+      resolve({ code: (error as { code?: number } | undefined)?.code ?? ack?.reasonCode ?? 0, reason: ack?.properties?.reasonString });
+    }));
+    assert.equal(puback.code, NOT_AUTHORIZED);
+    const result = await sent;
+    assert.equal(result.body.status, 'failed');
+    assert.match(result.body.error, /nested too deeply/);
+  });
+
   it('answers getCurrentTime (client-side RPC) on the response topic, and an unknown method with an error', async () => {
     const barrier = await device();
     for (const version of [5, 4] as const) {

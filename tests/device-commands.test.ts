@@ -100,6 +100,28 @@ describe('device commands over the API and the HTTP device API', { timeout: 60_0
     assert.equal(result.body.response, null);
   });
 
+  it('refuses what PostgreSQL cannot store, in params and in answers, with the reason (never a 500)', async () => {
+    const gate = await device();
+    let deep: unknown = 1;
+    for (let i = 0; i < 40; i++) deep = [deep];
+    for (const params of [{ pin: 'a\u0000b' }, { label: '\ud800' }, deep]) {
+      const refused = await owner.client.post(`/api/v1/devices/${gate.id}/commands`, { method: 'set', params, twoWay: false });
+      assert.equal(refused.status, 400, JSON.stringify(refused.body));
+      assert.match(refused.body.error.details[0].field, /^params/);
+    }
+    const polled = poll(gate.key, 10_000);
+    const sent = owner.client.post(`/api/v1/devices/${gate.id}/commands`, { method: 'read', timeoutSeconds: 10 });
+    const command = await polled;
+    const answered = await app.client().post(`/api/v1/${gate.key}/rpc/${command.body.id}`, { value: '\udc00' });
+    assert.equal(answered.status, 400);
+    assert.match(answered.body.error.message, /surrogate/);
+    const result = await sent;
+    assert.equal(result.status, 200);
+    assert.equal(result.body.status, 'failed');
+    assert.match(result.body.error, /surrogate/);
+    assert.equal((await app.client().post(`/api/v1/${gate.key}/rpc/999999999`, deep)).status, 404, 'an unknown id with a bad answer is still a 404');
+  });
+
   it('answers getCurrentTime with the server clock (client-side RPC) and refuses other methods', async () => {
     const gate = await device();
     const before = Date.now();

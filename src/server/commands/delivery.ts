@@ -1,6 +1,7 @@
 import type { DevicePrincipal } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
 import type { CommandStatus } from '../core/db/schema.js';
+import { jsonProblem } from '../core/text.js';
 import * as store from './store.js';
 
 /** Bus message: commands may be waiting for this device (orgId null: never shown to a browser). */
@@ -21,7 +22,8 @@ export interface Outgoing {
   params: unknown;
 }
 
-export type AnswerOutcome = 'recorded' | 'unknown';
+/** `refused`: the answer was for this command but cannot be kept; the command failed with `reason`. */
+export type AnswerOutcome = { outcome: 'recorded' | 'unknown' } | { outcome: 'refused'; reason: string };
 
 /**
  * The device side of commands, in each server process: who is listening for a device's commands here
@@ -91,17 +93,17 @@ export class CommandDelivery {
   }
 
   /**
-   * A device's answer to request `requestId`: recorded when it is one of this device's two-way commands
-   * still waiting for an answer (an answer that is not JSON or too large fails the command, with the
-   * reason); anything else is `unknown` and changes nothing.
+   * A device's answer (`body`, parsed, `sizeBytes` as sent) to request `requestId`: recorded when it is one of
+   * this device's two-way commands still waiting for an answer (an answer too large, or holding what PostgreSQL
+   * cannot store, fails the command, with the reason); anything else is `unknown` and changes nothing.
    */
-  async answer(device: DevicePrincipal, requestId: number, payload: Buffer): Promise<AnswerOutcome> {
-    if (!Number.isSafeInteger(requestId) || requestId <= 0) return 'unknown';
-    const result = answerOf(payload);
+  async answer(device: DevicePrincipal, requestId: number, body: unknown, sizeBytes: number): Promise<AnswerOutcome> {
+    if (!Number.isSafeInteger(requestId) || requestId <= 0) return { outcome: 'unknown' };
+    const result = answerOf(body, sizeBytes);
     const row = await store.answer(this.ctx.db, device.deviceId, requestId, result);
-    if (!row) return 'unknown';
+    if (!row) return { outcome: 'unknown' };
     await this.announce(device, row.id, result.status);
-    return 'recorded';
+    return result.error ? { outcome: 'refused', reason: result.error } : { outcome: 'recorded' };
   }
 
   async announce(device: Pick<DevicePrincipal, 'orgId' | 'siteId' | 'deviceId'>, commandId: string, status: CommandStatus): Promise<void> {
@@ -122,16 +124,12 @@ export class CommandDelivery {
   }
 }
 
-function answerOf(payload: Buffer): store.Answer {
-  if (payload.length > MAX_ANSWER_BYTES) {
-    return { status: 'failed', response: null, error: `the device's answer has ${payload.length} bytes; at most ${MAX_ANSWER_BYTES} are kept` };
+/** Checked before anything is serialized: a value nested too deeply could overflow the stack, and jsonb refuses NUL and lone surrogates. */
+function answerOf(body: unknown, sizeBytes: number): store.Answer {
+  if (sizeBytes > MAX_ANSWER_BYTES) {
+    return { status: 'failed', response: null, error: `the device's answer has ${sizeBytes} bytes; at most ${MAX_ANSWER_BYTES} are kept` };
   }
-  const text = payload.toString('utf8');
-  // PostgreSQL's jsonb cannot hold a NUL character.
-  if (text.includes('\\u0000')) return { status: 'failed', response: null, error: "the device's answer contains a NUL character (\\u0000)" };
-  try {
-    return { status: 'succeeded', response: JSON.stringify(JSON.parse(text)), error: null };
-  } catch {
-    return { status: 'failed', response: null, error: "the device's answer is not JSON" };
-  }
+  const problem = jsonProblem(body, 'answer');
+  if (problem) return { status: 'failed', response: null, error: `the device's answer cannot be kept: ${problem.field} ${problem.message}` };
+  return { status: 'succeeded', response: JSON.stringify(body ?? null), error: null };
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { DeviceAuthenticator, DevicePrincipal } from '../core/access.js';
-import { AppError, notFound, unauthorized } from '../core/http/errors.js';
+import { AppError, badRequest, notFound, unauthorized } from '../core/http/errors.js';
 import { errors } from '../core/http/schemas.js';
 import { answerClientRequest } from './client-rpc.js';
 import { MAX_ANSWER_BYTES, type CommandDelivery } from './delivery.js';
@@ -73,8 +73,10 @@ export function commandDeviceHttpRoutes(devices: DeviceAuthenticator, delivery: 
       },
     }, async (request, reply) => {
       const device = await deviceOf(request.params.accessToken);
-      const outcome = await delivery.answer(device, request.params.requestId, Buffer.from(JSON.stringify(request.body ?? null)));
-      if (outcome === 'unknown') throw notFound('a two-way command of this device waiting for an answer with this id');
+      // The body limit already keeps the answer within MAX_ANSWER_BYTES.
+      const answer = await delivery.answer(device, request.params.requestId, request.body ?? null, 0);
+      if (answer.outcome === 'unknown') throw notFound('a two-way command of this device waiting for an answer with this id');
+      if (answer.outcome === 'refused') throw badRequest(`${answer.reason}; the command failed`);
       return reply.code(200).send();
     });
 

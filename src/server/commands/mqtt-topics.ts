@@ -33,12 +33,13 @@ export function registerCommandTopics(topics: DeviceTopics, delivery: CommandDel
     .onPublish({ prefix: RPC_RESPONSE_PREFIX }, async (message) => {
       const requestId = requestIdOf(message.topic);
       // Not recorded for want of the database: unacknowledged, so the device sends its answer again.
-      const outcome = await delivery.answer(message.device, requestId, message.payload).catch((error: unknown) => {
+      const answer = await delivery.answer(message.device, requestId, message.body, message.payload.length).catch((error: unknown) => {
         throw new RetryLater('the answer could not be recorded', 1000, error);
       });
-      if (outcome === 'unknown') {
+      if (answer.outcome === 'unknown') {
         throw new MessageRefused('unknown_request', 'no command of this device waits for an answer with this request id (answered, timed out or not its own)');
       }
+      if (answer.outcome === 'refused') throw new MessageRefused('answer_refused', `${answer.reason}; the command failed`);
       return null;
     })
     .onPublish({ prefix: RPC_REQUEST_PREFIX }, async (message) => {

@@ -2,6 +2,7 @@ import type { Scope } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
 import { badRequest, invalidFields, notFound, type FieldError } from '../core/http/errors.js';
 import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
+import { jsonProblem } from '../core/text.js';
 import { RateLimit, redisOf } from '../core/rate-limit.js';
 import type { Actor, AuditService } from '../audit/service.js';
 import type { DevicesService } from '../devices/service.js';
@@ -47,9 +48,11 @@ function validated(input: CommandInput): Checked {
   const problems: FieldError[] = [];
   const method = input.method.trim();
   if (!METHOD.test(method)) problems.push({ field: 'method', message: 'is 1 to 128 letters, digits or _ . : / -' });
-  const params = JSON.stringify(input.params ?? {});
-  if (Buffer.byteLength(params) > MAX_PARAMS_BYTES) problems.push({ field: 'params', message: `is at most ${MAX_PARAMS_BYTES} bytes of JSON` });
-  if (params.includes('\\u0000')) problems.push({ field: 'params', message: 'must not contain a NUL character' });
+  // Checked before it is serialized: a value nested too deeply could overflow the stack.
+  const problem = jsonProblem(input.params ?? {}, 'params');
+  const params = problem ? '{}' : JSON.stringify(input.params ?? {});
+  if (problem) problems.push(problem);
+  else if (Buffer.byteLength(params) > MAX_PARAMS_BYTES) problems.push({ field: 'params', message: `is at most ${MAX_PARAMS_BYTES} bytes of JSON` });
   const twoWay = input.twoWay ?? true;
   const max = twoWay ? MAX_TWO_WAY_TIMEOUT_S : MAX_ONE_WAY_TIMEOUT_S;
   const timeoutSeconds = input.timeoutSeconds ?? (twoWay ? DEFAULT_TWO_WAY_TIMEOUT_S : DEFAULT_ONE_WAY_TIMEOUT_S);
