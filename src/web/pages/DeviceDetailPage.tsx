@@ -5,7 +5,6 @@ import { api, ApiError } from '../api/client';
 import type { Page } from '../api/types';
 import { useDevice, useEvents } from '../api/queries';
 import { DeviceAttributes } from '../components/DeviceAttributes';
-import { DeviceAttributes } from '../components/DeviceAttributes';
 import { DeviceKeys } from '../components/DeviceKeys';
 import { DeviceSharing } from '../components/DeviceSharing';
 import { EditDeviceDialog } from '../components/EditDeviceDialog';
@@ -105,7 +104,6 @@ export function DeviceDetailPage() {
 
       {(d.kind === 'refrigeration' || d.kind === 'sensor') && <TelemetryPanel deviceId={d.id} zone={zone} kind={d.kind} settings={d.settings} />}
       <LatestValues deviceId={d.id} zone={zone} />
-      <DeviceAttributes deviceId={d.id} deviceName={d.name} zone={zone} canEdit={may(me, 'device.write')} />
       <DeviceAttributes deviceId={d.id} deviceName={d.name} zone={zone} canEdit={may(me, 'device.write')} />
       {d.kind === 'speed_radar' && <RadarStatistics deviceId={d.id} />}
       {d.kind === 'refrigeration' && <EquipmentFigures deviceId={d.id} canEdit={may(me, 'device.write')} onEdit={() => setEditing(true)} />}
