@@ -6,6 +6,7 @@ import type { AttributeScope } from '../core/db/schema-attributes.js';
 import { AppError, badRequest, invalidFields, type FieldError } from '../core/http/errors.js';
 import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
 import { RateLimit, redisOf } from '../core/rate-limit.js';
+import { jsonProblem, textProblem } from '../core/text.js';
 import type { DevicesService } from '../devices/service.js';
 import { sendToDevice } from '../mqtt/device-topics.js';
 import * as store from './store.js';
@@ -132,9 +133,12 @@ export class AttributesService {
 export function attributeRequest(clientKeys: unknown, sharedKeys: unknown): AttributeRequest {
   const keys = (value: unknown, field: string): string[] | undefined => {
     if (value === undefined || value === null || value === '') return undefined;
-    if (typeof value === 'string') return value.split(',').map((k) => k.trim()).filter((k) => k.length > 0);
-    if (Array.isArray(value) && value.every((k) => typeof k === 'string')) return value as string[];
-    throw badRequest(`${field} is a comma-separated list of keys, e.g. "firmwareVersion,ip"`, [{ field, message: 'not a list of keys' }]);
+    const list = typeof value === 'string' ? value.split(',').map((k) => k.trim()).filter((k) => k.length > 0)
+      : Array.isArray(value) && value.every((k) => typeof k === 'string') ? (value as string[]) : undefined;
+    if (!list) throw badRequest(`${field} is a comma-separated list of keys, e.g. "firmwareVersion,ip"`, [{ field, message: 'not a list of keys' }]);
+    const problem = list.map(textProblem).find((p) => p !== null);
+    if (problem) throw badRequest(`a key of ${field} ${problem}`, [{ field, message: `a key ${problem}` }]);
+    return list;
   };
   const client = keys(clientKeys, 'clientKeys');
   const shared = keys(sharedKeys, 'sharedKeys');
@@ -154,6 +158,12 @@ function validate(values: AttributeValues): store.AttributeEntry[] {
     }
     if (value === null || value === undefined) {
       problems.push({ field, message: 'has no value; delete an attribute instead of setting it to null' });
+      continue;
+    }
+    // What PostgreSQL cannot store (NUL, a lone surrogate) or too deep a value: refused here, not by a failed statement.
+    const unstorable = textProblem(key) ?? jsonProblem(value, field)?.message;
+    if (unstorable) {
+      problems.push({ field: textProblem(key) ? '(key)' : field, message: unstorable });
       continue;
     }
     const json = JSON.stringify(value);

@@ -114,7 +114,8 @@ export function rushRosterRoutes(rushroster: RushRosterService, photos: EventPho
         summary: 'RushRoster restore: the device\'s events, newest first',
         querystring: Type.Object({
           limit: Type.Optional(Type.Integer()),
-          offset: Type.Optional(Type.Integer()),
+          // PostgreSQL's OFFSET is a bigint: a larger number is refused with 400, not failed by the statement.
+          offset: Type.Optional(Type.Integer({ maximum: Number.MAX_SAFE_INTEGER })),
           speeding_only: Type.Optional(Type.Boolean()),
         }),
       },

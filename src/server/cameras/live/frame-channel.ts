@@ -83,6 +83,9 @@ export class RedisFrameChannel implements FrameChannel {
   constructor(private readonly publisher: Redis, private readonly prefix: string, private readonly onError: (error: unknown) => void) {
     this.watchChannel = `${prefix}:frames:watch`;
     this.subscriber = publisher.duplicate();
+    // An outage is logged once for the publisher's connection (core/redis-outages.ts); without a listener ioredis
+    // would print every reconnect attempt of this duplicate to stderr. It resubscribes by itself when Redis is back.
+    this.subscriber.on('error', () => undefined);
     this.ready = this.subscriber.subscribe(this.watchChannel);
     this.subscriber.on('messageBuffer', (channelBuffer: Buffer, payload: Buffer) => {
       const channel = channelBuffer.toString();
