@@ -9,13 +9,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Rng } from '../tests/helpers/fuzz.js';
-import { FuzzConnection, type PublishOutcome } from '../tests/helpers/fuzz-mqtt.js';
+import { FuzzConnection } from '../tests/helpers/fuzz-mqtt.js';
 import { DeviceFuzz, type FuzzDevices } from '../tests/helpers/fuzz-targets.js';
 import { type Benchmark, envInt, freePort, makeTempDir, now, type Reporter, round, tryFetch, watchPostgresOf } from './lib.js';
 import { api, createDevice, setUpAndSignIn, startVigil, stopVigil, type Vigil, waitReady } from './vigil.js';
 
 const CONCURRENCY = 8;
 const MQTT_ROUND = 20;
+const WILDCARD = /[+#]/;
 
 function settings() {
   return {
@@ -61,7 +62,7 @@ async function fuzzMqtt(report: Reporter, port: number, fuzz: DeviceFuzz, device
   const url = `mqtt://127.0.0.1:${port}`;
   for (const version of [4, 5] as const) {
     const connections = { radar: new FuzzConnection(url, devices.radar, version), sensor: new FuzzConnection(url, devices.sensor, version) };
-    const outcomes = new Map<PublishOutcome, number>();
+    const outcomes = new Map<string, number>();
     const problems = new Map<string, number>();
     const topics = new Map<string, number>();
     const started = now();
@@ -72,6 +73,16 @@ async function fuzzMqtt(report: Reporter, port: number, fuzz: DeviceFuzz, device
           const c = fuzz.mqttCase();
           const family = c.topic.replace(/\/(request|response)\/.*$/, '/$1/{id}');
           count(topics, family);
+          if (WILDCARD.test(c.topic)) {
+            // A topic name with a wildcard is a protocol error the server must answer by closing the connection
+            // (MQTT 3.3.2): sent on a connection of its own, so that it does not take the others' messages with it.
+            const alone = new FuzzConnection(url, c.device === 'radar' ? devices.radar : devices.sensor, version);
+            const outcome = await alone.publish(c.topic, c.payload, 15_000);
+            await alone.end();
+            count(outcomes, outcome === 'closed' ? 'closed: wildcard in the topic name' : `${outcome} (wildcard in the topic name)`);
+            if (outcome !== 'closed') count(problems, `${family} ${outcome} (a wildcard topic name was not refused)`);
+            return;
+          }
           const outcome = await connections[c.device === 'radar' ? 'radar' : 'sensor'].publish(c.topic, c.payload, 15_000);
           count(outcomes, outcome);
           // MQTT 5 devices are told of a refusal on the PUBACK (0x87); on 3.1.1 every message is acknowledged.
