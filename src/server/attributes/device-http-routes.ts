@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { DeviceAuthenticator, DevicePrincipal } from '../core/access.js';
+import { deviceOfPathKey, type DeviceAuthenticator, type DevicePrincipal } from '../core/access.js';
 import type { Config } from '../core/config.js';
-import { AppError, unauthorized } from '../core/http/errors.js';
+import { AppError } from '../core/http/errors.js';
 import { errors } from '../core/http/schemas.js';
 import { receiveClock } from '../ingest/receive-clock.js';
 import type { IngestService } from '../ingest/service.js';
@@ -24,11 +24,7 @@ const Values = Type.Record(Type.String(), Type.Unknown());
  * values on request. The access token in the path is the device key (an unknown or revoked one: 401).
  */
 export function attributeDeviceHttpRoutes(devices: DeviceAuthenticator, ingest: IngestService, attributes: AttributesService, config: Config) {
-  async function deviceOf(token: string): Promise<DevicePrincipal> {
-    const device = await devices.authenticateDevice(token);
-    if (!device) throw unauthorized('unknown or revoked device key');
-    return device;
-  }
+  const deviceOf = (token: string): Promise<DevicePrincipal> => deviceOfPathKey(devices, token);
 
   return async function routes(base: FastifyInstance): Promise<void> {
     const app = base.withTypeProvider<TypeBoxTypeProvider>();

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { DeviceAuthenticator, DevicePrincipal } from '../core/access.js';
-import { AppError, badRequest, notFound, unauthorized } from '../core/http/errors.js';
+import { deviceOfPathKey, type DeviceAuthenticator, type DevicePrincipal } from '../core/access.js';
+import { AppError, badRequest, notFound } from '../core/http/errors.js';
 import { errors } from '../core/http/schemas.js';
 import { answerClientRequest } from './client-rpc.js';
 import { MAX_ANSWER_BYTES, type CommandDelivery } from './delivery.js';
@@ -30,11 +30,7 @@ const Empty = Type.Unsafe<undefined>({ description: 'No body' });
  * `POST /api/v1/{token}/rpc/{id}` answers it, `POST /api/v1/{token}/rpc` asks Vigil (client-side RPC).
  */
 export function commandDeviceHttpRoutes(devices: DeviceAuthenticator, delivery: CommandDelivery, polls: CommandLongPolls) {
-  async function deviceOf(token: string): Promise<DevicePrincipal> {
-    const device = await devices.authenticateDevice(token);
-    if (!device) throw unauthorized('unknown or revoked device key');
-    return device;
-  }
+  const deviceOf = (token: string): Promise<DevicePrincipal> => deviceOfPathKey(devices, token);
 
   return async function routes(base: FastifyInstance): Promise<void> {
     const app = base.withTypeProvider<TypeBoxTypeProvider>();

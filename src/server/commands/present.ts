@@ -1,25 +1,7 @@
-import type { CommandStatus } from '../core/db/schema.js';
+import type { CommandStatus, DeviceCommand } from '../../shared/commands.js';
 import type { CommandRow } from './store.js';
 
-/** A command as the API shows it. */
-export interface DeviceCommand {
-  id: string;
-  requestId: number;
-  deviceId: string;
-  method: string;
-  params: unknown;
-  twoWay: boolean;
-  status: CommandStatus;
-  response: unknown;
-  error: string | null;
-  timeoutSeconds: number;
-  deadline: string;
-  createdBy: string | null;
-  createdByLabel: string | null;
-  createdAt: string;
-  sentAt: string | null;
-  answeredAt: string | null;
-}
+export type { DeviceCommand };
 
 export function presentCommand(row: CommandRow): DeviceCommand {
   return {

@@ -53,6 +53,13 @@ export interface DeviceAuthenticator {
   authenticateDevice(apiKey: string): Promise<DevicePrincipal | null>;
 }
 
+/** The device whose key is in the path (ThingsBoard's HTTP device API puts it there); 401 when unknown or revoked. */
+export async function deviceOfPathKey(devices: DeviceAuthenticator, key: string): Promise<DevicePrincipal> {
+  const device = await devices.authenticateDevice(key);
+  if (!device) throw unauthorized('unknown or revoked device key');
+  return device;
+}
+
 export interface Authenticator {
   authenticate(credentials: { sessionToken?: string; bearerToken?: string; orgId?: string }): Promise<Identity | null>;
 }

@@ -1,28 +1,9 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { api } from './client';
 import type { Page } from './types';
+import type { CommandStatus, DeviceCommand } from '../../shared/commands';
 
-export type CommandStatus = 'queued' | 'sent' | 'delivered' | 'succeeded' | 'failed' | 'timed_out' | 'expired';
-
-/** A command (RPC) sent to a device and, for a two-way one, its answer. */
-export interface DeviceCommand {
-  id: string;
-  requestId: number;
-  deviceId: string;
-  method: string;
-  params: unknown;
-  twoWay: boolean;
-  status: CommandStatus;
-  response: unknown;
-  error: string | null;
-  timeoutSeconds: number;
-  deadline: string;
-  createdBy: string | null;
-  createdByLabel: string | null;
-  createdAt: string;
-  sentAt: string | null;
-  answeredAt: string | null;
-}
+export type { CommandStatus, DeviceCommand };
 
 export interface CommandInput {
   method: string;

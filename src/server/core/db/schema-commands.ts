@@ -1,9 +1,10 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { CommandStatus } from '../../../shared/commands.js';
 import type { CreatedAt } from './schema-columns.js';
 
-/** Commands (RPC) sent to devices (migration 0046). */
-export type CommandStatus = 'queued' | 'sent' | 'delivered' | 'succeeded' | 'failed' | 'timed_out' | 'expired';
+export type { CommandStatus };
 
+/** Commands (RPC) sent to devices (migration 0046). */
 export interface DeviceCommandsTable {
   id: Generated<string>;
   /** The integer a device sees in its request topic and answers with. */
