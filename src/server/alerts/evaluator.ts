@@ -1,6 +1,6 @@
 import type { DevicePrincipal } from '../core/access.js';
 import type { Db } from '../core/db/database.js';
-import type { IngestObserver, StoredEvents, StoredTelemetry, StoredValues } from '../ingest/service.js';
+import type { IngestObserver, StoredEvents, StoredTelemetry, StoredValues } from '../ingest/observers.js';
 import type { EventItem } from '../ingest/items.js';
 import * as store from './evaluation-store.js';
 import type { AlertRow, StateRow } from './evaluation-store.js';

@@ -6,6 +6,7 @@ import { isRejection, parseEventItem, parseTelemetryItem, type EventItem, type R
 import { receiveClock, stampMissingTimes } from './receive-clock.js';
 import { WriteCoalescer } from './coalescer.js';
 import { TelemetryRefusals, withoutReasons } from './refusals.js';
+import type { IngestObserver, StoredTelemetry } from './observers.js';
 import * as store from './store.js';
 
 export interface EventsResult {
@@ -21,34 +22,6 @@ export interface TelemetryResult {
   duplicates: number;
   rejected: Rejection[];
   values: number;
-}
-
-/** Telemetry readings a batch newly stored (duplicates excluded), handed to observers after commit. */
-export interface StoredTelemetry {
-  device: DevicePrincipal;
-  readings: store.Reading[];
-}
-
-/** Text and JSON values a batch newly stored in telemetry_values (duplicates excluded), handed to observers after commit. */
-export interface StoredValues {
-  device: DevicePrincipal;
-  values: store.DeviceTypedValue[];
-}
-
-/** Events a batch newly stored (duplicates excluded), handed to observers after commit. */
-export interface StoredEvents {
-  device: DevicePrincipal;
-  events: { id: string; item: EventItem }[];
-}
-
-/**
- * Reacts to data once it is committed (e.g. alert evaluation). An observer's failure is logged and
- * never fails the batch: the data is already stored.
- */
-export interface IngestObserver {
-  telemetryStored?(batch: StoredTelemetry): Promise<void>;
-  valuesStored?(batch: StoredValues): Promise<void>;
-  eventsStored?(batch: StoredEvents): Promise<void>;
 }
 
 // Telemetry rows written by one statement at most, and statements running at once: while they run,
