@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import type { DeviceAuthenticator, DevicePrincipal } from '../core/access.js';
 import type { Bus } from '../core/bus.js';
 import { ConnectionGate, PacketTooLarge, type ConnectionLimits } from './connectionLimits.js';
-import { MessageRefused, onDownlink, topicMatches, type DeviceTopics, type Downlink } from './device-topics.js';
+import { DeviceConnections } from './device-connections.js';
+import { MessageRefused, onDownlink, type DeviceTopics } from './device-topics.js';
 import { DEVICE_TOPICS, PayloadError, type MqttReport } from './payloads.js';
 import { MessageProcessor, RetryLater, sleep, type IncomingMessage } from './processor.js';
 import { ReceiveTimes } from './receive-times.js';
@@ -81,9 +82,8 @@ export class EmbeddedBroker {
   private readonly abort = new AbortController();
   private readonly gate: ConnectionGate;
   /** The connections of each device, for messages sent to it (a device may hold several). */
-  private readonly connected = new Map<string, Set<Client>>();
+  private readonly connections = new DeviceConnections();
   private stopDownlinks?: () => void;
-  private readonly closings = new WeakMap<Client, AbortController>();
   private refusals = { count: 0, loggedAt: 0 };
   private stopping = false;
 
@@ -124,21 +124,20 @@ export class EmbeddedBroker {
     this.broker = broker;
     broker.on('clientReady', (client) => {
       const session = this.session(client);
-      if (session) this.track(session.device.deviceId, client, true);
+      if (session) this.connections.opened(session.device.deviceId, client);
       // A resumed session's subscriptions come back without a SUBSCRIBE: their hooks run as for a new one.
       if (session) this.subscribed(client, Object.keys((client as unknown as { subscriptions: object }).subscriptions).map((topic) => ({ topic, qos: 0 })));
       this.logger.info({ clientId: client.id, deviceId: session?.device.deviceId }, 'mqtt device connected');
     });
     broker.on('clientDisconnect', (client) => {
       const session = this.session(client);
-      if (session) this.track(session.device.deviceId, client, false);
-      this.closings.get(client)?.abort();
+      if (session) this.connections.closed(session.device.deviceId, client);
       this.logger.info({ clientId: client.id }, 'mqtt device disconnected');
     });
     broker.on('clientError', (client, error) => this.connectionError(error, client.id));
     broker.on('connectionError', (_client, error) => this.connectionError(error));
     broker.on('subscribe', (subscriptions, client) => this.subscribed(client, subscriptions));
-    this.stopDownlinks = onDownlink(this.bus, (downlink) => this.deliver(downlink));
+    this.stopDownlinks = onDownlink(this.bus, (downlink) => this.connections.deliver(downlink));
 
     const server = net.createServer((socket) => {
       const conn = this.gate.open(socket);
@@ -247,7 +246,7 @@ export class EmbeddedBroker {
     for (const { topic } of subscriptions) {
       const onSubscribed = this.topics.onSubscribedOf(topic);
       if (!onSubscribed) continue;
-      onSubscribed(session.device, (replyTopic, payload) => this.sendTo(client, replyTopic, JSON.stringify(payload)), this.closedSignal(client)).catch((error: unknown) =>
+      onSubscribed(session.device, (replyTopic, payload) => this.connections.sendTo(client, replyTopic, JSON.stringify(payload)), this.connections.closedSignal(client)).catch((error: unknown) =>
         this.logger.warn({ clientId: client.id, topic, err: error }, 'mqtt: could not answer a subscription'));
     }
   }
@@ -256,44 +255,6 @@ export class EmbeddedBroker {
   private authorizeForward(client: Client, packet: AedesPublishPacket): AedesPublishPacket | null {
     const target = (packet as { clientId?: string }).clientId;
     return packet.topic !== HANDLED_TOPIC && target === client.id ? packet : null;
-  }
-
-  private track(deviceId: string, client: Client, open: boolean): void {
-    const clients = this.connected.get(deviceId) ?? new Set<Client>();
-    if (open) clients.add(client);
-    else clients.delete(client);
-    if (clients.size > 0) this.connected.set(deviceId, clients);
-    else this.connected.delete(deviceId);
-  }
-
-  /** A message from the bus for a device: to each of its connections here that subscribed to the topic. */
-  private deliver(downlink: Downlink): void {
-    for (const client of this.connected.get(downlink.deviceId) ?? []) {
-      this.sendTo(client, downlink.topic, downlink.payload).catch(noop);
-    }
-  }
-
-  /**
-   * Publishes to one connection if it subscribed to the topic, at most at the QoS it asked for (1 at most).
-   * Marked with the connection's id, which authorizeForward checks.
-   */
-  private async sendTo(client: Client, topic: string, payload: string): Promise<boolean> {
-    if (client.closed) return false;
-    const subscriptions = (client as unknown as { subscriptions: Record<string, { qos?: number }> }).subscriptions;
-    const matching = Object.entries(subscriptions).filter(([filter]) => topicMatches(filter, topic));
-    if (matching.length === 0) return false;
-    const qos = Math.min(1, Math.max(...matching.map(([, sub]) => sub.qos ?? 0)));
-    const packet = { cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain: false, dup: false, clientId: client.id } as PublishPacket;
-    await new Promise<void>((resolve) => client.publish(packet, () => resolve()));
-    return true;
-  }
-
-  /** Aborts when the connection closes (for what a domain keeps doing for a subscribed connection). */
-  private closedSignal(client: Client): AbortSignal {
-    let closing = this.closings.get(client);
-    if (!closing) this.closings.set(client, (closing = new AbortController()));
-    if (client.closed) closing.abort();
-    return closing.signal;
   }
 
   private authorizePublish(client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void): void {
@@ -353,7 +314,7 @@ export class EmbeddedBroker {
       if (error instanceof PayloadError) return this.report(client, MessageProcessor.reportOf(message, error));
       throw error;
     }
-    const reply = (topic: string, answer: unknown) => this.sendTo(client, topic, JSON.stringify(answer));
+    const reply = (topic: string, answer: unknown) => this.connections.sendTo(client, topic, JSON.stringify(answer));
 
     const deadline = Date.now() + RETRY_WINDOW_MS;
     for (;;) {
@@ -398,7 +359,7 @@ export class EmbeddedBroker {
   private async report(client: Client, report: MqttReport): Promise<void> {
     const deviceId = this.session(client)?.device.deviceId;
     this.logger.warn({ clientId: client.id, deviceId, report: { ...report, rejected: report.rejected?.slice(0, 10) } }, 'mqtt message not fully stored');
-    await this.sendTo(client, DEVICE_TOPICS.errors, JSON.stringify(report));
+    await this.connections.sendTo(client, DEVICE_TOPICS.errors, JSON.stringify(report));
   }
 }
 
