@@ -6,7 +6,7 @@ import type { Config } from '../core/config.js';
 import { AppError } from '../core/http/errors.js';
 import { errors } from '../core/http/schemas.js';
 import { receiveClock } from '../ingest/receive-clock.js';
-import type { IngestService } from '../ingest/service.js';
+import { ingestBodyLimitBytes, type IngestService } from '../ingest/service.js';
 import { PayloadError, telemetryItems } from '../mqtt/payloads.js';
 import { ATTRIBUTE_LIMITS, attributeRequest, type AttributesService } from './service.js';
 
@@ -29,8 +29,7 @@ export function attributeDeviceHttpRoutes(devices: DeviceAuthenticator, ingest: 
   return async function routes(base: FastifyInstance): Promise<void> {
     const app = base.withTypeProvider<TypeBoxTypeProvider>();
     const tags = ['device API (ThingsBoard HTTP)'];
-    // The same budget as a native ingest batch.
-    const bodyLimit = Math.max(config.bodyLimitBytes, config.ingestMaxBatch * 2048);
+    const bodyLimit = ingestBodyLimitBytes(config);
 
     app.post('/api/v1/:accessToken/telemetry', {
       config: { access: 'public' },

@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { deviceOf } from '../core/access.js';
 import type { Config } from '../core/config.js';
 import { errors } from '../core/http/schemas.js';
-import type { IngestService } from './service.js';
+import { ingestBodyLimitBytes, type IngestService } from './service.js';
 
 const Rejected = Type.Array(Type.Object({
   index: Type.Integer(),
@@ -17,8 +17,7 @@ export function ingestRoutes(ingest: IngestService, config: Config) {
   return async function routes(base: FastifyInstance): Promise<void> {
     const app = base.withTypeProvider<TypeBoxTypeProvider>();
     const tags = ['ingest'];
-    // A full batch is larger than ordinary API bodies.
-    const bodyLimit = Math.max(config.bodyLimitBytes, config.ingestMaxBatch * 2048);
+    const bodyLimit = ingestBodyLimitBytes(config);
 
     app.post('/api/v1/ingest/events', {
       config: { access: 'device' },

@@ -1,4 +1,5 @@
 import type { DevicePrincipal } from '../core/access.js';
+import type { Config } from '../core/config.js';
 import type { AppContext } from '../core/context.js';
 import { isDataException, isRowError } from '../core/db/errors.js';
 import { AppError, tooManyRequests } from '../core/http/errors.js';
@@ -22,6 +23,11 @@ export interface TelemetryResult {
   duplicates: number;
   rejected: Rejection[];
   values: number;
+}
+
+/** The largest ingest body, over HTTP or MQTT: a full batch is larger than ordinary API bodies. */
+export function ingestBodyLimitBytes(config: Config): number {
+  return Math.max(config.bodyLimitBytes, config.ingestMaxBatch * 2048);
 }
 
 // Telemetry rows written by one statement at most, and statements running at once: while they run,

@@ -1,7 +1,7 @@
 import type { DevicePrincipal } from '../core/access.js';
 import type { Config } from '../core/config.js';
 import { AppError } from '../core/http/errors.js';
-import type { IngestService } from '../ingest/service.js';
+import { ingestBodyLimitBytes, type IngestService } from '../ingest/service.js';
 import { itemsOf, parseJson, PayloadError, type IngestKind, type MqttReport } from './payloads.js';
 
 export type MqttIngest = Pick<IngestService, 'ingestTelemetry' | 'ingestEvents'>;
@@ -38,8 +38,7 @@ export class MessageProcessor {
     private readonly ingest: MqttIngest,
     config: Config,
   ) {
-    // The same budget as an HTTP ingest body.
-    this.maxPayloadBytes = Math.max(config.bodyLimitBytes, config.ingestMaxBatch * 2048);
+    this.maxPayloadBytes = ingestBodyLimitBytes(config);
   }
 
   /** Checks size and JSON; the external bridge needs the parsed body before it knows the device. */
