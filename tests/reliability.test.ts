@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
 import { startTestApp, type SignedIn, type TestApp } from './helpers/app.js';
-import { CliProcess, eventually, freePort, sleep } from './helpers/process.js';
+import { CliProcess, eventually, freePort, sleep, startRedisServer } from './helpers/process.js';
 import { SseStream } from './helpers/sse.js';
 
 /**
@@ -155,15 +154,8 @@ describe('reliability', { timeout: 120_000 }, () => {
   it('Redis down: live updates stay within each process, nothing fails, and sharing resumes when Redis is back', async () => {
     const redisPort = await freePort();
     const startRedis = async () => {
-      const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+      const redis = await startRedisServer(redisPort);
       children.push(redis);
-      const up = await eventually(() => new Promise<boolean>((resolve) => {
-        const socket = net.connect(redisPort, '127.0.0.1', () => {
-          socket.end();
-          resolve(true);
-        }).on('error', () => resolve(false));
-      }), 10_000, 50);
-      assert.ok(up, 'redis-server started');
       return redis;
     };
     let redis = await startRedis();

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { startTestApp, type TestApp } from './helpers/app.js';
-import { eventually, freePort } from './helpers/process.js';
+import { eventually, freePort, startRedisServer } from './helpers/process.js';
 
 /**
  * Sign-in limits with their counters in Redis, and that Redis killed: sign-in keeps working and stays limited
@@ -19,14 +18,7 @@ describe('sign-in limits during a Redis outage', { timeout: 60_000 }, () => {
   const logs: string[] = [];
 
   async function startRedis(): Promise<void> {
-    redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    const up = await eventually(() => new Promise<boolean>((resolve) => {
-      const socket = net.connect(redisPort, '127.0.0.1', () => {
-        socket.end();
-        resolve(true);
-      }).on('error', () => resolve(false));
-    }), 10_000, 50);
-    assert.ok(up, 'redis-server started');
+    redis = await startRedisServer(redisPort);
   }
   async function stopRedis(): Promise<void> {
     const running = redis!;

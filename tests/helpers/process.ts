@@ -111,3 +111,19 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
     await sleep(intervalMs);
   }
 }
+
+/** A throwaway redis-server on `port` that keeps nothing on disk (for tests that stop and restart Redis), resolved once it accepts connections. */
+export async function startRedisServer(port: number): Promise<ChildProcess> {
+  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const up = await eventually(() => new Promise<boolean>((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => {
+      socket.end();
+      resolve(true);
+    }).on('error', () => resolve(false));
+  }), 10_000, 50);
+  if (!up) {
+    redis.kill('SIGKILL');
+    throw new Error(`redis-server did not start on port ${port}`);
+  }
+  return redis;
+}
