@@ -4,6 +4,8 @@
  * - With TEST_DATABASE_URL: that server (e.g. the PostgreSQL 15 service); the URL's database is only
  *   used to create and drop per-run databases.
  * A template database is migrated once; every test file clones it (CREATE DATABASE … TEMPLATE).
+ * The whole suite runs as a few shards, each one process importing many test files (scripts/test-shards.ts);
+ * `VIGIL_TEST_RECORD_TIMINGS=1 npm test` rewrites tests/timings.json, which balances them, after a full run.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,6 +16,14 @@ import pino from 'pino';
 import { startEmbeddedPostgres } from '../src/server/core/db/embedded.js';
 import { migrate } from '../src/server/core/db/migrate.js';
 import { installTypeParsers } from '../src/server/core/db/types.js';
+import { planShards, readTimings, timingsFromReport, TIMINGS_FILE, writeShardModules } from './test-shards.js';
+
+/**
+ * Test processes at once: three on CI's two cores, as the tests wait on servers, browsers and child processes
+ * about half of their time. Each shard runs its files one after another.
+ */
+const CONCURRENCY = 3;
+const SHARDS = 2 * CONCURRENCY;
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' });
 installTypeParsers();
@@ -45,16 +55,29 @@ async function main(): Promise<number> {
     await migrate(pool, logger);
     await pool.end();
 
-    const files = process.argv.slice(2).length
-      ? process.argv.slice(2)
+    const requested = process.argv.slice(2);
+    const files = requested.length
+      ? requested
       : fs.readdirSync('tests').filter((f) => f.endsWith('.test.ts')).sort().map((f) => path.join('tests', f));
+    const targets = files.length > 1 ? writeShardModules(planShards(files, readTimings(), SHARDS), tmp) : files;
+    const timingsReport = path.join(tmp, 'timings.tsv');
     const code = await new Promise<number>((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files], {
+      const args = [
+        '--import', 'tsx', '--test', `--test-concurrency=${CONCURRENCY}`,
+        '--test-reporter=spec', '--test-reporter-destination=stdout',
+        '--test-reporter=./scripts/test-timings-reporter.mjs', `--test-reporter-destination=${timingsReport}`,
+        ...targets,
+      ];
+      const child = spawn(process.execPath, args, {
         stdio: 'inherit',
         env: { ...process.env, VIGIL_TEST_ADMIN_URL: adminUrl, VIGIL_TEST_TEMPLATE: template, VIGIL_TEST_RUN: String(process.pid) },
       });
       child.on('exit', (exitCode) => resolve(exitCode ?? 1));
     });
+    if (code === 0 && !requested.length && process.env.VIGIL_TEST_RECORD_TIMINGS) {
+      fs.writeFileSync(TIMINGS_FILE, `${JSON.stringify(timingsFromReport(fs.readFileSync(timingsReport, 'utf8')), null, 2)}\n`);
+      console.log(`# wrote ${TIMINGS_FILE}`);
+    }
     return code;
   } finally {
     const leftovers = await admin.query<{ datname: string }>(
