@@ -14,6 +14,7 @@ import { challanPodRoutes } from './challans/pod-routes.js';
 import { customerRoutes } from './challans/customer-routes.js';
 import { challanCompatRoutes } from './challans/compat-routes.js';
 import { commandDeviceHttpRoutes } from './commands/device-http-routes.js';
+import { httpSessionLimits } from './commands/session-limits.js';
 import { commandRoutes } from './commands/routes.js';
 import { decoderRoutes } from './cameras/decoder/routes.js';
 import { liveRoutes } from './cameras/live/routes.js';
@@ -78,7 +79,7 @@ export function buildApp(ctx: AppContext, services: Services) {
     customerRoutes(services.customers),
     challanCompatRoutes(services.challanCompat, ctx.config.challanPodMaxBytes),
     commandRoutes(services.commands),
-    commandDeviceHttpRoutes(services.devices, services.commandDelivery, services.commandPolls),
+    commandDeviceHttpRoutes(services.devices, services.commandDelivery, services.commandPolls, httpSessionLimits(ctx.config)),
     streamRoutes(services.stream, services.identity, ctx.config.streamHeartbeatSeconds),
     consoleConfigRoutes(ctx.config),
     // Last: the console answers every other page path with its index.html.

@@ -44,6 +44,7 @@ import { registerAttributeTopics } from './attributes/mqtt-topics.js';
 import { CommandDelivery } from './commands/delivery.js';
 import { CommandLongPolls } from './commands/long-poll.js';
 import { registerCommandTopics } from './commands/mqtt-topics.js';
+import { mqttSessionLimits } from './commands/session-limits.js';
 import { CommandsService } from './commands/service.js';
 
 /** Every domain service of one process, wired once. */
@@ -97,7 +98,7 @@ export function createServices(ctx: AppContext) {
   const commandDelivery = new CommandDelivery(ctx);
   const commands = new CommandsService(ctx, audit, devices, commandDelivery);
   const commandPolls = new CommandLongPolls(commandDelivery);
-  registerCommandTopics(deviceTopics, commandDelivery, ctx.logger.child({ module: 'commands' }));
+  registerCommandTopics(deviceTopics, commandDelivery, mqttSessionLimits(ctx.config), ctx.logger.child({ module: 'commands' }));
   return {
     audit, organizations, identity, sites, members, setup, stream, deviceTopics, devices, attributes, cameras, decoders, detection, detectionModels, live, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups,
     alerting, alertPreview, alertPeople, maintenance, maintenanceAttachments, traffic, community, reports, reportRunner,

@@ -7,6 +7,7 @@ import { errors } from '../core/http/schemas.js';
 import { answerClientRequest } from './client-rpc.js';
 import { MAX_ANSWER_BYTES, type CommandDelivery } from './delivery.js';
 import type { CommandLongPolls } from './long-poll.js';
+import type { SessionLimits } from './session-limits.js';
 
 /** The longest a poll may wait (ThingsBoard's default request timeout); the default when `timeout` is absent. */
 export const MAX_POLL_MS = 60_000;
@@ -27,9 +28,10 @@ const Empty = Type.Unsafe<undefined>({ description: 'No body' });
 /**
  * Commands over ThingsBoard's HTTP device API, for devices that poll instead of holding an MQTT connection:
  * `GET /api/v1/{token}/rpc?timeout=ms` waits for the next command (408 without a body when none came),
- * `POST /api/v1/{token}/rpc/{id}` answers it, `POST /api/v1/{token}/rpc` asks Vigil (client-side RPC).
+ * `POST /api/v1/{token}/rpc/{id}` answers it, `POST /api/v1/{token}/rpc` asks Vigil (client-side RPC;
+ * `limits`: those of the HTTP device API, for getSessionLimits).
  */
-export function commandDeviceHttpRoutes(devices: DeviceAuthenticator, delivery: CommandDelivery, polls: CommandLongPolls) {
+export function commandDeviceHttpRoutes(devices: DeviceAuthenticator, delivery: CommandDelivery, polls: CommandLongPolls, limits: SessionLimits) {
   const deviceOf = (token: string): Promise<DevicePrincipal> => deviceOfPathKey(devices, token);
 
   return async function routes(base: FastifyInstance): Promise<void> {
@@ -80,13 +82,14 @@ export function commandDeviceHttpRoutes(devices: DeviceAuthenticator, delivery: 
       config: { access: 'public' },
       bodyLimit: 16 * 1024,
       schema: {
-        tags, summary: 'Ask Vigil (client-side RPC): getCurrentTime answers the server clock in epoch ms',
+        tags, summary: 'Ask Vigil (client-side RPC): getCurrentTime answers the server clock in epoch ms, getSessionLimits the limits of this API',
+        description: `getSessionLimits answers ThingsBoard's SessionLimits; on this server: \`${JSON.stringify(limits)}\``,
         params: Type.Object({ accessToken: Token }), body: ClientRequest,
         response: { 200: Type.Unknown(), ...errors(400, 401) },
       },
     }, async (request) => {
       await deviceOf(request.params.accessToken);
-      const answer = answerClientRequest(request.body);
+      const answer = answerClientRequest(request.body, limits);
       if (!answer.ok) throw new AppError(400, 'unknown_method', answer.error);
       return answer.result;
     });

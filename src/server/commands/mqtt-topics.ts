@@ -4,6 +4,7 @@ import { MessageRefused, type DeviceTopics } from '../mqtt/device-topics.js';
 import { RetryLater } from '../mqtt/processor.js';
 import { answerClientRequest } from './client-rpc.js';
 import type { CommandDelivery } from './delivery.js';
+import type { SessionLimits } from './session-limits.js';
 
 /** ThingsBoard's RPC topics: `{id}` is the request id, an integer. */
 export const RPC_REQUEST_PREFIX = 'v1/devices/me/rpc/request/';
@@ -23,9 +24,10 @@ function requestIdOf(topic: string): number {
  * Commands (RPC) on the embedded broker, ThingsBoard's way. Server-side: a device subscribed to
  * `v1/devices/me/rpc/request/+` gets its queued commands at once and new ones as they are queued (from any
  * process), and answers on `v1/devices/me/rpc/response/{id}`. Client-side: a device asks on
- * `v1/devices/me/rpc/request/{id}` and gets Vigil's answer on `v1/devices/me/rpc/response/{id}`.
+ * `v1/devices/me/rpc/request/{id}` and gets Vigil's answer on `v1/devices/me/rpc/response/{id}`
+ * (`limits`: those of a connection to the embedded broker, for getSessionLimits).
  */
-export function registerCommandTopics(topics: DeviceTopics, delivery: CommandDelivery, logger: Logger): void {
+export function registerCommandTopics(topics: DeviceTopics, delivery: CommandDelivery, limits: SessionLimits, logger: Logger): void {
   // One delivery loop per connection, however often the device subscribes again.
   const connections = new WeakSet<AbortSignal>();
 
@@ -44,7 +46,7 @@ export function registerCommandTopics(topics: DeviceTopics, delivery: CommandDel
     })
     .onPublish({ prefix: RPC_REQUEST_PREFIX }, async (message) => {
       const id = requestIdOf(message.topic);
-      const answer = answerClientRequest(message.body);
+      const answer = answerClientRequest(message.body, limits);
       await message.reply(`${RPC_RESPONSE_PREFIX}${id}`, answer.ok ? answer.result : { error: answer.error });
       return null;
     })

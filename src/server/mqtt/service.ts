@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { DeviceAuthenticator } from '../core/access.js';
+import type { Config } from '../core/config.js';
 import type { AppContext } from '../core/context.js';
+import { ingestBodyLimitBytes } from '../ingest/service.js';
 import { DeviceTopics } from './device-topics.js';
 import { EmbeddedBroker, type BrokerLimits } from './embedded.js';
 import { ExternalBridge, type ExternalBrokerOptions } from './external.js';
@@ -11,6 +13,23 @@ import { MessageProcessor, type MqttIngest } from './processor.js';
 const BYTES_BEFORE_ACCEPT = 16 * 1024;
 // Room in a packet for its headers and topic on top of the payload limit (MQTT topics are at most 64 KiB).
 const PACKET_HEADROOM_BYTES = 64 * 1024 + 16;
+// Room in a packet for what surrounds the payload of a message on Vigil's device topics: the fixed header
+// (at most 5 bytes), the topic's length (2) and the topic (under 64 bytes, a request id included), the
+// packet id (2) and MQTT 5's property length (up to 4) with a few properties.
+const PUBLISH_ROOM_BYTES = 128;
+
+/** The largest packet an accepted device may send to the embedded broker (MQTT_MAX_PACKET_BYTES). */
+export function mqttMaxPacketBytes(config: Config): number {
+  return config.mqttMaxPacketBytes ?? ingestBodyLimitBytes(config) + PACKET_HEADROOM_BYTES;
+}
+
+/**
+ * The largest payload a device may publish on the embedded broker: the ingest body limit, or less when
+ * MQTT_MAX_PACKET_BYTES leaves less room once the packet's header and topic are counted.
+ */
+export function mqttMaxPayloadBytes(config: Config): number {
+  return Math.min(ingestBodyLimitBytes(config), mqttMaxPacketBytes(config) - PUBLISH_ROOM_BYTES);
+}
 
 export interface MqttServiceOptions extends ExternalBrokerOptions {
   /** Run the embedded broker when MQTT_PORT is set (default true). */
@@ -75,7 +94,7 @@ export class MqttService {
   private brokerLimits(): BrokerLimits {
     const config = this.ctx.config;
     return {
-      maxPacketBytes: config.mqttMaxPacketBytes ?? this.processor.maxPayloadBytes + PACKET_HEADROOM_BYTES,
+      maxPacketBytes: mqttMaxPacketBytes(config),
       bytesBeforeAccept: BYTES_BEFORE_ACCEPT,
       maxPendingConnections: config.mqttMaxPendingConnections,
       maxConnections: config.mqttMaxConnections,
