@@ -1,4 +1,4 @@
-import { sql, type Selectable } from 'kysely';
+import { sql, type RawBuilder, type Selectable } from 'kysely';
 import type { Db, Tx } from '../core/db/database.js';
 import type { AlertRuleStatesTable, AlertsTable } from '../core/db/schema.js';
 
@@ -137,7 +137,7 @@ export async function resolveAlerts(db: Conn, ids: string[], resolution: 'auto' 
 
 /** Open silence alerts (offline, no data) of a device that its new data ends. */
 export function openSilenceAlerts(db: Conn, deviceId: string, ruleIds: string[]) {
-  return db.selectFrom('alerts').select(['id', 'rule_id', 'metric', 'condition']).where('device_id', '=', deviceId)
+  return db.selectFrom('alerts').selectAll().where('device_id', '=', deviceId)
     .where('rule_id', 'in', ruleIds).where('status', '<>', 'resolved').execute();
 }
 
@@ -166,6 +166,20 @@ export async function previousText(db: Conn, deviceId: string, key: string, befo
   return result.rows[0]?.value ?? null;
 }
 
+/**
+ * The texts a device stored under `key` after `since` (or from it on, `inclusive`) up to `through`, oldest
+ * first, at most the latest `limit`: the values a "changes" rule has not evaluated yet, whichever batch
+ * (and process) stored them.
+ */
+export async function textsSince(db: Conn, deviceId: string, key: string, since: Date, inclusive: boolean, through: Date, limit: number) {
+  const result = await sql<{ ts: Date; value: string }>`
+    SELECT ts, value #>> '{}' AS value FROM telemetry_values
+    WHERE device_id = ${deviceId}::uuid AND key = ${key} AND ts ${inclusive ? sql`>=` : sql`>`} ${since} AND ts <= ${through}
+      AND jsonb_typeof(value) = 'string'
+    ORDER BY ts DESC LIMIT ${limit}`.execute(db);
+  return result.rows.reverse();
+}
+
 /** A device as the evaluator needs it (name for messages, site for visibility, zone for active hours). */
 export async function deviceInfo(db: Conn, ids: string[]) {
   if (ids.length === 0) return [];
@@ -177,13 +191,21 @@ export async function deviceInfo(db: Conn, ids: string[]) {
 }
 
 /**
+ * When device `d` last sent `metric`: its latest reading as a number or as a value (text, JSON), each one
+ * indexed read. GREATEST skips the series the device has never sent the metric in.
+ */
+function lastOfMetric(metric: RawBuilder<unknown>) {
+  return sql`GREATEST(
+    (SELECT max(t.ts) FROM telemetry t WHERE t.org_id = d.org_id AND t.device_id = d.id AND t.metric = ${metric}),
+    (SELECT max(v.ts) FROM telemetry_values v WHERE v.device_id = d.id AND v.key = ${metric}))`;
+}
+
+/**
  * Devices a silence rule (offline, no data) should fire for now: in the rule's reach, heard from
  * before but not within the rule's duration, and without an open alert of that rule.
  */
 export async function silentDevices(db: Conn, rule: { id: string; org_id: string | null; scope: string; site_id: string | null; device_id: string | null; device_kind: string | null; metric: string | null; duration_seconds: number }) {
-  const lastHeard = rule.metric
-    ? sql`(SELECT max(t.ts) FROM telemetry t WHERE t.device_id = d.id AND t.metric = ${rule.metric})`
-    : sql`d.last_seen_at`;
+  const lastHeard = rule.metric ? lastOfMetric(sql`${rule.metric}::text`) : sql`d.last_seen_at`;
   const result = await sql<{ id: string; last_heard: Date }>`
     SELECT d.id, ${lastHeard} AS last_heard FROM devices d
     WHERE ${rule.org_id ? sql`d.org_id = ${rule.org_id}::uuid` : sql`true`}
@@ -193,6 +215,20 @@ export async function silentDevices(db: Conn, rule: { id: string; org_id: string
       AND d.last_seen_at IS NOT NULL
       AND ${lastHeard} < now() - make_interval(secs => ${rule.duration_seconds})
       AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.rule_id = ${rule.id}::uuid AND a.device_id = d.id AND a.status <> 'resolved')
+    LIMIT 1000`.execute(db);
+  return result.rows;
+}
+
+/**
+ * Open silence alerts whose silence no longer holds (the negation of silentDevices): contact that is no
+ * data (client attributes, a command poll, a connection) moves `last_seen_at`, which offline and no-data-
+ * of-any-metric rules go by; data evaluated just before the alert opened ends it too.
+ */
+export async function heardAgain(db: Conn) {
+  const result = await sql<AlertRow>`
+    SELECT a.* FROM alerts a JOIN alert_rules r ON r.id = a.rule_id JOIN devices d ON d.id = a.device_id
+    WHERE a.status <> 'resolved' AND a.condition IN ('offline', 'no_data')
+      AND (CASE WHEN r.metric IS NULL THEN d.last_seen_at ELSE ${lastOfMetric(sql`r.metric`)} END) >= now() - make_interval(secs => r.duration_seconds)
     LIMIT 1000`.execute(db);
   return result.rows;
 }

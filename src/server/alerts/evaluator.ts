@@ -55,6 +55,9 @@ export function alertDevice(device: DevicePrincipal): AlertDevice {
   return { id: device.deviceId, orgId: device.orgId, siteId: device.siteId, kind: device.kind, name: device.name, serial: device.serial, timezone: device.timezone };
 }
 
+/** Values a "changes" rule compares in one evaluation at most (a batch is compared whole up to this). */
+const MAX_CATCH_UP = 1000;
+
 const isSilenceRule = (rule: RuleRow) => rule.condition === 'offline' || rule.condition === 'no_data';
 
 /**
@@ -71,25 +74,43 @@ export class AlertEvaluator implements IngestObserver {
     const rules = await this.book.effective(device);
     if (rules.length === 0) return;
     const byMetric = new Map<string, Sample[]>();
+    const newest = new Map<string, number>();
     for (const reading of batch.readings) {
       let list = byMetric.get(reading.metric);
       if (!list) byMetric.set(reading.metric, (list = []));
       list.push({ ts: reading.ts, value: reading.value });
+      newest.set(reading.metric, Math.max(newest.get(reading.metric) ?? -Infinity, reading.ts.getTime()));
     }
     // Text rules read telemetry_values (valuesStored); telemetryMetric is null for them.
     const numeric = rules.filter((rule) => byMetric.has(telemetryMetric(rule) ?? ''));
-    const silence = rules.filter((rule) => isSilenceRule(rule) && (rule.metric === null || byMetric.has(rule.metric)));
-    if (numeric.length === 0 && silence.length === 0) return;
+    const silenced = await this.openSilence(device.id, rules, newest);
+    if (numeric.length === 0 && silenced.length === 0) return;
     for (const list of byMetric.values()) list.sort((a, b) => a.ts.getTime() - b.ts.getTime());
     // The common case, a device within its limits: with no breach in the batch and nothing pending or
     // open for these rules, there is nothing to change, and one indexed read says so.
-    const quiet = silence.length === 0 && !numeric.some((rule) => byMetric.get(telemetryMetric(rule)!)!.some((s) => breaches(rule, s.value)));
+    const quiet = silenced.length === 0 && !numeric.some((rule) => byMetric.get(telemetryMetric(rule)!)!.some((s) => breaches(rule, s.value)));
     if (quiet && !(await store.anyStateOrOpenAlert(this.db, device.id, numeric.map((r) => r.id)))) return;
 
     await this.transitions.inDevice(device.id, async (changes) => {
-      if (silence.length > 0) await this.endSilence(changes, device.id, silence);
+      if (silenced.length > 0) await this.transitions.resolve(changes, silenced, 'auto');
       if (numeric.length > 0) await this.runSeries(changes, device, numeric, (rule) => byMetric.get(telemetryMetric(rule)!) ?? []);
     });
+  }
+
+  /**
+   * The open silence alerts that new data ends: offline and no data of any metric (any data: the device
+   * is in contact), no data of one metric (a reading of it within the rule's duration; older readings, a
+   * queue flushed late, leave it silent as the timers see it). `newest` holds the batch's latest time per
+   * key; `anyData` is false when another observer call of the same batch has already ended the alerts of
+   * any data. Read before taking the device's lock, as there are usually none (no transaction then); a
+   * device no silence rule covers costs no query. An alert the timer opens in between is resolved by its
+   * next run (heardAgain).
+   */
+  private async openSilence(deviceId: string, rules: RuleRow[], newest: ReadonlyMap<string, number>, anyData = true): Promise<AlertRow[]> {
+    const heard = (rule: RuleRow) => (newest.get(rule.metric!) ?? -Infinity) >= Date.now() - rule.duration_seconds * 1000;
+    const ended = rules.filter((rule) => isSilenceRule(rule) && (rule.metric === null ? anyData : heard(rule)));
+    if (ended.length === 0) return [];
+    return store.openSilenceAlerts(this.db, deviceId, ended.map((r) => r.id));
   }
 
   /**
@@ -99,25 +120,31 @@ export class AlertEvaluator implements IngestObserver {
    */
   async valuesStored(batch: StoredValues): Promise<void> {
     const device = alertDevice(batch.device);
-    const textRules = (await this.book.effective(device)).filter(isTextRule);
-    if (textRules.length === 0) return;
+    const rules = await this.book.effective(device);
+    if (rules.length === 0) return;
+    const textRules = rules.filter(isTextRule);
     const byKey = new Map<string, Sample[]>();
+    const newest = new Map<string, number>();
     for (const { key, ts, value } of batch.values) {
+      newest.set(key, Math.max(newest.get(key) ?? -Infinity, ts.getTime()));
       if (typeof value !== 'string') continue;
       let list = byKey.get(key);
       if (!list) byKey.set(key, (list = []));
       list.push({ ts, value });
     }
+    // Text and JSON values are data like numbers: they end the device's silence alerts too.
+    const silenced = await this.openSilence(device.id, rules, newest, !batch.readingsStored);
     const watched = textRules.filter((rule) => byKey.has(rule.metric!));
-    if (watched.length === 0) return;
+    if (watched.length === 0 && silenced.length === 0) return;
     for (const list of byKey.values()) list.sort((a, b) => a.ts.getTime() - b.ts.getTime());
     const samplesOf = (rule: RuleRow) => byKey.get(rule.metric!) ?? [];
     const changesRules = watched.filter((rule) => rule.operator === 'changes');
     const compared = watched.filter((rule) => rule.operator !== 'changes');
     // As for numbers: no breach, nothing pending or open, no change to look for: one indexed read says there is nothing to do.
-    const quiet = changesRules.length === 0 && !compared.some((rule) => samplesOf(rule).some((s) => breaches(rule, s.value)));
+    const quiet = silenced.length === 0 && changesRules.length === 0 && !compared.some((rule) => samplesOf(rule).some((s) => breaches(rule, s.value)));
     if (quiet && !(await store.anyStateOrOpenAlert(this.db, device.id, compared.map((r) => r.id)))) return;
     await this.transitions.inDevice(device.id, async (changes) => {
+      if (silenced.length > 0) await this.transitions.resolve(changes, silenced, 'auto');
       if (compared.length > 0) await this.runSeries(changes, device, compared, samplesOf);
       for (const rule of changesRules) await this.runChanges(changes, device, rule, samplesOf(rule));
     });
@@ -127,7 +154,6 @@ export class AlertEvaluator implements IngestObserver {
     const device = alertDevice(batch.device);
     const rules = await this.book.effective(device);
     if (rules.length === 0) return;
-    const silence = rules.filter((rule) => isSilenceRule(rule) && rule.metric === null);
     const matches = new Map<RuleRow, Sample<number>[]>();
     for (const rule of rules) {
       if (rule.condition !== 'event' || !rule.metric) continue;
@@ -139,10 +165,12 @@ export class AlertEvaluator implements IngestObserver {
       }
       if (samples.length > 0) matches.set(rule, samples.sort((a, b) => a.ts.getTime() - b.ts.getTime()));
     }
-    if (matches.size === 0 && silence.length === 0) return;
+    // An event is data of no metric: it ends offline and no-data-of-any-metric alerts.
+    const silenced = await this.openSilence(device.id, rules, new Map());
+    if (matches.size === 0 && silenced.length === 0) return;
 
     await this.transitions.inDevice(device.id, async (changes) => {
-      if (silence.length > 0) await this.endSilence(changes, device.id, silence);
+      if (silenced.length > 0) await this.transitions.resolve(changes, silenced, 'auto');
       if (matches.size === 0) return;
       const open = new Map((await store.openAlertsFor(changes.tx, device.id, [...matches.keys()].map((r) => r.id))).map((a) => [a.rule_id, a]));
       const progress: store.AlertProgress[] = [];
@@ -162,27 +190,36 @@ export class AlertEvaluator implements IngestObserver {
     });
   }
 
-  /** New data from a device ends its silence alerts (offline; no data, of any metric or of the metric received). */
-  private async endSilence(changes: Changes, deviceId: string, rules: RuleRow[]): Promise<void> {
-    const open = await store.openSilenceAlerts(changes.tx, deviceId, rules.map((r) => r.id));
-    if (open.length > 0) await this.transitions.resolve(changes, open as AlertRow[], 'auto');
-  }
-
   /**
-   * A "changes" rule: each value that differs from the one before it (the previous value stored, for the
-   * first of the batch) is a change. With auto-resolve, each change is a one-off notice: an alert that opens
-   * and resolves at once, notified once. Without, the first change opens an alert that stays open until
-   * someone resolves it, and later changes count on it. Changes outside active hours are not alerted.
+   * A "changes" rule: each value that differs from the one before it is a change. The rule's state per
+   * device keeps the last value evaluated, read and written under the device's lock; each evaluation takes
+   * the values stored after it up to the batch's newest, whichever batch, process or order stored them, so
+   * each value is compared once and with the value stored before it. A batch whose values all lie before
+   * the last one evaluated (a device's queue flushed after newer data, over another connection) changes
+   * nothing: the change already notified spans it. The first evaluation compares with the value stored
+   * before the batch. With auto-resolve, each change is a one-off notice: an alert that opens and resolves
+   * at once, notified once. Without, the first change opens an alert that stays open until someone
+   * resolves it, and later changes count on it. Changes outside active hours are not alerted.
    */
   private async runChanges(changes: Changes, device: AlertDevice, rule: RuleRow, samples: Sample[]): Promise<void> {
     if (samples.length === 0) return;
-    let previous = await store.previousText(changes.tx, device.id, rule.metric!, samples[0]!.ts);
+    const key = rule.metric!;
+    const first = samples[0]!.ts;
+    const newest = samples[samples.length - 1]!.ts;
+    const [state] = await store.statesFor(changes.tx, device.id, [rule.id]);
+    const since = state?.last_ts ?? null;
+    if (since && newest <= since) return;
+    const series = await store.textsSince(changes.tx, device.id, key, since ?? first, since === null, newest, MAX_CATCH_UP + 1);
+    let previous = since ? state!.last_text : await store.previousText(changes.tx, device.id, key, first);
+    // A long gap (values stored while the rule was out of force for the device) is summed up from its latest values on.
+    if (series.length > MAX_CATCH_UP) previous = series.shift()!.value;
+    if (series.length === 0) return;
     // A one-off notice never stays open (an alert left open from before auto-resolve was set is resolved by the next notice).
     let [alert] = rule.auto_resolve ? [] : await store.openAlertsFor(changes.tx, device.id, [rule.id]);
     let update: store.AlertProgress | null = null;
-    for (const { ts, value } of samples) {
+    for (const { ts, value } of series) {
       const before = previous;
-      previous = value as string;
+      previous = value;
       if (before === null || before === value || !inActiveHours(rule.active_hours, ts, device.timezone)) continue;
       if (alert) {
         update ??= { id: alert.id, latestValue: null, peakValue: null, breaches: 0, lastBreachAt: alert.last_breach_at };
@@ -193,6 +230,8 @@ export class AlertEvaluator implements IngestObserver {
       if (rule.auto_resolve) await this.transitions.resolve(changes, [opened], 'auto', undefined, false);
       else alert = opened;
     }
+    const last = series[series.length - 1]!;
+    await store.saveStates(changes.tx, [{ ...(state ?? emptyState(rule, device)), last_ts: last.ts, last_text: last.value }]);
     if (update) await this.transitions.recordBreaches(changes, [update]);
   }
 

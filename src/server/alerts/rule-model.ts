@@ -126,7 +126,7 @@ export function validateRule(rule: RuleInput, seen: (metric: string) => MetricSe
   if (rule.condition === 'event' && rule.operator && operatorFamily(rule.operator) === 'text') {
     problem('operator', `event rules test numbers and on/off values: use ${[...NUMERIC_OPERATORS, ...FLAG_OPERATORS].join(', ')}`);
   }
-  if (rule.condition === 'no_data' && rule.metric && !ALL_KNOWN_METRICS.has(rule.metric) && !seen(rule.metric).number) {
+  if (rule.condition === 'no_data' && rule.metric && !ALL_KNOWN_METRICS.has(rule.metric) && !seen(rule.metric).number && !seen(rule.metric).text) {
     problem('metric', `"${rule.metric}" is not a metric any of your devices has sent`);
   }
   if (!numeric) {

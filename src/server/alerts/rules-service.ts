@@ -98,8 +98,9 @@ export class AlertRulesService {
   }
 
   /**
-   * Changes a rule. A change to what it tests forgets the pending state of every device (a half-run
-   * duration under the old threshold means nothing under the new one); disabling it resolves its open alerts.
+   * Changes a rule. A change to what it tests, or enabling it again, forgets the pending state of every
+   * device (a half-run duration under the old threshold means nothing under the new one); disabling it
+   * resolves its open alerts.
    */
   async update(scope: Scope, principal: Principal, id: string, patch: RulePatch, actor: Actor): Promise<RuleRow> {
     const current = await this.writable(scope, principal, id);
@@ -113,7 +114,9 @@ export class AlertRulesService {
       await this.audit.record(actor, { orgId: current.org_id, action: 'alert_rule.updated', resourceType: 'alert_rule', resourceId: id, name: row?.name ?? current.name, details: { changes: patch } }, tx);
       return row;
     });
-    if (testChanged) await evaluation.forgetRuleStates(this.ctx.db, id);
+    // Enabled again: what a device's state holds from before (a half-run duration, the last value a
+    // "changes" rule compared) is stale; it starts afresh, as a new rule would.
+    if (testChanged || (!current.enabled && rule.enabled)) await evaluation.forgetRuleStates(this.ctx.db, id);
     if (current.enabled && !rule.enabled) await this.resolveOpenAlerts(id);
     await this.announce(rule);
     return rule;

@@ -11,7 +11,7 @@ const DUE_BATCH = 500;
 /**
  * What happens with the passing of time rather than with data, run as one leased background job:
  * a breach (or a clear) whose duration ran out before the next reading, devices gone silent
- * (offline, no data), event alerts that went quiet, and escalation of alerts nobody acknowledged.
+ * (offline, no data) or heard from again, event alerts that went quiet, and escalation of alerts nobody acknowledged.
  */
 export class AlertTimers {
   constructor(
@@ -24,6 +24,7 @@ export class AlertTimers {
   async run(): Promise<void> {
     await this.dueStates();
     await this.silence();
+    await this.heardAgain();
     await this.quietEvents();
     await this.overridden();
     await this.escalate();
@@ -86,6 +87,16 @@ export class AlertTimers {
           await this.transitions.open(changes, device, rule, { startedAt: lastHeard, at: new Date(), firstValue: null, latestValue: null, peakValue: null });
         });
       }
+    }
+  }
+
+  /**
+   * Silence alerts of devices heard from since: data ends them as it is stored (the evaluator), this ends
+   * them after contact that is no data, or data that was evaluated just before the alert opened.
+   */
+  private async heardAgain(): Promise<void> {
+    for (const alert of await store.heardAgain(this.db)) {
+      await this.transitions.inDevice(alert.device_id, (changes) => this.transitions.resolve(changes, [alert], 'auto'));
     }
   }
 

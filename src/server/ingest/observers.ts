@@ -12,6 +12,8 @@ export interface StoredTelemetry {
 export interface StoredValues {
   device: DevicePrincipal;
   values: store.DeviceTypedValue[];
+  /** The same batch also stored numeric readings, handed to `telemetryStored` first (it has seen data from the device already). */
+  readingsStored: boolean;
 }
 
 /** Events a batch newly stored (duplicates excluded), handed to observers after commit. */

@@ -321,7 +321,7 @@ export class IngestService {
       const storedTyped = typed.length > 0 ? await store.insertTelemetryValues(this.ctx.db, typed).catch(refusedData) : new Set<string>();
       if (storedTyped.size > 0) {
         const values = storedTyped.size === typed.length ? typed : typed.filter((v) => storedTyped.has(`${v.key}|${v.ts.getTime()}`));
-        await this.notify((o) => o.valuesStored?.({ device, values }));
+        await this.notify((o) => o.valuesStored?.({ device, values, readingsStored: stored.length > 0 }));
       }
       const answer = { rejected: rejected.map(withoutReasons) };
       // The common case, everything new, without a key per value (the hot path of MQTT ingest).
