@@ -207,7 +207,7 @@ export type ExportRow = Awaited<ReturnType<typeof exportBatch>>[number];
 /**
  * How many challans match, counted up to `cap` (beyond it the answer is `cap + 1`: "more than cap"). A search
  * counts newest first: the database may then walk the date index and stop at the cap, which for a common
- * word means checking some thousands of rows, where collecting every match from the trigram index first
+ * word means checking some thousands of rows (their text is in that index: no table row is read for them), where collecting every match from the trigram index first
  * (what it picks without an order) costs the whole match list, ~0.5 µs a match (tens of ms for 70,000). A
  * rare word is still counted from the trigram index: the estimate of its matches makes the walk look long.
  */
