@@ -136,10 +136,11 @@ describe('device commands over the API and the HTTP device API', { timeout: 60_0
 
   it('bounds long polls per device and their timeout', async () => {
     const gate = await device();
-    const held = [poll(gate.key, 2000), poll(gate.key, 2000)];
+    // Held long enough that, on a loaded machine, the third poll still finds both waiting.
+    const held = [poll(gate.key, 5000), poll(gate.key, 5000)];
     // A third poll, once the first two are waiting, is refused.
     let third = await poll(gate.key, 1);
-    for (const deadline = Date.now() + 1500; third.status !== 429 && Date.now() < deadline;) third = await poll(gate.key, 1);
+    for (const deadline = Date.now() + 4500; third.status !== 429 && Date.now() < deadline;) third = await poll(gate.key, 1);
     assert.equal(third.status, 429, 'a third poll of one device is refused');
     assert.ok(third.headers['retry-after']);
     assert.deepEqual((await Promise.all(held)).map((r) => [r.status, r.body]), [[408, ''], [408, '']], 'a poll without a command ends in 408 without a body');
