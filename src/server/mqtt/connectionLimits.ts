@@ -132,6 +132,19 @@ class GuardedSocket extends Duplex {
     else this.socket.once('drain', () => callback());
   }
 
+  /**
+   * What Aedes writes in one go (mqtt-packet corks its stream for a tick: a PUBACK per committed message)
+   * leaves in one system call, as it would on the bare socket; one write each cost ~12 µs a message.
+   */
+  override _writev(chunks: { chunk: Buffer; encoding: BufferEncoding }[], callback: (error?: Error | null) => void): void {
+    this.socket.cork();
+    let flowing = true;
+    for (const { chunk, encoding } of chunks) flowing = this.socket.write(chunk, encoding);
+    this.socket.uncork();
+    if (flowing) callback();
+    else this.socket.once('drain', () => callback());
+  }
+
   override _final(callback: () => void): void {
     this.socket.end(callback);
   }
