@@ -129,6 +129,20 @@ describe('silence alerts and text values', { timeout: 60_000 }, () => {
     assert.equal((await alertsOf(unit.id)).length, 1, 'heard within the window: no new alert');
   });
 
+  it('a no_data rule may watch a key sent only as JSON, and fires when it goes quiet; a key never sent is refused', async () => {
+    const unit = await device();
+    await send(unit.key, [{ ts: minutes(-20), values: { location: { lat: 51.5, lon: -0.12 } } }]);
+    await rule({ deviceId: unit.id, condition: 'no_data', metric: 'location' });
+    await app.runtime.jobs.tick('alert-timers');
+    const [alert] = await alertsOf(unit.id);
+    assert.equal(alert?.status, 'open');
+    assert.equal(alert?.metric, 'location');
+
+    const unknown = await owner.client.post('/api/v1/alert-rules', { name: 'Never sent', scope: 'device', deviceId: unit.id, condition: 'no_data', metric: 'altitude', durationSeconds: 600, severity: 'major' });
+    assert.equal(unknown.status, 400);
+    assert.deepEqual(unknown.body.error.details.map((d: { field: string }) => d.field), ['metric']);
+  });
+
   it('contact that is no data (client attributes) ends the offline alert at the timers\' next run', async () => {
     const unit = await device();
     await rule({ deviceId: unit.id, condition: 'offline' });

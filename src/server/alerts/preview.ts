@@ -149,7 +149,7 @@ export class AlertPreviewService {
 
   async preview(scope: Scope, input: RuleInput, now = new Date()) {
     const metric = input.condition === 'door_open' ? 'door' : input.condition === 'metric' ? input.metric ?? null : null;
-    const seen = metric && input.condition === 'metric' ? await rulesStore.metricSeen(this.ctx.db, scope.orgId, metric) : { number: true, text: false };
+    const seen = metric && input.condition === 'metric' ? await rulesStore.metricSeen(this.ctx.db, scope.orgId, metric) : { number: true, text: false, value: false };
     const problems = validateRule({ ...input, scope: input.scope === 'global' ? 'organization' : input.scope }, () => seen);
     if (problems.length > 0) throw invalidFields(problems);
 

@@ -90,10 +90,14 @@ export function defaultTemplate(condition: AlertCondition, operator?: AlertOpera
   }
 }
 
-/** Whether the organization's devices (any organization's, for a global rule) have sent a metric as numbers, as text. */
+/**
+ * Whether the organization's devices (any organization's, for a global rule) have sent a metric as numbers,
+ * as text, or as any stored value (text or JSON: what a no-data rule may watch).
+ */
 export interface MetricSeen {
   number: boolean;
   text: boolean;
+  value: boolean;
 }
 
 /**
@@ -126,7 +130,7 @@ export function validateRule(rule: RuleInput, seen: (metric: string) => MetricSe
   if (rule.condition === 'event' && rule.operator && operatorFamily(rule.operator) === 'text') {
     problem('operator', `event rules test numbers and on/off values: use ${[...NUMERIC_OPERATORS, ...FLAG_OPERATORS].join(', ')}`);
   }
-  if (rule.condition === 'no_data' && rule.metric && !ALL_KNOWN_METRICS.has(rule.metric) && !seen(rule.metric).number && !seen(rule.metric).text) {
+  if (rule.condition === 'no_data' && rule.metric && !ALL_KNOWN_METRICS.has(rule.metric) && !seen(rule.metric).number && !seen(rule.metric).value) {
     problem('metric', `"${rule.metric}" is not a metric any of your devices has sent`);
   }
   if (!numeric) {

@@ -63,7 +63,7 @@ export class AlertRulesService {
       throw forbidden('you are limited to some sites: write site or device rules for them');
     }
     const orgId = input.scope === 'global' ? null : scope.orgId;
-    const seen = input.metric && input.condition !== 'event' ? await rulesStore.metricSeen(this.ctx.db, orgId, input.metric) : { number: true, text: false };
+    const seen = input.metric && input.condition !== 'event' ? await rulesStore.metricSeen(this.ctx.db, orgId, input.metric) : { number: true, text: false, value: false };
     const problems = validateRule(input, () => seen);
     const channelIds = input.channelIds ?? [];
     if (input.scope === 'global' && channelIds.length > 0) problems.push({ field: 'channelIds', message: 'global rules notify in the app only: channels belong to one organization' });

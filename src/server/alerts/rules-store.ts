@@ -119,7 +119,10 @@ export async function metricSeen(db: Conn, orgId: string | null, metric: string)
     ) AS number, EXISTS (
       SELECT 1 FROM devices d WHERE true ${orgId ? sql`AND d.org_id = ${orgId}::uuid` : sql``}
         AND EXISTS (SELECT 1 FROM telemetry_values v WHERE v.device_id = d.id AND v.key = ${metric} AND jsonb_typeof(v.value) = 'string')
-    ) AS text`.execute(db);
+    ) AS text, EXISTS (
+      SELECT 1 FROM devices d WHERE true ${orgId ? sql`AND d.org_id = ${orgId}::uuid` : sql``}
+        AND EXISTS (SELECT 1 FROM telemetry_values v WHERE v.device_id = d.id AND v.key = ${metric})
+    ) AS value`.execute(db);
   return result.rows[0]!;
 }
 
