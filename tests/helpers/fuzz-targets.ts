@@ -82,7 +82,7 @@ export class DeviceFuzz {
       // A poll with a valid timeout waits that long for a command: keep valid ones short.
       ['thingsboard rpc poll', () => ({ method: 'GET', url: `/api/v1/${token()}/rpc?timeout=${rng.chance(0.5) ? rng.int(1, 50) : urlPart(String(hostile.number()))}` })],
       ['thingsboard rpc answer', () => ({ method: 'POST', url: `/api/v1/${token()}/rpc/${requestId()}`, payload: anything(() => ({ result: 'ok', value: rng.int(0, 9) })) })],
-      ['thingsboard client rpc', () => ({ method: 'POST', url: `/api/v1/${token()}/rpc`, payload: anything(() => ({ method: rng.pick(['getCurrentTime', 'reboot']), params: {} })) })],
+      ['thingsboard client rpc', () => ({ method: 'POST', url: `/api/v1/${token()}/rpc`, payload: anything(() => ({ method: rng.pick(['getCurrentTime', 'getSessionLimits', 'reboot']), params: {} })) })],
     ];
 
     const telemetryPayload = () => (rng.chance(0.3) ? hostile.wholeBody() : encode(rng.chance(0.5) ? hostile.mutate({ temperature: 4, ts: Date.UTC(2026, 1, 1) }) : items(reading)));
@@ -95,7 +95,7 @@ export class DeviceFuzz {
         topic: `v1/devices/me/attributes/request/${rng.chance(0.8) ? requestId() : hostile.string().slice(0, 200)}`, device: 'sensor',
         payload: anything(() => ({ clientKeys: 'firmwareVersion,ip', sharedKeys: rng.pick(['', 'targetTemperature', hostile.string()]) })),
       })],
-      ['v1/devices/me/rpc/request/{id}', () => ({ topic: `v1/devices/me/rpc/request/${requestId()}`, device: 'sensor', payload: anything(() => ({ method: 'getCurrentTime', params: {} })) })],
+      ['v1/devices/me/rpc/request/{id}', () => ({ topic: `v1/devices/me/rpc/request/${requestId()}`, device: 'sensor', payload: anything(() => ({ method: rng.pick(['getCurrentTime', 'getSessionLimits']), params: {} })) })],
       ['v1/devices/me/rpc/response/{id}', () => ({ topic: `v1/devices/me/rpc/response/${requestId()}`, device: 'sensor', payload: anything(() => ({ result: 'done' })) })],
     ];
   }
