@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import { telemetryPublisher } from './helpers/mqtt.js';
 import { startTestApp, type SignedIn, type TestApp } from './helpers/app.js';
 
 /**
@@ -53,12 +54,7 @@ describe('silence alerts and text values', { timeout: 60_000 }, () => {
     return response.body.items as Record<string, unknown>[];
   }
 
-  async function connect(key: string) {
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${app.runtime.mqtt.port}`, { username: key, reconnectPeriod: 0, protocolVersion: 4 });
-    clients.push(client);
-    return (values: Record<string, unknown>, ts?: string) =>
-      client.publishAsync('v1/devices/me/telemetry', JSON.stringify(ts ? { ts: Date.parse(ts), values } : values), { qos: 1 });
-  }
+  const connect = (key: string) => telemetryPublisher(app.runtime.mqtt.port!, key, clients);
 
   /** The device falls silent for an hour; the timers open its offline alert. */
   async function goSilent(deviceId: string) {

@@ -1,4 +1,4 @@
-import type { MqttClient } from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
 
 /** What Vigil publishes on an error topic about a message it could not fully store. */
 export interface Report {
@@ -47,3 +47,15 @@ export async function granted(client: MqttClient, topic: string): Promise<number
 }
 
 export const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Connects a device to the broker on `port` (its key as user name, MQTT 3.1.1) and answers a function that
+ * publishes one reading of `values` with QoS 1, at `ts` or, without it, as received. The client joins
+ * `opened`, for the test to close.
+ */
+export async function telemetryPublisher(port: number, key: string, opened: MqttClient[]) {
+  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { username: key, reconnectPeriod: 0, protocolVersion: 4 });
+  opened.push(client);
+  return (values: Record<string, unknown>, ts?: string) =>
+    client.publishAsync('v1/devices/me/telemetry', JSON.stringify(ts ? { ts: Date.parse(ts), values } : values), { qos: 1 });
+}
