@@ -12,7 +12,7 @@ describe('device commands over the API and the HTTP device API', { timeout: 60_0
   let owner: SignedIn;
 
   before(async () => {
-    app = await startTestApp();
+    app = await startTestApp({ metricsPublic: true });
     owner = await app.owner();
   });
   after(async () => app.close());
@@ -134,14 +134,20 @@ describe('device commands over the API and the HTTP device API', { timeout: 60_0
     assert.equal((await app.client().post('/api/v1/not-a-key/rpc', { method: 'getCurrentTime' })).status, 401);
   });
 
+  /** Waits until the process holds `count` polls open, as /metrics reports them. */
+  async function openPolls(count: number) {
+    const line = `vigil_device_command_polls_open ${count}`;
+    for (let seen = ''; !seen.includes(line); await new Promise((resolve) => setTimeout(resolve, 20))) {
+      seen = (await app.runtime.app.inject({ method: 'GET', url: '/metrics' })).body;
+    }
+  }
+
   it('bounds long polls per device and their timeout', async () => {
     const gate = await device();
-    // Held long enough that, on a loaded machine, the third poll still finds both waiting.
-    const held = [poll(gate.key, 5000), poll(gate.key, 5000)];
-    // A third poll, once the first two are waiting, is refused.
-    let third = await poll(gate.key, 1);
-    for (const deadline = Date.now() + 4500; third.status !== 429 && Date.now() < deadline;) third = await poll(gate.key, 1);
-    assert.equal(third.status, 429, 'a third poll of one device is refused');
+    const held = [poll(gate.key, 3000), poll(gate.key, 3000)];
+    await openPolls(2);
+    const third = await poll(gate.key, 1);
+    assert.equal(third.status, 429, 'a third poll of one device, once the first two are waiting, is refused');
     assert.ok(third.headers['retry-after']);
     assert.deepEqual((await Promise.all(held)).map((r) => [r.status, r.body]), [[408, ''], [408, '']], 'a poll without a command ends in 408 without a body');
     assert.equal((await poll(gate.key, 600_000)).status, 400, 'a timeout past the maximum is refused with a reason');

@@ -97,7 +97,7 @@ export function createServices(ctx: AppContext) {
   const scheduleDelivery = new ScheduleDelivery(ctx, { reports });
   const commandDelivery = new CommandDelivery(ctx);
   const commands = new CommandsService(ctx, audit, devices, commandDelivery);
-  const commandPolls = new CommandLongPolls(commandDelivery);
+  const commandPolls = new CommandLongPolls(commandDelivery, ctx.metrics.registry);
   registerCommandTopics(deviceTopics, commandDelivery, mqttSessionLimits(ctx.config), ctx.logger.child({ module: 'commands' }));
   return {
     audit, organizations, identity, sites, members, setup, stream, deviceTopics, devices, attributes, cameras, decoders, detection, detectionModels, live, ingest, rushroster, photos, polosanca, events, telemetry, retention, rollups,

@@ -1,3 +1,4 @@
+import { Gauge, type Registry } from 'prom-client';
 import type { DevicePrincipal } from '../core/access.js';
 import { tooManyRequests } from '../core/http/errors.js';
 import type { CommandDelivery, Outgoing } from './delivery.js';
@@ -19,7 +20,15 @@ export class CommandLongPolls {
   private readonly ending = new Set<() => void>();
   private open = 0;
 
-  constructor(private readonly delivery: CommandDelivery) {}
+  constructor(private readonly delivery: CommandDelivery, registry: Registry) {
+    const polls = this;
+    new Gauge({
+      name: 'vigil_device_command_polls_open', help: 'Long polls of the HTTP device API waiting for a command in this process', registers: [registry],
+      collect() {
+        this.set(polls.open);
+      },
+    });
+  }
 
   /** The next command, or null after `timeoutMs`. `gone` resolves when the caller hangs up (nothing is claimed then). */
   async next(device: DevicePrincipal, timeoutMs: number, gone: { readonly closed: boolean; onClose(listener: () => void): void }): Promise<Outgoing | null> {
