@@ -21,12 +21,9 @@ export class CommandLongPolls {
   private open = 0;
 
   constructor(private readonly delivery: CommandDelivery, registry: Registry) {
-    const polls = this;
-    new Gauge({
+    const gauge = new Gauge({
       name: 'vigil_device_command_polls_open', help: 'Long polls of the HTTP device API waiting for a command in this process', registers: [registry],
-      collect() {
-        this.set(polls.open);
-      },
+      collect: () => gauge.set(this.open),
     });
   }
 
