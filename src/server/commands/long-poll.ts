@@ -21,9 +21,11 @@ export class CommandLongPolls {
   private open = 0;
 
   constructor(private readonly delivery: CommandDelivery, registry: Registry) {
-    const gauge = new Gauge({
+    const gauge: Gauge = new Gauge({
       name: 'vigil_device_command_polls_open', help: 'Long polls of the HTTP device API waiting for a command in this process', registers: [registry],
-      collect: () => gauge.set(this.open),
+      collect: () => {
+        gauge.set(this.open);
+      },
     });
   }
 
