@@ -51,6 +51,8 @@ export interface DevicePrincipal {
 
 export interface DeviceAuthenticator {
   authenticateDevice(apiKey: string): Promise<DevicePrincipal | null>;
+  /** The same by the key's hash (hashToken): a connection that re-checks its key on every message hashes it once. */
+  authenticateDeviceByHash(keyHash: string): Promise<DevicePrincipal | null>;
 }
 
 /** The device whose key is in the path (ThingsBoard's HTTP device API puts it there); 401 when unknown or revoked. */

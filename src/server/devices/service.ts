@@ -124,7 +124,10 @@ export class DevicesService implements DeviceAuthenticator {
 
   async authenticateDevice(apiKey: string): Promise<DevicePrincipal | null> {
     if (apiKey.length > 200) return null;
-    const keyHash = hashToken(apiKey);
+    return this.authenticateDeviceByHash(hashToken(apiKey));
+  }
+
+  async authenticateDeviceByHash(keyHash: string): Promise<DevicePrincipal | null> {
     const now = Date.now();
     let known = this.keys.get(keyHash);
     if (!known) {

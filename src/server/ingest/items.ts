@@ -29,6 +29,7 @@ export interface ParsedTime {
  * site, else its organization): field devices usually keep local wall-clock time.
  */
 export function parseTimestamp(value: unknown, zone: string, now = Date.now()): ParsedTime | string {
+  if (value instanceof Date) return instantProblem(value, now) ?? { ts: value, raw: value.toISOString() };
   if (typeof value !== 'string' || value.length === 0 || value.length > 40) return 'must be an ISO 8601 timestamp string';
   const text = value.trim().replace(' ', 'T');
   let ms: number;
@@ -41,9 +42,27 @@ export function parseTimestamp(value: unknown, zone: string, now = Date.now()): 
     if (!parsed.isValid) return `is not an ISO 8601 timestamp (${parsed.invalidExplanation ?? parsed.invalidReason})`;
     ms = parsed.toMillis();
   }
+  const ts = new Date(ms);
+  return instantProblem(ts, now) ?? { ts, raw: value };
+}
+
+/**
+ * What is wrong with an instant, if anything. Instants reach validation as Dates when the device gave
+ * epoch milliseconds (ThingsBoard's payloads) or none (a receive time): nothing to parse then.
+ */
+function instantProblem(ts: Date, now: number): string | null {
+  const ms = ts.getTime();
+  if (Number.isNaN(ms)) return 'is not a valid time';
   if (ms < EARLIEST_TIMESTAMP) return 'is before 2000-01-01';
   if (ms > now + MAX_FUTURE_MS) return 'is more than a day in the future';
-  return { ts: new Date(ms), raw: value };
+  return null;
+}
+
+/** A reading's time: as parseTimestamp, without keeping the text the device wrote (readings store only the instant). */
+function readingTime(value: unknown, zone: string, now: number): Date | string {
+  if (value instanceof Date) return instantProblem(value, now) ?? value;
+  const time = parseTimestamp(value, zone, now);
+  return typeof time === 'string' ? time : time.ts;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -165,8 +184,8 @@ function telemetryValue(value: unknown): { number?: number; typed?: TypedValue }
  */
 export function parseTelemetryItem(item: unknown, index: number, zone: string, now = Date.now()): TelemetryItem | Rejection {
   if (!isObject(item)) return { index, errors: [{ field: '', message: 'must be an object' }] };
-  const time = parseTimestamp(item.ts, zone, now);
-  if (typeof time === 'string') return { index, errors: [{ field: 'ts', message: time }] };
+  const ts = readingTime(item.ts, zone, now);
+  if (typeof ts === 'string') return { index, errors: [{ field: 'ts', message: ts }] };
   if (!isObject(item.values) || Object.keys(item.values).length === 0) {
     return { index, errors: [{ field: 'values', message: 'must be an object of keys to values, with at least one key' }] };
   }
@@ -183,7 +202,7 @@ export function parseTelemetryItem(item: unknown, index: number, zone: string, n
     if (sorted.typed !== undefined) typed.push([key, sorted.typed]);
   }
   if (values.length === 0 && typed.length === 0) return { index, errors: refused };
-  return { index, ts: time.ts, values, typed, refused };
+  return { index, ts, values, typed, refused };
 }
 
 export function isRejection(value: object): value is Rejection {

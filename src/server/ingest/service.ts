@@ -164,7 +164,16 @@ export class IngestService {
   private async ensurePartitionsFor(table: store.PartitionedTable, dates: Date[]): Promise<void> {
     const bound = this.defaultBounds.get(table) ?? -Infinity;
     const months = new Map<string, Date>();
-    for (const date of dates) if (date.getTime() >= bound) months.set(store.partitionName(table, date), date);
+    // A batch's dates are nearly all of one month: a date within the month last seen is not looked at again.
+    let monthStart = Infinity;
+    let monthEnd = -Infinity;
+    for (const date of dates) {
+      const ms = date.getTime();
+      if ((ms >= monthStart && ms < monthEnd) || ms < bound) continue;
+      monthStart = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
+      monthEnd = Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
+      months.set(store.partitionName(table, date), date);
+    }
     for (const date of months.values()) await this.ensurePartition(table, date);
   }
 
@@ -314,24 +323,37 @@ export class IngestService {
     if (retained.length === 0) return { accepted: 0, duplicates: 0, rejected: rejected.map(withoutReasons), values: 0 };
 
     const { orgId, deviceId } = device;
-    const readings = retained.flatMap((item) => item.values.map(([metric, value]) => ({ orgId, deviceId, ts: item.ts, metric, value })));
-    const typed = retained.flatMap((item) => item.typed.map(([key, value]) => ({ orgId, deviceId, ts: item.ts, key, value })));
-    return this.guarded(readings.length + typed.length, async () => {
-      const stored = readings.length > 0 ? await this.telemetryWriter.submit(readings, device).catch(refusedData) : [];
-      const storedTyped = typed.length > 0 ? await store.insertTelemetryValues(this.ctx.db, typed).catch(refusedData) : new Set<string>();
-      if (storedTyped.size > 0) {
-        const values = storedTyped.size === typed.length ? typed : typed.filter((v) => storedTyped.has(`${v.key}|${v.ts.getTime()}`));
-        await this.notify((o) => o.valuesStored?.({ device, values, readingsStored: stored.length > 0 }));
-      }
-      const answer = { rejected: rejected.map(withoutReasons) };
-      // The common case, everything new, without a key per value (the hot path of MQTT ingest).
-      if (stored.length === readings.length && storedTyped.size === typed.length) {
-        return { ...answer, accepted: retained.length, duplicates: 0, values: readings.length + typed.length };
-      }
-      const storedKeys = new Set([...stored.map((r) => `${r.metric}|${r.ts.getTime()}`), ...storedTyped]);
-      const fresh = retained.filter((item) => [...item.values, ...item.typed].some(([key]) => storedKeys.has(`${key}|${item.ts.getTime()}`)));
-      return { ...answer, accepted: fresh.length, duplicates: retained.length - fresh.length, values: storedKeys.size };
-    });
+    const readings: store.DeviceReading[] = [];
+    const typed: store.DeviceTypedValue[] = [];
+    for (const { ts, values, typed: typedValues } of retained) {
+      for (const [metric, value] of values) readings.push({ orgId, deviceId, ts, metric, value });
+      for (const [key, value] of typedValues) typed.push({ orgId, deviceId, ts, key, value });
+    }
+    return this.guarded(readings.length + typed.length, () => this.storeTelemetry(device, retained, readings, typed, rejected.map(withoutReasons)));
+  }
+
+  private async storeTelemetry(
+    device: DevicePrincipal, retained: TelemetryItem[], readings: store.DeviceReading[], typed: store.DeviceTypedValue[], rejected: Rejection[],
+  ): Promise<TelemetryResult> {
+    let stored: store.DeviceReading[] = [];
+    let storedTyped = new Set<string>();
+    try {
+      if (readings.length > 0) stored = await this.telemetryWriter.submit(readings, device);
+      if (typed.length > 0) storedTyped = await store.insertTelemetryValues(this.ctx.db, typed);
+    } catch (error) {
+      refusedData(error);
+    }
+    if (storedTyped.size > 0) {
+      const values = storedTyped.size === typed.length ? typed : typed.filter((v) => storedTyped.has(`${v.key}|${v.ts.getTime()}`));
+      await this.notify((o) => o.valuesStored?.({ device, values, readingsStored: stored.length > 0 }));
+    }
+    // The common case, everything new, without a key per value (the hot path of MQTT ingest).
+    if (stored.length === readings.length && storedTyped.size === typed.length) {
+      return { rejected, accepted: retained.length, duplicates: 0, values: readings.length + typed.length };
+    }
+    const storedKeys = new Set([...stored.map((r) => `${r.metric}|${r.ts.getTime()}`), ...storedTyped]);
+    const fresh = retained.filter((item) => [...item.values, ...item.typed].some(([key]) => storedKeys.has(`${key}|${item.ts.getTime()}`)));
+    return { rejected, accepted: fresh.length, duplicates: retained.length - fresh.length, values: storedKeys.size };
   }
 
   private async publishEvents(device: DevicePrincipal, fresh: { id: string; item: EventItem }[]): Promise<void> {

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { arrayLiteral } from '../core/db/array-literal.js';
 import type { Db, Tx } from '../core/db/database.js';
 import type { EventItem } from './items.js';
 
@@ -124,9 +125,27 @@ function pendingTelemetry(from: string) {
  * whole, so it returns nothing from the database: the input is the answer.
  */
 export async function insertTelemetry(db: Conn, readings: DeviceReading[], resent = false): Promise<DeviceReading[]> {
-  const input = sql`unnest(${readings.map((r) => r.orgId)}::uuid[], ${readings.map((r) => r.deviceId)}::uuid[],
-                           ${readings.map((r) => r.ts.toISOString())}::timestamptz[], ${readings.map((r) => r.metric)}::text[],
-                           ${readings.map((r) => r.value)}::float8[]) AS t(org_id, device_id, ts, metric, value)`;
+  const orgs: string[] = [];
+  const devices: string[] = [];
+  const times: string[] = [];
+  const metrics: string[] = [];
+  const values: number[] = [];
+  // The readings of one item share its Date: each time is formatted once, not once per key.
+  let lastTs: Date | undefined;
+  let lastTime = '';
+  for (const reading of readings) {
+    if (reading.ts !== lastTs) {
+      lastTs = reading.ts;
+      lastTime = reading.ts.toISOString();
+    }
+    orgs.push(reading.orgId);
+    devices.push(reading.deviceId);
+    times.push(lastTime);
+    metrics.push(reading.metric);
+    values.push(reading.value);
+  }
+  const input = sql`unnest(${arrayLiteral(orgs)}::uuid[], ${arrayLiteral(devices)}::uuid[], ${arrayLiteral(times)}::timestamptz[],
+                           ${arrayLiteral(metrics)}::text[], ${arrayLiteral(values)}::float8[]) AS t(org_id, device_id, ts, metric, value)`;
   if (!resent) {
     await sql`
       WITH input AS MATERIALIZED (SELECT * FROM ${input}),

@@ -4,6 +4,7 @@ import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client, ty
 import type { Logger } from 'pino';
 import type { DeviceAuthenticator, DevicePrincipal } from '../core/access.js';
 import type { Bus } from '../core/bus.js';
+import { hashToken } from '../core/tokens.js';
 import { ConnectionGate, PacketTooLarge, type ConnectionLimits } from './connectionLimits.js';
 import { DeviceConnections } from './device-connections.js';
 import { MessageRefused, onDownlink, type DeviceTopics } from './device-topics.js';
@@ -11,9 +12,9 @@ import { DEVICE_TOPICS, PayloadError, type MqttReport } from './payloads.js';
 import { MessageProcessor, RetryLater, sleep, type IncomingMessage } from './processor.js';
 import { ReceiveTimes } from './receive-times.js';
 
-/** A connected device: its key (re-checked on every message). */
+/** A connected device: its key's hash (the key is re-checked on every message, without hashing it again). */
 interface Session {
-  key: string;
+  keyHash: string;
   device: DevicePrincipal;
   /** The device's messages are handled one at a time, in order. */
   queue: Promise<void>;
@@ -214,7 +215,7 @@ export class EmbeddedBroker {
         return;
       }
       packet.clientId = `${device.deviceId}/${packet.clientId || randomUUID()}`;
-      this.admissions.set(client, { key, device, queue: Promise.resolve() });
+      this.admissions.set(client, { keyHash: hashToken(key), device, queue: Promise.resolve() });
     } catch (error) {
       this.logger.error({ err: error }, 'mqtt: could not check a device key');
       this.admissions.set(client, { refused: 3, reason: 'server unavailable' });
@@ -347,7 +348,7 @@ export class EmbeddedBroker {
 
   private async refresh(session: Session): Promise<DevicePrincipal | null> {
     try {
-      const device = await this.devices.authenticateDevice(session.key);
+      const device = await this.devices.authenticateDeviceByHash(session.keyHash);
       if (device) session.device = device;
       return device;
     } catch (error) {

@@ -49,9 +49,12 @@ const MAX_EPOCH_MS = 8.64e15;
  */
 export type ReceivedAt = (count: number) => number;
 
-/** A number is epoch milliseconds (ThingsBoard); anything else (normally an ISO 8601 string) is left to the ingest validation. */
+/**
+ * A number is epoch milliseconds (ThingsBoard), handed on as a Date (the ingest validation takes the
+ * instant as it is); anything else (normally an ISO 8601 string) is left to the validation.
+ */
 function timestamp(value: unknown): unknown {
-  if (typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= MAX_EPOCH_MS) return new Date(value).toISOString();
+  if (typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= MAX_EPOCH_MS) return new Date(value);
   return value;
 }
 
@@ -70,7 +73,7 @@ export function parseJson(payload: Buffer): unknown {
 export function telemetryItems(body: unknown, receivedAt: ReceivedAt): unknown[] {
   const item = (value: unknown): unknown => {
     if (!isObject(value)) return value;
-    if ('values' in value) return { ...value, ts: timestamp(value.ts) };
+    if ('values' in value) return { ts: timestamp(value.ts), values: value.values };
     const { ts, ...values } = value;
     return { ts: timestamp(ts), values };
   };

@@ -50,13 +50,12 @@ export class MessageProcessor {
   }
 
   async process(device: DevicePrincipal, kind: IngestKind, message: IncomingMessage, body: unknown): Promise<MqttReport | null> {
-    const base = { topic: message.topic, ...(message.messageId !== undefined && { messageId: message.messageId }) };
     try {
       const items = itemsOf(kind, body, (count) => message.receivedAt(device.deviceId, count));
       const result = kind === 'telemetry' ? await this.ingest.ingestTelemetry(device, items) : await this.ingest.ingestEvents(device, items);
       if (result.rejected.length === 0) return null;
       return {
-        ...base,
+        ...reportBase(message),
         code: 'rejected_items',
         message: `${result.rejected.length} of ${items.length} items were rejected in full or in part (see each item's fields); the rest was stored`,
         accepted: result.accepted,
@@ -64,20 +63,25 @@ export class MessageProcessor {
         rejected: result.rejected,
       };
     } catch (error) {
-      if (error instanceof PayloadError) return { ...base, code: error.code, message: error.message };
+      if (error instanceof PayloadError) return { ...reportBase(message), code: error.code, message: error.message };
       if (error instanceof AppError && error.status === 429) {
         const seconds = Number((error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds ?? 1);
         throw new RetryLater(error.message, seconds * 1000, error);
       }
-      if (error instanceof AppError && error.status < 500) return { ...base, code: error.code, message: error.message };
+      if (error instanceof AppError && error.status < 500) return { ...reportBase(message), code: error.code, message: error.message };
       throw new RetryLater(`the batch could not be stored: ${(error as Error).message}`, 1000, error);
     }
   }
 
   /** The report for a message refused before reaching the ingest service. */
   static reportOf(message: IncomingMessage, error: PayloadError): MqttReport {
-    return { topic: message.topic, ...(message.messageId !== undefined && { messageId: message.messageId }), code: error.code, message: error.message };
+    return { ...reportBase(message), code: error.code, message: error.message };
   }
+}
+
+/** What every report says of its message: the topic, and the packet id when it has one. */
+function reportBase(message: IncomingMessage): Pick<MqttReport, 'topic' | 'messageId'> {
+  return { topic: message.topic, ...(message.messageId !== undefined && { messageId: message.messageId }) };
 }
 
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
