@@ -1,7 +1,8 @@
 import type { DevicePrincipal } from '../core/access.js';
 import type { Config } from '../core/config.js';
 import type { AppContext } from '../core/context.js';
-import { isDataException, isRowError } from '../core/db/errors.js';
+import { isUniqueViolation } from '../core/db/database.js';
+import { isDataException, isRowError, isTransientConflict } from '../core/db/errors.js';
 import { AppError, tooManyRequests } from '../core/http/errors.js';
 import { isRejection, parseEventItem, parseTelemetryItem, type EventItem, type Rejection, type TelemetryItem } from './items.js';
 import { receiveClock, stampMissingTimes } from './receive-clock.js';
@@ -394,15 +395,4 @@ function refusedData(error: unknown): never {
 function isMissingPartition(error: unknown): boolean {
   const e = error as { code?: string; message?: string };
   return e?.code === '23514' && /no partition|_default_before_/.test(e.message ?? '');
-}
-
-/** A row already stored under the same unique key (23505): the batch is, at least partly, a resend. */
-function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: string })?.code === '23505';
-}
-
-/** A deadlock or serialization failure: the statement rolled back whole and may simply be run again. */
-function isTransientConflict(error: unknown): boolean {
-  const code = (error as { code?: string })?.code;
-  return code === '40P01' || code === '40001';
 }

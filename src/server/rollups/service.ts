@@ -1,5 +1,6 @@
 import type { AppContext } from '../core/context.js';
 import type { Db } from '../core/db/database.js';
+import { isTransientConflict } from '../core/db/errors.js';
 import * as store from './store.js';
 
 /** Pending batches folded per statement: large enough to group well, small enough to keep locks short. */
@@ -58,9 +59,4 @@ export class RollupsService {
       if (folded < limit) return total;
     }
   }
-}
-
-function isTransientConflict(error: unknown): boolean {
-  const code = (error as { code?: string })?.code;
-  return code === '40P01' || code === '40001';
 }

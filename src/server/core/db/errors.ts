@@ -22,3 +22,9 @@ export function isRowError(error: unknown): boolean {
   const state = sqlState(error);
   return state !== undefined && ['22', '23', '54'].includes(state.slice(0, 2));
 }
+
+/** A deadlock or serialization failure (40P01, 40001): the statement rolled back whole and may simply be run again. */
+export function isTransientConflict(error: unknown): boolean {
+  const state = sqlState(error);
+  return state === '40P01' || state === '40001';
+}
