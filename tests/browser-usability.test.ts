@@ -1,7 +1,8 @@
 /**
  * Everyday usability in a real browser (Debian's Chromium) against a real Vigil, as a member meets it:
  * navigation and overview cards follow the devices the member can see (a viewer of a cold store gets no
- * speed or camera pages); on a 390 px phone the events come before their filters, the devices table
+ * speed or camera pages); on a 390 px phone the events come before their filters, an event's time reads as its
+ * date over its clock (not four ragged lines), the devices table
  * keeps "Last seen" and the /stats heatmap fits with readable text and a legend; the sidebar reaches
  * the bottom of a long page; the signed-out sign-in page logs nothing; a radar's page shows its
  * statistics; the audit log names what changed; public photos are blurred and only when the
@@ -42,6 +43,7 @@ describe('everyday usability in a browser', { skip, timeout: 120_000 }, () => {
   let owner: SignedIn;
   let viewer: SignedIn;
   let radarId: string;
+  let coldSiteId: string;
   let photoEventId: string;
   const errors: string[] = [];
   const contexts: BrowserContext[] = [];
@@ -51,6 +53,7 @@ describe('everyday usability in a browser', { skip, timeout: 120_000 }, () => {
     app = await startTestApp({ mapTiles: OFFLINE_TILES });
     [server, browser, owner] = await Promise.all([serveConsole(app.runtime), launchBrowser(), app.owner('Polo Sanca Foods')]);
     const cold = await owner.client.post('/api/v1/sites', { name: 'Cold store', timezone: 'Europe/Madrid' });
+    coldSiteId = cold.body.id;
     const street = await owner.client.post('/api/v1/sites', { name: 'Main Street', timezone: 'Europe/Madrid' });
     const fridge = await owner.client.post('/api/v1/devices', { kind: 'refrigeration', name: 'Freezer 1', serial: 'PS-F1', siteId: cold.body.id });
     assert.equal(fridge.status, 201, JSON.stringify(fridge.body));
@@ -141,15 +144,21 @@ describe('everyday usability in a browser', { skip, timeout: 120_000 }, () => {
   it('offers a viewer of a cold store no speed or camera pages and no speeding card; the owner with radars and cameras gets them', async () => {
     const page = await signedIn(viewer, '/dashboard');
     const seen = await overview(page);
-    for (const absent of ['Speed statistics', 'Cameras', 'Safety violations']) assert.ok(!seen.nav.includes(absent), `viewer's navigation has no ${absent}: ${seen.nav.join(', ')}`);
+    for (const absent of ['Speed statistics', 'Cameras', 'Safety violations', 'Challans']) assert.ok(!seen.nav.includes(absent), `viewer's navigation has no ${absent}: ${seen.nav.join(', ')}`);
     assert.ok(seen.nav.includes('Events'));
     assert.doesNotMatch(seen.cards, /Speeding in the last 24 h/);
     await saveScreenshot(page, 'viewer-navigation');
 
     const ownerPage = await signedIn(owner, '/dashboard');
     const owned = await overview(ownerPage);
-    for (const present of ['Speed statistics', 'Cameras', 'Safety violations']) assert.ok(owned.nav.includes(present), `owner's navigation has ${present}`);
+    for (const present of ['Speed statistics', 'Cameras', 'Safety violations', 'Challans']) assert.ok(owned.nav.includes(present), `owner's navigation has ${present}`);
     await ownerPage.getByRole('link', { name: /Speeding in the last 24 h/ }).waitFor();
+
+    // Once the register holds a challan of the viewer's site, the viewer is offered it.
+    const customer = await owner.client.post('/api/v1/customers', { name: 'Frost Foods', tag: 'FROST' });
+    assert.equal((await owner.client.post('/api/v1/challans', { customerId: customer.body.id, siteId: coldSiteId, description: '40 crates of ice cream' })).status, 201);
+    const again = await signedIn(viewer, '/dashboard');
+    assert.ok((await overview(again)).nav.includes('Challans'), "the viewer's navigation has Challans once one is visible to them");
   });
 
   it('on a 390 px phone: events before their folded filters, "Last seen" in the devices table, a fitting /stats heatmap with a legend', async () => {
@@ -161,6 +170,19 @@ describe('everyday usability in a browser', { skip, timeout: 120_000 }, () => {
     const row = (await firstRow.boundingBox())!;
     assert.ok(row.y + row.height <= PHONE.height, `the first event is on the first screen (its bottom at ${row.y + row.height} px)`);
     await saveScreenshot(page, 'phone-events');
+    // A time cell is its date over its clock ("Dec 7, 2026" / "8:00:41 PM", the zone after it or below it), each
+    // on one line, and the table fits the phone: not "Dec 7, / 2026, / 10:12:25 / AM GMT+1" as before.
+    // Lines as drawn: a box's height over the line height (no named functions in here: tsx would wrap them in __name).
+    const time = firstRow.locator('td').first().locator('time');
+    const [whole, date, clock] = await time.evaluate((el) => {
+      const lineHeight = parseFloat(getComputedStyle(el).lineHeight);
+      return [el, ...el.querySelectorAll('.time-run')].map((node) => Math.round(node.getBoundingClientRect().height / lineHeight));
+    });
+    assert.ok(whole! >= 2 && whole! <= 3, `the first event's time takes ${whole} lines`);
+    assert.deepEqual([date, clock], [1, 1], 'its date and its clock each keep to one line');
+    const eventsScroll = await page.locator('.table-wrap').first().evaluate((el) => el.scrollWidth - el.clientWidth);
+    assert.equal(eventsScroll, 0, 'the events table does not scroll sideways: its photos are in view');
+    assert.equal(await horizontalOverflow(page), 0, 'no sideways scrolling on /events');
     const toggle = page.getByRole('button', { name: /^Filters/ });
     assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
     await toggle.click();

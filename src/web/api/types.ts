@@ -1,5 +1,5 @@
 /** The API's shapes the console reads (see /docs for the full contract). */
-import type { Role } from '../../shared/roles';
+import type { MemberRole, Role } from '../../shared/roles';
 import type { DeviceKind, DeviceStatus } from '../../shared/devices';
 
 export type { DeviceKind, DeviceStatus, Role };
@@ -13,13 +13,13 @@ export interface Membership {
   id: string;
   name: string;
   slug: string;
-  role: Role;
+  role: MemberRole;
 }
 
 export interface Me {
   user: { id: string; email: string; name: string; isSuperadmin: boolean };
   /** The organization this session acts in; null for a user who belongs to none. */
-  organization: { id: string; name: string; role: Role; siteIds: string[] | null; locale: string; timezone: string } | null;
+  organization: { id: string; name: string; role: MemberRole; siteIds: string[] | null; locale: string; timezone: string } | null;
   organizations: Membership[];
   csrfToken: string | null;
 }

@@ -11,6 +11,8 @@ export interface NavItem {
   superadmin?: boolean;
   /** The page is about devices of this kind: shown only when the member can see one. */
   kind?: DeviceKind;
+  /** The challan register: shown as Capabilities.challans says. */
+  challans?: true;
 }
 
 export interface NavSection {
@@ -32,7 +34,7 @@ export const NAVIGATION: NavSection[] = [
       { to: '/alerts/rules', label: 'Alert rules', action: 'alertrule.write' },
       { to: '/stats', label: 'Speed statistics', kind: 'speed_radar' },
       { to: '/maintenance', label: 'Maintenance', action: 'maintenance.read' },
-      { to: '/challans', label: 'Challans', action: 'challan.read' },
+      { to: '/challans', label: 'Challans', action: 'challan.read', challans: true },
       { to: '/reports', label: 'Reports' },
     ],
   },
@@ -59,7 +61,8 @@ export const NAVIGATION: NavSection[] = [
 export function navigationFor(me: Me, capabilities: Capabilities): NavSection[] {
   const shown = (item: NavItem) => (!item.action || may(me, item.action))
     && (!item.superadmin || me.user.isSuperadmin)
-    && (!item.kind || (capabilities.known && capabilities.has(item.kind)));
+    && (!item.kind || (capabilities.known && capabilities.has(item.kind)))
+    && (!item.challans || capabilities.challans);
   return NAVIGATION.map((section) => ({ ...section, items: section.items.filter(shown) }))
     .filter((section) => section.items.length > 0);
 }
