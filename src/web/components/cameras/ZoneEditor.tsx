@@ -1,4 +1,4 @@
-import { useState, type PointerEvent as ReactPointerEvent } from 'react';
+import { useState, type KeyboardEvent as ReactKeyboardEvent, type PointerEvent as ReactPointerEvent } from 'react';
 import { cameraSnapshotUrl, useSaveCameraSettings, type Camera, type DetectionMode, type DetectionSettings, type Polygon } from '../../api/cameras';
 import { ApiError } from '../../api/client';
 import { centroid, pointsAttribute, useElementSize } from './ZoneShapes';
@@ -15,6 +15,16 @@ const MODES: { value: DetectionMode; label: string }[] = [
 ];
 
 const round = (value: number) => Math.round(Math.min(1, Math.max(0, value)) * 10_000) / 10_000;
+
+/** How far an arrow key moves the drawing cross or a corner: 1% of the picture, 10% with Shift. */
+const ARROWS: Record<string, [number, number]> = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+function nudged(point: readonly [number, number], event: ReactKeyboardEvent): [number, number] | null {
+  const direction = ARROWS[event.key];
+  if (!direction) return null;
+  const step = event.shiftKey ? 0.1 : 0.01;
+  return [round(point[0] + direction[0] * step), round(point[1] + direction[1] * step)];
+}
+const percent = ([x, y]: readonly [number, number]) => `${Math.round(x * 100)}%, ${Math.round(y * 100)}%`;
 
 /** Why the editor shows no picture, from the camera's status (only an online camera has a latest frame). */
 function noPictureText(camera: Camera, failed: boolean): string {
@@ -57,6 +67,8 @@ export function ZoneEditor({ camera, onSaved }: { camera: Camera; onSaved: (mess
   const [selected, setSelected] = useState<number | null>(null);
   const [drawing, setDrawing] = useState<{ kind: 'zone' | 'mask'; points: Polygon } | null>(null);
   const [dragging, setDragging] = useState<number | null>(null);
+  // The keyboard's drawing cross: shown once an arrow key moved it, so that mouse and touch users never see it.
+  const [cross, setCross] = useState<{ at: [number, number]; shown: boolean }>({ at: [0.5, 0.5], shown: false });
   const [aspect, setAspect] = useState(1);
   // The snapshot is asked for only while the camera is online (otherwise it answers 503); a new status or
   // "New picture" asks again. `failed` names the request that found no picture.
@@ -80,14 +92,34 @@ export function ZoneEditor({ camera, onSaved }: { camera: Camera; onSaved: (mess
     if (!drawing || event.button !== 0) return;
     event.preventDefault();
     const point = at(event);
-    // From the latest state: quick taps can come before a render. A double click's second press (or a
-    // double tap) lands on the corner just made: not a new corner.
-    setDrawing((d) => {
-      if (!d) return d;
-      const last = d.points[d.points.length - 1];
-      if (last && Math.abs(last[0] - point[0]) < 0.01 && Math.abs(last[1] - point[1]) < 0.01) return d;
-      return { ...d, points: [...d.points, point] };
-    });
+    addCorner(point);
+  };
+  // From the latest state: quick taps can come before a render. A double click's second press (or a
+  // double tap) lands on the corner just made: not a new corner.
+  const addCorner = (point: [number, number]) => setDrawing((d) => {
+    if (!d) return d;
+    const last = d.points[d.points.length - 1];
+    if (last && Math.abs(last[0] - point[0]) < 0.01 && Math.abs(last[1] - point[1]) < 0.01) return d;
+    return { ...d, points: [...d.points, point] };
+  });
+  // Drawing without a pointer: arrow keys move the cross, Enter or Space puts a corner there, Backspace takes the last one back, Escape cancels.
+  const onCanvasKey = (event: ReactKeyboardEvent<SVGSVGElement>) => {
+    if (!drawing || event.target !== event.currentTarget) return;
+    const moved = nudged(cross.at, event);
+    if (moved) setCross({ at: moved, shown: true });
+    else if (event.key === 'Enter' || event.key === ' ') addCorner(cross.at);
+    else if (event.key === 'Backspace') setDrawing({ ...drawing, points: drawing.points.slice(0, -1) });
+    else if (event.key === 'Escape') setDrawing(null);
+    else return;
+    event.preventDefault();
+  };
+  // A selected shape's corner, focused with Tab, moves with the arrow keys.
+  const onCornerKey = (event: ReactKeyboardEvent<SVGCircleElement>, point: number) => {
+    if (selected === null) return;
+    const moved = nudged(shapes[selected]!.polygon[point]!, event);
+    if (!moved) return;
+    event.preventDefault();
+    change(selected, { polygon: shapes[selected]!.polygon.map((p, i) => (i === point ? moved : p)) });
   };
   const onPointerMove = (event: ReactPointerEvent<SVGSVGElement>) => {
     if (dragging === null || selected === null) return;
@@ -97,6 +129,9 @@ export function ZoneEditor({ camera, onSaved }: { camera: Camera; onSaved: (mess
   const startDrawing = (kind: 'zone' | 'mask') => {
     setSelected(null);
     setDrawing({ kind, points: [] });
+    setCross({ at: [0.5, 0.5], shown: false });
+    // The buttons give way to Finish and Cancel: the canvas takes the focus, ready for the arrow keys.
+    svg?.focus({ preventScroll: true });
   };
   const finish = () => {
     if (!drawing || drawing.points.length < 3) return;
@@ -141,9 +176,10 @@ export function ZoneEditor({ camera, onSaved }: { camera: Camera; onSaved: (mess
         )}
         <svg
           ref={setSvg} className={`zone-editor-canvas${drawing ? ' zone-editor-drawing' : ''}`} data-testid="zone-canvas"
-          role="group" aria-label={drawing ? `Drawing a ${drawing.kind}: click or tap each corner` : 'Zones and masks of the camera'}
+          role="group" tabIndex={drawing ? 0 : -1}
+          aria-label={drawing ? `Drawing a ${drawing.kind}: click or tap each corner, or move the cross with the arrow keys and press Enter` : 'Zones and masks of the camera'}
           onPointerDown={onPointerDown} onPointerMove={onPointerMove} onPointerUp={() => setDragging(null)} onPointerCancel={() => setDragging(null)}
-          onDoubleClick={finish}
+          onDoubleClick={finish} onKeyDown={onCanvasKey}
         >
           {width > 0 && shapes.map((shape, index) => {
             const [cx, cy] = centroid(shape.polygon);
@@ -160,6 +196,8 @@ export function ZoneEditor({ camera, onSaved }: { camera: Camera; onSaved: (mess
           {width > 0 && selected !== null && !drawing && shapes[selected]?.polygon.map(([x, y], point) => (
             <circle
               key={point} className="zone-editor-handle" cx={x * width} cy={y * height} r={9}
+              tabIndex={0} role="button" aria-label={`Corner ${point + 1} of ${maskLabels[selected] || 'the zone'} at ${percent([x, y])}: arrow keys move it`}
+              onKeyDown={(event) => onCornerKey(event, point)}
               onPointerDown={(event) => { event.stopPropagation(); event.currentTarget.ownerSVGElement?.setPointerCapture(event.pointerId); setDragging(point); }}
             />
           ))}
@@ -169,13 +207,21 @@ export function ZoneEditor({ camera, onSaved }: { camera: Camera; onSaved: (mess
               {drawing.points.map(([x, y], point) => <circle key={point} className="zone-editor-handle" cx={x * width} cy={y * height} r={6} />)}
             </>
           )}
+          {width > 0 && drawing && cross.shown && (
+            <g className="zone-editor-cross" data-testid="zone-cross">
+              <line x1={cross.at[0] * width - 12} x2={cross.at[0] * width + 12} y1={cross.at[1] * height} y2={cross.at[1] * height} />
+              <line x1={cross.at[0] * width} x2={cross.at[0] * width} y1={cross.at[1] * height - 12} y2={cross.at[1] * height + 12} />
+            </g>
+          )}
         </svg>
         {!showPicture && <p className="zone-editor-no-picture">{noPictureText(camera, online)}</p>}
       </div>
       <div className="form-actions">
         {drawing ? (
           <>
-            <span className="small" role="status">{drawing.points.length} {drawing.points.length === 1 ? 'corner' : 'corners'}; at least 3.</span>
+            <span className="small" role="status">
+              {drawing.points.length} {drawing.points.length === 1 ? 'corner' : 'corners'}; at least 3.{cross.shown && ` Cross at ${percent(cross.at)}.`}
+            </span>
             <button type="button" className="button button-primary" onClick={finish} disabled={drawing.points.length < 3}>Finish shape</button>
             <button type="button" className="button" onClick={() => setDrawing(null)}>Cancel drawing</button>
           </>
@@ -189,6 +235,8 @@ export function ZoneEditor({ camera, onSaved }: { camera: Camera; onSaved: (mess
       </div>
       <p className="small muted">
         Zones (red, solid) are where nobody may stand; masks (blue, dashed) hide what must not be judged. Select a shape to drag its corners.
+        With a keyboard: while drawing, the arrow keys move a cross (Shift: faster) and Enter puts a corner there; a selected shape&apos;s
+        corners take Tab and move with the arrow keys.
       </p>
 
       <ul className="zone-editor-list" aria-label="Zones and masks">
