@@ -11,7 +11,7 @@ import { requestActor } from '../audit/service.js';
 import { presentCamera, type CamerasService } from './service.js';
 import {
   DETECTION_CONFIDENCE_MAX, DETECTION_CONFIDENCE_MIN, INFERENCE_PRESETS, INFERENCE_SIZE_MAX, INFERENCE_SIZE_MIN, MASKS_MAX,
-  MIN_PERSON_AREA_MAX, POLYGON_POINTS_MAX, POLYGON_POINTS_MIN, TARGET_FPS_MAX, TARGET_FPS_MIN, TARGET_FPS_PRESETS, ZONES_MAX,
+  MIN_PERSON_AREA_MAX, POLYGON_POINTS_MAX, POLYGON_POINTS_MIN, STATUS_HISTORY_PER_CAMERA, TARGET_FPS_MAX, TARGET_FPS_MIN, TARGET_FPS_PRESETS, ZONES_MAX,
 } from './settings.js';
 
 const Source = Type.Union([Type.Literal('rtsp'), Type.Literal('file')]);
@@ -83,6 +83,12 @@ const Camera = Type.Object({
   }, { description: 'admins only: the worker process decoding the camera and since when; null while no worker holds it' }))),
 });
 
+const StatusChange = Type.Object({
+  status: Status,
+  cause: Nullable(Type.String({ description: 'why, in words, e.g. "401 unauthorized"; null when there is nothing to say' })),
+  at: Timestamp,
+});
+
 const Settings = Type.Object({
   source: Type.Optional(Source),
   rtspUrl: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 2000, description: 'rtsp:// or rtsps://, without user name or password' }))),
@@ -147,6 +153,14 @@ export function cameraRoutes(cameras: CamerasService, maxPlaceholderBytes: numbe
       const scope = scopeOf(request);
       return presentCamera(await cameras.get(scope, request.params.id), roleMay(scope.role, 'camera.write'));
     });
+
+    app.get('/api/v1/cameras/:id/status-history', {
+      config: { access: 'camera.read' },
+      schema: {
+        tags, summary: `A camera's status changes, newest first (the newest ${STATUS_HISTORY_PER_CAMERA} are kept)`,
+        params: IdParams, querystring: PageQuery, response: { 200: Page(StatusChange), ...errors(400, 401, 403, 404) },
+      },
+    }, async (request) => cameras.statusHistory(scopeOf(request), request.params.id, request.query));
 
     app.patch('/api/v1/cameras/:id', {
       config: { access: 'camera.write' },

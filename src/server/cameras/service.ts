@@ -125,6 +125,14 @@ export interface CameraSourceSettings {
 
 const EXTENSIONS = { 'video/mp4': 'mp4', 'video/webm': 'webm' } as const;
 
+/** A status history cursor is [at as ISO time, id]; anything else is a 400, not a database error. */
+function historyCursor(after: (string | number)[] | null): [string, number] | null {
+  if (!after) return null;
+  const [at, id] = after;
+  if (after.length === 2 && typeof at === 'string' && !Number.isNaN(Date.parse(at)) && Number.isSafeInteger(id)) return [at, id as number];
+  throw invalidFields([{ field: 'cursor', message: 'malformed; use the nextCursor of a previous page' }]);
+}
+
 /**
  * Cameras: devices of kind `camera` with their video settings. The row is made with the device (this
  * service extends the device registry for its kind); admins configure it, every member may look at it.
@@ -159,6 +167,18 @@ export class CamerasService implements DeviceKindExtension {
     const camera = await store.findCamera(this.ctx.db, scope, id);
     if (!camera) throw notFound('camera');
     return camera;
+  }
+
+  /** A camera's status changes, newest first; a camera the member may not see is not found. */
+  async statusHistory(scope: Scope, id: string, query: PageQuery) {
+    await this.get(scope, id);
+    const page = pageRequest(query);
+    const rows = await store.listStatusHistory(this.ctx.db, scope, id, page.limit, historyCursor(page.after));
+    const changes = toPage(rows, page.limit, (r) => [r.at.toISOString(), r.id]);
+    return {
+      items: changes.items.map((r) => ({ status: r.status, cause: r.cause, at: r.at.toISOString() })),
+      nextCursor: changes.nextCursor,
+    };
   }
 
   async configure(scope: Scope, id: string, patch: CameraPatch, actor: Actor) {

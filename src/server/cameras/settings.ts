@@ -13,6 +13,8 @@ export const INFERENCE_SIZE_MAX = 1920;
 export const TARGET_FPS_PRESETS = [0.25, 0.5, 1, 2] as const;
 export const TARGET_FPS_MIN = 0.25;
 export const TARGET_FPS_MAX = 2;
+/** Status changes kept per camera: enough for weeks of an ordinary camera, a bound for one that flaps all day. */
+export const STATUS_HISTORY_PER_CAMERA = 500;
 
 /**
  * What is wrong with an RTSP address, or null. Credentials inside it are refused: they would be shown to

@@ -3,6 +3,7 @@ import type { Scope } from '../core/access.js';
 import type { Db, Tx } from '../core/db/database.js';
 import { inScope } from '../core/db/scope.js';
 import type { CameraStatus, CamerasTable, DetectionStatus, PlaceholderVideo } from '../core/db/schema.js';
+import { STATUS_HISTORY_PER_CAMERA } from './settings.js';
 
 /**
  * Every SQL statement about cameras' settings. Reads show the camera with its device's name, serial and
@@ -97,17 +98,52 @@ export function findSource(db: Conn, id: string) {
 }
 
 /**
- * Records a decoder's status and its cause when either changed; returns the camera's org and site for
- * the announcement, or undefined when nothing changed (or the camera is gone).
+ * Records a decoder's status and its cause when either changed, in one statement with its row in the
+ * camera's status history (the history's oldest rows beyond STATUS_HISTORY_PER_CAMERA go with it);
+ * returns the camera's org and site for the announcement, or undefined when nothing changed (nothing
+ * is written then) or the camera is gone.
  */
 export async function updateStatus(db: Conn, id: string, status: CameraStatus, cause: string | null) {
   return db
-    .updateTable('cameras')
-    .set({ status, status_cause: cause, status_changed_at: new Date() })
-    .where('device_id', '=', id)
-    .where((eb) => eb.or([eb('status', '!=', status), sql<boolean>`status_cause IS DISTINCT FROM ${cause}`]))
-    .returning(['org_id', 'site_id', 'status_changed_at'])
+    .with('changed', (qb) => qb
+      .updateTable('cameras')
+      .set({ status, status_cause: cause, status_changed_at: new Date() })
+      .where('device_id', '=', id)
+      .where((eb) => eb.or([eb('status', '!=', status), sql<boolean>`status_cause IS DISTINCT FROM ${cause}`]))
+      .returning(['device_id', 'org_id', 'site_id', 'status', 'status_cause', 'status_changed_at']))
+    .with('recorded', (qb) => qb
+      .insertInto('camera_status_history')
+      .columns(['camera_id', 'org_id', 'site_id', 'status', 'cause', 'at'])
+      .expression((eb) => eb.selectFrom('changed').select(['device_id', 'org_id', 'site_id', 'status', 'status_cause', 'status_changed_at'])))
+    // The statement sees the history as it was before its insert: keeping the newest (cap − 1) leaves the cap.
+    .with('trimmed', (qb) => qb
+      .deleteFrom('camera_status_history')
+      .where('camera_id', '=', id)
+      .where((eb) => eb.exists(eb.selectFrom('changed').select('device_id')))
+      .where('id', 'in', (eb) => eb
+        .selectFrom('camera_status_history')
+        .select('id')
+        .where('camera_id', '=', id)
+        .orderBy('at', 'desc')
+        .orderBy('id', 'desc')
+        .offset(STATUS_HISTORY_PER_CAMERA - 1)))
+    .selectFrom('changed')
+    .select(['org_id', 'site_id', 'status_changed_at'])
     .executeTakeFirst();
+}
+
+/** A camera's status changes, newest first, after the cursor's (at, id); scoped to the member's organization and sites. */
+export function listStatusHistory(db: Conn, scope: Scope, cameraId: string, limit: number, after: [string, number] | null) {
+  let query = db
+    .selectFrom('camera_status_history as h')
+    .select(['h.id', 'h.status', 'h.cause', 'h.at'])
+    .where(inScope(scope, 'h'))
+    .where('h.camera_id', '=', cameraId)
+    .orderBy('h.at', 'desc')
+    .orderBy('h.id', 'desc')
+    .limit(limit + 1);
+  if (after) query = query.where(sql<boolean>`(h.at, h.id) < (${after[0]}::timestamptz, ${after[1]}::bigint)`);
+  return query.execute();
 }
 
 /**

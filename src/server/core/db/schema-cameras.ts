@@ -3,7 +3,8 @@ import type { CreatedAt, UpdatedAt } from './schema-columns.js';
 
 /**
  * The cameras tables (migration 0032): each camera's settings and the decoding leases of workers; detection
- * settings and state, violations, acknowledgements and daily detection statistics (migration 0037).
+ * settings and state, violations, acknowledgements and daily detection statistics (migration 0037); the history of
+ * each camera's status (migration 0050).
  */
 export type CameraSource = 'rtsp' | 'file';
 export type CameraTransport = 'tcp' | 'udp';
@@ -62,6 +63,17 @@ export interface DetectionZone {
   polygon: DetectionPolygon;
 }
 export type ViolationRule = 'no_hardhat' | 'no_vest' | 'zone_breach';
+
+/** One change of a camera's decoder status (migration 0050); the newest 500 per camera are kept. */
+export interface CameraStatusHistoryTable {
+  id: Generated<number>;
+  camera_id: string;
+  org_id: string;
+  site_id: string | null;
+  status: CameraStatus;
+  cause: string | null;
+  at: Date;
+}
 
 export interface CameraLeasesTable {
   camera_id: string;

@@ -4,7 +4,7 @@ import type { MemberRole, Role } from '../../../shared/roles.js';
 import type { CreatedAt, UpdatedAt } from './schema-columns.js';
 import type { AlertRulesTable, AlertRuleStatesTable, AlertRuleVersionsTable, AlertsTable, NotificationChannelsTable, NotificationOutboxTable } from './schema-alerts.js';
 import type {
-  CamerasTable, CameraDetectionDailyTable, CameraLeasesTable, CameraWorkersTable, EventAcknowledgementsTable, OrganizationDetectionModelsTable, ViolationsTable,
+  CamerasTable, CameraDetectionDailyTable, CameraLeasesTable, CameraStatusHistoryTable, CameraWorkersTable, EventAcknowledgementsTable, OrganizationDetectionModelsTable, ViolationsTable,
 } from './schema-cameras.js';
 import type {
   ChallanCustomersTable, ChallanDigestWeeksTable, ChallanFileDeletionsTable, ChallanNumberCountersTable, ChallanPodFilesTable, DeliveryChallansTable,
@@ -235,6 +235,7 @@ export interface Database {
   event_photo_uploads: EventPhotoUploadsTable;
   cameras: CamerasTable;
   camera_leases: CameraLeasesTable;
+  camera_status_history: CameraStatusHistoryTable;
   camera_workers: CameraWorkersTable;
   violations: ViolationsTable;
   event_acknowledgements: EventAcknowledgementsTable;
