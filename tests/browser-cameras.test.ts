@@ -4,7 +4,7 @@
  * come back (not in the page, not in any API answer) and tests a connection that is refused; the grid
  * shows each camera's picture, status and cause, and a status change arrives without a reload; a viewer
  * sees no edit control; a 390 px phone gets one column without sideways scrolling; the register wizard's
- * camera path lands on the camera page. Screenshots: docs/screenshots/cameras.png and
+ * camera path lands on the camera page; a camera's status history pages on a phone. Screenshots: docs/screenshots/cameras.png and
  * test-artifacts/browser/cameras-*.png.
  */
 import assert from 'node:assert/strict';
@@ -188,6 +188,38 @@ describe('cameras in a browser', { skip, timeout: 240_000 }, () => {
     await page.getByRole('img', { name: 'Live picture of Crane camera' }).or(page.getByText('The live picture is not available.')).waitFor();
     await page.getByRole('heading', { name: 'Decoder messages' }).waitFor();
     await page.close();
+  });
+
+  it('shows a camera\'s status history on a phone, newest first with how long each lasted, 20 a page', async () => {
+    // The yard camera flaps 25 times and is then stopped: its 26 changes, as a decoder reports them.
+    const yard = ids['Yard camera']!;
+    for (let n = 1; n <= 25; n += 1) {
+      await app.runtime.services.cameras.recordStatus(yard, n % 2 === 1 ? 'online' : 'error', n % 2 === 1 ? null : `no frames (drop ${n / 2})`);
+    }
+    await app.runtime.services.cameras.recordStatus(yard, 'offline', null);
+
+    const phone = await newPage(viewer, `/cameras/${yard}`, 390, 844);
+    const history = phone.getByRole('list', { name: 'Status changes, newest first' });
+    await history.waitFor();
+    const changes = history.getByRole('listitem');
+    assert.equal(await changes.count(), 20, 'the first page');
+    assert.match(await changes.nth(0).innerText(), /Offline[\s\S]*so far/, 'the newest is the current status, lasting so far');
+    assert.match(await changes.nth(1).innerText(), /Online[\s\S]*for \d+ s/);
+    assert.match(await changes.nth(2).innerText(), /Error[\s\S]*no frames \(drop 12\)/);
+    assert.equal(await horizontalOverflow(phone), 0, 'the history fits a phone');
+    await history.scrollIntoViewIfNeeded();
+    await screenshot(phone, 'cameras-status-history-phone', false);
+
+    const pages = phone.getByRole('navigation', { name: 'Status history pages' });
+    await pages.getByRole('button', { name: 'Next ›' }).click();
+    await pages.getByText('Page 2').waitFor();
+    await eventually(async () => assert.equal(await changes.count(), 6, 'the rest on the second page'));
+    assert.match(await changes.nth(0).innerText(), /Error[\s\S]*no frames \(drop 3\)[\s\S]*for \d+ s/, 'lasted until the previous page\'s last change');
+    assert.match(await changes.nth(5).innerText(), /Online/, 'the oldest change last');
+    await pages.getByRole('button', { name: '‹ Previous' }).click();
+    await eventually(async () => assert.equal(await changes.count(), 20));
+    assert.equal(await horizontalOverflow(phone), 0);
+    await phone.close();
   });
 
   it('shows a viewer the cameras without any control to change them', async () => {

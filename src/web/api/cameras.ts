@@ -11,6 +11,7 @@ export const cameraKeys = {
   list: (filter: CameraFilter, cursor: string | null) => ['cameras', 'list', filter, cursor] as const,
   detail: (id: string) => ['cameras', 'detail', id] as const,
   decoder: (id: string) => ['cameras', 'decoder', id] as const,
+  statusHistory: (id: string, cursor: string | null) => ['cameras', 'status-history', id, cursor] as const,
   presets: ['cameras', 'presets'] as const,
 };
 
@@ -83,6 +84,13 @@ export interface CameraPresets {
   targetFpsMax: number;
 }
 
+/** One change of a camera's status, as kept by the server (the newest 500 per camera). */
+export interface CameraStatusChange {
+  status: CameraStatus;
+  cause: string | null;
+  at: string;
+}
+
 export interface DecoderState {
   running: boolean;
   status?: string;
@@ -120,6 +128,15 @@ export function useCameras(filter: CameraFilter, cursor: string | null, limit = 
 
 export function useCamera(id: string) {
   return useQuery({ queryKey: cameraKeys.detail(id), queryFn: ({ signal }) => api<Camera>(`/cameras/${id}`, { signal }) });
+}
+
+/** A page of the camera's status changes, newest first; a `camera.status` message refreshes it like every camera query. */
+export function useCameraStatusHistory(id: string, cursor: string | null, limit = 20) {
+  return useQuery({
+    queryKey: [...cameraKeys.statusHistory(id, cursor), limit],
+    queryFn: ({ signal }) => api<Page<CameraStatusChange>>(`/cameras/${id}/status-history`, { query: { cursor, limit }, signal }),
+    placeholderData: keepPreviousData,
+  });
 }
 
 export function useCameraPresets() {

@@ -1,12 +1,13 @@
 import { useState } from 'react';
 import { Link, useLocation, useParams } from 'react-router';
 import { ApiError } from '../../api/client';
-import { useCamera, useDecoderState, type Camera, type CameraStatus } from '../../api/cameras';
+import { useCamera, useDecoderState, type Camera } from '../../api/cameras';
 import { useSites } from '../../api/queries';
 import { CameraCredentials } from '../../components/cameras/CameraCredentials';
 import { CameraLiveView, CameraStatusBadge, cameraStatusWord } from '../../components/cameras/CameraPicture';
 import { CameraPlaceholder } from '../../components/cameras/CameraPlaceholder';
 import { CameraSettingsForm } from '../../components/cameras/CameraSettingsForm';
+import { CameraStatusHistory } from '../../components/cameras/CameraStatusHistory';
 import { DetectionPanel } from '../../components/cameras/DetectionPanel';
 import { ZoneOverlay } from '../../components/cameras/ZoneShapes';
 import { EventTime } from '../../components/EventTime';
@@ -18,25 +19,6 @@ import { formatRelative, organizationZone } from '../../lib/format';
 import { useTitle } from '../../lib/title';
 import './cameras.css';
 
-interface StatusChange {
-  status: CameraStatus;
-  cause: string | null;
-  at: string;
-}
-
-/**
- * The status changes seen while the page is open (the live stream brings each one): the API keeps only
- * the current status, its cause and since when.
- */
-function useStatusChanges(camera: Camera | undefined): StatusChange[] {
-  const [changes, setChanges] = useState<StatusChange[]>([]);
-  const latest = changes[0];
-  if (camera && (!latest || latest.at !== camera.statusChangedAt || latest.status !== camera.status)) {
-    setChanges([{ status: camera.status, cause: camera.statusCause, at: camera.statusChangedAt }, ...changes].slice(0, 20));
-  }
-  return changes;
-}
-
 /** `/cameras/:id`: the live picture, status and cause; admins change settings, credentials and the placeholder video. */
 export function CameraPage() {
   const { id = '' } = useParams();
@@ -46,7 +28,6 @@ export function CameraPage() {
   const notice = useNotice();
   const canEdit = may(me, 'camera.write');
   const decoder = useDecoderState(id, canEdit && camera.isSuccess);
-  const changes = useStatusChanges(camera.data);
   // Arrived from the register wizard: the camera exists, its address and credentials come next.
   const registered = (useLocation().state as { registered?: boolean } | null)?.registered === true;
   const [showZones, setShowZones] = useState(true);
@@ -109,16 +90,8 @@ export function CameraPage() {
 
       <div className="panels">
         <section className="panel" aria-labelledby="camera-history-heading">
-          <h2 id="camera-history-heading">Status changes</h2>
-          <ol className="camera-history">
-            {changes.map((change) => (
-              <li key={`${change.at}-${change.status}`}>
-                <CameraStatusBadge status={change.status} /> <EventTime iso={change.at} zone={zone} />
-                {change.cause && <span className={`camera-cause${change.status === 'error' ? ' camera-cause-error' : ''}`}> {change.cause}</span>}
-              </li>
-            ))}
-          </ol>
-          <p className="small muted">The latest first: the current status and those that came while this page was open.</p>
+          <h2 id="camera-history-heading">Status history</h2>
+          <CameraStatusHistory cameraId={c.id} zone={zone} />
         </section>
         {canEdit && (
           <section className="panel" aria-labelledby="camera-decoder-heading">
