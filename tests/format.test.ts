@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { startTestApp, type SignedIn, type TestApp } from './helpers/app.js';
 import { pdfText } from './helpers/pdf.js';
 import {
-  canonicalLocale, formatDate, formatDay, formatDuration, formatNumber, formatPercent, formatSpeed, formatTime, zoneLabel,
+  canonicalLocale, formatDate, formatDay, formatDuration, formatNumber, formatPercent, formatSpeed, formatTime, formatTimeRuns, zoneLabel,
 } from '../src/shared/format.js';
 
 /** The one formatter of times, dates and numbers used by the console, public pages, PDFs and CSV text. */
@@ -46,6 +46,18 @@ describe('shared formatter', () => {
     assert.equal(formatDate(WINTER, 'Europe/Berlin', 'de-DE', 'numeric'), '15.01.2026');
     assert.equal(formatDate(WINTER, 'Europe/London', 'en-GB', 'numeric'), '15/01/2026');
     assert.equal(formatDay('2026-03-08', 'en-US'), 'Mar 8, 2026');
+  });
+
+  it('cuts a time into date, clock and zone for a phone\'s table cell, the same text joined', () => {
+    assert.deepEqual(formatTimeRuns(WINTER, 'America/Denver', 'en-US', { seconds: true }), {
+      date: 'Jan 15, 2026', separator: ', ', clock: '11:05:00 AM', zoneSeparator: ' ', zone: 'MST',
+    });
+    // Japanese ends the day with 日 (it stays with the date); Chinese and Korean do not name the zone last.
+    assert.equal(formatTimeRuns(WINTER, 'Asia/Tokyo', 'ja-JP').date, '2026年1月16日');
+    for (const locale of ['en-US', 'en-GB', 'de-DE', 'fr-FR', 'ja-JP', 'ko-KR', 'zh-CN', 'hu-HU', 'ar-EG']) {
+      const runs = formatTimeRuns(SUMMER, 'Europe/Berlin', locale, { seconds: true });
+      assert.equal(Object.values(runs).join(''), formatTime(SUMMER, 'Europe/Berlin', locale, { seconds: true }), locale);
+    }
   });
 
   it('keeps the clock right across a change to summer time', () => {

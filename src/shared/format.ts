@@ -60,12 +60,50 @@ function dateParts(style: 'medium' | 'numeric', year: boolean): Intl.DateTimeFor
   return { ...(year && { year: 'numeric' }), month: style === 'medium' ? 'short' : '2-digit', day: style === 'medium' ? 'numeric' : '2-digit' };
 }
 
+function timeFormat(zone: string, locale: string, { style = 'medium', seconds = false, year = true }: TimeOptions): Intl.DateTimeFormat {
+  return dateFormat(locale, { ...dateParts(style, year), hour: 'numeric', minute: '2-digit', ...(seconds && { second: '2-digit' }), timeZone: zone, timeZoneName: 'short' });
+}
+
 /** A moment in an IANA zone, in the locale's way, the zone named: "Nov 23, 2026, 9:05 AM MST". */
 export function formatTime(at: Moment, zone: string, locale = DEFAULT_LOCALE, options: TimeOptions = {}): string {
-  const { style = 'medium', seconds = false, year = true } = options;
-  return plain(dateFormat(locale, {
-    ...dateParts(style, year), hour: 'numeric', minute: '2-digit', ...(seconds && { second: '2-digit' }), timeZone: zone, timeZoneName: 'short',
-  }).format(new Date(at)));
+  return plain(timeFormat(zone, locale, options).format(new Date(at)));
+}
+
+const DATE_FIELDS = new Set<Intl.DateTimeFormatPartTypes>(['era', 'year', 'month', 'day', 'weekday']);
+
+/** `formatTime` in the runs a narrow cell may put on lines of their own; joined in this order they are `formatTime`. */
+export interface TimeRuns {
+  date: string;
+  /** ", " in "Nov 23, 2026, 9:05 AM MST"; a mark of the locale's other than a comma stays with the date ("7日"). */
+  separator: string;
+  clock: string;
+  /** " " before a zone named last ("MST"); both empty where the locale names it elsewhere (then it is in `clock`). */
+  zoneSeparator: string;
+  zone: string;
+}
+
+/**
+ * `formatTime` cut where the date ends, the clock begins and the zone is named, so a phone's table cell can stack
+ * them without breaking any; a locale that writes the clock first keeps it all in `clock`.
+ */
+export function formatTimeRuns(at: Moment, zone: string, locale = DEFAULT_LOCALE, options: TimeOptions = {}): TimeRuns {
+  const parts = timeFormat(zone, locale, options).formatToParts(new Date(at)).map((p) => ({ type: p.type, value: plain(p.value) }));
+  const text = (from: number, to?: number) => parts.slice(from, to).map((p) => p.value).join('');
+  const lastDate = parts.map((p) => DATE_FIELDS.has(p.type)).lastIndexOf(true);
+  const between = parts[lastDate + 1];
+  if (lastDate < 0 || between?.type !== 'literal' || parts.slice(0, lastDate).some((p) => !DATE_FIELDS.has(p.type) && p.type !== 'literal')) {
+    return { date: '', separator: '', clock: text(0), zoneSeparator: '', zone: '' };
+  }
+  const cut = /^[,،]/.test(between.value) ? 0 : between.value.trimEnd().length;
+  const named = parts.length - 1;
+  const zoneLast = parts[named]!.type === 'timeZoneName' && named > lastDate + 2 && /^\s+$/.test(parts[named - 1]!.value);
+  return {
+    date: text(0, lastDate + 1) + between.value.slice(0, cut),
+    separator: between.value.slice(cut),
+    clock: text(lastDate + 2, zoneLast ? named - 1 : undefined),
+    zoneSeparator: zoneLast ? parts[named - 1]!.value : '',
+    zone: zoneLast ? parts[named]!.value : '',
+  };
 }
 
 /** The date of a moment in an IANA zone: "Nov 23, 2026" / "11/23/2026" (en-US), "23.11.2026" (de-DE, numeric). */

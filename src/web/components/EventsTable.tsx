@@ -36,7 +36,7 @@ export function EventsTable({ events, showDevice = true, label }: { events: Vigi
             const zone = display.zoneFor(event.siteId);
             return (
               <tr key={event.id} className={fresh.has(event.id) ? 'row-new' : undefined}>
-                <td className="nowrap"><EventTime iso={event.ts} zone={zone} /></td>
+                <td className="nowrap"><EventTime iso={event.ts} zone={zone} stacked /></td>
                 {showDevice && <td><Link to={`/devices/${event.deviceId}`}>{event.deviceName}</Link></td>}
                 <td className="hide-narrow">{humanize(event.kind)}</td>
                 <td className="num nowrap">

@@ -174,7 +174,7 @@ function LatestValues({ deviceId, zone }: { deviceId: string; zone: string }) {
                     <td className="mono">{row.key}</td>
                     <td className={row.type === 'json' ? 'mono' : undefined}>{shownValue(row)}</td>
                     <td>{row.type}</td>
-                    <td><EventTime iso={row.ts} zone={zone} /></td>
+                    <td><EventTime iso={row.ts} zone={zone} stacked /></td>
                   </tr>
                 ))}
               </tbody>

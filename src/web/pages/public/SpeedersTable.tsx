@@ -1,6 +1,7 @@
 import { Link } from 'react-router';
 import type { PublicDevice, Speeder } from '../../api/community';
-import { DEFAULT_LOCALE, formatSpeed, formatTime } from '../../../shared/format';
+import { EventTime } from '../../components/EventTime';
+import { DEFAULT_LOCALE, formatSpeed } from '../../../shared/format';
 
 type Where = Pick<PublicDevice, 'units' | 'timezone' | 'locale'>;
 /** Before the device list arrives: the time in UTC, still named. */
@@ -33,7 +34,7 @@ export function SpeedersTable({ speeders, deviceOf, names, label }: {
             const speed = (value: number) => formatSpeed(value, where.units, where.locale);
             return (
               <tr key={`${s.deviceId}-${s.time}-${s.speed}`}>
-                <td><time dateTime={s.time} title={where.timezone}>{formatTime(s.time, where.timezone, where.locale)}</time></td>
+                <td><EventTime iso={s.time} zone={where.timezone} locale={where.locale} stacked /></td>
                 {names && <td><Link to={`/public/devices/${s.deviceId}`}>{names.get(s.deviceId) ?? 'Shared radar'}</Link></td>}
                 <td>{speed(s.speed)}</td>
                 <td>{speed(s.speedLimit)}</td>
