@@ -17,8 +17,15 @@ export async function lockDevice(tx: Tx, deviceId: string): Promise<void> {
   await sql`SELECT pg_advisory_xact_lock(hashtext(${`vigil-alerts:${deviceId}`}))`.execute(tx);
 }
 
-export function statesFor(db: Conn, deviceId: string, ruleIds: string[]) {
-  return db.selectFrom('alert_rule_states').selectAll().where('device_id', '=', deviceId).where('rule_id', 'in', ruleIds).execute();
+/**
+ * The rules' states for a device. A state written before the device's last change is `stale`: the change may
+ * have moved the device out of the rule's reach (another site) and back, and what the state holds from before
+ * (a half-run duration, the last value a "changes" rule compared) says nothing about the time between.
+ */
+export function statesFor(db: Conn, deviceId: string, ruleIds: string[]): Promise<(StateRow & { stale: boolean })[]> {
+  return db.selectFrom('alert_rule_states as s').innerJoin('devices as d', 'd.id', 's.device_id').selectAll('s')
+    .select(sql<boolean>`s.updated_at < d.updated_at`.as('stale'))
+    .where('s.device_id', '=', deviceId).where('s.rule_id', 'in', ruleIds).execute();
 }
 
 export function openAlertsFor(db: Conn, deviceId: string, ruleIds: string[]) {
@@ -37,7 +44,12 @@ export async function anyStateOrOpenAlert(db: Conn, deviceId: string, ruleIds: s
 
 export async function saveStates(db: Conn, states: Omit<StateRow, 'updated_at'>[]): Promise<void> {
   if (states.length === 0) return;
-  await db.insertInto('alert_rule_states').values(states.map((s) => ({ ...s, updated_at: new Date() })))
+  // Column by column: a state read with statesFor carries `stale`, which is no column.
+  const rows = states.map((s) => ({
+    rule_id: s.rule_id, device_id: s.device_id, org_id: s.org_id, breach_since: s.breach_since, breach_value: s.breach_value, breach_peak: s.breach_peak,
+    breach_text: s.breach_text, clear_since: s.clear_since, last_ts: s.last_ts, last_value: s.last_value, last_text: s.last_text, updated_at: new Date(),
+  }));
+  await db.insertInto('alert_rule_states').values(rows)
     .onConflict((oc) => oc.columns(['rule_id', 'device_id']).doUpdateSet((eb) => ({
       breach_since: eb.ref('excluded.breach_since'),
       breach_value: eb.ref('excluded.breach_value'),
@@ -243,9 +255,15 @@ export async function quietEventAlerts(db: Conn) {
   return result.rows;
 }
 
-/** A rule's test changed: every device's pending state under the old test is void. */
-export async function forgetRuleStates(db: Conn, ruleId: string): Promise<void> {
-  await db.deleteFrom('alert_rule_states').where('rule_id', '=', ruleId).execute();
+/**
+ * The rules' states are void (their test changed, or they went in or out of force): for every device, or only
+ * for the devices of `orgId`.
+ */
+export async function forgetStates(db: Conn, ruleIds: string[], orgId: string | null = null): Promise<void> {
+  if (ruleIds.length === 0) return;
+  let query = db.deleteFrom('alert_rule_states').where('rule_id', 'in', ruleIds);
+  if (orgId !== null) query = query.where('org_id', '=', orgId);
+  await query.execute();
 }
 
 export function openAlertsOfRule(db: Conn, ruleId: string) {

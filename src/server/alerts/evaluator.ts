@@ -206,7 +206,10 @@ export class AlertEvaluator implements IngestObserver {
     const key = rule.metric!;
     const first = samples[0]!.ts;
     const newest = samples[samples.length - 1]!.ts;
-    const [state] = await store.statesFor(changes.tx, device.id, [rule.id]);
+    const [stored] = await store.statesFor(changes.tx, device.id, [rule.id]);
+    // A state from before the device last changed (it may have left the rule's site and come back) is void:
+    // the values stored meanwhile were not the rule's to compare, so it starts afresh as on a first evaluation.
+    const state = stored && !stored.stale ? stored : undefined;
     const since = state?.last_ts ?? null;
     if (since && newest <= since) return;
     const series = await store.textsSince(changes.tx, device.id, key, since ?? first, since === null, newest, MAX_CATCH_UP + 1);
@@ -238,7 +241,9 @@ export class AlertEvaluator implements IngestObserver {
   /**
    * Runs each rule's samples through its state: a breach must hold for the rule's duration before an
    * alert opens; an open alert counts further breaches and resolves once the value has passed the
-   * clear threshold for the duration. Samples older than the last one evaluated are ignored.
+   * clear threshold for the duration. Samples older than the last one evaluated are ignored. A state left
+   * from before the rule went out of force for the device is forgotten (rule changes in rules-service, a
+   * device's change here: see statesFor).
    */
   private async runSeries(changes: Changes, device: AlertDevice, rules: RuleRow[], samplesOf: (rule: RuleRow) => Sample[]): Promise<void> {
     const ids = rules.map((r) => r.id);
@@ -249,8 +254,9 @@ export class AlertEvaluator implements IngestObserver {
     const progress: store.AlertProgress[] = [];
 
     for (const rule of rules) {
-      const existed = states.has(rule.id);
-      const state = { ...(states.get(rule.id) ?? emptyState(rule, device)) };
+      const existed = states.get(rule.id);
+      // As for "changes" rules, a state from before the device last changed is void: a breach counts from now on.
+      const state = { ...(existed && !existed.stale ? existed : emptyState(rule, device)) };
       let alert = open.get(rule.id);
       let update: store.AlertProgress | null = null;
       const duration = rule.duration_seconds * 1000;

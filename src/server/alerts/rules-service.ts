@@ -1,5 +1,6 @@
 import type { Principal, Scope } from '../core/access.js';
 import type { AppContext } from '../core/context.js';
+import type { Tx } from '../core/db/database.js';
 import { forbidden, invalidFields, notFound } from '../core/http/errors.js';
 import { pageRequest, toPage, type PageQuery } from '../core/pagination.js';
 import type { Actor, AuditService } from '../audit/service.js';
@@ -7,7 +8,7 @@ import type { DevicesService } from '../devices/service.js';
 import type { SitesService } from '../sites/service.js';
 import * as evaluation from './evaluation-store.js';
 import { applies, rank, RULES_CHANGED } from './rule-book.js';
-import { defaultTemplate, validateRule, type RuleInput, type RuleRow } from './rule-model.js';
+import { defaultTemplate, priorityKey, validateRule, type RuleInput, type RuleRow } from './rule-model.js';
 import * as rulesStore from './rules-store.js';
 import type { AlertTransitions } from './transitions.js';
 
@@ -83,6 +84,7 @@ export class AlertRulesService {
     const orgId = checked.scope === 'global' ? null : scope.orgId;
     const rule = await this.ctx.db.transaction().execute(async (tx) => {
       const row = await rulesStore.insertRule(tx, orgId, checked, principal.userId);
+      if (row.enabled) await this.forgetAround(tx, orgId, [priorityKey(row)]);
       await this.audit.record(actor, { orgId, action: 'alert_rule.created', resourceType: 'alert_rule', resourceId: row.id, details: { name: row.name, scope: row.scope } }, tx);
       return row;
     });
@@ -98,9 +100,10 @@ export class AlertRulesService {
   }
 
   /**
-   * Changes a rule. A change to what it tests, or enabling it again, forgets the pending state of every
-   * device (a half-run duration under the old threshold means nothing under the new one); disabling it
-   * resolves its open alerts.
+   * Changes a rule. A change to what it tests forgets the pending state of every device (a half-run duration
+   * under the old threshold means nothing under the new one); so does a change to where it is in force
+   * (enabled or disabled, pointed at other devices), for it and the rules of the same key (forgetAround).
+   * Disabling it resolves its open alerts.
    */
   async update(scope: Scope, principal: Principal, id: string, patch: RulePatch, actor: Actor): Promise<RuleRow> {
     const current = await this.writable(scope, principal, id);
@@ -111,12 +114,14 @@ export class AlertRulesService {
       .some((field) => patch[field] !== undefined);
     const rule = await this.ctx.db.transaction().execute(async (tx) => {
       const row = await rulesStore.updateRule(tx, id, checked);
+      const forceChanged = (row.enabled || current.enabled) && (row.enabled !== current.enabled || row.site_id !== current.site_id
+        || row.device_id !== current.device_id || row.device_kind !== current.device_kind || priorityKey(row) !== priorityKey(current));
+      // In the same transaction: no process evaluates the changed rule with a state from before.
+      if (forceChanged) await this.forgetAround(tx, current.org_id, [priorityKey(current), priorityKey(row)]);
+      else if (testChanged) await evaluation.forgetStates(tx, [id]);
       await this.audit.record(actor, { orgId: current.org_id, action: 'alert_rule.updated', resourceType: 'alert_rule', resourceId: id, name: row?.name ?? current.name, details: { changes: patch } }, tx);
       return row;
     });
-    // Enabled again: what a device's state holds from before (a half-run duration, the last value a
-    // "changes" rule compared) is stale; it starts afresh, as a new rule would.
-    if (testChanged || (!current.enabled && rule.enabled)) await evaluation.forgetRuleStates(this.ctx.db, id);
     if (current.enabled && !rule.enabled) await this.resolveOpenAlerts(id);
     await this.announce(rule);
     return rule;
@@ -127,10 +132,24 @@ export class AlertRulesService {
     const rule = await this.writable(scope, principal, id);
     await this.resolveOpenAlerts(id);
     await this.ctx.db.transaction().execute(async (tx) => {
+      if (rule.enabled) await this.forgetAround(tx, rule.org_id, [priorityKey(rule)]);
       await rulesStore.deleteRule(tx, id);
       await this.audit.record(actor, { orgId: rule.org_id, action: 'alert_rule.deleted', resourceType: 'alert_rule', resourceId: id, details: { name: rule.name } }, tx);
     });
     await this.announce(rule);
+  }
+
+  /**
+   * A rule that goes in or out of force for some devices (created, deleted, enabled, disabled, pointed at other
+   * devices or another key) moves the rules it overrides, or is overridden by, out of or back into force there
+   * (priority: rule-book.ts). What their states hold from before (a half-run duration, the last value a
+   * "changes" rule compared) says nothing about the time between: the states of every rule of these keys are
+   * forgotten, for the organization's devices (every device for a global rule), so each starts afresh, as a new
+   * rule would. Some of those rules stay in force for some devices; for them a pending duration restarts.
+   */
+  private async forgetAround(tx: Tx, orgId: string | null, keys: string[]): Promise<void> {
+    const affected = (await rulesStore.rulesReaching(tx, orgId)).filter((rule) => keys.includes(priorityKey(rule)));
+    await evaluation.forgetStates(tx, affected.map((rule) => rule.id), orgId);
   }
 
   private async resolveOpenAlerts(ruleId: string): Promise<void> {

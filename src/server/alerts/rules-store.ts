@@ -91,6 +91,12 @@ export function enabledRules(db: Conn, orgId: string | null) {
   return (orgId === null ? query.where('org_id', 'is', null) : query.where('org_id', '=', orgId)).execute();
 }
 
+/** Every rule (enabled or not) an organization's devices may be under: its own and the global ones; every rule for null. */
+export function rulesReaching(db: Conn, orgId: string | null) {
+  const query = db.selectFrom('alert_rules').selectAll();
+  return (orgId === null ? query : query.where((eb) => eb.or([eb('org_id', '=', orgId), eb('org_id', 'is', null)]))).execute();
+}
+
 /** Every rule (enabled or not) that could apply to a device, for the effective-rules view. */
 export function rulesForDevice(db: Conn, device: { id: string; orgId: string; siteId: string | null; kind: string }) {
   return db.selectFrom('alert_rules').selectAll()

@@ -58,6 +58,11 @@ export class AlertTimers {
         const [open] = await store.openAlertsFor(changes.tx, device.id, [rule.id]);
         const expired = (since: Date | null) => since !== null && Date.now() - since.getTime() >= rule.duration_seconds * 1000;
         if (!state) return;
+        if (state.stale) {
+          // Written before the device last changed (it may have been out of the rule's reach meanwhile): void.
+          await store.deleteStates(changes.tx, device.id, [rule.id]);
+          return;
+        }
         // A text rule's state keeps its values as text, a numeric rule's as numbers.
         const last = state.last_text ?? state.last_value;
         if (!open && expired(state.breach_since) && last !== null && breaches(rule, last)) {
