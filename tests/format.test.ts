@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { startTestApp, type SignedIn, type TestApp } from './helpers/app.js';
 import { pdfText } from './helpers/pdf.js';
 import {
-  canonicalLocale, formatDate, formatDay, formatDuration, formatNumber, formatPercent, formatSpeed, formatTime, formatTimeRuns, zoneLabel,
+  canonicalLocale, formatDate, formatDay, formatDayRange, formatDuration, formatNumber, formatPercent, formatSpeed, formatTime, formatTimeRuns, zoneLabel,
 } from '../src/shared/format.js';
 
 /** The one formatter of times, dates and numbers used by the console, public pages, PDFs and CSV text. */
@@ -58,6 +58,14 @@ describe('shared formatter', () => {
       const runs = formatTimeRuns(SUMMER, 'Europe/Berlin', locale, { seconds: true });
       assert.equal(Object.values(runs).join(''), formatTime(SUMMER, 'Europe/Berlin', locale, { seconds: true }), locale);
     }
+  });
+
+  it('writes a report\'s period as the locale writes a range of days, with plain spaces', () => {
+    assert.equal(formatDayRange('2026-11-01', '2026-11-30', 'en-US'), 'Nov 1 – 30, 2026');
+    assert.equal(formatDayRange('2026-11-01', '2026-11-30', 'en-GB'), '1 – 30 Nov 2026');
+    assert.equal(formatDayRange('2026-11-01', '2026-12-03', 'en-GB'), '1 Nov – 3 Dec 2026');
+    assert.equal(formatDayRange('2026-12-28', '2027-01-03', 'en-US'), 'Dec 28, 2026 – Jan 3, 2027');
+    assert.equal(formatDayRange('2026-11-01', '2026-11-01', 'de-DE'), '1. Nov. 2026');
   });
 
   it('keeps the clock right across a change to summer time', () => {

@@ -31,6 +31,12 @@ function attachment(raw: string, type: string): Buffer | null {
   return Buffer.from(body.replace(/\s+/g, ''), 'base64');
 }
 
+/** A message's quoted-printable text as written (soft line breaks joined, =XX bytes read as UTF-8). */
+function quotedPrintable(raw: string): string {
+  const bytes = raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  return Buffer.from(bytes, 'latin1').toString('utf8');
+}
+
 describe('report schedules', () => {
   let app: TestApp;
   let owner: SignedIn;
@@ -98,7 +104,11 @@ describe('report schedules', () => {
     assert.equal(sink.received.length, 1);
     const mail = sink.received[0]!;
     assert.deepEqual(mail.to, ['traffic@city.example']);
-    assert.match(mail.subject, /Speed study · School Road weekly · 2026-10-05 to 2026-10-11/);
+    // People read the period as the organization's locale (en-US) writes it; the attached file keeps ISO days.
+    assert.equal(report.title, 'Speed study · School Road weekly · Oct 5 – 11, 2026');
+    assert.equal(mail.subject, '[Vigil] Speed study · School Road weekly · Oct 5 – 11, 2026');
+    assert.match(quotedPrintable(mail.raw), /is attached \(Oct 5 – 11, 2026\)/);
+    assert.match(mail.raw, /filename="?Speed-study-School-Road-weekly-2026-10-05-to-2026-10-11\.pdf"?/);
     const pdf = attachment(mail.raw, 'application/pdf');
     assert.ok(pdf, 'the email has a PDF attachment');
     assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
@@ -119,6 +129,8 @@ describe('report schedules', () => {
     const download = await app.runtime.app.inject({ method: 'GET', url: `${link.pathname}${link.search}` });
     assert.equal(download.statusCode, 200);
     assert.equal(download.rawPayload.subarray(0, 5).toString(), '%PDF-');
+    assert.equal(payload.report.title, report.title);
+    assert.equal(download.headers['content-disposition'], 'attachment; filename="Speed-study-School-Road-weekly-2026-10-05-to-2026-10-11.pdf"');
     link.searchParams.set('signature', 'x'.repeat(43));
     assert.equal((await app.runtime.app.inject({ method: 'GET', url: `${link.pathname}${link.search}` })).statusCode, 404);
 

@@ -132,7 +132,7 @@ describe('site-safety report', { skip }, () => {
     const { report, pdfPath, text, csv } = await generate(owner, 'organization', {});
     assert.equal(report.kind, 'site_safety');
     assert.equal(report.siteId, null);
-    assert.match(report.title, /^Site safety report · Riverside Build .* · 2026-11-02 to 2026-11-08$/);
+    assert.match(report.title, /^Site safety report · Riverside Build .* · 2 – 8 Nov 2026$/, 'the period as the organization\'s locale (en-GB) writes it');
     const mine = progress.filter((m) => m.data.id === report.id).map((m) => m.data.progress as number);
     assert.ok(mine.length >= 4, `progress steps: ${mine.join(', ')}`);
     assert.deepEqual(mine, [...mine].sort((a, b) => a - b));

@@ -78,6 +78,9 @@ describe('reports', () => {
     const pdf = await download(owner.client, report.id, 'pdf');
     assert.equal(pdf.statusCode, 200);
     assert.equal(pdf.headers['content-type'], 'application/pdf');
+    // The title reads as the organization's locale (en-US) writes a period; the file names keep ISO days, which sort.
+    assert.match(report.title, /^Speed study · .+ · Oct 1 – 9, 2026$/);
+    assert.match(String(pdf.headers['content-disposition']), /^attachment; filename="Speed-study-[\w.-]+-2026-10-01-to-2026-10-09\.pdf"$/);
     assert.equal(pdf.rawPayload.subarray(0, 5).toString(), '%PDF-');
     const text = pdfText(pdf.rawPayload);
     assert.ok(text.includes(`${stats.summary.p85.toFixed(1)} mph`), `p85 ${stats.summary.p85} not in the PDF`);
@@ -85,7 +88,9 @@ describe('reports', () => {
     assert.ok(text.includes('Calibrated 2026-09-30 with tuning forks'));
     assert.ok(text.includes('Methodology'));
 
-    const figures = csvRows((await download(owner.client, report.id, 'csv')).body);
+    const figuresFile = await download(owner.client, report.id, 'csv');
+    assert.match(String(figuresFile.headers['content-disposition']), /filename="Speed-study-[\w.-]+-2026-10-01-to-2026-10-09-figures\.csv"$/);
+    const figures = csvRows(figuresFile.body);
     assert.equal(Number(figures.find((r) => r[0] === 'summary' && r[1] === 'p85')![2]), stats.summary.p85);
     assert.equal(Number(figures.find((r) => r[0] === 'summary' && r[1] === 'count')![2]), 600);
 

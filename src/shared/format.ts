@@ -117,6 +117,17 @@ export function formatDay(date: string, locale = DEFAULT_LOCALE, style: 'medium'
   return formatDate(`${date.slice(0, 10)}T12:00:00Z`, 'UTC', locale, style);
 }
 
+/**
+ * A span of calendar days already local to somewhere (a report's period, both days included), as the locale
+ * writes a range: "Nov 1 – 30, 2026", "Nov 1 – Dec 3, 2026" (en-US), "1 – 30 Nov 2026" (en-GB); one day alone
+ * "Nov 1, 2026". The thin spaces ICU puts around the dash are plain ones (the PDF fonts have none).
+ */
+export function formatDayRange(first: string, last: string, locale = DEFAULT_LOCALE): string {
+  const noon = (date: string) => new Date(`${date.slice(0, 10)}T12:00:00Z`);
+  const format = dateFormat(locale, { ...dateParts('medium', true), timeZone: 'UTC' });
+  return plain(format.formatRange(noon(first), noon(last))).replace(/\u2009/g, ' ');
+}
+
 /** The zone's short name at that moment, as the locale writes it: "MST" or "MDT" (en-US), "MEZ" (de-DE). */
 export function zoneLabel(at: Moment, zone: string, locale = DEFAULT_LOCALE): string {
   return plain(dateFormat(locale, { timeZone: zone, timeZoneName: 'short' }).formatToParts(new Date(at)).find((p) => p.type === 'timeZoneName')?.value ?? zone);

@@ -3,8 +3,10 @@ import { AppError, notFound } from '../core/http/errors.js';
 import { unseal } from '../core/secret-box.js';
 import { hmac, safeEqual } from '../core/tokens.js';
 import { postSignedWebhook } from '../alerts/webhook.js';
+import { formatDayRange } from '../../shared/format.js';
 import { localDate } from '../traffic/range.js';
 import { cadenceOf, latestDueRun, nextRun, periodOf } from './cadence.js';
+import { fileStemOf } from './naming.js';
 import * as store from './schedule-store.js';
 import type { ReportsService } from './service.js';
 
@@ -127,8 +129,8 @@ export class ScheduleDelivery {
   }
 
   private async email(run: store.OpenRun): Promise<void> {
-    const period = `${localDate(run.period_start, run.timezone)} to ${localDate(new Date(run.period_end.getTime() - 1), run.timezone)}`;
-    const filename = `${(run.report_title ?? run.schedule_name).replace(/[^\w.-]+/g, '-').replace(/-+/g, '-').slice(0, 100)}.pdf`;
+    const period = formatDayRange(localDate(run.period_start, run.timezone), localDate(new Date(run.period_end.getTime() - 1), run.timezone), run.locale);
+    const filename = `${run.report_file_stem ?? fileStemOf(run.schedule_name)}.pdf`;
     await this.ctx.mailer.deliver({
       to: run.email_recipients.join(', '),
       subject: `[Vigil] ${run.report_title ?? run.schedule_name}`,
@@ -181,6 +183,6 @@ export class ScheduleDelivery {
     if (!report?.pdf_key || report.status !== 'done') throw notFound('report');
     const data = await this.ctx.media.get(report.pdf_key);
     if (!data) throw notFound('report');
-    return { data, filename: `${report.title.replace(/[^\w.-]+/g, '-').replace(/-+/g, '-').slice(0, 100)}.pdf` };
+    return { data, filename: `${report.file_stem}.pdf` };
   }
 }

@@ -131,7 +131,10 @@ export interface OpenRun extends ScheduleRunRow {
   report_status: string | null;
   report_error: string | null;
   report_title: string | null;
+  report_file_stem: string | null;
   pdf_key: string | null;
+  /** The organization's, for the period in the email. */
+  locale: string;
   schedule_name: string;
   timezone: string;
   kind: ScheduleRow['kind'];
@@ -156,9 +159,10 @@ export async function claimFinishedRun(db: Conn, leaseSeconds: number): Promise<
   const id = claimed.rows[0]?.id;
   if (!id) return undefined;
   const result = await sql<OpenRun>`
-    SELECT r.*, p.status AS report_status, p.error AS report_error, p.title AS report_title, p.pdf_key,
-      s.name AS schedule_name, s.timezone, s.kind, s.email_recipients, s.webhook_url, s.webhook_secret_sealed
-    FROM report_schedule_runs r JOIN report_schedules s ON s.id = r.schedule_id LEFT JOIN reports p ON p.id = r.report_id
+    SELECT r.*, p.status AS report_status, p.error AS report_error, p.title AS report_title, p.file_stem AS report_file_stem, p.pdf_key,
+      s.name AS schedule_name, s.timezone, s.kind, s.email_recipients, s.webhook_url, s.webhook_secret_sealed, o.locale
+    FROM report_schedule_runs r JOIN report_schedules s ON s.id = r.schedule_id JOIN organizations o ON o.id = s.org_id
+      LEFT JOIN reports p ON p.id = r.report_id
     WHERE r.id = ${id}::uuid`.execute(db);
   return result.rows[0];
 }
@@ -169,5 +173,5 @@ export async function saveRun(db: Conn, id: string, fields: Updateable<ReportSch
 
 /** Whether a report file may still be fetched through a signed link: it exists, is done, and came from a schedule. */
 export function scheduledReportFile(db: Conn, reportId: string) {
-  return db.selectFrom('reports').select(['id', 'title', 'pdf_key', 'status']).where('id', '=', reportId).where('schedule_id', 'is not', null).executeTakeFirst();
+  return db.selectFrom('reports').select(['id', 'file_stem', 'pdf_key', 'status']).where('id', '=', reportId).where('schedule_id', 'is not', null).executeTakeFirst();
 }

@@ -9,7 +9,8 @@ import type { Actor, AuditService } from '../audit/service.js';
 import type { DevicesService } from '../devices/service.js';
 import type { OrganizationsService } from '../organizations/service.js';
 import type { SitesService } from '../sites/service.js';
-import { localDate, resolveRange } from '../traffic/range.js';
+import { resolveRange } from '../traffic/range.js';
+import { KIND_TITLES, reportNames } from './naming.js';
 import { REPORT_PROGRESS, type ReportParameters } from './runner.js';
 import * as store from './store.js';
 
@@ -33,13 +34,8 @@ const FILES: Record<ReportFile, { column: 'pdf_key' | 'csv_key' | 'events_csv_ke
   events: { column: 'events_csv_key', type: 'text/csv; charset=utf-8', suffix: '-events.csv' },
 };
 
-const KIND_TITLES: Record<ReportKind, string> = { speed_study: 'Speed study', compliance: 'Compliance report', site_safety: 'Site safety report' };
 /** The device kind each report reads, when its subject is one device. */
 const SUBJECT_DEVICE: Record<ReportKind, string> = { speed_study: 'speed_radar', compliance: 'refrigeration', site_safety: 'camera' };
-
-function defaultTitle(kind: ReportKind, name: string, period: { from: string; to: string }, timezone: string): string {
-  return `${KIND_TITLES[kind]} · ${name} · ${localDate(new Date(period.from), timezone)} to ${localDate(new Date(new Date(period.to).getTime() - 1), timezone)}`;
-}
 
 export function presentReport(report: store.ReportRow) {
   return {
@@ -77,11 +73,11 @@ export class ReportsService {
   ) {}
 
   async create(scope: Scope, request: ReportRequest, actor: Actor) {
-    const { siteId, timezone, name, parameters } = await this.validate(scope, request);
-    const title = request.title?.trim() || defaultTitle(request.kind, name, parameters, timezone);
+    const { siteId, timezone, locale, name, parameters } = await this.validate(scope, request);
+    const { title, fileStem } = reportNames(request.kind, name, parameters, timezone, locale, request.title?.trim());
     const report = await this.ctx.db.transaction().execute(async (tx) => {
       const row = await store.insertReport(tx, {
-        orgId: scope.orgId, siteId, kind: request.kind, title, parameters: { ...parameters },
+        orgId: scope.orgId, siteId, kind: request.kind, title, fileStem, parameters: { ...parameters },
         requestedBy: scope.userId, requestedByLabel: actor.label, requesterSiteIds: scope.siteIds,
       });
       await this.audit.record(actor, { orgId: scope.orgId, action: 'report.requested', resourceType: 'report', resourceId: row.id, name: title, details: { kind: request.kind, ...parameters } }, tx);
@@ -102,12 +98,12 @@ export class ReportsService {
       const wanted = SUBJECT_DEVICE[kind];
       if (device.kind !== wanted) throw invalidFields([{ field: 'deviceId', message: `a ${KIND_TITLES[kind].toLowerCase()} needs a ${wanted.replace('_', ' ')} device, not a ${device.kind.replace('_', ' ')}` }]);
       const timezone = device.site_id ? (await this.deps.sites.get(scope, device.site_id)).timezone : org.timezone;
-      return { siteId: device.site_id, timezone, name: device.name };
+      return { siteId: device.site_id, timezone, locale: org.locale, name: device.name };
     }
     // A site-safety report without a device or site covers the organization (a site-restricted member's: their sites).
-    if (!request.siteId) return { siteId: null, timezone: org.timezone, name: org.name };
+    if (!request.siteId) return { siteId: null, timezone: org.timezone, locale: org.locale, name: org.name };
     const site = await this.visible(() => this.deps.sites.get(scope, request.siteId!), 'siteId', 'no such site among those you can see');
-    return { siteId: site.id as string | null, timezone: site.timezone, name: site.name };
+    return { siteId: site.id as string | null, timezone: site.timezone, locale: org.locale, name: site.name };
   }
 
   /** Checks the parameters against what the caller may see; every problem is reported at once as a 400. */
@@ -120,7 +116,7 @@ export class ReportsService {
     if (request.units && request.kind !== 'speed_study') problems.push({ field: 'units', message: 'applies to speed studies only' });
     if (problems.length) throw invalidFields(problems);
 
-    const { siteId, timezone, name } = await this.subject(scope, request.kind, request);
+    const { siteId, timezone, locale, name } = await this.subject(scope, request.kind, request);
     const range = resolveRange({ from: request.from, to: request.to }, timezone);
     if (range.to.getTime() > Date.now() + DAY) throw invalidFields([{ field: 'to', message: 'is in the future' }]);
     if (request.kind !== 'speed_study' && range.to.getTime() - range.from.getTime() > MAX_COMPLIANCE_DAYS * DAY) {
@@ -133,7 +129,7 @@ export class ReportsService {
       ...(request.units ? { units: request.units } : {}),
       ...(request.notes?.trim() ? { notes: request.notes.trim() } : {}),
     };
-    return { siteId, timezone, name, parameters };
+    return { siteId, timezone, locale, name, parameters };
   }
 
   /**
@@ -148,8 +144,10 @@ export class ReportsService {
       ...(schedule.units ? { units: schedule.units } : {}),
       ...(schedule.notes ? { notes: schedule.notes } : {}),
     };
+    const { locale } = await this.deps.organizations.get(schedule.org_id);
+    const { title, fileStem } = reportNames(schedule.kind, schedule.name, parameters, schedule.timezone, locale);
     return store.insertReport(tx, {
-      orgId: schedule.org_id, siteId: schedule.site_id, kind: schedule.kind, title: defaultTitle(schedule.kind, schedule.name, parameters, schedule.timezone),
+      orgId: schedule.org_id, siteId: schedule.site_id, kind: schedule.kind, title, fileStem,
       parameters: { ...parameters }, requestedBy: null, requestedByLabel: schedule.name, requesterSiteIds: schedule.creator_site_ids, scheduleId: schedule.id,
     });
   }
@@ -190,8 +188,7 @@ export class ReportsService {
     if (!key) throw notFound('file');
     const data = await this.ctx.media.get(key);
     if (!data) throw notFound('file');
-    const name = report.title.replace(/[^\w.-]+/g, '-').replace(/-+/g, '-').slice(0, 100);
-    return { data, contentType: file.type, filename: `${name}${file.suffix}` };
+    return { data, contentType: file.type, filename: `${report.file_stem}${file.suffix}` };
   }
 
   async remove(scope: Scope, id: string, actor: Actor): Promise<void> {

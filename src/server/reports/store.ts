@@ -25,6 +25,7 @@ export interface NewReport {
   siteId: string | null;
   kind: ReportKind;
   title: string;
+  fileStem: string;
   parameters: Record<string, unknown>;
   requestedBy: string | null;
   requestedByLabel: string | null;
@@ -38,6 +39,7 @@ export function insertReport(db: Conn, report: NewReport) {
     site_id: report.siteId,
     kind: report.kind,
     title: report.title,
+    file_stem: report.fileStem,
     parameters: JSON.stringify(report.parameters),
     requested_by: report.requestedBy,
     requested_by_label: report.requestedByLabel,

@@ -10,7 +10,9 @@ export interface ReportsTable {
   org_id: string;
   site_id: string | null;
   kind: ReportKind;
+  /** For people, dates in the organization's locale; the files are named by `file_stem` (ISO dates, no spaces). */
   title: string;
+  file_stem: string;
   parameters: ColumnType<Record<string, unknown>, string, string>;
   requested_by: string | null;
   requested_by_label: string | null;
